@@ -1,0 +1,199 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/**
+ * How the component reaches the node over SSH. Every credential is kept a Pulumi secret.
+ * Exactly one of `privateKey`, `password` or `agentSocketPath` is required.
+ */
+export interface NodeConnectionArgs {
+    /** Address of the node's SSH server. */
+    host: pulumi.Input<string>;
+    /** SSH port. Default 22. Must be 1–65535. */
+    port?: number;
+    /** Login user; it must be root or have password-less sudo. Default "root". */
+    user?: string;
+    /** PEM/OpenSSH private key text (not a path). Stored as a secret. */
+    privateKey?: pulumi.Input<string>;
+    /** Passphrase of `privateKey`. Stored as a secret. */
+    privateKeyPassword?: pulumi.Input<string>;
+    /** Login password. Stored as a secret. */
+    password?: pulumi.Input<string>;
+    /** Path of an ssh-agent socket on the machine running `pulumi up`. */
+    agentSocketPath?: string;
+    /**
+     * The node's public host key (`ssh-ed25519 AAAA…`), pinned: the connection fails if the node
+     * presents another. Strongly recommended; without it any host key is accepted.
+     */
+    hostKey?: pulumi.Input<string>;
+    /** How many failed dials are tolerated before giving up. Default 10. */
+    dialErrorLimit?: number;
+    /** Seconds allowed for each dial. Default 15. */
+    perDialTimeout?: number;
+}
+
+/** The containerd release tarball, downloaded by the node and checked against `sha256`. */
+export interface TarballSource {
+    kind: "tarball";
+    /** `https://…/containerd-X.Y.Z-linux-ARCH.tar.gz`. Plain `http://` only for a loopback host. */
+    url: string;
+    /** SHA-256 of the tarball, 64 hex characters. */
+    sha256: string;
+}
+
+/** A release tarball on the machine running `pulumi up`, copied to the node (air-gapped sites). */
+export interface FileSource {
+    kind: "file";
+    /** Local path of `containerd-X.Y.Z-linux-ARCH.tar.gz`. */
+    path: string;
+    /** SHA-256 of the tarball, 64 hex characters; checked on the node after the copy. */
+    sha256: string;
+}
+
+/** The distribution package (apt or dnf/yum). */
+export interface PackageSource {
+    kind: "package";
+    /** Package name. Default "containerd" (Debian/Ubuntu/Fedora); "containerd.io" for Docker's repo. */
+    name?: string;
+}
+
+/**
+ * Reuse the containerd that Docker installed (docker-ce's containerd.io or Debian's docker.io).
+ * Its `/etc/containerd/config.toml` disables CRI and is replaced by the rendered one.
+ */
+export interface DockerBundledSource {
+    kind: "docker";
+}
+
+export type InstallSource = TarballSource | FileSource | PackageSource | DockerBundledSource;
+
+/** A single binary or tarball fetched by URL or copied from the operator's machine. */
+export type ArtifactSource =
+    | { url: string; sha256: string }
+    | { path: string; sha256: string };
+
+/** Extra CRI runtime handler (e.g. gVisor's runsc, kata). */
+export interface RuntimeHandlerArgs {
+    /** e.g. "io.containerd.runsc.v1". */
+    runtimeType: string;
+    /** Free-form `options` table of the handler. */
+    options?: { [key: string]: TomlValue };
+}
+
+export type TomlValue = string | number | boolean | TomlValue[] | { [key: string]: TomlValue };
+
+/** What goes into /etc/containerd/config.toml and /etc/containerd/certs.d. */
+export interface ContainerdConfigArgs {
+    /** runc's `SystemdCgroup`; the kubelet's cgroup driver is switched to match. Default true. */
+    systemdCgroup?: boolean;
+    /** Sandbox (pause) image. Default "registry.k8s.io/pause:3.10". */
+    sandboxImage?: string;
+    /**
+     * Registry mirrors: registry host → mirror endpoints (with scheme), tried in order before the
+     * registry itself. Written as `certs.d/<host>/hosts.toml`, read per pull (no restart).
+     * e.g. `{ "docker.io": ["https://mirror.example.com"] }`.
+     */
+    registryMirrors?: { [registry: string]: string[] };
+    /** Registries (`host` or `host:port`) reached over plain HTTP or HTTPS without verification. */
+    insecureRegistries?: string[];
+    /** containerd's persistent root. Default "/var/lib/containerd". */
+    root?: string;
+    /** containerd's state directory. Default "/run/containerd". */
+    state?: string;
+    /** Extra runtime handlers by name, next to the default "runc". */
+    runtimes?: { [name: string]: RuntimeHandlerArgs };
+    /**
+     * Typed escape hatch: a TOML table deep-merged over the rendered file (its keys win). Use keys
+     * of the schema the installed version reads (version 2 for 1.x, 3 for 2.x).
+     */
+    extraToml?: { [key: string]: TomlValue };
+}
+
+/** The containerd systemd unit. Delegate=yes and KillMode=process are always set. */
+export interface SystemdUnitArgs {
+    /** LimitNOFILE. Default "infinity". */
+    limitNOFILE?: string;
+    /** TasksMax. Default "infinity". */
+    tasksMax?: string;
+    /** OOMScoreAdjust. Default -999. */
+    oomScoreAdjust?: number;
+}
+
+export type KubeletFlagsLocation =
+    | "auto"          // the first that exists: kubeadm-flags.env, /etc/default/kubelet, /etc/sysconfig/kubelet
+    | "kubeadm-flags" // /var/lib/kubelet/kubeadm-flags.env (KUBELET_KUBEADM_ARGS)
+    | "default"       // /etc/default/kubelet (KUBELET_EXTRA_ARGS)
+    | "sysconfig"     // /etc/sysconfig/kubelet (KUBELET_EXTRA_ARGS)
+    | "config";       // KubeletConfiguration containerRuntimeEndpoint (kubelet 1.27+)
+
+/** The kubelet on the node. Omit in host mode when there is no kubelet to switch. */
+export interface KubeletArgs {
+    /** Kubelet version, e.g. "1.30.4": decides which flags and files are edited. Required. */
+    version: string;
+    /** Where the runtime flags live. Default "auto". */
+    flagsLocation?: KubeletFlagsLocation;
+    /** KubeletConfiguration file. Default "/var/lib/kubelet/config.yaml". */
+    configPath?: string;
+    /** kubeconfig the kubelet itself uses, read on the node to confirm Ready. Default "/etc/kubernetes/kubelet.conf". */
+    kubeconfigPath?: string;
+}
+
+/** Cordon/drain settings (Kubernetes mode only). */
+export interface DrainArgs {
+    /** `kubectl drain --timeout`, seconds. Default 300. */
+    timeoutSeconds?: number;
+    /** Pod termination grace period, seconds; -1 uses each pod's own. Default -1. */
+    gracePeriodSeconds?: number;
+    /** Delete pods' emptyDir data (`--delete-emptydir-data`). Default true. */
+    deleteEmptyDirData?: boolean;
+    /** Also delete pods without a controller (`--force`). Default false. */
+    force?: boolean;
+}
+
+/** Kubernetes mode: given a kubeconfig, the node is cordoned, drained, verified and uncordoned. */
+export interface KubernetesArgs {
+    /** Path of a kubeconfig on the machine running `pulumi up`. */
+    kubeconfig: string;
+    /** The Node object's name. */
+    nodeName: string;
+    /** kubectl binary on the machine running `pulumi up`. Default "kubectl". */
+    kubectl?: string;
+    drain?: DrainArgs;
+    /** Seconds the node has to become Ready on containerd before it is rolled back. Default 180. */
+    verifyTimeoutSeconds?: number;
+}
+
+export type DockerMode = "keep" | "stop" | "disable" | "purge";
+
+/** What happens to Docker. */
+export interface DockerArgs {
+    /**
+     * "keep": leave running; "stop": stop until the next boot; "disable": stop and disable
+     * (default); "purge": disable, then remove Docker's packages after the node verified.
+     */
+    mode?: DockerMode;
+    /** Remove /var/lib/docker after the node verified. Default false: never removed unless asked. */
+    removeData?: boolean;
+    /** Import Docker's tagged images into containerd's `k8s.io` namespace. Default false. */
+    migrateImages?: boolean;
+}
+
+export interface ContainerdNodeArgs {
+    connection: NodeConnectionArgs;
+    /** Omit for host mode (no cordon/drain/verify through the API). */
+    kubernetes?: KubernetesArgs;
+    containerd: {
+        /** Version to install and expect, e.g. "2.1.4" or "1.6". Required. */
+        version: string;
+        /** Where containerd comes from. */
+        source: InstallSource;
+        /** runc to install (tarball sources of 2.x do not bring one). Default: keep the node's. */
+        runc?: ArtifactSource;
+        /** CNI plugins tarball, extracted into /opt/cni/bin. Default: keep the node's. */
+        cni?: ArtifactSource;
+    };
+    config?: ContainerdConfigArgs;
+    unit?: SystemdUnitArgs;
+    kubelet?: KubeletArgs;
+    docker?: DockerArgs;
+    /** Refuse to start when less than this much is free under containerd's root (MiB). Default 1024. */
+    minFreeDiskMiB?: number;
+}

@@ -1,0 +1,161 @@
+import * as command from "@pulumi/command";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { ContainerdNodeArgs } from "./args";
+import { drainScript, uncordonScript, verifyNodeScript } from "./scripts/kubectl";
+import { wrapScript } from "./scripts/shell";
+import {
+    backupScript, configureScript, dockerCleanupScript, installScript, migrateImagesScript, preflightScript,
+    switchScript, uploadPath, verifyScript,
+} from "./scripts/steps";
+import { DEFAULTS, InvalidArgumentError, NodeSpec, resolveSpec } from "./spec";
+import { usesCriSocketAnnotation } from "./versions";
+
+/** Facts the pre-flight step read off the node before anything was changed. */
+export interface PreflightFacts {
+    runtime: string;
+    docker: string;
+    containerd: string;
+    arch: string;
+    freeMiB: number;
+}
+
+/** Parses the pre-flight step's last stdout line. */
+export function parsePreflight(stdout: string): PreflightFacts {
+    const line = stdout.trim().split("\n").filter(l => l.startsWith("{")).pop();
+    if (!line) {
+        throw new Error(`pre-flight printed no facts: ${stdout}`);
+    }
+    return JSON.parse(line) as PreflightFacts;
+}
+
+/**
+ * Brings one Linux node from whatever runtime it has to a declared containerd state and keeps it
+ * there. Steps, in order: preflight → backup → install → configure → [migrate-images] → [drain]
+ * → switch → [cri-socket] → verify → [uncordon] → [docker-cleanup]; brackets mark optional steps.
+ * `pulumi destroy` leaves the node as it is (see README).
+ */
+export class ContainerdNode extends pulumi.ComponentResource {
+    /** The runtime the node used before the first run, e.g. "docker://20.10.24". */
+    public readonly runtimeBefore: pulumi.Output<string>;
+    /** The runtime after the run, e.g. "containerd://2.1.4". */
+    public readonly runtimeAfter: pulumi.Output<string>;
+    /** The containerd version that was installed and verified. */
+    public readonly containerdVersion: pulumi.Output<string>;
+    /** status.nodeInfo.containerRuntimeVersion of the Node (Kubernetes mode only). */
+    public readonly containerRuntimeVersion: pulumi.Output<string | undefined>;
+    /** The resolved settings (defaults filled in). */
+    public readonly spec: NodeSpec;
+    /** The last step: depend on this to order work after the node is converted. */
+    public readonly done: pulumi.Resource;
+
+    constructor(name: string, args: ContainerdNodeArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("containerd-node:index:ContainerdNode", name, {}, opts);
+        try {
+            this.spec = resolveSpec(args);
+        } catch (e) {
+            throw e instanceof InvalidArgumentError ? new pulumi.ResourceError(e.message, this) : e;
+        }
+        const spec = this.spec;
+        const c = args.connection;
+        const user = c.user ?? DEFAULTS.user;
+        const connection: command.types.input.remote.ConnectionArgs = {
+            host: c.host,
+            port: c.port ?? DEFAULTS.port,
+            user,
+            privateKey: c.privateKey === undefined ? undefined : pulumi.secret(c.privateKey),
+            privateKeyPassword: c.privateKeyPassword === undefined ? undefined : pulumi.secret(c.privateKeyPassword),
+            password: c.password === undefined ? undefined : pulumi.secret(c.password),
+            agentSocketPath: c.agentSocketPath,
+            hostKey: c.hostKey,
+            dialErrorLimit: c.dialErrorLimit ?? DEFAULTS.dialErrorLimit,
+            perDialTimeout: c.perDialTimeout ?? DEFAULTS.perDialTimeout,
+        };
+
+        let last: pulumi.Resource[] = [];
+        const remote = (step: string, script: string, extra: pulumi.Resource[] = []) => {
+            const cmd = new command.remote.Command(`${name}-${step}`, {
+                connection,
+                create: wrapScript(script, user),
+                addPreviousOutputInEnv: false,
+            }, { parent: this, dependsOn: [...last, ...extra] });
+            last = [cmd];
+            return cmd;
+        };
+        const k8sEnv = spec.kubernetes ? { KUBECONFIG: spec.kubernetes.kubeconfig } : undefined;
+        const local = (step: string, script: string, extraInputs?: pulumi.Input<string>) => {
+            const cmd = new command.local.Command(`${name}-${step}`, {
+                create: extraInputs === undefined ? script : pulumi.interpolate`# after: ${extraInputs}\n${script}`,
+                interpreter: ["/bin/bash", "-c"],
+                environment: k8sEnv,
+                addPreviousOutputInEnv: false,
+            }, { parent: this, dependsOn: last });
+            last = [cmd];
+            return cmd;
+        };
+
+        const preflight = remote("preflight", preflightScript(spec));
+        remote("backup", backupScript(spec));
+
+        // Files given by path travel from the operator's machine before the install step reads them.
+        const uploads: pulumi.Resource[] = [];
+        const upload = (kind: string, path: string, sha256: string) => uploads.push(new command.remote.CopyToRemote(`${name}-upload-${kind}`, {
+            connection,
+            source: new pulumi.asset.FileAsset(path),
+            remotePath: uploadPath(kind, sha256),
+        }, { parent: this, dependsOn: last }));
+        const src = spec.containerd.source;
+        if (src.kind === "file") {
+            upload("containerd", src.path, src.sha256);
+        }
+        for (const [kind, a] of [["runc", spec.containerd.runc], ["cni", spec.containerd.cni]] as const) {
+            if (a?.kind === "path") {
+                upload(kind, a.path, a.sha256);
+            }
+        }
+        remote("install", installScript(spec), uploads);
+        remote("configure", configureScript(spec));
+        if (spec.docker.migrateImages) {
+            remote("migrate-images", migrateImagesScript(spec));
+        }
+
+        let drain: command.local.Command | undefined;
+        if (spec.kubernetes) {
+            drain = local("drain", drainScript(spec));
+        }
+        if (spec.kubelet || spec.docker.mode !== "keep") {
+            remote("switch", switchScript(spec));
+        }
+        if (spec.kubernetes && spec.kubelet && usesCriSocketAnnotation(spec.kubelet.version)) {
+            const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: spec.kubernetes.kubeconfig }, { parent: this });
+            last = [new k8s.core.v1.NodePatch(`${name}-cri-socket`, {
+                metadata: {
+                    name: spec.kubernetes.nodeName,
+                    annotations: {
+                        "kubeadm.alpha.kubernetes.io/cri-socket": `unix://${spec.config.socket}`,
+                        "pulumi.com/patchForce": "true",
+                    },
+                },
+            }, { parent: this, provider, dependsOn: last, retainOnDelete: true })];
+        }
+        const verify = spec.kubernetes ? local("verify", verifyNodeScript(spec)) : remote("verify", verifyScript(spec));
+        if (spec.kubernetes && drain) {
+            local("uncordon", uncordonScript(spec), drain.stdout);
+        }
+        if (spec.docker.mode === "purge" || spec.docker.removeData) {
+            remote("docker-cleanup", dockerCleanupScript(spec));
+        }
+        this.done = last[0];
+
+        this.runtimeBefore = preflight.stdout.apply(s => parsePreflight(s).runtime);
+        this.runtimeAfter = verify.stdout.apply(s => s.trim().split("\n").pop() ?? "");
+        this.containerdVersion = this.runtimeAfter.apply(r => r.replace(/^containerd:\/\//, "").replace(/^v/, ""));
+        this.containerRuntimeVersion = spec.kubernetes ? this.runtimeAfter : pulumi.output(undefined);
+        this.registerOutputs({
+            runtimeBefore: this.runtimeBefore,
+            runtimeAfter: this.runtimeAfter,
+            containerdVersion: this.containerdVersion,
+            containerRuntimeVersion: this.containerRuntimeVersion,
+        });
+    }
+}

@@ -1,0 +1,75 @@
+import * as TOML from "@iarna/toml";
+import { TomlValue } from "../args";
+import { NodeSpec } from "../spec";
+
+type Table = { [key: string]: TomlValue };
+
+/** Deep-merges `over` into `base` (tables merge, everything else is replaced). Pure. */
+export function mergeToml(base: Table, over: Table): Table {
+    const out: Table = { ...base };
+    for (const [k, v] of Object.entries(over)) {
+        const b = out[k];
+        out[k] = isTable(b) && isTable(v) ? mergeToml(b, v) : v;
+    }
+    return out;
+}
+
+function isTable(v: unknown): v is Table {
+    return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function runtimesTable(c: NodeSpec["config"]): Table {
+    const runtimes: Table = {
+        runc: {
+            runtime_type: "io.containerd.runc.v2",
+            options: { SystemdCgroup: c.systemdCgroup },
+        },
+    };
+    for (const [name, r] of Object.entries(c.runtimes)) {
+        runtimes[name] = { runtime_type: r.runtimeType, options: r.options };
+    }
+    return runtimes;
+}
+
+/**
+ * /etc/containerd/config.toml for the installed version: schema 2 (containerd 1.x, plugin
+ * "io.containerd.grpc.v1.cri") or schema 3 (2.x, "io.containerd.cri.v1.images"/"…runtime").
+ * Written whole from the spec, never by editing `containerd config default`, so a key can't be
+ * missed silently. Mirrors go to certs.d (config_path), not to the deprecated registry.mirrors.
+ */
+export function renderConfigToml(spec: NodeSpec): string {
+    const c = spec.config;
+    const containerd = { default_runtime_name: "runc", runtimes: runtimesTable(c) };
+    let doc: Table;
+    if (c.schema === 2) {
+        doc = {
+            version: 2,
+            root: c.root,
+            state: c.state,
+            grpc: { address: c.socket },
+            plugins: {
+                "io.containerd.grpc.v1.cri": {
+                    sandbox_image: c.sandboxImage,
+                    containerd,
+                    registry: { config_path: "/etc/containerd/certs.d" },
+                },
+            },
+        };
+    } else {
+        doc = {
+            version: 3,
+            root: c.root,
+            state: c.state,
+            grpc: { address: c.socket },
+            plugins: {
+                "io.containerd.cri.v1.images": {
+                    pinned_images: { sandbox: c.sandboxImage },
+                    registry: { config_path: "/etc/containerd/certs.d" },
+                },
+                "io.containerd.cri.v1.runtime": { containerd },
+            },
+        };
+    }
+    const header = "# Managed by containerd-node (Pulumi). Local edits are overwritten on the next `pulumi up`.\n";
+    return header + TOML.stringify(mergeToml(doc, c.extraToml) as TOML.JsonMap);
+}

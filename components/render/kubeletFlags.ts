@@ -1,0 +1,84 @@
+import { NodeSpec } from "../spec";
+import { atLeast } from "../versions";
+
+/**
+ * What to change in the kubelet's flags and KubeletConfiguration so it runs on containerd.
+ * Version-aware (DESIGN.md): --network-plugin and the other dockershim flags are gone in 1.24,
+ * --container-runtime in 1.27 (containerRuntimeEndpoint moved to the config), and
+ * --pod-infra-container-image in 1.35. Flags not named here are kept exactly as they were.
+ */
+export interface KubeletEditPlan {
+    /** Flag files, in "auto" detection order, each with the variable that holds the flags. */
+    flagFiles: { path: string; variable: string }[];
+    /** Path of the flags file to add `set` flags to; "auto" = the first of flagFiles that exists. */
+    primary: string;
+    /** Flags set in the primary file (added when missing). */
+    set: [string, string][];
+    /** Flags rewritten wherever they already appear, never added. */
+    setIfPresent: [string, string][];
+    /** Flags dropped from every flags file. */
+    remove: string[];
+    /** KubeletConfiguration keys set (added when missing) when the file exists. */
+    configSet: [string, string][];
+    /** KubeletConfiguration keys rewritten only where present. */
+    configSetIfPresent: [string, string][];
+    /** Add --cgroup-driver to the primary file when neither a flag nor the config file sets it. */
+    cgroupDriver: "systemd" | "cgroupfs";
+}
+
+export const KUBELET_FLAG_FILES = [
+    { path: "/var/lib/kubelet/kubeadm-flags.env", variable: "KUBELET_KUBEADM_ARGS", location: "kubeadm-flags" },
+    { path: "/etc/default/kubelet", variable: "KUBELET_EXTRA_ARGS", location: "default" },
+    { path: "/etc/sysconfig/kubelet", variable: "KUBELET_EXTRA_ARGS", location: "sysconfig" },
+] as const;
+
+/** Flags only dockershim understood; a 1.24+ kubelet refuses to start with any of them. */
+const DOCKERSHIM_FLAGS = [
+    "--network-plugin", "--network-plugin-mtu", "--cni-bin-dir", "--cni-conf-dir", "--cni-cache-dir",
+    "--docker-endpoint", "--image-pull-progress-deadline", "--experimental-dockershim-root-directory",
+    "--docker-disable-shared-pid", "--redirect-container-streaming",
+];
+
+export function kubeletEditPlan(spec: NodeSpec): KubeletEditPlan | undefined {
+    const k = spec.kubelet;
+    if (!k) {
+        return undefined;
+    }
+    const endpoint = `unix://${spec.config.socket}`;
+    const cgroupDriver = spec.config.systemdCgroup ? "systemd" : "cgroupfs";
+    const viaConfig = k.flagsLocation === "config";
+    const set: [string, string][] = [];
+    const remove = ["--image-service-endpoint"];
+    const setIfPresent: [string, string][] = [["--cgroup-driver", cgroupDriver]];
+
+    if (!atLeast(k.version, 1, 27)) {
+        set.push(["--container-runtime", "remote"], ["--container-runtime-endpoint", endpoint]);
+    } else {
+        remove.push("--container-runtime");
+        if (viaConfig) {
+            remove.push("--container-runtime-endpoint");
+        } else {
+            set.push(["--container-runtime-endpoint", endpoint]);
+        }
+    }
+    if (atLeast(k.version, 1, 24)) {
+        remove.push(...DOCKERSHIM_FLAGS);
+    }
+    if (atLeast(k.version, 1, 35)) {
+        remove.push("--pod-infra-container-image");
+    } else {
+        setIfPresent.push(["--pod-infra-container-image", spec.config.sandboxImage]);
+    }
+
+    const primaryFile = KUBELET_FLAG_FILES.find(f => f.location === k.flagsLocation);
+    return {
+        flagFiles: KUBELET_FLAG_FILES.map(f => ({ path: f.path, variable: f.variable })),
+        primary: primaryFile ? primaryFile.path : viaConfig ? "none" : "auto",
+        set,
+        setIfPresent,
+        remove,
+        configSet: [["cgroupDriver", cgroupDriver], ...(viaConfig ? [["containerRuntimeEndpoint", endpoint] as [string, string]] : [])],
+        configSetIfPresent: viaConfig ? [] : [["containerRuntimeEndpoint", endpoint]],
+        cgroupDriver,
+    };
+}

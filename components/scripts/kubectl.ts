@@ -1,0 +1,100 @@
+/**
+ * The Kubernetes-side steps, run on the machine running `pulumi up` with kubectl (nothing in
+ * Pulumi drains a node). A cordon made by containerd-node is marked with an annotation, so the
+ * uncordon lifts only that cordon and a node cordoned by someone else stays cordoned.
+ */
+import { NodeSpec } from "../spec";
+import { sq } from "./shell";
+
+export const CORDON_ANNOTATION = "containerd-node.pulumi.com/cordoned";
+
+function k8sOf(spec: NodeSpec): NonNullable<NodeSpec["kubernetes"]> {
+    if (!spec.kubernetes) {
+        throw new Error("Kubernetes steps need spec.kubernetes");
+    }
+    return spec.kubernetes;
+}
+
+function head(spec: NodeSpec): string {
+    const k = k8sOf(spec);
+    return `set -euo pipefail
+K=${sq(k.kubectl)}
+NODE=${sq(k.nodeName)}
+`;
+}
+
+/**
+ * Cordons and drains the node unless it already runs containerd (then nothing is done). A drain
+ * that fails (a PodDisruptionBudget until the timeout, an unmanaged pod without force) lifts the
+ * cordon it made and fails the run with nothing on the node changed. Prints one JSON line.
+ */
+export function drainScript(spec: NodeSpec): string {
+    const k = k8sOf(spec);
+    const flags = [
+        "--ignore-daemonsets",
+        k.deleteEmptyDirData ? "--delete-emptydir-data" : "",
+        k.force ? "--force" : "",
+        `--grace-period=${k.gracePeriodSeconds}`,
+        `--timeout=${k.drainTimeoutSeconds}s`,
+    ].filter(Boolean).join(" ");
+    return `${head(spec)}
+RT=$("$K" get node "$NODE" -o jsonpath='{.status.nodeInfo.containerRuntimeVersion}') || { echo "containerd-node: cannot read node $NODE" >&2; exit 1; }
+UNSCHED=$("$K" get node "$NODE" -o jsonpath='{.spec.unschedulable}')
+OURS=$("$K" get node "$NODE" -o jsonpath='{.metadata.annotations.containerd-node\\.pulumi\\.com/cordoned}')
+WAS=false; [ "$UNSCHED" = true ] && [ "$OURS" != true ] && WAS=true
+case "$RT" in containerd://*)
+  echo "node $NODE already runs $RT: not draining" >&2
+  echo "{\\"drained\\":false,\\"wasCordoned\\":$WAS,\\"runtime\\":\\"$RT\\"}"; exit 0;;
+esac
+START=$(date +%s)
+if [ "$WAS" = false ]; then
+  "$K" annotate --overwrite node "$NODE" ${CORDON_ANNOTATION}=true >&2
+  "$K" cordon "$NODE" >&2
+fi
+if ! "$K" drain "$NODE" ${flags} >&2; then
+  if [ "$WAS" = false ]; then
+    "$K" uncordon "$NODE" >&2 && "$K" annotate node "$NODE" ${CORDON_ANNOTATION}- >&2
+    echo "containerd-node: draining $NODE failed (see kubectl's message above: a PodDisruptionBudget, or pods without a controller unless drain.force); the node was uncordoned and nothing on it was changed" >&2
+  else
+    echo "containerd-node: draining $NODE failed (see kubectl's message above); it stays cordoned as it was before the run and nothing on it was changed" >&2
+  fi
+  exit 1
+fi
+echo "{\\"drained\\":true,\\"wasCordoned\\":$WAS,\\"runtime\\":\\"$RT\\",\\"seconds\\":$(( $(date +%s) - START ))}"
+`;
+}
+
+/** Waits for the node to be Ready on the declared containerd; prints its containerRuntimeVersion. */
+export function verifyNodeScript(spec: NodeSpec): string {
+    const k = k8sOf(spec);
+    const want = spec.containerd.version.text;
+    return `${head(spec)}
+deadline=$(( $(date +%s) + ${k.verifyTimeoutSeconds} ))
+while :; do
+  RT=$("$K" get node "$NODE" -o jsonpath='{.status.nodeInfo.containerRuntimeVersion}' 2>/dev/null || true)
+  READY=$("$K" get node "$NODE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || true)
+  V=\${RT#containerd://}; V=\${V#v}
+  case "$RT" in containerd://*) if [ "$READY" = True ] && { [ "$V" = ${sq(want)} ] || case "$V" in ${sq(want)}[.~+-]*) true;; *) false;; esac; }; then echo "$RT"; exit 0; fi;; esac
+  if [ "$(date +%s)" -ge "$deadline" ]; then
+    echo "containerd-node: node $NODE is not Ready on containerd ${want} (runtime \${RT:-unknown}, Ready=\${READY:-unknown})" >&2
+    exit 1
+  fi
+  sleep 3
+done
+`;
+}
+
+/** Lifts the cordon containerd-node made; a node cordoned before the run stays cordoned. */
+export function uncordonScript(spec: NodeSpec): string {
+    return `${head(spec)}
+OURS=$("$K" get node "$NODE" -o jsonpath='{.metadata.annotations.containerd-node\\.pulumi\\.com/cordoned}')
+if [ "$OURS" = true ]; then
+  "$K" uncordon "$NODE" >&2
+  "$K" annotate node "$NODE" ${CORDON_ANNOTATION}- >&2
+  echo uncordoned
+else
+  echo "node $NODE was not cordoned by containerd-node: left as it is" >&2
+  echo unchanged
+fi
+`;
+}

@@ -1,0 +1,36 @@
+/** Shell text helpers: quoting and heredocs, so rendered content reaches the node byte for byte. */
+
+/** Single-quotes a value for bash. */
+export function sq(value: string | number): string {
+    return `'${String(value).replace(/'/g, `'\\''`)}'`;
+}
+
+const HEREDOC_END = "CNODE_EOF";
+
+/** `cmd <<'CNODE_EOF'` + content + terminator; the content can't end the heredoc early. */
+export function heredoc(command: string, content: string): string {
+    const text = content.endsWith("\n") ? content : content + "\n";
+    if (text.split("\n").includes(HEREDOC_END)) {
+        throw new Error(`content for "${command}" contains the line ${HEREDOC_END}`);
+    }
+    return `${command} <<'${HEREDOC_END}'\n${text}${HEREDOC_END}`;
+}
+
+/**
+ * Wraps a bash script so it runs as root under bash whatever the login shell is: the script goes
+ * to a temp file first, so commands inside it can't swallow the rest of the script from stdin.
+ */
+export function wrapScript(script: string, user: string): string {
+    const end = "CNODE_SCRIPT_END";
+    if (script.split("\n").includes(end)) {
+        throw new Error(`script contains the line ${end}`);
+    }
+    const run = user === "root" ? `bash "$f"` : `sudo -n bash "$f"`;
+    return [
+        `f=$(mktemp /tmp/containerd-node.XXXXXX) || exit 1`,
+        `cat >"$f" <<'${end}'`,
+        script.endsWith("\n") ? script.slice(0, -1) : script,
+        end,
+        `${run} </dev/null; rc=$?; rm -f "$f"; exit $rc`,
+    ].join("\n");
+}

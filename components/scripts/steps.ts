@@ -1,0 +1,382 @@
+/**
+ * The bash body of each remote step, rendered from the NodeSpec. Each is idempotent (a second run
+ * changes nothing), and each mutating step is one transaction (see lib.ts): it restores what it
+ * changed when it fails. The desired state is inside the text, so `pulumi preview` diffs it.
+ */
+import { renderConfigToml } from "../render/configToml";
+import { renderCrictlYaml } from "../render/crictl";
+import { renderHostsTomls } from "../render/hostsToml";
+import { kubeletEditPlan } from "../render/kubeletFlags";
+import { renderUnit } from "../render/unit";
+import { NodeSpec, ResolvedArtifact } from "../spec";
+import { renderKubeletEdit } from "./kubeletEdit";
+import { prelude } from "./lib";
+import { heredoc, sq } from "./shell";
+
+export const STATE_DIR = "/var/lib/containerd-node";
+
+/** Where the install step leaves a file it was given by path (CopyToRemote target). */
+export function uploadPath(kind: string, sha256: string): string {
+    return `${STATE_DIR}/cache/${kind}-${sha256.slice(0, 16)}`;
+}
+
+/** Staging directory of a downloaded/extracted artifact, named by its checksum. */
+function stageDir(kind: string, sha256: string): string {
+    return `${STATE_DIR}/stage/${kind}-${sha256.slice(0, 16)}`;
+}
+
+function containerdArtifact(spec: NodeSpec): ResolvedArtifact | undefined {
+    const s = spec.containerd.source;
+    return s.kind === "tarball" ? { kind: "url", url: s.url, sha256: s.sha256 }
+        : s.kind === "file" ? { kind: "path", path: s.path, sha256: s.sha256 }
+            : undefined;
+}
+
+/** Shell that detects the runtime the node uses now, printed as `docker://X`, `containerd://X` or `none`. */
+const DETECT_RUNTIME = `detect_runtime() {
+  local ep=""
+  for f in /var/lib/kubelet/kubeadm-flags.env /etc/default/kubelet /etc/sysconfig/kubelet; do
+    [ -f "$f" ] && ep=$(grep -o -- '--container-runtime-endpoint[= ][^ "]*' "$f" | tail -n1 | sed 's/^--container-runtime-endpoint[= ]//') && [ -n "$ep" ] && break
+  done
+  [ -z "$ep" ] && [ -f /var/lib/kubelet/config.yaml ] && ep=$(awk '/^containerRuntimeEndpoint:/{print $2}' /var/lib/kubelet/config.yaml | tr -d '"')
+  if [ -n "$ep" ] && ! echo "$ep" | grep -qE 'dockershim|cri-dockerd'; then
+    echo "containerd://$(containerd --version 2>/dev/null | awk '{print $3}' | sed 's/^v//')"
+  elif systemctl is-active -q docker 2>/dev/null; then
+    echo "docker://$(docker version --format '{{.Server.Version}}' 2>/dev/null || echo unknown)"
+  elif systemctl is-active -q containerd 2>/dev/null; then
+    echo "containerd://$(containerd --version 2>/dev/null | awk '{print $3}' | sed 's/^v//')"
+  else
+    echo none
+  fi
+}
+`;
+
+const VERSION_MATCHES = `# version_matches REPORTED DECLARED: "1.6" matches "1.6.20~ds1"; "v2.1.4" matches "2.1.4".
+version_matches() { local got=\${1#v} want=\${2#v}; [ "$got" = "$want" ] && return 0; case "$got" in "$want".*|"$want"~*|"$want"-*|"$want"+*) return 0;; esac; return 1; }
+`;
+
+/** Read-only checks before anything is touched; prints one JSON line of facts on stdout. */
+export function preflightScript(spec: NodeSpec): string {
+    const c = spec.containerd;
+    const needsRunc = (c.source.kind === "tarball" || c.source.kind === "file") && !c.runc;
+    const arch = c.source.kind === "tarball" ? /linux-(amd64|arm64|ppc64le|s390x|riscv64)/.exec(c.source.url)?.[1] : undefined;
+    return `${prelude("preflight")}${DETECT_RUNTIME}${VERSION_MATCHES}
+phase "checking the node"
+command -v systemctl >/dev/null || die "systemd is required"
+ARCH=$(uname -m); case "$ARCH" in x86_64) ARCH=amd64;; aarch64) ARCH=arm64;; esac
+${arch ? `[ "$ARCH" = ${sq(arch)} ] || die "the tarball is for linux-${arch}, the node is $ARCH"` : ""}
+ROOT=${sq(spec.config.root)}; d=$ROOT; while [ ! -d "$d" ]; do d=$(dirname "$d"); done
+FREE=$(df -Pm "$d" | awk 'NR==2{print $4}')
+[ "$FREE" -ge ${spec.minFreeDiskMiB} ] || die "only \${FREE} MiB free under $d, need ${spec.minFreeDiskMiB} MiB (minFreeDiskMiB)"
+${c.source.kind === "docker" ? `command -v containerd >/dev/null || die "containerd.source is docker but no containerd binary is installed"
+version_matches "$(containerd --version | awk '{print $3}')" ${sq(c.version.text)} || die "Docker's containerd is $(containerd --version | awk '{print $3}'), containerd.version declares ${c.version.text}"` : ""}
+${c.source.kind === "package" ? `command -v apt-get >/dev/null || command -v dnf >/dev/null || command -v yum >/dev/null || die "containerd.source is package but the node has no apt-get, dnf or yum"` : ""}
+${needsRunc ? `command -v runc >/dev/null || die "the containerd tarball brings no runc and the node has none: set containerd.runc"` : ""}
+${spec.kubelet ? `if command -v kubelet >/dev/null; then
+  KV=$(kubelet --version | awk '{print $2}')
+  version_matches "$KV" ${sq(`${spec.kubelet.version.major}.${spec.kubelet.version.minor}`)} || die "the node's kubelet is $KV, kubelet.version declares ${spec.kubelet.version.text}"
+fi` : ""}
+RUNTIME=$(detect_runtime)
+DOCKER=$(systemctl is-active docker 2>/dev/null || true)
+CONTAINERD=$(containerd --version 2>/dev/null | awk '{print $3}' || true)
+log "runtime in use: $RUNTIME; docker: $DOCKER; containerd binary: \${CONTAINERD:-none}; free: \${FREE} MiB"
+printf '{"runtime":"%s","docker":"%s","containerd":"%s","arch":"%s","freeMiB":%s}\\n' "$RUNTIME" "$DOCKER" "$CONTAINERD" "$ARCH" "$FREE"
+`;
+}
+
+/**
+ * Once per node, before the first change: copies every file the component may overwrite, the
+ * service states and a revert.sh into /var/lib/containerd-node/original. Never overwritten later,
+ * so it always describes the node as it was before containerd-node first touched it.
+ */
+export function backupScript(spec: NodeSpec): string {
+    const files = [
+        "/etc/containerd/config.toml", "/etc/containerd/certs.d", "/etc/systemd/system/containerd.service",
+        "/etc/crictl.yaml", "/var/lib/kubelet/kubeadm-flags.env", "/etc/default/kubelet", "/etc/sysconfig/kubelet",
+        spec.kubelet?.configPath ?? "/var/lib/kubelet/config.yaml",
+        "/usr/local/bin/containerd", "/usr/local/bin/containerd-shim-runc-v2", "/usr/local/bin/ctr", "/usr/local/sbin/runc",
+    ];
+    return `${prelude("backup")}
+B=$CN_DIR/original
+if [ -f "$B/complete" ]; then log "original state already saved in $B (kept as it is)"; exit 0; fi
+phase "saving the original state to $B"
+rm -rf "$B"; mkdir -p "$B/files"
+for p in ${files.map(sq).join(" ")}; do
+  if [ -e "$p" ] || [ -L "$p" ]; then mkdir -p "$B/files$(dirname "$p")"; cp -a "$p" "$B/files$p"; echo "present $p"; else echo "absent $p"; fi
+done >"$B/manifest"
+for u in containerd docker.socket docker kubelet; do echo "$u $(systemctl is-active $u 2>/dev/null || true) $(systemctl is-enabled $u 2>/dev/null || true)"; done >"$B/services"
+${heredoc(`cat >"$B/revert.sh"`, REVERT_SH)}
+chmod 0755 "$B/revert.sh"
+touch "$B/complete"
+log "saved; to go back by hand: $B/revert.sh"
+`;
+}
+
+/** The documented way back to the pre-containerd-node state (run by hand; pulumi destroy does not). */
+const REVERT_SH = `#!/bin/bash
+# Puts back every file containerd-node overwrote and the services as they were before its first run.
+set -euo pipefail
+B=$(cd "$(dirname "$0")" && pwd)
+systemctl stop kubelet 2>/dev/null || true
+while read -r state p; do
+  rm -rf "$p"
+  if [ "$state" = present ]; then mkdir -p "$(dirname "$p")"; cp -a "$B/files$p" "$p"; fi
+done <"$B/manifest"
+systemctl daemon-reload
+while read -r u active enabled; do
+  case "$enabled" in enabled) systemctl enable "$u" || true;; disabled) systemctl disable "$u" || true;; esac
+  if [ "$active" = active ]; then systemctl restart "$u"; else systemctl stop "$u" 2>/dev/null || true; fi
+done <"$B/services"
+echo "reverted to the state saved in $B"
+`;
+
+/** Shell that puts an artifact (url or uploaded file) in the cache and checks its SHA-256. */
+function fetchArtifact(kind: string, a: ResolvedArtifact): string {
+    const file = uploadPath(kind, a.sha256);
+    const fetch = a.kind === "url"
+        ? `[ -f ${sq(file)} ] && echo ${sq(`${a.sha256}  ${file}`)} | sha256sum -c --status || curl -fsSL --retry 3 -o ${sq(file)} ${sq(a.url)} || die "could not download ${a.url}"`
+        : `[ -f ${sq(file)} ] || die "${file} is missing: the copy from ${a.path} did not arrive"`;
+    return `${fetch}
+echo ${sq(`${a.sha256}  ${file}`)} | sha256sum -c --status || die "${kind}: SHA-256 of ${a.kind === "url" ? a.url : a.path} is $(sha256sum ${sq(file)} | cut -c1-64), expected ${a.sha256}"
+`;
+}
+
+/** Downloads/receives and verifies every artifact, staged under STATE_DIR/stage; nothing goes live. */
+export function installScript(spec: NodeSpec): string {
+    const c = spec.containerd;
+    const parts: string[] = [prelude("install"), VERSION_MATCHES];
+    const tar = containerdArtifact(spec);
+    if (tar) {
+        const dir = stageDir("containerd", tar.sha256);
+        parts.push(`phase "fetching containerd ${c.version.text}"
+${fetchArtifact("containerd", tar)}rm -rf ${sq(dir)}.tmp && mkdir -p ${sq(dir)}.tmp && tar -xzf ${sq(uploadPath("containerd", tar.sha256))} -C ${sq(dir)}.tmp
+[ -x ${sq(dir)}.tmp/bin/containerd ] || die "the tarball has no bin/containerd: expected the containerd-X.Y.Z-linux-ARCH.tar.gz release layout"
+V=$(${sq(dir)}.tmp/bin/containerd --version | awk '{print $3}')
+version_matches "$V" ${sq(c.version.text)} || die "the tarball holds containerd $V, containerd.version declares ${c.version.text}"
+rm -rf ${sq(dir)} && mv ${sq(dir)}.tmp ${sq(dir)}
+log "staged containerd $V in ${dir}"
+`);
+    } else if (c.source.kind === "package") {
+        const name = c.source.name ?? "containerd";
+        parts.push(`phase "installing the ${name} package"
+if command -v apt-get >/dev/null; then
+  dpkg -s ${sq(name)} >/dev/null 2>&1 || { DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o Dpkg::Options::=--force-confold ${sq(name)} >&2; } || die "apt-get install ${name} failed"
+else
+  $(command -v dnf || command -v yum) install -y ${sq(name)} >&2 || die "installing ${name} failed"
+fi
+V=$(/usr/bin/containerd --version | awk '{print $3}')
+version_matches "$V" ${sq(c.version.text)} || die "the ${name} package installed containerd $V, containerd.version declares ${c.version.text}"
+`);
+    } else {
+        parts.push(`phase "checking Docker's containerd"
+V=$(/usr/bin/containerd --version | awk '{print $3}') || die "no /usr/bin/containerd from Docker's packages"
+version_matches "$V" ${sq(c.version.text)} || die "Docker's containerd is $V, containerd.version declares ${c.version.text}"
+`);
+    }
+    if (c.runc) {
+        parts.push(`phase "fetching runc"
+${fetchArtifact("runc", c.runc)}mkdir -p ${sq(stageDir("runc", c.runc.sha256))} && install -m 0755 ${sq(uploadPath("runc", c.runc.sha256))} ${sq(stageDir("runc", c.runc.sha256))}/runc
+${sq(stageDir("runc", c.runc.sha256))}/runc --version >/dev/null || die "the runc binary does not run on this node"
+`);
+    }
+    if (c.cni) {
+        const dir = stageDir("cni", c.cni.sha256);
+        parts.push(`phase "fetching CNI plugins"
+${fetchArtifact("cni", c.cni)}rm -rf ${sq(dir)} && mkdir -p ${sq(dir)} && tar -xzf ${sq(uploadPath("cni", c.cni.sha256))} -C ${sq(dir)}
+`);
+    }
+    parts.push(`log "install done; nothing is live until the configure step"\n`);
+    return parts.join("");
+}
+
+/** Makes the staged binaries and rendered files live and restarts containerd only when they changed. */
+export function configureScript(spec: NodeSpec): string {
+    const c = spec.containerd;
+    const tar = containerdArtifact(spec);
+    const bins: string[] = [];
+    if (tar) {
+        const dir = stageDir("containerd", tar.sha256);
+        bins.push(`for b in ${sq(dir)}/bin/*; do put_bin "$b" /usr/local/bin/$(basename "$b"); done`);
+    }
+    if (c.runc) {
+        bins.push(`put_bin ${sq(stageDir("runc", c.runc.sha256))}/runc /usr/local/sbin/runc`);
+    }
+    if (c.cni) {
+        bins.push(`for b in ${sq(stageDir("cni", c.cni.sha256))}/*; do [ -f "$b" ] && put_bin "$b" /opt/cni/bin/$(basename "$b"); done`);
+    }
+    const hosts = renderHostsTomls(spec);
+    const hostFiles = Object.entries(hosts).map(([registry, text]) =>
+        heredoc(`put ${sq(`/etc/containerd/certs.d/${registry}/hosts.toml`)} 0644`, text));
+    const managed = Object.keys(hosts);
+    const restartOn = ["/etc/containerd/config.toml", "/etc/systemd/system/containerd.service", `${c.binDir}/containerd`, "/usr/local/sbin/runc"];
+    return `${prelude("configure")}${VERSION_MATCHES}
+txn_begin
+note_unit containerd
+phase "installing binaries"
+${bins.join("\n")}
+phase "writing /etc/containerd/config.toml"
+${heredoc("put /etc/containerd/config.toml 0644", renderConfigToml(spec))}
+mkdir -p ${sq(spec.config.root)}
+phase "writing registry hosts (certs.d)"
+${hostFiles.join("\n")}
+MANAGED=${sq(managed.join(" "))}
+if [ -f "$CN_DIR/registries" ]; then
+  for r in $(cat "$CN_DIR/registries"); do case " $MANAGED " in *" $r "*) ;; *) remove "/etc/containerd/certs.d/$r";; esac; done
+fi
+echo "$MANAGED" | tr ' ' '\\n' | sed '/^$/d' | put "$CN_DIR/registries" 0644
+phase "writing the containerd unit"
+${heredoc("put /etc/systemd/system/containerd.service 0644", renderUnit(spec))}
+${heredoc("put /etc/crictl.yaml 0644", renderCrictlYaml(spec))}
+phase "starting containerd"
+changed /etc/systemd/system/containerd.service && systemctl daemon-reload
+systemctl enable containerd >/dev/null 2>&1 || systemctl enable containerd
+if changed ${restartOn.map(sq).join(" ")} || ! systemctl is-active -q containerd; then
+  log "restarting containerd (containers keep running: KillMode=process)"
+  systemctl restart containerd || die "containerd did not start: $(journalctl -u containerd -n 15 --no-pager 2>&1 | tail -n 15)"
+else
+  log "containerd config unchanged: no restart"
+fi
+phase "checking containerd"
+wait_for 60 ${sq(c.binDir)}/ctr --address ${sq(spec.config.socket)} version || die "containerd does not answer on ${spec.config.socket}: $(journalctl -u containerd -n 15 --no-pager 2>&1 | tail -n 15)"
+SV=$(${sq(c.binDir)}/ctr --address ${sq(spec.config.socket)} version | awk '/Server:/{s=1} s&&/Version:/{print $2; exit}')
+version_matches "$SV" ${sq(c.version.text)} || die "containerd $SV is running, containerd.version declares ${c.version.text}"
+cri_ok() { ${sq(c.binDir)}/ctr --address ${sq(spec.config.socket)} plugins ls | awk '$2=="cri" && $NF=="ok"{f=1} END{exit !f}'; }
+wait_for 30 cri_ok || die "the CRI plugin is not loaded: $(${sq(c.binDir)}/ctr --address ${sq(spec.config.socket)} plugins ls 2>&1 | awk '$2 ~ /cri/')"
+log "containerd $SV is running with CRI"
+`;
+}
+
+/** Imports Docker's tagged images into containerd's k8s.io namespace while Docker still runs. */
+export function migrateImagesScript(spec: NodeSpec): string {
+    const ctr = `${spec.containerd.binDir}/ctr --address ${sq(spec.config.socket)} -n k8s.io`;
+    return `${prelude("migrate-images")}
+phase "importing Docker's images into containerd (k8s.io)"
+if ! systemctl is-active -q docker; then log "docker is not running: nothing to import"; exit 0; fi
+IMAGES=$(docker images --format '{{.Repository}}:{{.Tag}}' | grep -v '<none>' | sort -u || true)
+[ -n "$IMAGES" ] || { log "docker has no tagged images"; exit 0; }
+for img in $IMAGES; do
+  docker save "$img" | ${ctr} images import --no-unpack - >&2 || die "importing $img failed"
+done
+HAVE=$(${ctr} images ls -q)
+for img in $IMAGES; do
+  echo "$HAVE" | grep -qx -e "$img" -e "docker.io/$img" -e "docker.io/library/$img" || die "$img is not in containerd after the import"
+done
+log "imported: $(echo $IMAGES)"
+`;
+}
+
+/**
+ * Moves the node onto containerd: stops the kubelet, puts Docker in its declared state, edits the
+ * kubelet's flags/config, starts the kubelet and checks it (in Kubernetes mode: the Node is Ready
+ * and reports containerd, read with the kubelet's own credentials). Any failure rolls the node
+ * back to its previous runtime, flags and services.
+ */
+export function switchScript(spec: NodeSpec): string {
+    const plan = kubeletEditPlan(spec);
+    const mode = spec.docker.mode;
+    const dockerAction = mode === "keep" ? `log "docker.mode keep: Docker stays as it is"`
+        : mode === "stop" ? `systemctl stop docker.socket docker 2>/dev/null || true`
+            : `systemctl disable --now docker.socket docker >/dev/null 2>&1 || true`;
+    const dockerCheck = mode === "keep" ? "" : `! systemctl is-active -q docker || die "docker is still running"`;
+    const k8s = spec.kubernetes;
+    const kubelet = spec.kubelet;
+    const verifyApi = k8s && kubelet ? `
+phase "waiting for node ${k8s.nodeName} to be Ready on containerd (${k8s.verifyTimeoutSeconds}s)"
+${NODE_STATUS}
+deadline=$(( $(date +%s) + ${k8s.verifyTimeoutSeconds} ))
+while :; do
+  ST=$(node_status ${sq(kubelet.kubeconfigPath)} ${sq(k8s.nodeName)} || true)
+  RT=\${ST%% *}; READY=\${ST##* }
+  case "$RT" in containerd://*) version_matches "\${RT#containerd://}" ${sq(spec.containerd.version.text)} && [ "$READY" = True ] && break;; esac
+  [ "$(date +%s)" -lt "$deadline" ] || die "node ${k8s.nodeName} is not Ready on containerd ${spec.containerd.version.text} after ${k8s.verifyTimeoutSeconds}s (runtime \${RT:-unknown}, Ready=\${READY:-unknown}); kubelet log: $(journalctl -u kubelet -n 10 --no-pager 2>&1 | tail -n 10)"
+  sleep 3
+done
+log "node ${k8s.nodeName} is Ready on $RT"` : "";
+    return `${prelude("switch")}${VERSION_MATCHES}
+txn_begin
+HAS_KUBELET=0; unit_exists kubelet && HAS_KUBELET=1
+for u in containerd docker.socket docker; do unit_exists $u && note_unit $u; done
+[ "$HAS_KUBELET" = 1 ] && note_unit kubelet
+phase "checking containerd"
+systemctl is-active -q containerd || die "containerd is not running"
+${kubelet && plan ? `if [ "$HAS_KUBELET" = 1 ] || [ -f /var/lib/kubelet/kubeadm-flags.env ]; then
+phase "pointing the kubelet at containerd"
+${renderKubeletEdit(plan, kubelet.configPath)}
+fi` : ""}
+RESTART=0
+[ -n "$CHANGED" ] && RESTART=1
+${mode === "keep" ? "" : `systemctl is-active -q docker && RESTART=1`}
+[ "$HAS_KUBELET" = 1 ] && ! systemctl is-active -q kubelet && RESTART=1
+if [ "$RESTART" = 0 ]; then
+  log "the kubelet's flags and Docker's state are already as declared: nothing restarted"
+else
+  [ "$HAS_KUBELET" = 1 ] && { phase "stopping the kubelet"; systemctl stop kubelet; }
+  phase "docker: ${mode}"
+  ${dockerAction}
+  ${dockerCheck}
+  if [ "$HAS_KUBELET" = 1 ]; then
+    phase "starting the kubelet on containerd"
+    systemctl daemon-reload
+    systemctl start kubelet
+    sleep 5
+    R0=$(systemctl show -p NRestarts --value kubelet)
+    sleep 5
+    systemctl is-active -q kubelet && [ "$(systemctl show -p NRestarts --value kubelet)" = "$R0" ] || die "the kubelet does not stay up on containerd: $(journalctl -u kubelet -n 15 --no-pager 2>&1 | tail -n 15)"
+  else
+    log "no kubelet on this node yet: its flags are set for when it starts"
+  fi
+fi${verifyApi}
+log "switched to containerd"
+`;
+}
+
+/**
+ * Reads `<runtime version> <Ready status>` of a node with a kubeconfig on the node (the kubelet's
+ * own: the node authorizer lets a kubelet read its Node). Uses kubectl when present, else curl.
+ */
+const NODE_STATUS = `node_status() {
+  local kc=$1 node=$2
+  if command -v kubectl >/dev/null; then
+    kubectl --kubeconfig "$kc" get node "$node" -o jsonpath='{.status.nodeInfo.containerRuntimeVersion} {.status.conditions[?(@.type=="Ready")].status}'
+    return
+  fi
+  local server ca cert key tmp json
+  tmp=$(mktemp -d); trap 'rm -rf "$tmp"' RETURN
+  kv() { awk -v k="$1" '$1==k":"{print $2; exit}' "$kc" | tr -d '"'; }
+  server=$(kv server)
+  if [ -n "$(kv certificate-authority-data)" ]; then kv certificate-authority-data | base64 -d >"$tmp/ca"; ca=$tmp/ca; else ca=$(kv certificate-authority); fi
+  if [ -n "$(kv client-certificate-data)" ]; then kv client-certificate-data | base64 -d >"$tmp/cert"; cert=$tmp/cert; else cert=$(kv client-certificate); fi
+  if [ -n "$(kv client-key-data)" ]; then kv client-key-data | base64 -d >"$tmp/key"; key=$tmp/key; else key=$(kv client-key); fi
+  json=$(curl -fsS --max-time 10 --cacert "$ca" --cert "$cert" --key "$key" "$server/api/v1/nodes/$node") || return 1
+  printf '%s %s\\n' "$(echo "$json" | grep -o '"containerRuntimeVersion":"[^"]*"' | cut -d'"' -f4)" \\
+    "$(echo "$json" | grep -o '"type":"Ready","status":"[A-Za-z]*"' | cut -d'"' -f8)"
+}
+`;
+
+/** Host-mode verification: containerd answers with CRI and the declared version. */
+export function verifyScript(spec: NodeSpec): string {
+    const ctr = `${spec.containerd.binDir}/ctr --address ${sq(spec.config.socket)}`;
+    return `${prelude("verify")}${VERSION_MATCHES}
+phase "verifying containerd"
+systemctl is-active -q containerd || die "containerd is not running"
+systemctl is-enabled -q containerd || die "containerd is not enabled"
+SV=$(${ctr} version | awk '/Server:/{s=1} s&&/Version:/{print $2; exit}')
+version_matches "$SV" ${sq(spec.containerd.version.text)} || die "containerd $SV is running, containerd.version declares ${spec.containerd.version.text}"
+${ctr} plugins ls | awk '$2=="cri" && $NF=="ok"{f=1} END{exit !f}' || die "the CRI plugin is not loaded"
+echo "containerd://\${SV#v}"
+`;
+}
+
+/** After verification only: what can't be rolled back (package purge, Docker's data). */
+export function dockerCleanupScript(spec: NodeSpec): string {
+    return `${prelude("docker-cleanup")}
+${spec.docker.mode === "purge" ? `phase "removing Docker's packages"
+PKGS=$(dpkg-query -W -f '\${Package} \${Status}\\n' docker.io docker-ce docker-ce-cli docker-ce-rootless-extras docker-buildx-plugin docker-compose-plugin 2>/dev/null | awk '/ installed$/{print $1}' || true)
+if [ -n "$PKGS" ]; then DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq $PKGS >&2; else log "no Docker packages installed"; fi
+systemctl is-active -q containerd || { systemctl restart containerd; }
+systemctl is-active -q containerd || die "containerd stopped while Docker's packages were removed"` : ""}
+${spec.docker.removeData ? `phase "removing /var/lib/docker (docker.removeData)"
+rm -rf /var/lib/docker` : ""}
+log "done"
+`;
+}

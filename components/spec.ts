@@ -1,0 +1,337 @@
+/**
+ * Every default of ContainerdNodeArgs, resolved in one place, and every validation: the rest of the
+ * package works on the resolved NodeSpec and never sees an undefined knob.
+ */
+import {
+    ArtifactSource, ContainerdNodeArgs, DockerMode, InstallSource, KubeletFlagsLocation, TomlValue,
+} from "./args";
+import { configSchemaVersion, kubeletCompatibilityProblem, parseVersion, Version } from "./versions";
+
+/** A bad argument: `field` is the path of the offending input, e.g. "config.registryMirrors.docker.io[0]". */
+export class InvalidArgumentError extends Error {
+    constructor(public readonly field: string, expected: string) {
+        super(`invalid ${field}: ${expected}`);
+        this.name = "InvalidArgumentError";
+    }
+}
+
+export const DEFAULTS = {
+    port: 22,
+    user: "root",
+    dialErrorLimit: 10,
+    perDialTimeout: 15,
+    systemdCgroup: true,
+    sandboxImage: "registry.k8s.io/pause:3.10",
+    root: "/var/lib/containerd",
+    state: "/run/containerd",
+    limitNOFILE: "infinity",
+    tasksMax: "infinity",
+    oomScoreAdjust: -999,
+    flagsLocation: "auto" as KubeletFlagsLocation,
+    kubeletConfigPath: "/var/lib/kubelet/config.yaml",
+    kubeletKubeconfigPath: "/etc/kubernetes/kubelet.conf",
+    kubectl: "kubectl",
+    drainTimeoutSeconds: 300,
+    gracePeriodSeconds: -1,
+    deleteEmptyDirData: true,
+    force: false,
+    verifyTimeoutSeconds: 180,
+    dockerMode: "disable" as DockerMode,
+    packageName: "containerd",
+    minFreeDiskMiB: 1024,
+    /** The socket every client (kubelet, crictl, ctr) is pointed at. */
+    socket: "/run/containerd/containerd.sock",
+};
+
+export type ResolvedArtifact = { kind: "url"; url: string; sha256: string } | { kind: "path"; path: string; sha256: string };
+
+export interface NodeSpec {
+    containerd: {
+        version: Version;
+        source: InstallSource;
+        /** Where the containerd binary lives once installed. */
+        binDir: string;
+        runc?: ResolvedArtifact;
+        cni?: ResolvedArtifact;
+    };
+    config: {
+        schema: 2 | 3;
+        systemdCgroup: boolean;
+        sandboxImage: string;
+        registryMirrors: { [registry: string]: string[] };
+        insecureRegistries: string[];
+        root: string;
+        state: string;
+        socket: string;
+        runtimes: { [name: string]: { runtimeType: string; options: { [key: string]: TomlValue } } };
+        extraToml: { [key: string]: TomlValue };
+    };
+    unit: { limitNOFILE: string; tasksMax: string; oomScoreAdjust: number };
+    kubelet?: {
+        version: Version;
+        flagsLocation: KubeletFlagsLocation;
+        configPath: string;
+        kubeconfigPath: string;
+    };
+    kubernetes?: {
+        kubeconfig: string;
+        nodeName: string;
+        kubectl: string;
+        drainTimeoutSeconds: number;
+        gracePeriodSeconds: number;
+        deleteEmptyDirData: boolean;
+        force: boolean;
+        verifyTimeoutSeconds: number;
+    };
+    docker: { mode: DockerMode; removeData: boolean; migrateImages: boolean };
+    minFreeDiskMiB: number;
+}
+
+const SHA256_RE = /^[0-9a-f]{64}$/;
+const LOOPBACK_RE = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
+const REGISTRY_HOST_RE = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:\d{1,5})?$/;
+const ABS_PATH_RE = /^\/[^\0\n]*$/;
+const KUBE_NAME_RE = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+
+function fail(field: string, expected: string): never {
+    throw new InvalidArgumentError(field, expected);
+}
+
+function version(field: string, text: unknown): Version {
+    const v = typeof text === "string" ? parseVersion(text) : undefined;
+    return v ?? fail(field, `expected a version like "2.1.4" or "1.6", got ${JSON.stringify(text)}`);
+}
+
+function sha256(field: string, text: unknown): string {
+    return typeof text === "string" && SHA256_RE.test(text.toLowerCase())
+        ? text.toLowerCase()
+        : fail(field, `expected 64 hexadecimal characters (SHA-256), got ${JSON.stringify(text)}`);
+}
+
+/** https anywhere; plain http only to a loopback host (a local artifact server). */
+function downloadUrl(field: string, text: unknown): string {
+    let url: URL;
+    try {
+        url = new URL(String(text));
+    } catch {
+        return fail(field, `expected an https:// URL, got ${JSON.stringify(text)}`);
+    }
+    if (url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_RE.test(url.hostname))) {
+        return url.toString();
+    }
+    return fail(field, `expected an https:// URL (http:// only for a loopback host), got ${JSON.stringify(text)}`);
+}
+
+function absPath(field: string, text: unknown): string {
+    return typeof text === "string" && ABS_PATH_RE.test(text) ? text : fail(field, `expected an absolute path, got ${JSON.stringify(text)}`);
+}
+
+function posInt(field: string, n: unknown, min: number, max: number): number {
+    return Number.isInteger(n) && (n as number) >= min && (n as number) <= max
+        ? n as number
+        : fail(field, `expected an integer from ${min} to ${max}, got ${JSON.stringify(n)}`);
+}
+
+function oneOf<T extends string>(field: string, value: unknown, allowed: readonly T[]): T {
+    return allowed.includes(value as T) ? value as T : fail(field, `expected one of ${allowed.map(a => `"${a}"`).join(", ")}, got ${JSON.stringify(value)}`);
+}
+
+function registryHost(field: string, text: unknown): string {
+    return typeof text === "string" && REGISTRY_HOST_RE.test(text) ? text : fail(field, `expected a registry host like "docker.io" or "10.0.0.5:5000", got ${JSON.stringify(text)}`);
+}
+
+function mirrorEndpoint(field: string, text: unknown): string {
+    const m = typeof text === "string" ? /^(https?):\/\/([^/\s]+)(\/\S*)?$/.exec(text) : null;
+    return m ? text as string : fail(field, `expected an endpoint with scheme like "https://mirror.example.com", got ${JSON.stringify(text)}`);
+}
+
+/** `limitNOFILE`/`tasksMax` values systemd accepts: a number or "infinity". */
+function systemdLimit(field: string, text: unknown): string {
+    return typeof text === "string" && /^(infinity|\d+)$/.test(text) ? text : fail(field, `expected a number or "infinity", got ${JSON.stringify(text)}`);
+}
+
+function imageRef(field: string, text: unknown): string {
+    return typeof text === "string" && /^[a-z0-9][a-z0-9._\-\/:@]*[a-z0-9]$/i.test(text) && !/\s/.test(text)
+        ? text : fail(field, `expected an image reference like "registry.k8s.io/pause:3.10", got ${JSON.stringify(text)}`);
+}
+
+function artifact(field: string, a: ArtifactSource | undefined): ResolvedArtifact | undefined {
+    if (a === undefined) {
+        return undefined;
+    }
+    if ("url" in a) {
+        return { kind: "url", url: downloadUrl(`${field}.url`, a.url), sha256: sha256(`${field}.sha256`, a.sha256) };
+    }
+    if ("path" in a) {
+        return { kind: "path", path: String(a.path), sha256: sha256(`${field}.sha256`, a.sha256) };
+    }
+    return fail(field, "expected { url, sha256 } or { path, sha256 }");
+}
+
+function source(field: string, s: InstallSource, v: Version): InstallSource {
+    if (s === undefined || s === null || typeof s !== "object") {
+        return fail(field, `expected { kind: "tarball" | "file" | "package" | "docker", … }`);
+    }
+    switch (s.kind) {
+        case "tarball":
+            if (v.patch === undefined) {
+                fail("containerd.version", `a tarball install needs a full version like "2.1.4", got "${v.text}"`);
+            }
+            return { kind: "tarball", url: downloadUrl(`${field}.url`, s.url), sha256: sha256(`${field}.sha256`, s.sha256) };
+        case "file":
+            if (v.patch === undefined) {
+                fail("containerd.version", `a file install needs a full version like "2.1.4", got "${v.text}"`);
+            }
+            if (typeof s.path !== "string" || s.path === "") {
+                fail(`${field}.path`, "expected the local path of a containerd release tarball");
+            }
+            return { kind: "file", path: s.path, sha256: sha256(`${field}.sha256`, s.sha256) };
+        case "package":
+            return { kind: "package", name: s.name ?? DEFAULTS.packageName };
+        case "docker":
+            return { kind: "docker" };
+        default: {
+            const never: never = s;
+            return fail(`${field}.kind`, `expected "tarball", "file", "package" or "docker", got ${JSON.stringify((never as { kind: unknown }).kind)}`);
+        }
+    }
+}
+
+/** Validates connection fields that are known at preview; Output values are checked by the provider. */
+export function validateConnection(c: ContainerdNodeArgs["connection"]): void {
+    if (!c || c.host === undefined || c.host === "") {
+        fail("connection.host", "expected the node's address");
+    }
+    if (c.port !== undefined) {
+        posInt("connection.port", c.port, 1, 65535);
+    }
+    if (c.privateKey === undefined && c.password === undefined && c.agentSocketPath === undefined) {
+        fail("connection", "expected one auth method: privateKey, password or agentSocketPath");
+    }
+    if (c.user !== undefined && !/^[a-z_][a-z0-9_.-]*$/i.test(c.user)) {
+        fail("connection.user", `expected a user name, got ${JSON.stringify(c.user)}`);
+    }
+}
+
+/** Resolves every default and rejects bad input, naming the field and what was expected. */
+export function resolveSpec(args: ContainerdNodeArgs): NodeSpec {
+    if (!args || !args.containerd) {
+        fail("containerd", "expected { version, source }");
+    }
+    validateConnection(args.connection);
+    const cv = version("containerd.version", args.containerd.version);
+    const src = source("containerd.source", args.containerd.source, cv);
+    const cfg = args.config ?? {};
+
+    const registryMirrors: { [registry: string]: string[] } = {};
+    for (const [host, endpoints] of Object.entries(cfg.registryMirrors ?? {})) {
+        registryHost(`config.registryMirrors["${host}"]`, host);
+        if (!Array.isArray(endpoints) || endpoints.length === 0) {
+            fail(`config.registryMirrors["${host}"]`, "expected a non-empty list of mirror endpoints");
+        }
+        registryMirrors[host] = endpoints.map((e, i) => mirrorEndpoint(`config.registryMirrors["${host}"][${i}]`, e));
+    }
+    const insecureRegistries = (cfg.insecureRegistries ?? []).map((h, i) => registryHost(`config.insecureRegistries[${i}]`, h));
+
+    const runtimes: NodeSpec["config"]["runtimes"] = {};
+    for (const [name, r] of Object.entries(cfg.runtimes ?? {})) {
+        if (!/^[a-z0-9][a-z0-9_-]*$/i.test(name) || name === "runc") {
+            fail(`config.runtimes["${name}"]`, "expected a handler name other than \"runc\" (letters, digits, - and _)");
+        }
+        if (typeof r?.runtimeType !== "string" || !/^io\.containerd\.[a-z0-9_.-]+\.v\d+$/i.test(r.runtimeType)) {
+            fail(`config.runtimes["${name}"].runtimeType`, `expected a runtime type like "io.containerd.runsc.v1", got ${JSON.stringify(r?.runtimeType)}`);
+        }
+        runtimes[name] = { runtimeType: r.runtimeType, options: r.options ?? {} };
+    }
+    if (cfg.extraToml !== undefined && (typeof cfg.extraToml !== "object" || Array.isArray(cfg.extraToml))) {
+        fail("config.extraToml", "expected a TOML table (an object)");
+    }
+
+    let kubelet: NodeSpec["kubelet"];
+    if (args.kubelet) {
+        const kv = version("kubelet.version", args.kubelet.version);
+        const problem = kubeletCompatibilityProblem(kv, cv);
+        if (problem) {
+            fail("kubelet.version", problem);
+        }
+        const flagsLocation = oneOf("kubelet.flagsLocation", args.kubelet.flagsLocation ?? DEFAULTS.flagsLocation,
+            ["auto", "kubeadm-flags", "default", "sysconfig", "config"] as const);
+        if (flagsLocation === "config" && kv.minor < 27 && kv.major === 1) {
+            fail("kubelet.flagsLocation", `"config" (containerRuntimeEndpoint in KubeletConfiguration) needs kubelet 1.27+, got ${kv.text}`);
+        }
+        kubelet = {
+            version: kv,
+            flagsLocation,
+            configPath: absPath("kubelet.configPath", args.kubelet.configPath ?? DEFAULTS.kubeletConfigPath),
+            kubeconfigPath: absPath("kubelet.kubeconfigPath", args.kubelet.kubeconfigPath ?? DEFAULTS.kubeletKubeconfigPath),
+        };
+    }
+
+    let kubernetes: NodeSpec["kubernetes"];
+    if (args.kubernetes) {
+        const k = args.kubernetes;
+        if (typeof k.kubeconfig !== "string" || k.kubeconfig === "") {
+            fail("kubernetes.kubeconfig", "expected the path of a kubeconfig file");
+        }
+        if (typeof k.nodeName !== "string" || !KUBE_NAME_RE.test(k.nodeName)) {
+            fail("kubernetes.nodeName", `expected a Kubernetes node name, got ${JSON.stringify(k.nodeName)}`);
+        }
+        if (!kubelet) {
+            fail("kubelet", "expected { version } in Kubernetes mode: the kubelet is switched to containerd");
+        }
+        const d = k.drain ?? {};
+        kubernetes = {
+            kubeconfig: k.kubeconfig,
+            nodeName: k.nodeName,
+            kubectl: k.kubectl ?? DEFAULTS.kubectl,
+            drainTimeoutSeconds: posInt("kubernetes.drain.timeoutSeconds", d.timeoutSeconds ?? DEFAULTS.drainTimeoutSeconds, 1, 86400),
+            gracePeriodSeconds: posInt("kubernetes.drain.gracePeriodSeconds", d.gracePeriodSeconds ?? DEFAULTS.gracePeriodSeconds, -1, 86400),
+            deleteEmptyDirData: d.deleteEmptyDirData ?? DEFAULTS.deleteEmptyDirData,
+            force: d.force ?? DEFAULTS.force,
+            verifyTimeoutSeconds: posInt("kubernetes.verifyTimeoutSeconds", k.verifyTimeoutSeconds ?? DEFAULTS.verifyTimeoutSeconds, 10, 3600),
+        };
+    }
+
+    const dockerMode = oneOf("docker.mode", args.docker?.mode ?? DEFAULTS.dockerMode, ["keep", "stop", "disable", "purge"] as const);
+    if (dockerMode === "purge" && src.kind === "docker") {
+        fail("docker.mode", `"purge" removes Docker's packages, which also removes the containerd that containerd.source { kind: "docker" } reuses: use "disable"`);
+    }
+    if (args.docker?.removeData && dockerMode === "keep") {
+        fail("docker.removeData", `Docker's data can't be removed while docker.mode is "keep"`);
+    }
+
+    return {
+        containerd: {
+            version: cv,
+            source: src,
+            binDir: src.kind === "tarball" || src.kind === "file" ? "/usr/local/bin" : "/usr/bin",
+            runc: artifact("containerd.runc", args.containerd.runc),
+            cni: artifact("containerd.cni", args.containerd.cni),
+        },
+        config: {
+            schema: configSchemaVersion(cv),
+            systemdCgroup: cfg.systemdCgroup ?? DEFAULTS.systemdCgroup,
+            sandboxImage: imageRef("config.sandboxImage", cfg.sandboxImage ?? DEFAULTS.sandboxImage),
+            registryMirrors,
+            insecureRegistries,
+            root: absPath("config.root", cfg.root ?? DEFAULTS.root),
+            state: absPath("config.state", cfg.state ?? DEFAULTS.state),
+            socket: DEFAULTS.socket,
+            runtimes,
+            extraToml: cfg.extraToml ?? {},
+        },
+        unit: {
+            limitNOFILE: systemdLimit("unit.limitNOFILE", args.unit?.limitNOFILE ?? DEFAULTS.limitNOFILE),
+            tasksMax: systemdLimit("unit.tasksMax", args.unit?.tasksMax ?? DEFAULTS.tasksMax),
+            oomScoreAdjust: posInt("unit.oomScoreAdjust", args.unit?.oomScoreAdjust ?? DEFAULTS.oomScoreAdjust, -1000, 1000),
+        },
+        kubelet,
+        kubernetes,
+        docker: {
+            mode: dockerMode,
+            removeData: args.docker?.removeData ?? false,
+            migrateImages: args.docker?.migrateImages ?? false,
+        },
+        minFreeDiskMiB: posInt("minFreeDiskMiB", args.minFreeDiskMiB ?? DEFAULTS.minFreeDiskMiB, 0, 10_000_000),
+    };
+}

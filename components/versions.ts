@@ -1,0 +1,73 @@
+/** Version arithmetic and the version tables of containerd and the kubelet (see DESIGN.md). */
+
+export interface Version {
+    major: number;
+    minor: number;
+    /** Undefined when only "X.Y" was given. */
+    patch?: number;
+    /** The text as given, without a leading "v". */
+    text: string;
+}
+
+const VERSION_RE = /^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+~][0-9A-Za-z.+~-]*)?$/;
+
+/** Parses "1.6", "v2.1.4", "1.6.20~ds1"; undefined when it is not a version. */
+export function parseVersion(text: string): Version | undefined {
+    const m = VERSION_RE.exec(text.trim());
+    if (!m) {
+        return undefined;
+    }
+    return {
+        major: Number(m[1]),
+        minor: Number(m[2]),
+        patch: m[3] === undefined ? undefined : Number(m[3]),
+        text: text.trim().replace(/^v/, ""),
+    };
+}
+
+/** Compares major.minor.patch (a missing patch counts as 0). */
+export function compareVersions(a: Version, b: Version): number {
+    return a.major - b.major || a.minor - b.minor || (a.patch ?? 0) - (b.patch ?? 0);
+}
+
+export function atLeast(v: Version, major: number, minor: number, patch = 0): boolean {
+    return compareVersions(v, { major, minor, patch, text: "" }) >= 0;
+}
+
+/**
+ * The config.toml schema a containerd version reads. 1.x refuses anything above 2; 2.0–2.2 read 3;
+ * 2.3+ write 4 but migrate a version 3 file on load, and version 3 keeps a rollback to 2.x possible.
+ */
+export function configSchemaVersion(containerd: Version): 2 | 3 {
+    return containerd.major < 2 ? 2 : 3;
+}
+
+/**
+ * Why this kubelet cannot run on this containerd, or undefined when it can.
+ * Kubelet ≤ 1.22 speaks only CRI v1alpha2, which containerd 2.x dropped; Kubernetes 1.26+
+ * needs CRI v1, served by containerd 1.6.15 and later.
+ */
+export function kubeletCompatibilityProblem(kubelet: Version, containerd: Version): string | undefined {
+    if (!atLeast(kubelet, 1, 23) && containerd.major >= 2) {
+        return `kubelet ${kubelet.text} speaks CRI v1alpha2 only, which containerd ${containerd.text} no longer serves: use containerd 1.x`;
+    }
+    if (atLeast(kubelet, 1, 26) && !atLeast(containerd, 1, 6, 15)) {
+        return `kubelet ${kubelet.text} needs containerd 1.6.15 or later, got ${containerd.text}`;
+    }
+    return undefined;
+}
+
+/**
+ * True when the runtime version a node reports (`containerd://1.6.20~ds1`, `v2.1.4`) is the declared
+ * one: equal, or the declared text followed by a separator ("1.6" matches "1.6.20").
+ */
+export function runtimeVersionMatches(reported: string, declared: string): boolean {
+    const got = reported.replace(/^containerd:\/\//, "").replace(/^v/, "");
+    const want = declared.replace(/^v/, "");
+    return got === want || (got.startsWith(want) && /^[.~+-]/.test(got.slice(want.length)));
+}
+
+/** Whether kubeadm's `cri-socket` node annotation is still read (it moved to instance-config in 1.34). */
+export function usesCriSocketAnnotation(kubelet: Version): boolean {
+    return !atLeast(kubelet, 1, 34);
+}
