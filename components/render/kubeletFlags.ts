@@ -5,7 +5,8 @@ import { atLeast } from "../versions";
  * What to change in the kubelet's flags and KubeletConfiguration so it runs on containerd.
  * Version-aware (DESIGN.md): --network-plugin and the other dockershim flags are gone in 1.24,
  * --container-runtime in 1.27 (containerRuntimeEndpoint moved to the config), and
- * --pod-infra-container-image in 1.35. Flags not named here are kept exactly as they were.
+ * --pod-infra-container-image in 1.35 (dropped for every version: see below). Flags not named
+ * here are kept exactly as they were.
  */
 export interface KubeletEditPlan {
     /** Flag files, in "auto" detection order, each with the variable that holds the flags. */
@@ -64,11 +65,10 @@ export function kubeletEditPlan(spec: NodeSpec): KubeletEditPlan | undefined {
     if (atLeast(k.version, 1, 24)) {
         remove.push(...DOCKERSHIM_FLAGS);
     }
-    if (atLeast(k.version, 1, 35)) {
-        remove.push("--pod-infra-container-image");
-    } else {
-        setIfPresent.push(["--pod-infra-container-image", spec.config.sandboxImage]);
-    }
+    // The sandbox image is containerd's setting now (config.sandboxImage). The flag is gone in
+    // 1.35 and only pins the image against GC before; a stale value there would just mislead, and
+    // keeping it out lets a sandbox image change touch the configure step alone.
+    remove.push("--pod-infra-container-image");
 
     const primaryFile = KUBELET_FLAG_FILES.find(f => f.location === k.flagsLocation);
     return {

@@ -100,9 +100,10 @@ ${[...plan.configSet.map(([k, v]) => [k, v, 1] as const), ...plan.configSetIfPre
         .map(([k, v, add]) => `  awk -v key=${sq(k)} -v val=${sq(v)} -v add=${add} "$YAML_KEY_AWK" "$KUBELET_CONFIG" >"$CN_DIR/yaml.tmp" && put "$KUBELET_CONFIG" 0644 <"$CN_DIR/yaml.tmp"`)
         .join("\n")}
   rm -f "$CN_DIR/yaml.tmp"
-elif [ "$has_cgroup_flag" = 0 ] && [ "$PRIMARY" != none ]; then
-  var=$(for fv in ${files}; do [ "\${fv%%:*}" = "$PRIMARY" ] && echo "\${fv##*:}"; done)
-  awk -v var="$var" -v primary=1 -v set=${sq(`--cgroup-driver=${plan.cgroupDriver}`)} -v ifset= -v remove= "$FLAGS_AWK" "$PRIMARY" >"$CN_DIR/flags.tmp"
+${plan.cgroupDriver === "systemd" ? `elif [ "$has_cgroup_flag" = 0 ] && [ "$PRIMARY" != none ]; then
+  # Nothing sets the driver and the kubelet's default (cgroupfs) would not match SystemdCgroup.
+  for fv in ${files}; do [ "\${fv%%:*}" = "$PRIMARY" ] && var=\${fv##*:}; done
+  awk -v var="$var" -v primary=1 -v set=--cgroup-driver=systemd -v ifset= -v remove= "$FLAGS_AWK" "$PRIMARY" >"$CN_DIR/flags.tmp"
   put "$PRIMARY" 0644 <"$CN_DIR/flags.tmp"; rm -f "$CN_DIR/flags.tmp"
-fi`;
+` : ""}fi`;
 }

@@ -9,7 +9,7 @@ export function prelude(step: string): string {
 umask 022
 export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 STEP=${step}
-CN_DIR=${CN_DIR:-/var/lib/containerd-node}
+CN_DIR=\${CN_DIR:-/var/lib/containerd-node}
 PHASE=start
 CHANGED=""
 TXN=""

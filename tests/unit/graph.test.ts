@@ -1,0 +1,147 @@
+import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { ContainerdNodeArgs } from "../../components/args";
+import { baseArgs } from "./helpers";
+
+interface Created { type: string; name: string; inputs: any; dependsOn: string[] }
+let created: Created[] = [];
+const dependsOnByName = new Map<string, string[]>();
+
+pulumi.runtime.setMocks({
+    newResource: (args) => {
+        created.push({ type: args.type, name: args.name, inputs: args.inputs, dependsOn: dependsOnByName.get(args.name) ?? [] });
+        const state = { ...args.inputs };
+        if (args.type === "command:remote:Command" || args.type === "command:local:Command") {
+            state.stdout = args.name.endsWith("preflight")
+                ? '{"runtime":"docker://20.10.24","docker":"active","containerd":"1.6.20","arch":"amd64","freeMiB":5000}'
+                : "containerd://2.1.4";
+        }
+        return { id: `${args.name}-id`, state };
+    },
+    call: () => ({}),
+}, "project", "stack", false);
+
+// Must come after setMocks.
+import { ContainerdNode } from "../../components/containerdNode";
+
+const value = <T>(o: pulumi.Output<T>) => new Promise<T>(resolve => o.apply(v => { resolve(v); return v; }));
+
+/** Records each child's dependsOn (not visible to mocks) through a transformation on the component. */
+const recordDeps: pulumi.ResourceTransformation = (a) => {
+    const deps = ([] as pulumi.Resource[]).concat((a.opts.dependsOn as pulumi.Resource[] | undefined) ?? []);
+    Promise.all(deps.map(d => value(d.urn)))
+        .then(urns => dependsOnByName.set(a.name, urns.map(u => u.split("::").pop()!)));
+    return undefined;
+};
+
+async function build(name: string, args: ContainerdNodeArgs): Promise<{ node: ContainerdNode; res: Map<string, Created> }> {
+    created = [];
+    const node = new ContainerdNode(name, args, { transformations: [recordDeps] });
+    await new Promise(r => setTimeout(r, 50));
+    await value(node.runtimeAfter);
+    await new Promise(r => setTimeout(r, 50));
+    const res = new Map(created.map(c => [c.name, { ...c, dependsOn: dependsOnByName.get(c.name) ?? [] }]));
+    return { node, res };
+}
+
+const steps = (res: Map<string, Created>, prefix: string) =>
+    [...res.values()].filter(r => r.type.startsWith("command:") || r.type.startsWith("kubernetes:")).map(r => r.name.slice(prefix.length + 1));
+
+const k8sArgs = (over: Partial<ContainerdNodeArgs> = {}) => baseArgs({
+    kubelet: { version: "1.30.4" },
+    kubernetes: { kubeconfig: "/tmp/kubeconfig", nodeName: "worker-1" },
+    ...over,
+});
+
+describe("ContainerdNode resource graph", () => {
+    it("host mode: preflight → backup → install → configure → switch → verify, no Kubernetes steps", async () => {
+        const { res } = await build("h1", baseArgs());
+        assert.deepStrictEqual(steps(res, "h1"), ["preflight", "backup", "install", "configure", "switch", "verify"]);
+        assert.deepStrictEqual(res.get("h1-backup")!.dependsOn, ["h1-preflight"]);
+        assert.deepStrictEqual(res.get("h1-install")!.dependsOn, ["h1-backup"]);
+        assert.deepStrictEqual(res.get("h1-configure")!.dependsOn, ["h1-install"]);
+        assert.deepStrictEqual(res.get("h1-switch")!.dependsOn, ["h1-configure"]);
+        assert.deepStrictEqual(res.get("h1-verify")!.dependsOn, ["h1-switch"]);
+        for (const r of res.values()) {
+            if (r.type === "command:remote:Command") {
+                // The whole connection (key included) reaches the provider as a secret.
+                assert.strictEqual(r.inputs.connection["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270");
+                assert.strictEqual(r.inputs.connection.value.host, "10.0.0.1");
+                assert.strictEqual(r.inputs.addPreviousOutputInEnv, false);
+                assert.strictEqual(r.inputs.triggers, undefined, "triggers would force a replace");
+            }
+        }
+    });
+    it("Kubernetes mode adds drain, the cri-socket annotation (≤1.33), a kubectl verify and uncordon", async () => {
+        const { res } = await build("k1", k8sArgs());
+        assert.deepStrictEqual(steps(res, "k1"), ["preflight", "backup", "install", "configure", "drain", "switch", "cri-socket", "verify", "uncordon"]);
+        assert.deepStrictEqual(res.get("k1-drain")!.dependsOn, ["k1-configure"]);
+        assert.deepStrictEqual(res.get("k1-switch")!.dependsOn, ["k1-drain"]);
+        assert.deepStrictEqual(res.get("k1-verify")!.dependsOn, ["k1-cri-socket"]);
+        assert.deepStrictEqual(res.get("k1-uncordon")!.dependsOn, ["k1-verify"]);
+        assert.strictEqual(res.get("k1-drain")!.type, "command:local:Command");
+        assert.deepStrictEqual(res.get("k1-drain")!.inputs.environment, { KUBECONFIG: "/tmp/kubeconfig" });
+        assert.match(res.get("k1-drain")!.inputs.create, /drain "\$NODE" --ignore-daemonsets --delete-emptydir-data --grace-period=-1 --timeout=300s/);
+        const patch = res.get("k1-cri-socket")!;
+        assert.strictEqual(patch.type, "kubernetes:core/v1:NodePatch");
+        assert.strictEqual(patch.inputs.metadata.name, "worker-1");
+        assert.strictEqual(patch.inputs.metadata.annotations["kubeadm.alpha.kubernetes.io/cri-socket"], "unix:///run/containerd/containerd.sock");
+    });
+    it("no cri-socket annotation from kubelet 1.34 (NodeLocalCRISocket)", async () => {
+        const { res } = await build("k2", k8sArgs({ kubelet: { version: "1.34.1" } }));
+        assert.ok(!res.has("k2-cri-socket"));
+        assert.deepStrictEqual(res.get("k2-verify")!.dependsOn, ["k2-switch"]);
+    });
+    it("optional steps: image migration, docker cleanup, uploads of local files", async () => {
+        const { res } = await build("o1", baseArgs({
+            containerd: { version: "2.1.4", source: { kind: "file", path: "/tmp/containerd.tgz", sha256: "c".repeat(64) }, runc: { path: "/tmp/runc", sha256: "d".repeat(64) } },
+            docker: { mode: "purge", removeData: true, migrateImages: true },
+        }));
+        assert.deepStrictEqual(steps(res, "o1"), ["preflight", "backup", "upload-containerd", "upload-runc", "install", "configure", "migrate-images", "switch", "verify", "docker-cleanup"]);
+        assert.deepStrictEqual(res.get("o1-install")!.dependsOn.sort(), ["o1-backup", "o1-upload-containerd", "o1-upload-runc"]);
+        assert.strictEqual(res.get("o1-upload-containerd")!.inputs.remotePath, "/var/lib/containerd-node/cache/containerd-cccccccccccccccc");
+        assert.match(res.get("o1-docker-cleanup")!.inputs.create, /rm -rf \/var\/lib\/docker/);
+    });
+    it("docker keep without kubelet: no switch step", async () => {
+        const { res } = await build("n1", baseArgs({ docker: { mode: "keep" } }));
+        assert.ok(!res.has("n1-switch"));
+    });
+    it("changing the sandbox image changes only the configure step's script", async () => {
+        const a = (await build("s", baseArgs({ kubelet: { version: "1.30.4" } }))).res;
+        const b = (await build("s", baseArgs({ kubelet: { version: "1.30.4" }, config: { sandboxImage: "registry.example.com/pause:3.10" } }))).res;
+        const differing = [...a.keys()].filter(k => JSON.stringify(a.get(k)!.inputs) !== JSON.stringify(b.get(k)!.inputs));
+        assert.deepStrictEqual(differing, ["s-configure"]);
+        assert.match(a.get("s-configure")!.inputs.create, /pinned_images\]\nsandbox = "registry.k8s.io\/pause:3.10"/);
+        assert.match(b.get("s-configure")!.inputs.create, /pinned_images\]\nsandbox = "registry.example.com\/pause:3.10"/);
+    });
+    it("changing SystemdCgroup changes configure and switch (the kubelet's cgroup driver must match)", async () => {
+        const a = (await build("c", baseArgs({ kubelet: { version: "1.30.4" } }))).res;
+        const b = (await build("c", baseArgs({ kubelet: { version: "1.30.4" }, config: { systemdCgroup: false } }))).res;
+        const differing = [...a.keys()].filter(k => JSON.stringify(a.get(k)!.inputs) !== JSON.stringify(b.get(k)!.inputs));
+        assert.deepStrictEqual(differing, ["c-configure", "c-switch"]);
+    });
+    it("changing the containerd version re-runs install, configure and verify; no drain or switch", async () => {
+        const a = (await build("v", baseArgs({ kubelet: { version: "1.30.4" } }))).res;
+        const b = (await build("v", baseArgs({ kubelet: { version: "1.30.4" }, containerd: { version: "2.1.5", source: { kind: "tarball", url: "https://example.com/containerd-2.1.5-linux-amd64.tar.gz", sha256: "e".repeat(64) } } }))).res;
+        const differing = [...a.keys()].filter(k => JSON.stringify(a.get(k)!.inputs) !== JSON.stringify(b.get(k)!.inputs));
+        assert.deepStrictEqual(differing, ["v-install", "v-configure", "v-verify"]);
+    });
+    it("the SSH key never appears in any command text", async () => {
+        const { res } = await build("sec", k8sArgs());
+        for (const r of res.values()) {
+            const text = JSON.stringify({ create: r.inputs.create, update: r.inputs.update, delete: r.inputs.delete, env: r.inputs.environment });
+            assert.doesNotMatch(text, /SECRETKEYMATERIAL/, r.name);
+        }
+    });
+    it("outputs come from the preflight and verify steps", async () => {
+        const { node } = await build("out", k8sArgs());
+        assert.strictEqual(await value(node.runtimeBefore), "docker://20.10.24");
+        assert.strictEqual(await value(node.runtimeAfter), "containerd://2.1.4");
+        assert.strictEqual(await value(node.containerdVersion), "2.1.4");
+        assert.strictEqual(await value(node.containerRuntimeVersion), "containerd://2.1.4");
+    });
+    it("bad input fails as a ResourceError naming the field", () => {
+        assert.throws(() => new ContainerdNode("bad", baseArgs({ connection: { host: "h", port: 99999, privateKey: "k" } })),
+            (e: any) => e instanceof pulumi.ResourceError && /invalid connection\.port: expected an integer from 1 to 65535, got 99999/.test(e.message));
+    });
+});

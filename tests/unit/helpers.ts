@@ -1,0 +1,13 @@
+import { ContainerdNodeArgs } from "../../components/args";
+
+/** Minimal valid args; each test overrides what it is about. */
+export function baseArgs(over: Partial<ContainerdNodeArgs> = {}): ContainerdNodeArgs {
+    return {
+        connection: { host: "10.0.0.1", privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nSECRETKEYMATERIAL\n-----END OPENSSH PRIVATE KEY-----" },
+        containerd: {
+            version: "2.1.4",
+            source: { kind: "tarball", url: "https://github.com/containerd/containerd/releases/download/v2.1.4/containerd-2.1.4-linux-amd64.tar.gz", sha256: "a".repeat(64) },
+        },
+        ...over,
+    };
+}

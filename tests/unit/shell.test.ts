@@ -1,0 +1,159 @@
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { ContainerdNodeArgs } from "../../components/args";
+import { kubeletEditPlan } from "../../components/render/kubeletFlags";
+import { renderKubeletEdit } from "../../components/scripts/kubeletEdit";
+import { prelude } from "../../components/scripts/lib";
+import { heredoc, sq, wrapScript } from "../../components/scripts/shell";
+import { resolveSpec } from "../../components/spec";
+import { baseArgs } from "./helpers";
+
+// These run the exact bash the nodes run, against files in a temp dir.
+const fixture = (name: string) => fs.readFileSync(path.join(__dirname, "..", "fixtures", "kubelet", name), "utf8");
+
+function bash(script: string, dir: string) {
+    const r = spawnSync("bash", ["-c", script], { env: { ...process.env, CN_DIR: path.join(dir, "state") }, encoding: "utf8" });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs the kubelet edit with the flag files redirected into a temp dir; returns the files after. */
+function runEdit(args: Partial<ContainerdNodeArgs>, files: { kubeadm?: string; default?: string; sysconfig?: string; config?: string }) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-kubelet-"));
+    const plan = kubeletEditPlan(resolveSpec(baseArgs(args)))!;
+    const map: { [p: string]: string } = {};
+    const names = ["kubeadm", "default", "sysconfig"] as const;
+    plan.flagFiles = plan.flagFiles.map((f, i) => {
+        map[f.path] = path.join(dir, names[i]);
+        return { ...f, path: map[f.path] };
+    });
+    plan.primary = map[plan.primary] ?? plan.primary;
+    for (const n of names) {
+        if (files[n] !== undefined) fs.writeFileSync(path.join(dir, n), files[n]!);
+    }
+    if (files.config !== undefined) fs.writeFileSync(path.join(dir, "config"), files.config);
+    const r = bash(prelude("test") + renderKubeletEdit(plan, path.join(dir, "config")), dir);
+    const read = (n: string) => fs.existsSync(path.join(dir, n)) ? fs.readFileSync(path.join(dir, n), "utf8") : undefined;
+    return { ...r, kubeadm: read("kubeadm"), default: read("default"), sysconfig: read("sysconfig"), config: read("config") };
+}
+
+const k120 = { containerd: { version: "1.6.20", source: { kind: "package" as const } }, config: { systemdCgroup: false } };
+
+describe("kubelet flags edit (bash + awk, as on the node)", () => {
+    it("seed: kubeadm-flags.env of a 1.20 node gets the remote runtime flags", () => {
+        const r = runEdit({ ...k120, kubelet: { version: "1.20.15" } }, { kubeadm: fixture("seed-kubeadm-1.20.in") });
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.strictEqual(r.kubeadm, fixture("seed-kubeadm-1.20.out"));
+    });
+    it("seed: an empty KUBELET_EXTRA_ARGS in /etc/sysconfig/kubelet", () => {
+        const r = runEdit({ ...k120, kubelet: { version: "1.20.15", flagsLocation: "sysconfig" } }, { sysconfig: fixture("seed-sysconfig-1.20.in") });
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.strictEqual(r.sysconfig, fixture("seed-sysconfig-1.20.out"));
+        assert.strictEqual(r.kubeadm, undefined, "no other file is created");
+    });
+    it("lab: 1.30 drops dockershim flags, keeps unrelated ones, matches the cgroup driver", () => {
+        const r = runEdit({ kubelet: { version: "1.30.4" } }, { kubeadm: fixture("lab-1.30.in") });
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.strictEqual(r.kubeadm, fixture("lab-1.30.out"));
+    });
+    it("is idempotent: a second run changes nothing", () => {
+        const once = runEdit({ kubelet: { version: "1.30.4" } }, { kubeadm: fixture("lab-1.30.in") });
+        const twice = runEdit({ kubelet: { version: "1.30.4" } }, { kubeadm: once.kubeadm });
+        assert.strictEqual(twice.kubeadm, once.kubeadm);
+        assert.doesNotMatch(twice.stderr, /wrote/);
+    });
+    it("KUBELET_EXTRA_ARGS wins over kubeadm flags, so stale runtime flags there are rewritten too", () => {
+        const r = runEdit({ kubelet: { version: "1.30.4" } }, {
+            kubeadm: 'KUBELET_KUBEADM_ARGS="--node-ip=10.0.0.5"\n',
+            default: fixture("cri-dockerd-1.30.in"),
+            config: fixture("config-1.30.in.yaml"),
+        });
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.strictEqual(r.kubeadm, 'KUBELET_KUBEADM_ARGS="--node-ip=10.0.0.5 --container-runtime-endpoint=unix:///run/containerd/containerd.sock"\n');
+        assert.strictEqual(r.default, fixture("cri-dockerd-1.30.out"));
+        assert.strictEqual(r.config, fixture("config-1.30.out.yaml"));
+    });
+    it("flagsLocation config (1.27+): endpoint into KubeletConfiguration, flag removed", () => {
+        const r = runEdit({ kubelet: { version: "1.31.0", flagsLocation: "config" } }, {
+            kubeadm: 'KUBELET_KUBEADM_ARGS="--container-runtime-endpoint=unix:///var/run/cri-dockerd.sock --node-ip=1.2.3.4"\n',
+            config: "kind: KubeletConfiguration\ncgroupDriver: cgroupfs\n",
+        });
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.strictEqual(r.kubeadm, 'KUBELET_KUBEADM_ARGS="--node-ip=1.2.3.4"\n');
+        assert.strictEqual(r.config, "kind: KubeletConfiguration\ncgroupDriver: systemd\ncontainerRuntimeEndpoint: unix:///run/containerd/containerd.sock\n");
+    });
+    it("adds --cgroup-driver=systemd when nothing sets the driver", () => {
+        const r = runEdit({ kubelet: { version: "1.25.0" } }, { kubeadm: 'KUBELET_KUBEADM_ARGS=""\n' });
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.strictEqual(r.kubeadm, 'KUBELET_KUBEADM_ARGS="--container-runtime=remote --container-runtime-endpoint=unix:///run/containerd/containerd.sock --cgroup-driver=systemd"\n');
+    });
+    it("keeps --pod-infra-container-image out of 1.35 and --container-runtime out of 1.27+", () => {
+        const r = runEdit({ kubelet: { version: "1.35.0" } }, { kubeadm: 'KUBELET_KUBEADM_ARGS="--container-runtime=remote --pod-infra-container-image=registry.k8s.io/pause:3.9 --cgroup-driver=systemd"\n' });
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.strictEqual(r.kubeadm, 'KUBELET_KUBEADM_ARGS="--cgroup-driver=systemd --container-runtime-endpoint=unix:///run/containerd/containerd.sock"\n');
+    });
+    it("fails clearly when auto finds no flags file", () => {
+        const r = runEdit({ kubelet: { version: "1.30.4" } }, {});
+        assert.notStrictEqual(r.code, 0);
+        assert.match(r.stderr, /no kubelet flags file found .*set kubelet\.flagsLocation/);
+    });
+});
+
+describe("step transaction (bash, as on the node)", () => {
+    it("a failure restores every saved file and removes created ones", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-txn-"));
+        const a = path.join(dir, "a.conf"), b = path.join(dir, "sub", "b.conf");
+        fs.writeFileSync(a, "old\n");
+        const r = bash(`${prelude("test")}
+txn_begin
+phase "writing"
+${heredoc(`put ${sq(a)} 0644`, "new\n")}
+${heredoc(`put ${sq(b)} 0600`, "created\n")}
+[ "$(cat ${sq(a)})" = new ] || exit 3
+phase "breaking on purpose"
+false
+`, dir);
+        assert.strictEqual(r.code, 1);
+        assert.strictEqual(fs.readFileSync(a, "utf8"), "old\n");
+        assert.ok(!fs.existsSync(b), "a file the step created is removed again");
+        assert.match(r.stderr, /step 'test' failed \(exit 1\) during 'breaking on purpose'; the node was put back/);
+        assert.deepStrictEqual(fs.readdirSync(path.join(dir, "state", "txn")), [], "the transaction is cleaned up");
+    });
+    it("success keeps the new files, writes nothing when content is the same", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-txn-"));
+        const a = path.join(dir, "a.conf");
+        const script = `${prelude("test")}
+txn_begin
+${heredoc(`put ${sq(a)} 0644`, "v1\n")}
+echo "changed:$CHANGED"`;
+        const first = bash(script, dir);
+        assert.strictEqual(first.code, 0, first.stderr);
+        assert.strictEqual(fs.readFileSync(a, "utf8"), "v1\n");
+        assert.match(first.stdout, /changed: .*a\.conf/);
+        const second = bash(script, dir);
+        assert.strictEqual(second.stdout.trim(), "changed:");
+    });
+    it("die names the step, the phase and the reason", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-txn-"));
+        const r = bash(`${prelude("configure")}\nphase "checking containerd"\ndie "containerd did not start"`, dir);
+        assert.strictEqual(r.code, 1);
+        assert.match(r.stderr, /containerd-node: step 'configure' failed during 'checking containerd': containerd did not start/);
+    });
+});
+
+describe("shell helpers", () => {
+    it("wrapScript runs the script with bash and returns its exit code", () => {
+        const r = spawnSync("sh", ["-c", wrapScript("echo \"$BASH_VERSION\" | grep -q . && echo in-bash; exit 7", "root")], { encoding: "utf8" });
+        assert.strictEqual(r.status, 7);
+        assert.strictEqual(r.stdout.trim(), "in-bash");
+    });
+    it("sq quotes single quotes", () => {
+        const r = spawnSync("bash", ["-c", `printf %s ${sq("it's $HOME")}`], { encoding: "utf8" });
+        assert.strictEqual(r.stdout, "it's $HOME");
+    });
+    it("heredoc refuses content that would end it early", () => {
+        assert.throws(() => heredoc("cat", "a\nCNODE_EOF\nb"), /contains the line CNODE_EOF/);
+    });
+});
