@@ -72,7 +72,10 @@ export class ContainerdNode extends pulumi.ComponentResource {
             perDialTimeout: c.perDialTimeout ?? DEFAULTS.perDialTimeout,
         };
 
-        let last: pulumi.Resource[] = [];
+        // The component's own dependsOn (e.g. the previous node of a rolling conversion) gates
+        // its first step: children do not inherit it.
+        const after = opts?.dependsOn;
+        let last: pulumi.Resource[] = after === undefined ? [] : Array.isArray(after) ? after as pulumi.Resource[] : [after as pulumi.Resource];
         const remote = (step: string, script: string, extra: pulumi.Resource[] = []) => {
             const cmd = new command.remote.Command(`${name}-${step}`, {
                 connection,

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# node-down.sh NAME: stops a lab node (its nspawn process) and removes its tree unless KEEP=1.
+source "$(dirname "$0")/lib.sh"
+NAME=$1
+PIDF=$LAB_DIR/$NAME.pid
+if [ -f "$PIDF" ]; then
+  pid=$(cat "$PIDF")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for i in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    sleep 1
+  fi
+  rm -f "$PIDF"
+fi
+[ "${KEEP:-0}" = 1 ] || rm -rf "$LAB_DIR/nodes/$NAME"

@@ -1,0 +1,79 @@
+/**
+ * Test helpers for the real thing: lab nodes (lab/*.sh), the artifact server, and stacks of the
+ * repo's own index.ts driven through the Automation API against the real Pulumi engine.
+ */
+import { LocalWorkspace, Stack, ConfigMap } from "@pulumi/pulumi/automation";
+import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+export const REPO = path.resolve(__dirname, "..", "..");
+export const LAB_DIR = process.env.LAB_DIR ?? path.join(REPO, ".lab");
+const CACHE = process.env.CONTAINERD_NODE_CACHE ?? path.join(os.homedir(), ".cache", "containerd-node");
+export const ARTIFACT_PORT = 18080;
+
+export function artifacts(): { [k: string]: string } {
+    const text = fs.readFileSync(path.join(CACHE, "artifacts", "artifacts.env"), "utf8");
+    return Object.fromEntries(text.trim().split("\n").map(l => l.split("=", 2) as [string, string]));
+}
+
+/** Runs a command on a lab node; returns stdout (throws with stderr on failure unless allowFail). */
+export function onNode(node: string, script: string, allowFail = false): string {
+    const r = spawnSync(path.join(REPO, "lab", "ssh.sh"), [node, script], { encoding: "utf8", env: { ...process.env, LAB_DIR } });
+    if (r.status !== 0 && !allowFail) {
+        throw new Error(`on ${node}: ${script}\nexit ${r.status}\n${r.stdout}\n${r.stderr}`);
+    }
+    return r.stdout;
+}
+
+export function nodeUp(name: string, port: number): void {
+    execFileSync(path.join(REPO, "lab", "node-up.sh"), [name, String(port)], { stdio: "inherit", env: { ...process.env, LAB_DIR } });
+}
+
+export function nodeDown(name: string): void {
+    spawnSync(path.join(REPO, "lab", "node-down.sh"), [name], { stdio: "inherit", env: { ...process.env, LAB_DIR } });
+}
+
+export function labNode(name: string) {
+    return {
+        name,
+        host: "127.0.0.1",
+        port: Number(fs.readFileSync(path.join(LAB_DIR, `${name}.port`), "utf8").trim()),
+        hostKey: fs.readFileSync(path.join(LAB_DIR, `${name}.hostkey`), "utf8").trim(),
+    };
+}
+
+/**
+ * A stack of the repo's own stack program (index.ts, as a user runs it), in a temp project dir
+ * with a file:// backend, its config set from `config` (each value JSON).
+ */
+export async function labStack(name: string, config: { [key: string]: unknown }): Promise<Stack> {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), `cnode-${name}-`));
+    for (const f of ["index.ts", "components", "node_modules", "package.json", "tsconfig.json", "Pulumi.yaml"]) {
+        fs.symlinkSync(path.join(REPO, f), path.join(work, f));
+    }
+    fs.mkdirSync(path.join(work, ".state"));
+    const ws = await LocalWorkspace.create({
+        workDir: work,
+        envVars: {
+            PULUMI_BACKEND_URL: `file://${path.join(work, ".state")}`,
+            PULUMI_CONFIG_PASSPHRASE: "lab",
+            PULUMI_SKIP_UPDATE_CHECK: "true",
+        },
+    });
+    const stack = await Stack.create(name, ws);
+    const cfg: ConfigMap = {};
+    for (const [k, v] of Object.entries(config)) {
+        cfg[`containerd-node:${k}`] = { value: typeof v === "string" ? v : JSON.stringify(v), secret: k === "privateKey" };
+    }
+    await stack.setAllConfig(cfg);
+    return stack;
+}
+
+/** Counts of each operation in a preview/up summary, without "same". */
+export function changes(summary: { [op: string]: number } | undefined): { [op: string]: number } {
+    return Object.fromEntries(Object.entries(summary ?? {}).filter(([op, n]) => op !== "same" && n > 0));
+}
+
+export const privateKey = () => fs.readFileSync(path.join(LAB_DIR, "id_ed25519"), "utf8");

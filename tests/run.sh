@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The test command: unit tests (logic, renderers, the node-side bash), then the end-to-end suite
+# (real Pulumi engine and providers, real systemd nodes over SSH). Prints "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
+source scripts/engine/env.sh
+log=$(mktemp)
+npx mocha --reporter spec 2>&1 | tee "$log"
+unit_rc=${PIPESTATUS[0]}
+t0=$(date +%s)
+npx mocha --config tests/e2e/.mocharc.json --reporter spec 2>&1 | tee -a "$log"
+e2e_rc=${PIPESTATUS[0]}
+echo "e2e suite took $(( $(date +%s) - t0 ))s"
+bash lab/down.sh >/dev/null 2>&1 || true
+passed=$(awk '/^ *[0-9]+ passing/{s+=$1} END{print s+0}' "$log")
+failed=$(awk '/^ *[0-9]+ failing/{s+=$1} END{print s+0}' "$log")
+[ "$unit_rc" = 0 ] && [ "$e2e_rc" = 0 ] || [ "$failed" -gt 0 ] || failed=1
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
