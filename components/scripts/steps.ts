@@ -255,7 +255,7 @@ if ! systemctl is-active -q docker; then log "docker is not running: nothing to 
 IMAGES=$(docker images --format '{{.Repository}}:{{.Tag}}' | grep -v '<none>' | sort -u || true)
 [ -n "$IMAGES" ] || { log "docker has no tagged images"; exit 0; }
 for img in $IMAGES; do
-  docker save "$img" | ${ctr} images import --no-unpack - >&2 || die "importing $img failed"
+  docker save "$img" | ${ctr} images import - >&2 || die "importing $img failed"
 done
 HAVE=$(${ctr} images ls -q)
 for img in $IMAGES; do

@@ -118,6 +118,7 @@ describe("e2e: Docker → containerd 2.x from the release tarball", function () 
     it("changing the sandbox image previews as an update of the configure step only; a running task survives the restart", async () => {
         onNode(NODE, "ctr -n k8s.io run -d docker.io/lab/busybox:1 survivor /bin/busybox sleep 100000 >/dev/null");
         const pid = onNode(NODE, "ctr -n k8s.io task ls | awk '$1==\"survivor\"{print $2}'").trim();
+        const daemonPid = onNode(NODE, "systemctl show -p MainPID --value containerd").trim();
         assert.match(pid, /^\d+$/);
         await stack.setConfig("containerd-node:config", { value: JSON.stringify({ ...config, sandboxImage: "registry.k8s.io/pause:3.9" }) });
 
@@ -131,7 +132,7 @@ describe("e2e: Docker → containerd 2.x from the release tarball", function () 
         await stack.up({ color: "never", onEvent: e => ue.push(e) });
         assert.deepStrictEqual(opsOf(ue), [`update ${NODE}-configure`]);
         assert.match(onNode(NODE, "cat /etc/containerd/config.toml"), /sandbox = "registry\.k8s\.io\/pause:3\.9"/);
-        assert.match(onNode(NODE, "journalctl -u containerd --no-pager | grep -c 'Stopped\\|Stopping' || true"), /^[1-9]/, "containerd was restarted");
+        assert.notStrictEqual(onNode(NODE, "systemctl show -p MainPID --value containerd").trim(), daemonPid, "containerd was restarted");
         const after = onNode(NODE, "ctr -n k8s.io task ls | awk '$1==\"survivor\"{print $2, $3}'").trim();
         assert.strictEqual(after, `${pid} RUNNING`, "KillMode=process: the task lives through the restart");
     });
