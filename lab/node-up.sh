@@ -42,8 +42,8 @@ node_ssh "$NAME" 'for i in $(seq 60); do systemctl is-active -q docker && break;
 node_ssh "$NAME" bash -s <<'BEFORE'
 set -e
 t=$(mktemp -d); mkdir -p $t/bin; cp /bin/busybox $t/bin/busybox
-tar -C $t -c . | docker import -q - lab/busybox:1 >/dev/null
-docker run -d -q --name sleeper --restart=always --network none lab/busybox:1 /bin/busybox sleep 1000000 >/dev/null
+tar -C $t -c . | docker import - lab/busybox:1 >/dev/null
+docker run -d --name sleeper --restart=always --network none lab/busybox:1 /bin/busybox sleep 1000000 >/dev/null
 rm -rf $t
 BEFORE
 echo "node $NAME up on 127.0.0.1:$PORT in $(( $(date +%s) - start ))s"
