@@ -98,6 +98,10 @@ export interface ContainerdConfigArgs {
     root?: string;
     /** containerd's state directory. Default "/run/containerd". */
     state?: string;
+    /** Where CRI finds CNI plugins. Default "/opt/cni/bin" (Debian's package uses "/usr/lib/cni"). */
+    cniBinDir?: string;
+    /** Where CRI reads CNI network configs. Default "/etc/cni/net.d". */
+    cniConfDir?: string;
     /** Extra runtime handlers by name, next to the default "runc". */
     runtimes?: { [name: string]: RuntimeHandlerArgs };
     /**

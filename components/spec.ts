@@ -24,6 +24,8 @@ export const DEFAULTS = {
     sandboxImage: "registry.k8s.io/pause:3.10",
     root: "/var/lib/containerd",
     state: "/run/containerd",
+    cniBinDir: "/opt/cni/bin",
+    cniConfDir: "/etc/cni/net.d",
     limitNOFILE: "infinity",
     tasksMax: "infinity",
     oomScoreAdjust: -999,
@@ -63,6 +65,8 @@ export interface NodeSpec {
         root: string;
         state: string;
         socket: string;
+        cniBinDir: string;
+        cniConfDir: string;
         runtimes: { [name: string]: { runtimeType: string; options: { [key: string]: TomlValue } } };
         extraToml: { [key: string]: TomlValue };
     };
@@ -317,6 +321,8 @@ export function resolveSpec(args: ContainerdNodeArgs): NodeSpec {
             root: absPath("config.root", cfg.root ?? DEFAULTS.root),
             state: absPath("config.state", cfg.state ?? DEFAULTS.state),
             socket: DEFAULTS.socket,
+            cniBinDir: absPath("config.cniBinDir", cfg.cniBinDir ?? DEFAULTS.cniBinDir),
+            cniConfDir: absPath("config.cniConfDir", cfg.cniConfDir ?? DEFAULTS.cniConfDir),
             runtimes,
             extraToml: cfg.extraToml ?? {},
         },

@@ -1,6 +1,7 @@
 import * as TOML from "@iarna/toml";
 import { TomlValue } from "../args";
 import { NodeSpec } from "../spec";
+import { atLeast } from "../versions";
 
 type Table = { [key: string]: TomlValue };
 
@@ -40,6 +41,10 @@ function runtimesTable(c: NodeSpec["config"]): Table {
 export function renderConfigToml(spec: NodeSpec): string {
     const c = spec.config;
     const containerd = { default_runtime_name: "runc", runtimes: runtimesTable(c) };
+    // 2.1 replaced bin_dir with bin_dirs (a list); 1.x and 2.0 only know bin_dir.
+    const cni: Table = spec.containerd.version.major >= 2 && atLeast(spec.containerd.version, 2, 1)
+        ? { bin_dirs: [c.cniBinDir], conf_dir: c.cniConfDir }
+        : { bin_dir: c.cniBinDir, conf_dir: c.cniConfDir };
     let doc: Table;
     if (c.schema === 2) {
         doc = {
@@ -51,6 +56,7 @@ export function renderConfigToml(spec: NodeSpec): string {
                 "io.containerd.grpc.v1.cri": {
                     sandbox_image: c.sandboxImage,
                     containerd,
+                    cni,
                     registry: { config_path: "/etc/containerd/certs.d" },
                 },
             },
@@ -66,7 +72,7 @@ export function renderConfigToml(spec: NodeSpec): string {
                     pinned_images: { sandbox: c.sandboxImage },
                     registry: { config_path: "/etc/containerd/certs.d" },
                 },
-                "io.containerd.cri.v1.runtime": { containerd },
+                "io.containerd.cri.v1.runtime": { containerd, cni },
             },
         };
     }

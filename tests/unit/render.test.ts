@@ -54,6 +54,15 @@ describe("config.toml", () => {
         assert.strictEqual(rt.runc.options.SystemdCgroup, false);
         assert.deepStrictEqual(rt.gvisor, { runtime_type: "io.containerd.runsc.v1", options: { TypeUrl: "io.containerd.runsc.v1.options" } });
     });
+    it("CNI dirs: bin_dirs from 2.1, bin_dir for 2.0 and 1.x", () => {
+        const cni = (version: string, schemaPlugin: string, plugin: string) => {
+            const s = resolveSpec(baseArgs({ containerd: { version, source: { kind: "package" } }, config: { cniBinDir: "/usr/lib/cni" } }));
+            return (TOML.parse(renderConfigToml(s)) as any).plugins[schemaPlugin][plugin] ?? (TOML.parse(renderConfigToml(s)) as any).plugins[schemaPlugin].cni;
+        };
+        assert.deepStrictEqual(cni("2.2.9", "io.containerd.cri.v1.runtime", "cni"), { bin_dirs: ["/usr/lib/cni"], conf_dir: "/etc/cni/net.d" });
+        assert.deepStrictEqual(cni("2.0.6", "io.containerd.cri.v1.runtime", "cni"), { bin_dir: "/usr/lib/cni", conf_dir: "/etc/cni/net.d" });
+        assert.deepStrictEqual(cni("1.7.20", "io.containerd.grpc.v1.cri", "cni"), { bin_dir: "/usr/lib/cni", conf_dir: "/etc/cni/net.d" });
+    });
     it("deep-merges extraToml over the rendered file", () => {
         const s = resolveSpec(baseArgs({ config: { extraToml: { debug: { level: "debug" }, plugins: { "io.containerd.cri.v1.images": { max_concurrent_downloads: 5 } } } } }));
         const doc = TOML.parse(renderConfigToml(s)) as any;
