@@ -29,36 +29,44 @@ interface NodeEntry {
     nodeName?: string;
 }
 
-const cfg = new pulumi.Config();
-const nodes = cfg.requireObject<NodeEntry[]>("nodes");
-const keyPath = cfg.get("privateKeyPath");
-const privateKey = cfg.getSecret("privateKey")
-    ?? (keyPath ? pulumi.secret(fs.readFileSync(keyPath, "utf8")) : undefined);
-const kubeconfig = cfg.get("kubeconfig");
-const kubeletArgs = cfg.getObject<KubeletArgs>("kubelet");
-const verifyTimeoutSeconds = cfg.getNumber("verifyTimeoutSeconds");
+/**
+ * The program as a function, so that it runs both as a plain `pulumi up` project (the Node.js
+ * language host calls an exported function and uses its result as the stack outputs) and as an
+ * Automation API inline program (scripts/stack.ts, tests/e2e), which needs no language host.
+ */
+export = async function main(): Promise<{ runtimes: pulumi.Output<{ [node: string]: { before: string; after: string } }> }> {
+    const cfg = new pulumi.Config();
+    const nodes = cfg.requireObject<NodeEntry[]>("nodes");
+    const keyPath = cfg.get("privateKeyPath");
+    const privateKey = cfg.getSecret("privateKey")
+        ?? (keyPath ? pulumi.secret(fs.readFileSync(keyPath, "utf8")) : undefined);
+    const kubeconfig = cfg.get("kubeconfig");
+    const kubeletArgs = cfg.getObject<KubeletArgs>("kubelet");
+    const verifyTimeoutSeconds = cfg.getNumber("verifyTimeoutSeconds");
 
-let previous: pulumi.Resource | undefined;
-const converted: ContainerdNode[] = [];
-for (const n of nodes) {
-    const args: ContainerdNodeArgs = {
-        connection: { host: n.host, port: n.port, user: n.user, hostKey: n.hostKey, privateKey },
-        containerd: cfg.requireObject<ContainerdNodeArgs["containerd"]>("containerd"),
-        config: cfg.getObject<ContainerdConfigArgs>("config"),
-        unit: cfg.getObject<SystemdUnitArgs>("unit"),
-        kubelet: kubeletArgs,
-        docker: cfg.getObject<DockerArgs>("docker"),
-        kubernetes: kubeconfig ? {
-            kubeconfig,
-            nodeName: n.nodeName ?? n.name,
-            drain: cfg.getObject<DrainArgs>("drain"),
-            verifyTimeoutSeconds,
-        } : undefined,
-    };
-    const node: ContainerdNode = new ContainerdNode(n.name, args, { dependsOn: previous ? [previous] : [] });
-    previous = node.done;
-    converted.push(node);
-}
+    let previous: pulumi.Resource | undefined;
+    const converted: ContainerdNode[] = [];
+    for (const n of nodes) {
+        const args: ContainerdNodeArgs = {
+            connection: { host: n.host, port: n.port, user: n.user, hostKey: n.hostKey, privateKey },
+            containerd: cfg.requireObject<ContainerdNodeArgs["containerd"]>("containerd"),
+            config: cfg.getObject<ContainerdConfigArgs>("config"),
+            unit: cfg.getObject<SystemdUnitArgs>("unit"),
+            kubelet: kubeletArgs,
+            docker: cfg.getObject<DockerArgs>("docker"),
+            kubernetes: kubeconfig ? {
+                kubeconfig,
+                nodeName: n.nodeName ?? n.name,
+                drain: cfg.getObject<DrainArgs>("drain"),
+                verifyTimeoutSeconds,
+            } : undefined,
+        };
+        const node: ContainerdNode = new ContainerdNode(n.name, args, { dependsOn: previous ? [previous] : [] });
+        previous = node.done;
+        converted.push(node);
+    }
 
-export const runtimes = pulumi.all(converted.map(n => pulumi.all([n.runtimeBefore, n.runtimeAfter])))
-    .apply(list => Object.fromEntries(list.map(([before, after], i) => [nodes[i].name, { before, after }])));
+    const runtimes = pulumi.all(converted.map(n => pulumi.all([n.runtimeBefore, n.runtimeAfter])))
+        .apply(list => Object.fromEntries(list.map(([before, after], i) => [nodes[i].name, { before, after }])));
+    return { runtimes };
+};

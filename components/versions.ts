@@ -52,7 +52,9 @@ export function kubeletCompatibilityProblem(kubelet: Version, containerd: Versio
         return `kubelet ${kubelet.text} speaks CRI v1alpha2 only, which containerd ${containerd.text} no longer serves: use containerd 1.x`;
     }
     if (atLeast(kubelet, 1, 26) && !atLeast(containerd, 1, 6, 15)) {
-        return `kubelet ${kubelet.text} needs containerd 1.6.15 or later, got ${containerd.text}`;
+        const hint = containerd.patch === undefined && containerd.major === 1 && containerd.minor === 6
+            ? ` (declare the full version, e.g. "1.6.20", so that it can be checked)` : "";
+        return `kubelet ${kubelet.text} needs containerd 1.6.15 or later, got ${containerd.text}${hint}`;
     }
     return undefined;
 }

@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
 # Builds a real Pulumi engine from Go modules (no Pulumi binary can be downloaded here) and caches
-# it by version: the CLI, the Node.js language host and the command/kubernetes providers, then
+# it by version: the CLI and the command provider, then
 # installs the providers as plugins. A second run with the binaries cached builds nothing.
 set -euo pipefail
 PULUMI_VERSION=3.248.0
 COMMAND_VERSION=1.2.1
-KUBERNETES_VERSION=4.34.2
 CACHE=${CONTAINERD_NODE_CACHE:-$HOME/.cache/containerd-node}/engine
 BIN=$CACHE/pulumi-$PULUMI_VERSION
 mkdir -p "$BIN"
@@ -39,9 +38,9 @@ build() {
 PV=github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION
 build pulumi github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
   "-X $PV" "$BIN/pulumi" "github.com/pulumi/pulumi/sdk/v3 v$PULUMI_VERSION"
-build pulumi-language-nodejs github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3@v$PULUMI_VERSION \
-  github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 "-X $PV" "$BIN/pulumi-language-nodejs" \
-  "github.com/pulumi/pulumi/sdk/v3 v$PULUMI_VERSION" "github.com/pulumi/pulumi/pkg/v3 v$PULUMI_VERSION"
+# No Node.js language host: github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 is not
+# served by the Go module proxy here. Programs run inline through the Automation API instead
+# (scripts/stack.ts), which needs none.
 cat >"$BIN/pulumi-resource-pulumi-nodejs" <<'SH'
 #!/bin/sh
 # Dynamic providers (shipped as a script with the Pulumi CLI release).
@@ -50,17 +49,28 @@ SH
 chmod +x "$BIN/pulumi-resource-pulumi-nodejs"
 
 PROV=$CACHE/providers; mkdir -p "$PROV"
-build pulumi-resource-command github.com/pulumi/pulumi-command/provider@v$COMMAND_VERSION \
-  github.com/pulumi/pulumi-command/provider/cmd/pulumi-resource-command \
-  "-X github.com/pulumi/pulumi-command/provider/pkg/version.Version=$COMMAND_VERSION" "$PROV/pulumi-resource-command-$COMMAND_VERSION"
-build pulumi-resource-kubernetes github.com/pulumi/pulumi-kubernetes/provider/v4@v$KUBERNETES_VERSION \
-  github.com/pulumi/pulumi-kubernetes/provider/v4/cmd/pulumi-resource-kubernetes \
-  "-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$KUBERNETES_VERSION" "$PROV/pulumi-resource-kubernetes-$KUBERNETES_VERSION"
-
 export PATH=$BIN:$PATH PULUMI_SKIP_UPDATE_CHECK=true
 installed=$(pulumi plugin ls 2>/dev/null || true)
-echo "$installed" | grep -qE "^command +resource +$COMMAND_VERSION" ||
-  pulumi plugin install resource command $COMMAND_VERSION -f "$PROV/pulumi-resource-command-$COMMAND_VERSION" >/dev/null
-echo "$installed" | grep -qE "^kubernetes +resource +$KUBERNETES_VERSION" ||
-  pulumi plugin install resource kubernetes $KUBERNETES_VERSION -f "$PROV/pulumi-resource-kubernetes-$KUBERNETES_VERSION" >/dev/null
-echo "engine ready: $("$BIN/pulumi" version) in $BIN"
+has_plugin() { echo "$installed" | grep -qE "^$1 +resource +$2( |$)"; }
+
+# The command provider: the plugin if already installed; else built from the Go module proxy; else
+# the official release through `pulumi plugin install` (needs github.com). Here the proxy refuses
+# github.com/pulumi/pulumi-command and there is no other network, so a fresh machine of this kind
+# must be given the binary (CONTAINERD_NODE_COMMAND_PROVIDER=/path/to/pulumi-resource-command).
+if ! has_plugin command $COMMAND_VERSION; then
+  bin=${CONTAINERD_NODE_COMMAND_PROVIDER:-$PROV/pulumi-resource-command-$COMMAND_VERSION}
+  [ -x "$bin" ] || ! go mod download "github.com/pulumi/pulumi-command/provider@v$COMMAND_VERSION" 2>/dev/null ||
+    build pulumi-resource-command github.com/pulumi/pulumi-command/provider@v$COMMAND_VERSION \
+    github.com/pulumi/pulumi-command/provider/cmd/pulumi-resource-command \
+    "-X github.com/pulumi/pulumi-command/provider/pkg/version.Version=$COMMAND_VERSION" "$bin"
+  if [ -x "$bin" ]; then
+    pulumi plugin install resource command $COMMAND_VERSION -f "$bin" >/dev/null
+  elif ! pulumi plugin install resource command $COMMAND_VERSION >/dev/null 2>&1; then
+    echo "error: the Pulumi command provider $COMMAND_VERSION is not installed and cannot be had here:" >&2
+    echo "  the Go module proxy does not serve github.com/pulumi/pulumi-command and its release cannot be downloaded." >&2
+    echo "  Install it with 'pulumi plugin install resource command $COMMAND_VERSION -f FILE'" >&2
+    echo "  or set CONTAINERD_NODE_COMMAND_PROVIDER=FILE." >&2
+    exit 1
+  fi
+fi
+echo "engine ready: $("$BIN/pulumi" version) in $BIN; $(pulumi plugin ls 2>/dev/null | awk '$1=="command"{print "command provider " $3}')"

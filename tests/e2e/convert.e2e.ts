@@ -171,7 +171,7 @@ describe("e2e: a failed first conversion, then Debian's containerd package (sche
         nodeUp(NODE, 2232);
         stack = await labStack("package", {
             nodes: [labNode(NODE)], privateKey: privateKey(),
-            containerd: { version: "1.6", source: { kind: "package" } },
+            containerd: { version: "1.6.20", source: { kind: "package" } },
             config: { extraToml: BAD_TOML },
             kubelet: common.kubelet, docker: { mode: "disable" },
         });
@@ -211,7 +211,7 @@ describe("e2e: reusing Docker's own containerd, Docker stopped", function () {
         nodeUp(NODE, 2233);
         stack = await labStack("docker", {
             nodes: [labNode(NODE)], privateKey: privateKey(),
-            containerd: { version: "1.6", source: { kind: "docker" } },
+            containerd: { version: "1.6.20", source: { kind: "docker" } },
             config: { systemdCgroup: false }, kubelet: common.kubelet, docker: { mode: "stop" },
         });
     });

@@ -7,6 +7,7 @@ import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import main = require("../../index");
 
 export const REPO = path.resolve(__dirname, "..", "..");
 export const LAB_DIR = process.env.LAB_DIR ?? path.join(REPO, ".lab");
@@ -45,24 +46,21 @@ export function labNode(name: string) {
 }
 
 /**
- * A stack of the repo's own stack program (index.ts, as a user runs it), in a temp project dir
- * with a file:// backend, its config set from `config` (each value JSON).
+ * A stack of the repo's own stack program (index.ts, as scripts/stack.ts runs it: an inline
+ * program driven through the real CLI), with a file:// backend in a temp dir and its config set
+ * from `config` (each value JSON; `privateKey` as a secret).
  */
 export async function labStack(name: string, config: { [key: string]: unknown }): Promise<Stack> {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), `cnode-${name}-`));
-    for (const f of ["index.ts", "components", "node_modules", "package.json", "tsconfig.json", "Pulumi.yaml"]) {
-        fs.symlinkSync(path.join(REPO, f), path.join(work, f));
-    }
     fs.mkdirSync(path.join(work, ".state"));
-    const ws = await LocalWorkspace.create({
-        workDir: work,
-        envVars: {
-            PULUMI_BACKEND_URL: `file://${path.join(work, ".state")}`,
-            PULUMI_CONFIG_PASSPHRASE: "lab",
-            PULUMI_SKIP_UPDATE_CHECK: "true",
+    const stack = await LocalWorkspace.createStack(
+        { stackName: name, projectName: "containerd-node", program: main },
+        {
+            workDir: work,
+            projectSettings: { name: "containerd-node", runtime: "nodejs", backend: { url: `file://${path.join(work, ".state")}` } },
+            envVars: { PULUMI_CONFIG_PASSPHRASE: "lab", PULUMI_SKIP_UPDATE_CHECK: "true" },
         },
-    });
-    const stack = await Stack.create(name, ws);
+    );
     const cfg: ConfigMap = {};
     for (const [k, v] of Object.entries(config)) {
         cfg[`containerd-node:${k}`] = { value: typeof v === "string" ? v : JSON.stringify(v), secret: k === "privateKey" };

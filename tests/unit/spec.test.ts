@@ -71,6 +71,7 @@ describe("resolveSpec validation (fails at preview, naming the field)", () => {
     it("purge with docker's own containerd", () => rejects(baseArgs({ containerd: { version: "1.6", source: { kind: "docker" } }, docker: { mode: "purge" } }), "docker.mode", /also removes the containerd/));
     it("kubelet 1.22 on containerd 2.x", () => rejects(baseArgs({ kubelet: { version: "1.22.17" } }), "kubelet.version", /CRI v1alpha2.*use containerd 1\.x/));
     it("kubelet 1.26 on containerd 1.6.14", () => rejects(baseArgs({ containerd: { version: "1.6.14", source: { kind: "package" } }, kubelet: { version: "1.26.0" } }), "kubelet.version", /needs containerd 1\.6\.15/));
+    it("kubelet 1.30 on a bare \"1.6\" asks for the full version", () => rejects(baseArgs({ containerd: { version: "1.6", source: { kind: "package" } }, kubelet: { version: "1.30.4" } }), "kubelet.version", /declare the full version/));
     it("malformed kubelet version", () => rejects(baseArgs({ kubelet: { version: "one.two" } }), "kubelet.version", /expected a version/));
     it("config location before 1.27", () => rejects(baseArgs({ kubelet: { version: "1.26.3", flagsLocation: "config" } }), "kubelet.flagsLocation", /1\.27\+/));
     it("unknown flags location", () => rejects(baseArgs({ kubelet: { version: "1.30.0", flagsLocation: "etc" as never } }), "kubelet.flagsLocation", /"auto", "kubeadm-flags"/));
