@@ -1,8 +1,7 @@
 import * as command from "@pulumi/command";
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ContainerdNodeArgs } from "./args";
-import { drainScript, uncordonScript, verifyNodeScript } from "./scripts/kubectl";
+import { criSocketScript, drainScript, uncordonScript, verifyNodeScript } from "./scripts/kubectl";
 import { wrapScript } from "./scripts/shell";
 import {
     backupScript, configureScript, dockerCleanupScript, installScript, migrateImagesScript, preflightScript,
@@ -130,16 +129,7 @@ export class ContainerdNode extends pulumi.ComponentResource {
             remote("switch", switchScript(spec));
         }
         if (spec.kubernetes && spec.kubelet && usesCriSocketAnnotation(spec.kubelet.version)) {
-            const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: spec.kubernetes.kubeconfig }, { parent: this });
-            last = [new k8s.core.v1.NodePatch(`${name}-cri-socket`, {
-                metadata: {
-                    name: spec.kubernetes.nodeName,
-                    annotations: {
-                        "kubeadm.alpha.kubernetes.io/cri-socket": `unix://${spec.config.socket}`,
-                        "pulumi.com/patchForce": "true",
-                    },
-                },
-            }, { parent: this, provider, dependsOn: last, retainOnDelete: true })];
+            local("cri-socket", criSocketScript(spec));
         }
         const verify = spec.kubernetes ? local("verify", verifyNodeScript(spec)) : remote("verify", verifyScript(spec));
         if (spec.kubernetes && drain) {

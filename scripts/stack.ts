@@ -28,7 +28,7 @@ async function run(argv: string[]): Promise<void> {
         { stackName, projectName: "containerd-node", program: main },
         { workDir: REPO },
     );
-    const common = { color: "always" as const, onOutput: (s: string) => process.stdout.write(s) };
+    const common = { color: (process.stdout.isTTY ? "always" : "never") as "always" | "never", onOutput: (s: string) => process.stdout.write(s) };
     switch (op) {
         case "up": await stack.up({ ...common, diff }); break;
         case "preview": await stack.preview({ ...common, diff }); break;

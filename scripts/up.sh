@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job against the local lab: sets everything up, boots two lab nodes in the seeds'
-# "before" state (Docker), and runs `pulumi up` of index.ts converting them to containerd.
-# Any extra arguments go to `pulumi up` (e.g. --yes, or `preview` as the first argument).
+# "before" state (Docker), and runs `pulumi up` of index.ts converting them to containerd, through
+# scripts/stack.ts (the Automation API; see there why). `bash scripts/up.sh preview` previews
+# with the diff instead; `bash scripts/up.sh destroy` and `refresh` work too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -15,9 +16,12 @@ export PULUMI_BACKEND_URL="file://$LAB_DIR/state" PULUMI_CONFIG_PASSPHRASE=${PUL
 pulumi stack select lab 2>/dev/null || pulumi stack init lab
 node_json() { printf '{"name":"%s","host":"127.0.0.1","port":%s,"hostKey":"%s"}' "$1" "$(cat "$LAB_DIR/$1.port")" "$(cat "$LAB_DIR/$1.hostkey")"; }
 pulumi config set --path privateKeyPath "$LAB_DIR/id_ed25519"
-pulumi config set --json nodes "[$(node_json node1),$(node_json node2)]"
-pulumi config set --json containerd "{\"version\":\"$CONTAINERD2_VERSION\",\"source\":{\"kind\":\"tarball\",\"url\":\"http://127.0.0.1:18080/$CONTAINERD2_FILE\",\"sha256\":\"$CONTAINERD2_SHA256\"},\"runc\":{\"url\":\"http://127.0.0.1:18080/$RUNC_FILE\",\"sha256\":\"$RUNC_SHA256\"}}"
-pulumi config set --json kubelet '{"version":"1.30.4"}'
-pulumi config set --json docker '{"mode":"disable","migrateImages":true}'
-if [ "${1:-}" = preview ]; then shift; exec pulumi preview --diff "$@"; fi
-exec pulumi up "$@"
+pulumi config set nodes "[$(node_json node1),$(node_json node2)]"
+pulumi config set containerd "{\"version\":\"$CONTAINERD2_VERSION\",\"source\":{\"kind\":\"tarball\",\"url\":\"http://127.0.0.1:18080/$CONTAINERD2_FILE\",\"sha256\":\"$CONTAINERD2_SHA256\"},\"runc\":{\"url\":\"http://127.0.0.1:18080/$RUNC_FILE\",\"sha256\":\"$RUNC_SHA256\"}}"
+pulumi config set kubelet '{"version":"1.30.4"}'
+pulumi config set docker '{"mode":"disable","migrateImages":true}'
+case "${1:-up}" in
+  preview) exec npx ts-node scripts/stack.ts preview --diff --stack lab ;;
+  up|refresh|destroy) exec npx ts-node scripts/stack.ts "${1:-up}" --stack lab ;;
+  *) echo "usage: scripts/up.sh [up|preview|refresh|destroy]" >&2; exit 2 ;;
+esac

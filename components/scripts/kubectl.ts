@@ -84,6 +84,23 @@ done
 `;
 }
 
+/**
+ * Points kubeadm's `kubeadm.alpha.kubernetes.io/cri-socket` node annotation at containerd (read by
+ * `kubeadm upgrade` up to 1.33). kubectl rather than a NodePatch resource: drain already needs
+ * kubectl, and it keeps a second provider plugin off the operator's machine.
+ */
+export function criSocketScript(spec: NodeSpec): string {
+    const want = `unix://${spec.config.socket}`;
+    return `${head(spec)}
+CUR=$("$K" get node "$NODE" -o jsonpath='{.metadata.annotations.kubeadm\\.alpha\\.kubernetes\\.io/cri-socket}')
+if [ "$CUR" != ${sq(want)} ]; then
+  "$K" annotate --overwrite node "$NODE" kubeadm.alpha.kubernetes.io/cri-socket=${sq(want)} >&2
+  echo "cri-socket annotation: \${CUR:-none} -> ${want}" >&2
+fi
+echo ${sq(want)}
+`;
+}
+
 /** Lifts the cordon containerd-node made; a node cordoned before the run stays cordoned. */
 export function uncordonScript(spec: NodeSpec): string {
     return `${head(spec)}

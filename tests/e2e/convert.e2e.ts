@@ -70,6 +70,9 @@ describe("e2e: Docker → containerd 2.x from the release tarball", function () 
         const res = await stack.up({ color: "never", onEvent: e => events.push(e) });
         assert.strictEqual(res.summary.result, "succeeded");
         assert.doesNotMatch(res.stdout + res.stderr, new RegExp(KEY_BODY().slice(0, 40).replace(/[+/]/g, "\\$&")), "the SSH key is never printed");
+        const state = JSON.stringify(await stack.exportStack());
+        assert.ok(!state.includes(KEY_BODY().slice(0, 40)), "the SSH key is only in the state encrypted");
+        assert.match(state, /"4dabf18193072939515e22adb298388d":"1b47061264138c4ac30d75fd1eb44270"/, "the connection is stored as a secret");
         const out = res.outputs.runtimes.value;
         assert.deepStrictEqual(out[NODE], { before: "docker://20.10.24+dfsg1", after: `containerd://${A.CONTAINERD2_VERSION}` });
 
@@ -165,7 +168,9 @@ describe("e2e: a failed first conversion, then Debian's containerd package (sche
     this.timeout(20 * 60 * 1000);
     const NODE = "e2e-pkg";
     let stack: Stack;
-    const files = "sha256sum /var/lib/kubelet/kubeadm-flags.env; ls -la /etc/containerd /etc/systemd/system; cat /etc/containerd/config.toml 2>/dev/null | sha256sum";
+    // Names, types, modes, sizes, link targets and contents (directory mtimes change when a file is put back).
+    const files = "sha256sum /var/lib/kubelet/kubeadm-flags.env /etc/containerd/config.toml; " +
+        "find /etc/containerd /etc/systemd/system /usr/local/bin -mindepth 1 -maxdepth 1 -printf '%y %p %m %s %l\\n' | sort";
 
     before(async () => {
         nodeUp(NODE, 2232);

@@ -83,9 +83,9 @@ describe("ContainerdNode resource graph", () => {
         assert.deepStrictEqual(res.get("k1-drain")!.inputs.environment, { KUBECONFIG: "/tmp/kubeconfig" });
         assert.match(res.get("k1-drain")!.inputs.create, /drain "\$NODE" --ignore-daemonsets --delete-emptydir-data --grace-period=-1 --timeout=300s/);
         const patch = res.get("k1-cri-socket")!;
-        assert.strictEqual(patch.type, "kubernetes:core/v1:NodePatch");
-        assert.strictEqual(patch.inputs.metadata.name, "worker-1");
-        assert.strictEqual(patch.inputs.metadata.annotations["kubeadm.alpha.kubernetes.io/cri-socket"], "unix:///run/containerd/containerd.sock");
+        assert.strictEqual(patch.type, "command:local:Command");
+        assert.match(patch.inputs.create, /NODE='worker-1'/);
+        assert.match(patch.inputs.create, /annotate --overwrite node "\$NODE" kubeadm\.alpha\.kubernetes\.io\/cri-socket='unix:\/\/\/run\/containerd\/containerd\.sock'/);
     });
     it("no cri-socket annotation from kubelet 1.34 (NodeLocalCRISocket)", async () => {
         const { res } = await build("k2", k8sArgs({ kubelet: { version: "1.34.1" } }));
