@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Builds the Kubernetes binaries the lab cluster needs from Go modules (none can be downloaded
-# here), cached by version: kube-apiserver, kube-controller-manager, kubelet, kubectl, crictl.
+# here), cached by version: kube-apiserver, kube-controller-manager, kube-scheduler, kubelet,
+# kubectl, crictl. 1.23 by default: the last kubelet with dockershim (the seeds' "before").
 # k8s.io/kubernetes replaces its staging modules with ./staging paths: the wrapper module points
 # each at its published v0.X.Y instead.
 set -euo pipefail
-K8S_VERSION=${K8S_VERSION:-1.33.13}
+K8S_VERSION=${K8S_VERSION:-1.23.17}
 CRICTL_VERSION=1.34.0
 OUT=${CONTAINERD_NODE_CACHE:-$HOME/.cache/containerd-node}/kube/$K8S_VERSION
 mkdir -p "$OUT"
 export GOFLAGS=-mod=mod CGO_ENABLED=0
 missing=()
-for b in kube-apiserver kube-controller-manager kubelet kubectl; do [ -x "$OUT/$b" ] || missing+=("$b"); done
+for b in kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl; do [ -x "$OUT/$b" ] || missing+=("$b"); done
 if [ ${#missing[@]} -gt 0 ]; then
   start=$(date +%s)
   w=$(mktemp -d)

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# kubelet-join.sh NAME KUBELET_PORT: installs a real kubelet (KUBE_VERSION, dockershim) on a
+# running lab node and joins it to the lab cluster the way kubeadm lays a node out:
+# /etc/kubernetes/kubelet.conf, /var/lib/kubelet/config.yaml, the kubeadm drop-in reading
+# /var/lib/kubelet/kubeadm-flags.env (the dockershim flags node-up.sh wrote). Waits for Ready.
+source "$(dirname "$0")/lib.sh"
+NAME=$1 KPORT=$2
+DIR=$LAB_DIR/nodes/$NAME
+start=$(date +%s)
+cert "node-$NAME" "/O=system:nodes/CN=system:node:$NAME"
+mkdir -p "$DIR/etc/kubernetes/pki" "$DIR/etc/systemd/system/kubelet.service.d" "$DIR/opt/cni/bin" "$DIR/etc/cni/net.d"
+kubeconfig "node-$NAME" >"$DIR/etc/kubernetes/kubelet.conf"
+cp "$PKI/ca.crt" "$DIR/etc/kubernetes/pki/ca.crt"
+install -m 0755 "$KUBE_BIN/kubelet" "$DIR/usr/bin/kubelet"
+install -m 0755 "$KUBE_BIN/crictl" "$DIR/usr/local/bin/crictl"
+# Pods use the host network (the nodes share one network namespace); a loopback-only CNI config
+# is enough for the runtime to report its network ready.
+install -m 0755 /usr/lib/cni/loopback "$DIR/opt/cni/bin/loopback"
+echo '{"cniVersion":"0.4.0","name":"lab","plugins":[{"type":"loopback"}]}' >"$DIR/etc/cni/net.d/99-lab.conflist"
+
+# Ports of its own (shared network namespace); no QoS cgroups and no node-allocatable enforcement
+# (the nodes share the host's cgroup tree: a kubelet would reap the other nodes' pod cgroups);
+# eviction and image GC thresholds out of the way of a shared disk.
+cat >"$DIR/var/lib/kubelet/config.yaml" <<YAML
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+port: $KPORT
+healthzPort: $((KPORT + 1))
+readOnlyPort: 0
+cgroupDriver: cgroupfs
+cgroupsPerQOS: false
+enforceNodeAllocatable: []
+failSwapOn: false
+authentication:
+  anonymous: {enabled: false}
+  webhook: {enabled: false}
+  x509: {clientCAFile: /etc/kubernetes/pki/ca.crt}
+authorization: {mode: AlwaysAllow}
+evictionHard: {memory.available: "50Mi", nodefs.available: "1%", imagefs.available: "1%"}
+imageGCHighThresholdPercent: 100
+imageGCLowThresholdPercent: 99
+serializeImagePulls: false
+YAML
+cat >"$DIR/etc/systemd/system/kubelet.service" <<'UNIT'
+[Unit]
+Description=kubelet
+After=network-online.target
+[Service]
+ExecStart=/usr/bin/kubelet
+Restart=always
+RestartSec=2
+[Install]
+WantedBy=multi-user.target
+UNIT
+cat >"$DIR/etc/systemd/system/kubelet.service.d/10-kubeadm.conf" <<'UNIT'
+[Service]
+Environment="KUBELET_KUBECONFIG_ARGS=--kubeconfig=/etc/kubernetes/kubelet.conf"
+Environment="KUBELET_CONFIG_ARGS=--config=/var/lib/kubelet/config.yaml"
+EnvironmentFile=-/var/lib/kubelet/kubeadm-flags.env
+EnvironmentFile=-/etc/default/kubelet
+ExecStart=
+ExecStart=/usr/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELET_KUBEADM_ARGS $KUBELET_EXTRA_ARGS
+UNIT
+# The kubelet's OOM watcher reads /dev/kmsg, which a container has not (kind does the same).
+node_ssh "$NAME" bash -s <<'JOIN'
+set -e
+ln -sf /dev/console /dev/kmsg
+t=$(mktemp -d); mkdir -p $t/bin; cp /bin/busybox $t/bin/busybox
+PAUSE=$(sed -n 's/.*--pod-infra-container-image=\([^ "]*\).*/\1/p' /var/lib/kubelet/kubeadm-flags.env)
+tar -C $t -c . | docker import --change 'ENTRYPOINT ["/bin/busybox","sh","-c","trap \"exit 0\" TERM INT; while :; do sleep 1; done"]' - "${PAUSE:-k8s.gcr.io/pause:3.6}" >/dev/null
+rm -rf $t
+systemctl daemon-reload
+systemctl enable --now kubelet >/dev/null 2>&1
+JOIN
+K() { "$KUBE_BIN/kubectl" --kubeconfig "$LAB_DIR/cluster/admin.conf" "$@"; }
+for i in $(seq 120); do
+  [ "$(K get node "$NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ] && break
+  sleep 1
+done
+[ "$(K get node "$NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ] || {
+  echo "node $NAME not Ready after 120s:"; K get node "$NAME" -o wide 2>&1; node_ssh "$NAME" 'journalctl -u kubelet -n 40 --no-pager'; exit 1; }
+echo "kubelet on $NAME Ready ($(K get node "$NAME" -o jsonpath='{.status.nodeInfo.containerRuntimeVersion}')) in $(( $(date +%s) - start ))s"
