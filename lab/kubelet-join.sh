@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# kubelet-join.sh NAME KUBELET_PORT: installs a real kubelet (KUBE_VERSION, dockershim) on a
+# kubelet-join.sh NAME KUBELET_PORT: installs a real kubelet (KUBELET_VERSION, dockershim) on a
 # running lab node and joins it to the lab cluster the way kubeadm lays a node out:
 # /etc/kubernetes/kubelet.conf, /var/lib/kubelet/config.yaml, the kubeadm drop-in reading
 # /var/lib/kubelet/kubeadm-flags.env (the dockershim flags node-up.sh wrote). Waits for Ready.
@@ -11,8 +11,8 @@ cert "node-$NAME" "/O=system:nodes/CN=system:node:$NAME"
 mkdir -p "$DIR/etc/kubernetes/pki" "$DIR/etc/systemd/system/kubelet.service.d" "$DIR/opt/cni/bin" "$DIR/etc/cni/net.d"
 kubeconfig "node-$NAME" >"$DIR/etc/kubernetes/kubelet.conf"
 cp "$PKI/ca.crt" "$DIR/etc/kubernetes/pki/ca.crt"
-install -m 0755 "$KUBE_BIN/kubelet" "$DIR/usr/bin/kubelet"
-install -m 0755 "$KUBE_BIN/crictl" "$DIR/usr/local/bin/crictl"
+install -m 0755 "$KUBELET" "$DIR/usr/bin/kubelet"
+install -m 0755 "$CRICTL" "$DIR/usr/local/bin/crictl"
 # Pods use the host network (the nodes share one network namespace); a loopback-only CNI config
 # is enough for the runtime to report its network ready.
 install -m 0755 /usr/lib/cni/loopback "$DIR/opt/cni/bin/loopback"

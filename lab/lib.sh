@@ -11,10 +11,11 @@ mkdir -p "$LAB_CACHE" "$LAB_DIR/nodes"
 mirror() { awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || echo http://deb.debian.org/debian; }
 node_ssh() { local name=$1; shift; ssh -q -i "$KEY" -p "$(cat "$LAB_DIR/$name.port")" -o BatchMode=yes -o StrictHostKeyChecking=yes \
   -o UserKnownHostsFile="$LAB_DIR/known_hosts" -o ConnectTimeout=5 root@127.0.0.1 "$@"; }
-# The lab cluster (lab/cluster-up.sh): Kubernetes built by scripts/kube/build.sh. 1.23 is the last
-# kubelet with dockershim, i.e. the seeds' "before" (cri-dockerd is not on the Go module proxy).
-KUBE_VERSION=${KUBE_VERSION:-1.23.17}
-KUBE_BIN=${CONTAINERD_NODE_CACHE:-$HOME/.cache/containerd-node}/kube/$KUBE_VERSION
+# The lab cluster (lab/cluster-up.sh): Kubernetes built by scripts/kube/build.sh.
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/kube/versions.env"
+KUBE_BIN=$KUBE_CACHE/$CONTROL_PLANE_VERSION
+KUBELET=$KUBE_CACHE/$KUBELET_VERSION/kubelet
+CRICTL=$KUBE_CACHE/crictl-$CRICTL_VERSION/crictl
 API_PORT=${API_PORT:-16443} ETCD_PORT=${ETCD_PORT:-12379}
 API_URL=https://127.0.0.1:$API_PORT SERVICE_CIDR=10.96.0.0/24 SERVICE_IP=10.96.0.1
 PKI=$LAB_DIR/cluster/pki

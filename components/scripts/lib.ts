@@ -13,6 +13,8 @@ CN_DIR=\${CN_DIR:-/var/lib/containerd-node}
 PHASE=start
 CHANGED=""
 TXN=""
+# A command the rollback runs last, once files and services are back (e.g. lift a cordon).
+ON_ROLLBACK=""
 mkdir -p "$CN_DIR/txn" "$CN_DIR/cache"
 exec 9>"$CN_DIR/lock"
 flock -w 600 9 || { echo "containerd-node: another containerd-node step holds $CN_DIR/lock" >&2; exit 1; }
@@ -84,6 +86,7 @@ rollback() {
     else systemctl stop "$u" 2>/dev/null || true; fi
     echo "  $u: $(systemctl is-active "$u" 2>/dev/null || true) (was $active)" >&2
   done <"$TXN/units"
+  [ -z "$ON_ROLLBACK" ] || $ON_ROLLBACK || true
 }
 txn_end() {
   local rc=$1

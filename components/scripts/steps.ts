@@ -10,6 +10,7 @@ import { kubeletEditPlan } from "../render/kubeletFlags";
 import { renderUnit } from "../render/unit";
 import { NodeSpec, ResolvedArtifact } from "../spec";
 import { renderKubeletEdit } from "./kubeletEdit";
+import { CORDON_ANNOTATION } from "./kubectl";
 import { prelude } from "./lib";
 import { heredoc, sq } from "./shell";
 
@@ -282,7 +283,6 @@ export function switchScript(spec: NodeSpec): string {
     const kubelet = spec.kubelet;
     const verifyApi = k8s && kubelet ? `
 phase "waiting for node ${k8s.nodeName} to be Ready on containerd (${k8s.verifyTimeoutSeconds}s)"
-${NODE_STATUS}
 deadline=$(( $(date +%s) + ${k8s.verifyTimeoutSeconds} ))
 while :; do
   ST=$(node_status ${sq(kubelet.kubeconfigPath)} ${sq(k8s.nodeName)} || true)
@@ -292,7 +292,21 @@ while :; do
   sleep 3
 done
 log "node ${k8s.nodeName} is Ready on $RT"` : "";
-    return `${prelude("switch")}${VERSION_MATCHES}
+    // After a rollback in Kubernetes mode: wait for the kubelet to be Ready again on the previous
+    // runtime, then lift the cordon the drain step made (the run that cordoned it ends here).
+    const afterRollback = k8s && kubelet ? `
+after_rollback() {
+  [ "$HAS_KUBELET" = 1 ] || return 0
+  local end=$(( $(date +%s) + ${k8s.verifyTimeoutSeconds} )) st
+  while st=$(node_status ${sq(kubelet.kubeconfigPath)} ${sq(k8s.nodeName)} 2>/dev/null); [ "\${st##* }" != True ]; do
+    [ "$(date +%s)" -lt "$end" ] || { echo "  node ${k8s.nodeName} is not Ready again after the rollback (\${st:-no answer})" >&2; break; }
+    sleep 3
+  done
+  [ "\${st##* }" = True ] && echo "  node ${k8s.nodeName} is Ready again on \${st%% *}" >&2
+  uncordon_ours ${sq(kubelet.kubeconfigPath)} ${sq(k8s.nodeName)}
+}
+ON_ROLLBACK=after_rollback` : "";
+    return `${prelude("switch")}${VERSION_MATCHES}${k8s && kubelet ? NODE_API : ""}${afterRollback}
 txn_begin
 HAS_KUBELET=0; unit_exists kubelet && HAS_KUBELET=1
 for u in containerd docker.socket docker; do unit_exists $u && note_unit $u; done
@@ -331,25 +345,49 @@ log "switched to containerd"
 }
 
 /**
- * Reads `<runtime version> <Ready status>` of a node with a kubeconfig on the node (the kubelet's
- * own: the node authorizer lets a kubelet read its Node). Uses kubectl when present, else curl.
+ * The Node API as the kubelet's own credentials allow it (the node authorizer and NodeRestriction
+ * let a kubelet read and patch its own Node): kubectl when the node has it, else curl with the
+ * kubeconfig's certificates. node_status prints `<runtime version> <Ready status>`;
+ * uncordon_ours lifts a cordon only if containerd-node made it (its annotation says so).
  */
-const NODE_STATUS = `node_status() {
-  local kc=$1 node=$2
+const NODE_API = `node_api() { # node_api KUBECONFIG NODE [MERGE_PATCH]: prints the Node as compact JSON
+  local kc=$1 node=$2 patch=\${3:-}
   if command -v kubectl >/dev/null; then
-    kubectl --kubeconfig "$kc" get node "$node" -o jsonpath='{.status.nodeInfo.containerRuntimeVersion} {.status.conditions[?(@.type=="Ready")].status}'
+    if [ -n "$patch" ]; then kubectl --kubeconfig "$kc" patch node "$node" --type merge -p "$patch" -o json | tr -d ' \\n'
+    else kubectl --kubeconfig "$kc" get --raw "/api/v1/nodes/$node"; fi
     return
   fi
-  local server ca cert key tmp json
-  tmp=$(mktemp -d); trap 'rm -rf "$tmp"' RETURN
+  local server ca cert key tmp rc=0
+  tmp=$(mktemp -d)
   kv() { awk -v k="$1" '$1==k":"{print $2; exit}' "$kc" | tr -d '"'; }
   server=$(kv server)
   if [ -n "$(kv certificate-authority-data)" ]; then kv certificate-authority-data | base64 -d >"$tmp/ca"; ca=$tmp/ca; else ca=$(kv certificate-authority); fi
   if [ -n "$(kv client-certificate-data)" ]; then kv client-certificate-data | base64 -d >"$tmp/cert"; cert=$tmp/cert; else cert=$(kv client-certificate); fi
   if [ -n "$(kv client-key-data)" ]; then kv client-key-data | base64 -d >"$tmp/key"; key=$tmp/key; else key=$(kv client-key); fi
-  json=$(curl -fsS --max-time 10 --cacert "$ca" --cert "$cert" --key "$key" "$server/api/v1/nodes/$node") || return 1
+  if [ -n "$patch" ]; then
+    curl -fsS --max-time 10 --cacert "$ca" --cert "$cert" --key "$key" -X PATCH -H 'Content-Type: application/merge-patch+json' \\
+      --data "$patch" "$server/api/v1/nodes/$node" || rc=$?
+  else
+    curl -fsS --max-time 10 --cacert "$ca" --cert "$cert" --key "$key" "$server/api/v1/nodes/$node" || rc=$?
+  fi
+  rm -rf "$tmp"
+  return $rc
+}
+node_status() { # node_status KUBECONFIG NODE
+  local json
+  json=$(node_api "$1" "$2") || return 1
   printf '%s %s\\n' "$(echo "$json" | grep -o '"containerRuntimeVersion":"[^"]*"' | cut -d'"' -f4)" \\
     "$(echo "$json" | grep -o '"type":"Ready","status":"[A-Za-z]*"' | cut -d'"' -f8)"
+}
+uncordon_ours() { # uncordon_ours KUBECONFIG NODE
+  local json
+  json=$(node_api "$1" "$2") || { echo "  could not read node $2 to lift containerd-node's cordon" >&2; return 0; }
+  echo "$json" | grep -q '"${CORDON_ANNOTATION}":"true"' || { echo "  node $2 was not cordoned by containerd-node: left as it is" >&2; return 0; }
+  if node_api "$1" "$2" '{"spec":{"unschedulable":null},"metadata":{"annotations":{"${CORDON_ANNOTATION}":null}}}' >/dev/null; then
+    echo "  node $2 uncordoned (containerd-node had cordoned it)" >&2
+  else
+    echo "  node $2 stays cordoned: the kubelet's credentials could not lift the cordon; run kubectl uncordon $2" >&2
+  fi
 }
 `;
 

@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
 # Builds the Kubernetes binaries the lab cluster needs from Go modules (none can be downloaded
-# here), cached by version: kube-apiserver, kube-controller-manager, kube-scheduler, kubelet,
-# kubectl, crictl. 1.23 by default: the last kubelet with dockershim (the seeds' "before").
+# here), cached by version under kube/<version>/:
+#   control plane 1.33: kube-apiserver, kube-controller-manager, kube-scheduler, kubectl
+#   kubelet 1.23: the last one with dockershim, i.e. the seeds' "before" (cri-dockerd, the other
+#   way to run a current kubelet on Docker, is not served by the Go module proxy); its
+#   kube-apiserver can't be built from the module (its generated OpenAPI code is not in it)
+#   crictl, from cri-tools.
 # k8s.io/kubernetes replaces its staging modules with ./staging paths: the wrapper module points
 # each at its published v0.X.Y instead.
 set -euo pipefail
-K8S_VERSION=${K8S_VERSION:-1.23.17}
-CRICTL_VERSION=1.34.0
-OUT=${CONTAINERD_NODE_CACHE:-$HOME/.cache/containerd-node}/kube/$K8S_VERSION
-mkdir -p "$OUT"
+source "$(dirname "$0")/versions.env"
+CACHE=$KUBE_CACHE
 export GOFLAGS=-mod=mod CGO_ENABLED=0
-missing=()
-for b in kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl; do [ -x "$OUT/$b" ] || missing+=("$b"); done
-if [ ${#missing[@]} -gt 0 ]; then
+
+# build VERSION BINARY...: k8s.io/kubernetes/cmd/BINARY at VERSION into $CACHE/VERSION/.
+build() {
+  local K8S_VERSION=$1; shift
+  local OUT=$CACHE/$K8S_VERSION missing=() b
+  mkdir -p "$OUT"
+  for b in "$@"; do [ -x "$OUT/$b" ] || missing+=("$b"); done
+  [ ${#missing[@]} -gt 0 ] || return 0
+  local start w gomod staging
   start=$(date +%s)
   w=$(mktemp -d)
   gomod=$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
@@ -29,7 +37,10 @@ if [ ${#missing[@]} -gt 0 ]; then
     ld="-s -w -X k8s.io/component-base/version.gitVersion=v$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$(echo "$K8S_VERSION" | cut -d. -f2)"
     for b in "${missing[@]}"; do go build -trimpath -ldflags "$ld" -o "$OUT/$b" "k8s.io/kubernetes/cmd/$b"; echo "built $b"; done )
   rm -rf "$w"
-  echo "built Kubernetes $K8S_VERSION binaries in $(( $(date +%s) - start ))s"
-fi
-[ -x "$OUT/crictl" ] || GOBIN="$OUT" go install -trimpath "sigs.k8s.io/cri-tools/cmd/crictl@v$CRICTL_VERSION"
-"$OUT/kubectl" version --client 2>/dev/null | head -1
+  echo "built Kubernetes $K8S_VERSION ${missing[*]} in $(( $(date +%s) - start ))s"
+}
+build "$KUBELET_VERSION" kubelet
+build "$CONTROL_PLANE_VERSION" kube-apiserver kube-controller-manager kube-scheduler kubectl
+[ -x "$CACHE/crictl-$CRICTL_VERSION/crictl" ] ||
+  GOBIN="$CACHE/crictl-$CRICTL_VERSION" go install -trimpath "sigs.k8s.io/cri-tools/cmd/crictl@v$CRICTL_VERSION"
+echo "kubernetes ready: control plane $CONTROL_PLANE_VERSION, kubelet $KUBELET_VERSION, crictl $CRICTL_VERSION in $CACHE"

@@ -69,6 +69,14 @@ export async function labStack(name: string, config: { [key: string]: unknown })
     return stack;
 }
 
+/** Every file of a lab stack's file:// backend, as stored. */
+export function stateText(stack: Stack): string {
+    const dir = path.join(stack.workspace.workDir, ".state");
+    const walk = (d: string): string[] => fs.readdirSync(d, { withFileTypes: true })
+        .flatMap(e => e.isDirectory() ? walk(path.join(d, e.name)) : [fs.readFileSync(path.join(d, e.name), "utf8")]);
+    return walk(dir).join("\n");
+}
+
 /** Counts of each operation in a preview/up summary, without "same". */
 export function changes(summary: { [op: string]: number } | undefined): { [op: string]: number } {
     return Object.fromEntries(Object.entries(summary ?? {}).filter(([op, n]) => op !== "same" && n > 0));
