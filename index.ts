@@ -11,6 +11,7 @@
  *   containerd-node:kubelet      KubeletArgs (optional; required with kubeconfig)
  *   containerd-node:docker       DockerArgs (optional)
  *   containerd-node:kubeconfig   path; enables cordon/drain/verify/uncordon (optional)
+ *   containerd-node:kubectl      kubectl binary on this machine (optional; default "kubectl" on PATH)
  *   containerd-node:drain        DrainArgs (optional)
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -56,6 +57,7 @@ export = async function main(): Promise<{ runtimes: pulumi.Output<{ [node: strin
             docker: cfg.getObject<DockerArgs>("docker"),
             kubernetes: kubeconfig ? {
                 kubeconfig,
+                kubectl: cfg.get("kubectl"),
                 nodeName: n.nodeName ?? n.name,
                 drain: cfg.getObject<DrainArgs>("drain"),
                 verifyTimeoutSeconds,

@@ -1,7 +1,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { ContainerdNodeArgs } from "./args";
-import { criSocketScript, drainScript, uncordonScript, verifyNodeScript } from "./scripts/kubectl";
+import { criSocketScript, drainScript, rollbackMarkScript, uncordonScript, verifyNodeScript } from "./scripts/kubectl";
 import { wrapScript } from "./scripts/shell";
 import {
     backupScript, configureScript, dockerCleanupScript, installScript, migrateImagesScript, preflightScript,
@@ -85,12 +85,13 @@ export class ContainerdNode extends pulumi.ComponentResource {
             return cmd;
         };
         const k8sEnv = spec.kubernetes ? { KUBECONFIG: spec.kubernetes.kubeconfig } : undefined;
-        const local = (step: string, script: string, extraInputs?: pulumi.Input<string>) => {
+        const local = (step: string, script: string, extraInputs?: pulumi.Input<string>, triggers?: pulumi.Input<any>[]) => {
             const cmd = new command.local.Command(`${name}-${step}`, {
                 create: extraInputs === undefined ? script : pulumi.interpolate`# after: ${extraInputs}\n${script}`,
                 interpreter: ["/bin/bash", "-c"],
                 environment: k8sEnv,
                 addPreviousOutputInEnv: false,
+                triggers,
             }, { parent: this, dependsOn: last });
             last = [cmd];
             return cmd;
@@ -123,7 +124,14 @@ export class ContainerdNode extends pulumi.ComponentResource {
 
         let drain: command.local.Command | undefined;
         if (spec.kubernetes) {
-            drain = local("drain", drainScript(spec));
+            // Read at every preview and update: a switch rollback since the last drain lifted its
+            // cordon and marked the Node, so the drain runs again (and the preview says it will).
+            const rollbackMark = command.local.runOutput({
+                command: rollbackMarkScript(spec),
+                interpreter: ["/bin/bash", "-c"],
+                environment: k8sEnv,
+            }, { parent: this }).stdout.apply(s => s.trim());
+            drain = local("drain", drainScript(spec), undefined, [rollbackMark]);
         }
         if (spec.kubelet || spec.docker.mode !== "keep") {
             remote("switch", switchScript(spec));

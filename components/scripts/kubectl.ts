@@ -7,6 +7,8 @@ import { NodeSpec } from "../spec";
 import { sq } from "./shell";
 
 export const CORDON_ANNOTATION = "containerd-node.pulumi.com/cordoned";
+/** Set on the Node by a switch rollback (its time): the next run drains again. */
+export const ROLLBACK_ANNOTATION = "containerd-node.pulumi.com/rolled-back";
 
 function k8sOf(spec: NodeSpec): NonNullable<NodeSpec["kubernetes"]> {
     if (!spec.kubernetes) {
@@ -61,6 +63,16 @@ if ! "$K" drain "$NODE" ${flags} >&2; then
   exit 1
 fi
 echo "{\\"drained\\":true,\\"wasCordoned\\":$WAS,\\"runtime\\":\\"$RT\\",\\"seconds\\":$(( $(date +%s) - START ))}"
+`;
+}
+
+/**
+ * Prints the Node's rollback mark (empty when none). Run at every preview and update: a mark newer
+ * than the drain step's makes the drain run again, since the rollback lifted its cordon.
+ */
+export function rollbackMarkScript(spec: NodeSpec): string {
+    return `${head(spec)}
+"$K" get node "$NODE" -o jsonpath='{.metadata.annotations.${ROLLBACK_ANNOTATION.replace(/\./g, "\\.")}}' || { echo "containerd-node: cannot read node $NODE with $K (KUBECONFIG=$KUBECONFIG)" >&2; exit 1; }
 `;
 }
 

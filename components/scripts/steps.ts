@@ -10,7 +10,7 @@ import { kubeletEditPlan } from "../render/kubeletFlags";
 import { renderUnit } from "../render/unit";
 import { NodeSpec, ResolvedArtifact } from "../spec";
 import { renderKubeletEdit } from "./kubeletEdit";
-import { CORDON_ANNOTATION } from "./kubectl";
+import { CORDON_ANNOTATION, ROLLBACK_ANNOTATION } from "./kubectl";
 import { prelude } from "./lib";
 import { heredoc, sq } from "./shell";
 
@@ -303,7 +303,7 @@ after_rollback() {
     sleep 3
   done
   [ "\${st##* }" = True ] && echo "  node ${k8s.nodeName} is Ready again on \${st%% *}" >&2
-  uncordon_ours ${sq(kubelet.kubeconfigPath)} ${sq(k8s.nodeName)}
+  mark_rollback_and_uncordon ${sq(kubelet.kubeconfigPath)} ${sq(k8s.nodeName)}
 }
 ON_ROLLBACK=after_rollback` : "";
     return `${prelude("switch")}${VERSION_MATCHES}${k8s && kubelet ? NODE_API : ""}${afterRollback}
@@ -348,7 +348,7 @@ log "switched to containerd"
  * The Node API as the kubelet's own credentials allow it (the node authorizer and NodeRestriction
  * let a kubelet read and patch its own Node): kubectl when the node has it, else curl with the
  * kubeconfig's certificates. node_status prints `<runtime version> <Ready status>`;
- * uncordon_ours lifts a cordon only if containerd-node made it (its annotation says so).
+ * mark_rollback_and_uncordon lifts a cordon only if containerd-node made it (its annotation says so).
  */
 const NODE_API = `node_api() { # node_api KUBECONFIG NODE [MERGE_PATCH]: prints the Node as compact JSON
   local kc=$1 node=$2 patch=\${3:-}
@@ -379,8 +379,10 @@ node_status() { # node_status KUBECONFIG NODE
   printf '%s %s\\n' "$(echo "$json" | grep -o '"containerRuntimeVersion":"[^"]*"' | cut -d'"' -f4)" \\
     "$(echo "$json" | grep -o '"type":"Ready","status":"[A-Za-z]*"' | cut -d'"' -f8)"
 }
-uncordon_ours() { # uncordon_ours KUBECONFIG NODE
+mark_rollback_and_uncordon() { # mark_rollback_and_uncordon KUBECONFIG NODE: marks the rollback (the next run drains again), lifts our cordon
   local json
+  node_api "$1" "$2" "{\\"metadata\\":{\\"annotations\\":{\\"${ROLLBACK_ANNOTATION}\\":\\"$(date +%s)\\"}}}" >/dev/null ||
+    echo "  could not mark node $2 as rolled back: the next run may not drain it again" >&2
   json=$(node_api "$1" "$2") || { echo "  could not read node $2 to lift containerd-node's cordon" >&2; return 0; }
   echo "$json" | grep -q '"${CORDON_ANNOTATION}":"true"' || { echo "  node $2 was not cordoned by containerd-node: left as it is" >&2; return 0; }
   if node_api "$1" "$2" '{"spec":{"unschedulable":null},"metadata":{"annotations":{"${CORDON_ANNOTATION}":null}}}' >/dev/null; then

@@ -14,6 +14,13 @@ export const LAB_DIR = process.env.LAB_DIR ?? path.join(REPO, ".lab");
 const CACHE = process.env.CONTAINERD_NODE_CACHE ?? path.join(os.homedir(), ".cache", "containerd-node");
 export const ARTIFACT_PORT = 18080;
 
+/** kubectl of the lab cluster's control plane (scripts/kube/build.sh). */
+export const KUBECTL = (() => {
+    const env = fs.readFileSync(path.join(REPO, "scripts", "kube", "versions.env"), "utf8");
+    const v = /^CONTROL_PLANE_VERSION=(\S+)/m.exec(env)![1];
+    return path.join(CACHE, "kube", v, "kubectl");
+})();
+
 export function artifacts(): { [k: string]: string } {
     const text = fs.readFileSync(path.join(CACHE, "artifacts", "artifacts.env"), "utf8");
     return Object.fromEntries(text.trim().split("\n").map(l => l.split("=", 2) as [string, string]));
@@ -67,6 +74,26 @@ export async function labStack(name: string, config: { [key: string]: unknown })
     }
     await stack.setAllConfig(cfg);
     return stack;
+}
+
+/**
+ * Seconds each resource's operation took in an update (from the engine's events, keyed by the
+ * resource name), plus `total` from the first to the last event.
+ */
+export function durations(events: any[]): { [name: string]: number } {
+    const start: { [urn: string]: number } = {};
+    const out: { [name: string]: number } = {};
+    for (const e of events) {
+        const pre = e.resourcePreEvent?.metadata;
+        const done = e.resOutputsEvent?.metadata;
+        if (pre) {
+            start[pre.urn] = e.timestamp;
+        } else if (done && start[done.urn] !== undefined) {
+            out[done.urn.split("::").pop()] = e.timestamp - start[done.urn];
+        }
+    }
+    out.total = events.length ? events[events.length - 1].timestamp - events[0].timestamp : 0;
+    return out;
 }
 
 /** Every file of a lab stack's file:// backend, as stored. */

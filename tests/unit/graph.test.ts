@@ -5,6 +5,7 @@ import { baseArgs } from "./helpers";
 
 interface Created { type: string; name: string; inputs: any; dependsOn: string[] }
 let created: Created[] = [];
+let rollbackMark = "";
 const dependsOnByName = new Map<string, string[]>();
 
 pulumi.runtime.setMocks({
@@ -18,7 +19,8 @@ pulumi.runtime.setMocks({
         }
         return { id: `${args.name}-id`, state };
     },
-    call: () => ({}),
+    // The drain's rollback-mark read (command:local:run): what the Node's annotation says.
+    call: (args) => args.token === "command:local:run" ? { stdout: `${rollbackMark}\n` } : {},
 }, "project", "stack", false);
 
 // Must come after setMocks.
@@ -86,6 +88,18 @@ describe("ContainerdNode resource graph", () => {
         assert.strictEqual(patch.type, "command:local:Command");
         assert.match(patch.inputs.create, /NODE='worker-1'/);
         assert.match(patch.inputs.create, /annotate --overwrite node "\$NODE" kubeadm\.alpha\.kubernetes\.io\/cri-socket='unix:\/\/\/run\/containerd\/containerd\.sock'/);
+    });
+    it("a switch rollback's mark on the Node makes the drain run again", async () => {
+        const { res } = await build("k3", k8sArgs());
+        assert.deepStrictEqual(res.get("k3-drain")!.inputs.triggers, [""]);
+        rollbackMark = "1795580000";
+        try {
+            const { res: again } = await build("k3", k8sArgs());
+            assert.deepStrictEqual(again.get("k3-drain")!.inputs.triggers, ["1795580000"]);
+            assert.strictEqual(again.get("k3-drain")!.inputs.create, res.get("k3-drain")!.inputs.create, "only the trigger differs");
+        } finally {
+            rollbackMark = "";
+        }
     });
     it("no cri-socket annotation from kubelet 1.34 (NodeLocalCRISocket)", async () => {
         const { res } = await build("k2", k8sArgs({ kubelet: { version: "1.34.1" } }));

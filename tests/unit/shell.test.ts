@@ -135,6 +135,23 @@ echo "changed:$CHANGED"`;
         const second = bash(script, dir);
         assert.strictEqual(second.stdout.trim(), "changed:");
     });
+    it("the rollback hook runs last, after the files are back, and only on failure", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-txn-"));
+        const a = path.join(dir, "a.conf");
+        fs.writeFileSync(a, "old\n");
+        const script = (fail: boolean) => `${prelude("test")}
+hook() { echo "hook sees: $(cat ${sq(a)})" >&2; }
+ON_ROLLBACK=hook
+txn_begin
+${heredoc(`put ${sq(a)} 0644`, "new\n")}
+${fail ? "false" : "true"}`;
+        const failed = bash(script(true), dir);
+        assert.strictEqual(failed.code, 1);
+        assert.match(failed.stderr, /hook sees: old\n/);
+        const ok = bash(script(false), dir);
+        assert.strictEqual(ok.code, 0);
+        assert.doesNotMatch(ok.stderr, /hook sees/);
+    });
     it("die names the step, the phase and the reason", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-txn-"));
         const r = bash(`${prelude("configure")}\nphase "checking containerd"\ndie "containerd did not start"`, dir);

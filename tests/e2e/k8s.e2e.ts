@@ -1,0 +1,281 @@
+/**
+ * End to end with a real control plane (etcd, kube-apiserver, controller-manager, scheduler) and
+ * real kubelets on Docker (dockershim) in the lab nodes: `pulumi up` cordons, drains, switches the
+ * kubelet to containerd, verifies and uncordons; failures put the node back.
+ */
+import * as assert from "assert";
+import { execFile, execFileSync } from "child_process";
+import * as path from "path";
+import { promisify } from "util";
+import { Stack } from "@pulumi/pulumi/automation";
+import {
+    artifacts, ARTIFACT_PORT, changes, durations, KUBECTL, labNode, labStack, LAB_DIR, nodeDown, nodeUp, onNode,
+    privateKey, REPO,
+} from "./lab";
+
+const A = artifacts();
+const ADMIN = path.join(LAB_DIR, "cluster", "admin.conf");
+const NODES = { a: "k8s-a", b: "k8s-b", c: "k8s-c" };
+const SSH_PORT: { [n: string]: number } = { "k8s-a": 2241, "k8s-b": 2242, "k8s-c": 2243 };
+const KUBELET_PORT: { [n: string]: number } = { "k8s-a": 10350, "k8s-b": 10352, "k8s-c": 10354 };
+const SOCKET = "unix:///run/containerd/containerd.sock";
+
+const kubectl = (...args: string[]) => execFileSync(KUBECTL, ["--kubeconfig", ADMIN, ...args], { encoding: "utf8" });
+const kubectlAsync = (...args: string[]) => promisify(execFile)(KUBECTL, ["--kubeconfig", ADMIN, ...args], { encoding: "utf8" });
+const jp = (node: string, path: string) => kubectl("get", "node", node, "-o", `jsonpath={${path}}`);
+const lab = (script: string, ...args: string[]) =>
+    execFileSync(path.join(REPO, "lab", script), args, { stdio: "inherit", env: { ...process.env, LAB_DIR } });
+
+const settings = (over: { [k: string]: unknown } = {}) => ({
+    privateKey: privateKey(),
+    kubeconfig: ADMIN,
+    kubectl: KUBECTL,
+    containerd: {
+        version: A.CONTAINERD2_VERSION,
+        source: { kind: "tarball", url: `http://127.0.0.1:${ARTIFACT_PORT}/${A.CONTAINERD2_FILE}`, sha256: A.CONTAINERD2_SHA256 },
+        runc: { url: `http://127.0.0.1:${ARTIFACT_PORT}/${A.RUNC_FILE}`, sha256: A.RUNC_SHA256 },
+    },
+    // The lab's kubelets use cgroupfs (as Docker does) and the locally made pause image.
+    config: { systemdCgroup: false, sandboxImage: "k8s.gcr.io/pause:3.2" },
+    kubelet: { version: "1.23.17" },
+    docker: { mode: "disable", migrateImages: true },
+    drain: { timeoutSeconds: 120, gracePeriodSeconds: 1 },
+    verifyTimeoutSeconds: 120,
+    ...over,
+});
+
+function podsOn(node: string, selector: string): string[] {
+    return kubectl("get", "pods", "-A", "-l", selector, "--field-selector", `spec.nodeName=${node}`, "-o", "jsonpath={.items[*].metadata.name}")
+        .split(/\s+/).filter(Boolean);
+}
+
+async function upExpectingFailure(stack: Stack): Promise<string> {
+    try {
+        await stack.up({ color: "never" });
+    } catch (e) {
+        return String((e as Error).message);
+    }
+    throw new Error("pulumi up succeeded, expected it to fail");
+}
+
+const WORKLOADS = `
+apiVersion: v1
+kind: Namespace
+metadata: {name: apps}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: apps}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      hostNetwork: true
+      automountServiceAccountToken: false
+      terminationGracePeriodSeconds: 1
+      containers:
+      - {name: web, image: "lab/busybox:1", imagePullPolicy: Never, command: ["/bin/busybox", "sleep", "1000000"],
+         volumeMounts: [{name: scratch, mountPath: /scratch}]}
+      volumes: [{name: scratch, emptyDir: {}}]
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: web, namespace: apps}
+spec: {maxUnavailable: 1, selector: {matchLabels: {app: web}}}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: apps}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      hostNetwork: true
+      automountServiceAccountToken: false
+      terminationGracePeriodSeconds: 1
+      containers:
+      - {name: agent, image: "lab/busybox:1", imagePullPolicy: Never, command: ["/bin/busybox", "sleep", "1000000"]}
+`;
+
+/** A pod pinned to node c whose PodDisruptionBudget allows no eviction: its drain can't finish. */
+const SOLO = `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: solo, namespace: apps}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: solo}}
+  template:
+    metadata: {labels: {app: solo}}
+    spec:
+      hostNetwork: true
+      automountServiceAccountToken: false
+      terminationGracePeriodSeconds: 1
+      nodeSelector: {kubernetes.io/hostname: ${NODES.c}}
+      containers:
+      - {name: solo, image: "lab/busybox:1", imagePullPolicy: Never, command: ["/bin/busybox", "sleep", "1000000"]}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: solo, namespace: apps}
+spec: {minAvailable: 1, selector: {matchLabels: {app: solo}}}
+`;
+
+function apply(yaml: string): void {
+    execFileSync(KUBECTL, ["--kubeconfig", ADMIN, "apply", "-f", "-"], { input: yaml, stdio: ["pipe", "inherit", "inherit"] });
+}
+
+describe("e2e: Kubernetes — drain, switch the kubelet, verify and uncordon on a real cluster", function () {
+    this.timeout(40 * 60 * 1000);
+    const kubeadmFlags = (n: string) => onNode(n, "cat /var/lib/kubelet/kubeadm-flags.env");
+
+    before(async () => {
+        execFileSync(path.join(REPO, "artifacts", "serve.sh"), [String(ARTIFACT_PORT)], { stdio: "inherit" });
+        lab("cluster-up.sh");
+        for (const n of Object.values(NODES)) {
+            nodeUp(n, SSH_PORT[n]);
+            lab("kubelet-join.sh", n, String(KUBELET_PORT[n]));
+        }
+        // Both web pods on node a: the others are cordoned while they are placed.
+        kubectl("cordon", NODES.b);
+        kubectl("cordon", NODES.c);
+        apply(WORKLOADS);
+        kubectl("-n", "apps", "rollout", "status", "deployment/web", "--timeout=180s");
+        kubectl("uncordon", NODES.b);
+        kubectl("uncordon", NODES.c);
+        kubectl("-n", "apps", "rollout", "status", "daemonset/agent", "--timeout=180s");
+        assert.strictEqual(podsOn(NODES.a, "app=web").length, 2);
+    });
+    after(() => {
+        for (const n of Object.values(NODES)) {
+            nodeDown(n);
+        }
+        lab("cluster-down.sh");
+    });
+
+    it("the nodes start on Docker through dockershim", () => {
+        for (const n of Object.values(NODES)) {
+            assert.match(jp(n, ".status.nodeInfo.containerRuntimeVersion"), /^docker:\/\/20\.10\./);
+        }
+    });
+
+    let stackA: Stack;
+    it("pulumi up cordons and drains node a (PDB honoured, DaemonSet ignored), switches it to containerd and uncordons it", async () => {
+        stackA = await labStack("k8s-a", { nodes: [labNode(NODES.a)], ...settings() });
+        let minAvailable = 2;
+        let polling = true;
+        const poll = (async () => {
+            while (polling) {
+                const { stdout } = await kubectlAsync("-n", "apps", "get", "deploy", "web", "-o", "jsonpath={.status.availableReplicas}").catch(() => ({ stdout: "" }));
+                minAvailable = Math.min(minAvailable, Number(stdout || 0));
+                await new Promise(r => setTimeout(r, 500));
+            }
+        })();
+        const events: any[] = [];
+        const res = await stackA.up({ color: "never", onEvent: e => events.push(e) });
+        polling = false;
+        await poll;
+        assert.strictEqual(res.summary.result, "succeeded");
+        assert.deepStrictEqual(res.outputs.runtimes.value[NODES.a], { before: "docker://20.10.24+dfsg1", after: `containerd://${A.CONTAINERD2_VERSION}` });
+
+        assert.strictEqual(jp(NODES.a, ".status.nodeInfo.containerRuntimeVersion"), `containerd://${A.CONTAINERD2_VERSION}`);
+        assert.strictEqual(jp(NODES.a, '.status.conditions[?(@.type=="Ready")].status'), "True");
+        assert.strictEqual(jp(NODES.a, ".spec.unschedulable"), "", "uncordoned");
+        assert.strictEqual(jp(NODES.a, ".metadata.annotations.containerd-node\\.pulumi\\.com/cordoned"), "", "cordon mark removed");
+        assert.strictEqual(jp(NODES.a, ".metadata.annotations.kubeadm\\.alpha\\.kubernetes\\.io/cri-socket"), SOCKET);
+
+        assert.deepStrictEqual(podsOn(NODES.a, "app=web"), [], "the Deployment's pods moved away");
+        assert.strictEqual(kubectl("-n", "apps", "get", "deploy", "web", "-o", "jsonpath={.status.availableReplicas}"), "2");
+        assert.ok(minAvailable >= 1, `the PodDisruptionBudget kept one web pod available (min seen ${minAvailable})`);
+        assert.match(res.stdout, /evicting pod apps\/web-/);
+        assert.doesNotMatch(res.stdout, /evicting pod apps\/agent-/, "DaemonSet pods are ignored");
+
+        // The DaemonSet's pod runs again, now on containerd, and crictl on the node talks to containerd.
+        kubectl("-n", "apps", "rollout", "status", "daemonset/agent", "--timeout=120s");
+        assert.strictEqual(podsOn(NODES.a, "app=agent").length, 1);
+        assert.match(onNode(NODES.a, "crictl ps -o json"), /"name": "agent"/);
+        assert.match(onNode(NODES.a, "crictl version"), /RuntimeName:\s+containerd/);
+        assert.strictEqual(onNode(NODES.a, "systemctl is-active docker", true).trim(), "inactive");
+        const flags = kubeadmFlags(NODES.a);
+        assert.match(flags, /--container-runtime=remote/);
+        assert.match(flags, new RegExp(`--container-runtime-endpoint=${SOCKET}`));
+        assert.doesNotMatch(flags, /--network-plugin|--pod-infra-container-image/);
+
+        const d = durations(events);
+        console.log(`      node conversion: drain ${d["k8s-a-drain"]}s, switch ${d["k8s-a-switch"]}s, verify ${d["k8s-a-verify"]}s, whole run ${d.total}s`);
+    });
+
+    it("a second pulumi up changes nothing; a new stack on the converted node does not drain it", async () => {
+        const again = await stackA.up({ color: "never" });
+        assert.deepStrictEqual(changes(again.summary.resourceChanges as any), {});
+
+        const fresh = await labStack("k8s-a-again", { nodes: [labNode(NODES.a)], ...settings() });
+        let cordoned = false;
+        let polling = true;
+        const poll = (async () => {
+            while (polling) {
+                const { stdout } = await kubectlAsync("get", "node", NODES.a, "-o", "jsonpath={.spec.unschedulable}").catch(() => ({ stdout: "" }));
+                cordoned = cordoned || stdout === "true";
+                await new Promise(r => setTimeout(r, 300));
+            }
+        })();
+        const res = await fresh.up({ color: "never" });
+        polling = false;
+        await poll;
+        assert.match(res.stdout, /already runs containerd:\/\/.*not draining/);
+        assert.ok(!cordoned, "the node was never cordoned");
+    });
+
+    it("a node cordoned before the run is still cordoned after it", async () => {
+        kubectl("cordon", NODES.b);
+        const stack = await labStack("k8s-b", { nodes: [labNode(NODES.b)], ...settings() });
+        const res = await stack.up({ color: "never" });
+        assert.strictEqual(res.outputs.runtimes.value[NODES.b].after, `containerd://${A.CONTAINERD2_VERSION}`);
+        assert.strictEqual(jp(NODES.b, ".status.nodeInfo.containerRuntimeVersion"), `containerd://${A.CONTAINERD2_VERSION}`);
+        assert.strictEqual(jp(NODES.b, ".spec.unschedulable"), "true", "still cordoned");
+        kubectl("uncordon", NODES.b);
+    });
+
+    let stackC: Stack;
+    it("a drain blocked by a PodDisruptionBudget fails the run at the timeout and leaves the node as it was", async () => {
+        apply(SOLO);
+        kubectl("-n", "apps", "rollout", "status", "deployment/solo", "--timeout=120s");
+        const flagsBefore = kubeadmFlags(NODES.c);
+        stackC = await labStack("k8s-c", { nodes: [labNode(NODES.c)], ...settings({ drain: { timeoutSeconds: 15, gracePeriodSeconds: 1 } }) });
+        const err = await upExpectingFailure(stackC);
+        assert.match(err, /draining k8s-c failed .*the node was uncordoned and nothing on it was changed/);
+        assert.match(err, /disruption budget|Cannot evict/i, "kubectl's own reason is shown");
+        assert.match(jp(NODES.c, ".status.nodeInfo.containerRuntimeVersion"), /^docker:\/\//);
+        assert.strictEqual(jp(NODES.c, ".spec.unschedulable"), "", "schedulable again");
+        assert.strictEqual(kubeadmFlags(NODES.c), flagsBefore);
+        assert.strictEqual(onNode(NODES.c, "systemctl is-active docker kubelet"), "active\nactive\n");
+    });
+
+    it("a kubelet that is not Ready on containerd in time is rolled back to Docker and the node is Ready and schedulable again", async () => {
+        kubectl("-n", "apps", "delete", "pdb", "solo");
+        const flagsBefore = kubeadmFlags(NODES.c);
+        // No CNI config where containerd looks: its network never gets ready, so neither does the node.
+        await stackC.setConfig("containerd-node:config", { value: JSON.stringify({ ...settings().config, cniConfDir: "/etc/cni/none" }) });
+        await stackC.setConfig("containerd-node:verifyTimeoutSeconds", { value: "40" });
+        const err = await upExpectingFailure(stackC);
+        assert.match(err, /step 'switch' failed during 'waiting for node k8s-c to be Ready on containerd \(40s\)'/);
+        assert.match(err, /node k8s-c is Ready again on docker:\/\//);
+        assert.match(err, /node k8s-c uncordoned/);
+        assert.match(jp(NODES.c, ".status.nodeInfo.containerRuntimeVersion"), /^docker:\/\//);
+        assert.strictEqual(jp(NODES.c, '.status.conditions[?(@.type=="Ready")].status'), "True");
+        assert.strictEqual(jp(NODES.c, ".spec.unschedulable"), "", "schedulable again");
+        assert.strictEqual(kubeadmFlags(NODES.c), flagsBefore, "kubelet flags restored");
+        assert.strictEqual(onNode(NODES.c, "systemctl is-active docker"), "active\n");
+    });
+
+    it("with the config fixed, a rerun converts the node", async () => {
+        await stackC.setConfig("containerd-node:config", { value: JSON.stringify(settings().config) });
+        const res = await stackC.up({ color: "never" });
+        assert.strictEqual(res.outputs.runtimes.value[NODES.c].after, `containerd://${A.CONTAINERD2_VERSION}`);
+        assert.strictEqual(jp(NODES.c, ".status.nodeInfo.containerRuntimeVersion"), `containerd://${A.CONTAINERD2_VERSION}`);
+        assert.strictEqual(jp(NODES.c, ".spec.unschedulable"), "");
+    });
+});
