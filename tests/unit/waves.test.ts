@@ -1,0 +1,43 @@
+import * as assert from "assert";
+import { planWaves, resolveMaxUnavailable } from "../../components/fleet/waves";
+
+const names = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `w${i + 1}` }));
+
+describe("wave planning", () => {
+    it("maxUnavailable: counts, percentages rounded down but at least 1", () => {
+        assert.strictEqual(resolveMaxUnavailable(undefined, 10), 1);
+        assert.strictEqual(resolveMaxUnavailable(3, 10), 3);
+        assert.strictEqual(resolveMaxUnavailable("25%", 10), 2);
+        assert.strictEqual(resolveMaxUnavailable("10%", 5), 1);
+        assert.strictEqual(resolveMaxUnavailable("100%", 7), 7);
+        assert.strictEqual(resolveMaxUnavailable("33.4%", 3), 1);
+    });
+    for (const bad of [0, -1, 1.5, "0%", "150%", "abc", "25"]) {
+        it(`maxUnavailable ${JSON.stringify(bad)} is refused naming the field`, () => {
+            assert.throws(() => resolveMaxUnavailable(bad as number | string, 10), /^InvalidArgumentError: invalid maxUnavailable: expected an integer ≥ 1 or a percentage/);
+        });
+    }
+    it("waves of maxUnavailable workers, in the given order", () => {
+        assert.deepStrictEqual(planWaves(names(5), { maxUnavailable: 2 }), [["w1", "w2"], ["w3", "w4"], ["w5"]]);
+        assert.deepStrictEqual(planWaves(names(3)), [["w1"], ["w2"], ["w3"]]);
+        assert.deepStrictEqual(planWaves(names(4), { maxUnavailable: "50%" }), [["w1", "w2"], ["w3", "w4"]]);
+    });
+    it("control-plane nodes one per wave, first by default or last", () => {
+        const nodes = [{ name: "w1" }, { name: "cp1", controlPlane: true }, { name: "w2" }, { name: "cp2", controlPlane: true }, { name: "w3" }];
+        assert.deepStrictEqual(planWaves(nodes, { maxUnavailable: 2 }), [["cp1"], ["cp2"], ["w1", "w2"], ["w3"]]);
+        assert.deepStrictEqual(planWaves(nodes, { maxUnavailable: 2, controlPlane: "last" }), [["w1", "w2"], ["w3"], ["cp1"], ["cp2"]]);
+    });
+    it("explicit order sorts within a group; nodes without one follow in list order", () => {
+        const nodes = [{ name: "a" }, { name: "b", order: 2 }, { name: "c" }, { name: "d", order: 1 }];
+        assert.deepStrictEqual(planWaves(nodes, { maxUnavailable: 2 }), [["d", "b"], ["a", "c"]]);
+    });
+    it("percentages are of the whole fleet, control plane included", () => {
+        const nodes = [{ name: "cp", controlPlane: true }, ...names(3)];
+        assert.deepStrictEqual(planWaves(nodes, { maxUnavailable: "50%" }), [["cp"], ["w1", "w2"], ["w3"]]);
+    });
+    it("refuses duplicate names and an unknown control-plane order", () => {
+        assert.throws(() => planWaves([{ name: "a" }, { name: "a" }]), /invalid nodes: expected unique node names, got "a" twice/);
+        assert.throws(() => planWaves(names(2), { controlPlane: "middle" as never }), /invalid controlPlane: expected "first" or "last"/);
+    });
+    it("an empty fleet has no waves", () => assert.deepStrictEqual(planWaves([]), []));
+});
