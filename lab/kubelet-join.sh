@@ -61,9 +61,23 @@ EnvironmentFile=-/etc/default/kubelet
 ExecStart=
 ExecStart=/usr/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELET_KUBEADM_ARGS $KUBELET_EXTRA_ARGS
 UNIT
+# Lab only: this machine's capability set lacks CAP_SYS_RESOURCE, so no process here can lower an
+# OOM score, and dockershim starts every pod sandbox at -998. Docker gets a runc that raises
+# negative scores to 0 (after the conversion, containerd's restrict_oom_score_adj does the same).
+cat >"$DIR/usr/local/bin/lab-runc" <<'SH'
+#!/bin/sh
+b=; prev=
+for a in "$@"; do case "$prev" in --bundle|-b) b=$a;; esac; prev=$a; done
+[ -n "$b" ] && [ -f "$b/config.json" ] && sed -i 's/"oomScoreAdj":-[0-9]*/"oomScoreAdj":0/' "$b/config.json"
+exec /usr/bin/runc "$@"
+SH
+chmod 0755 "$DIR/usr/local/bin/lab-runc"
+echo '{"iptables":false,"ip-forward":false,"bridge":"none","default-runtime":"lab-runc","runtimes":{"lab-runc":{"path":"/usr/local/bin/lab-runc"}}}' \
+  >"$DIR/etc/docker/daemon.json"
 # The kubelet's OOM watcher reads /dev/kmsg, which a container has not (kind does the same).
 node_ssh "$NAME" bash -s <<'JOIN'
 set -e
+systemctl restart docker
 ln -sf /dev/console /dev/kmsg
 t=$(mktemp -d); mkdir -p $t/bin; cp /bin/busybox $t/bin/busybox
 PAUSE=$(sed -n 's/.*--pod-infra-container-image=\([^ "]*\).*/\1/p' /var/lib/kubelet/kubeadm-flags.env)

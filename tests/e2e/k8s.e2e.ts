@@ -35,8 +35,13 @@ const settings = (over: { [k: string]: unknown } = {}) => ({
         source: { kind: "tarball", url: `http://127.0.0.1:${ARTIFACT_PORT}/${A.CONTAINERD2_FILE}`, sha256: A.CONTAINERD2_SHA256 },
         runc: { url: `http://127.0.0.1:${ARTIFACT_PORT}/${A.RUNC_FILE}`, sha256: A.RUNC_SHA256 },
     },
-    // The lab's kubelets use cgroupfs (as Docker does) and the locally made pause image.
-    config: { systemdCgroup: false, sandboxImage: "k8s.gcr.io/pause:3.2" },
+    // The lab's kubelets use cgroupfs (as Docker does) and the locally made pause image; nothing
+    // on this machine may lower an OOM score (no CAP_SYS_RESOURCE), hence restrict_oom_score_adj.
+    config: {
+        systemdCgroup: false,
+        sandboxImage: "k8s.gcr.io/pause:3.2",
+        extraToml: { plugins: { "io.containerd.cri.v1.runtime": { restrict_oom_score_adj: true } } },
+    },
     kubelet: { version: "1.23.17" },
     docker: { mode: "disable", migrateImages: true },
     drain: { timeoutSeconds: 120, gracePeriodSeconds: 1 },
