@@ -350,10 +350,15 @@ log "switched to containerd"
  * kubeconfig's certificates. node_status prints `<runtime version> <Ready status>`;
  * mark_rollback_and_uncordon lifts a cordon only if containerd-node made it (its annotation says so).
  */
-const NODE_API = `node_api() { # node_api KUBECONFIG NODE [MERGE_PATCH]: prints the Node as compact JSON
+export const NODE_API = `node_api() { # node_api KUBECONFIG NODE [MERGE_PATCH]: prints the Node as compact JSON
+  # The API server pretty-prints for curl and kubectl -o json: squeeze it so that grep can match.
+  node_api_raw "$@" | tr -d '\\n' | sed -E 's/[[:space:]]*([][{}:,])[[:space:]]*/\\1/g'
+  return \${PIPESTATUS[0]}
+}
+node_api_raw() {
   local kc=$1 node=$2 patch=\${3:-}
   if command -v kubectl >/dev/null; then
-    if [ -n "$patch" ]; then kubectl --kubeconfig "$kc" patch node "$node" --type merge -p "$patch" -o json | tr -d ' \\n'
+    if [ -n "$patch" ]; then kubectl --kubeconfig "$kc" patch node "$node" --type merge -p "$patch" -o json
     else kubectl --kubeconfig "$kc" get --raw "/api/v1/nodes/$node"; fi
     return
   fi

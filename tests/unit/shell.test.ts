@@ -7,6 +7,7 @@ import { ContainerdNodeArgs } from "../../components/args";
 import { kubeletEditPlan } from "../../components/render/kubeletFlags";
 import { renderKubeletEdit } from "../../components/scripts/kubeletEdit";
 import { prelude } from "../../components/scripts/lib";
+import { NODE_API } from "../../components/scripts/steps";
 import { heredoc, sq, wrapScript } from "../../components/scripts/shell";
 import { resolveSpec } from "../../components/spec";
 import { baseArgs } from "./helpers";
@@ -157,6 +158,24 @@ ${fail ? "false" : "true"}`;
         const r = bash(`${prelude("configure")}\nphase "checking containerd"\ndie "containerd did not start"`, dir);
         assert.strictEqual(r.code, 1);
         assert.match(r.stderr, /containerd-node: step 'configure' failed during 'checking containerd': containerd did not start/);
+    });
+});
+
+describe("Node API helpers (bash, as on the node)", () => {
+    it("node_status reads runtime and Ready from the API server's pretty-printed JSON", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-api-"));
+        const node = {
+            kind: "Node",
+            metadata: { name: "w1", annotations: { "containerd-node.pulumi.com/cordoned": "true" } },
+            status: {
+                conditions: [{ type: "MemoryPressure", status: "False" }, { type: "Ready", status: "True", message: "kubelet is posting ready status" }],
+                nodeInfo: { containerRuntimeVersion: "containerd://2.2.9", kubeletVersion: "v1.23.17" },
+            },
+        };
+        fs.writeFileSync(path.join(dir, "kubectl"), `#!/bin/sh\ncat <<'EOF'\n${JSON.stringify(node, null, 2)}\nEOF\n`, { mode: 0o755 });
+        const r = spawnSync("bash", ["-c", `${NODE_API}\nnode_status /dev/null w1`], { encoding: "utf8", env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.strictEqual(r.stdout, "containerd://2.2.9 True\n");
     });
 });
 
