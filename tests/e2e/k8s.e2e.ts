@@ -201,7 +201,7 @@ describe("e2e: Kubernetes — drain, switch the kubelet, verify and uncordon on 
         // The DaemonSet's pod runs again, now on containerd, and crictl on the node talks to containerd.
         kubectl("-n", "apps", "rollout", "status", "daemonset/agent", "--timeout=120s");
         assert.strictEqual(podsOn(NODES.a, "app=agent").length, 1);
-        assert.match(onNode(NODES.a, "crictl ps -o json"), /"name": "agent"/);
+        assert.match(onNode(NODES.a, "crictl ps -o json"), /"name":\s+"agent"/);
         assert.match(onNode(NODES.a, "crictl version"), /RuntimeName:\s+containerd/);
         assert.strictEqual(onNode(NODES.a, "systemctl is-active docker", true).trim(), "inactive");
         const flags = kubeadmFlags(NODES.a);
@@ -279,6 +279,8 @@ describe("e2e: Kubernetes — drain, switch the kubelet, verify and uncordon on 
     it("with the config fixed, a rerun converts the node", async () => {
         await stackC.setConfig("containerd-node:config", { value: JSON.stringify(settings().config) });
         const res = await stackC.up({ color: "never" });
+        assert.ok((res.summary.resourceChanges as any).replace >= 1, "the drain ran again (the rollback had lifted its cordon)");
+        assert.match(res.stdout, /evicting pod apps\/solo-/);
         assert.strictEqual(res.outputs.runtimes.value[NODES.c].after, `containerd://${A.CONTAINERD2_VERSION}`);
         assert.strictEqual(jp(NODES.c, ".status.nodeInfo.containerRuntimeVersion"), `containerd://${A.CONTAINERD2_VERSION}`);
         assert.strictEqual(jp(NODES.c, ".spec.unschedulable"), "");
