@@ -200,4 +200,10 @@ export interface ContainerdNodeArgs {
     docker?: DockerArgs;
     /** Refuse to start when less than this much is free under containerd's root (MiB). Default 1024. */
     minFreeDiskMiB?: number;
+    /**
+     * Resources the first step that changes the node waits for; the read-only pre-flight step does
+     * not (a rolling conversion checks every node before touching any). The component's own
+     * `dependsOn` gates every step, pre-flight included.
+     */
+    startAfter?: pulumi.Resource[] | Promise<pulumi.Resource[]>;
 }

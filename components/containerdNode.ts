@@ -19,6 +19,24 @@ export interface PreflightFacts {
     freeMiB: number;
 }
 
+/** Seconds a step reported on a JSON stdout line (`{"seconds":N,…}`), if it did. */
+export function reportedSeconds(stdout: string | undefined): number | undefined {
+    for (const line of (stdout ?? "").split("\n").reverse()) {
+        const m = /^\{.*"seconds":(\d+)/.exec(line.trim());
+        if (m) {
+            return Number(m[1]);
+        }
+    }
+    return undefined;
+}
+
+/** How long the disruptive steps of this run took, in seconds (absent when a step did not run). */
+export interface StepDurations {
+    drain?: number;
+    switch?: number;
+    verify?: number;
+}
+
 /** Parses the pre-flight step's last stdout line. */
 export function parsePreflight(stdout: string): PreflightFacts {
     const line = stdout.trim().split("\n").filter(l => l.startsWith("{")).pop();
@@ -43,6 +61,8 @@ export class ContainerdNode extends pulumi.ComponentResource {
     public readonly containerdVersion: pulumi.Output<string>;
     /** status.nodeInfo.containerRuntimeVersion of the Node (Kubernetes mode only). */
     public readonly containerRuntimeVersion: pulumi.Output<string | undefined>;
+    /** Seconds the drain, switch and verify steps took when they last ran. */
+    public readonly durations: pulumi.Output<StepDurations>;
     /** The resolved settings (defaults filled in). */
     public readonly spec: NodeSpec;
     /** The last step: depend on this to order work after the node is converted. */
@@ -98,7 +118,17 @@ export class ContainerdNode extends pulumi.ComponentResource {
         };
 
         const preflight = remote("preflight", preflightScript(spec));
-        remote("backup", backupScript(spec));
+        const startAfter: pulumi.Input<pulumi.Input<pulumi.Resource>[]> = args.startAfter === undefined ? [preflight]
+            : Promise.resolve(args.startAfter).then((after): pulumi.Resource[] => [preflight, ...after]);
+        const backup = new command.remote.Command(`${name}-backup`, {
+            connection,
+            create: wrapScript(backupScript(spec), user),
+            addPreviousOutputInEnv: false,
+        }, {
+            parent: this,
+            dependsOn: startAfter,
+        });
+        last = [backup];
 
         // Files given by path travel from the operator's machine before the install step reads them.
         const uploads: pulumi.Resource[] = [];
@@ -133,8 +163,9 @@ export class ContainerdNode extends pulumi.ComponentResource {
             }, { parent: this }).stdout.apply(s => s.trim());
             drain = local("drain", drainScript(spec), undefined, [rollbackMark]);
         }
+        let switched: command.remote.Command | undefined;
         if (spec.kubelet || spec.docker.mode !== "keep") {
-            remote("switch", switchScript(spec));
+            switched = remote("switch", switchScript(spec));
         }
         if (spec.kubernetes && spec.kubelet && usesCriSocketAnnotation(spec.kubelet.version)) {
             local("cri-socket", criSocketScript(spec));
@@ -152,11 +183,15 @@ export class ContainerdNode extends pulumi.ComponentResource {
         this.runtimeAfter = verify.stdout.apply(s => s.trim().split("\n").pop() ?? "");
         this.containerdVersion = this.runtimeAfter.apply(r => r.replace(/^containerd:\/\//, "").replace(/^v/, ""));
         this.containerRuntimeVersion = spec.kubernetes ? this.runtimeAfter : pulumi.output(undefined);
+        this.durations = pulumi.all([drain?.stdout, switched?.stdout, verify.stdout]).apply(([d, sw, v]) => ({
+            drain: reportedSeconds(d), switch: reportedSeconds(sw), verify: reportedSeconds(v),
+        }));
         this.registerOutputs({
             runtimeBefore: this.runtimeBefore,
             runtimeAfter: this.runtimeAfter,
             containerdVersion: this.containerdVersion,
             containerRuntimeVersion: this.containerRuntimeVersion,
+            durations: this.durations,
         });
     }
 }

@@ -341,6 +341,7 @@ else
   fi
 fi${verifyApi}
 log "switched to containerd"
+echo "{\\"seconds\\":$SECONDS}"
 `;
 }
 

@@ -159,3 +159,13 @@ describe("ContainerdNode resource graph", () => {
             (e: any) => e instanceof pulumi.ResourceError && /invalid connection\.port: expected an integer from 1 to 65535, got 99999/.test(e.message));
     });
 });
+
+describe("step durations", () => {
+    it("reads the seconds a step reported on its JSON line", async () => {
+        const { reportedSeconds } = await import("../../components/containerdNode");
+        assert.strictEqual(reportedSeconds('{"drained":true,"wasCordoned":false,"runtime":"docker://20.10","seconds":12}\n'), 12);
+        assert.strictEqual(reportedSeconds('{"seconds":7}\ncontainerd://2.2.9\n'), 7);
+        assert.strictEqual(reportedSeconds("containerd://2.2.9\n"), undefined);
+        assert.strictEqual(reportedSeconds(undefined), undefined);
+    });
+});
