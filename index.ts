@@ -1,8 +1,9 @@
 /**
  * The stack program: reads the nodes and the desired containerd settings from stack config and
- * converts the nodes one after another (each starts when the previous one is verified).
+ * converts the nodes in waves (ContainerdFleet): every node is checked first, a wave starts when
+ * the previous one passed its health gates, and the first failure stops the rollout.
  *
- *   containerd-node:nodes        [{ name, host, port?, user?, hostKey?, nodeName? }, …]
+ *   containerd-node:nodes        [{ name, host, port?, user?, hostKey?, nodeName?, controlPlane?, order?, overrides? }, …]
  *   containerd-node:privateKey   (secret) SSH private key text, or
  *   containerd-node:privateKeyPath  path of the key file on this machine
  *   containerd-node:containerd   { version, source, runc?, cni? }       (ContainerdNodeArgs.containerd)
@@ -13,12 +14,15 @@
  *   containerd-node:kubeconfig   path; enables cordon/drain/verify/uncordon (optional)
  *   containerd-node:kubectl      kubectl binary on this machine (optional; default "kubectl" on PATH)
  *   containerd-node:drain        DrainArgs (optional)
+ *   containerd-node:verifyTimeoutSeconds  (optional)
+ *   containerd-node:maxUnavailable  count or "N%" (optional; default 1)
+ *   containerd-node:controlPlane "first" | "last" (optional)
+ *   containerd-node:healthGate   { probes?, timeoutSeconds?, pauseSecondsBetweenWaves? } (optional)
+ *   containerd-node:acknowledgeDockerSocketPods  true to convert although pods mount docker.sock
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
-import {
-    ContainerdConfigArgs, ContainerdNode, ContainerdNodeArgs, DockerArgs, DrainArgs, KubeletArgs, SystemdUnitArgs,
-} from "./components";
+import { ContainerdFleet, FleetNodeArgs, FleetSettings, HealthGateArgs } from "./components";
 
 interface NodeEntry {
     name: string;
@@ -28,6 +32,9 @@ interface NodeEntry {
     hostKey?: string;
     /** Kubernetes Node name; defaults to `name`. */
     nodeName?: string;
+    controlPlane?: boolean;
+    order?: number;
+    overrides?: Partial<FleetSettings>;
 }
 
 /**
@@ -35,40 +42,44 @@ interface NodeEntry {
  * language host calls an exported function and uses its result as the stack outputs) and as an
  * Automation API inline program (scripts/stack.ts, tests/e2e), which needs no language host.
  */
-export = async function main(): Promise<{ runtimes: pulumi.Output<{ [node: string]: { before: string; after: string } }> }> {
+export = async function main() {
     const cfg = new pulumi.Config();
     const nodes = cfg.requireObject<NodeEntry[]>("nodes");
     const keyPath = cfg.get("privateKeyPath");
     const privateKey = cfg.getSecret("privateKey")
         ?? (keyPath ? pulumi.secret(fs.readFileSync(keyPath, "utf8")) : undefined);
     const kubeconfig = cfg.get("kubeconfig");
-    const kubeletArgs = cfg.getObject<KubeletArgs>("kubelet");
-    const verifyTimeoutSeconds = cfg.getNumber("verifyTimeoutSeconds");
+    const maxUnavailable = cfg.get("maxUnavailable");
 
-    let previous: pulumi.Resource | undefined;
-    const converted: ContainerdNode[] = [];
-    for (const n of nodes) {
-        const args: ContainerdNodeArgs = {
+    const fleet = new ContainerdFleet("fleet", {
+        nodes: nodes.map((n): FleetNodeArgs => ({
+            name: n.name,
+            nodeName: n.nodeName,
+            controlPlane: n.controlPlane,
+            order: n.order,
+            overrides: n.overrides,
             connection: { host: n.host, port: n.port, user: n.user, hostKey: n.hostKey, privateKey },
-            containerd: cfg.requireObject<ContainerdNodeArgs["containerd"]>("containerd"),
-            config: cfg.getObject<ContainerdConfigArgs>("config"),
-            unit: cfg.getObject<SystemdUnitArgs>("unit"),
-            kubelet: kubeletArgs,
-            docker: cfg.getObject<DockerArgs>("docker"),
-            kubernetes: kubeconfig ? {
-                kubeconfig,
-                kubectl: cfg.get("kubectl"),
-                nodeName: n.nodeName ?? n.name,
-                drain: cfg.getObject<DrainArgs>("drain"),
-                verifyTimeoutSeconds,
-            } : undefined,
-        };
-        const node: ContainerdNode = new ContainerdNode(n.name, args, { dependsOn: previous ? [previous] : [] });
-        previous = node.done;
-        converted.push(node);
-    }
+        })),
+        settings: {
+            containerd: cfg.requireObject<FleetSettings["containerd"]>("containerd"),
+            config: cfg.getObject("config"),
+            unit: cfg.getObject("unit"),
+            kubelet: cfg.getObject("kubelet"),
+            docker: cfg.getObject("docker"),
+        },
+        kubernetes: kubeconfig ? {
+            kubeconfig,
+            kubectl: cfg.get("kubectl"),
+            drain: cfg.getObject("drain"),
+            verifyTimeoutSeconds: cfg.getNumber("verifyTimeoutSeconds"),
+        } : undefined,
+        // A number in config arrives as text: "2" is a count, "25%" a percentage.
+        maxUnavailable: maxUnavailable === undefined ? undefined : /^\d+$/.test(maxUnavailable) ? Number(maxUnavailable) : maxUnavailable,
+        controlPlane: cfg.get("controlPlane") as "first" | "last" | undefined,
+        healthGate: cfg.getObject<HealthGateArgs>("healthGate"),
+        acknowledgeDockerSocketPods: cfg.getBoolean("acknowledgeDockerSocketPods"),
+    });
 
-    const runtimes = pulumi.all(converted.map(n => pulumi.all([n.runtimeBefore, n.runtimeAfter])))
-        .apply(list => Object.fromEntries(list.map(([before, after], i) => [nodes[i].name, { before, after }])));
-    return { runtimes };
+    const runtimes = fleet.table.apply(rows => Object.fromEntries(rows.map(r => [r.node, { before: r.runtimeBefore, after: r.runtimeAfter }])));
+    return { runtimes, waves: fleet.waves, table: fleet.table, dockerSocketPods: fleet.dockerSocketPods };
 };

@@ -65,6 +65,8 @@ export class ContainerdNode extends pulumi.ComponentResource {
     public readonly durations: pulumi.Output<StepDurations>;
     /** The resolved settings (defaults filled in). */
     public readonly spec: NodeSpec;
+    /** The read-only pre-flight step. */
+    public readonly preflight: pulumi.Resource;
     /** The last step: depend on this to order work after the node is converted. */
     public readonly done: pulumi.Resource;
 
@@ -118,8 +120,9 @@ export class ContainerdNode extends pulumi.ComponentResource {
         };
 
         const preflight = remote("preflight", preflightScript(spec));
+        this.preflight = preflight;
         const startAfter: pulumi.Input<pulumi.Input<pulumi.Resource>[]> = args.startAfter === undefined ? [preflight]
-            : Promise.resolve(args.startAfter).then((after): pulumi.Resource[] => [preflight, ...after]);
+            : Promise.resolve(args.startAfter).then((after): pulumi.Resource[] => [preflight, ...after.filter(r => r !== preflight)]);
         const backup = new command.remote.Command(`${name}-backup`, {
             connection,
             create: wrapScript(backupScript(spec), user),

@@ -1,5 +1,5 @@
 export * from "./args";
-export { ContainerdNode, PreflightFacts, parsePreflight } from "./containerdNode";
+export { ContainerdNode, PreflightFacts, parsePreflight, StepDurations } from "./containerdNode";
 export { DEFAULTS, InvalidArgumentError, NodeSpec, resolveSpec } from "./spec";
 export { renderConfigToml, mergeToml } from "./render/configToml";
 export { renderHostsTomls } from "./render/hostsToml";
@@ -7,3 +7,6 @@ export { renderUnit } from "./render/unit";
 export { renderCrictlYaml } from "./render/crictl";
 export { kubeletEditPlan, KubeletEditPlan } from "./render/kubeletFlags";
 export * from "./versions";
+export { ContainerdFleet, ContainerdFleetArgs, FleetNodeArgs, FleetRow, FleetSettings, HealthGateArgs } from "./fleet/fleet";
+export { planWaves, resolveMaxUnavailable, WaveNode } from "./fleet/waves";
+export { dockerSocketPods, mergeSettings } from "./fleet/checks";

@@ -6,6 +6,7 @@ import { baseArgs } from "./helpers";
 interface Created { type: string; name: string; inputs: any; dependsOn: string[] }
 let created: Created[] = [];
 let rollbackMark = "";
+let podList = '{"items":[]}';
 const dependsOnByName = new Map<string, string[]>();
 
 pulumi.runtime.setMocks({
@@ -20,7 +21,9 @@ pulumi.runtime.setMocks({
         return { id: `${args.name}-id`, state };
     },
     // The drain's rollback-mark read (command:local:run): what the Node's annotation says.
-    call: (args) => args.token === "command:local:run" ? { stdout: `${rollbackMark}\n` } : {},
+    // The fleet's socket check (kubectl get pods): a pod list.
+    call: (args) => args.token !== "command:local:run" ? {}
+        : { stdout: String(args.inputs.command).includes("get pods") ? podList : `${rollbackMark}\n` },
 }, "project", "stack", false);
 
 // Must come after setMocks.
@@ -30,9 +33,12 @@ const value = <T>(o: pulumi.Output<T>) => new Promise<T>(resolve => o.apply(v =>
 
 /** Records each child's dependsOn (not visible to mocks) through a transformation on the component. */
 const recordDeps: pulumi.ResourceTransformation = (a) => {
-    const deps = ([] as pulumi.Resource[]).concat((a.opts.dependsOn as pulumi.Resource[] | undefined) ?? []);
-    Promise.all(deps.map(d => value(d.urn)))
-        .then(urns => dependsOnByName.set(a.name, urns.map(u => u.split("::").pop()!)));
+    // dependsOn given as a promise reaches transformations as an Output.
+    const deps = a.opts.dependsOn as pulumi.Input<pulumi.Input<pulumi.Resource>[]> | undefined;
+    (pulumi.Output.isInstance(deps) ? value(deps as pulumi.Output<pulumi.Resource[]>) : Promise.resolve(deps as pulumi.Resource[] | undefined))
+        .then(d => Promise.all(([] as pulumi.Resource[]).concat(d ?? []).map(r => value(r.urn))))
+        .then(urns => dependsOnByName.set(a.name, urns.map(u => u.split("::").pop()!)))
+        .catch(() => dependsOnByName.set(a.name, ["<rejected>"]));
     return undefined;
 };
 
@@ -167,5 +173,70 @@ describe("step durations", () => {
         assert.strictEqual(reportedSeconds('{"seconds":7}\ncontainerd://2.2.9\n'), 7);
         assert.strictEqual(reportedSeconds("containerd://2.2.9\n"), undefined);
         assert.strictEqual(reportedSeconds(undefined), undefined);
+    });
+});
+
+describe("ContainerdFleet resource graph", () => {
+    const conn = (host: string) => ({ host, privateKey: "k" });
+    const settings = { containerd: { version: "2.1.4", source: { kind: "tarball" as const, url: "https://example.com/c.tgz", sha256: "a".repeat(64) } } };
+    async function fleet(name: string, args: Omit<import("../../components/fleet/fleet").ContainerdFleetArgs, "settings"> & { settings?: any }) {
+        const { ContainerdFleet } = await import("../../components/fleet/fleet");
+        created = [];
+        const f = new ContainerdFleet(name, { settings, ...args } as any, { transformations: [recordDeps] });
+        // A refused fleet never gets its table: settle on the socket check instead.
+        const table = await (f.dockerSocketPods as any).promise().then(() => value(f.table), (e: Error) => e);
+        await new Promise(r => setTimeout(r, 100));
+        const res = new Map(created.map(c => [c.name, { ...c, dependsOn: dependsOnByName.get(c.name) ?? [] }]));
+        return { f, res, table };
+    }
+
+    it("every pre-flight runs first; a wave's first change waits for all pre-flights and the previous wave", async () => {
+        const { f, res } = await fleet("f1", { nodes: ["a", "b", "c"].map(n => ({ name: `f1${n}`, connection: conn(n) })), maxUnavailable: 2 });
+        assert.deepStrictEqual(f.waves, [["f1a", "f1b"], ["f1c"]]);
+        for (const n of ["f1a", "f1b", "f1c"]) {
+            assert.deepStrictEqual(res.get(`${n}-preflight`)!.dependsOn, [], `${n}'s pre-flight waits for nothing`);
+        }
+        assert.deepStrictEqual(res.get("f1a-backup")!.dependsOn.sort(), ["f1a-preflight", "f1b-preflight", "f1c-preflight"]);
+        assert.deepStrictEqual(res.get("f1c-backup")!.dependsOn.sort(), ["f1a-preflight", "f1a-verify", "f1b-preflight", "f1b-verify", "f1c-preflight"]);
+        assert.ok(![...res.keys()].some(k => k.endsWith("-gate")), "host mode without probes has no gates");
+    });
+    it("Kubernetes mode: a health gate per node, and the next wave waits for the gates", async () => {
+        const { res } = await fleet("f2", {
+            nodes: [{ name: "f2a", connection: conn("a") }, { name: "f2b", connection: conn("b") }],
+            settings: { ...settings, kubelet: { version: "1.30.4" } },
+            kubernetes: { kubeconfig: "/tmp/kc" },
+            healthGate: { probes: ["curl -fsS http://$NODE:8080/healthz"], pauseSecondsBetweenWaves: 30 },
+        });
+        assert.deepStrictEqual(res.get("f2a-gate")!.dependsOn, ["f2a-uncordon"]);
+        assert.ok(res.get("f2b-backup")!.dependsOn.includes("f2a-gate"));
+        assert.match(res.get("f2a-gate")!.inputs.create, /probe 1 'curl -fsS http:\/\/\$NODE:8080\/healthz'/);
+        assert.match(res.get("f2a-gate")!.inputs.create, /sleep 30/, "pause after a wave that has a successor");
+        assert.doesNotMatch(res.get("f2b-gate")!.inputs.create, /sleep 30/, "no pause after the last wave");
+    });
+    it("per-node overrides are merged over the shared settings", async () => {
+        const { f } = await fleet("f3", {
+            nodes: [{ name: "f3a", connection: conn("a") }, { name: "f3b", connection: conn("b"), overrides: { config: { sandboxImage: "mirror.local/pause:3.10" } } }],
+            settings: { ...settings, config: { systemdCgroup: false } },
+        });
+        assert.strictEqual(f.nodes.f3a.spec.config.sandboxImage, "registry.k8s.io/pause:3.10");
+        assert.strictEqual(f.nodes.f3b.spec.config.sandboxImage, "mirror.local/pause:3.10");
+        assert.strictEqual(f.nodes.f3b.spec.config.systemdCgroup, false, "shared settings kept");
+    });
+    it("pods mounting docker.sock refuse the run (nothing is changed) unless acknowledged", async () => {
+        podList = JSON.stringify({ items: [{ metadata: { namespace: "ci", name: "runner-0" }, spec: { nodeName: "n1", volumes: [{ name: "d", hostPath: { path: "/var/run/docker.sock" } }] } }] });
+        try {
+            const refused = await fleet("f4", { nodes: [{ name: "f4a", connection: conn("a") }], settings: { ...settings, kubelet: { version: "1.30.4" } }, kubernetes: { kubeconfig: "/tmp/kc" } });
+            assert.match(String(refused.table), /invalid acknowledgeDockerSocketPods: .*ci\/runner-0 \(node n1, \/var\/run\/docker\.sock\)/);
+            assert.ok(!refused.res.has("f4a-backup") || refused.res.get("f4a-backup")!.dependsOn.includes("<rejected>"), "no change to the node can start");
+            const ok = await fleet("f5", { nodes: [{ name: "f5a", connection: conn("a") }], settings: { ...settings, kubelet: { version: "1.30.4" } }, kubernetes: { kubeconfig: "/tmp/kc" }, acknowledgeDockerSocketPods: true });
+            assert.deepStrictEqual(await value(ok.f.dockerSocketPods), ["ci/runner-0 (node n1, /var/run/docker.sock)"]);
+        } finally {
+            podList = '{"items":[]}';
+        }
+    });
+    it("a bad maxUnavailable fails naming the field", async () => {
+        const { ContainerdFleet } = await import("../../components/fleet/fleet");
+        assert.throws(() => new ContainerdFleet("f6", { nodes: [{ name: "f6a", connection: conn("a") }], settings, maxUnavailable: "0%" }),
+            /invalid maxUnavailable: expected an integer ≥ 1 or a percentage/);
     });
 });

@@ -1,0 +1,51 @@
+/**
+ * Fleet-wide checks and merges (pure): pods that would break when Docker goes away, and per-node
+ * overrides of the shared settings.
+ */
+
+/** A pod that mounts Docker's or dockershim's socket from the host. */
+export interface SocketPod {
+    namespace: string;
+    name: string;
+    node: string;
+    path: string;
+}
+
+const SOCKETS = /(^|\/)(docker|dockershim)\.sock$/;
+
+/**
+ * Pods (from `kubectl get pods -A -o json`) with a hostPath volume on docker.sock or
+ * dockershim.sock: after the switch the socket is gone or dead, and such pods (CI runners
+ * building images, log and monitoring agents) break. The check AWS's detector makes.
+ */
+export function dockerSocketPods(podList: string): SocketPod[] {
+    const list = JSON.parse(podList) as { items?: any[] };
+    const found: SocketPod[] = [];
+    for (const pod of list.items ?? []) {
+        for (const v of pod.spec?.volumes ?? []) {
+            const p: string | undefined = v.hostPath?.path;
+            if (p !== undefined && SOCKETS.test(p.replace(/\/+$/, ""))) {
+                found.push({ namespace: pod.metadata?.namespace ?? "", name: pod.metadata?.name ?? "", node: pod.spec?.nodeName ?? "", path: p });
+            }
+        }
+    }
+    return found.sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === "object" && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
+
+/** Deep-merges `over` onto `base`: objects merge key by key, anything else (arrays too) replaces. */
+export function mergeSettings<T>(base: T, over: unknown): T {
+    if (over === undefined) {
+        return base;
+    }
+    if (!isPlainObject(base) || !isPlainObject(over)) {
+        return over as T;
+    }
+    const out: Record<string, unknown> = { ...base };
+    for (const [k, v] of Object.entries(over)) {
+        out[k] = mergeSettings(out[k], v);
+    }
+    return out as T;
+}
