@@ -207,7 +207,9 @@ describe("e2e: Kubernetes — drain, switch the kubelet, verify and uncordon on 
         const flags = kubeadmFlags(NODES.a);
         assert.match(flags, /--container-runtime=remote/);
         assert.match(flags, new RegExp(`--container-runtime-endpoint=${SOCKET}`));
-        assert.doesNotMatch(flags, /--network-plugin|--pod-infra-container-image/);
+        // 1.23 still accepts --network-plugin (ignored with a remote runtime): only the sandbox image moves to containerd.
+        assert.doesNotMatch(flags, /--pod-infra-container-image/);
+        assert.match(flags, /--cgroup-driver=cgroupfs/);
 
         const d = durations(events);
         console.log(`      node conversion: drain ${d["k8s-a-drain"]}s, switch ${d["k8s-a-switch"]}s, verify ${d["k8s-a-verify"]}s, whole run ${d.total}s`);
