@@ -1,0 +1,70 @@
+/**
+ * Per-node overhead benchmark: in the same run, on two identical fresh lab nodes,
+ *   A) `pulumi up` of index.ts converting one node (real CLI, real command provider), and
+ *   B) the very same step scripts run as one bare bash script over a single SSH session.
+ * Prints both times, the ratio A/B (target ≤ 1.10) and the SSH sessions the Pulumi run opened per
+ * node (one per remote step). Also times a no-op `pulumi up` of the converted node.
+ *
+ *   npx ts-node bench/overhead.ts
+ */
+import { spawnSync } from "child_process";
+import * as path from "path";
+import { resolveSpec } from "../components/spec";
+import {
+    backupScript, configureScript, installScript, preflightScript, switchScript, verifyScript,
+} from "../components/scripts/steps";
+import { artifacts, ARTIFACT_PORT, changes, labNode, labStack, LAB_DIR, nodeDown, nodeUp, privateKey, REPO } from "../tests/e2e/lab";
+
+const A = artifacts();
+const settings = {
+    containerd: {
+        version: A.CONTAINERD2_VERSION,
+        source: { kind: "tarball" as const, url: `http://127.0.0.1:${ARTIFACT_PORT}/${A.CONTAINERD2_FILE}`, sha256: A.CONTAINERD2_SHA256 },
+        runc: { url: `http://127.0.0.1:${ARTIFACT_PORT}/${A.RUNC_FILE}`, sha256: A.RUNC_SHA256 },
+    },
+    kubelet: { version: "1.30.4" },
+    docker: { mode: "disable" as const },
+};
+
+async function main(): Promise<void> {
+    spawnSync(path.join(REPO, "artifacts", "serve.sh"), [String(ARTIFACT_PORT)], { stdio: "inherit" });
+    const [pa, pb] = ["bench-a", "bench-b"];
+    nodeUp(pa, 2251);
+    nodeUp(pb, 2252);
+    try {
+        // A: Pulumi.
+        const stack = await labStack("bench", { nodes: [labNode(pa)], privateKey: privateKey(), ...settings });
+        const events: any[] = [];
+        let t0 = Date.now();
+        const res = await stack.up({ color: "never", onEvent: e => events.push(e) });
+        const pulumiSeconds = (Date.now() - t0) / 1000;
+        const sessions = events.filter(e => e.resourcePreEvent && /^command:remote:/.test(e.resourcePreEvent.metadata.type)).length;
+
+        // B: the same scripts, one SSH session, one bash.
+        const spec = resolveSpec({ connection: { host: "127.0.0.1", privateKey: "x" }, ...settings });
+        const steps = [preflightScript, backupScript, installScript, configureScript, switchScript, verifyScript].map(f => f(spec));
+        const script = steps.map((s, i) => `bash <<'STEP_${i}_END' || exit $?\n${s}\nSTEP_${i}_END`).join("\n");
+        t0 = Date.now();
+        const bare = spawnSync(path.join(REPO, "lab", "ssh.sh"), [pb, "bash -s"], { input: script, encoding: "utf8", env: { ...process.env, LAB_DIR } });
+        const bareSeconds = (Date.now() - t0) / 1000;
+        if (bare.status !== 0) {
+            throw new Error(`bare script failed: ${bare.stderr.slice(-2000)}`);
+        }
+
+        // A no-op run.
+        t0 = Date.now();
+        const again = await stack.up({ color: "never" });
+        const noopSeconds = (Date.now() - t0) / 1000;
+
+        console.log(`pulumi up, one node:            ${pulumiSeconds.toFixed(1)} s (${res.summary.result})`);
+        console.log(`same steps, bare bash over ssh: ${bareSeconds.toFixed(1)} s`);
+        console.log(`ratio pulumi/bare:              ${(pulumiSeconds / bareSeconds).toFixed(2)} (target ≤ 1.10)`);
+        console.log(`SSH sessions per node:          ${sessions} (bare: 1)`);
+        console.log(`no-op pulumi up:                ${noopSeconds.toFixed(1)} s, changes ${JSON.stringify(changes(again.summary.resourceChanges as any))}`);
+    } finally {
+        nodeDown(pa);
+        nodeDown(pb);
+    }
+}
+
+main().catch(e => { console.error(e); process.exit(1); });
