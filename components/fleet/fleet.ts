@@ -2,6 +2,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { ContainerdNodeArgs, DrainArgs, NodeConnectionArgs } from "../args";
 import { ContainerdNode, StepDurations } from "../containerdNode";
+import { sq } from "../scripts/shell";
 import { DEFAULTS, InvalidArgumentError } from "../spec";
 import { dockerSocketPods, mergeSettings } from "./checks";
 import { gateScript } from "./gate";
@@ -113,16 +114,21 @@ export class ContainerdFleet extends pulumi.ComponentResource {
         this.dockerSocketPods = pulumi.output(socketCheck);
 
         // Every node's pre-flight runs first; the first change to any node waits for all of them
-        // (and for the socket check), then for the gates of the previous wave.
+        // (and for the socket check), then for the gates of the previous wave. Barriers (local
+        // no-op commands) keep that linear: N nodes each depending on N pre-flights is N² edges.
         let resolveAllPreflights!: (r: pulumi.Resource[]) => void;
         const allPreflights = new Promise<pulumi.Resource[]>(r => { resolveAllPreflights = r; });
+        const barrier = (id: string, text: string, after: pulumi.Input<pulumi.Input<pulumi.Resource>[]>) =>
+            new command.local.Command(`${name}-${id}`, { create: `echo ${sq(text)}`, addPreviousOutputInEnv: false }, { parent: this, dependsOn: after });
+        const checked = barrier("preflight-passed", `pre-flight passed on all ${args.nodes.length} nodes`,
+            Promise.all([allPreflights, socketCheck]).then(([p]) => p));
         const preflights: pulumi.Resource[] = [];
-        let previousGates: pulumi.Resource[] = [];
+        let previous: pulumi.Resource = checked;
         const rows: pulumi.Output<FleetRow>[] = [];
 
         this.waves.forEach((wave, w) => {
             const gatesOfThisWave: pulumi.Resource[] = [];
-            const before = previousGates;
+            const before = previous;
             for (const nodeName of wave) {
                 const n = byName.get(nodeName)!;
                 const settings = mergeSettings(args.settings, n.overrides);
@@ -133,7 +139,7 @@ export class ContainerdFleet extends pulumi.ComponentResource {
                         kubeconfig: k8s.kubeconfig, kubectl: k8s.kubectl, nodeName: n.nodeName ?? n.name,
                         drain: k8s.drain, verifyTimeoutSeconds: k8s.verifyTimeoutSeconds,
                     } : undefined,
-                    startAfter: Promise.all([allPreflights, socketCheck]).then(([p]) => [...p, ...before]),
+                    startAfter: [before],
                 }, { parent: this });
                 this.nodes[n.name] = node;
                 preflights.push(node.preflight);
@@ -159,7 +165,9 @@ export class ContainerdFleet extends pulumi.ComponentResource {
                     result: b === a ? "already on containerd" as const : "converted" as const,
                 })));
             }
-            previousGates = gatesOfThisWave;
+            previous = w < this.waves.length - 1
+                ? barrier(`wave-${w + 1}-passed`, `wave ${w + 1} passed: ${wave.join(" ")}`, gatesOfThisWave)
+                : gatesOfThisWave[0];
         });
         resolveAllPreflights(preflights);
         this.table = pulumi.all(rows);

@@ -196,8 +196,13 @@ describe("ContainerdFleet resource graph", () => {
         for (const n of ["f1a", "f1b", "f1c"]) {
             assert.deepStrictEqual(res.get(`${n}-preflight`)!.dependsOn, [], `${n}'s pre-flight waits for nothing`);
         }
-        assert.deepStrictEqual(res.get("f1a-backup")!.dependsOn.sort(), ["f1a-preflight", "f1b-preflight", "f1c-preflight"]);
-        assert.deepStrictEqual(res.get("f1c-backup")!.dependsOn.sort(), ["f1a-preflight", "f1a-verify", "f1b-preflight", "f1b-verify", "f1c-preflight"]);
+        // Through barriers, so that the edges grow linearly with the fleet.
+        assert.deepStrictEqual(res.get("f1-preflight-passed")!.dependsOn.sort(), ["f1a-preflight", "f1b-preflight", "f1c-preflight"]);
+        assert.deepStrictEqual(res.get("f1a-backup")!.dependsOn.sort(), ["f1-preflight-passed", "f1a-preflight"]);
+        assert.deepStrictEqual(res.get("f1b-backup")!.dependsOn.sort(), ["f1-preflight-passed", "f1b-preflight"]);
+        assert.deepStrictEqual(res.get("f1-wave-1-passed")!.dependsOn.sort(), ["f1a-verify", "f1b-verify"]);
+        assert.deepStrictEqual(res.get("f1c-backup")!.dependsOn.sort(), ["f1-wave-1-passed", "f1c-preflight"]);
+        assert.ok(!res.has("f1-wave-2-passed"), "no barrier after the last wave");
         assert.ok(![...res.keys()].some(k => k.endsWith("-gate")), "host mode without probes has no gates");
     });
     it("Kubernetes mode: a health gate per node, and the next wave waits for the gates", async () => {
@@ -208,7 +213,8 @@ describe("ContainerdFleet resource graph", () => {
             healthGate: { probes: ["curl -fsS http://$NODE:8080/healthz"], pauseSecondsBetweenWaves: 30 },
         });
         assert.deepStrictEqual(res.get("f2a-gate")!.dependsOn, ["f2a-uncordon"]);
-        assert.ok(res.get("f2b-backup")!.dependsOn.includes("f2a-gate"));
+        assert.deepStrictEqual(res.get("f2-wave-1-passed")!.dependsOn, ["f2a-gate"]);
+        assert.ok(res.get("f2b-backup")!.dependsOn.includes("f2-wave-1-passed"));
         assert.match(res.get("f2a-gate")!.inputs.create, /probe 1 'curl -fsS http:\/\/\$NODE:8080\/healthz'/);
         assert.match(res.get("f2a-gate")!.inputs.create, /sleep 30/, "pause after a wave that has a successor");
         assert.doesNotMatch(res.get("f2b-gate")!.inputs.create, /sleep 30/, "no pause after the last wave");
@@ -227,7 +233,8 @@ describe("ContainerdFleet resource graph", () => {
         try {
             const refused = await fleet("f4", { nodes: [{ name: "f4a", connection: conn("a") }], settings: { ...settings, kubelet: { version: "1.30.4" } }, kubernetes: { kubeconfig: "/tmp/kc" } });
             assert.match(String(refused.table), /invalid acknowledgeDockerSocketPods: .*ci\/runner-0 \(node n1, \/var\/run\/docker\.sock\)/);
-            assert.ok(!refused.res.has("f4a-backup") || refused.res.get("f4a-backup")!.dependsOn.includes("<rejected>"), "no change to the node can start");
+            const barrier = refused.res.get("f4-preflight-passed");
+            assert.ok(!barrier || barrier.dependsOn.includes("<rejected>"), "no change to any node can start");
             const ok = await fleet("f5", { nodes: [{ name: "f5a", connection: conn("a") }], settings: { ...settings, kubelet: { version: "1.30.4" } }, kubernetes: { kubeconfig: "/tmp/kc" }, acknowledgeDockerSocketPods: true });
             assert.deepStrictEqual(await value(ok.f.dockerSocketPods), ["ci/runner-0 (node n1, /var/run/docker.sock)"]);
         } finally {
