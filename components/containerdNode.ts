@@ -121,8 +121,12 @@ export class ContainerdNode extends pulumi.ComponentResource {
 
         const preflight = remote("preflight", preflightScript(spec));
         this.preflight = preflight;
+        // A plain array whenever possible: the SDK walks the whole object graph of a resolved
+        // promise (resources reach their parents, i.e. the whole fleet): quadratic in a fleet.
+        const withPreflight = (after: pulumi.Resource[]) => [preflight, ...after.filter(r => r !== preflight)];
         const startAfter: pulumi.Input<pulumi.Input<pulumi.Resource>[]> = args.startAfter === undefined ? [preflight]
-            : Promise.resolve(args.startAfter).then((after): pulumi.Resource[] => [preflight, ...after.filter(r => r !== preflight)]);
+            : Array.isArray(args.startAfter) ? withPreflight(args.startAfter)
+                : args.startAfter.then(withPreflight);
         const backup = new command.remote.Command(`${name}-backup`, {
             connection,
             create: wrapScript(backupScript(spec), user),
