@@ -97,12 +97,13 @@ export class ContainerdNode extends pulumi.ComponentResource {
         // its first step: children do not inherit it.
         const after = opts?.dependsOn;
         let last: pulumi.Resource[] = after === undefined ? [] : Array.isArray(after) ? after as pulumi.Resource[] : [after as pulumi.Resource];
-        const remote = (step: string, script: string, extra: pulumi.Resource[] = []) => {
+        const remote = (step: string, script: string, extra: pulumi.Resource[] = [],
+            after: pulumi.Input<pulumi.Input<pulumi.Resource>[]> = [...last, ...extra]) => {
             const cmd = new command.remote.Command(`${name}-${step}`, {
                 connection,
                 create: wrapScript(script, user),
                 addPreviousOutputInEnv: false,
-            }, { parent: this, dependsOn: [...last, ...extra] });
+            }, { parent: this, dependsOn: after });
             last = [cmd];
             return cmd;
         };
@@ -127,15 +128,7 @@ export class ContainerdNode extends pulumi.ComponentResource {
         const startAfter: pulumi.Input<pulumi.Input<pulumi.Resource>[]> = args.startAfter === undefined ? [preflight]
             : Array.isArray(args.startAfter) ? withPreflight(args.startAfter)
                 : args.startAfter.then(withPreflight);
-        const backup = new command.remote.Command(`${name}-backup`, {
-            connection,
-            create: wrapScript(backupScript(spec), user),
-            addPreviousOutputInEnv: false,
-        }, {
-            parent: this,
-            dependsOn: startAfter,
-        });
-        last = [backup];
+        remote("backup", backupScript(spec), [], startAfter);
 
         // Files given by path travel from the operator's machine before the install step reads them.
         const uploads: pulumi.Resource[] = [];

@@ -1,0 +1,91 @@
+/**
+ * End to end: a fleet of three lab nodes in waves of two (maxUnavailable 2). A node forced to fail
+ * stops the rollout (the next wave keeps Docker, untouched); a rerun after the fix completes it
+ * without changing the node that was already converted.
+ */
+import * as assert from "assert";
+import { execFileSync } from "child_process";
+import * as path from "path";
+import { Stack } from "@pulumi/pulumi/automation";
+import { artifacts, ARTIFACT_PORT, labNode, labStack, nodeDown, nodeUp, onNode, privateKey, REPO } from "./lab";
+
+const A = artifacts();
+const NODES: [string, number][] = [["fleet-1", 2261], ["fleet-2", 2262], ["fleet-3", 2263]];
+const BAD_TOML = { grpc: { max_recv_message_size: "not-a-number" } };
+
+describe("e2e: fleet in waves — a failure stops the rollout, a rerun resumes", function () {
+    this.timeout(20 * 60 * 1000);
+    let stack: Stack;
+    let fleet1Converted = false;
+    const node = (i: number, over?: object) => ({ ...labNode(NODES[i][0]), ...(over ? { overrides: over } : {}) });
+
+    before(async () => {
+        execFileSync(path.join(REPO, "artifacts", "serve.sh"), [String(ARTIFACT_PORT)], { stdio: "inherit" });
+        for (const [n, port] of NODES) {
+            nodeUp(n, port);
+        }
+        stack = await labStack("fleet", {
+            nodes: [node(0), node(1, { config: { extraToml: BAD_TOML } }), node(2)],
+            privateKey: privateKey(),
+            containerd: {
+                version: A.CONTAINERD2_VERSION,
+                source: { kind: "tarball", url: `http://127.0.0.1:${ARTIFACT_PORT}/${A.CONTAINERD2_FILE}`, sha256: A.CONTAINERD2_SHA256 },
+                runc: { url: `http://127.0.0.1:${ARTIFACT_PORT}/${A.RUNC_FILE}`, sha256: A.RUNC_SHA256 },
+            },
+            kubelet: { version: "1.30.4" },
+            docker: { mode: "disable" },
+            maxUnavailable: "2",
+        });
+    });
+    after(() => NODES.forEach(([n]) => nodeDown(n)));
+
+    it("the failing node stops the rollout: its wave-mate converts, the next wave is not touched", async () => {
+        let err = "";
+        try {
+            await stack.up({ color: "never" });
+        } catch (e) {
+            err = String((e as Error).message);
+        }
+        assert.match(err, /fleet-2-configure/);
+        assert.match(err, /step 'configure' failed during 'starting containerd'/);
+        // Its wave-mate ran in parallel: the engine lets the step under way finish and starts no
+        // new one, so it is either converted or still on Docker between two steps, never half-switched.
+        const dockerOn1 = onNode("fleet-1", "systemctl is-active docker", true).trim();
+        const flags1 = onNode("fleet-1", "cat /var/lib/kubelet/kubeadm-flags.env");
+        if (dockerOn1 === "active") {
+            assert.doesNotMatch(flags1, /containerd\.sock/);
+            assert.strictEqual(onNode("fleet-1", "docker inspect -f '{{.State.Status}}' sleeper").trim(), "running");
+        } else {
+            assert.match(flags1, /containerd\.sock/);
+            assert.strictEqual(onNode("fleet-1", "systemctl is-active containerd").trim(), "active");
+        }
+        fleet1Converted = dockerOn1 !== "active";
+        console.log(`      fleet-1 after the failed run: ${fleet1Converted ? "converted" : "still on Docker (stopped between steps)"}`);
+        assert.strictEqual(onNode("fleet-2", "systemctl is-active docker").trim(), "active", "the failed node is back on Docker");
+        assert.strictEqual(onNode("fleet-3", "systemctl is-active docker").trim(), "active");
+        assert.strictEqual(onNode("fleet-3", "test -e /var/lib/containerd-node/original && echo touched || echo untouched").trim(), "untouched",
+            "the next wave was not even backed up");
+        assert.strictEqual(onNode("fleet-3", "docker inspect -f '{{.State.Status}}' sleeper").trim(), "running");
+    });
+
+    it("after the fix, a rerun converts the rest and leaves the converted node alone", async () => {
+        await stack.setConfig("containerd-node:nodes", { value: JSON.stringify([node(0), node(1), node(2)]) });
+        const events: any[] = [];
+        const res = await stack.up({ color: "never", onEvent: e => events.push(e) });
+        assert.strictEqual(res.summary.result, "succeeded");
+        const ops = (prefix: string) => events.filter(e => e.resourcePreEvent?.metadata.urn.includes(`::${prefix}-`))
+            .map(e => e.resourcePreEvent.metadata.op);
+        if (fleet1Converted) {
+            assert.ok(ops("fleet-1").length > 0 && ops("fleet-1").every((op: string) => op === "same"), `fleet-1 unchanged: ${ops("fleet-1")}`);
+        }
+        assert.ok(ops("fleet-1").filter((op: string) => op === "same").length >= 3, "fleet-1's completed steps are not run again");
+        for (const [n] of NODES) {
+            assert.strictEqual(res.outputs.runtimes.value[n].after, `containerd://${A.CONTAINERD2_VERSION}`);
+            assert.strictEqual(onNode(n, "systemctl is-active containerd").trim(), "active");
+        }
+        assert.deepStrictEqual(res.outputs.waves.value, [["fleet-1", "fleet-2"], ["fleet-3"]]);
+        const table = res.outputs.table.value as { node: string; wave: number; result: string }[];
+        assert.deepStrictEqual(table.map(r => [r.node, r.wave, r.result]),
+            [["fleet-1", 1, "converted"], ["fleet-2", 1, "converted"], ["fleet-3", 2, "converted"]]);
+    });
+});
