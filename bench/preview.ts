@@ -71,7 +71,9 @@ function treeRss(root: number): number {
 }
 
 async function measure(size: number): Promise<{ size: number; seconds: number; creates: number; peakMiB: number }> {
-    const child = spawn(process.execPath, [require.resolve("ts-node/dist/bin"), "--transpile-only", __filename, "--one", String(size)], { stdio: ["ignore", "pipe", "inherit"] });
+    // Compiled (bench/preview.js): run as plain JavaScript, as a published package is.
+    const runner = __filename.endsWith(".js") ? [] : [require.resolve("ts-node/dist/bin"), "--transpile-only"];
+    const child = spawn(process.execPath, [...runner, __filename, "--one", String(size)], { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     child.stdout.on("data", d => { out += d; });
     let peak = 0;

@@ -1,14 +1,12 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { ContainerdNodeArgs } from "./args";
-import { criSocketScript, drainScript, rollbackMarkScript, uncordonScript, verifyNodeScript } from "./scripts/kubectl";
+import { drainScript, rollbackMarkScript, verifyNodeScript } from "./scripts/kubectl";
 import { wrapScript } from "./scripts/shell";
 import {
-    backupScript, configureScript, dockerCleanupScript, installScript, migrateImagesScript, preflightScript,
-    switchScript, uploadPath, verifyScript,
+    configureScript, dockerCleanupScript, migrateImagesScript, preflightScript, prepareScript, switchScript, uploadPath,
 } from "./scripts/steps";
 import { DEFAULTS, InvalidArgumentError, NodeSpec, resolveSpec } from "./spec";
-import { usesCriSocketAnnotation } from "./versions";
 
 /** Facts the pre-flight step read off the node before anything was changed. */
 export interface PreflightFacts {
@@ -48,8 +46,10 @@ export function parsePreflight(stdout: string): PreflightFacts {
 
 /**
  * Brings one Linux node from whatever runtime it has to a declared containerd state and keeps it
- * there. Steps, in order: preflight → backup → install → configure → [migrate-images] → [drain]
- * → switch → [cri-socket] → verify → [uncordon] → [docker-cleanup]; brackets mark optional steps.
+ * there. Steps, in order: preflight → prepare → configure → [migrate-images] → [drain] → [switch]
+ * → [verify] → [docker-cleanup]; brackets mark optional steps (drain and verify: Kubernetes mode,
+ * where verify also sets the cri-socket annotation and lifts the cordon). Few steps on purpose:
+ * each is an SSH session in a run and a resource in every preview of the fleet.
  * `pulumi destroy` leaves the node as it is (see README).
  */
 export class ContainerdNode extends pulumi.ComponentResource {
@@ -125,18 +125,16 @@ export class ContainerdNode extends pulumi.ComponentResource {
         // A plain array whenever possible: the SDK walks the whole object graph of a resolved
         // promise (resources reach their parents, i.e. the whole fleet): quadratic in a fleet.
         const withPreflight = (after: pulumi.Resource[]) => [preflight, ...after.filter(r => r !== preflight)];
-        const startAfter: pulumi.Input<pulumi.Input<pulumi.Resource>[]> = args.startAfter === undefined ? [preflight]
+        const startAfter: pulumi.Resource[] | Promise<pulumi.Resource[]> = args.startAfter === undefined ? [preflight]
             : Array.isArray(args.startAfter) ? withPreflight(args.startAfter)
                 : args.startAfter.then(withPreflight);
-        remote("backup", backupScript(spec), [], startAfter);
-
-        // Files given by path travel from the operator's machine before the install step reads them.
+        // Files given by path travel from the operator's machine before the prepare step reads them.
         const uploads: pulumi.Resource[] = [];
         const upload = (kind: string, path: string, sha256: string) => uploads.push(new command.remote.CopyToRemote(`${name}-upload-${kind}`, {
             connection,
             source: new pulumi.asset.FileAsset(path),
             remotePath: uploadPath(kind, sha256),
-        }, { parent: this, dependsOn: last }));
+        }, { parent: this, dependsOn: startAfter }));
         const src = spec.containerd.source;
         if (src.kind === "file") {
             upload("containerd", src.path, src.sha256);
@@ -146,8 +144,9 @@ export class ContainerdNode extends pulumi.ComponentResource {
                 upload(kind, a.path, a.sha256);
             }
         }
-        remote("install", installScript(spec), uploads);
-        remote("configure", configureScript(spec));
+        const withUploads = (after: pulumi.Resource[]) => [...after, ...uploads];
+        remote("prepare", prepareScript(spec), [], Array.isArray(startAfter) ? withUploads(startAfter) : startAfter.then(withUploads));
+        const configured = remote("configure", configureScript(spec));
         if (spec.docker.migrateImages) {
             remote("migrate-images", migrateImagesScript(spec));
         }
@@ -167,13 +166,9 @@ export class ContainerdNode extends pulumi.ComponentResource {
         if (spec.kubelet || spec.docker.mode !== "keep") {
             switched = remote("switch", switchScript(spec));
         }
-        if (spec.kubernetes && spec.kubelet && usesCriSocketAnnotation(spec.kubelet.version)) {
-            local("cri-socket", criSocketScript(spec));
-        }
-        const verify = spec.kubernetes ? local("verify", verifyNodeScript(spec)) : remote("verify", verifyScript(spec));
-        if (spec.kubernetes && drain) {
-            local("uncordon", uncordonScript(spec), drain.stdout);
-        }
+        // Kubernetes mode: checked from the API by the operator's kubectl, after every drain.
+        const verify = spec.kubernetes && drain ? local("verify", verifyNodeScript(spec), drain.stdout)
+            : configured;
         if (spec.docker.mode === "purge" || spec.docker.removeData) {
             remote("docker-cleanup", dockerCleanupScript(spec));
         }
@@ -183,7 +178,7 @@ export class ContainerdNode extends pulumi.ComponentResource {
         this.runtimeAfter = verify.stdout.apply(s => s.trim().split("\n").pop() ?? "");
         this.containerdVersion = this.runtimeAfter.apply(r => r.replace(/^containerd:\/\//, "").replace(/^v/, ""));
         this.containerRuntimeVersion = spec.kubernetes ? this.runtimeAfter : pulumi.output(undefined);
-        this.durations = pulumi.all([drain?.stdout, switched?.stdout, verify.stdout]).apply(([d, sw, v]) => ({
+        this.durations = pulumi.all([drain?.stdout, switched?.stdout, drain ? verify.stdout : undefined]).apply(([d, sw, v]) => ({
             drain: reportedSeconds(d), switch: reportedSeconds(sw), verify: reportedSeconds(v),
         }));
         this.registerOutputs({

@@ -4,6 +4,7 @@
  * uncordon lifts only that cordon and a node cordoned by someone else stays cordoned.
  */
 import { NodeSpec } from "../spec";
+import { usesCriSocketAnnotation } from "../versions";
 import { sq } from "./shell";
 
 export const CORDON_ANNOTATION = "containerd-node.pulumi.com/cordoned";
@@ -76,54 +77,47 @@ export function rollbackMarkScript(spec: NodeSpec): string {
 `;
 }
 
-/** Waits for the node to be Ready on the declared containerd; prints its containerRuntimeVersion. */
+/**
+ * After the switch: waits for the Node to be Ready on the declared containerd, points kubeadm's
+ * `kubeadm.alpha.kubernetes.io/cri-socket` annotation at containerd (read by `kubeadm upgrade` up
+ * to 1.33), then lifts the cordon containerd-node made (a node cordoned before the run stays
+ * cordoned). One step, so one resource per node in a fleet's preview. Prints a JSON line with its
+ * duration, then the Node's containerRuntimeVersion.
+ */
 export function verifyNodeScript(spec: NodeSpec): string {
     const k = k8sOf(spec);
     const want = spec.containerd.version.text;
+    const socket = `unix://${spec.config.socket}`;
+    // kubectl rather than a NodePatch resource: drain already needs kubectl, and it keeps a second
+    // provider plugin off the operator's machine.
+    const criSocket = spec.kubelet && usesCriSocketAnnotation(spec.kubelet.version) ? `
+CUR=$("$K" get node "$NODE" -o jsonpath='{.metadata.annotations.kubeadm\\.alpha\\.kubernetes\\.io/cri-socket}')
+if [ "$CUR" != ${sq(socket)} ]; then
+  "$K" annotate --overwrite node "$NODE" kubeadm.alpha.kubernetes.io/cri-socket=${sq(socket)} >&2
+  echo "cri-socket annotation: \${CUR:-none} -> ${socket}" >&2
+fi` : "";
     return `${head(spec)}
 deadline=$(( $(date +%s) + ${k.verifyTimeoutSeconds} ))
 while :; do
   RT=$("$K" get node "$NODE" -o jsonpath='{.status.nodeInfo.containerRuntimeVersion}' 2>/dev/null || true)
   READY=$("$K" get node "$NODE" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || true)
   V=\${RT#containerd://}; V=\${V#v}
-  case "$RT" in containerd://*) if [ "$READY" = True ] && { [ "$V" = ${sq(want)} ] || case "$V" in ${sq(want)}[.~+-]*) true;; *) false;; esac; }; then echo "{\\"seconds\\":$SECONDS}"; echo "$RT"; exit 0; fi;; esac
+  case "$RT" in containerd://*) if [ "$READY" = True ] && { [ "$V" = ${sq(want)} ] || case "$V" in ${sq(want)}[.~+-]*) true;; *) false;; esac; }; then break; fi;; esac
   if [ "$(date +%s)" -ge "$deadline" ]; then
     echo "containerd-node: node $NODE is not Ready on containerd ${want} (runtime \${RT:-unknown}, Ready=\${READY:-unknown})" >&2
     exit 1
   fi
   sleep 3
 done
-`;
-}
-
-/**
- * Points kubeadm's `kubeadm.alpha.kubernetes.io/cri-socket` node annotation at containerd (read by
- * `kubeadm upgrade` up to 1.33). kubectl rather than a NodePatch resource: drain already needs
- * kubectl, and it keeps a second provider plugin off the operator's machine.
- */
-export function criSocketScript(spec: NodeSpec): string {
-    const want = `unix://${spec.config.socket}`;
-    return `${head(spec)}
-CUR=$("$K" get node "$NODE" -o jsonpath='{.metadata.annotations.kubeadm\\.alpha\\.kubernetes\\.io/cri-socket}')
-if [ "$CUR" != ${sq(want)} ]; then
-  "$K" annotate --overwrite node "$NODE" kubeadm.alpha.kubernetes.io/cri-socket=${sq(want)} >&2
-  echo "cri-socket annotation: \${CUR:-none} -> ${want}" >&2
-fi
-echo ${sq(want)}
-`;
-}
-
-/** Lifts the cordon containerd-node made; a node cordoned before the run stays cordoned. */
-export function uncordonScript(spec: NodeSpec): string {
-    return `${head(spec)}
+SECS=$SECONDS${criSocket}
 OURS=$("$K" get node "$NODE" -o jsonpath='{.metadata.annotations.containerd-node\\.pulumi\\.com/cordoned}')
 if [ "$OURS" = true ]; then
   "$K" uncordon "$NODE" >&2
   "$K" annotate node "$NODE" ${CORDON_ANNOTATION}- >&2
-  echo uncordoned
 else
   echo "node $NODE was not cordoned by containerd-node: left as it is" >&2
-  echo unchanged
 fi
+echo "{\\"seconds\\":$SECS}"
+echo "$RT"
 `;
 }

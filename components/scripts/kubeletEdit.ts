@@ -67,13 +67,12 @@ function pairs(list: [string, string][]): string {
 
 /**
  * Bash that applies the plan on the node through `put` (so every file is saved first), and sets
- * KUBELET_FLAGS_FILES to the files it looked at. Needs the prelude's put/log/die.
+ * KUBELET_FLAGS_FILES to the files it looked at. Needs the node library (put/log/die, FLAGS_AWK,
+ * YAML_KEY_AWK).
  */
 export function renderKubeletEdit(plan: KubeletEditPlan, configPath: string): string {
     const files = plan.flagFiles.map(f => `${sq(f.path)}:${f.variable}`).join(" ");
-    return `FLAGS_AWK=${sq(FLAGS_AWK)}
-YAML_KEY_AWK=${sq(YAML_KEY_AWK)}
-SET_FLAGS=${sq(pairs(plan.set))}
+    return `SET_FLAGS=${sq(pairs(plan.set))}
 IFSET_FLAGS=${sq(pairs(plan.setIfPresent))}
 REMOVE_FLAGS=${sq(plan.remove.join(" "))}
 KUBELET_CONFIG=${sq(configPath)}

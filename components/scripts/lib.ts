@@ -1,25 +1,21 @@
 /**
- * The bash prelude every remote step starts with: logging, a per-node lock, and a small
- * transaction: every file is saved before it is overwritten and every service's state is noted
- * before it is touched; if the step fails anywhere, the EXIT trap puts them all back and restarts
- * what was running, so a failed step leaves the node as it found it.
+ * The node-side library every remote step shares: logging, the per-node lock, a small transaction
+ * (every file is saved before it is overwritten and every service's state is noted before it is
+ * touched; if the step fails anywhere, the EXIT trap puts them all back and restarts what was
+ * running), runtime detection, version matching, the Node API with the kubelet's credentials and
+ * the kubelet flag editors.
+ *
+ * The pre-flight step writes it to the node once, under a path named by its content hash; every
+ * later step sources it. So each step's command text (what `pulumi preview` diffs and the engine
+ * keeps per resource) carries only what is that step's own: with a fleet, the shared text is not
+ * repeated per step, which is most of a preview's memory.
  */
-export function prelude(step: string): string {
-    return `set -euo pipefail
-umask 022
-export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-STEP=${step}
-CN_DIR=\${CN_DIR:-/var/lib/containerd-node}
-PHASE=start
-CHANGED=""
-TXN=""
-# A command the rollback runs last, once files and services are back (e.g. lift a cordon).
-ON_ROLLBACK=""
-mkdir -p "$CN_DIR/txn" "$CN_DIR/cache"
-exec 9>"$CN_DIR/lock"
-flock -w 600 9 || { echo "containerd-node: another containerd-node step holds $CN_DIR/lock" >&2; exit 1; }
+import { createHash } from "crypto";
+import { CORDON_ANNOTATION, ROLLBACK_ANNOTATION } from "./kubectl";
+import { FLAGS_AWK, YAML_KEY_AWK } from "./kubeletEdit";
+import { heredoc, sq } from "./shell";
 
-log() { echo "[$STEP] $*" >&2; }
+const TRANSACTION = `log() { echo "[$STEP] $*" >&2; }
 phase() { PHASE="$*"; log "$PHASE"; }
 die() { echo "containerd-node: step '$STEP' failed during '$PHASE': $*" >&2; exit 1; }
 unit_exists() { systemctl cat "$1" >/dev/null 2>&1; }
@@ -98,5 +94,153 @@ txn_end() {
   [ -n "$TXN" ] && rm -rf "$TXN"
   exit "$rc"
 }
+`;
+
+/** Shell that detects the runtime the node uses now, printed as `docker://X`, `containerd://X` or `none`. */
+const DETECT_RUNTIME = `detect_runtime() {
+  local ep=""
+  for f in /var/lib/kubelet/kubeadm-flags.env /etc/default/kubelet /etc/sysconfig/kubelet; do
+    [ -f "$f" ] && ep=$(grep -o -- '--container-runtime-endpoint[= ][^ "]*' "$f" | tail -n1 | sed 's/^--container-runtime-endpoint[= ]//') && [ -n "$ep" ] && break
+  done
+  [ -z "$ep" ] && [ -f /var/lib/kubelet/config.yaml ] && ep=$(awk '/^containerRuntimeEndpoint:/{print $2}' /var/lib/kubelet/config.yaml | tr -d '"')
+  if [ -n "$ep" ] && ! echo "$ep" | grep -qE 'dockershim|cri-dockerd'; then
+    echo "containerd://$(containerd --version 2>/dev/null | awk '{print $3}' | sed 's/^v//')"
+  elif systemctl is-active -q docker 2>/dev/null; then
+    echo "docker://$(docker version --format '{{.Server.Version}}' 2>/dev/null || echo unknown)"
+  elif systemctl is-active -q containerd 2>/dev/null; then
+    echo "containerd://$(containerd --version 2>/dev/null | awk '{print $3}' | sed 's/^v//')"
+  else
+    echo none
+  fi
+}
+`;
+
+const VERSION_MATCHES = `# version_matches REPORTED DECLARED: "1.6" matches "1.6.20~ds1"; "v2.1.4" matches "2.1.4".
+version_matches() { local got=\${1#v} want=\${2#v}; [ "$got" = "$want" ] && return 0; case "$got" in "$want".*|"$want"~*|"$want"-*|"$want"+*) return 0;; esac; return 1; }
+`;
+
+/**
+ * The Node API as the kubelet's own credentials allow it (the node authorizer and NodeRestriction
+ * let a kubelet read and patch its own Node): kubectl when the node has it, else curl with the
+ * kubeconfig's certificates. node_status prints `<runtime version> <Ready status>`;
+ * mark_rollback_and_uncordon lifts a cordon only if containerd-node made it (its annotation says so).
+ */
+const NODE_API = `node_api() { # node_api KUBECONFIG NODE [MERGE_PATCH]: prints the Node as compact JSON
+  # The API server pretty-prints for curl and kubectl -o json: squeeze it so that grep can match.
+  node_api_raw "$@" | tr -d '\\n' | sed -E 's/[[:space:]]*([][{}:,])[[:space:]]*/\\1/g'
+  return \${PIPESTATUS[0]}
+}
+node_api_raw() {
+  local kc=$1 node=$2 patch=\${3:-}
+  if command -v kubectl >/dev/null; then
+    if [ -n "$patch" ]; then kubectl --kubeconfig "$kc" patch node "$node" --type merge -p "$patch" -o json
+    else kubectl --kubeconfig "$kc" get --raw "/api/v1/nodes/$node"; fi
+    return
+  fi
+  local server ca cert key tmp rc=0
+  tmp=$(mktemp -d)
+  kv() { awk -v k="$1" '$1==k":"{print $2; exit}' "$kc" | tr -d '"'; }
+  server=$(kv server)
+  if [ -n "$(kv certificate-authority-data)" ]; then kv certificate-authority-data | base64 -d >"$tmp/ca"; ca=$tmp/ca; else ca=$(kv certificate-authority); fi
+  if [ -n "$(kv client-certificate-data)" ]; then kv client-certificate-data | base64 -d >"$tmp/cert"; cert=$tmp/cert; else cert=$(kv client-certificate); fi
+  if [ -n "$(kv client-key-data)" ]; then kv client-key-data | base64 -d >"$tmp/key"; key=$tmp/key; else key=$(kv client-key); fi
+  if [ -n "$patch" ]; then
+    curl -fsS --max-time 10 --cacert "$ca" --cert "$cert" --key "$key" -X PATCH -H 'Content-Type: application/merge-patch+json' \\
+      --data "$patch" "$server/api/v1/nodes/$node" || rc=$?
+  else
+    curl -fsS --max-time 10 --cacert "$ca" --cert "$cert" --key "$key" "$server/api/v1/nodes/$node" || rc=$?
+  fi
+  rm -rf "$tmp"
+  return $rc
+}
+node_status() { # node_status KUBECONFIG NODE
+  local json
+  json=$(node_api "$1" "$2") || return 1
+  printf '%s %s\\n' "$(echo "$json" | grep -o '"containerRuntimeVersion":"[^"]*"' | cut -d'"' -f4)" \\
+    "$(echo "$json" | grep -o '"type":"Ready","status":"[A-Za-z]*"' | cut -d'"' -f8)"
+}
+mark_rollback_and_uncordon() { # mark_rollback_and_uncordon KUBECONFIG NODE: marks the rollback (the next run drains again), lifts our cordon
+  local json
+  node_api "$1" "$2" "{\\"metadata\\":{\\"annotations\\":{\\"${ROLLBACK_ANNOTATION}\\":\\"$(date +%s)\\"}}}" >/dev/null ||
+    echo "  could not mark node $2 as rolled back: the next run may not drain it again" >&2
+  json=$(node_api "$1" "$2") || { echo "  could not read node $2 to lift containerd-node's cordon" >&2; return 0; }
+  echo "$json" | grep -q '"${CORDON_ANNOTATION}":"true"' || { echo "  node $2 was not cordoned by containerd-node: left as it is" >&2; return 0; }
+  if node_api "$1" "$2" '{"spec":{"unschedulable":null},"metadata":{"annotations":{"${CORDON_ANNOTATION}":null}}}' >/dev/null; then
+    echo "  node $2 uncordoned (containerd-node had cordoned it)" >&2
+  else
+    echo "  node $2 stays cordoned: the kubelet's credentials could not lift the cordon; run kubectl uncordon $2" >&2
+  fi
+}
+`;
+
+/** The documented way back to the pre-containerd-node state (run by hand; pulumi destroy does not). */
+export const REVERT_SH = `#!/bin/bash
+# Puts back every file containerd-node overwrote and the services as they were before its first run.
+set -euo pipefail
+B=$(cd "$(dirname "$0")" && pwd)
+systemctl stop kubelet 2>/dev/null || true
+while read -r state p; do
+  rm -rf "$p"
+  if [ "$state" = present ]; then mkdir -p "$(dirname "$p")"; cp -a "$B/files$p" "$p"; fi
+done <"$B/manifest"
+systemctl daemon-reload
+while read -r u active enabled; do
+  case "$enabled" in enabled) systemctl enable "$u" || true;; disabled) systemctl disable "$u" || true;; esac
+  if [ "$active" = active ]; then systemctl restart "$u"; else systemctl stop "$u" 2>/dev/null || true; fi
+done <"$B/services"
+echo "reverted to the state saved in $B"
+`;
+
+/** The whole library, as written to the node. */
+export const NODE_LIB = `# containerd-node node library (written by the preflight step; sourced by every step)
+${TRANSACTION}${DETECT_RUNTIME}${VERSION_MATCHES}${NODE_API}FLAGS_AWK=${sq(FLAGS_AWK)}
+YAML_KEY_AWK=${sq(YAML_KEY_AWK)}
+REVERT_SH=${sq(REVERT_SH)}
+`;
+
+/** The library's path on the node, relative to CN_DIR: named by content, so versions never mix. */
+export const NODE_LIB_FILE = `lib/node-${createHash("sha256").update(NODE_LIB).digest("hex").slice(0, 16)}.sh`;
+
+function header(step: string): string {
+    return `set -euo pipefail
+umask 022
+export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+STEP=${step}
+CN_DIR=\${CN_DIR:-/var/lib/containerd-node}
+CN_LIB=$CN_DIR/${NODE_LIB_FILE}
+`;
+}
+
+function state(): string {
+    return `PHASE=start
+CHANGED=""
+TXN=""
+# A command the rollback runs last, once files and services are back (e.g. lift a cordon).
+ON_ROLLBACK=""
+mkdir -p "$CN_DIR/txn" "$CN_DIR/cache"
+exec 9>"$CN_DIR/lock"
+flock -w 600 9 || { echo "containerd-node: another containerd-node step holds $CN_DIR/lock" >&2; exit 1; }
+`;
+}
+
+/** What every step after the pre-flight starts with: strict bash, the library, the per-node lock. */
+export function prelude(step: string): string {
+    return `${header(step)}[ -f "$CN_LIB" ] || { echo "containerd-node: step '${step}': the node library $CN_LIB is missing (the preflight step writes it and it has been removed since): replace the node's preflight step (pulumi up --replace URN)" >&2; exit 1; }
+source "$CN_LIB"
+${state()}`;
+}
+
+/** The library inline (no file needed): for the pre-flight step, which then writes it, and tests. */
+export function standalonePrelude(step: string): string {
+    return `${header(step)}${NODE_LIB}${state()}`;
+}
+
+/** Writes the library to the node (content-addressed: once per version). */
+export function installLibScript(): string {
+    return `if [ ! -f "$CN_LIB" ]; then
+  mkdir -p "$(dirname "$CN_LIB")"
+${heredoc(`  cat >"$CN_LIB.tmp"`, NODE_LIB)}
+  mv -f "$CN_LIB.tmp" "$CN_LIB"
+fi
 `;
 }

@@ -10,8 +10,7 @@ import { kubeletEditPlan } from "../render/kubeletFlags";
 import { renderUnit } from "../render/unit";
 import { NodeSpec, ResolvedArtifact } from "../spec";
 import { renderKubeletEdit } from "./kubeletEdit";
-import { CORDON_ANNOTATION, ROLLBACK_ANNOTATION } from "./kubectl";
-import { prelude } from "./lib";
+import { installLibScript, prelude, standalonePrelude } from "./lib";
 import { heredoc, sq } from "./shell";
 
 export const STATE_DIR = "/var/lib/containerd-node";
@@ -33,35 +32,14 @@ function containerdArtifact(spec: NodeSpec): ResolvedArtifact | undefined {
             : undefined;
 }
 
-/** Shell that detects the runtime the node uses now, printed as `docker://X`, `containerd://X` or `none`. */
-const DETECT_RUNTIME = `detect_runtime() {
-  local ep=""
-  for f in /var/lib/kubelet/kubeadm-flags.env /etc/default/kubelet /etc/sysconfig/kubelet; do
-    [ -f "$f" ] && ep=$(grep -o -- '--container-runtime-endpoint[= ][^ "]*' "$f" | tail -n1 | sed 's/^--container-runtime-endpoint[= ]//') && [ -n "$ep" ] && break
-  done
-  [ -z "$ep" ] && [ -f /var/lib/kubelet/config.yaml ] && ep=$(awk '/^containerRuntimeEndpoint:/{print $2}' /var/lib/kubelet/config.yaml | tr -d '"')
-  if [ -n "$ep" ] && ! echo "$ep" | grep -qE 'dockershim|cri-dockerd'; then
-    echo "containerd://$(containerd --version 2>/dev/null | awk '{print $3}' | sed 's/^v//')"
-  elif systemctl is-active -q docker 2>/dev/null; then
-    echo "docker://$(docker version --format '{{.Server.Version}}' 2>/dev/null || echo unknown)"
-  elif systemctl is-active -q containerd 2>/dev/null; then
-    echo "containerd://$(containerd --version 2>/dev/null | awk '{print $3}' | sed 's/^v//')"
-  else
-    echo none
-  fi
-}
-`;
 
-const VERSION_MATCHES = `# version_matches REPORTED DECLARED: "1.6" matches "1.6.20~ds1"; "v2.1.4" matches "2.1.4".
-version_matches() { local got=\${1#v} want=\${2#v}; [ "$got" = "$want" ] && return 0; case "$got" in "$want".*|"$want"~*|"$want"-*|"$want"+*) return 0;; esac; return 1; }
-`;
 
 /** Read-only checks before anything is touched; prints one JSON line of facts on stdout. */
 export function preflightScript(spec: NodeSpec): string {
     const c = spec.containerd;
     const needsRunc = (c.source.kind === "tarball" || c.source.kind === "file") && !c.runc;
     const arch = c.source.kind === "tarball" ? /linux-(amd64|arm64|ppc64le|s390x|riscv64)/.exec(c.source.url)?.[1] : undefined;
-    return `${prelude("preflight")}${DETECT_RUNTIME}${VERSION_MATCHES}
+    return `${standalonePrelude("preflight")}
 phase "checking the node"
 command -v systemctl >/dev/null || die "systemd is required"
 ARCH=$(uname -m); case "$ARCH" in x86_64) ARCH=amd64;; aarch64) ARCH=arm64;; esac
@@ -81,7 +59,7 @@ RUNTIME=$(detect_runtime)
 DOCKER=$(systemctl is-active docker 2>/dev/null || true)
 CONTAINERD=$(containerd --version 2>/dev/null | awk '{print $3}' || true)
 log "runtime in use: $RUNTIME; docker: $DOCKER; containerd binary: \${CONTAINERD:-none}; free: \${FREE} MiB"
-printf '{"runtime":"%s","docker":"%s","containerd":"%s","arch":"%s","freeMiB":%s}\\n' "$RUNTIME" "$DOCKER" "$CONTAINERD" "$ARCH" "$FREE"
+${installLibScript()}printf '{"runtime":"%s","docker":"%s","containerd":"%s","arch":"%s","freeMiB":%s}\\n' "$RUNTIME" "$DOCKER" "$CONTAINERD" "$ARCH" "$FREE"
 `;
 }
 
@@ -90,46 +68,30 @@ printf '{"runtime":"%s","docker":"%s","containerd":"%s","arch":"%s","freeMiB":%s
  * service states and a revert.sh into /var/lib/containerd-node/original. Never overwritten later,
  * so it always describes the node as it was before containerd-node first touched it.
  */
-export function backupScript(spec: NodeSpec): string {
+function backup(spec: NodeSpec): string {
     const files = [
         "/etc/containerd/config.toml", "/etc/containerd/certs.d", "/etc/systemd/system/containerd.service",
         "/etc/crictl.yaml", "/var/lib/kubelet/kubeadm-flags.env", "/etc/default/kubelet", "/etc/sysconfig/kubelet",
         spec.kubelet?.configPath ?? "/var/lib/kubelet/config.yaml",
         "/usr/local/bin/containerd", "/usr/local/bin/containerd-shim-runc-v2", "/usr/local/bin/ctr", "/usr/local/sbin/runc",
     ];
-    return `${prelude("backup")}
-B=$CN_DIR/original
-if [ -f "$B/complete" ]; then log "original state already saved in $B (kept as it is)"; exit 0; fi
-phase "saving the original state to $B"
-rm -rf "$B"; mkdir -p "$B/files"
-for p in ${files.map(sq).join(" ")}; do
-  if [ -e "$p" ] || [ -L "$p" ]; then mkdir -p "$B/files$(dirname "$p")"; cp -a "$p" "$B/files$p"; echo "present $p"; else echo "absent $p"; fi
-done >"$B/manifest"
-for u in containerd docker.socket docker kubelet; do echo "$u $(systemctl is-active $u 2>/dev/null || true) $(systemctl is-enabled $u 2>/dev/null || true)"; done >"$B/services"
-${heredoc(`cat >"$B/revert.sh"`, REVERT_SH)}
-chmod 0755 "$B/revert.sh"
-touch "$B/complete"
-log "saved; to go back by hand: $B/revert.sh"
+    return `B=$CN_DIR/original
+if [ -f "$B/complete" ]; then
+  log "original state already saved in $B (kept as it is)"
+else
+  phase "saving the original state to $B"
+  rm -rf "$B"; mkdir -p "$B/files"
+  for p in ${files.map(sq).join(" ")}; do
+    if [ -e "$p" ] || [ -L "$p" ]; then mkdir -p "$B/files$(dirname "$p")"; cp -a "$p" "$B/files$p"; echo "present $p"; else echo "absent $p"; fi
+  done >"$B/manifest"
+  for u in containerd docker.socket docker kubelet; do echo "$u $(systemctl is-active $u 2>/dev/null || true) $(systemctl is-enabled $u 2>/dev/null || true)"; done >"$B/services"
+  printf '%s' "$REVERT_SH" >"$B/revert.sh"
+  chmod 0755 "$B/revert.sh"
+  touch "$B/complete"
+  log "saved; to go back by hand: $B/revert.sh"
+fi
 `;
 }
-
-/** The documented way back to the pre-containerd-node state (run by hand; pulumi destroy does not). */
-const REVERT_SH = `#!/bin/bash
-# Puts back every file containerd-node overwrote and the services as they were before its first run.
-set -euo pipefail
-B=$(cd "$(dirname "$0")" && pwd)
-systemctl stop kubelet 2>/dev/null || true
-while read -r state p; do
-  rm -rf "$p"
-  if [ "$state" = present ]; then mkdir -p "$(dirname "$p")"; cp -a "$B/files$p" "$p"; fi
-done <"$B/manifest"
-systemctl daemon-reload
-while read -r u active enabled; do
-  case "$enabled" in enabled) systemctl enable "$u" || true;; disabled) systemctl disable "$u" || true;; esac
-  if [ "$active" = active ]; then systemctl restart "$u"; else systemctl stop "$u" 2>/dev/null || true; fi
-done <"$B/services"
-echo "reverted to the state saved in $B"
-`;
 
 /** Shell that puts an artifact (url or uploaded file) in the cache and checks its SHA-256. */
 function fetchArtifact(kind: string, a: ResolvedArtifact): string {
@@ -142,10 +104,13 @@ echo ${sq(`${a.sha256}  ${file}`)} | sha256sum -c --status || die "${kind}: SHA-
 `;
 }
 
-/** Downloads/receives and verifies every artifact, staged under STATE_DIR/stage; nothing goes live. */
-export function installScript(spec: NodeSpec): string {
+/**
+ * Nothing goes live: saves the original state (once per node, see backup), then downloads or
+ * receives every artifact, checks its SHA-256 and stages it under STATE_DIR/stage.
+ */
+export function prepareScript(spec: NodeSpec): string {
     const c = spec.containerd;
-    const parts: string[] = [prelude("install"), VERSION_MATCHES];
+    const parts: string[] = [prelude("prepare"), backup(spec)];
     const tar = containerdArtifact(spec);
     if (tar) {
         const dir = stageDir("containerd", tar.sha256);
@@ -186,11 +151,14 @@ ${sq(stageDir("runc", c.runc.sha256))}/runc --version >/dev/null || die "the run
 ${fetchArtifact("cni", c.cni)}rm -rf ${sq(dir)} && mkdir -p ${sq(dir)} && tar -xzf ${sq(uploadPath("cni", c.cni.sha256))} -C ${sq(dir)}
 `);
     }
-    parts.push(`log "install done; nothing is live until the configure step"\n`);
+    parts.push(`log "staged; nothing is live until the configure step"\n`);
     return parts.join("");
 }
 
-/** Makes the staged binaries and rendered files live and restarts containerd only when they changed. */
+/**
+ * Makes the staged binaries and rendered files live, restarts containerd only when they changed,
+ * and checks it: running, enabled, the declared version, CRI loaded. Prints `containerd://VERSION`.
+ */
 export function configureScript(spec: NodeSpec): string {
     const c = spec.containerd;
     const tar = containerdArtifact(spec);
@@ -210,7 +178,7 @@ export function configureScript(spec: NodeSpec): string {
         heredoc(`put ${sq(`/etc/containerd/certs.d/${registry}/hosts.toml`)} 0644`, text));
     const managed = Object.keys(hosts);
     const restartOn = ["/etc/containerd/config.toml", "/etc/systemd/system/containerd.service", `${c.binDir}/containerd`, "/usr/local/sbin/runc"];
-    return `${prelude("configure")}${VERSION_MATCHES}
+    return `${prelude("configure")}
 txn_begin
 note_unit containerd
 phase "installing binaries"
@@ -243,7 +211,9 @@ SV=$(${sq(c.binDir)}/ctr --address ${sq(spec.config.socket)} version | awk '/Ser
 version_matches "$SV" ${sq(c.version.text)} || die "containerd $SV is running, containerd.version declares ${c.version.text}"
 cri_ok() { ${sq(c.binDir)}/ctr --address ${sq(spec.config.socket)} plugins ls | awk '$2=="cri" && $NF=="ok"{f=1} END{exit !f}'; }
 wait_for 30 cri_ok || die "the CRI plugin is not loaded: $(${sq(c.binDir)}/ctr --address ${sq(spec.config.socket)} plugins ls 2>&1 | awk '$2 ~ /cri/')"
+systemctl is-enabled -q containerd || die "containerd is not enabled"
 log "containerd $SV is running with CRI"
+echo "containerd://\${SV#v}"
 `;
 }
 
@@ -306,7 +276,7 @@ after_rollback() {
   mark_rollback_and_uncordon ${sq(kubelet.kubeconfigPath)} ${sq(k8s.nodeName)}
 }
 ON_ROLLBACK=after_rollback` : "";
-    return `${prelude("switch")}${VERSION_MATCHES}${k8s && kubelet ? NODE_API : ""}${afterRollback}
+    return `${prelude("switch")}${afterRollback}
 txn_begin
 HAS_KUBELET=0; unit_exists kubelet && HAS_KUBELET=1
 for u in containerd docker.socket docker; do unit_exists $u && note_unit $u; done
@@ -340,78 +310,12 @@ else
     log "no kubelet on this node yet: its flags are set for when it starts"
   fi
 fi${verifyApi}
+systemctl is-active -q containerd || die "containerd stopped during the switch: $(journalctl -u containerd -n 15 --no-pager 2>&1 | tail -n 15)"
 log "switched to containerd"
 echo "{\\"seconds\\":$SECONDS}"
 `;
 }
 
-/**
- * The Node API as the kubelet's own credentials allow it (the node authorizer and NodeRestriction
- * let a kubelet read and patch its own Node): kubectl when the node has it, else curl with the
- * kubeconfig's certificates. node_status prints `<runtime version> <Ready status>`;
- * mark_rollback_and_uncordon lifts a cordon only if containerd-node made it (its annotation says so).
- */
-export const NODE_API = `node_api() { # node_api KUBECONFIG NODE [MERGE_PATCH]: prints the Node as compact JSON
-  # The API server pretty-prints for curl and kubectl -o json: squeeze it so that grep can match.
-  node_api_raw "$@" | tr -d '\\n' | sed -E 's/[[:space:]]*([][{}:,])[[:space:]]*/\\1/g'
-  return \${PIPESTATUS[0]}
-}
-node_api_raw() {
-  local kc=$1 node=$2 patch=\${3:-}
-  if command -v kubectl >/dev/null; then
-    if [ -n "$patch" ]; then kubectl --kubeconfig "$kc" patch node "$node" --type merge -p "$patch" -o json
-    else kubectl --kubeconfig "$kc" get --raw "/api/v1/nodes/$node"; fi
-    return
-  fi
-  local server ca cert key tmp rc=0
-  tmp=$(mktemp -d)
-  kv() { awk -v k="$1" '$1==k":"{print $2; exit}' "$kc" | tr -d '"'; }
-  server=$(kv server)
-  if [ -n "$(kv certificate-authority-data)" ]; then kv certificate-authority-data | base64 -d >"$tmp/ca"; ca=$tmp/ca; else ca=$(kv certificate-authority); fi
-  if [ -n "$(kv client-certificate-data)" ]; then kv client-certificate-data | base64 -d >"$tmp/cert"; cert=$tmp/cert; else cert=$(kv client-certificate); fi
-  if [ -n "$(kv client-key-data)" ]; then kv client-key-data | base64 -d >"$tmp/key"; key=$tmp/key; else key=$(kv client-key); fi
-  if [ -n "$patch" ]; then
-    curl -fsS --max-time 10 --cacert "$ca" --cert "$cert" --key "$key" -X PATCH -H 'Content-Type: application/merge-patch+json' \\
-      --data "$patch" "$server/api/v1/nodes/$node" || rc=$?
-  else
-    curl -fsS --max-time 10 --cacert "$ca" --cert "$cert" --key "$key" "$server/api/v1/nodes/$node" || rc=$?
-  fi
-  rm -rf "$tmp"
-  return $rc
-}
-node_status() { # node_status KUBECONFIG NODE
-  local json
-  json=$(node_api "$1" "$2") || return 1
-  printf '%s %s\\n' "$(echo "$json" | grep -o '"containerRuntimeVersion":"[^"]*"' | cut -d'"' -f4)" \\
-    "$(echo "$json" | grep -o '"type":"Ready","status":"[A-Za-z]*"' | cut -d'"' -f8)"
-}
-mark_rollback_and_uncordon() { # mark_rollback_and_uncordon KUBECONFIG NODE: marks the rollback (the next run drains again), lifts our cordon
-  local json
-  node_api "$1" "$2" "{\\"metadata\\":{\\"annotations\\":{\\"${ROLLBACK_ANNOTATION}\\":\\"$(date +%s)\\"}}}" >/dev/null ||
-    echo "  could not mark node $2 as rolled back: the next run may not drain it again" >&2
-  json=$(node_api "$1" "$2") || { echo "  could not read node $2 to lift containerd-node's cordon" >&2; return 0; }
-  echo "$json" | grep -q '"${CORDON_ANNOTATION}":"true"' || { echo "  node $2 was not cordoned by containerd-node: left as it is" >&2; return 0; }
-  if node_api "$1" "$2" '{"spec":{"unschedulable":null},"metadata":{"annotations":{"${CORDON_ANNOTATION}":null}}}' >/dev/null; then
-    echo "  node $2 uncordoned (containerd-node had cordoned it)" >&2
-  else
-    echo "  node $2 stays cordoned: the kubelet's credentials could not lift the cordon; run kubectl uncordon $2" >&2
-  fi
-}
-`;
-
-/** Host-mode verification: containerd answers with CRI and the declared version. */
-export function verifyScript(spec: NodeSpec): string {
-    const ctr = `${spec.containerd.binDir}/ctr --address ${sq(spec.config.socket)}`;
-    return `${prelude("verify")}${VERSION_MATCHES}
-phase "verifying containerd"
-systemctl is-active -q containerd || die "containerd is not running"
-systemctl is-enabled -q containerd || die "containerd is not enabled"
-SV=$(${ctr} version | awk '/Server:/{s=1} s&&/Version:/{print $2; exit}')
-version_matches "$SV" ${sq(spec.containerd.version.text)} || die "containerd $SV is running, containerd.version declares ${spec.containerd.version.text}"
-${ctr} plugins ls | awk '$2=="cri" && $NF=="ok"{f=1} END{exit !f}' || die "the CRI plugin is not loaded"
-echo "containerd://\${SV#v}"
-`;
-}
 
 /** After verification only: what can't be rolled back (package purge, Docker's data). */
 export function dockerCleanupScript(spec: NodeSpec): string {

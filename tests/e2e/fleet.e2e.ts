@@ -67,4 +67,25 @@ describe("e2e: fleet in waves — a failure stops the rollout, a rerun resumes",
             "the next wave was not even backed up");
         assert.strictEqual(onNode("fleet-3", "docker inspect -f '{{.State.Status}}' sleeper").trim(), "running");
     });
+
+    it("after the fix, a rerun converts the rest and leaves the converted node alone", async () => {
+        await stack.setConfig("containerd-node:nodes", { value: JSON.stringify([node(0), node(1), node(2)]) });
+        const events: any[] = [];
+        const res = await stack.up({ color: "never", onEvent: e => events.push(e) });
+        assert.strictEqual(res.summary.result, "succeeded");
+        const ops = (prefix: string) => events.filter(e => e.resourcePreEvent?.metadata.urn.includes(`::${prefix}-`))
+            .map(e => e.resourcePreEvent.metadata.op);
+        if (fleet1Converted) {
+            assert.ok(ops("fleet-1").length > 0 && ops("fleet-1").every((op: string) => op === "same"), `fleet-1 unchanged: ${ops("fleet-1")}`);
+        }
+        assert.ok(ops("fleet-1").filter((op: string) => op === "same").length >= 3, "fleet-1's completed steps are not run again");
+        for (const [n] of NODES) {
+            assert.strictEqual(res.outputs.runtimes.value[n].after, `containerd://${A.CONTAINERD2_VERSION}`);
+            assert.strictEqual(onNode(n, "systemctl is-active containerd").trim(), "active");
+        }
+        assert.deepStrictEqual(res.outputs.waves.value, [["fleet-1", "fleet-2"], ["fleet-3"]]);
+        const table = res.outputs.table.value as { node: string; wave: number; result: string }[];
+        assert.deepStrictEqual(table.map(r => [r.node, r.wave, r.result]),
+            [["fleet-1", 1, "converted"], ["fleet-2", 1, "converted"], ["fleet-3", 2, "converted"]]);
+    });
 });

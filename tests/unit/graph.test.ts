@@ -62,14 +62,12 @@ const k8sArgs = (over: Partial<ContainerdNodeArgs> = {}) => baseArgs({
 });
 
 describe("ContainerdNode resource graph", () => {
-    it("host mode: preflight → backup → install → configure → switch → verify, no Kubernetes steps", async () => {
+    it("host mode: preflight → prepare → configure → switch, no Kubernetes steps", async () => {
         const { res } = await build("h1", baseArgs());
-        assert.deepStrictEqual(steps(res, "h1"), ["preflight", "backup", "install", "configure", "switch", "verify"]);
-        assert.deepStrictEqual(res.get("h1-backup")!.dependsOn, ["h1-preflight"]);
-        assert.deepStrictEqual(res.get("h1-install")!.dependsOn, ["h1-backup"]);
-        assert.deepStrictEqual(res.get("h1-configure")!.dependsOn, ["h1-install"]);
+        assert.deepStrictEqual(steps(res, "h1"), ["preflight", "prepare", "configure", "switch"]);
+        assert.deepStrictEqual(res.get("h1-prepare")!.dependsOn, ["h1-preflight"]);
+        assert.deepStrictEqual(res.get("h1-configure")!.dependsOn, ["h1-prepare"]);
         assert.deepStrictEqual(res.get("h1-switch")!.dependsOn, ["h1-configure"]);
-        assert.deepStrictEqual(res.get("h1-verify")!.dependsOn, ["h1-switch"]);
         for (const r of res.values()) {
             if (r.type === "command:remote:Command") {
                 // The whole connection (key included) reaches the provider as a secret.
@@ -80,20 +78,20 @@ describe("ContainerdNode resource graph", () => {
             }
         }
     });
-    it("Kubernetes mode adds drain, the cri-socket annotation (≤1.33), a kubectl verify and uncordon", async () => {
+    it("Kubernetes mode adds drain and a kubectl verify that sets the cri-socket annotation (≤1.33) and uncordons", async () => {
         const { res } = await build("k1", k8sArgs());
-        assert.deepStrictEqual(steps(res, "k1"), ["preflight", "backup", "install", "configure", "drain", "switch", "cri-socket", "verify", "uncordon"]);
+        assert.deepStrictEqual(steps(res, "k1"), ["preflight", "prepare", "configure", "drain", "switch", "verify"]);
         assert.deepStrictEqual(res.get("k1-drain")!.dependsOn, ["k1-configure"]);
         assert.deepStrictEqual(res.get("k1-switch")!.dependsOn, ["k1-drain"]);
-        assert.deepStrictEqual(res.get("k1-verify")!.dependsOn, ["k1-cri-socket"]);
-        assert.deepStrictEqual(res.get("k1-uncordon")!.dependsOn, ["k1-verify"]);
+        assert.deepStrictEqual(res.get("k1-verify")!.dependsOn, ["k1-switch"]);
         assert.strictEqual(res.get("k1-drain")!.type, "command:local:Command");
         assert.deepStrictEqual(res.get("k1-drain")!.inputs.environment, { KUBECONFIG: "/tmp/kubeconfig" });
         assert.match(res.get("k1-drain")!.inputs.create, /drain "\$NODE" --ignore-daemonsets --delete-emptydir-data --grace-period=-1 --timeout=300s/);
-        const patch = res.get("k1-cri-socket")!;
+        const patch = res.get("k1-verify")!;
         assert.strictEqual(patch.type, "command:local:Command");
         assert.match(patch.inputs.create, /NODE='worker-1'/);
         assert.match(patch.inputs.create, /annotate --overwrite node "\$NODE" kubeadm\.alpha\.kubernetes\.io\/cri-socket='unix:\/\/\/run\/containerd\/containerd\.sock'/);
+        assert.match(patch.inputs.create, /"\$K" uncordon "\$NODE"/);
     });
     it("a switch rollback's mark on the Node makes the drain run again", async () => {
         const { res } = await build("k3", k8sArgs());
@@ -109,16 +107,16 @@ describe("ContainerdNode resource graph", () => {
     });
     it("no cri-socket annotation from kubelet 1.34 (NodeLocalCRISocket)", async () => {
         const { res } = await build("k2", k8sArgs({ kubelet: { version: "1.34.1" } }));
-        assert.ok(!res.has("k2-cri-socket"));
-        assert.deepStrictEqual(res.get("k2-verify")!.dependsOn, ["k2-switch"]);
+        assert.doesNotMatch(res.get("k2-verify")!.inputs.create, /cri-socket/);
     });
     it("optional steps: image migration, docker cleanup, uploads of local files", async () => {
         const { res } = await build("o1", baseArgs({
             containerd: { version: "2.1.4", source: { kind: "file", path: "/tmp/containerd.tgz", sha256: "c".repeat(64) }, runc: { path: "/tmp/runc", sha256: "d".repeat(64) } },
             docker: { mode: "purge", removeData: true, migrateImages: true },
         }));
-        assert.deepStrictEqual(steps(res, "o1"), ["preflight", "backup", "upload-containerd", "upload-runc", "install", "configure", "migrate-images", "switch", "verify", "docker-cleanup"]);
-        assert.deepStrictEqual(res.get("o1-install")!.dependsOn.sort(), ["o1-backup", "o1-upload-containerd", "o1-upload-runc"]);
+        assert.deepStrictEqual(steps(res, "o1"), ["preflight", "upload-containerd", "upload-runc", "prepare", "configure", "migrate-images", "switch", "docker-cleanup"]);
+        assert.deepStrictEqual(res.get("o1-prepare")!.dependsOn.sort(), ["o1-preflight", "o1-upload-containerd", "o1-upload-runc"]);
+        assert.deepStrictEqual(res.get("o1-upload-runc")!.dependsOn, ["o1-preflight"]);
         assert.strictEqual(res.get("o1-upload-containerd")!.inputs.remotePath, "/var/lib/containerd-node/cache/containerd-cccccccccccccccc");
         assert.match(res.get("o1-docker-cleanup")!.inputs.create, /rm -rf \/var\/lib\/docker/);
     });
@@ -140,11 +138,22 @@ describe("ContainerdNode resource graph", () => {
         const differing = [...a.keys()].filter(k => JSON.stringify(a.get(k)!.inputs) !== JSON.stringify(b.get(k)!.inputs));
         assert.deepStrictEqual(differing, ["c-configure", "c-switch"]);
     });
-    it("changing the containerd version re-runs install, configure and verify; no drain or switch", async () => {
+    it("changing the containerd version re-runs prepare and configure; no drain or switch", async () => {
         const a = (await build("v", baseArgs({ kubelet: { version: "1.30.4" } }))).res;
         const b = (await build("v", baseArgs({ kubelet: { version: "1.30.4" }, containerd: { version: "2.1.5", source: { kind: "tarball", url: "https://example.com/containerd-2.1.5-linux-amd64.tar.gz", sha256: "e".repeat(64) } } }))).res;
         const differing = [...a.keys()].filter(k => JSON.stringify(a.get(k)!.inputs) !== JSON.stringify(b.get(k)!.inputs));
-        assert.deepStrictEqual(differing, ["v-install", "v-configure", "v-verify"]);
+        assert.deepStrictEqual(differing, ["v-prepare", "v-configure"]);
+    });
+    it("the node library travels once, in the pre-flight step; the other steps source it by content hash", async () => {
+        const { res } = await build("lib", baseArgs());
+        const { NODE_LIB, NODE_LIB_FILE } = await import("../../components/scripts/lib");
+        assert.match(NODE_LIB_FILE, /^lib\/node-[0-9a-f]{16}\.sh$/);
+        assert.ok(res.get("lib-preflight")!.inputs.create.includes(NODE_LIB), "the pre-flight step carries the library");
+        for (const step of ["prepare", "configure", "switch"]) {
+            const text: string = res.get(`lib-${step}`)!.inputs.create;
+            assert.ok(text.includes(`CN_LIB=$CN_DIR/${NODE_LIB_FILE}`) && text.includes('source "$CN_LIB"'), step);
+            assert.ok(!text.includes("txn_begin() {"), `${step} does not repeat the library`);
+        }
     });
     it("the SSH key never appears in any command text", async () => {
         const { res } = await build("sec", k8sArgs());
@@ -198,10 +207,10 @@ describe("ContainerdFleet resource graph", () => {
         }
         // Through barriers, so that the edges grow linearly with the fleet.
         assert.deepStrictEqual(res.get("f1-preflight-passed")!.dependsOn.sort(), ["f1a-preflight", "f1b-preflight", "f1c-preflight"]);
-        assert.deepStrictEqual(res.get("f1a-backup")!.dependsOn.sort(), ["f1-preflight-passed", "f1a-preflight"]);
-        assert.deepStrictEqual(res.get("f1b-backup")!.dependsOn.sort(), ["f1-preflight-passed", "f1b-preflight"]);
-        assert.deepStrictEqual(res.get("f1-wave-1-passed")!.dependsOn.sort(), ["f1a-verify", "f1b-verify"]);
-        assert.deepStrictEqual(res.get("f1c-backup")!.dependsOn.sort(), ["f1-wave-1-passed", "f1c-preflight"]);
+        assert.deepStrictEqual(res.get("f1a-prepare")!.dependsOn.sort(), ["f1-preflight-passed", "f1a-preflight"]);
+        assert.deepStrictEqual(res.get("f1b-prepare")!.dependsOn.sort(), ["f1-preflight-passed", "f1b-preflight"]);
+        assert.deepStrictEqual(res.get("f1-wave-1-passed")!.dependsOn.sort(), ["f1a-switch", "f1b-switch"]);
+        assert.deepStrictEqual(res.get("f1c-prepare")!.dependsOn.sort(), ["f1-wave-1-passed", "f1c-preflight"]);
         assert.ok(!res.has("f1-wave-2-passed"), "no barrier after the last wave");
         assert.ok(![...res.keys()].some(k => k.endsWith("-gate")), "host mode without probes has no gates");
     });
@@ -212,9 +221,9 @@ describe("ContainerdFleet resource graph", () => {
             kubernetes: { kubeconfig: "/tmp/kc" },
             healthGate: { probes: ["curl -fsS http://$NODE:8080/healthz"], pauseSecondsBetweenWaves: 30 },
         });
-        assert.deepStrictEqual(res.get("f2a-gate")!.dependsOn, ["f2a-uncordon"]);
+        assert.deepStrictEqual(res.get("f2a-gate")!.dependsOn, ["f2a-verify"]);
         assert.deepStrictEqual(res.get("f2-wave-1-passed")!.dependsOn, ["f2a-gate"]);
-        assert.ok(res.get("f2b-backup")!.dependsOn.includes("f2-wave-1-passed"));
+        assert.ok(res.get("f2b-prepare")!.dependsOn.includes("f2-wave-1-passed"));
         assert.match(res.get("f2a-gate")!.inputs.create, /probe 1 'curl -fsS http:\/\/\$NODE:8080\/healthz'/);
         assert.match(res.get("f2a-gate")!.inputs.create, /sleep 30/, "pause after a wave that has a successor");
         assert.doesNotMatch(res.get("f2b-gate")!.inputs.create, /sleep 30/, "no pause after the last wave");

@@ -6,8 +6,7 @@ import * as path from "path";
 import { ContainerdNodeArgs } from "../../components/args";
 import { kubeletEditPlan } from "../../components/render/kubeletFlags";
 import { renderKubeletEdit } from "../../components/scripts/kubeletEdit";
-import { prelude } from "../../components/scripts/lib";
-import { NODE_API } from "../../components/scripts/steps";
+import { NODE_LIB, standalonePrelude as prelude } from "../../components/scripts/lib";
 import { heredoc, sq, wrapScript } from "../../components/scripts/shell";
 import { resolveSpec } from "../../components/spec";
 import { baseArgs } from "./helpers";
@@ -173,7 +172,7 @@ describe("Node API helpers (bash, as on the node)", () => {
             },
         };
         fs.writeFileSync(path.join(dir, "kubectl"), `#!/bin/sh\ncat <<'EOF'\n${JSON.stringify(node, null, 2)}\nEOF\n`, { mode: 0o755 });
-        const r = spawnSync("bash", ["-c", `${NODE_API}\nnode_status /dev/null w1`], { encoding: "utf8", env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
+        const r = spawnSync("bash", ["-c", `${NODE_LIB}\nnode_status /dev/null w1`], { encoding: "utf8", env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
         assert.strictEqual(r.status, 0, r.stderr);
         assert.strictEqual(r.stdout, "containerd://2.2.9 True\n");
     });
