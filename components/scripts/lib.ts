@@ -5,8 +5,8 @@
  * running), runtime detection, version matching, the Node API with the kubelet's credentials and
  * the kubelet flag editors.
  *
- * The pre-flight step writes it to the node once, under a path named by its content hash; every
- * later step sources it. So each step's command text (what `pulumi preview` diffs and the engine
+ * The pre-flight step writes it to the node, under a path named by its content hash; every step
+ * sources it. So each step's command text (what `pulumi preview` diffs and the engine
  * keeps per resource) carries only what is that step's own: with a fleet, the shared text is not
  * repeated per step, which is most of a preview's memory.
  */
@@ -223,24 +223,30 @@ flock -w 600 9 || { echo "containerd-node: another containerd-node step holds $C
 `;
 }
 
+const SOURCE_LIB = `source "$CN_LIB"
+`;
+
 /** What every step after the pre-flight starts with: strict bash, the library, the per-node lock. */
 export function prelude(step: string): string {
     return `${header(step)}[ -f "$CN_LIB" ] || { echo "containerd-node: step '${step}': the node library $CN_LIB is missing (the preflight step writes it and it has been removed since): replace the node's preflight step (pulumi up --replace URN)" >&2; exit 1; }
-source "$CN_LIB"
-${state()}`;
+${SOURCE_LIB}${state()}`;
 }
 
-/** The library inline (no file needed): for the pre-flight step, which then writes it, and tests. */
-export function standalonePrelude(step: string): string {
-    return `${header(step)}${NODE_LIB}${state()}`;
-}
-
-/** Writes the library to the node (content-addressed: once per version). */
-export function installLibScript(): string {
-    return `if [ ! -f "$CN_LIB" ]; then
+/**
+ * The pre-flight step's start: writes the library to the node (content-addressed, so once per
+ * version; a file in containerd-node's own directory is the only thing the pre-flight writes),
+ * then as `prelude`.
+ */
+export function preflightPrelude(): string {
+    return `${header("preflight")}if [ ! -f "$CN_LIB" ]; then
   mkdir -p "$(dirname "$CN_LIB")"
 ${heredoc(`  cat >"$CN_LIB.tmp"`, NODE_LIB)}
   mv -f "$CN_LIB.tmp" "$CN_LIB"
 fi
-`;
+${SOURCE_LIB}${state()}`;
+}
+
+/** The library inline, no file needed (tests). */
+export function standalonePrelude(step: string): string {
+    return `${header(step)}${NODE_LIB}${state()}`;
 }

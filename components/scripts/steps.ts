@@ -10,7 +10,7 @@ import { kubeletEditPlan } from "../render/kubeletFlags";
 import { renderUnit } from "../render/unit";
 import { NodeSpec, ResolvedArtifact } from "../spec";
 import { renderKubeletEdit } from "./kubeletEdit";
-import { installLibScript, prelude, standalonePrelude } from "./lib";
+import { preflightPrelude, prelude } from "./lib";
 import { heredoc, sq } from "./shell";
 
 export const STATE_DIR = "/var/lib/containerd-node";
@@ -34,12 +34,15 @@ function containerdArtifact(spec: NodeSpec): ResolvedArtifact | undefined {
 
 
 
-/** Read-only checks before anything is touched; prints one JSON line of facts on stdout. */
+/**
+ * Checks before anything is touched (it writes only the node library, in its own directory);
+ * prints one JSON line of facts on stdout.
+ */
 export function preflightScript(spec: NodeSpec): string {
     const c = spec.containerd;
     const needsRunc = (c.source.kind === "tarball" || c.source.kind === "file") && !c.runc;
     const arch = c.source.kind === "tarball" ? /linux-(amd64|arm64|ppc64le|s390x|riscv64)/.exec(c.source.url)?.[1] : undefined;
-    return `${standalonePrelude("preflight")}
+    return `${preflightPrelude()}
 phase "checking the node"
 command -v systemctl >/dev/null || die "systemd is required"
 ARCH=$(uname -m); case "$ARCH" in x86_64) ARCH=amd64;; aarch64) ARCH=arm64;; esac
@@ -59,7 +62,7 @@ RUNTIME=$(detect_runtime)
 DOCKER=$(systemctl is-active docker 2>/dev/null || true)
 CONTAINERD=$(containerd --version 2>/dev/null | awk '{print $3}' || true)
 log "runtime in use: $RUNTIME; docker: $DOCKER; containerd binary: \${CONTAINERD:-none}; free: \${FREE} MiB"
-${installLibScript()}printf '{"runtime":"%s","docker":"%s","containerd":"%s","arch":"%s","freeMiB":%s}\\n' "$RUNTIME" "$DOCKER" "$CONTAINERD" "$ARCH" "$FREE"
+printf '{"runtime":"%s","docker":"%s","containerd":"%s","arch":"%s","freeMiB":%s}\\n' "$RUNTIME" "$DOCKER" "$CONTAINERD" "$ARCH" "$FREE"
 `;
 }
 
