@@ -206,4 +206,10 @@ export interface ContainerdNodeArgs {
      * `dependsOn` gates every step, pre-flight included.
      */
     startAfter?: pulumi.Resource[] | Promise<pulumi.Resource[]>;
+    /**
+     * Kubernetes mode: the Node's rollback mark (annotation), when the caller has read it already
+     * (ContainerdFleet reads every Node in one request). Default: read for this node at every
+     * preview and update.
+     */
+    rollbackMark?: pulumi.Input<string>;
 }

@@ -155,7 +155,7 @@ export class ContainerdNode extends pulumi.ComponentResource {
         if (spec.kubernetes) {
             // Read at every preview and update: a switch rollback since the last drain lifted its
             // cordon and marked the Node, so the drain runs again (and the preview says it will).
-            const rollbackMark = command.local.runOutput({
+            const rollbackMark = args.rollbackMark ?? command.local.runOutput({
                 command: rollbackMarkScript(spec),
                 interpreter: ["/bin/bash", "-c"],
                 environment: k8sEnv,

@@ -1,7 +1,8 @@
 /**
- * Fleet-wide checks and merges (pure): pods that would break when Docker goes away, and per-node
- * overrides of the shared settings.
+ * Fleet-wide checks and merges (pure): pods that would break when Docker goes away, the Nodes'
+ * rollback marks, and per-node overrides of the shared settings.
  */
+import { ROLLBACK_ANNOTATION } from "../scripts/kubectl";
 
 /** A pod that mounts Docker's or dockershim's socket from the host. */
 export interface SocketPod {
@@ -30,6 +31,15 @@ export function dockerSocketPods(podList: string): SocketPod[] {
         }
     }
     return found.sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
+}
+
+/**
+ * Each Node's rollback mark (from `kubectl get nodes -o json`), "" when it has none: one request
+ * for the fleet instead of one kubectl run per node at every preview.
+ */
+export function rollbackMarks(nodeList: string): Map<string, string> {
+    const list = JSON.parse(nodeList) as { items?: any[] };
+    return new Map((list.items ?? []).map(n => [String(n.metadata?.name ?? ""), String(n.metadata?.annotations?.[ROLLBACK_ANNOTATION] ?? "")]));
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>

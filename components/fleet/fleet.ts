@@ -4,7 +4,7 @@ import { ContainerdNodeArgs, DrainArgs, NodeConnectionArgs } from "../args";
 import { ContainerdNode, StepDurations } from "../containerdNode";
 import { sq } from "../scripts/shell";
 import { DEFAULTS, InvalidArgumentError } from "../spec";
-import { dockerSocketPods, mergeSettings } from "./checks";
+import { dockerSocketPods, mergeSettings, rollbackMarks } from "./checks";
 import { gateScript } from "./gate";
 import { ControlPlaneOrder, planWaves } from "./waves";
 
@@ -112,6 +112,12 @@ export class ContainerdFleet extends pulumi.ComponentResource {
             return pods;
         });
         this.dockerSocketPods = pulumi.output(socketCheck);
+        // Every Node's rollback mark in one read (see ContainerdNodeArgs.rollbackMark).
+        const marks = !k8s ? undefined : command.local.runOutput({
+            command: `${kubectl} get nodes -o json`,
+            environment: { KUBECONFIG: k8s.kubeconfig },
+            logging: "none",
+        }, { parent: this }).stdout.apply(rollbackMarks);
 
         // Every node's pre-flight runs first; the first change to any node waits for all of them
         // (and for the socket check), then for the gates of the previous wave. Barriers (local
@@ -140,6 +146,7 @@ export class ContainerdFleet extends pulumi.ComponentResource {
                         drain: k8s.drain, verifyTimeoutSeconds: k8s.verifyTimeoutSeconds,
                     } : undefined,
                     startAfter: [before],
+                    rollbackMark: marks?.apply(m => m.get(n.nodeName ?? n.name) ?? ""),
                 }, { parent: this });
                 this.nodes[n.name] = node;
                 preflights.push(node.preflight);

@@ -278,6 +278,30 @@ describe("e2e: Kubernetes — drain, switch the kubelet, verify and uncordon on 
         assert.strictEqual(onNode(NODES.c, "systemctl is-active docker"), "active\n");
     });
 
+    it("a pod mounting docker.sock refuses the run at preview, naming it, unless acknowledged", async () => {
+        apply(`
+apiVersion: v1
+kind: Pod
+metadata: {name: ci-runner, namespace: apps}
+spec:
+  nodeSelector: {kubernetes.io/hostname: nowhere}
+  containers:
+  - {name: runner, image: "lab/busybox:1", imagePullPolicy: Never, command: ["/bin/busybox", "sleep", "1000000"],
+     volumeMounts: [{name: docker, mountPath: /var/run/docker.sock}]}
+  volumes: [{name: docker, hostPath: {path: /var/run/docker.sock}}]
+`);
+        try {
+            const stack = await labStack("k8s-socket", { nodes: [labNode(NODES.c)], ...settings() });
+            let err = "";
+            await stack.preview({ color: "never" }).catch(e => { err = String(e.message); });
+            assert.match(err, /invalid acknowledgeDockerSocketPods: these pods mount Docker's socket .*apps\/ci-runner \(node none, \/var\/run\/docker\.sock\)/);
+            await stack.setConfig("containerd-node:acknowledgeDockerSocketPods", { value: "true" });
+            await stack.preview({ color: "never" });
+        } finally {
+            kubectl("-n", "apps", "delete", "pod", "ci-runner", "--wait=false");
+        }
+    });
+
     it("with the config fixed, a rerun converts the node", async () => {
         await stackC.setConfig("containerd-node:config", { value: JSON.stringify(settings().config) });
         const res = await stackC.up({ color: "never" });

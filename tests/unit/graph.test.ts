@@ -7,6 +7,7 @@ interface Created { type: string; name: string; inputs: any; dependsOn: string[]
 let created: Created[] = [];
 let rollbackMark = "";
 let podList = '{"items":[]}';
+const calls: string[] = [];
 const dependsOnByName = new Map<string, string[]>();
 
 pulumi.runtime.setMocks({
@@ -21,9 +22,19 @@ pulumi.runtime.setMocks({
         return { id: `${args.name}-id`, state };
     },
     // The drain's rollback-mark read (command:local:run): what the Node's annotation says.
-    // The fleet's socket check (kubectl get pods): a pod list.
-    call: (args) => args.token !== "command:local:run" ? {}
-        : { stdout: String(args.inputs.command).includes("get pods") ? podList : `${rollbackMark}\n` },
+    // The fleet's socket check (kubectl get pods): a pod list; its Node read: every Node marked.
+    call: (args) => {
+        if (args.token !== "command:local:run") {
+            return {};
+        }
+        calls.push(String(args.inputs.command));
+        const cmd = String(args.inputs.command);
+        return {
+            stdout: cmd.includes("get pods") ? podList
+                : cmd.includes("get nodes -o json") ? JSON.stringify({ items: ["f2a", "f2b"].map(name => ({ metadata: { name, annotations: rollbackMark ? { "containerd-node.pulumi.com/rolled-back": rollbackMark } : {} } })) })
+                    : `${rollbackMark}\n`,
+        };
+    },
 }, "project", "stack", false);
 
 // Must come after setMocks.
@@ -215,6 +226,7 @@ describe("ContainerdFleet resource graph", () => {
         assert.ok(![...res.keys()].some(k => k.endsWith("-gate")), "host mode without probes has no gates");
     });
     it("Kubernetes mode: a health gate per node, and the next wave waits for the gates", async () => {
+        calls.length = 0;
         const { res } = await fleet("f2", {
             nodes: [{ name: "f2a", connection: conn("a") }, { name: "f2b", connection: conn("b") }],
             settings: { ...settings, kubelet: { version: "1.30.4" } },
@@ -222,6 +234,8 @@ describe("ContainerdFleet resource graph", () => {
             healthGate: { probes: ["curl -fsS http://$NODE:8080/healthz"], pauseSecondsBetweenWaves: 30 },
         });
         assert.deepStrictEqual(res.get("f2a-gate")!.dependsOn, ["f2a-verify"]);
+        assert.deepStrictEqual(res.get("f2a-drain")!.inputs.triggers, [""], "the rollback mark from the fleet's one Node read");
+        assert.ok(!calls.some(c => /get node "\$NODE"/.test(c)), "no per-node read at preview");
         assert.deepStrictEqual(res.get("f2-wave-1-passed")!.dependsOn, ["f2a-gate"]);
         assert.ok(res.get("f2b-prepare")!.dependsOn.includes("f2-wave-1-passed"));
         assert.match(res.get("f2a-gate")!.inputs.create, /probe 1 'curl -fsS http:\/\/\$NODE:8080\/healthz'/);
