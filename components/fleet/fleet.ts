@@ -97,21 +97,24 @@ export class ContainerdFleet extends pulumi.ComponentResource {
         const kubectl = k8s?.kubectl ?? DEFAULTS.kubectl;
         const byName = new Map(args.nodes.map(n => [n.name, n]));
 
-        // Read at every preview and update, before anything is changed; a refusal rejects the
-        // promise every node's first change waits for, so nothing is touched.
-        const socketCheck: Promise<string[]> = !k8s ? Promise.resolve([]) : command.local.run({
+        // Read at every preview and update, before anything is changed. A refusal is an error in
+        // the preview and makes the barrier every node's first change waits for fail, so nothing
+        // is touched. (Not a rejected dependsOn: the engine can wait forever on one.)
+        const socketPods: pulumi.Output<string[]> = !k8s ? pulumi.output([]) : command.local.runOutput({
             command: `${kubectl} get pods -A -o json`,
             environment: { KUBECONFIG: k8s.kubeconfig },
             logging: "none",
-        }, { parent: this }).then(out => {
-            const pods = dockerSocketPods(out.stdout).map(p => `${p.namespace}/${p.name} (node ${p.node || "none"}, ${p.path})`);
-            if (pods.length > 0 && !args.acknowledgeDockerSocketPods) {
-                throw new pulumi.ResourceError(`invalid acknowledgeDockerSocketPods: these pods mount Docker's socket and break without Docker: ` +
-                    `${pods.join(", ")}; move them off the socket, or set acknowledgeDockerSocketPods: true to convert anyway`, this);
+        }, { parent: this }).stdout.apply(out => dockerSocketPods(out).map(p => `${p.namespace}/${p.name} (node ${p.node || "none"}, ${p.path})`));
+        const refusal = socketPods.apply(pods => {
+            if (pods.length === 0 || args.acknowledgeDockerSocketPods) {
+                return "";
             }
-            return pods;
+            const msg = `invalid acknowledgeDockerSocketPods: these pods mount Docker's socket and break without Docker: ` +
+                `${pods.join(", ")}; move them off the socket, or set acknowledgeDockerSocketPods: true to convert anyway`;
+            pulumi.log.error(msg, this);
+            return msg;
         });
-        this.dockerSocketPods = pulumi.output(socketCheck);
+        this.dockerSocketPods = socketPods;
         // Every Node's rollback mark in one read (see ContainerdNodeArgs.rollbackMark).
         const marks = !k8s ? undefined : command.local.runOutput({
             command: `${kubectl} get nodes -o json`,
@@ -124,10 +127,12 @@ export class ContainerdFleet extends pulumi.ComponentResource {
         // no-op commands) keep that linear: N nodes each depending on N pre-flights is N² edges.
         let resolveAllPreflights!: (r: pulumi.Resource[]) => void;
         const allPreflights = new Promise<pulumi.Resource[]>(r => { resolveAllPreflights = r; });
-        const barrier = (id: string, text: string, after: pulumi.Input<pulumi.Input<pulumi.Resource>[]>) =>
-            new command.local.Command(`${name}-${id}`, { create: `echo ${sq(text)}`, addPreviousOutputInEnv: false }, { parent: this, dependsOn: after });
-        const checked = barrier("preflight-passed", `pre-flight passed on all ${args.nodes.length} nodes`,
-            Promise.all([allPreflights, socketCheck]).then(([p]) => p));
+        // Their text is stable (no node names or counts): adding a node changes no barrier.
+        const barrier = (id: string, create: pulumi.Input<string>, after: pulumi.Input<pulumi.Input<pulumi.Resource>[]>) =>
+            new command.local.Command(`${name}-${id}`, { create, addPreviousOutputInEnv: false }, { parent: this, dependsOn: after });
+        const checked = barrier("preflight-passed",
+            refusal.apply(msg => msg ? `echo ${sq(`containerd-node: ${msg}`)} >&2; exit 1` : "echo 'pre-flight passed on every node'"),
+            allPreflights);
         const preflights: pulumi.Resource[] = [];
         let previous: pulumi.Resource = checked;
         const rows: pulumi.Output<FleetRow>[] = [];
@@ -173,7 +178,7 @@ export class ContainerdFleet extends pulumi.ComponentResource {
                 })));
             }
             previous = w < this.waves.length - 1
-                ? barrier(`wave-${w + 1}-passed`, `wave ${w + 1} passed: ${wave.join(" ")}`, gatesOfThisWave)
+                ? barrier(`wave-${w + 1}-passed`, `echo 'wave ${w + 1} passed'`, gatesOfThisWave)
                 : gatesOfThisWave[0];
         });
         resolveAllPreflights(preflights);

@@ -203,8 +203,7 @@ describe("ContainerdFleet resource graph", () => {
         const { ContainerdFleet } = await import("../../components/fleet/fleet");
         created = [];
         const f = new ContainerdFleet(name, { settings, ...args } as any, { transformations: [recordDeps] });
-        // A refused fleet never gets its table: settle on the socket check instead.
-        const table = await (f.dockerSocketPods as any).promise().then(() => value(f.table), (e: Error) => e);
+        const table = await value(f.table);
         await new Promise(r => setTimeout(r, 100));
         const res = new Map(created.map(c => [c.name, { ...c, dependsOn: dependsOnByName.get(c.name) ?? [] }]));
         return { f, res, table };
@@ -255,11 +254,13 @@ describe("ContainerdFleet resource graph", () => {
         podList = JSON.stringify({ items: [{ metadata: { namespace: "ci", name: "runner-0" }, spec: { nodeName: "n1", volumes: [{ name: "d", hostPath: { path: "/var/run/docker.sock" } }] } }] });
         try {
             const refused = await fleet("f4", { nodes: [{ name: "f4a", connection: conn("a") }], settings: { ...settings, kubelet: { version: "1.30.4" } }, kubernetes: { kubeconfig: "/tmp/kc" } });
-            assert.match(String(refused.table), /invalid acknowledgeDockerSocketPods: .*ci\/runner-0 \(node n1, \/var\/run\/docker\.sock\)/);
-            const barrier = refused.res.get("f4-preflight-passed");
-            assert.ok(!barrier || barrier.dependsOn.includes("<rejected>"), "no change to any node can start");
+            // The barrier every node's first change waits for fails (and the preview logs the error).
+            const barrier = refused.res.get("f4-preflight-passed")!;
+            assert.match(barrier.inputs.create, /invalid acknowledgeDockerSocketPods: .*ci\/runner-0 \(node n1, \/var\/run\/docker\.sock\).*>&2; exit 1$/);
+            assert.ok(refused.res.get("f4a-prepare")!.dependsOn.includes("f4-preflight-passed"));
             const ok = await fleet("f5", { nodes: [{ name: "f5a", connection: conn("a") }], settings: { ...settings, kubelet: { version: "1.30.4" } }, kubernetes: { kubeconfig: "/tmp/kc" }, acknowledgeDockerSocketPods: true });
             assert.deepStrictEqual(await value(ok.f.dockerSocketPods), ["ci/runner-0 (node n1, /var/run/docker.sock)"]);
+            assert.strictEqual(ok.res.get("f5-preflight-passed")!.inputs.create, "echo 'pre-flight passed on every node'");
         } finally {
             podList = '{"items":[]}';
         }
