@@ -11,7 +11,7 @@ import { LocalWorkspace, Stack, UpResult } from "@pulumi/pulumi/automation";
 import { spawnSync } from "child_process";
 import * as path from "path";
 import { resolveSpec } from "../components/spec";
-import { configureScript, preflightScript, prepareScript, switchScript } from "../components/scripts/steps";
+import { configureScript, preflightScript, switchScript } from "../components/scripts/steps";
 import { artifacts, ARTIFACT_PORT, changes, labNode, labStack, LAB_DIR, nodeDown, nodeUp, privateKey, REPO } from "../tests/e2e/lab";
 
 const A = artifacts();
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
 
         // B: the same scripts, one SSH session, one bash.
         const spec = resolveSpec({ connection: { host: "127.0.0.1", privateKey: "x" }, ...settings });
-        const steps = [preflightScript, prepareScript, configureScript, switchScript].map(f => f(spec));
+        const steps = [preflightScript, configureScript, switchScript].map(f => f(spec));
         const script = steps.map((s, i) => `bash <<'STEP_${i}_END' || exit $?\n${s}\nSTEP_${i}_END`).join("\n");
         t0 = Date.now();
         const bare = spawnSync(path.join(REPO, "lab", "ssh.sh"), [pb, "bash -s"], { input: script, encoding: "utf8", env: { ...process.env, LAB_DIR } });

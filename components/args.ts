@@ -203,7 +203,9 @@ export interface ContainerdNodeArgs {
     /**
      * Resources the first step that changes the node waits for; the read-only pre-flight step does
      * not (a rolling conversion checks every node before touching any). The component's own
-     * `dependsOn` gates every step, pre-flight included.
+     * `dependsOn` gates every step, pre-flight included. Given a promise, the steps after the
+     * pre-flight are only built once it resolves (ContainerdFleet resolves it when the previous
+     * wave is registered, which bounds the resources in flight in a large preview).
      */
     startAfter?: pulumi.Resource[] | Promise<pulumi.Resource[]>;
     /**

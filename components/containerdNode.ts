@@ -4,7 +4,7 @@ import { ContainerdNodeArgs } from "./args";
 import { drainScript, rollbackMarkScript, verifyNodeScript } from "./scripts/kubectl";
 import { wrapScript } from "./scripts/shell";
 import {
-    configureScript, dockerCleanupScript, migrateImagesScript, preflightScript, prepareScript, switchScript, uploadPath,
+    configureScript, dockerCleanupScript, migrateImagesScript, preflightScript, switchScript, uploadPath,
 } from "./scripts/steps";
 import { DEFAULTS, InvalidArgumentError, NodeSpec, resolveSpec } from "./spec";
 
@@ -28,6 +28,16 @@ export function reportedSeconds(stdout: string | undefined): number | undefined 
     return undefined;
 }
 
+/** The steps after the pre-flight, as the outputs need them. */
+interface NodeSteps {
+    done: pulumi.Resource;
+    /** stdout whose last line is the runtime after the run (verify, else configure). */
+    runtime: pulumi.Output<string>;
+    drain?: pulumi.Output<string>;
+    switch?: pulumi.Output<string>;
+    verify?: pulumi.Output<string>;
+}
+
 /** How long the disruptive steps of this run took, in seconds (absent when a step did not run). */
 export interface StepDurations {
     drain?: number;
@@ -46,7 +56,7 @@ export function parsePreflight(stdout: string): PreflightFacts {
 
 /**
  * Brings one Linux node from whatever runtime it has to a declared containerd state and keeps it
- * there. Steps, in order: preflight → prepare → configure → [migrate-images] → [drain] → [switch]
+ * there. Steps, in order: preflight → configure → [migrate-images] → [drain] → [switch]
  * → [verify] → [docker-cleanup]; brackets mark optional steps (drain and verify: Kubernetes mode,
  * where verify also sets the cri-socket annotation and lifts the cordon). Few steps on purpose:
  * each is an SSH session in a run and a resource in every preview of the fleet.
@@ -67,8 +77,11 @@ export class ContainerdNode extends pulumi.ComponentResource {
     public readonly spec: NodeSpec;
     /** The read-only pre-flight step. */
     public readonly preflight: pulumi.Resource;
-    /** The last step: depend on this to order work after the node is converted. */
-    public readonly done: pulumi.Resource;
+    /**
+     * The last step: depend on this to order work after the node is converted. A promise when
+     * `startAfter` is one (the steps are built once it resolves).
+     */
+    public readonly done: pulumi.Resource | Promise<pulumi.Resource>;
 
     constructor(name: string, args: ContainerdNodeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("containerd-node:index:ContainerdNode", name, {}, opts);
@@ -122,63 +135,67 @@ export class ContainerdNode extends pulumi.ComponentResource {
 
         const preflight = remote("preflight", preflightScript(spec));
         this.preflight = preflight;
-        // A plain array whenever possible: the SDK walks the whole object graph of a resolved
-        // promise (resources reach their parents, i.e. the whole fleet): quadratic in a fleet.
-        const withPreflight = (after: pulumi.Resource[]) => [preflight, ...after.filter(r => r !== preflight)];
-        const startAfter: pulumi.Resource[] | Promise<pulumi.Resource[]> = args.startAfter === undefined ? [preflight]
-            : Array.isArray(args.startAfter) ? withPreflight(args.startAfter)
-                : args.startAfter.then(withPreflight);
-        // Files given by path travel from the operator's machine before the prepare step reads them.
-        const uploads: pulumi.Resource[] = [];
-        const upload = (kind: string, path: string, sha256: string) => uploads.push(new command.remote.CopyToRemote(`${name}-upload-${kind}`, {
-            connection,
-            source: new pulumi.asset.FileAsset(path),
-            remotePath: uploadPath(kind, sha256),
-        }, { parent: this, dependsOn: startAfter }));
-        const src = spec.containerd.source;
-        if (src.kind === "file") {
-            upload("containerd", src.path, src.sha256);
-        }
-        for (const [kind, a] of [["runc", spec.containerd.runc], ["cni", spec.containerd.cni]] as const) {
-            if (a?.kind === "path") {
-                upload(kind, a.path, a.sha256);
-            }
-        }
-        const withUploads = (after: pulumi.Resource[]) => [...after, ...uploads];
-        remote("prepare", prepareScript(spec), [], Array.isArray(startAfter) ? withUploads(startAfter) : startAfter.then(withUploads));
-        const configured = remote("configure", configureScript(spec));
-        if (spec.docker.migrateImages) {
-            remote("migrate-images", migrateImagesScript(spec));
-        }
 
-        let drain: command.local.Command | undefined;
-        if (spec.kubernetes) {
-            // Read at every preview and update: a switch rollback since the last drain lifted its
-            // cordon and marked the Node, so the drain runs again (and the preview says it will).
-            const rollbackMark = args.rollbackMark ?? command.local.runOutput({
-                command: rollbackMarkScript(spec),
-                interpreter: ["/bin/bash", "-c"],
-                environment: k8sEnv,
-            }, { parent: this }).stdout.apply(s => s.trim());
-            drain = local("drain", drainScript(spec), undefined, [rollbackMark]);
-        }
-        let switched: command.remote.Command | undefined;
-        if (spec.kubelet || spec.docker.mode !== "keep") {
-            switched = remote("switch", switchScript(spec));
-        }
-        // Kubernetes mode: checked from the API by the operator's kubectl, after every drain.
-        const verify = spec.kubernetes && drain ? local("verify", verifyNodeScript(spec), drain.stdout)
-            : configured;
-        if (spec.docker.mode === "purge" || spec.docker.removeData) {
-            remote("docker-cleanup", dockerCleanupScript(spec));
-        }
-        this.done = last[0];
+        // Every step after the pre-flight, in order, once `after` is known. Only plain arrays go
+        // to dependsOn: the SDK walks the whole object graph of a resolved promise there
+        // (resources reach their parents, i.e. the whole fleet): quadratic in a fleet.
+        const steps = (after: pulumi.Resource[]): NodeSteps => {
+            const startAfter = [preflight, ...after.filter(r => r !== preflight)];
+            // Files given by path travel from the operator's machine before the configure step reads them.
+            const uploads: pulumi.Resource[] = [];
+            const upload = (kind: string, path: string, sha256: string) => uploads.push(new command.remote.CopyToRemote(`${name}-upload-${kind}`, {
+                connection,
+                source: new pulumi.asset.FileAsset(path),
+                remotePath: uploadPath(kind, sha256),
+            }, { parent: this, dependsOn: startAfter }));
+            const src = spec.containerd.source;
+            if (src.kind === "file") {
+                upload("containerd", src.path, src.sha256);
+            }
+            for (const [kind, a] of [["runc", spec.containerd.runc], ["cni", spec.containerd.cni]] as const) {
+                if (a?.kind === "path") {
+                    upload(kind, a.path, a.sha256);
+                }
+            }
+            const configured = remote("configure", configureScript(spec), [], [...startAfter, ...uploads]);
+            if (spec.docker.migrateImages) {
+                remote("migrate-images", migrateImagesScript(spec));
+            }
+
+            let drain: command.local.Command | undefined;
+            if (spec.kubernetes) {
+                // Read at every preview and update: a switch rollback since the last drain lifted its
+                // cordon and marked the Node, so the drain runs again (and the preview says it will).
+                const rollbackMark = args.rollbackMark ?? command.local.runOutput({
+                    command: rollbackMarkScript(spec),
+                    interpreter: ["/bin/bash", "-c"],
+                    environment: k8sEnv,
+                }, { parent: this }).stdout.apply(s => s.trim());
+                drain = local("drain", drainScript(spec), undefined, [rollbackMark]);
+            }
+            let switched: command.remote.Command | undefined;
+            if (spec.kubelet || spec.docker.mode !== "keep") {
+                switched = remote("switch", switchScript(spec));
+            }
+            // Kubernetes mode: checked from the API by the operator's kubectl, after every drain.
+            const verify = spec.kubernetes && drain ? local("verify", verifyNodeScript(spec), drain.stdout) : undefined;
+            if (spec.docker.mode === "purge" || spec.docker.removeData) {
+                remote("docker-cleanup", dockerCleanupScript(spec));
+            }
+            return { done: last[0], runtime: (verify ?? configured).stdout, drain: drain?.stdout, switch: switched?.stdout, verify: verify?.stdout };
+        };
+        // A promise: built once it resolves, so a fleet holds the resources of a wave or two in
+        // flight at a time instead of all of them (most of a large preview's memory).
+        const built = args.startAfter instanceof Promise ? args.startAfter.then(steps) : steps(args.startAfter ?? []);
+        const fromSteps = <T>(f: (s: NodeSteps) => pulumi.Input<T>): pulumi.Output<T> =>
+            built instanceof Promise ? pulumi.output(built.then(f)) as pulumi.Output<T> : pulumi.output(f(built)) as pulumi.Output<T>;
+        this.done = built instanceof Promise ? built.then(s => s.done) : built.done;
 
         this.runtimeBefore = preflight.stdout.apply(s => parsePreflight(s).runtime);
-        this.runtimeAfter = verify.stdout.apply(s => s.trim().split("\n").pop() ?? "");
+        this.runtimeAfter = fromSteps(s => s.runtime).apply(s => s.trim().split("\n").pop() ?? "");
         this.containerdVersion = this.runtimeAfter.apply(r => r.replace(/^containerd:\/\//, "").replace(/^v/, ""));
         this.containerRuntimeVersion = spec.kubernetes ? this.runtimeAfter : pulumi.output(undefined);
-        this.durations = pulumi.all([drain?.stdout, switched?.stdout, drain ? verify.stdout : undefined]).apply(([d, sw, v]) => ({
+        this.durations = fromSteps(s => pulumi.all([s.drain, s.switch, s.verify])).apply(([d, sw, v]) => ({
             drain: reportedSeconds(d), switch: reportedSeconds(sw), verify: reportedSeconds(v),
         }));
         this.registerOutputs({

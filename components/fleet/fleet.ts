@@ -134,12 +134,15 @@ export class ContainerdFleet extends pulumi.ComponentResource {
             refusal.apply(msg => msg ? `echo ${sq(`containerd-node: ${msg}`)} >&2; exit 1` : "echo 'pre-flight passed on every node'"),
             allPreflights);
         const preflights: pulumi.Resource[] = [];
-        let previous: pulumi.Resource = checked;
+        // What a wave's first change waits for: a plain array for the first wave; for the others,
+        // a promise of the previous wave's barrier that resolves once the engine has registered it,
+        // so the nodes of a wave are built (see ContainerdNodeArgs.startAfter) only then.
+        let previous: pulumi.Resource[] | Promise<pulumi.Resource[]> = [checked];
         const rows: pulumi.Output<FleetRow>[] = [];
+        const needsGate = !!k8s || probes.length > 0 || (gate.pauseSecondsBetweenWaves ?? 0) > 0;
 
         this.waves.forEach((wave, w) => {
-            const gatesOfThisWave: pulumi.Resource[] = [];
-            const before = previous;
+            const passedOfThisWave: (pulumi.Resource | Promise<pulumi.Resource>)[] = [];
             for (const nodeName of wave) {
                 const n = byName.get(nodeName)!;
                 const settings = mergeSettings(args.settings, n.overrides);
@@ -150,36 +153,35 @@ export class ContainerdFleet extends pulumi.ComponentResource {
                         kubeconfig: k8s.kubeconfig, kubectl: k8s.kubectl, nodeName: n.nodeName ?? n.name,
                         drain: k8s.drain, verifyTimeoutSeconds: k8s.verifyTimeoutSeconds,
                     } : undefined,
-                    startAfter: [before],
+                    startAfter: previous,
                     rollbackMark: marks?.apply(m => m.get(n.nodeName ?? n.name) ?? ""),
                 }, { parent: this });
                 this.nodes[n.name] = node;
                 preflights.push(node.preflight);
                 const spec = node.spec;
-                let passed: pulumi.Resource = node.done;
-                if (k8s || probes.length > 0 || (gate.pauseSecondsBetweenWaves ?? 0) > 0) {
-                    passed = new command.local.Command(`${n.name}-gate`, {
-                        create: gateScript({
-                            node: n.nodeName ?? n.name,
-                            kubernetes: k8s ? { kubectl, containerdVersion: spec.containerd.version.text } : undefined,
-                            probes,
-                            timeoutSeconds: gate.timeoutSeconds ?? 300,
-                            pauseSeconds: w < this.waves.length - 1 ? gate.pauseSecondsBetweenWaves ?? 0 : 0,
-                        }),
-                        interpreter: ["/bin/bash", "-c"],
-                        environment: k8s ? { KUBECONFIG: k8s.kubeconfig } : undefined,
-                        addPreviousOutputInEnv: false,
-                    }, { parent: this, dependsOn: [node.done] });
-                }
-                gatesOfThisWave.push(passed);
+                const gated = (done: pulumi.Resource): pulumi.Resource => !needsGate ? done : new command.local.Command(`${n.name}-gate`, {
+                    create: gateScript({
+                        node: n.nodeName ?? n.name,
+                        kubernetes: k8s ? { kubectl, containerdVersion: spec.containerd.version.text } : undefined,
+                        probes,
+                        timeoutSeconds: gate.timeoutSeconds ?? 300,
+                        pauseSeconds: w < this.waves.length - 1 ? gate.pauseSecondsBetweenWaves ?? 0 : 0,
+                    }),
+                    interpreter: ["/bin/bash", "-c"],
+                    environment: k8s ? { KUBECONFIG: k8s.kubeconfig } : undefined,
+                    addPreviousOutputInEnv: false,
+                }, { parent: this, dependsOn: [done] });
+                passedOfThisWave.push(node.done instanceof Promise ? node.done.then(gated) : gated(node.done));
                 rows.push(pulumi.all([node.runtimeBefore, node.runtimeAfter, node.durations]).apply(([b, a, d]) => ({
                     node: n.name, wave: w + 1, runtimeBefore: b, runtimeAfter: a, durations: d,
                     result: b === a ? "already on containerd" as const : "converted" as const,
                 })));
             }
-            previous = w < this.waves.length - 1
-                ? barrier(`wave-${w + 1}-passed`, `echo 'wave ${w + 1} passed'`, gatesOfThisWave)
-                : gatesOfThisWave[0];
+            if (w < this.waves.length - 1) {
+                previous = Promise.all(passedOfThisWave)
+                    .then(passed => barrier(`wave-${w + 1}-passed`, `echo 'wave ${w + 1} passed'`, passed))
+                    .then(b => new Promise<pulumi.Resource[]>(registered => b.urn.apply(() => registered([b]))));
+            }
         });
         resolveAllPreflights(preflights);
         this.table = pulumi.all(rows);

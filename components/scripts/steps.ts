@@ -107,13 +107,10 @@ echo ${sq(`${a.sha256}  ${file}`)} | sha256sum -c --status || die "${kind}: SHA-
 `;
 }
 
-/**
- * Nothing goes live: saves the original state (once per node, see backup), then downloads or
- * receives every artifact, checks its SHA-256 and stages it under STATE_DIR/stage.
- */
-export function prepareScript(spec: NodeSpec): string {
+/** Downloads or receives every artifact, checks its SHA-256 and stages it under STATE_DIR/stage. */
+function stage(spec: NodeSpec): string {
     const c = spec.containerd;
-    const parts: string[] = [prelude("prepare"), backup(spec)];
+    const parts: string[] = [];
     const tar = containerdArtifact(spec);
     if (tar) {
         const dir = stageDir("containerd", tar.sha256);
@@ -154,13 +151,15 @@ ${sq(stageDir("runc", c.runc.sha256))}/runc --version >/dev/null || die "the run
 ${fetchArtifact("cni", c.cni)}rm -rf ${sq(dir)} && mkdir -p ${sq(dir)} && tar -xzf ${sq(uploadPath("cni", c.cni.sha256))} -C ${sq(dir)}
 `);
     }
-    parts.push(`log "staged; nothing is live until the configure step"\n`);
+    parts.push(`log "staged; nothing is live yet"\n`);
     return parts.join("");
 }
 
 /**
- * Makes the staged binaries and rendered files live, restarts containerd only when they changed,
- * and checks it: running, enabled, the declared version, CRI loaded. Prints `containerd://VERSION`.
+ * Saves the node's original state (once per node, see backup) and stages the artifacts (nothing
+ * live yet); then, as one transaction, makes the staged binaries and rendered files live, restarts
+ * containerd only when they changed, and checks it: running, enabled, the declared version, CRI
+ * loaded. Prints `containerd://VERSION`.
  */
 export function configureScript(spec: NodeSpec): string {
     const c = spec.containerd;
@@ -181,7 +180,7 @@ export function configureScript(spec: NodeSpec): string {
         heredoc(`put ${sq(`/etc/containerd/certs.d/${registry}/hosts.toml`)} 0644`, text));
     const managed = Object.keys(hosts);
     const restartOn = ["/etc/containerd/config.toml", "/etc/systemd/system/containerd.service", `${c.binDir}/containerd`, "/usr/local/sbin/runc"];
-    return `${prelude("configure")}
+    return `${prelude("configure")}${backup(spec)}${stage(spec)}
 txn_begin
 note_unit containerd
 phase "installing binaries"

@@ -73,11 +73,10 @@ const k8sArgs = (over: Partial<ContainerdNodeArgs> = {}) => baseArgs({
 });
 
 describe("ContainerdNode resource graph", () => {
-    it("host mode: preflight → prepare → configure → switch, no Kubernetes steps", async () => {
+    it("host mode: preflight → configure → switch, no Kubernetes steps", async () => {
         const { res } = await build("h1", baseArgs());
-        assert.deepStrictEqual(steps(res, "h1"), ["preflight", "prepare", "configure", "switch"]);
-        assert.deepStrictEqual(res.get("h1-prepare")!.dependsOn, ["h1-preflight"]);
-        assert.deepStrictEqual(res.get("h1-configure")!.dependsOn, ["h1-prepare"]);
+        assert.deepStrictEqual(steps(res, "h1"), ["preflight", "configure", "switch"]);
+        assert.deepStrictEqual(res.get("h1-configure")!.dependsOn, ["h1-preflight"]);
         assert.deepStrictEqual(res.get("h1-switch")!.dependsOn, ["h1-configure"]);
         for (const r of res.values()) {
             if (r.type === "command:remote:Command") {
@@ -91,7 +90,7 @@ describe("ContainerdNode resource graph", () => {
     });
     it("Kubernetes mode adds drain and a kubectl verify that sets the cri-socket annotation (≤1.33) and uncordons", async () => {
         const { res } = await build("k1", k8sArgs());
-        assert.deepStrictEqual(steps(res, "k1"), ["preflight", "prepare", "configure", "drain", "switch", "verify"]);
+        assert.deepStrictEqual(steps(res, "k1"), ["preflight", "configure", "drain", "switch", "verify"]);
         assert.deepStrictEqual(res.get("k1-drain")!.dependsOn, ["k1-configure"]);
         assert.deepStrictEqual(res.get("k1-switch")!.dependsOn, ["k1-drain"]);
         assert.deepStrictEqual(res.get("k1-verify")!.dependsOn, ["k1-switch"]);
@@ -125,8 +124,8 @@ describe("ContainerdNode resource graph", () => {
             containerd: { version: "2.1.4", source: { kind: "file", path: "/tmp/containerd.tgz", sha256: "c".repeat(64) }, runc: { path: "/tmp/runc", sha256: "d".repeat(64) } },
             docker: { mode: "purge", removeData: true, migrateImages: true },
         }));
-        assert.deepStrictEqual(steps(res, "o1"), ["preflight", "upload-containerd", "upload-runc", "prepare", "configure", "migrate-images", "switch", "docker-cleanup"]);
-        assert.deepStrictEqual(res.get("o1-prepare")!.dependsOn.sort(), ["o1-preflight", "o1-upload-containerd", "o1-upload-runc"]);
+        assert.deepStrictEqual(steps(res, "o1"), ["preflight", "upload-containerd", "upload-runc", "configure", "migrate-images", "switch", "docker-cleanup"]);
+        assert.deepStrictEqual(res.get("o1-configure")!.dependsOn.sort(), ["o1-preflight", "o1-upload-containerd", "o1-upload-runc"]);
         assert.deepStrictEqual(res.get("o1-upload-runc")!.dependsOn, ["o1-preflight"]);
         assert.strictEqual(res.get("o1-upload-containerd")!.inputs.remotePath, "/var/lib/containerd-node/cache/containerd-cccccccccccccccc");
         assert.match(res.get("o1-docker-cleanup")!.inputs.create, /rm -rf \/var\/lib\/docker/);
@@ -149,18 +148,18 @@ describe("ContainerdNode resource graph", () => {
         const differing = [...a.keys()].filter(k => JSON.stringify(a.get(k)!.inputs) !== JSON.stringify(b.get(k)!.inputs));
         assert.deepStrictEqual(differing, ["c-configure", "c-switch"]);
     });
-    it("changing the containerd version re-runs prepare and configure; no drain or switch", async () => {
+    it("changing the containerd version re-runs configure only; no drain or switch", async () => {
         const a = (await build("v", baseArgs({ kubelet: { version: "1.30.4" } }))).res;
         const b = (await build("v", baseArgs({ kubelet: { version: "1.30.4" }, containerd: { version: "2.1.5", source: { kind: "tarball", url: "https://example.com/containerd-2.1.5-linux-amd64.tar.gz", sha256: "e".repeat(64) } } }))).res;
         const differing = [...a.keys()].filter(k => JSON.stringify(a.get(k)!.inputs) !== JSON.stringify(b.get(k)!.inputs));
-        assert.deepStrictEqual(differing, ["v-prepare", "v-configure"]);
+        assert.deepStrictEqual(differing, ["v-configure"]);
     });
     it("the node library travels once, in the pre-flight step; the other steps source it by content hash", async () => {
         const { res } = await build("lib", baseArgs());
         const { NODE_LIB, NODE_LIB_FILE } = await import("../../components/scripts/lib");
         assert.match(NODE_LIB_FILE, /^lib\/node-[0-9a-f]{16}\.sh$/);
         assert.ok(res.get("lib-preflight")!.inputs.create.includes(NODE_LIB), "the pre-flight step carries the library");
-        for (const step of ["prepare", "configure", "switch"]) {
+        for (const step of ["configure", "switch"]) {
             const text: string = res.get(`lib-${step}`)!.inputs.create;
             assert.ok(text.includes(`CN_LIB=$CN_DIR/${NODE_LIB_FILE}`) && text.includes('source "$CN_LIB"'), step);
             assert.ok(!text.includes("txn_begin() {"), `${step} does not repeat the library`);
@@ -217,10 +216,10 @@ describe("ContainerdFleet resource graph", () => {
         }
         // Through barriers, so that the edges grow linearly with the fleet.
         assert.deepStrictEqual(res.get("f1-preflight-passed")!.dependsOn.sort(), ["f1a-preflight", "f1b-preflight", "f1c-preflight"]);
-        assert.deepStrictEqual(res.get("f1a-prepare")!.dependsOn.sort(), ["f1-preflight-passed", "f1a-preflight"]);
-        assert.deepStrictEqual(res.get("f1b-prepare")!.dependsOn.sort(), ["f1-preflight-passed", "f1b-preflight"]);
+        assert.deepStrictEqual(res.get("f1a-configure")!.dependsOn.sort(), ["f1-preflight-passed", "f1a-preflight"]);
+        assert.deepStrictEqual(res.get("f1b-configure")!.dependsOn.sort(), ["f1-preflight-passed", "f1b-preflight"]);
         assert.deepStrictEqual(res.get("f1-wave-1-passed")!.dependsOn.sort(), ["f1a-switch", "f1b-switch"]);
-        assert.deepStrictEqual(res.get("f1c-prepare")!.dependsOn.sort(), ["f1-wave-1-passed", "f1c-preflight"]);
+        assert.deepStrictEqual(res.get("f1c-configure")!.dependsOn.sort(), ["f1-wave-1-passed", "f1c-preflight"]);
         assert.ok(!res.has("f1-wave-2-passed"), "no barrier after the last wave");
         assert.ok(![...res.keys()].some(k => k.endsWith("-gate")), "host mode without probes has no gates");
     });
@@ -236,7 +235,7 @@ describe("ContainerdFleet resource graph", () => {
         assert.deepStrictEqual(res.get("f2a-drain")!.inputs.triggers, [""], "the rollback mark from the fleet's one Node read");
         assert.ok(!calls.some(c => /get node "\$NODE"/.test(c)), "no per-node read at preview");
         assert.deepStrictEqual(res.get("f2-wave-1-passed")!.dependsOn, ["f2a-gate"]);
-        assert.ok(res.get("f2b-prepare")!.dependsOn.includes("f2-wave-1-passed"));
+        assert.ok(res.get("f2b-configure")!.dependsOn.includes("f2-wave-1-passed"));
         assert.match(res.get("f2a-gate")!.inputs.create, /probe 1 'curl -fsS http:\/\/\$NODE:8080\/healthz'/);
         assert.match(res.get("f2a-gate")!.inputs.create, /sleep 30/, "pause after a wave that has a successor");
         assert.doesNotMatch(res.get("f2b-gate")!.inputs.create, /sleep 30/, "no pause after the last wave");
@@ -257,7 +256,7 @@ describe("ContainerdFleet resource graph", () => {
             // The barrier every node's first change waits for fails (and the preview logs the error).
             const barrier = refused.res.get("f4-preflight-passed")!;
             assert.match(barrier.inputs.create, /invalid acknowledgeDockerSocketPods: .*ci\/runner-0 \(node n1, \/var\/run\/docker\.sock\).*>&2; exit 1$/);
-            assert.ok(refused.res.get("f4a-prepare")!.dependsOn.includes("f4-preflight-passed"));
+            assert.ok(refused.res.get("f4a-configure")!.dependsOn.includes("f4-preflight-passed"));
             const ok = await fleet("f5", { nodes: [{ name: "f5a", connection: conn("a") }], settings: { ...settings, kubelet: { version: "1.30.4" } }, kubernetes: { kubeconfig: "/tmp/kc" }, acknowledgeDockerSocketPods: true });
             assert.deepStrictEqual(await value(ok.f.dockerSocketPods), ["ci/runner-0 (node n1, /var/run/docker.sock)"]);
             assert.strictEqual(ok.res.get("f5-preflight-passed")!.inputs.create, "echo 'pre-flight passed on every node'");
