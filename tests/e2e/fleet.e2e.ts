@@ -94,3 +94,52 @@ describe("e2e: fleet in waves — a failure stops the rollout, a rerun resumes",
             [["fleet-1", 1, "converted"], ["fleet-2", 1, "converted"], ["fleet-3", 2, "converted"]]);
     });
 });
+
+describe("e2e: fleet one node at a time (maxUnavailable 1)", function () {
+    this.timeout(20 * 60 * 1000);
+    const nodes: [string, number][] = [["fleet-4", 2264], ["fleet-5", 2265], ["fleet-6", 2266]];
+    let stack: Stack;
+
+    before(async () => {
+        execFileSync(path.join(REPO, "artifacts", "serve.sh"), [String(ARTIFACT_PORT)], { stdio: "inherit" });
+        for (const [n, port] of nodes) {
+            nodeUp(n, port);
+        }
+        stack = await labStack("fleet-serial", {
+            nodes: nodes.map(([n]) => labNode(n)),
+            privateKey: privateKey(),
+            containerd: {
+                version: A.CONTAINERD2_VERSION,
+                source: { kind: "tarball", url: `http://127.0.0.1:${ARTIFACT_PORT}/${A.CONTAINERD2_FILE}`, sha256: A.CONTAINERD2_SHA256 },
+                runc: { url: `http://127.0.0.1:${ARTIFACT_PORT}/${A.RUNC_FILE}`, sha256: A.RUNC_SHA256 },
+            },
+            kubelet: { version: "1.30.4" },
+            docker: { mode: "disable" },
+            maxUnavailable: 1,
+        });
+    });
+    after(() => nodes.forEach(([n]) => nodeDown(n)));
+
+    it("converts the nodes one after the other: a node's first change waits for the previous node's last step", async () => {
+        const events: any[] = [];
+        const res = await stack.up({ color: "never", onEvent: e => events.push(e) });
+        assert.strictEqual(res.summary.result, "succeeded");
+        assert.deepStrictEqual(res.outputs.waves.value, [["fleet-4"], ["fleet-5"], ["fleet-6"]]);
+        const at = (kind: "resourcePreEvent" | "resOutputsEvent", name: string) =>
+            events.findIndex(e => e[kind]?.metadata.urn.endsWith(`::${name}`));
+        // Every pre-flight ran before any change; then strictly one node at a time.
+        const lastPreflight = Math.max(...nodes.map(([n]) => at("resOutputsEvent", `${n}-preflight`)));
+        assert.ok(lastPreflight >= 0 && lastPreflight < at("resourcePreEvent", "fleet-4-configure"), "all pre-flights first");
+        for (let i = 1; i < nodes.length; i++) {
+            const prevDone = at("resOutputsEvent", `${nodes[i - 1][0]}-switch`);
+            const nextStart = at("resourcePreEvent", `${nodes[i][0]}-configure`);
+            assert.ok(prevDone >= 0 && nextStart > prevDone, `${nodes[i][0]} starts after ${nodes[i - 1][0]} is done (${prevDone} < ${nextStart})`);
+        }
+        for (const [n] of nodes) {
+            assert.strictEqual(res.outputs.runtimes.value[n].after, `containerd://${A.CONTAINERD2_VERSION}`);
+            assert.strictEqual(onNode(n, "systemctl is-active docker", true).trim(), "inactive");
+        }
+        const again = await stack.up({ color: "never" });
+        assert.deepStrictEqual(Object.keys(again.summary.resourceChanges ?? {}), ["same"], "a second run changes nothing");
+    });
+});
