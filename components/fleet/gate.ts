@@ -2,6 +2,7 @@
  * The health gate after each node of a rolling conversion (bash run on the machine running
  * `pulumi up`): the next wave starts only when every node of this one passed.
  */
+import { PHASE_ANNOTATION } from "../scripts/kubectl";
 import { sq } from "../scripts/shell";
 
 export interface GateSpec {
@@ -16,8 +17,6 @@ export interface GateSpec {
     /** Pause after passing, before the next wave may start. */
     pauseSeconds: number;
 }
-
-export const PHASE_ANNOTATION = "containerd-node.pulumi.com/phase";
 
 /**
  * Kubernetes mode: Ready, containerRuntimeVersion is the declared containerd, and every DaemonSet

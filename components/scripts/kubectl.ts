@@ -10,6 +10,11 @@ import { sq } from "./shell";
 export const CORDON_ANNOTATION = "containerd-node.pulumi.com/cordoned";
 /** Set on the Node by a switch rollback (its time): the next run drains again. */
 export const ROLLBACK_ANNOTATION = "containerd-node.pulumi.com/rolled-back";
+/**
+ * The node's phase, for people following a rollout with kubectl: draining, drain-failed,
+ * switching, rolled-back (set with the kubelet's credentials), verifying, verify-failed, converted.
+ */
+export const PHASE_ANNOTATION = "containerd-node.pulumi.com/phase";
 
 function k8sOf(spec: NodeSpec): NonNullable<NodeSpec["kubernetes"]> {
     if (!spec.kubernetes) {
@@ -23,6 +28,7 @@ function head(spec: NodeSpec): string {
     return `set -euo pipefail
 K=${sq(k.kubectl)}
 NODE=${sq(k.nodeName)}
+phase() { "$K" annotate --overwrite node "$NODE" ${PHASE_ANNOTATION}="$1" >/dev/null || true; }
 `;
 }
 
@@ -50,11 +56,13 @@ case "$RT" in containerd://*)
   echo "{\\"drained\\":false,\\"wasCordoned\\":$WAS,\\"runtime\\":\\"$RT\\"}"; exit 0;;
 esac
 START=$(date +%s)
+phase draining
 if [ "$WAS" = false ]; then
   "$K" annotate --overwrite node "$NODE" ${CORDON_ANNOTATION}=true >&2
   "$K" cordon "$NODE" >&2
 fi
 if ! "$K" drain "$NODE" ${flags} >&2; then
+  phase drain-failed
   if [ "$WAS" = false ]; then
     "$K" uncordon "$NODE" >&2 && "$K" annotate node "$NODE" ${CORDON_ANNOTATION}- >&2
     echo "containerd-node: draining $NODE failed (see kubectl's message above: a PodDisruptionBudget, or pods without a controller unless drain.force); the node was uncordoned and nothing on it was changed" >&2
@@ -63,6 +71,7 @@ if ! "$K" drain "$NODE" ${flags} >&2; then
   fi
   exit 1
 fi
+phase switching
 echo "{\\"drained\\":true,\\"wasCordoned\\":$WAS,\\"runtime\\":\\"$RT\\",\\"seconds\\":$(( $(date +%s) - START ))}"
 `;
 }
@@ -97,6 +106,7 @@ if [ "$CUR" != ${sq(socket)} ]; then
   echo "cri-socket annotation: \${CUR:-none} -> ${socket}" >&2
 fi` : "";
     return `${head(spec)}
+phase verifying
 deadline=$(( $(date +%s) + ${k.verifyTimeoutSeconds} ))
 while :; do
   RT=$("$K" get node "$NODE" -o jsonpath='{.status.nodeInfo.containerRuntimeVersion}' 2>/dev/null || true)
@@ -105,6 +115,7 @@ while :; do
   case "$RT" in containerd://*) if [ "$READY" = True ] && { [ "$V" = ${sq(want)} ] || case "$V" in ${sq(want)}[.~+-]*) true;; *) false;; esac; }; then break; fi;; esac
   if [ "$(date +%s)" -ge "$deadline" ]; then
     echo "containerd-node: node $NODE is not Ready on containerd ${want} (runtime \${RT:-unknown}, Ready=\${READY:-unknown})" >&2
+    phase verify-failed
     exit 1
   fi
   sleep 3
@@ -117,6 +128,7 @@ if [ "$OURS" = true ]; then
 else
   echo "node $NODE was not cordoned by containerd-node: left as it is" >&2
 fi
+phase converted
 echo "{\\"seconds\\":$SECS}"
 echo "$RT"
 `;

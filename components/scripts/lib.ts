@@ -11,7 +11,7 @@
  * repeated per step, which is most of a preview's memory.
  */
 import { createHash } from "crypto";
-import { CORDON_ANNOTATION, ROLLBACK_ANNOTATION } from "./kubectl";
+import { CORDON_ANNOTATION, PHASE_ANNOTATION, ROLLBACK_ANNOTATION } from "./kubectl";
 import { FLAGS_AWK, YAML_KEY_AWK } from "./kubeletEdit";
 import { heredoc, sq } from "./shell";
 
@@ -161,7 +161,7 @@ node_status() { # node_status KUBECONFIG NODE
 }
 mark_rollback_and_uncordon() { # mark_rollback_and_uncordon KUBECONFIG NODE: marks the rollback (the next run drains again), lifts our cordon
   local json
-  node_api "$1" "$2" "{\\"metadata\\":{\\"annotations\\":{\\"${ROLLBACK_ANNOTATION}\\":\\"$(date +%s)\\"}}}" >/dev/null ||
+  node_api "$1" "$2" "{\\"metadata\\":{\\"annotations\\":{\\"${ROLLBACK_ANNOTATION}\\":\\"$(date +%s)\\",\\"${PHASE_ANNOTATION}\\":\\"rolled-back\\"}}}" >/dev/null ||
     echo "  could not mark node $2 as rolled back: the next run may not drain it again" >&2
   json=$(node_api "$1" "$2") || { echo "  could not read node $2 to lift containerd-node's cordon" >&2; return 0; }
   echo "$json" | grep -q '"${CORDON_ANNOTATION}":"true"' || { echo "  node $2 was not cordoned by containerd-node: left as it is" >&2; return 0; }

@@ -191,6 +191,7 @@ describe("e2e: Kubernetes — drain, switch the kubelet, verify and uncordon on 
         assert.strictEqual(jp(NODES.a, ".spec.unschedulable"), "", "uncordoned");
         assert.strictEqual(jp(NODES.a, ".metadata.annotations.containerd-node\\.pulumi\\.com/cordoned"), "", "cordon mark removed");
         assert.strictEqual(jp(NODES.a, ".metadata.annotations.kubeadm\\.alpha\\.kubernetes\\.io/cri-socket"), SOCKET);
+        assert.strictEqual(jp(NODES.a, ".metadata.annotations.containerd-node\\.pulumi\\.com/phase"), "converted", "the phase annotation");
 
         assert.deepStrictEqual(podsOn(NODES.a, "app=web"), [], "the Deployment's pods moved away");
         assert.strictEqual(kubectl("-n", "apps", "get", "deploy", "web", "-o", "jsonpath={.status.availableReplicas}"), "2");
@@ -255,6 +256,7 @@ describe("e2e: Kubernetes — drain, switch the kubelet, verify and uncordon on 
         const err = await upExpectingFailure(stackC);
         assert.match(err, /draining k8s-c failed .*the node was uncordoned and nothing on it was changed/);
         assert.match(err, /disruption budget|Cannot evict/i, "kubectl's own reason is shown");
+        assert.strictEqual(jp(NODES.c, ".metadata.annotations.containerd-node\\.pulumi\\.com/phase"), "drain-failed");
         assert.match(jp(NODES.c, ".status.nodeInfo.containerRuntimeVersion"), /^docker:\/\//);
         assert.strictEqual(jp(NODES.c, ".spec.unschedulable"), "", "schedulable again");
         assert.strictEqual(kubeadmFlags(NODES.c), flagsBefore);
@@ -271,6 +273,7 @@ describe("e2e: Kubernetes — drain, switch the kubelet, verify and uncordon on 
         assert.match(err, /step 'switch' failed during 'waiting for node k8s-c to be Ready on containerd \(40s\)'/);
         assert.match(err, /node k8s-c is Ready again on docker:\/\//);
         assert.match(err, /node k8s-c uncordoned/);
+        assert.strictEqual(jp(NODES.c, ".metadata.annotations.containerd-node\\.pulumi\\.com/phase"), "rolled-back");
         assert.match(jp(NODES.c, ".status.nodeInfo.containerRuntimeVersion"), /^docker:\/\//);
         assert.strictEqual(jp(NODES.c, '.status.conditions[?(@.type=="Ready")].status'), "True");
         assert.strictEqual(jp(NODES.c, ".spec.unschedulable"), "", "schedulable again");
