@@ -28,7 +28,7 @@ function head(spec: NodeSpec): string {
     return `set -euo pipefail
 K=${sq(k.kubectl)}
 NODE=${sq(k.nodeName)}
-phase() { "$K" annotate --overwrite node "$NODE" ${PHASE_ANNOTATION}="$1" >/dev/null || true; }
+set_phase() { "$K" annotate --overwrite node "$NODE" ${PHASE_ANNOTATION}="$1" >/dev/null || true; }
 `;
 }
 
@@ -56,13 +56,13 @@ case "$RT" in containerd://*)
   echo "{\\"drained\\":false,\\"wasCordoned\\":$WAS,\\"runtime\\":\\"$RT\\"}"; exit 0;;
 esac
 START=$(date +%s)
-phase draining
+set_phase draining
 if [ "$WAS" = false ]; then
   "$K" annotate --overwrite node "$NODE" ${CORDON_ANNOTATION}=true >&2
   "$K" cordon "$NODE" >&2
 fi
 if ! "$K" drain "$NODE" ${flags} >&2; then
-  phase drain-failed
+  set_phase drain-failed
   if [ "$WAS" = false ]; then
     "$K" uncordon "$NODE" >&2 && "$K" annotate node "$NODE" ${CORDON_ANNOTATION}- >&2
     echo "containerd-node: draining $NODE failed (see kubectl's message above: a PodDisruptionBudget, or pods without a controller unless drain.force); the node was uncordoned and nothing on it was changed" >&2
@@ -71,7 +71,7 @@ if ! "$K" drain "$NODE" ${flags} >&2; then
   fi
   exit 1
 fi
-phase switching
+set_phase switching
 echo "{\\"drained\\":true,\\"wasCordoned\\":$WAS,\\"runtime\\":\\"$RT\\",\\"seconds\\":$(( $(date +%s) - START ))}"
 `;
 }
@@ -106,7 +106,7 @@ if [ "$CUR" != ${sq(socket)} ]; then
   echo "cri-socket annotation: \${CUR:-none} -> ${socket}" >&2
 fi` : "";
     return `${head(spec)}
-phase verifying
+set_phase verifying
 deadline=$(( $(date +%s) + ${k.verifyTimeoutSeconds} ))
 while :; do
   RT=$("$K" get node "$NODE" -o jsonpath='{.status.nodeInfo.containerRuntimeVersion}' 2>/dev/null || true)
@@ -115,7 +115,7 @@ while :; do
   case "$RT" in containerd://*) if [ "$READY" = True ] && { [ "$V" = ${sq(want)} ] || case "$V" in ${sq(want)}[.~+-]*) true;; *) false;; esac; }; then break; fi;; esac
   if [ "$(date +%s)" -ge "$deadline" ]; then
     echo "containerd-node: node $NODE is not Ready on containerd ${want} (runtime \${RT:-unknown}, Ready=\${READY:-unknown})" >&2
-    phase verify-failed
+    set_phase verify-failed
     exit 1
   fi
   sleep 3
@@ -128,7 +128,7 @@ if [ "$OURS" = true ]; then
 else
   echo "node $NODE was not cordoned by containerd-node: left as it is" >&2
 fi
-phase converted
+set_phase converted
 echo "{\\"seconds\\":$SECS}"
 echo "$RT"
 `;

@@ -6,9 +6,9 @@
  * the kubelet flag editors.
  *
  * The pre-flight step writes it to the node, under a path named by its content hash; every step
- * sources it. So each step's command text (what `pulumi preview` diffs and the engine
- * keeps per resource) carries only what is that step's own: with a fleet, the shared text is not
- * repeated per step, which is most of a preview's memory.
+ * sources it. So each step's command text (what `pulumi preview` diffs and the engine keeps per
+ * resource) carries only what is that step's own, and a fleet's preview does not hold the shared
+ * text once per step.
  */
 import { createHash } from "crypto";
 import { CORDON_ANNOTATION, PHASE_ANNOTATION, ROLLBACK_ANNOTATION } from "./kubectl";
