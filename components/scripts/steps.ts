@@ -32,8 +32,6 @@ function containerdArtifact(spec: NodeSpec): ResolvedArtifact | undefined {
             : undefined;
 }
 
-
-
 /**
  * Checks before anything is touched (it writes only the node library, in its own directory);
  * prints one JSON line of facts on stdout.
