@@ -110,8 +110,7 @@ export class ContainerdNode extends pulumi.ComponentResource {
         // its first step: children do not inherit it.
         const after = opts?.dependsOn;
         let last: pulumi.Resource[] = after === undefined ? [] : Array.isArray(after) ? after as pulumi.Resource[] : [after as pulumi.Resource];
-        const remote = (step: string, script: string, extra: pulumi.Resource[] = [],
-            after: pulumi.Input<pulumi.Input<pulumi.Resource>[]> = [...last, ...extra]) => {
+        const remote = (step: string, script: string, after: pulumi.Resource[] = last) => {
             const cmd = new command.remote.Command(`${name}-${step}`, {
                 connection,
                 create: wrapScript(script, user),
@@ -157,7 +156,7 @@ export class ContainerdNode extends pulumi.ComponentResource {
                     upload(kind, a.path, a.sha256);
                 }
             }
-            const configured = remote("configure", configureScript(spec), [], [...startAfter, ...uploads]);
+            const configured = remote("configure", configureScript(spec), [...startAfter, ...uploads]);
             if (spec.docker.migrateImages) {
                 remote("migrate-images", migrateImagesScript(spec));
             }
