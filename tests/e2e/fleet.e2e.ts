@@ -13,6 +13,29 @@ const A = artifacts();
 const NODES: [string, number][] = [["fleet-1", 2261], ["fleet-2", 2262], ["fleet-3", 2263]];
 const BAD_TOML = { grpc: { max_recv_message_size: "not-a-number" } };
 
+/**
+ * Boots the lab nodes and makes a fleet stack of them: containerd 2 from the tarball, Docker
+ * disabled. `nodes` is called after the boot (a node's connection holds its new host key).
+ */
+async function fleetStack(name: string, boot: [string, number][], nodes: () => object[], maxUnavailable: number | string): Promise<Stack> {
+    execFileSync(path.join(REPO, "artifacts", "serve.sh"), [String(ARTIFACT_PORT)], { stdio: "inherit" });
+    for (const [n, port] of boot) {
+        nodeUp(n, port);
+    }
+    return labStack(name, {
+        nodes: nodes(),
+        privateKey: privateKey(),
+        containerd: {
+            version: A.CONTAINERD2_VERSION,
+            source: { kind: "tarball", url: `http://127.0.0.1:${ARTIFACT_PORT}/${A.CONTAINERD2_FILE}`, sha256: A.CONTAINERD2_SHA256 },
+            runc: { url: `http://127.0.0.1:${ARTIFACT_PORT}/${A.RUNC_FILE}`, sha256: A.RUNC_SHA256 },
+        },
+        kubelet: { version: "1.30.4" },
+        docker: { mode: "disable" },
+        maxUnavailable,
+    });
+}
+
 describe("e2e: fleet in waves — a failure stops the rollout, a rerun resumes", function () {
     this.timeout(20 * 60 * 1000);
     let stack: Stack;
@@ -20,22 +43,7 @@ describe("e2e: fleet in waves — a failure stops the rollout, a rerun resumes",
     const node = (i: number, over?: object) => ({ ...labNode(NODES[i][0]), ...(over ? { overrides: over } : {}) });
 
     before(async () => {
-        execFileSync(path.join(REPO, "artifacts", "serve.sh"), [String(ARTIFACT_PORT)], { stdio: "inherit" });
-        for (const [n, port] of NODES) {
-            nodeUp(n, port);
-        }
-        stack = await labStack("fleet", {
-            nodes: [node(0), node(1, { config: { extraToml: BAD_TOML } }), node(2)],
-            privateKey: privateKey(),
-            containerd: {
-                version: A.CONTAINERD2_VERSION,
-                source: { kind: "tarball", url: `http://127.0.0.1:${ARTIFACT_PORT}/${A.CONTAINERD2_FILE}`, sha256: A.CONTAINERD2_SHA256 },
-                runc: { url: `http://127.0.0.1:${ARTIFACT_PORT}/${A.RUNC_FILE}`, sha256: A.RUNC_SHA256 },
-            },
-            kubelet: { version: "1.30.4" },
-            docker: { mode: "disable" },
-            maxUnavailable: "2",
-        });
+        stack = await fleetStack("fleet", NODES, () => [node(0), node(1, { config: { extraToml: BAD_TOML } }), node(2)], "2");
     });
     after(() => NODES.forEach(([n]) => nodeDown(n)));
 
@@ -101,22 +109,7 @@ describe("e2e: fleet one node at a time (maxUnavailable 1)", function () {
     let stack: Stack;
 
     before(async () => {
-        execFileSync(path.join(REPO, "artifacts", "serve.sh"), [String(ARTIFACT_PORT)], { stdio: "inherit" });
-        for (const [n, port] of nodes) {
-            nodeUp(n, port);
-        }
-        stack = await labStack("fleet-serial", {
-            nodes: nodes.map(([n]) => labNode(n)),
-            privateKey: privateKey(),
-            containerd: {
-                version: A.CONTAINERD2_VERSION,
-                source: { kind: "tarball", url: `http://127.0.0.1:${ARTIFACT_PORT}/${A.CONTAINERD2_FILE}`, sha256: A.CONTAINERD2_SHA256 },
-                runc: { url: `http://127.0.0.1:${ARTIFACT_PORT}/${A.RUNC_FILE}`, sha256: A.RUNC_SHA256 },
-            },
-            kubelet: { version: "1.30.4" },
-            docker: { mode: "disable" },
-            maxUnavailable: 1,
-        });
+        stack = await fleetStack("fleet-serial", nodes, () => nodes.map(([n]) => labNode(n)), 1);
     });
     after(() => nodes.forEach(([n]) => nodeDown(n)));
 
