@@ -16,6 +16,7 @@
  *   containerd-node:drain        DrainArgs (optional)
  *   containerd-node:verifyTimeoutSeconds  (optional)
  *   containerd-node:maxUnavailable  count or "N%" (optional; default 1)
+ *   containerd-node:failureBudget   count or "N%" of nodes that may fail before the rollout stops (optional; default 0)
  *   containerd-node:controlPlane "first" | "last" (optional)
  *   containerd-node:healthGate   { probes?, timeoutSeconds?, pauseSecondsBetweenWaves? } (optional)
  *   containerd-node:acknowledgeDockerSocketPods  true to convert although pods mount docker.sock
@@ -50,6 +51,8 @@ export = async function main() {
         ?? (keyPath ? pulumi.secret(fs.readFileSync(keyPath, "utf8")) : undefined);
     const kubeconfig = cfg.get("kubeconfig");
     const maxUnavailable = cfg.get("maxUnavailable");
+    const failureBudget = cfg.get("failureBudget");
+    const countOrPercent = (v: string | undefined) => v === undefined ? undefined : /^\d+$/.test(v) ? Number(v) : v;
 
     const fleet = new ContainerdFleet("fleet", {
         nodes: nodes.map((n): FleetNodeArgs => ({
@@ -74,7 +77,8 @@ export = async function main() {
             verifyTimeoutSeconds: cfg.getNumber("verifyTimeoutSeconds"),
         } : undefined,
         // A number in config arrives as text: "2" is a count, "25%" a percentage.
-        maxUnavailable: maxUnavailable === undefined ? undefined : /^\d+$/.test(maxUnavailable) ? Number(maxUnavailable) : maxUnavailable,
+        maxUnavailable: countOrPercent(maxUnavailable),
+        failureBudget: countOrPercent(failureBudget),
         controlPlane: cfg.get("controlPlane") as "first" | "last" | undefined,
         healthGate: cfg.getObject<HealthGateArgs>("healthGate"),
         acknowledgeDockerSocketPods: cfg.getBoolean("acknowledgeDockerSocketPods"),

@@ -214,4 +214,12 @@ export interface ContainerdNodeArgs {
      * preview and update.
      */
     rollbackMark?: pulumi.Input<string>;
+    /**
+     * Kubernetes mode (ContainerdFleet sets it when it has a failure budget): a failed drain,
+     * switch or verify puts the node back as it always does, records the failure on the Node
+     * (annotation `containerd-node.pulumi.com/last-failure`) and ends successfully, so a rollout
+     * goes on; the node's later steps then skip. The next run retries the node: the failure
+     * changed the Node's retry mark, which those steps are triggered by. Default false.
+     */
+    softFailures?: boolean;
 }

@@ -110,17 +110,18 @@ export class ContainerdNode extends pulumi.ComponentResource {
         // its first step: children do not inherit it.
         const after = opts?.dependsOn;
         let last: pulumi.Resource[] = after === undefined ? [] : Array.isArray(after) ? after as pulumi.Resource[] : [after as pulumi.Resource];
-        const remote = (step: string, script: string, after: pulumi.Resource[] = last) => {
+        const remote = (step: string, script: string | pulumi.Output<string>, after: pulumi.Resource[] = last, triggers?: pulumi.Input<any>[]) => {
             const cmd = new command.remote.Command(`${name}-${step}`, {
                 connection,
-                create: wrapScript(script, user),
+                create: typeof script === "string" ? wrapScript(script, user) : script.apply(s => wrapScript(s, user)),
                 addPreviousOutputInEnv: false,
+                triggers,
             }, { parent: this, dependsOn: after });
             last = [cmd];
             return cmd;
         };
         const k8sEnv = spec.kubernetes ? { KUBECONFIG: spec.kubernetes.kubeconfig } : undefined;
-        const local = (step: string, script: string, extraInputs?: pulumi.Input<string>, triggers?: pulumi.Input<any>[]) => {
+        const local = (step: string, script: pulumi.Input<string>, extraInputs?: pulumi.Input<string>, triggers?: pulumi.Input<any>[]) => {
             const cmd = new command.local.Command(`${name}-${step}`, {
                 create: extraInputs === undefined ? script : pulumi.interpolate`# after: ${extraInputs}\n${script}`,
                 interpreter: ["/bin/bash", "-c"],
@@ -162,22 +163,29 @@ export class ContainerdNode extends pulumi.ComponentResource {
             }
 
             let drain: command.local.Command | undefined;
-            if (spec.kubernetes) {
-                // Read at every preview and update: a switch rollback since the last drain lifted its
-                // cordon and marked the Node, so the drain runs again (and the preview says it will).
-                const rollbackMark = args.rollbackMark ?? command.local.runOutput({
-                    command: rollbackMarkScript(spec),
-                    interpreter: ["/bin/bash", "-c"],
-                    environment: k8sEnv,
-                }, { parent: this }).stdout.apply(s => s.trim());
-                drain = local("drain", drainScript(spec), undefined, [rollbackMark]);
+            // Read at every preview and update: a switch rollback (or a failure within a fleet's
+            // failure budget) since the last drain changed the Node's retry mark, so the drain runs
+            // again (and the preview says it will); the rollback lifted its cordon.
+            const mark = !spec.kubernetes ? undefined : pulumi.output(args.rollbackMark ?? command.local.runOutput({
+                command: rollbackMarkScript(spec),
+                interpreter: ["/bin/bash", "-c"],
+                environment: k8sEnv,
+            }, { parent: this }).stdout.apply(s => s.trim()));
+            // Within a failure budget every step after the drain is triggered by the mark too: it
+            // may have run (and skipped or absorbed a failure) in the run that failed.
+            const soft = mark && args.softFailures ? mark : undefined;
+            const softTriggers = soft ? [soft] : undefined;
+            if (mark) {
+                drain = local("drain", soft ? soft.apply(planned => drainScript(spec, { planned })) : drainScript(spec), undefined, [mark]);
             }
             let switched: command.remote.Command | undefined;
             if (spec.kubelet || spec.docker.mode !== "keep") {
-                switched = remote("switch", switchScript(spec));
+                switched = remote("switch", soft ? soft.apply(planned => switchScript(spec, { planned })) : switchScript(spec), last, softTriggers);
             }
             // Kubernetes mode: checked from the API by the operator's kubectl, after every drain.
-            const verify = spec.kubernetes && drain ? local("verify", verifyNodeScript(spec), drain.stdout) : undefined;
+            const verify = spec.kubernetes && drain
+                ? local("verify", soft ? soft.apply(planned => verifyNodeScript(spec, { planned })) : verifyNodeScript(spec), drain.stdout, softTriggers)
+                : undefined;
             if (spec.docker.mode === "purge" || spec.docker.removeData) {
                 remote("docker-cleanup", dockerCleanupScript(spec));
             }

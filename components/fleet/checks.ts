@@ -2,7 +2,7 @@
  * Fleet-wide checks and merges (pure): pods that would break when Docker goes away, the Nodes'
  * rollback marks, and per-node overrides of the shared settings.
  */
-import { ROLLBACK_ANNOTATION } from "../scripts/kubectl";
+import { FAILURE_ANNOTATION, retryMark, ROLLBACK_ANNOTATION } from "../scripts/kubectl";
 
 /** A pod that mounts Docker's or dockershim's socket from the host. */
 export interface SocketPod {
@@ -34,12 +34,28 @@ export function dockerSocketPods(podList: string): SocketPod[] {
 }
 
 /**
- * Each Node's rollback mark (from `kubectl get nodes -o json`), "" when it has none: one request
- * for the fleet instead of one kubectl run per node at every preview.
+ * Each Node's retry mark (from `kubectl get nodes -o json`; see retryMark), "" when it has none:
+ * one request for the fleet instead of one kubectl run per node at every preview.
  */
 export function rollbackMarks(nodeList: string): Map<string, string> {
     const list = JSON.parse(nodeList) as { items?: any[] };
-    return new Map((list.items ?? []).map(n => [String(n.metadata?.name ?? ""), String(n.metadata?.annotations?.[ROLLBACK_ANNOTATION] ?? "")]));
+    return new Map((list.items ?? []).map(n => {
+        const a = n.metadata?.annotations ?? {};
+        return [String(n.metadata?.name ?? ""), retryMark(String(a[ROLLBACK_ANNOTATION] ?? ""), String(a[FAILURE_ANNOTATION] ?? ""))];
+    }));
+}
+
+/** What a node's health gate reported (its last JSON stdout line). */
+export interface GateReport {
+    passed: boolean;
+    /** The step that failed (within the failure budget), with its time. */
+    failure?: string;
+}
+
+/** Parses a health gate's stdout; unknown (a preview) or empty is a pass not yet made. */
+export function parseGateReport(stdout: string | undefined): GateReport | undefined {
+    const line = (stdout ?? "").trim().split("\n").filter(l => l.startsWith("{")).pop();
+    return line ? JSON.parse(line) as GateReport : undefined;
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>

@@ -4,12 +4,12 @@ import { ContainerdNodeArgs, DrainArgs, NodeConnectionArgs } from "../args";
 import { ContainerdNode, StepDurations } from "../containerdNode";
 import { sq } from "../scripts/shell";
 import { DEFAULTS, InvalidArgumentError } from "../spec";
-import { dockerSocketPods, mergeSettings, rollbackMarks } from "./checks";
+import { dockerSocketPods, mergeSettings, parseGateReport, rollbackMarks } from "./checks";
 import { gateScript } from "./gate";
-import { ControlPlaneOrder, planWaves } from "./waves";
+import { ControlPlaneOrder, planWaves, resolveFailureBudget } from "./waves";
 
 /** Settings every node shares; each node may override any part of them. */
-export type FleetSettings = Omit<ContainerdNodeArgs, "connection" | "kubernetes" | "startAfter">;
+export type FleetSettings = Omit<ContainerdNodeArgs, "connection" | "kubernetes" | "startAfter" | "rollbackMark" | "softFailures">;
 
 /** One node of the fleet. */
 export interface FleetNodeArgs {
@@ -48,6 +48,16 @@ export interface ContainerdFleetArgs {
     };
     /** Nodes converted at once: a count or a percentage of the fleet ("25%"). Default 1. */
     maxUnavailable?: number | string;
+    /**
+     * Nodes that may fail before the rollout stops: a count or a percentage of the fleet, rounded
+     * down. Default 0: the first failure stops it. Within the budget a failed node (drain, switch,
+     * verify or health gate) is left as that step's failure always leaves it (a failed drain or
+     * switch puts the node back on its runtime, uncordoned), its Node gets the
+     * annotation `containerd-node.pulumi.com/last-failure`, and the next waves go on; the run
+     * then fails at its end, naming the failed nodes, and the next `pulumi up` retries just them.
+     * Kubernetes mode only. A node that can't be reached at all still stops the rollout.
+     */
+    failureBudget?: number | string;
     /** Control-plane nodes first (default) or last. */
     controlPlane?: ControlPlaneOrder;
     healthGate?: HealthGateArgs;
@@ -65,7 +75,9 @@ export interface FleetRow {
     runtimeBefore: string;
     runtimeAfter: string;
     durations: StepDurations;
-    result: "converted" | "already on containerd";
+    result: "converted" | "already on containerd" | "failed";
+    /** Within a failure budget: the step that failed and when, e.g. "switch 2026-11-25T10:00:00Z". */
+    failure?: string;
 }
 
 /**
@@ -86,8 +98,10 @@ export class ContainerdFleet extends pulumi.ComponentResource {
 
     constructor(name: string, args: ContainerdFleetArgs, opts?: pulumi.ComponentResourceOptions) {
         super("containerd-node:index:ContainerdFleet", name, {}, opts);
+        let budget: number;
         try {
             this.waves = planWaves(args.nodes, { maxUnavailable: args.maxUnavailable, controlPlane: args.controlPlane });
+            budget = resolveFailureBudget(args.failureBudget, args.nodes.length, !!args.kubernetes);
         } catch (e) {
             throw e instanceof InvalidArgumentError ? new pulumi.ResourceError(e.message, this) : e;
         }
@@ -115,7 +129,7 @@ export class ContainerdFleet extends pulumi.ComponentResource {
             return msg;
         });
         this.dockerSocketPods = socketPods;
-        // Every Node's rollback mark in one read (see ContainerdNodeArgs.rollbackMark).
+        // Every Node's retry mark in one read (see ContainerdNodeArgs.rollbackMark).
         const marks = !k8s ? undefined : command.local.runOutput({
             command: `${kubectl} get nodes -o json`,
             environment: { KUBECONFIG: k8s.kubeconfig },
@@ -139,12 +153,19 @@ export class ContainerdFleet extends pulumi.ComponentResource {
         // so the nodes of a wave are built (see ContainerdNodeArgs.startAfter) only then.
         let previous: pulumi.Resource[] | Promise<pulumi.Resource[]> = [checked];
         const rows: pulumi.Output<FleetRow>[] = [];
+        // Within a failure budget: "node (failure)" of every node that failed so far, in wave order.
+        let failedSoFar: pulumi.Output<string[]> = pulumi.output([]);
+        const soft = budget > 0;
         const needsGate = !!k8s || probes.length > 0 || (gate.pauseSecondsBetweenWaves ?? 0) > 0;
 
+        let reports: pulumi.Output<string>[] = [];
+        let lastPassed: (pulumi.Resource | Promise<pulumi.Resource>)[] = [];
         this.waves.forEach((wave, w) => {
             const passedOfThisWave: (pulumi.Resource | Promise<pulumi.Resource>)[] = [];
+            lastPassed = passedOfThisWave;
             for (const nodeName of wave) {
                 const n = byName.get(nodeName)!;
+                const mark = marks?.apply(m => m.get(n.nodeName ?? n.name) ?? "");
                 const settings = mergeSettings(args.settings, n.overrides);
                 const node = new ContainerdNode(n.name, {
                     ...settings,
@@ -154,35 +175,62 @@ export class ContainerdFleet extends pulumi.ComponentResource {
                         drain: k8s.drain, verifyTimeoutSeconds: k8s.verifyTimeoutSeconds,
                     } : undefined,
                     startAfter: previous,
-                    rollbackMark: marks?.apply(m => m.get(n.nodeName ?? n.name) ?? ""),
+                    rollbackMark: mark,
+                    softFailures: soft,
                 }, { parent: this });
                 this.nodes[n.name] = node;
                 preflights.push(node.preflight);
                 const spec = node.spec;
+                const script = (planned?: string) => gateScript({
+                    node: n.nodeName ?? n.name,
+                    kubernetes: k8s ? { kubectl, containerdVersion: spec.containerd.version.text } : undefined,
+                    probes,
+                    timeoutSeconds: gate.timeoutSeconds ?? 300,
+                    pauseSeconds: w < this.waves.length - 1 ? gate.pauseSecondsBetweenWaves ?? 0 : 0,
+                    planned,
+                });
                 const gated = (done: pulumi.Resource): pulumi.Resource => !needsGate ? done : new command.local.Command(`${n.name}-gate`, {
-                    create: gateScript({
-                        node: n.nodeName ?? n.name,
-                        kubernetes: k8s ? { kubectl, containerdVersion: spec.containerd.version.text } : undefined,
-                        probes,
-                        timeoutSeconds: gate.timeoutSeconds ?? 300,
-                        pauseSeconds: w < this.waves.length - 1 ? gate.pauseSecondsBetweenWaves ?? 0 : 0,
-                    }),
+                    create: soft && mark ? mark.apply(script) : script(),
                     interpreter: ["/bin/bash", "-c"],
                     environment: k8s ? { KUBECONFIG: k8s.kubeconfig } : undefined,
                     addPreviousOutputInEnv: false,
+                    triggers: soft && mark ? [mark] : undefined,
                 }, { parent: this, dependsOn: [done] });
-                passedOfThisWave.push(node.done instanceof Promise ? node.done.then(gated) : gated(node.done));
-                rows.push(pulumi.all([node.runtimeBefore, node.runtimeAfter, node.durations]).apply(([b, a, d]) => ({
+                const passed = node.done instanceof Promise ? node.done.then(gated) : gated(node.done);
+                passedOfThisWave.push(passed);
+                const report = !soft ? undefined
+                    : pulumi.output(Promise.resolve(passed).then(g => (g as command.local.Command).stdout)).apply(parseGateReport);
+                if (report) {
+                    reports.push(report.apply(r => r && !r.passed ? `${n.name} (${r.failure ?? "failed"})` : ""));
+                }
+                rows.push(pulumi.all([node.runtimeBefore, node.runtimeAfter, node.durations, report]).apply(([b, a, d, r]) => ({
                     node: n.name, wave: w + 1, runtimeBefore: b, runtimeAfter: a, durations: d,
-                    result: b === a ? "already on containerd" as const : "converted" as const,
+                    ...(r && !r.passed ? { result: "failed" as const, failure: r.failure }
+                        : { result: b === a ? "already on containerd" as const : "converted" as const }),
                 })));
             }
+            if (soft) {
+                failedSoFar = pulumi.all([failedSoFar, pulumi.all(reports)]).apply(([before, now]) => [...before, ...now.filter(Boolean)]);
+                reports = [];
+            }
             if (w < this.waves.length - 1) {
+                // Within a budget the barrier also counts: past it, the rollout stops.
+                const text = !soft ? pulumi.output(`echo 'wave ${w + 1} passed'`) : failedSoFar.apply(f => f.length > budget
+                    ? `echo ${sq(`containerd-node: ${f.length} nodes failed, more than the failure budget of ${budget}: ${f.join(", ")}; the rollout stops before wave ${w + 2}`)} >&2; exit 1`
+                    : `echo 'wave ${w + 1} passed'${f.length ? ` ${sq(`(failed within the budget of ${budget}: ${f.join(", ")})`)}` : ""}`);
                 previous = Promise.all(passedOfThisWave)
-                    .then(passed => barrier(`wave-${w + 1}-passed`, `echo 'wave ${w + 1} passed'`, passed))
+                    .then(passed => barrier(`wave-${w + 1}-passed`, text, passed))
                     .then(b => new Promise<pulumi.Resource[]>(registered => b.urn.apply(() => registered([b]))));
             }
         });
+        if (soft) {
+            // The run fails at its end when a node failed within the budget: the others are done,
+            // and the next `pulumi up` retries the failed ones.
+            const failed = failedSoFar;
+            Promise.all(lastPassed).then(passed => barrier("result", failed.apply(f => f.length
+                ? `echo ${sq(`containerd-node: ${f.length} of ${args.nodes.length} nodes failed within the failure budget of ${budget}: ${f.join(", ")}; each is left as that step's failure leaves it (its Node's containerd-node.pulumi.com/phase says which); run pulumi up again to retry them`)} >&2; exit 1`
+                : "echo 'every node passed'"), passed));
+        }
         resolveAllPreflights(preflights);
         this.table = pulumi.all(rows);
         this.registerOutputs({ waves: this.waves, table: this.table, dockerSocketPods: this.dockerSocketPods });

@@ -70,3 +70,31 @@ export function planWaves(nodes: WaveNode[], args: WavePlanArgs = {}): string[][
     }
     return cpOrder === "first" ? [...control, ...workerWaves] : [...workerWaves, ...control];
 }
+
+/**
+ * How many nodes may fail before a rollout stops: a count ≥ 0 or a percentage of the fleet,
+ * rounded down (Ansible's max_fail_percentage reads the same way). More than 0 needs Kubernetes
+ * mode: the failures are recorded on the Node objects, where the next run finds them.
+ */
+export function resolveFailureBudget(value: number | string | undefined, total: number, kubernetes: boolean): number {
+    const expected = `a whole number ≥ 0 or a percentage like "10%"`;
+    let budget: number;
+    if (value === undefined) {
+        budget = 0;
+    } else if (typeof value === "number") {
+        if (!Number.isInteger(value) || value < 0) {
+            throw new InvalidArgumentError("failureBudget", `expected ${expected}, got ${value}`);
+        }
+        budget = value;
+    } else {
+        const m = /^(\d+(?:\.\d+)?)%$/.exec(value.trim());
+        if (!m || Number(m[1]) > 100) {
+            throw new InvalidArgumentError("failureBudget", `expected ${expected} (0 to 100%), got ${JSON.stringify(value)}`);
+        }
+        budget = Math.floor((total * Number(m[1])) / 100);
+    }
+    if (budget > 0 && !kubernetes) {
+        throw new InvalidArgumentError("failureBudget", `a budget above 0 needs kubernetes (failed nodes are recorded on their Node objects), got ${JSON.stringify(value)} without it`);
+    }
+    return budget;
+}

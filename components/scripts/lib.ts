@@ -92,6 +92,9 @@ txn_end() {
     echo "containerd-node: step '$STEP' failed (exit $rc) during '$PHASE'; the node was put back as it was before this step" >&2
   fi
   [ -n "$TXN" ] && rm -rf "$TXN"
+  # Within a fleet's failure budget the node is now back as it was: the step ends successfully
+  # (so the rollout goes on) and says on stdout that it failed.
+  if [ "$rc" -ne 0 ] && [ -n "\${ABSORB_FAILURE:-}" ]; then echo "{\\"failed\\":\\"$STEP\\"}"; exit 0; fi
   exit "$rc"
 }
 `;

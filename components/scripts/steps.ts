@@ -9,6 +9,7 @@ import { renderHostsTomls } from "../render/hostsToml";
 import { kubeletEditPlan } from "../render/kubeletFlags";
 import { renderUnit } from "../render/unit";
 import { NodeSpec, ResolvedArtifact } from "../spec";
+import { FAILURE_ANNOTATION, ROLLBACK_ANNOTATION, SoftFailure } from "./kubectl";
 import { renderKubeletEdit } from "./kubeletEdit";
 import { preflightPrelude, prelude } from "./lib";
 import { heredoc, sq } from "./shell";
@@ -242,7 +243,7 @@ log "imported: $(echo $IMAGES)"
  * and reports containerd, read with the kubelet's own credentials). Any failure rolls the node
  * back to its previous runtime, flags and services.
  */
-export function switchScript(spec: NodeSpec): string {
+export function switchScript(spec: NodeSpec, soft?: SoftFailure): string {
     const plan = kubeletEditPlan(spec);
     const mode = spec.docker.mode;
     const dockerAction = mode === "keep" ? `log "docker.mode keep: Docker stays as it is"`
@@ -276,7 +277,23 @@ after_rollback() {
   mark_rollback_and_uncordon ${sq(kubelet.kubeconfigPath)} ${sq(k8s.nodeName)}
 }
 ON_ROLLBACK=after_rollback` : "";
-    return `${prelude("switch")}${afterRollback}
+    // Within a fleet's failure budget (Kubernetes mode, read with the kubelet's credentials):
+    // skipped when an earlier step of this run failed, i.e. the Node's retry mark changed since
+    // the run was planned; a failure is put back as always, recorded on the Node and absorbed.
+    const softFailure = soft && k8s && kubelet ? `
+J=$(node_api ${sq(kubelet.kubeconfigPath)} ${sq(k8s.nodeName)}) || die "cannot read node ${k8s.nodeName} with the kubelet's credentials"
+RB=$(echo "$J" | grep -o '"${ROLLBACK_ANNOTATION}":"[^"]*"' | cut -d'"' -f4 || true)
+FA=$(echo "$J" | grep -o '"${FAILURE_ANNOTATION}":"[^"]*"' | cut -d'"' -f4 || true)
+MARK=$RB; [ -n "$FA" ] && MARK="$RB failed:$FA"
+if [ "$MARK" != ${sq(soft.planned)} ]; then log "node ${k8s.nodeName} failed earlier in this run (\${FA:-rolled back}): skipped"; echo '{"skipped":true}'; exit 0; fi
+soft_rollback() {
+  after_rollback
+  node_api ${sq(kubelet.kubeconfigPath)} ${sq(k8s.nodeName)} "{\\"metadata\\":{\\"annotations\\":{\\"${FAILURE_ANNOTATION}\\":\\"switch $(date -u +%Y-%m-%dT%H:%M:%SZ)\\"}}}" >/dev/null ||
+    echo "  could not record the failure on node ${k8s.nodeName}" >&2
+}
+ON_ROLLBACK=soft_rollback
+ABSORB_FAILURE=1` : "";
+    return `${prelude("switch")}${afterRollback}${softFailure}
 txn_begin
 HAS_KUBELET=0; unit_exists kubelet && HAS_KUBELET=1
 for u in containerd docker.socket docker; do unit_exists $u && note_unit $u; done

@@ -7,6 +7,8 @@ interface Created { type: string; name: string; inputs: any; dependsOn: string[]
 let created: Created[] = [];
 let rollbackMark = "";
 let podList = '{"items":[]}';
+/** Health gates that report their node as failed (within a failure budget). */
+const failingGates = new Set<string>();
 const calls: string[] = [];
 const dependsOnByName = new Map<string, string[]>();
 
@@ -15,7 +17,8 @@ pulumi.runtime.setMocks({
         created.push({ type: args.type, name: args.name, inputs: args.inputs, dependsOn: dependsOnByName.get(args.name) ?? [] });
         const state = { ...args.inputs };
         if (args.type === "command:remote:Command" || args.type === "command:local:Command") {
-            state.stdout = args.name.endsWith("preflight")
+            state.stdout = failingGates.has(args.name) ? `{"node":"${args.name}","passed":false,"failure":"switch 2026-11-25T10:00:00Z"}`
+                : args.name.endsWith("preflight")
                 ? '{"runtime":"docker://20.10.24","docker":"active","containerd":"1.6.20","arch":"amd64","freeMiB":5000}'
                 : "containerd://2.1.4";
         }
@@ -263,6 +266,65 @@ describe("ContainerdFleet resource graph", () => {
         } finally {
             podList = '{"items":[]}';
         }
+    });
+    it("failure budget: a failed node is counted at each barrier, the rollout goes on, and the run fails at its end naming it", async () => {
+        failingGates.add("f7a-gate");
+        try {
+            const { res, table } = await fleet("f7", {
+                nodes: ["a", "b", "c"].map(n => ({ name: `f7${n}`, connection: conn(n) })),
+                settings: { ...settings, kubelet: { version: "1.30.4" } },
+                kubernetes: { kubeconfig: "/tmp/kc" },
+                failureBudget: 1,
+            });
+            assert.strictEqual(res.get("f7-wave-1-passed")!.inputs.create, "echo 'wave 1 passed' '(failed within the budget of 1: f7a (switch 2026-11-25T10:00:00Z))'");
+            assert.strictEqual(res.get("f7-wave-2-passed")!.inputs.create, "echo 'wave 2 passed' '(failed within the budget of 1: f7a (switch 2026-11-25T10:00:00Z))'");
+            assert.match(res.get("f7-result")!.inputs.create, /1 of 3 nodes failed within the failure budget of 1: f7a \(switch .*\); .*run pulumi up again to retry them' >&2; exit 1$/);
+            assert.deepStrictEqual(res.get("f7-result")!.dependsOn, ["f7c-gate"]);
+            // Every step after the drain is triggered by the Node's retry mark, so a rerun retries the node.
+            for (const step of ["drain", "switch", "verify", "gate"]) {
+                assert.deepStrictEqual(res.get(`f7b-${step}`)!.inputs.triggers, [""], step);
+            }
+            assert.match(res.get("f7b-switch")!.inputs.create, /if \[ "\$MARK" != '' \]; then .*skipped/);
+            assert.match(res.get("f7b-switch")!.inputs.create, /ABSORB_FAILURE=1/);
+            assert.match(res.get("f7b-verify")!.inputs.create, /skip_if_failed\nset_phase verifying/);
+            assert.match(res.get("f7b-drain")!.inputs.create, /fail_soft drain/);
+            assert.deepStrictEqual(table.map(r => [r.node, r.result, r.failure]), [
+                ["f7a", "failed", "switch 2026-11-25T10:00:00Z"], ["f7b", "converted", undefined], ["f7c", "converted", undefined]]);
+        } finally {
+            failingGates.clear();
+        }
+    });
+    it("failure budget exceeded: the next wave's barrier fails, so later waves are not touched", async () => {
+        failingGates.add("f8a-gate").add("f8b-gate");
+        try {
+            const { res } = await fleet("f8", {
+                nodes: ["a", "b", "c"].map(n => ({ name: `f8${n}`, connection: conn(n) })),
+                settings: { ...settings, kubelet: { version: "1.30.4" } },
+                kubernetes: { kubeconfig: "/tmp/kc" },
+                failureBudget: "34%",
+            });
+            assert.match(res.get("f8-wave-1-passed")!.inputs.create, /^echo 'wave 1 passed' /);
+            assert.match(res.get("f8-wave-2-passed")!.inputs.create, /2 nodes failed, more than the failure budget of 1: f8a .*, f8b .*; the rollout stops before wave 3' >&2; exit 1$/);
+            assert.ok(res.get("f8c-configure")!.dependsOn.includes("f8-wave-2-passed"));
+        } finally {
+            failingGates.clear();
+        }
+    });
+    it("without a failure budget nothing is soft: no triggers after the drain, no result barrier", async () => {
+        const { res } = await fleet("f9", {
+            nodes: [{ name: "f9a", connection: conn("a") }],
+            settings: { ...settings, kubelet: { version: "1.30.4" } },
+            kubernetes: { kubeconfig: "/tmp/kc" },
+        });
+        assert.strictEqual(res.get("f9a-switch")!.inputs.triggers, undefined);
+        assert.doesNotMatch(res.get("f9a-switch")!.inputs.create, /ABSORB_FAILURE/);
+        assert.doesNotMatch(res.get("f9a-drain")!.inputs.create, /fail_soft/);
+        assert.ok(!res.has("f9-result"));
+    });
+    it("a failure budget without Kubernetes mode fails naming the field", async () => {
+        const { ContainerdFleet } = await import("../../components/fleet/fleet");
+        assert.throws(() => new ContainerdFleet("f10", { nodes: [{ name: "f10a", connection: conn("a") }], settings, failureBudget: 1 }),
+            /invalid failureBudget: a budget above 0 needs kubernetes/);
     });
     it("a bad maxUnavailable fails naming the field", async () => {
         const { ContainerdFleet } = await import("../../components/fleet/fleet");

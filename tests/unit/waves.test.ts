@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { planWaves, resolveMaxUnavailable } from "../../components/fleet/waves";
+import { planWaves, resolveFailureBudget, resolveMaxUnavailable } from "../../components/fleet/waves";
 
 const names = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `w${i + 1}` }));
 
@@ -40,4 +40,18 @@ describe("wave planning", () => {
         assert.throws(() => planWaves(names(2), { controlPlane: "middle" as never }), /invalid controlPlane: expected "first" or "last"/);
     });
     it("an empty fleet has no waves", () => assert.deepStrictEqual(planWaves([]), []));
+    it("failure budget: counts, percentages of the fleet rounded down, default 0", () => {
+        assert.strictEqual(resolveFailureBudget(undefined, 10, true), 0);
+        assert.strictEqual(resolveFailureBudget(2, 10, true), 2);
+        assert.strictEqual(resolveFailureBudget("25%", 10, true), 2);
+        assert.strictEqual(resolveFailureBudget("5%", 10, false), 0, "0 needs no Kubernetes");
+    });
+    for (const bad of [-1, 1.5, "x", "120%", "-5%"]) {
+        it(`failure budget ${JSON.stringify(bad)} is refused naming the field`, () => {
+            assert.throws(() => resolveFailureBudget(bad, 10, true), /invalid failureBudget: expected a whole number ≥ 0 or a percentage/);
+        });
+    }
+    it("a failure budget above 0 needs Kubernetes mode", () => {
+        assert.throws(() => resolveFailureBudget(1, 10, false), /invalid failureBudget: a budget above 0 needs kubernetes/);
+    });
 });
