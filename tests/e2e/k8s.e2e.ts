@@ -16,8 +16,10 @@ import {
 const A = artifacts();
 const ADMIN = path.join(LAB_DIR, "cluster", "admin.conf");
 const NODES = { a: "k8s-a", b: "k8s-b", c: "k8s-c" };
-const SSH_PORT: { [n: string]: number } = { "k8s-a": 2241, "k8s-b": 2242, "k8s-c": 2243 };
-const KUBELET_PORT: { [n: string]: number } = { "k8s-a": 10350, "k8s-b": 10352, "k8s-c": 10354 };
+/** Booted by the failure-budget test only. */
+const BUDGET_NODES = { d: "k8s-d", e: "k8s-e" };
+const SSH_PORT: { [n: string]: number } = { "k8s-a": 2241, "k8s-b": 2242, "k8s-c": 2243, "k8s-d": 2244, "k8s-e": 2245 };
+const KUBELET_PORT: { [n: string]: number } = { "k8s-a": 10350, "k8s-b": 10352, "k8s-c": 10354, "k8s-d": 10356, "k8s-e": 10358 };
 const SOCKET = "unix:///run/containerd/containerd.sock";
 
 const kubectl = (...args: string[]) => execFileSync(KUBECTL, ["--kubeconfig", ADMIN, ...args], { encoding: "utf8" });
@@ -155,7 +157,7 @@ describe("e2e: Kubernetes — drain, switch the kubelet, verify and uncordon on 
         assert.strictEqual(podsOn(NODES.a, "app=web").length, 2);
     });
     after(() => {
-        for (const n of Object.values(NODES)) {
+        for (const n of [...Object.values(NODES), ...Object.values(BUDGET_NODES)]) {
             nodeDown(n);
         }
         lab("cluster-down.sh");
@@ -313,5 +315,60 @@ spec:
         assert.strictEqual(res.outputs.runtimes.value[NODES.c].after, `containerd://${A.CONTAINERD2_VERSION}`);
         assert.strictEqual(jp(NODES.c, ".status.nodeInfo.containerRuntimeVersion"), `containerd://${A.CONTAINERD2_VERSION}`);
         assert.strictEqual(jp(NODES.c, ".spec.unschedulable"), "");
+    });
+
+    it("with a failure budget, a failed node is put back and the rollout goes on; the run fails naming it; a rerun retries only it", async () => {
+        const { d, e } = BUDGET_NODES;
+        for (const n of [d, e]) {
+            nodeUp(n, SSH_PORT[n]);
+            lab("kubelet-join.sh", n, String(KUBELET_PORT[n]));
+        }
+        kubectl("-n", "apps", "rollout", "status", "daemonset/agent", "--timeout=180s");
+        const flagsBefore = kubeadmFlags(d);
+        // d first, and it can't become Ready on containerd (no CNI config where containerd looks).
+        const broken = { ...settings().config, cniConfDir: "/etc/cni/none" };
+        const nodes = (dOverrides?: object) => [{ ...labNode(d), order: 1, overrides: dOverrides }, { ...labNode(e), order: 2 }];
+        const stack = await labStack("k8s-budget", {
+            ...settings({ verifyTimeoutSeconds: 40 }), nodes: nodes({ config: broken }), maxUnavailable: 1, failureBudget: 1,
+        });
+        const err = await upExpectingFailure(stack);
+        assert.match(err, /1 of 2 nodes failed within the failure budget of 1: k8s-d \(switch \d{4}-\d\d-\d\dT[\d:]+Z\)/);
+        assert.match(err, /step 'switch' failed during 'waiting for node k8s-d to be Ready on containerd \(40s\)'/);
+        // d: put back on Docker, Ready and schedulable, the failure recorded on its Node.
+        assert.match(jp(d, ".status.nodeInfo.containerRuntimeVersion"), /^docker:\/\//);
+        assert.strictEqual(jp(d, '.status.conditions[?(@.type=="Ready")].status'), "True");
+        assert.strictEqual(jp(d, ".spec.unschedulable"), "");
+        assert.strictEqual(kubeadmFlags(d), flagsBefore, "kubelet flags restored");
+        assert.match(jp(d, ".metadata.annotations.containerd-node\\.pulumi\\.com/last-failure"), /^switch /);
+        assert.strictEqual(jp(d, ".metadata.annotations.containerd-node\\.pulumi\\.com/phase"), "rolled-back");
+        // e: the rollout went on past the failure.
+        assert.strictEqual(jp(e, ".status.nodeInfo.containerRuntimeVersion"), `containerd://${A.CONTAINERD2_VERSION}`);
+        assert.strictEqual(jp(e, ".spec.unschedulable"), "");
+        assert.strictEqual(jp(e, ".metadata.annotations.containerd-node\\.pulumi\\.com/phase"), "converted");
+
+        // Fixed: the preview retries d's steps after its pre-flight and configure, and nothing of e's.
+        await stack.setConfig("containerd-node:nodes", { value: JSON.stringify(nodes()) });
+        // A replacement shows as several events (create-replacement, replace, delete-replaced).
+        const ops: { [name: string]: string[] } = {};
+        await stack.preview({ color: "never", onEvent: ev => {
+            const m = ev.resourcePreEvent?.metadata;
+            if (m) {
+                (ops[m.urn.split("::").pop()!] ??= []).push(m.op);
+            }
+        } });
+        const opsOf = (name: string) => (ops[name] ?? ["same"]).filter(op => op !== "same");
+        for (const step of ["drain", "switch", "verify", "gate"]) {
+            assert.ok(opsOf(`${d}-${step}`).includes("replace"), `${d}-${step} is retried: ${opsOf(`${d}-${step}`)}`);
+            assert.deepStrictEqual(opsOf(`${e}-${step}`), [], `${e}-${step} is not`);
+        }
+        assert.deepStrictEqual(opsOf(`${d}-preflight`), [], "the pre-flight is not run again");
+        assert.deepStrictEqual(opsOf(`${d}-configure`), ["update"], "configure writes the fixed config");
+        const res = await stack.up({ color: "never" });
+        assert.strictEqual(jp(d, ".status.nodeInfo.containerRuntimeVersion"), `containerd://${A.CONTAINERD2_VERSION}`);
+        assert.strictEqual(jp(d, ".spec.unschedulable"), "");
+        const rows = Object.fromEntries((res.outputs.table.value as any[]).map(r => [r.node, r.result]));
+        assert.deepStrictEqual(rows, { [d]: "converted", [e]: "converted" });
+        const again = await stack.up({ color: "never" });
+        assert.deepStrictEqual(changes(again.summary.resourceChanges), {}, "a third up changes nothing");
     });
 });
