@@ -10,6 +10,7 @@
  * of a TypeScript stack is compiled too). Under ts-node the same preview is about twice as slow:
  * the SDK takes a stack trace for every promise it makes, and ts-node source-maps each one.
  */
+import type * as grpcTypes from "@grpc/grpc-js";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { spawn } from "child_process";
 import * as fs from "fs";
@@ -17,10 +18,18 @@ import * as os from "os";
 import * as path from "path";
 import { ContainerdFleet } from "../components";
 
-async function previewOne(size: number): Promise<void> {
-    const work = fs.mkdtempSync(path.join(os.tmpdir(), `cnode-bench-${size}-`));
-    fs.mkdirSync(path.join(work, ".state"));
-    const program = async () => {
+// The Automation API's own inline-program server, its gRPC service and the SDK's own grpc-js
+// (not in the SDK's typings): what Stack.preview() uses to serve the program to the CLI.
+const grpc: typeof grpcTypes = require(require.resolve("@grpc/grpc-js", { paths: [path.dirname(require.resolve("@pulumi/pulumi"))] }));
+const { LanguageServer } = require("@pulumi/pulumi/automation/server");
+const langrpc = require("@pulumi/pulumi/proto/language_grpc_pb");
+const runtimeOptions = require("@pulumi/pulumi/runtime");
+
+type Via = "cli" | "automation";
+
+/** The fleet of `size` nodes the preview plans (host mode; commands don't run at preview). */
+function fleetProgram(size: number) {
+    return async () => {
         const fleet = new ContainerdFleet("fleet", {
             nodes: Array.from({ length: size }, (_, i) => ({
                 name: `n${i}`,
@@ -37,75 +46,166 @@ async function previewOne(size: number): Promise<void> {
         });
         return { waves: fleet.waves.length };
     };
+}
+
+/**
+ * `pulumi preview` of one fleet, in this process (the program's side) and the CLI's processes.
+ * "cli": the CLI run as a person runs it, talking to the program's language server in this
+ * process (what the Node.js language host would start); "automation": Stack.preview(), which also
+ * streams every engine event, inputs included, back into this process.
+ */
+async function previewOne(size: number, via: Via): Promise<void> {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), `cnode-bench-${size}-`));
+    fs.mkdirSync(path.join(work, ".state"));
+    const program = fleetProgram(size);
     const stack = await LocalWorkspace.createStack({ stackName: `bench${size}`, projectName: "containerd-node-bench", program }, {
         workDir: work,
         projectSettings: { name: "containerd-node-bench", runtime: "nodejs", backend: { url: `file://${path.join(work, ".state")}` } },
         envVars: { PULUMI_CONFIG_PASSPHRASE: "bench", PULUMI_SKIP_UPDATE_CHECK: "true" },
     });
     const t0 = process.hrtime.bigint();
-    const res = await stack.preview({ color: "never" });
+    let creates: number;
+    if (via === "automation") {
+        const res = await stack.preview({ color: "never" });
+        creates = res.changeSummary.create ?? 0;
+    } else {
+        creates = await cliPreview(stack.name, work, program);
+    }
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    const creates = res.changeSummary.create ?? 0;
     console.log(JSON.stringify({ size, seconds, creates }));
     fs.rmSync(work, { recursive: true, force: true });
 }
 
-/** Resident memory (bytes) of a process and all its descendants. */
-function treeRss(root: number): number {
+/**
+ * `pulumi preview --stack NAME` in `dir`, its program served from this process the way the
+ * Automation API serves an inline program (the language server the CLI calls to run it), without
+ * the Automation API's event stream. Returns the number of resources to create.
+ */
+async function cliPreview(stackName: string, dir: string, program: () => Promise<unknown>): Promise<number> {
+    const server = new grpc.Server(runtimeOptions.grpcChannelOptions);
+    server.addService(langrpc.LanguageRuntimeService, new LanguageServer(program) as unknown as grpcTypes.UntypedServiceImplementation);
+    const port: number = await new Promise((resolve, reject) =>
+        server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => err ? reject(err) : resolve(p)));
+    try {
+        const args = ["preview", "--stack", stackName, "--non-interactive", "--color", "never", `--client=127.0.0.1:${port}`, "--exec-kind", "inline"];
+        const child = spawn("pulumi", args, {
+            cwd: dir, stdio: ["ignore", "pipe", "pipe"],
+            env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: "bench", PULUMI_SKIP_UPDATE_CHECK: "true" },
+        });
+        let out = "";
+        let tail = "";
+        // Only the summary is kept: the per-resource lines are not needed here.
+        child.stdout.on("data", d => { out = (out + d).slice(-4000); });
+        child.stderr.on("data", d => { tail = (tail + d).slice(-4000); });
+        const code: number = await new Promise(r => child.on("close", c => r(c ?? 1)));
+        if (code !== 0) {
+            throw new Error(`pulumi preview exited ${code}: ${tail}${out}`);
+        }
+        const m = /(\d+) to create/.exec(out);
+        return m ? Number(m[1]) : 0;
+    } finally {
+        server.forceShutdown();
+    }
+}
+
+/** CPU seconds each process of the tree has used so far, by pid (read with its memory). */
+const cpuSeconds = new Map<number, { name: string; seconds: number }>();
+const TICKS = 100; // USER_HZ on Linux
+
+/** Resident memory (bytes) of a process and all its descendants, by program name. */
+function treeRss(root: number): Map<string, number> {
     const children = new Map<number, number[]>();
-    const rss = new Map<number, number>();
+    const procs = new Map<number, { name: string; rss: number }>();
     for (const p of fs.readdirSync("/proc").filter(d => /^\d+$/.test(d))) {
         try {
             const status = fs.readFileSync(`/proc/${p}/status`, "utf8");
             const ppid = Number(/^PPid:\s+(\d+)/m.exec(status)?.[1]);
-            rss.set(Number(p), Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024);
+            const name = /^Name:\s+(\S+)/m.exec(status)?.[1] ?? "?";
+            procs.set(Number(p), { name, rss: Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024 });
             children.set(ppid, [...(children.get(ppid) ?? []), Number(p)]);
         } catch {
             // the process ended while being read
         }
     }
-    let total = 0;
+    const byName = new Map<string, number>();
     const stack = [root];
     while (stack.length) {
         const p = stack.pop()!;
-        total += rss.get(p) ?? 0;
+        const proc = procs.get(p);
+        if (proc) {
+            byName.set(proc.name, (byName.get(proc.name) ?? 0) + proc.rss);
+            try {
+                // utime and stime: fields 14 and 15 of /proc/PID/stat, after the ")" of the name.
+                const f = fs.readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1].split(" ");
+                cpuSeconds.set(p, { name: proc.name, seconds: (Number(f[11]) + Number(f[12])) / TICKS });
+            } catch {
+                // ended
+            }
+        }
         stack.push(...(children.get(p) ?? []));
     }
-    return total;
+    return byName;
 }
 
-async function measure(size: number): Promise<{ size: number; seconds: number; creates: number; peakMiB: number }> {
+interface Row { size: number; via: Via; seconds: number; creates: number; peakMiB: number; peakByProgram: string; cpuByProgram: string }
+
+async function measure(size: number, via: Via): Promise<Row> {
     // Compiled (bench/preview.js): run as plain JavaScript, as a published package is.
     const runner = __filename.endsWith(".js") ? [] : [require.resolve("ts-node/dist/bin"), "--transpile-only"];
-    const child = spawn(process.execPath, [...runner, __filename, "--one", String(size)], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [...nodeArgs(), ...runner, __filename, "--one", String(size), via], { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     child.stdout.on("data", d => { out += d; });
     let peak = 0;
-    const timer = setInterval(() => { peak = Math.max(peak, treeRss(child.pid!)); }, 100);
+    const peakBy = new Map<string, number>();
+    cpuSeconds.clear();
+    const timer = setInterval(() => {
+        const rss = treeRss(child.pid!);
+        peak = Math.max(peak, [...rss.values()].reduce((a, b) => a + b, 0));
+        rss.forEach((v, k) => peakBy.set(k, Math.max(v, peakBy.get(k) ?? 0)));
+    }, 100);
     const code: number = await new Promise(r => child.on("exit", c => r(c ?? 1)));
     clearInterval(timer);
     if (code !== 0) {
         throw new Error(`preview of ${size} nodes failed (exit ${code}): ${out}`);
     }
     const line = JSON.parse(out.trim().split("\n").pop()!);
-    return { ...line, peakMiB: peak / 2 ** 20 };
+    const mib = (b: number) => (b / 2 ** 20).toFixed(0);
+    const peakByProgram = [...peakBy].map(([k, v]) => `${k} ${mib(v)}`).join(", ");
+    const cpuBy = new Map<string, number>();
+    cpuSeconds.forEach(({ name, seconds }) => cpuBy.set(name, (cpuBy.get(name) ?? 0) + seconds));
+    const cpuByProgram = [...cpuBy].map(([k, v]) => `${k} ${v.toFixed(0)}`).join(", ");
+    return { ...line, via, peakMiB: peak / 2 ** 20, peakByProgram, cpuByProgram };
+}
+
+/**
+ * The Node.js options the language host would give the program: `runtime.options.nodeargs` of
+ * the project's Pulumi.yaml (BENCH_NODE_ARGS overrides it, to compare).
+ */
+function nodeArgs(): string[] {
+    const project = fs.readFileSync(path.join(__dirname, __filename.endsWith(".js") ? "../.." : "..", "Pulumi.yaml"), "utf8");
+    const text = process.env.BENCH_NODE_ARGS ?? /^\s+nodeargs:\s*"?([^"\n]*)"?\s*$/m.exec(project)?.[1] ?? "";
+    return text.split(/\s+/).filter(Boolean);
 }
 
 async function main(): Promise<void> {
     const at = process.argv.indexOf("--one");
     if (at >= 0) {
-        return previewOne(Number(process.argv[at + 1]));
+        return previewOne(Number(process.argv[at + 1]), process.argv[at + 2] as Via);
     }
     const sizes = process.argv.slice(2).map(Number).filter(n => n > 0);
-    const rows = [];
-    for (const size of sizes.length ? sizes : [100, 500, 1000]) {
-        const r = await measure(size);
-        rows.push(r);
-        console.log(`preview ${String(r.size).padStart(5)} nodes: ${r.seconds.toFixed(1).padStart(6)} s, peak ${r.peakMiB.toFixed(0).padStart(5)} MiB, ${r.creates} resources to create`);
-    }
-    const [first, last] = [rows[0], rows[rows.length - 1]];
-    if (rows.length > 1) {
-        console.log(`growth ${first.size}→${last.size} nodes (x${(last.size / first.size).toFixed(0)}): time x${(last.seconds / first.seconds).toFixed(1)}, memory x${(last.peakMiB / first.peakMiB).toFixed(1)}`);
+    const vias: Via[] = process.argv.includes("--automation-only") ? ["automation"] : process.argv.includes("--cli-only") ? ["cli"] : ["cli", "automation"];
+    console.log(`program's Node.js options: ${nodeArgs().join(" ") || "(none)"}`);
+    for (const via of vias) {
+        const rows: Row[] = [];
+        for (const size of sizes.length ? sizes : [100, 500, 1000]) {
+            const r = await measure(size, via);
+            rows.push(r);
+            console.log(`preview via ${via.padEnd(10)} ${String(r.size).padStart(5)} nodes: ${r.seconds.toFixed(1).padStart(6)} s, peak ${r.peakMiB.toFixed(0).padStart(5)} MiB, ${r.creates} resources to create (each program's peak MiB: ${r.peakByProgram}; CPU s: ${r.cpuByProgram})`);
+        }
+        const [first, last] = [rows[0], rows[rows.length - 1]];
+        if (rows.length > 1) {
+            console.log(`growth via ${via} ${first.size}→${last.size} nodes (x${(last.size / first.size).toFixed(0)}): time x${(last.seconds / first.seconds).toFixed(1)}, memory x${(last.peakMiB / first.peakMiB).toFixed(1)}`);
+        }
     }
 }
 

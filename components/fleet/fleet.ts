@@ -3,10 +3,16 @@ import * as pulumi from "@pulumi/pulumi";
 import { ContainerdNodeArgs, DrainArgs, NodeConnectionArgs } from "../args";
 import { ContainerdNode, StepDurations } from "../containerdNode";
 import { sq } from "../scripts/shell";
-import { DEFAULTS, InvalidArgumentError } from "../spec";
+import { DEFAULTS, InvalidArgumentError, NodeSpec, resolveSpec } from "../spec";
 import { dockerSocketPods, mergeSettings, parseGateReport, rollbackMarks } from "./checks";
 import { gateScript } from "./gate";
 import { ControlPlaneOrder, planWaves, resolveFailureBudget } from "./waves";
+
+/** Nodes built at a time (see `nextInBatch` below). */
+const NODE_BATCH = 100;
+
+/** Resolves once the engine has registered `r` (at preview: planned it; at up: done it). */
+const registered = (r: pulumi.Resource): Promise<void> => new Promise(done => r.urn.apply(() => done()));
 
 /** Settings every node shares; each node may override any part of them. */
 export type FleetSettings = Omit<ContainerdNodeArgs, "connection" | "kubernetes" | "startAfter" | "rollbackMark" | "softFailures">;
@@ -87,7 +93,10 @@ export interface FleetRow {
  * to change.
  */
 export class ContainerdFleet extends pulumi.ComponentResource {
-    /** The nodes by name. */
+    /**
+     * The nodes by name, filled in as they are built (a batch at a time, see NODE_BATCH): all of
+     * them once `table` is known.
+     */
     public readonly nodes: { [name: string]: ContainerdNode } = {};
     /** Node names per wave, in order. */
     public readonly waves: string[][];
@@ -110,6 +119,13 @@ export class ContainerdFleet extends pulumi.ComponentResource {
         const k8s = args.kubernetes;
         const kubectl = k8s?.kubectl ?? DEFAULTS.kubectl;
         const byName = new Map(args.nodes.map(n => [n.name, n]));
+        const validated = (node: string, nodeArgs: ContainerdNodeArgs): NodeSpec => {
+            try {
+                return resolveSpec(nodeArgs);
+            } catch (e) {
+                throw e instanceof InvalidArgumentError ? new pulumi.ResourceError(`node ${node}: ${e.message}`, this) : e;
+            }
+        };
 
         // Read at every preview and update, before anything is changed. A refusal is an error in
         // the preview and makes the barrier every node's first change waits for fail, so nothing
@@ -147,7 +163,7 @@ export class ContainerdFleet extends pulumi.ComponentResource {
         const checked = barrier("preflight-passed",
             refusal.apply(msg => msg ? `echo ${sq(`containerd-node: ${msg}`)} >&2; exit 1` : "echo 'pre-flight passed on every node'"),
             allPreflights);
-        const preflights: pulumi.Resource[] = [];
+        const preflights: Promise<pulumi.Resource>[] = [];
         // What a wave's first change waits for: a plain array for the first wave; for the others,
         // a promise of the previous wave's barrier that resolves once the engine has registered it,
         // so the nodes of a wave are built (see ContainerdNodeArgs.startAfter) only then.
@@ -158,29 +174,50 @@ export class ContainerdFleet extends pulumi.ComponentResource {
         const soft = budget > 0;
         const needsGate = !!k8s || probes.length > 0 || (gate.pauseSecondsBetweenWaves ?? 0) > 0;
 
+        // Nodes (component and pre-flight) are built a batch at a time, in wave order: a batch
+        // once the engine has registered the pre-flights of the one before (planned them at
+        // preview, run them at up). Each registration holds hundreds of SDK promises until the
+        // engine answers, and a whole fleet's at once was most of a large preview's memory.
+        let batch: Promise<pulumi.Resource>[] = [];
+        let batchGate: Promise<unknown> = Promise.resolve();
+        const nextInBatch = (): Promise<unknown> => {
+            if (batch.length >= NODE_BATCH) {
+                batchGate = Promise.all(batch).then(rs => Promise.all(rs.map(registered)));
+                batch = [];
+            }
+            return batchGate;
+        };
+
         let reports: pulumi.Output<string>[] = [];
-        let lastPassed: (pulumi.Resource | Promise<pulumi.Resource>)[] = [];
+        let lastPassed: Promise<pulumi.Resource>[] = [];
         this.waves.forEach((wave, w) => {
-            const passedOfThisWave: (pulumi.Resource | Promise<pulumi.Resource>)[] = [];
+            const passedOfThisWave: Promise<pulumi.Resource>[] = [];
             lastPassed = passedOfThisWave;
+            const startAfter = previous;
             for (const nodeName of wave) {
                 const n = byName.get(nodeName)!;
                 const mark = marks?.apply(m => m.get(n.nodeName ?? n.name) ?? "");
-                const settings = mergeSettings(args.settings, n.overrides);
-                const node = new ContainerdNode(n.name, {
-                    ...settings,
+                const nodeArgs: ContainerdNodeArgs = {
+                    ...mergeSettings(args.settings, n.overrides),
                     connection: n.connection,
                     kubernetes: k8s ? {
                         kubeconfig: k8s.kubeconfig, kubectl: k8s.kubectl, nodeName: n.nodeName ?? n.name,
                         drain: k8s.drain, verifyTimeoutSeconds: k8s.verifyTimeoutSeconds,
                     } : undefined,
-                    startAfter: previous,
+                    startAfter,
                     rollbackMark: mark,
                     softFailures: soft,
-                }, { parent: this });
-                this.nodes[n.name] = node;
-                preflights.push(node.preflight);
-                const spec = node.spec;
+                };
+                // Bad input fails here, at once, naming the node, not when its batch is built.
+                const spec = validated(n.name, nodeArgs);
+                const node = nextInBatch().then(() => {
+                    const built = new ContainerdNode(n.name, nodeArgs, { parent: this });
+                    this.nodes[n.name] = built;
+                    return built;
+                });
+                const preflight = node.then(nd => nd.preflight);
+                preflights.push(preflight);
+                batch.push(preflight);
                 const script = (planned?: string) => gateScript({
                     node: n.nodeName ?? n.name,
                     kubernetes: k8s ? { kubectl, containerdVersion: spec.containerd.version.text } : undefined,
@@ -196,18 +233,18 @@ export class ContainerdFleet extends pulumi.ComponentResource {
                     addPreviousOutputInEnv: false,
                     triggers: soft && mark ? [mark] : undefined,
                 }, { parent: this, dependsOn: [done] });
-                const passed = node.done instanceof Promise ? node.done.then(gated) : gated(node.done);
+                const passed = node.then(nd => nd.done).then(gated);
                 passedOfThisWave.push(passed);
                 const report = !soft ? undefined
-                    : pulumi.output(Promise.resolve(passed).then(g => (g as command.local.Command).stdout)).apply(parseGateReport);
+                    : pulumi.output(passed.then(g => (g as command.local.Command).stdout)).apply(parseGateReport);
                 if (report) {
                     reports.push(report.apply(r => r && !r.passed ? `${n.name} (${r.failure ?? "failed"})` : ""));
                 }
-                rows.push(pulumi.all([node.runtimeBefore, node.runtimeAfter, node.durations, report]).apply(([b, a, d, r]) => ({
+                rows.push(pulumi.output(node.then(nd => pulumi.all([nd.runtimeBefore, nd.runtimeAfter, nd.durations, report]).apply(([b, a, d, r]): FleetRow => ({
                     node: n.name, wave: w + 1, runtimeBefore: b, runtimeAfter: a, durations: d,
                     ...(r && !r.passed ? { result: "failed" as const, failure: r.failure }
                         : { result: b === a ? "already on containerd" as const : "converted" as const }),
-                })));
+                })))));
             }
             if (soft) {
                 failedSoFar = pulumi.all([failedSoFar, pulumi.all(reports)]).apply(([before, now]) => [...before, ...now.filter(Boolean)]);
@@ -220,7 +257,7 @@ export class ContainerdFleet extends pulumi.ComponentResource {
                     : `echo 'wave ${w + 1} passed'${f.length ? ` ${sq(`(failed within the budget of ${budget}: ${f.join(", ")})`)}` : ""}`);
                 previous = Promise.all(passedOfThisWave)
                     .then(passed => barrier(`wave-${w + 1}-passed`, text, passed))
-                    .then(b => new Promise<pulumi.Resource[]>(registered => b.urn.apply(() => registered([b]))));
+                    .then(b => registered(b).then(() => [b]));
             }
         });
         if (soft) {
@@ -231,7 +268,7 @@ export class ContainerdFleet extends pulumi.ComponentResource {
                 ? `echo ${sq(`containerd-node: ${f.length} of ${args.nodes.length} nodes failed within the failure budget of ${budget}: ${f.join(", ")}; each is left as that step's failure leaves it (its Node's containerd-node.pulumi.com/phase says which); run pulumi up again to retry them`)} >&2; exit 1`
                 : "echo 'every node passed'"), passed));
         }
-        resolveAllPreflights(preflights);
+        Promise.all(preflights).then(resolveAllPreflights);
         this.table = pulumi.all(rows);
         this.registerOutputs({ waves: this.waves, table: this.table, dockerSocketPods: this.dockerSocketPods });
     }

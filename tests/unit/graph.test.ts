@@ -10,6 +10,8 @@ let podList = '{"items":[]}';
 /** Health gates that report their node as failed (within a failure budget). */
 const failingGates = new Set<string>();
 const calls: string[] = [];
+/** Resources whose registration the mock engine holds until they are released. */
+const held = new Map<string, () => void>();
 const dependsOnByName = new Map<string, string[]>();
 
 pulumi.runtime.setMocks({
@@ -22,7 +24,8 @@ pulumi.runtime.setMocks({
                 ? '{"runtime":"docker://20.10.24","docker":"active","containerd":"1.6.20","arch":"amd64","freeMiB":5000}'
                 : "containerd://2.1.4";
         }
-        return { id: `${args.name}-id`, state };
+        const result = { id: `${args.name}-id`, state };
+        return held.has(args.name) ? new Promise(r => held.set(args.name, () => r(result))) : result;
     },
     // The drain's rollback-mark read (command:local:run): what the Node's annotation says.
     // The fleet's socket check (kubectl get pods): a pod list; its Node read: every Node marked.
@@ -320,6 +323,31 @@ describe("ContainerdFleet resource graph", () => {
         assert.doesNotMatch(res.get("f9a-switch")!.inputs.create, /ABSORB_FAILURE/);
         assert.doesNotMatch(res.get("f9a-drain")!.inputs.create, /fail_soft/);
         assert.ok(!res.has("f9-result"));
+    });
+    it("nodes are built a batch at a time: the next batch once the engine has registered the pre-flights before it", async () => {
+        const { ContainerdFleet } = await import("../../components/fleet/fleet");
+        created = [];
+        held.set("b7-preflight", () => undefined);
+        const nodes = Array.from({ length: 101 }, (_, i) => ({ name: `b${i}`, connection: conn(`h${i}`) }));
+        const f = new ContainerdFleet("b", { nodes, settings, maxUnavailable: "50%" }, { transformations: [recordDeps] });
+        await new Promise(r => setTimeout(r, 300));
+        const names = () => new Set(created.map(c => c.name));
+        assert.ok(names().has("b99") && names().has("b99-preflight"), "the first 100 nodes are built");
+        assert.ok(!names().has("b100"), "the 101st waits while a pre-flight of the first batch is not registered");
+        held.get("b7-preflight")!();
+        held.clear();
+        const table = await value(f.table);
+        assert.ok(names().has("b100") && names().has("b100-preflight"), "built once it was registered");
+        assert.strictEqual(table.length, 101);
+        assert.strictEqual(Object.keys(f.nodes).length, 101);
+        await new Promise(r => setTimeout(r, 100));
+        assert.strictEqual(dependsOnByName.get("b-preflight-passed")!.length, 101, "every pre-flight before the first change");
+    });
+    it("bad input of a node of a later batch fails at once, naming the node and the field", async () => {
+        const { ContainerdFleet } = await import("../../components/fleet/fleet");
+        const nodes = Array.from({ length: 101 }, (_, i) => ({ name: `v${i}`, connection: { ...conn(`h${i}`), port: i === 100 ? 70000 : 22 } }));
+        assert.throws(() => new ContainerdFleet("v", { nodes, settings }),
+            /node v100: invalid connection.port: expected an integer from 1 to 65535, got 70000/);
     });
     it("a failure budget without Kubernetes mode fails naming the field", async () => {
         const { ContainerdFleet } = await import("../../components/fleet/fleet");
