@@ -3,7 +3,8 @@
  *   A) `pulumi up` of index.ts converting one node (real CLI, real command provider), and
  *   B) the very same step scripts run as one bare bash script over a single SSH session.
  * Prints both times, the ratio A/B (target ≤ 1.10) and the SSH sessions the Pulumi run opened per
- * node (one per remote step). Also times a no-op `pulumi up` of the converted node.
+ * node (one per remote step). Also times a no-op `pulumi up` of the converted node, and of a lab
+ * fleet of three nodes converted one at a time (index.ts with maxUnavailable 1).
  *
  * A is the CLI's `pulumi up` process, engine and providers included; the program is inline (see
  * scripts/stack.ts), already loaded by this process, so loading it is not in A.
@@ -53,6 +54,7 @@ function timeCli(stack: Stack): { up: number } {
 async function main(): Promise<void> {
     spawnSync(path.join(REPO, "artifacts", "serve.sh"), [String(ARTIFACT_PORT)], { stdio: "inherit" });
     const [pa, pb] = ["bench-a", "bench-b"];
+    const fleetNodes = ["bench-c", "bench-d", "bench-e"];
     nodeUp(pa, 2251);
     nodeUp(pb, 2252);
     try {
@@ -81,14 +83,24 @@ async function main(): Promise<void> {
         const again = await stack.up({ color: "never" });
         const noopSeconds = cli.up;
 
+        // A no-op run of a lab fleet.
+        fleetNodes.forEach((n, i) => nodeUp(n, 2253 + i));
+        const fleet = await labStack("bench-fleet", { nodes: fleetNodes.map(labNode), privateKey: privateKey(), maxUnavailable: 1, ...settings });
+        const fleetCli = timeCli(fleet);
+        const converted = await fleet.up({ color: "never" });
+        const fleetUpSeconds = fleetCli.up;
+        const fleetAgain = await fleet.up({ color: "never" });
+        const fleetNoopSeconds = fleetCli.up;
+
         console.log(`pulumi up, one node:            ${pulumiSeconds.toFixed(1)} s (${res.summary.result}; ${totalSeconds.toFixed(1)} s with the Automation API's reads of outputs and history after it)`);
         console.log(`same steps, bare bash over ssh: ${bareSeconds.toFixed(1)} s`);
         console.log(`ratio pulumi/bare:              ${(pulumiSeconds / bareSeconds).toFixed(2)} (target ≤ 1.10; ${(totalSeconds / bareSeconds).toFixed(2)} with the reads after it)`);
         console.log(`SSH sessions per node:          ${sessions} (bare: 1)`);
         console.log(`no-op pulumi up:                ${noopSeconds.toFixed(1)} s, changes ${JSON.stringify(changes(again.summary.resourceChanges as any))}`);
+        console.log(`lab fleet of 3, one at a time:  ${fleetUpSeconds.toFixed(1)} s (${converted.summary.result})`);
+        console.log(`no-op pulumi up of that fleet:  ${fleetNoopSeconds.toFixed(1)} s, changes ${JSON.stringify(changes(fleetAgain.summary.resourceChanges as any))} (${fleetAgain.summary.resourceChanges?.same ?? 0} resources the same)`);
     } finally {
-        nodeDown(pa);
-        nodeDown(pb);
+        [pa, pb, ...fleetNodes].forEach(nodeDown);
     }
 }
 
