@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ContainerdNodeArgs, DrainArgs, NodeConnectionArgs } from "../args";
 import { ContainerdNode, StepDurations } from "../containerdNode";
 import { sq } from "../scripts/shell";
-import { DEFAULTS, InvalidArgumentError, NodeSpec, resolveSpec } from "../spec";
+import { DEFAULTS, InvalidArgumentError, resolveSpec } from "../spec";
 import { dockerSocketPods, mergeSettings, parseGateReport, rollbackMarks } from "./checks";
 import { gateScript } from "./gate";
 import { ControlPlaneOrder, planWaves, resolveFailureBudget } from "./waves";
@@ -119,13 +119,26 @@ export class ContainerdFleet extends pulumi.ComponentResource {
         const k8s = args.kubernetes;
         const kubectl = k8s?.kubectl ?? DEFAULTS.kubectl;
         const byName = new Map(args.nodes.map(n => [n.name, n]));
-        const validated = (node: string, nodeArgs: ContainerdNodeArgs): NodeSpec => {
+        const soft = budget > 0;
+        // Each node's own args (the fleet's wiring is added when it is built), all checked here,
+        // before any child exists: bad input fails the preview at once, naming the node. (A child
+        // waiting on the rest of a constructor that threw would keep the program from ending.)
+        const nodeArgsOf = new Map(args.nodes.map(n => {
+            const own: ContainerdNodeArgs = {
+                ...mergeSettings(args.settings, n.overrides),
+                connection: n.connection,
+                kubernetes: k8s ? {
+                    kubeconfig: k8s.kubeconfig, kubectl: k8s.kubectl, nodeName: n.nodeName ?? n.name,
+                    drain: k8s.drain, verifyTimeoutSeconds: k8s.verifyTimeoutSeconds,
+                } : undefined,
+                softFailures: soft,
+            };
             try {
-                return resolveSpec(nodeArgs);
+                return [n.name, { own, spec: resolveSpec(own) }];
             } catch (e) {
-                throw e instanceof InvalidArgumentError ? new pulumi.ResourceError(`node ${node}: ${e.message}`, this) : e;
+                throw e instanceof InvalidArgumentError ? new pulumi.ResourceError(`node ${n.name}: ${e.message}`, this) : e;
             }
-        };
+        }));
 
         // Read at every preview and update, before anything is changed. A refusal is an error in
         // the preview and makes the barrier every node's first change waits for fail, so nothing
@@ -155,13 +168,19 @@ export class ContainerdFleet extends pulumi.ComponentResource {
         // Every node's pre-flight runs first; the first change to any node waits for all of them
         // (and for the socket check), then for the gates of the previous wave. Barriers (local
         // no-op commands) keep that linear: N nodes each depending on N pre-flights is N² edges.
-        let resolveAllPreflights!: (r: pulumi.Resource[]) => void;
-        const allPreflights = new Promise<pulumi.Resource[]>(r => { resolveAllPreflights = r; });
+        // A node that could not be built (a bug: its input was checked above) fails the program;
+        // the barrier still gets registered, failing, so that the program ends and nothing runs.
+        let settlePreflights!: (r: PromiseSettledResult<pulumi.Resource>[]) => void;
+        const settled = new Promise<PromiseSettledResult<pulumi.Resource>[]>(r => { settlePreflights = r; });
+        const allPreflights = settled.then(rs => rs.flatMap(r => r.status === "fulfilled" ? [r.value] : []));
+        const unbuilt = pulumi.output(settled.then(rs => rs.some(r => r.status === "rejected")
+            ? "a node could not be built (see the program's error)" : ""));
         // Their text is stable (no node names or counts): adding a node changes no barrier.
         const barrier = (id: string, create: pulumi.Input<string>, after: pulumi.Input<pulumi.Input<pulumi.Resource>[]>) =>
             new command.local.Command(`${name}-${id}`, { create, addPreviousOutputInEnv: false }, { parent: this, dependsOn: after });
         const checked = barrier("preflight-passed",
-            refusal.apply(msg => msg ? `echo ${sq(`containerd-node: ${msg}`)} >&2; exit 1` : "echo 'pre-flight passed on every node'"),
+            pulumi.all([refusal, unbuilt]).apply(([refused, broken]) => refused || broken
+                ? `echo ${sq(`containerd-node: ${refused || broken}`)} >&2; exit 1` : "echo 'pre-flight passed on every node'"),
             allPreflights);
         const preflights: Promise<pulumi.Resource>[] = [];
         // What a wave's first change waits for: a plain array for the first wave; for the others,
@@ -171,7 +190,6 @@ export class ContainerdFleet extends pulumi.ComponentResource {
         const rows: pulumi.Output<FleetRow>[] = [];
         // Within a failure budget: "node (failure)" of every node that failed so far, in wave order.
         let failedSoFar: pulumi.Output<string[]> = pulumi.output([]);
-        const soft = budget > 0;
         const needsGate = !!k8s || probes.length > 0 || (gate.pauseSecondsBetweenWaves ?? 0) > 0;
 
         // Nodes (component and pre-flight) are built a batch at a time, in wave order: a batch
@@ -197,21 +215,9 @@ export class ContainerdFleet extends pulumi.ComponentResource {
             for (const nodeName of wave) {
                 const n = byName.get(nodeName)!;
                 const mark = marks?.apply(m => m.get(n.nodeName ?? n.name) ?? "");
-                const nodeArgs: ContainerdNodeArgs = {
-                    ...mergeSettings(args.settings, n.overrides),
-                    connection: n.connection,
-                    kubernetes: k8s ? {
-                        kubeconfig: k8s.kubeconfig, kubectl: k8s.kubectl, nodeName: n.nodeName ?? n.name,
-                        drain: k8s.drain, verifyTimeoutSeconds: k8s.verifyTimeoutSeconds,
-                    } : undefined,
-                    startAfter,
-                    rollbackMark: mark,
-                    softFailures: soft,
-                };
-                // Bad input fails here, at once, naming the node, not when its batch is built.
-                const spec = validated(n.name, nodeArgs);
+                const { own, spec } = nodeArgsOf.get(nodeName)!;
                 const node = nextInBatch().then(() => {
-                    const built = new ContainerdNode(n.name, nodeArgs, { parent: this });
+                    const built = new ContainerdNode(n.name, { ...own, startAfter, rollbackMark: mark }, { parent: this });
                     this.nodes[n.name] = built;
                     return built;
                 });
@@ -268,7 +274,7 @@ export class ContainerdFleet extends pulumi.ComponentResource {
                 ? `echo ${sq(`containerd-node: ${f.length} of ${args.nodes.length} nodes failed within the failure budget of ${budget}: ${f.join(", ")}; each is left as that step's failure leaves it (its Node's containerd-node.pulumi.com/phase says which); run pulumi up again to retry them`)} >&2; exit 1`
                 : "echo 'every node passed'"), passed));
         }
-        Promise.all(preflights).then(resolveAllPreflights);
+        Promise.allSettled(preflights).then(settlePreflights);
         this.table = pulumi.all(rows);
         this.registerOutputs({ waves: this.waves, table: this.table, dockerSocketPods: this.dockerSocketPods });
     }

@@ -136,3 +136,25 @@ describe("e2e: fleet one node at a time (maxUnavailable 1)", function () {
         assert.deepStrictEqual(Object.keys(again.summary.resourceChanges ?? {}), ["same"], "a second run changes nothing");
     });
 });
+
+describe("e2e: fleet input checked before anything is planned", function () {
+    // A hang here was the bug: a child waited on the rest of a constructor that had thrown.
+    this.timeout(120 * 1000);
+
+    it("bad input of one node fails the preview at once, naming the node and the field", async () => {
+        const stack = await labStack("fleet-bad-input", {
+            nodes: [{ name: "ok-1", host: "127.0.0.1", port: 22 }, { name: "bad-2", host: "127.0.0.1", port: 70000 }],
+            privateKey: "unused: nothing is dialled",
+            containerd: { version: A.CONTAINERD2_VERSION, source: { kind: "tarball", url: "https://example.com/c.tgz", sha256: "a".repeat(64) } },
+        });
+        let out = "";
+        let err = "";
+        try {
+            await stack.preview({ color: "never", onOutput: o => { out += o; } });
+        } catch (e) {
+            err = String((e as Error).message);
+        }
+        assert.match(err, /node bad-2: invalid connection\.port: expected an integer from 1 to 65535, got 70000/);
+        assert.doesNotMatch(out, /command:remote:Command/, "no step of any node was planned");
+    });
+});
