@@ -1,11 +1,13 @@
 /**
  * Scale benchmark: `pulumi preview` of fleets of 100, 500 and 1000 nodes with the real engine and
  * the real command provider (commands don't run at preview, so no node is needed). Prints, per
- * size, the wall time of the preview and the peak memory of the whole process tree (this program's
- * language runtime, the CLI, the provider), sampled every 100 ms.
+ * size, the wall time of the preview, the peak memory of the whole process tree (sampled every
+ * 100 ms) and each program's own peak memory and CPU seconds (the program, the CLI, the provider).
  *
- *   npm run bench:preview [-- SIZE…]     (default 100 500 1000)
+ *   npm run bench:preview [-- SIZE…] [--cli-only|--automation-only]
  *
+ * Two ways, each in a child process given the Node.js options of Pulumi.yaml (as the language host
+ * would): "cli", `pulumi preview` as a person runs it, and "automation", Stack.preview().
  * Compiled first and run as plain JavaScript, as a published component package runs (the program
  * of a TypeScript stack is compiled too). Under ts-node the same preview is about twice as slow:
  * the SDK takes a stack trace for every promise it makes, and ts-node source-maps each one.

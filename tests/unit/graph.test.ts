@@ -345,9 +345,13 @@ describe("ContainerdFleet resource graph", () => {
     });
     it("bad input of a node of a later batch fails at once, naming the node and the field", async () => {
         const { ContainerdFleet } = await import("../../components/fleet/fleet");
+        created = [];
         const nodes = Array.from({ length: 101 }, (_, i) => ({ name: `v${i}`, connection: { ...conn(`h${i}`), port: i === 100 ? 70000 : 22 } }));
         assert.throws(() => new ContainerdFleet("v", { nodes, settings }),
             /node v100: invalid connection.port: expected an integer from 1 to 65535, got 70000/);
+        await new Promise(r => setTimeout(r, 100));
+        // A child waiting on the rest of the constructor would keep the program from ending.
+        assert.deepStrictEqual(created.map(c => c.name).filter(n => n !== "v"), [], "nothing but the fleet itself was registered");
     });
     it("a failure budget without Kubernetes mode fails naming the field", async () => {
         const { ContainerdFleet } = await import("../../components/fleet/fleet");
