@@ -7,7 +7,8 @@
  *   npm run bench:preview [-- SIZE…] [--cli-only|--automation-only]
  *
  * Two ways, each in a child process given the Node.js options of Pulumi.yaml (as the language host
- * would): "cli", `pulumi preview` as a person runs it, and "automation", Stack.preview().
+ * would): "cli", `pulumi preview` as a person runs it (less the Node.js language host's own
+ * process, which is not available here), and "automation", Stack.preview().
  * Compiled first and run as plain JavaScript, as a published component package runs (the program
  * of a TypeScript stack is compiled too). Under ts-node the same preview is about twice as slow:
  * the SDK takes a stack trace for every promise it makes, and ts-node source-maps each one.
