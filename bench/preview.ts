@@ -111,12 +111,13 @@ async function cliPreview(stackName: string, dir: string, program: () => Promise
     }
 }
 
-/** CPU seconds each process of the tree has used so far, by pid (read with its memory). */
-const cpuSeconds = new Map<number, { name: string; seconds: number }>();
 const TICKS = 100; // USER_HZ on Linux
 
-/** Resident memory (bytes) of a process and all its descendants, by program name. */
-function treeRss(root: number): Map<string, number> {
+/**
+ * Resident memory (bytes) of a process and all its descendants, by program name; records in
+ * `cpuByPid` the CPU seconds each of them has used so far.
+ */
+function treeRss(root: number, cpuByPid: Map<number, { name: string; seconds: number }>): Map<string, number> {
     const children = new Map<number, number[]>();
     const procs = new Map<number, { name: string; rss: number }>();
     for (const p of fs.readdirSync("/proc").filter(d => /^\d+$/.test(d))) {
@@ -140,7 +141,7 @@ function treeRss(root: number): Map<string, number> {
             try {
                 // utime and stime: fields 14 and 15 of /proc/PID/stat, after the ")" of the name.
                 const f = fs.readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1].split(" ");
-                cpuSeconds.set(p, { name: proc.name, seconds: (Number(f[11]) + Number(f[12])) / TICKS });
+                cpuByPid.set(p, { name: proc.name, seconds: (Number(f[11]) + Number(f[12])) / TICKS });
             } catch {
                 // ended
             }
@@ -160,9 +161,9 @@ async function measure(size: number, via: Via): Promise<Row> {
     child.stdout.on("data", d => { out += d; });
     let peak = 0;
     const peakBy = new Map<string, number>();
-    cpuSeconds.clear();
+    const cpuByPid = new Map<number, { name: string; seconds: number }>();
     const timer = setInterval(() => {
-        const rss = treeRss(child.pid!);
+        const rss = treeRss(child.pid!, cpuByPid);
         peak = Math.max(peak, [...rss.values()].reduce((a, b) => a + b, 0));
         rss.forEach((v, k) => peakBy.set(k, Math.max(v, peakBy.get(k) ?? 0)));
     }, 100);
@@ -175,7 +176,7 @@ async function measure(size: number, via: Via): Promise<Row> {
     const mib = (b: number) => (b / 2 ** 20).toFixed(0);
     const peakByProgram = [...peakBy].map(([k, v]) => `${k} ${mib(v)}`).join(", ");
     const cpuBy = new Map<string, number>();
-    cpuSeconds.forEach(({ name, seconds }) => cpuBy.set(name, (cpuBy.get(name) ?? 0) + seconds));
+    cpuByPid.forEach(({ name, seconds }) => cpuBy.set(name, (cpuBy.get(name) ?? 0) + seconds));
     const cpuByProgram = [...cpuBy].map(([k, v]) => `${k} ${v.toFixed(0)}`).join(", ");
     return { ...line, via, peakMiB: peak / 2 ** 20, peakByProgram, cpuByProgram };
 }
