@@ -1,6 +1,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { ContainerdNodeArgs } from "./args";
+import { LocalStep, RemoteStep } from "./commands";
 import { drainScript, rollbackMarkScript, verifyNodeScript } from "./scripts/kubectl";
 import { wrapScript } from "./scripts/shell";
 import {
@@ -111,10 +112,9 @@ export class ContainerdNode extends pulumi.ComponentResource {
         const after = opts?.dependsOn;
         let last: pulumi.Resource[] = after === undefined ? [] : Array.isArray(after) ? after as pulumi.Resource[] : [after as pulumi.Resource];
         const remote = (step: string, script: string | pulumi.Output<string>, after: pulumi.Resource[] = last, triggers?: pulumi.Input<any>[]) => {
-            const cmd = new command.remote.Command(`${name}-${step}`, {
+            const cmd = new RemoteStep(`${name}-${step}`, {
                 connection,
                 create: typeof script === "string" ? wrapScript(script, user) : script.apply(s => wrapScript(s, user)),
-                addPreviousOutputInEnv: false,
                 triggers,
             }, { parent: this, dependsOn: after });
             last = [cmd];
@@ -122,11 +122,10 @@ export class ContainerdNode extends pulumi.ComponentResource {
         };
         const k8sEnv = spec.kubernetes ? { KUBECONFIG: spec.kubernetes.kubeconfig } : undefined;
         const local = (step: string, script: pulumi.Input<string>, extraInputs?: pulumi.Input<string>, triggers?: pulumi.Input<any>[]) => {
-            const cmd = new command.local.Command(`${name}-${step}`, {
+            const cmd = new LocalStep(`${name}-${step}`, {
                 create: extraInputs === undefined ? script : pulumi.interpolate`# after: ${extraInputs}\n${script}`,
                 interpreter: ["/bin/bash", "-c"],
                 environment: k8sEnv,
-                addPreviousOutputInEnv: false,
                 triggers,
             }, { parent: this, dependsOn: last });
             last = [cmd];
@@ -162,7 +161,7 @@ export class ContainerdNode extends pulumi.ComponentResource {
                 remote("migrate-images", migrateImagesScript(spec));
             }
 
-            let drain: command.local.Command | undefined;
+            let drain: LocalStep | undefined;
             // Read at every preview and update: a switch rollback (or a failure within a fleet's
             // failure budget) since the last drain changed the Node's retry mark, so the drain runs
             // again (and the preview says it will); the rollback lifted its cordon.
@@ -178,7 +177,7 @@ export class ContainerdNode extends pulumi.ComponentResource {
             if (mark) {
                 drain = local("drain", soft ? soft.apply(planned => drainScript(spec, { planned })) : drainScript(spec), undefined, [mark]);
             }
-            let switched: command.remote.Command | undefined;
+            let switched: RemoteStep | undefined;
             if (spec.kubelet || spec.docker.mode !== "keep") {
                 switched = remote("switch", soft ? soft.apply(planned => switchScript(spec, { planned })) : switchScript(spec), last, softTriggers);
             }

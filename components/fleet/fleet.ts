@@ -1,6 +1,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { ContainerdNodeArgs, DrainArgs, NodeConnectionArgs } from "../args";
+import { LocalStep } from "../commands";
 import { ContainerdNode, StepDurations } from "../containerdNode";
 import { sq } from "../scripts/shell";
 import { DEFAULTS, InvalidArgumentError, resolveSpec } from "../spec";
@@ -177,7 +178,7 @@ export class ContainerdFleet extends pulumi.ComponentResource {
             ? "a node could not be built (see the program's error)" : ""));
         // Their text is stable (no node names or counts): adding a node changes no barrier.
         const barrier = (id: string, create: pulumi.Input<string>, after: pulumi.Input<pulumi.Input<pulumi.Resource>[]>) =>
-            new command.local.Command(`${name}-${id}`, { create, addPreviousOutputInEnv: false }, { parent: this, dependsOn: after });
+            new LocalStep(`${name}-${id}`, { create }, { parent: this, dependsOn: after });
         const checked = barrier("preflight-passed",
             pulumi.all([refusal, unbuilt]).apply(([refused, broken]) => refused || broken
                 ? `echo ${sq(`containerd-node: ${refused || broken}`)} >&2; exit 1` : "echo 'pre-flight passed on every node'"),
@@ -232,17 +233,16 @@ export class ContainerdFleet extends pulumi.ComponentResource {
                     pauseSeconds: w < this.waves.length - 1 ? gate.pauseSecondsBetweenWaves ?? 0 : 0,
                     planned,
                 });
-                const gated = (done: pulumi.Resource): pulumi.Resource => !needsGate ? done : new command.local.Command(`${n.name}-gate`, {
+                const gated = (done: pulumi.Resource): pulumi.Resource => !needsGate ? done : new LocalStep(`${n.name}-gate`, {
                     create: soft && mark ? mark.apply(script) : script(),
                     interpreter: ["/bin/bash", "-c"],
                     environment: k8s ? { KUBECONFIG: k8s.kubeconfig } : undefined,
-                    addPreviousOutputInEnv: false,
                     triggers: soft && mark ? [mark] : undefined,
                 }, { parent: this, dependsOn: [done] });
                 const passed = node.then(nd => nd.done).then(gated);
                 passedOfThisWave.push(passed);
                 const report = !soft ? undefined
-                    : pulumi.output(passed.then(g => (g as command.local.Command).stdout)).apply(parseGateReport);
+                    : pulumi.output(passed.then(g => (g as LocalStep).stdout)).apply(parseGateReport);
                 if (report) {
                     reports.push(report.apply(r => r && !r.passed ? `${n.name} (${r.failure ?? "failed"})` : ""));
                 }

@@ -364,3 +364,47 @@ describe("ContainerdFleet resource graph", () => {
             /invalid maxUnavailable: expected an integer ≥ 1 or a percentage/);
     });
 });
+
+describe("command steps (RemoteStep, LocalStep)", () => {
+    /** What the engine would get for a resource: its inputs, and the options that reach it. */
+    async function registered(make: (name: string, opts: pulumi.CustomResourceOptions) => pulumi.Resource) {
+        created = [];
+        let opts: pulumi.ResourceOptions = {};
+        const r = make("eq", { transformations: [a => { opts = a.opts; return undefined; }] });
+        await value(r.urn);
+        await new Promise(res => setTimeout(res, 20));
+        const c = created.find(x => x.name === "eq")!;
+        const o = opts as pulumi.CustomResourceOptions;
+        return { type: c.type, inputs: c.inputs, version: o.version, secret: o.additionalSecretOutputs ?? [], replaceOnChanges: o.replaceOnChanges ?? [] };
+    }
+    const connection = { host: "10.0.0.9", port: 2222, user: "admin", privateKey: pulumi.secret("KEY"), hostKey: "ssh-ed25519 AAAA", dialErrorLimit: 10, perDialTimeout: 15 };
+
+    it("a RemoteStep reaches the engine exactly as @pulumi/command's remote.Command would", async () => {
+        const { RemoteStep } = await import("../../components/commands");
+        const command = await import("@pulumi/command");
+        const create = pulumi.output("echo hi");
+        const ours = await registered((n, opts) => new RemoteStep(n, { connection, create, triggers: ["t1"] }, opts));
+        const theirs = await registered((n, opts) => new command.remote.Command(n, { connection, create, triggers: ["t1"], addPreviousOutputInEnv: false }, opts));
+        assert.deepStrictEqual(ours, theirs);
+        assert.strictEqual(ours.version, "1.2.1");
+        assert.deepStrictEqual(ours.secret, ["connection"]);
+        assert.deepStrictEqual(ours.replaceOnChanges, ["triggers[*]"]);
+    });
+    it("a LocalStep reaches the engine exactly as @pulumi/command's local.Command would", async () => {
+        const { LocalStep } = await import("../../components/commands");
+        const command = await import("@pulumi/command");
+        const args = { create: "kubectl get nodes", interpreter: ["/bin/bash", "-c"], environment: { KUBECONFIG: "/tmp/k" }, triggers: [pulumi.output("m")] };
+        const ours = await registered((n, opts) => new LocalStep(n, args, opts));
+        const theirs = await registered((n, opts) => new command.local.Command(n, { ...args, addPreviousOutputInEnv: false }, opts));
+        assert.deepStrictEqual(ours, theirs);
+        assert.deepStrictEqual(ours.replaceOnChanges, ["triggers[*]"]);
+    });
+    it("declares only the properties the package reads: stdout, not stderr or the inputs' echo", async () => {
+        const { RemoteStep } = await import("../../components/commands");
+        const step = new RemoteStep("lean", { connection, create: "true" });
+        assert.ok(pulumi.Output.isInstance(step.stdout));
+        assert.strictEqual((step as any).stderr, undefined);
+        assert.strictEqual((step as any).update, undefined);
+        assert.strictEqual(await value(step.stdout), "containerd://2.1.4");
+    });
+});
