@@ -2,20 +2,24 @@
  * Scale benchmark: `pulumi preview` of fleets of 100, 500 and 1000 nodes with the real engine and
  * the real command provider (commands don't run at preview, so no node is needed). Prints, per
  * size, the wall time of the preview, the peak memory of the whole process tree (sampled every
- * 100 ms) and each program's own peak memory and CPU seconds (the program, the CLI, the provider).
+ * 100 ms) and each program's own peak memory and CPU seconds (the program, the CLI, the provider,
+ * the language host).
  *
- *   npm run bench:preview [-- SIZE…] [--cli-only|--automation-only]
+ *   npm run bench:preview [-- SIZE…] [--cli-only|--automation-only] [--inline]
  *
- * Two ways, each in a child process given the Node.js options of Pulumi.yaml (as the language host
- * would): "cli", `pulumi preview` as a person runs it (less the Node.js language host's own
- * process, which is not available here), and "automation", Stack.preview().
- * Compiled first and run as plain JavaScript, as a published component package runs (the program
- * of a TypeScript stack is compiled too). Under ts-node the same preview is about twice as slow:
- * the SDK takes a stack trace for every promise it makes, and ts-node source-maps each one.
+ * Two ways:
+ * - "cli": `pulumi preview` as a person runs it. With the Node.js language host on PATH
+ *   (`pulumi-language-nodejs`), exactly that: this repository's stack program (index.ts, run by
+ *   the language host under ts-node with Pulumi.yaml's options) given N nodes in its stack
+ *   config. Without one, the CLI calls the program's language server in a child process instead
+ *   (the Automation API's inline server; the program compiled to JavaScript, as a published
+ *   package runs, and without the language host's source-mapped stack traces): the line says so.
+ *   `--inline` takes that way even with a language host, to compare.
+ * - "automation": Stack.preview(), which also streams every engine event back into the program.
  */
 import type * as grpcTypes from "@grpc/grpc-js";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
-import { spawn } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -30,22 +34,36 @@ const runtimeOptions = require("@pulumi/pulumi/runtime");
 
 type Via = "cli" | "automation";
 
+const REPO = path.resolve(__dirname, __filename.endsWith(".js") ? "../.." : "..");
+
+/** The Node.js language host on PATH, if there is one (the CLI runs the program through it). */
+const LANGUAGE_HOST = (process.env.PATH ?? "").split(":").map(d => path.join(d, "pulumi-language-nodejs")).find(f => {
+    try {
+        fs.accessSync(f, fs.constants.X_OK);
+        return true;
+    } catch {
+        return false;
+    }
+});
+
+/** The fleet the benchmark plans: every node alike (host mode), waves of 10%. */
+const SETTINGS = {
+    containerd: {
+        version: "2.2.9",
+        source: { kind: "tarball" as const, url: "https://example.com/containerd-2.2.9-linux-amd64.tar.gz", sha256: "a".repeat(64) },
+    },
+    kubelet: { version: "1.30.4" },
+};
+const MAX_UNAVAILABLE = "10%";
+const host = (i: number) => `10.0.${Math.floor(i / 250)}.${(i % 250) + 1}`;
+
 /** The fleet of `size` nodes the preview plans (host mode; commands don't run at preview). */
 function fleetProgram(size: number) {
     return async () => {
         const fleet = new ContainerdFleet("fleet", {
-            nodes: Array.from({ length: size }, (_, i) => ({
-                name: `n${i}`,
-                connection: { host: `10.0.${Math.floor(i / 250)}.${(i % 250) + 1}`, privateKey: "not-used-at-preview" },
-            })),
-            settings: {
-                containerd: {
-                    version: "2.2.9",
-                    source: { kind: "tarball", url: "https://example.com/containerd-2.2.9-linux-amd64.tar.gz", sha256: "a".repeat(64) },
-                },
-                kubelet: { version: "1.30.4" },
-            },
-            maxUnavailable: "10%",
+            nodes: Array.from({ length: size }, (_, i) => ({ name: `n${i}`, connection: { host: host(i), privateKey: "not-used-at-preview" } })),
+            settings: SETTINGS,
+            maxUnavailable: MAX_UNAVAILABLE,
         });
         return { waves: fleet.waves.length };
     };
@@ -151,34 +169,95 @@ function treeRss(root: number, cpuByPid: Map<number, { name: string; seconds: nu
     return byName;
 }
 
-interface Row { size: number; via: Via; seconds: number; creates: number; peakMiB: number; peakByProgram: string; cpuByProgram: string }
+interface Row { size: number; via: string; seconds: number; creates: number; peakMiB: number; peakByProgram: string; cpuByProgram: string }
 
-async function measure(size: number, via: Via): Promise<Row> {
+/** A preview under way: the root of its process tree, and what it reports when it ends. */
+interface Run { pid: number; result: Promise<{ seconds: number; creates: number }>; via: string; cleanup?: () => void }
+
+/** "automation", or "cli" without a language host: this script in a child process (`--one`). */
+function inChild(size: number, via: Via): Run {
     // Compiled (bench/preview.js): run as plain JavaScript, as a published package is.
     const runner = __filename.endsWith(".js") ? [] : [require.resolve("ts-node/dist/bin"), "--transpile-only"];
     const child = spawn(process.execPath, [...nodeArgs(), ...runner, __filename, "--one", String(size), via], { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     child.stdout.on("data", d => { out += d; });
+    const result = new Promise<{ seconds: number; creates: number }>((resolve, reject) => child.on("exit", code => code === 0
+        ? resolve(JSON.parse(out.trim().split("\n").pop()!))
+        : reject(new Error(`preview of ${size} nodes failed (exit ${code}): ${out}`))));
+    return { pid: child.pid!, result, via: via === "cli" ? "cli (inline program: no language host)" : via };
+}
+
+/**
+ * `pulumi preview` of index.ts in this repository through the Node.js language host, as a person
+ * runs it: a stack of `size` nodes in a file backend of its own (its config file, gitignored, is
+ * removed with the stack). Setting the stack up is not timed.
+ */
+function throughLanguageHost(size: number): Run {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), `cnode-bench-${size}-`));
+    const stack = `bench-${size}-${process.pid}`;
+    const env = {
+        ...process.env, PULUMI_BACKEND_URL: `file://${work}`, PULUMI_CONFIG_PASSPHRASE: "bench", PULUMI_SKIP_UPDATE_CHECK: "true",
+    };
+    const pulumi = (args: string[]) => {
+        const r = spawnSync("pulumi", [...args, "--stack", stack, "--non-interactive"], { cwd: REPO, env, encoding: "utf8" });
+        if (r.status !== 0) {
+            throw new Error(`pulumi ${args[0]} ${args[1] ?? ""} failed: ${r.stderr}${r.stdout}`);
+        }
+    };
+    fs.writeFileSync(path.join(work, "key"), "not-used-at-preview\n");
+    pulumi(["stack", "init"]);
+    const cleanup = () => {
+        spawnSync("pulumi", ["stack", "rm", "--force", "--yes", "--stack", stack], { cwd: REPO, env });
+        fs.rmSync(path.join(REPO, `Pulumi.${stack}.yaml`), { force: true });
+        fs.rmSync(work, { recursive: true, force: true });
+    };
+    try {
+        const nodes = Array.from({ length: size }, (_, i) => ({ name: `n${i}`, host: host(i) }));
+        for (const [key, value] of [["nodes", JSON.stringify(nodes)], ["privateKeyPath", path.join(work, "key")],
+            ["containerd", JSON.stringify(SETTINGS.containerd)], ["kubelet", JSON.stringify(SETTINGS.kubelet)], ["maxUnavailable", MAX_UNAVAILABLE]]) {
+            pulumi(["config", "set", key, value]);
+        }
+    } catch (e) {
+        cleanup();
+        throw e;
+    }
+    const t0 = process.hrtime.bigint();
+    const child = spawn("pulumi", ["preview", "--stack", stack, "--non-interactive", "--color", "never"], { cwd: REPO, env, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    // Only the summary is kept: the per-resource lines are not needed here.
+    child.stdout.on("data", d => { out = (out + d).slice(-4000); });
+    child.stderr.on("data", d => { err = (err + d).slice(-4000); });
+    const result = new Promise<{ seconds: number; creates: number }>((resolve, reject) => child.on("close", code => {
+        const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+        code === 0 ? resolve({ seconds, creates: Number(/(\d+) to create/.exec(out)?.[1] ?? 0) })
+            : reject(new Error(`pulumi preview of ${size} nodes exited ${code}: ${err}${out}`));
+    }));
+    return { pid: child.pid!, result, via: "cli (language host)", cleanup };
+}
+
+async function measure(size: number, via: Via): Promise<Row> {
+    const run = via === "cli" && LANGUAGE_HOST && !process.argv.includes("--inline") ? throughLanguageHost(size) : inChild(size, via);
     let peak = 0;
     const peakBy = new Map<string, number>();
     const cpuByPid = new Map<number, { name: string; seconds: number }>();
     const timer = setInterval(() => {
-        const rss = treeRss(child.pid!, cpuByPid);
+        const rss = treeRss(run.pid, cpuByPid);
         peak = Math.max(peak, [...rss.values()].reduce((a, b) => a + b, 0));
         rss.forEach((v, k) => peakBy.set(k, Math.max(v, peakBy.get(k) ?? 0)));
     }, 100);
-    const code: number = await new Promise(r => child.on("exit", c => r(c ?? 1)));
-    clearInterval(timer);
-    if (code !== 0) {
-        throw new Error(`preview of ${size} nodes failed (exit ${code}): ${out}`);
+    try {
+        const { seconds, creates } = await run.result;
+        const mib = (b: number) => (b / 2 ** 20).toFixed(0);
+        const peakByProgram = [...peakBy].map(([k, v]) => `${k} ${mib(v)}`).join(", ");
+        const cpuBy = new Map<string, number>();
+        cpuByPid.forEach(({ name, seconds: s }) => cpuBy.set(name, (cpuBy.get(name) ?? 0) + s));
+        const cpuByProgram = [...cpuBy].map(([k, v]) => `${k} ${v.toFixed(0)}`).join(", ");
+        return { size, seconds, creates, via: run.via, peakMiB: peak / 2 ** 20, peakByProgram, cpuByProgram };
+    } finally {
+        clearInterval(timer);
+        run.cleanup?.();
     }
-    const line = JSON.parse(out.trim().split("\n").pop()!);
-    const mib = (b: number) => (b / 2 ** 20).toFixed(0);
-    const peakByProgram = [...peakBy].map(([k, v]) => `${k} ${mib(v)}`).join(", ");
-    const cpuBy = new Map<string, number>();
-    cpuByPid.forEach(({ name, seconds }) => cpuBy.set(name, (cpuBy.get(name) ?? 0) + seconds));
-    const cpuByProgram = [...cpuBy].map(([k, v]) => `${k} ${v.toFixed(0)}`).join(", ");
-    return { ...line, via, peakMiB: peak / 2 ** 20, peakByProgram, cpuByProgram };
 }
 
 /**
@@ -186,7 +265,7 @@ async function measure(size: number, via: Via): Promise<Row> {
  * the project's Pulumi.yaml (BENCH_NODE_ARGS overrides it, to compare).
  */
 function nodeArgs(): string[] {
-    const project = fs.readFileSync(path.join(__dirname, __filename.endsWith(".js") ? "../.." : "..", "Pulumi.yaml"), "utf8");
+    const project = fs.readFileSync(path.join(REPO, "Pulumi.yaml"), "utf8");
     const text = process.env.BENCH_NODE_ARGS ?? /^\s+nodeargs:\s*"?([^"\n]*)"?\s*$/m.exec(project)?.[1] ?? "";
     return text.split(/\s+/).filter(Boolean);
 }
@@ -204,11 +283,11 @@ async function main(): Promise<void> {
         for (const size of sizes.length ? sizes : [100, 500, 1000]) {
             const r = await measure(size, via);
             rows.push(r);
-            console.log(`preview via ${via.padEnd(10)} ${String(r.size).padStart(5)} nodes: ${r.seconds.toFixed(1).padStart(6)} s, peak ${r.peakMiB.toFixed(0).padStart(5)} MiB, ${r.creates} resources to create (each program's peak MiB: ${r.peakByProgram}; CPU s: ${r.cpuByProgram})`);
+            console.log(`preview via ${r.via} ${String(r.size).padStart(5)} nodes: ${r.seconds.toFixed(1).padStart(6)} s, peak ${r.peakMiB.toFixed(0).padStart(5)} MiB, ${r.creates} resources to create (each program's peak MiB: ${r.peakByProgram}; CPU s: ${r.cpuByProgram})`);
         }
         const [first, last] = [rows[0], rows[rows.length - 1]];
         if (rows.length > 1) {
-            console.log(`growth via ${via} ${first.size}→${last.size} nodes (x${(last.size / first.size).toFixed(0)}): time x${(last.seconds / first.seconds).toFixed(1)}, memory x${(last.peakMiB / first.peakMiB).toFixed(1)}`);
+            console.log(`growth via ${first.via} ${first.size}→${last.size} nodes (x${(last.size / first.size).toFixed(0)}): time x${(last.seconds / first.seconds).toFixed(1)}, memory x${(last.peakMiB / first.peakMiB).toFixed(1)}`);
         }
     }
 }

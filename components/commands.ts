@@ -33,6 +33,22 @@ export interface LocalStepArgs extends StepArgs {
     environment?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
 }
 
+/**
+ * The properties of a step: the given inputs, and stdout. An input left out is not declared at
+ * all (not even as undefined, which the engine would not see either): each costs the SDK as much
+ * as one that is set.
+ */
+function stepProps(inputs: Record<string, unknown>): pulumi.Inputs {
+    const props: pulumi.Inputs = {};
+    for (const [k, v] of Object.entries(inputs)) {
+        if (v !== undefined) {
+            props[k] = v;
+        }
+    }
+    // Each step's output is its own: the previous run's does not go into its environment.
+    return { ...props, addPreviousOutputInEnv: false, stdout: undefined };
+}
+
 /** The options the generated classes add to every Command (provider version, secret, replace rule). */
 function stepOptions(opts: pulumi.CustomResourceOptions, secretOutputs: string[]): pulumi.CustomResourceOptions {
     return pulumi.mergeOptions({ version: COMMAND_VERSION }, pulumi.mergeOptions(opts, {
@@ -46,14 +62,11 @@ export class RemoteStep extends pulumi.CustomResource {
     declare public readonly stdout: pulumi.Output<string>;
 
     constructor(name: string, args: RemoteStepArgs, opts: pulumi.CustomResourceOptions = {}) {
-        super("command:remote:Command", name, {
+        super("command:remote:Command", name, stepProps({
             connection: pulumi.secret(args.connection),
             create: args.create,
             triggers: args.triggers,
-            // Each step's output is its own: the previous run's does not go into its environment.
-            addPreviousOutputInEnv: false,
-            stdout: undefined,
-        }, stepOptions(opts, ["connection"]));
+        }), stepOptions(opts, ["connection"]));
     }
 }
 
@@ -62,13 +75,11 @@ export class LocalStep extends pulumi.CustomResource {
     declare public readonly stdout: pulumi.Output<string>;
 
     constructor(name: string, args: LocalStepArgs, opts: pulumi.CustomResourceOptions = {}) {
-        super("command:local:Command", name, {
+        super("command:local:Command", name, stepProps({
             create: args.create,
             interpreter: args.interpreter,
             environment: args.environment,
             triggers: args.triggers,
-            addPreviousOutputInEnv: false,
-            stdout: undefined,
-        }, stepOptions(opts, []));
+        }), stepOptions(opts, []));
     }
 }

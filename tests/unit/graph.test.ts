@@ -389,6 +389,8 @@ describe("command steps (RemoteStep, LocalStep)", () => {
         assert.strictEqual(ours.version, "1.2.1");
         assert.deepStrictEqual(ours.secret, ["connection"]);
         assert.deepStrictEqual(ours.replaceOnChanges, ["triggers[*]"]);
+        const bare = await registered((n, opts) => new RemoteStep(n, { connection, create }, opts));
+        assert.deepStrictEqual(bare, await registered((n, opts) => new command.remote.Command(n, { connection, create, addPreviousOutputInEnv: false }, opts)));
     });
     it("a LocalStep reaches the engine exactly as @pulumi/command's local.Command would", async () => {
         const { LocalStep } = await import("../../components/commands");
@@ -405,6 +407,7 @@ describe("command steps (RemoteStep, LocalStep)", () => {
         assert.ok(pulumi.Output.isInstance(step.stdout));
         assert.strictEqual((step as any).stderr, undefined);
         assert.strictEqual((step as any).update, undefined);
+        assert.strictEqual((step as any).triggers, undefined, "an input not given is not declared");
         assert.strictEqual(await value(step.stdout), "containerd://2.1.4");
     });
 });
