@@ -285,6 +285,12 @@ async function main(): Promise<void> {
             rows.push(r);
             console.log(`preview via ${r.via} ${String(r.size).padStart(5)} nodes: ${r.seconds.toFixed(1).padStart(6)} s, peak ${r.peakMiB.toFixed(0).padStart(5)} MiB, ${r.creates} resources to create (each program's peak MiB: ${r.peakByProgram}; CPU s: ${r.cpuByProgram})`);
         }
+        const big = rows.find(r => r.size === 1000);
+        if (big) {
+            const met = (ok: boolean) => ok ? "met" : "NOT met";
+            console.log(`target via ${big.via}, 1000 nodes: ${big.seconds.toFixed(1)} s (< 30 s: ${met(big.seconds < 30)}), ` +
+                `${big.peakMiB.toFixed(0)} MiB (< 1 GiB: ${met(big.peakMiB < 1024)})`);
+        }
         const [first, last] = [rows[0], rows[rows.length - 1]];
         if (rows.length > 1) {
             console.log(`growth via ${first.via} ${first.size}→${last.size} nodes (x${(last.size / first.size).toFixed(0)}): time x${(last.seconds / first.seconds).toFixed(1)}, memory x${(last.peakMiB / first.peakMiB).toFixed(1)}`);
