@@ -6,9 +6,9 @@
  *
  * Why: for every property a resource class declares, the SDK makes an Output and four promises,
  * each with a stack trace (source-mapped under `pulumi`'s own runner), and the generated classes
- * declare all eleven. A fleet's preview registers thousands of steps, and that per-property work was most of
- * its time: 4,000 steps took 51.7 s to preview with the generated classes under source maps and
- * 27.7 s declared this way (bench/preview.ts measures whole fleets).
+ * declare all eleven. A fleet's preview registers thousands of steps, and that per-property work
+ * was most of its time: 4,000 steps took 51.7 s to preview with the generated classes under source
+ * maps and 27.7 s declared this way (bench/preview.ts measures whole fleets).
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
