@@ -108,25 +108,30 @@ async function cliPreview(stackName: string, dir: string, program: () => Promise
     const port: number = await new Promise((resolve, reject) =>
         server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => err ? reject(err) : resolve(p)));
     try {
-        const args = ["preview", "--stack", stackName, "--non-interactive", "--color", "never", `--client=127.0.0.1:${port}`, "--exec-kind", "inline"];
-        const child = spawn("pulumi", args, {
-            cwd: dir, stdio: ["ignore", "pipe", "pipe"],
-            env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: "bench", PULUMI_SKIP_UPDATE_CHECK: "true" },
-        });
-        let out = "";
-        let tail = "";
-        // Only the summary is kept: the per-resource lines are not needed here.
-        child.stdout.on("data", d => { out = (out + d).slice(-4000); });
-        child.stderr.on("data", d => { tail = (tail + d).slice(-4000); });
-        const code: number = await new Promise(r => child.on("close", c => r(c ?? 1)));
-        if (code !== 0) {
-            throw new Error(`pulumi preview exited ${code}: ${tail}${out}`);
-        }
-        const m = /(\d+) to create/.exec(out);
-        return m ? Number(m[1]) : 0;
+        return await spawnPreview(stackName, [`--client=127.0.0.1:${port}`, "--exec-kind", "inline"], dir,
+            { ...process.env, PULUMI_CONFIG_PASSPHRASE: "bench", PULUMI_SKIP_UPDATE_CHECK: "true" }).creates;
     } finally {
         server.forceShutdown();
     }
+}
+
+/**
+ * `pulumi preview --stack NAME [extra…]` in `dir`: the process, and the number of resources it
+ * plans to create once it has ended (rejected with its output's tail if it fails).
+ */
+function spawnPreview(stackName: string, extra: string[], dir: string, env: NodeJS.ProcessEnv): { pid: number; creates: Promise<number> } {
+    const child = spawn("pulumi", ["preview", "--stack", stackName, "--non-interactive", "--color", "never", ...extra], {
+        cwd: dir, env, stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    // Only the summary is kept: the per-resource lines are not needed here.
+    child.stdout.on("data", d => { out = (out + d).slice(-4000); });
+    child.stderr.on("data", d => { err = (err + d).slice(-4000); });
+    const creates = new Promise<number>((resolve, reject) => child.on("close", code => code === 0
+        ? resolve(Number(/(\d+) to create/.exec(out)?.[1] ?? 0))
+        : reject(new Error(`pulumi preview exited ${code}: ${err}${out}`))));
+    return { pid: child.pid!, creates };
 }
 
 const TICKS = 100; // USER_HZ on Linux
@@ -222,18 +227,10 @@ function throughLanguageHost(size: number): Run {
         throw e;
     }
     const t0 = process.hrtime.bigint();
-    const child = spawn("pulumi", ["preview", "--stack", stack, "--non-interactive", "--color", "never"], { cwd: REPO, env, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    // Only the summary is kept: the per-resource lines are not needed here.
-    child.stdout.on("data", d => { out = (out + d).slice(-4000); });
-    child.stderr.on("data", d => { err = (err + d).slice(-4000); });
-    const result = new Promise<{ seconds: number; creates: number }>((resolve, reject) => child.on("close", code => {
-        const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-        code === 0 ? resolve({ seconds, creates: Number(/(\d+) to create/.exec(out)?.[1] ?? 0) })
-            : reject(new Error(`pulumi preview of ${size} nodes exited ${code}: ${err}${out}`));
-    }));
-    return { pid: child.pid!, result, via: "cli (language host)", cleanup };
+    const { pid, creates } = spawnPreview(stack, [], REPO, env);
+    const result = creates.then(n => ({ seconds: Number(process.hrtime.bigint() - t0) / 1e9, creates: n }),
+        e => { throw new Error(`preview of ${size} nodes: ${e.message}`); });
+    return { pid, result, via: "cli (language host)", cleanup };
 }
 
 async function measure(size: number, via: Via): Promise<Row> {
