@@ -1,13 +1,26 @@
 #!/usr/bin/env bash
-# Builds a real Pulumi engine from Go modules (no Pulumi binary can be downloaded here) and caches
-# it by version: the CLI and the command provider, then
-# installs the providers as plugins. A second run with the binaries cached builds nothing.
+# Gets a real Pulumi engine and installs the providers as plugins into a Pulumi home of the
+# project's own cache (PULUMI_HOME, see env.sh), so nothing under ~/.pulumi leaks into the tests.
+#
+# The CLI: an installed `pulumi` at least as new as the SDK (@pulumi/pulumi in package.json), as on
+# a user's machine; else built from Go modules and cached by version.
+#
+# The command provider (`command` 1.2.1), in this order:
+#   1. CONTAINERD_NODE_COMMAND_PROVIDER=FILE, when given;
+#   2. the official plugin: `pulumi plugin install` where the network allows it, or built from the
+#      Go module proxy where it serves github.com/pulumi/pulumi-command;
+#   3. the project's stand-in (lab/command-provider), built from served modules, cached by the hash
+#      of its sources.
+# It prints which one it installed and records that in $ENGINE/command-provider.txt (the e2e
+# summary prints it). A second run with everything cached builds nothing.
 set -euo pipefail
-PULUMI_VERSION=3.248.0
-COMMAND_VERSION=1.2.1
-CACHE=${CONTAINERD_NODE_CACHE:-$HOME/.cache/containerd-node}/engine
-BIN=$CACHE/pulumi-$PULUMI_VERSION
-mkdir -p "$BIN"
+cd "$(dirname "$0")/../.."
+SDK_VERSION=$(sed -n 's/^ *"@pulumi\/pulumi": "\([0-9.]*\)".*/\1/p' package.json)
+COMMAND_VERSION=$(sed -n 's/^ *"@pulumi\/command": "\([0-9.]*\)".*/\1/p' package.json)
+ENGINE=${CONTAINERD_NODE_CACHE:-$HOME/.cache/containerd-node}/engine
+BIN=$ENGINE/bin
+export PULUMI_HOME=$ENGINE/home PULUMI_SKIP_UPDATE_CHECK=true
+mkdir -p "$BIN" "$PULUMI_HOME"
 export GOFLAGS=-mod=mod CGO_ENABLED=0
 
 # replaces MODULE@VERSION: the module's own non-relative replace lines (a wrapper must repeat them).
@@ -17,12 +30,13 @@ replaces() {
   awk '/^replace \(/{b=1;next} b&&/^\)/{b=0;next} b{print "replace " $0; next} /^replace /{print}' "$gomod" | grep -v '=> \.' || true
 }
 
-# build NAME MODULE@VERSION PACKAGE LDFLAGS [EXTRA_REQUIRE...]: go build through a wrapper module.
+# build NAME MODULE@VERSION PACKAGE LDFLAGS OUT [EXTRA_REQUIRE...]: go build through a wrapper module.
 build() {
   local name=$1 modver=$2 pkg=$3 ldflags=$4 out=$5; shift 5
   if [ -x "$out" ]; then echo "reusing $out"; return 0; fi
-  local w; w=$(mktemp -d)
-  local start=$(date +%s)
+  local w start
+  w=$(mktemp -d)
+  start=$(date +%s)
   ( cd "$w"
     printf 'module wrapper\n\ngo 1.25\n\nrequire %s %s\n' "${modver%@*}" "${modver#*@}" >go.mod
     for r in "$@"; do printf 'require %s\n' "$r" >>go.mod; done
@@ -35,42 +49,78 @@ build() {
   echo "built $name in $(( $(date +%s) - start ))s"
 }
 
-PV=github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION
-build pulumi github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
-  "-X $PV" "$BIN/pulumi" "github.com/pulumi/pulumi/sdk/v3 v$PULUMI_VERSION"
-# No Node.js language host: github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 is not
-# served by the Go module proxy here. Programs run inline through the Automation API instead
-# (scripts/stack.ts), which needs none.
+# version_ge A B: A >= B (dotted numbers).
+version_ge() { [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -1)" = "$2" ]; }
+
+# --- the CLI
+cli=""
+if installed=$(PATH=${PATH//$BIN:/} command -v pulumi); then
+  v=$("$installed" version 2>/dev/null | sed 's/^v//')
+  if [ -n "$v" ] && version_ge "$v" "$SDK_VERSION"; then cli=$installed; cli_note="installed $installed v$v"; fi
+fi
+if [ -z "$cli" ]; then
+  cli=$ENGINE/pulumi-$SDK_VERSION/pulumi
+  mkdir -p "${cli%/*}"
+  build pulumi "github.com/pulumi/pulumi/pkg/v3@v$SDK_VERSION" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
+    "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$SDK_VERSION" "$cli" \
+    "github.com/pulumi/pulumi/sdk/v3 v$SDK_VERSION"
+  cli_note="built v$SDK_VERSION"
+fi
+ln -sfn "$cli" "$BIN/pulumi"
+# No Node.js language host here (the Go module proxy does not serve it): programs run inline
+# through the Automation API (scripts/stack.ts). Dynamic providers need this script, which the CLI
+# release ships.
 cat >"$BIN/pulumi-resource-pulumi-nodejs" <<'SH'
 #!/bin/sh
 # Dynamic providers (shipped as a script with the Pulumi CLI release).
 exec node ./node_modules/@pulumi/pulumi/cmd/dynamic-provider "$@"
 SH
 chmod +x "$BIN/pulumi-resource-pulumi-nodejs"
+export PATH=$BIN:$PATH
 
-PROV=$CACHE/providers; mkdir -p "$PROV"
-export PATH=$BIN:$PATH PULUMI_SKIP_UPDATE_CHECK=true
-installed=$(pulumi plugin ls 2>/dev/null || true)
-has_plugin() { echo "$installed" | grep -qE "^$1 +resource +$2( |$)"; }
-
-# The command provider: the plugin if already installed; else built from the Go module proxy; else
-# the official release through `pulumi plugin install` (needs github.com). Here the proxy refuses
-# github.com/pulumi/pulumi-command and there is no other network, so a fresh machine of this kind
-# must be given the binary (CONTAINERD_NODE_COMMAND_PROVIDER=/path/to/pulumi-resource-command).
-if ! has_plugin command $COMMAND_VERSION; then
-  bin=${CONTAINERD_NODE_COMMAND_PROVIDER:-$PROV/pulumi-resource-command-$COMMAND_VERSION}
-  [ -x "$bin" ] || ! go mod download "github.com/pulumi/pulumi-command/provider@v$COMMAND_VERSION" 2>/dev/null ||
-    build pulumi-resource-command github.com/pulumi/pulumi-command/provider@v$COMMAND_VERSION \
+# --- the command provider
+PROV=$ENGINE/providers
+mkdir -p "$PROV"
+record=$ENGINE/command-provider.txt
+plugin_dir=$PULUMI_HOME/plugins/resource-command-v$COMMAND_VERSION
+# install FILE NOTE: into the project's Pulumi home, unless that very file is what is installed.
+install() {
+  local sum
+  sum=$(sha256sum "$1" | cut -c1-16)
+  if [ -f "$record" ] && [ -d "$plugin_dir" ] && grep -q "sha256 $sum" "$record"; then return 0; fi
+  local out
+  out=$(pulumi plugin install resource command "$COMMAND_VERSION" -f "$1" --reinstall 2>&1) || { echo "$out" >&2; return 1; }
+  echo "$2 (sha256 $sum)" >"$record"
+}
+official_note="official $COMMAND_VERSION (pulumi plugin install)"
+if [ -n "${CONTAINERD_NODE_COMMAND_PROVIDER:-}" ]; then
+  [ -x "$CONTAINERD_NODE_COMMAND_PROVIDER" ] || { echo "error: CONTAINERD_NODE_COMMAND_PROVIDER=$CONTAINERD_NODE_COMMAND_PROVIDER is not an executable file" >&2; exit 1; }
+  install "$CONTAINERD_NODE_COMMAND_PROVIDER" "given: $CONTAINERD_NODE_COMMAND_PROVIDER"
+elif [ -f "$record" ] && [ -d "$plugin_dir" ] && grep -q "^$official_note" "$record"; then
+  : # the official release, installed by an earlier run
+elif go mod download "github.com/pulumi/pulumi-command/provider@v$COMMAND_VERSION" >/dev/null 2>&1; then
+  bin=$PROV/official-$COMMAND_VERSION/pulumi-resource-command
+  mkdir -p "${bin%/*}"
+  build pulumi-resource-command "github.com/pulumi/pulumi-command/provider@v$COMMAND_VERSION" \
     github.com/pulumi/pulumi-command/provider/cmd/pulumi-resource-command \
     "-X github.com/pulumi/pulumi-command/provider/pkg/version.Version=$COMMAND_VERSION" "$bin"
-  if [ -x "$bin" ]; then
-    pulumi plugin install resource command $COMMAND_VERSION -f "$bin" >/dev/null
-  elif ! pulumi plugin install resource command $COMMAND_VERSION >/dev/null 2>&1; then
-    echo "error: the Pulumi command provider $COMMAND_VERSION is not installed and cannot be had here:" >&2
-    echo "  the Go module proxy does not serve github.com/pulumi/pulumi-command and its release cannot be downloaded." >&2
-    echo "  Install it with 'pulumi plugin install resource command $COMMAND_VERSION -f FILE'" >&2
-    echo "  or set CONTAINERD_NODE_COMMAND_PROVIDER=FILE." >&2
-    exit 1
+  install "$bin" "official $COMMAND_VERSION (built from the Go module proxy)"
+elif dl=$(mktemp -d) && PULUMI_HOME=$dl pulumi plugin install resource command "$COMMAND_VERSION" >/dev/null 2>&1; then
+  # Downloaded into a Pulumi home of its own first: a failed download must not touch the installed one.
+  install "$dl/plugins/resource-command-v$COMMAND_VERSION/pulumi-resource-command" "$official_note"
+  rm -rf "$dl"
+else
+  rm -rf "$dl"
+  src=lab/command-provider
+  hash=$(cat "$src"/go.mod "$src"/go.sum $(ls "$src"/*.go | grep -v _test.go) | sha256sum | cut -c1-16)
+  bin=$PROV/stand-in-$hash/pulumi-resource-command
+  if [ ! -x "$bin" ]; then
+    start=$(date +%s)
+    mkdir -p "${bin%/*}"
+    (cd "$src" && go build -trimpath -ldflags "-s -w" -o "$bin.tmp" . && mv "$bin.tmp" "$bin")
+    echo "built the stand-in command provider in $(( $(date +%s) - start ))s"
   fi
+  install "$bin" "stand-in $COMMAND_VERSION (lab/command-provider, sources $hash): the official plugin could not be had here"
 fi
-echo "engine ready: $("$BIN/pulumi" version) in $BIN; $(pulumi plugin ls 2>/dev/null | awk '$1=="command"{print "command provider " $3}')"
+echo "engine ready: pulumi $(pulumi version) ($cli_note); command provider: $(cut -d'(' -f1 "$record" | sed 's/ *$//')"
+echo "  $(cat "$record")"
