@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Host packages the lab needs (idempotent).
+# Host packages the lab needs (idempotent); openssh-server is for the stand-in command provider's tests (a real sshd on 127.0.0.1).
 set -euo pipefail
 need=()
-for p in debootstrap systemd-container openssh-client iproute2 util-linux curl openssl etcd-server containernetworking-plugins; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
+for p in debootstrap systemd-container openssh-client openssh-server iproute2 util-linux curl openssl etcd-server containernetworking-plugins; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null

@@ -8,13 +8,17 @@ source scripts/engine/env.sh
 log=$(mktemp)
 npx mocha --reporter spec 2>&1 | tee "$log"
 unit_rc=${PIPESTATUS[0]}
+# The stand-in command provider's own tests: a real sshd on 127.0.0.1 and the real engine.
+(cd lab/command-provider && go test -count=1 -v ./...) 2>&1 | tee -a "$log" | grep -E '^(--- |ok|FAIL|panic)'
+go_rc=${PIPESTATUS[0]}
 t0=$(date +%s)
 npx mocha --config tests/e2e/.mocharc.json --reporter spec 2>&1 | tee -a "$log"
 e2e_rc=${PIPESTATUS[0]}
 echo "e2e suite took $(( $(date +%s) - t0 ))s"
 bash lab/down.sh >/dev/null 2>&1 || true
-passed=$(awk '/^ *[0-9]+ passing/{s+=$1} END{print s+0}' "$log")
-failed=$(awk '/^ *[0-9]+ failing/{s+=$1} END{print s+0}' "$log")
-[ "$unit_rc" = 0 ] && [ "$e2e_rc" = 0 ] || [ "$failed" -gt 0 ] || failed=1
+passed=$(awk '/^ *[0-9]+ passing/{s+=$1} /^--- PASS/{s++} END{print s+0}' "$log")
+failed=$(awk '/^ *[0-9]+ failing/{s+=$1} /^--- FAIL/{s++} END{print s+0}' "$log")
+[ "$unit_rc" = 0 ] && [ "$go_rc" = 0 ] && [ "$e2e_rc" = 0 ] || [ "$failed" -gt 0 ] || failed=1
+echo "command provider: $(cat "${CONTAINERD_NODE_CACHE:-$HOME/.cache/containerd-node}/engine/command-provider.txt")"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
