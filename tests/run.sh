@@ -2,7 +2,7 @@
 # The test command: unit tests (logic, renderers, the node-side bash), then the end-to-end suite
 # (real Pulumi engine and providers, real systemd nodes over SSH). Prints "N passed, N failed".
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 bash scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
 source scripts/engine/env.sh
 log=$(mktemp)

@@ -112,9 +112,12 @@ elif dl=$(mktemp -d) && PULUMI_HOME=$dl pulumi plugin install resource command "
 else
   rm -rf "$dl"
   src=lab/command-provider
-  hash=$(cat "$src"/go.mod "$src"/go.sum $(ls "$src"/*.go | grep -v _test.go) | sha256sum | cut -c1-16)
+  sources=("$src"/go.mod "$src"/go.sum)
+  for f in "$src"/*.go; do [[ $f == *_test.go ]] || sources+=("$f"); done
+  hash=$(cat "${sources[@]}" | sha256sum | cut -c1-16)
   bin=$PROV/stand-in-$hash/pulumi-resource-command
   if [ ! -x "$bin" ]; then
+    rm -rf "$PROV"/stand-in-*  # builds of older sources
     start=$(date +%s)
     mkdir -p "${bin%/*}"
     (cd "$src" && go build -trimpath -ldflags "-s -w" -o "$bin.tmp" . && mv "$bin.tmp" "$bin")
