@@ -19,46 +19,32 @@ func plain(v resource.PropertyValue) resource.PropertyValue {
 
 func isSecret(v resource.PropertyValue) bool { return v.IsSecret() }
 
-// str reads an optional string input: nil when absent or null.
+// optional reads an optional input of one kind: nil when absent or null.
+func optional[T any](m resource.PropertyMap, key, kind string,
+	is func(resource.PropertyValue) bool, get func(resource.PropertyValue) T,
+) (*T, error) {
+	v, ok := m[resource.PropertyKey(key)]
+	if !ok || plain(v).IsNull() {
+		return nil, nil
+	}
+	v = plain(v)
+	if !is(v) {
+		return nil, fmt.Errorf("%s: expected %s, got %s", key, kind, v.TypeString())
+	}
+	out := get(v)
+	return &out, nil
+}
+
 func str(m resource.PropertyMap, key string) (*string, error) {
-	v, ok := m[resource.PropertyKey(key)]
-	if !ok || plain(v).IsNull() {
-		return nil, nil
-	}
-	v = plain(v)
-	if !v.IsString() {
-		return nil, fmt.Errorf("%s: expected a string, got %s", key, v.TypeString())
-	}
-	s := v.StringValue()
-	return &s, nil
+	return optional(m, key, "a string", resource.PropertyValue.IsString, resource.PropertyValue.StringValue)
 }
 
-// num reads an optional number input.
 func num(m resource.PropertyMap, key string) (*float64, error) {
-	v, ok := m[resource.PropertyKey(key)]
-	if !ok || plain(v).IsNull() {
-		return nil, nil
-	}
-	v = plain(v)
-	if !v.IsNumber() {
-		return nil, fmt.Errorf("%s: expected a number, got %s", key, v.TypeString())
-	}
-	n := v.NumberValue()
-	return &n, nil
+	return optional(m, key, "a number", resource.PropertyValue.IsNumber, resource.PropertyValue.NumberValue)
 }
 
-// boolean reads an optional boolean input.
 func boolean(m resource.PropertyMap, key string) (*bool, error) {
-	v, ok := m[resource.PropertyKey(key)]
-	if !ok || plain(v).IsNull() {
-		return nil, nil
-	}
-	v = plain(v)
-	if !v.IsBool() {
-		return nil, fmt.Errorf("%s: expected a boolean, got %s", key, v.TypeString())
-	}
-	b := v.BoolValue()
-	return &b, nil
+	return optional(m, key, "a boolean", resource.PropertyValue.IsBool, resource.PropertyValue.BoolValue)
 }
 
 // strMap reads an optional map of strings (environment).

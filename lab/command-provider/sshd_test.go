@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -33,24 +32,7 @@ type sshd struct {
 	keyFile    string
 	password   string // of passwordUser
 	dir        string
-	log        *syncBuffer
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	log        *lockedBuffer
 }
 
 func newKey(t *testing.T) (pemText string, authorized string) {
@@ -115,7 +97,7 @@ func startSSHD(t *testing.T) *sshd {
 	if _, err := os.Stat(bin); err != nil {
 		t.Fatalf("no sshd (Debian's openssh-server; lab/install-deps.sh installs it): %v", err)
 	}
-	s := &sshd{dir: t.TempDir(), port: freePort(t), password: ensurePasswordUser(t), log: &syncBuffer{}}
+	s := &sshd{dir: t.TempDir(), port: freePort(t), password: ensurePasswordUser(t), log: &lockedBuffer{}}
 	hostPEM, hostPub := newKey(t)
 	s.hostKey = hostPub
 	clientPEM, clientPub := newKey(t)
