@@ -180,6 +180,30 @@ export interface DockerArgs {
     migrateImages?: boolean;
 }
 
+/**
+ * When a node that already runs containerd moves to the declared version (e.g. 1.7 → 2.x), is
+ * it drained first? "major": when the major version changes (1.x → 2.x), a minor or patch move
+ * restarts containerd in place (KillMode=process keeps every container running); "always";
+ * "never".
+ */
+export type UpgradeDrainPolicy = "major" | "always" | "never";
+
+/** Moving a node from the containerd it runs to the declared one (1.6/1.7 → 2.x, or within 2.x). */
+export interface UpgradeArgs {
+    /** Whether the node is drained for the move (Kubernetes mode). Default "major". */
+    drain?: UpgradeDrainPolicy;
+    /**
+     * Settings of the node's live config (its imports included) that the rendered config would not
+     * carry and that you accept to lose, as dotted TOML keys the pre-flight names, e.g.
+     * `plugins."io.containerd.grpc.v1.cri".registry.configs."r.example.com".tls.ca_file`. A key
+     * also covers every key beneath it. A deprecation the pre-flight reports by its containerd id
+     * (`io.containerd.deprecation/pull-schema-1-image`) can be listed the same way. Without an
+     * entry, each such setting refuses the run, naming the node, the key and its value.
+     * Default none.
+     */
+    acknowledgeDropped?: string[];
+}
+
 export interface ContainerdNodeArgs {
     connection: NodeConnectionArgs;
     /** Omit for host mode (no cordon/drain/verify through the API). */
@@ -198,6 +222,7 @@ export interface ContainerdNodeArgs {
     unit?: SystemdUnitArgs;
     kubelet?: KubeletArgs;
     docker?: DockerArgs;
+    upgrade?: UpgradeArgs;
     /** Refuse to start when less than this much is free under containerd's root (MiB). Default 1024. */
     minFreeDiskMiB?: number;
     /**

@@ -10,3 +10,6 @@ export * from "./versions";
 export { ContainerdFleet, ContainerdFleetArgs, FleetNodeArgs, FleetRow, FleetSettings, HealthGateArgs } from "./fleet/fleet";
 export { planWaves, resolveMaxUnavailable, WaveNode } from "./fleet/waves";
 export { dockerSocketPods, mergeSettings } from "./fleet/checks";
+export { readLiveConfig, ConfigFile, LiveConfig, LiveSetting } from "./upgrade/liveConfig";
+export { formatKey, parseKey } from "./upgrade/keys";
+export { toSchema3 } from "./upgrade/schema3";

@@ -3,8 +3,9 @@
  * package works on the resolved NodeSpec and never sees an undefined knob.
  */
 import {
-    ArtifactSource, ContainerdNodeArgs, DockerMode, InstallSource, KubeletFlagsLocation, TomlValue,
+    ArtifactSource, ContainerdNodeArgs, DockerMode, InstallSource, KubeletFlagsLocation, TomlValue, UpgradeDrainPolicy,
 } from "./args";
+import { formatKey, parseKey } from "./upgrade/keys";
 import { configSchemaVersion, kubeletCompatibilityProblem, parseVersion, Version } from "./versions";
 
 /** A bad argument: `field` is the path of the offending input, e.g. "config.registryMirrors.docker.io[0]". */
@@ -39,6 +40,7 @@ export const DEFAULTS = {
     force: false,
     verifyTimeoutSeconds: 180,
     dockerMode: "disable" as DockerMode,
+    upgradeDrain: "major" as UpgradeDrainPolicy,
     packageName: "containerd",
     minFreeDiskMiB: 1024,
     /** The socket every client (kubelet, crictl, ctr) is pointed at. */
@@ -88,6 +90,11 @@ export interface NodeSpec {
         verifyTimeoutSeconds: number;
     };
     docker: { mode: DockerMode; removeData: boolean; migrateImages: boolean };
+    upgrade: {
+        drain: UpgradeDrainPolicy;
+        /** Dotted keys in canonical spelling (see upgrade/keys.ts), and deprecation ids. */
+        acknowledgeDropped: string[];
+    };
     minFreeDiskMiB: number;
 }
 
@@ -157,6 +164,17 @@ function systemdLimit(field: string, text: unknown): string {
 function imageRef(field: string, text: unknown): string {
     return typeof text === "string" && /^[a-z0-9][a-z0-9._\-\/:@]*[a-z0-9]$/i.test(text) && !/\s/.test(text)
         ? text : fail(field, `expected an image reference like "registry.k8s.io/pause:3.10", got ${JSON.stringify(text)}`);
+}
+
+const DEPRECATION_ID_RE = /^io\.containerd\.deprecation\/[a-z0-9-]+$/;
+
+/** A dotted TOML key, respelled canonically so it compares with the keys the pre-flight names; or a deprecation id. */
+function droppedKey(field: string, text: unknown): string {
+    if (typeof text === "string" && DEPRECATION_ID_RE.test(text)) {
+        return text;
+    }
+    const path = typeof text === "string" ? parseKey(text) : undefined;
+    return path ? formatKey(path) : fail(field, `expected a dotted TOML key like 'plugins."io.containerd.grpc.v1.cri".registry.mirrors' or a deprecation id like "io.containerd.deprecation/pull-schema-1-image", got ${JSON.stringify(text)}`);
 }
 
 function artifact(field: string, a: ArtifactSource | undefined): ResolvedArtifact | undefined {
@@ -304,6 +322,11 @@ export function resolveSpec(args: ContainerdNodeArgs): NodeSpec {
         fail("docker.removeData", `Docker's data can't be removed while docker.mode is "keep"`);
     }
 
+    const acks = args.upgrade?.acknowledgeDropped ?? [];
+    if (!Array.isArray(acks)) {
+        fail("upgrade.acknowledgeDropped", "expected a list of dotted TOML keys");
+    }
+
     return {
         containerd: {
             version: cv,
@@ -337,6 +360,10 @@ export function resolveSpec(args: ContainerdNodeArgs): NodeSpec {
             mode: dockerMode,
             removeData: args.docker?.removeData ?? false,
             migrateImages: args.docker?.migrateImages ?? false,
+        },
+        upgrade: {
+            drain: oneOf("upgrade.drain", args.upgrade?.drain ?? DEFAULTS.upgradeDrain, ["major", "always", "never"] as const),
+            acknowledgeDropped: acks.map((a, i) => droppedKey(`upgrade.acknowledgeDropped[${i}]`, a)),
         },
         minFreeDiskMiB: posInt("minFreeDiskMiB", args.minFreeDiskMiB ?? DEFAULTS.minFreeDiskMiB, 0, 10_000_000),
     };
