@@ -13,3 +13,8 @@ export { dockerSocketPods, mergeSettings } from "./fleet/checks";
 export { readLiveConfig, ConfigFile, LiveConfig, LiveSetting } from "./upgrade/liveConfig";
 export { formatKey, parseKey } from "./upgrade/keys";
 export { toSchema3 } from "./upgrade/schema3";
+export {
+    cgroupVerdicts, glibcNeeded, glibcVerdict, kubeletVerdict, parseCgroupFs, parseLibc, KUBERNETES_CONTAINERD,
+    CgroupVersion, CompatCheck, Libc, Verdict,
+} from "./upgrade/compat";
+export { drainDecision, DrainDecision } from "./upgrade/drain";

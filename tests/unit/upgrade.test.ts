@@ -1,6 +1,8 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
+import { cgroupVerdicts, glibcVerdict, kubeletVerdict, parseCgroupFs, parseLibc } from "../../components/upgrade/compat";
+import { drainDecision } from "../../components/upgrade/drain";
 import { formatKey, leaves, parseKey } from "../../components/upgrade/keys";
 import { LiveConfig, readLiveConfig } from "../../components/upgrade/liveConfig";
 import { CRI, CRI_IMAGES, CRI_RUNTIME, toSchema3 } from "../../components/upgrade/schema3";
@@ -137,5 +139,59 @@ describe("upgrade: acknowledgeDropped and drain in resolveSpec", () => {
             (e: unknown) => e instanceof InvalidArgumentError && e.field === "upgrade.acknowledgeDropped[1]" && /dotted TOML key/.test(e.message));
         assert.throws(() => resolveSpec(baseArgs({ upgrade: { drain: "sometimes" as never } })),
             (e: unknown) => e instanceof InvalidArgumentError && e.field === "upgrade.drain" && /"major", "always", "never"/.test(e.message));
+    });
+});
+
+describe("upgrade: compatibility", () => {
+    const k = (kubelet: string, containerd: string) => kubeletVerdict(ver(kubelet), ver(containerd));
+    it("follows containerd's Kubernetes table", () => {
+        assert.strictEqual(k("1.22.17", "2.1.4").status, "refused");
+        assert.match((k("1.22.17", "2.1.4") as { reason: string }).reason, /only CRI v1alpha2/);
+        assert.strictEqual(k("1.36.0", "2.1.5").status, "refused");
+        assert.match((k("1.36.0", "2.1.5") as { reason: string }).reason, /needs containerd 2\.3\.0\+, 2\.2\.0\+/);
+        assert.strictEqual(k("1.36.1", "2.2.0").status, "ok");
+        assert.strictEqual(k("1.36.1", "2.3.7").status, "ok");
+        assert.strictEqual(k("1.35.0", "2.1.4").status, "refused");
+        assert.strictEqual(k("1.35.0", "2.1.5").status, "ok");
+        assert.strictEqual(k("1.35.0", "2.2.0").status, "ok");
+        assert.strictEqual(k("1.35.0", "2.0.6").status, "refused");
+        assert.strictEqual(k("1.34.2", "1.7.27").status, "refused");
+        assert.strictEqual(k("1.33.5", "2.3.7").status, "warning", "newer than the table lists for 1.33: untested");
+        assert.strictEqual(k("1.28.0", "2.1.4").status, "warning", "older than the table");
+        assert.strictEqual(k("1.35.0", "2.1").status, "refused", "a bare minor can't be checked against 2.1.5");
+    });
+    it("glibc: the dynamic build's floor, else the static tarball", () => {
+        const tarball = (v: string, name = `containerd-${v}-linux-amd64.tar.gz`) => ({ kind: "tarball" as const, url: `https://x/${name}`, sha256: "a".repeat(64) });
+        const g = glibcVerdict(parseLibc("ldd (Debian GLIBC 2.31-13+deb11u11) 2.31"), ver("2.3.7"), tarball("2.3.7"));
+        assert.strictEqual(g.status, "refused");
+        assert.match((g as { reason: string }).reason, /needs glibc 2\.35\+, the node has glibc 2\.31: install the static build containerd-static-2\.3\.7-linux-amd64\.tar\.gz/);
+        assert.strictEqual(glibcVerdict(parseLibc("glibc 2.36"), ver("2.3.7"), tarball("2.3.7")).status, "ok");
+        assert.strictEqual(glibcVerdict(parseLibc("glibc 2.31"), ver("2.0.6"), tarball("2.0.6")).status, "ok");
+        assert.strictEqual(glibcVerdict(parseLibc("glibc 2.28"), ver("1.7.30"), tarball("1.7.30")).status, "refused");
+        assert.strictEqual(glibcVerdict(parseLibc("glibc 2.31"), ver("2.3.7"), tarball("2.3.7", "containerd-static-2.3.7-linux-amd64.tar.gz")).status, "ok");
+        assert.strictEqual(glibcVerdict(parseLibc("musl libc (x86_64)\nVersion 1.2.4"), ver("2.3.7"), tarball("2.3.7")).status, "refused");
+        assert.strictEqual(glibcVerdict(parseLibc("glibc 2.17"), ver("2.3.7"), { kind: "package" }).status, "ok");
+    });
+    it("cgroup: reported; a 1.35+ kubelet on v1 is refused unless failCgroupV1 is false; 2.2+ on v1 warns", () => {
+        assert.strictEqual(parseCgroupFs("cgroup2fs\n"), "v2");
+        assert.strictEqual(parseCgroupFs("tmpfs"), "v1");
+        assert.throws(() => parseCgroupFs("ext4"), /expected "cgroup2fs" or "tmpfs", got "ext4"/);
+        assert.deepStrictEqual(cgroupVerdicts("v2", ver("2.3.7"), ver("1.35.0")).map(v => v.status), ["ok"]);
+        assert.deepStrictEqual(cgroupVerdicts("v1", ver("2.3.7"), ver("1.35.0")).map(v => v.status), ["ok", "refused", "warning"]);
+        assert.deepStrictEqual(cgroupVerdicts("v1", ver("2.3.7"), ver("1.35.0"), false).map(v => v.status), ["ok", "warning"]);
+        assert.deepStrictEqual(cgroupVerdicts("v1", ver("2.1.5"), ver("1.34.2")).map(v => v.status), ["ok"]);
+    });
+});
+
+describe("upgrade: drain policy", () => {
+    it("\"major\" drains 1.x → 2.x and restarts in place within a major version", () => {
+        assert.strictEqual(drainDecision(ver("1.7.35"), ver("2.3.7"), "major").action, "drain");
+        assert.strictEqual(drainDecision(ver("2.2.7"), ver("2.3.7"), "major").action, "restart-in-place");
+        assert.strictEqual(drainDecision(ver("2.3.6"), ver("2.3.7"), "major").action, "restart-in-place");
+    });
+    it("\"always\" and \"never\" ignore the versions", () => {
+        assert.strictEqual(drainDecision(ver("2.3.6"), ver("2.3.7"), "always").action, "drain");
+        assert.strictEqual(drainDecision(ver("1.7.35"), ver("2.3.7"), "never").action, "restart-in-place");
+        assert.match(drainDecision(ver("1.7.35"), ver("2.3.7"), "never").reason, /1\.7\.35 → 2\.3\.7: upgrade\.drain is "never"/);
     });
 });
