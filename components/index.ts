@@ -11,10 +11,13 @@ export { ContainerdFleet, ContainerdFleetArgs, FleetNodeArgs, FleetRow, FleetSet
 export { planWaves, resolveMaxUnavailable, WaveNode } from "./fleet/waves";
 export { dockerSocketPods, mergeSettings } from "./fleet/checks";
 export { readLiveConfig, ConfigFile, LiveConfig, LiveSetting } from "./upgrade/liveConfig";
-export { formatKey, parseKey } from "./upgrade/keys";
-export { toSchema3 } from "./upgrade/schema3";
+export { acknowledged, carryReport, Carrier, CarryReport, DroppedSetting, TypedInput } from "./upgrade/carry";
+export { deprecationFindings, parseCtrDeprecations, CtrDeprecation, DeprecationFinding } from "./upgrade/deprecations";
 export {
     cgroupVerdicts, glibcNeeded, glibcVerdict, kubeletVerdict, parseCgroupFs, parseLibc, KUBERNETES_CONTAINERD,
     CgroupVersion, CompatCheck, Libc, Verdict,
 } from "./upgrade/compat";
 export { drainDecision, DrainDecision } from "./upgrade/drain";
+export { carrierText, formatDeprecation, formatDropped, formatVerdict, refusals } from "./upgrade/messages";
+export { formatKey, parseKey } from "./upgrade/keys";
+export { toSchema3 } from "./upgrade/schema3";

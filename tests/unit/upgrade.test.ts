@@ -1,10 +1,16 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
+import * as TOML from "@iarna/toml";
+import { ContainerdNodeArgs } from "../../components/args";
+import { acknowledged, carryReport, CarryReport } from "../../components/upgrade/carry";
 import { cgroupVerdicts, glibcVerdict, kubeletVerdict, parseCgroupFs, parseLibc } from "../../components/upgrade/compat";
+import { DEFAULTS_1_7, default17 } from "../../components/upgrade/defaults17";
+import { deprecationFindings, parseCtrDeprecations } from "../../components/upgrade/deprecations";
 import { drainDecision } from "../../components/upgrade/drain";
-import { formatKey, leaves, parseKey } from "../../components/upgrade/keys";
+import { formatKey, leaves, parseKey, Table } from "../../components/upgrade/keys";
 import { LiveConfig, readLiveConfig } from "../../components/upgrade/liveConfig";
+import { formatDeprecation, formatDropped, formatVerdict, refusals } from "../../components/upgrade/messages";
 import { CRI, CRI_IMAGES, CRI_RUNTIME, toSchema3 } from "../../components/upgrade/schema3";
 import { InvalidArgumentError, resolveSpec } from "../../components/spec";
 import { parseVersion, Version } from "../../components/versions";
@@ -14,11 +20,20 @@ const fixture = (name: string) => fs.readFileSync(path.join(__dirname, "..", "fi
 const ver = (t: string) => parseVersion(t) as Version;
 const MAIN = "/etc/containerd/config.toml";
 const DROP_IN = "/etc/containerd/conf.d/50-local.toml";
+const PASSWORD = "s3cr3t-PASSWORD-value";
 
 const live17 = (text: string, dropIns: { [p: string]: string } = {}, running = "1.7.35") => readLiveConfig({ path: MAIN, text }, dropIns, ver(running));
 const installer = () => live17(fixture("config-1.7-installer.toml"), { [DROP_IN]: fixture("50-local.toml") });
 const value = (live: LiveConfig, key: string) => live.settings.find(s => s.key === key)?.value;
 const cri = (k: string) => `plugins."${CRI}".${k}`;
+
+function target(version: string, over: Partial<ContainerdNodeArgs> = {}) {
+    return resolveSpec(baseArgs({
+        containerd: { version, source: { kind: "tarball", url: `https://example.com/containerd-${version}-linux-amd64.tar.gz`, sha256: "a".repeat(64) } },
+        ...over,
+    }));
+}
+const byKey = (r: CarryReport, key: string) => r.dropped.find(d => d.key === key);
 
 describe("upgrade: dotted keys", () => {
     it("formats bare and quoted segments and parses them back, quotes of either kind and blanks included", () => {
@@ -126,6 +141,135 @@ describe("upgrade: schema 2 → 3 paths", () => {
     });
 });
 
+describe("upgrade: containerd 1.7's defaults", () => {
+    const dump17 = leaves(TOML.parse(fixture("config-default-1.7.30.toml")) as Table);
+    const dump22 = new Map(leaves(TOML.parse(fixture("config-default-2.2.7.toml")) as Table).map(l => [JSON.stringify(l.path), l.value]));
+    const at17 = (p: string[]) => dump17.find(l => l.path.length === p.length && p.every((s, i) => s === "*" ? true : l.path[i] === s));
+
+    it("every entry is what `containerd config default` of 1.7.30 says, or missing from it", () => {
+        for (const d of DEFAULTS_1_7) {
+            const l = at17(d.path.map(s => s === "*" ? "runc" : s));
+            if (l) {
+                assert.ok(default17(l.path, l.value), `${formatKey(d.path)}: 1.7.30 says ${JSON.stringify(l.value)}`);
+            }
+        }
+        assert.ok(DEFAULTS_1_7.filter(d => at17(d.path.map(s => s === "*" ? "runc" : s))).length > 60, "the table was checked against the dump");
+    });
+    it("every entry is 2.2.7's default at the new path too, or a key 2.0 removed", () => {
+        for (const l of dump17) {
+            const m = toSchema3(l.path, ver("2.2.7"));
+            if (!default17(l.path, l.value) || m.kind === "removed" || l.path.join(".").endsWith("NoPivotRoot") || l.path.join(".").endsWith("config_path")) {
+                continue;
+            }
+            assert.deepStrictEqual(dump22.get(JSON.stringify(m.path)), m.asList ? [l.value] : l.value, formatKey(l.path));
+        }
+    });
+    it("leaves out the defaults 2.0 changed, and a value other than the default", () => {
+        for (const k of ["enable_unprivileged_ports", "enable_unprivileged_icmp", "enable_cdi"]) {
+            assert.strictEqual(default17(["plugins", CRI, k], false), undefined, k);
+        }
+        assert.strictEqual(default17(["plugins", CRI, "sandbox_image"], "registry.k8s.io/pause:3.8"), undefined);
+        assert.ok(default17(["plugins", CRI, "max_container_log_line_size"], 16384));
+        assert.strictEqual(default17(["plugins", CRI, "max_container_log_line_size"], -1), undefined);
+    });
+    it("a copied 1.7 default config with SystemdCgroup flipped loses only the defaults 2.0 changed", () => {
+        const text = fixture("config-default-1.7.30.toml").replace("SystemdCgroup = false", "SystemdCgroup = true");
+        const r = carryReport(live17(text), target("2.3.7"));
+        assert.deepStrictEqual(r.dropped.map(d => d.key).sort(), [
+            cri("enable_cdi"), cri("enable_unprivileged_icmp"), cri("enable_unprivileged_ports"), cri("sandbox_image"),
+        ]);
+    });
+});
+
+describe("upgrade: what the rendered config would not carry", () => {
+    const r = carryReport(installer(), target("2.3.7"));
+
+    it("names each hand-made setting with the typed input that carries it", () => {
+        assert.deepStrictEqual(byKey(r, cri(`registry.mirrors."docker.io".endpoint`))?.carrier,
+            { kind: "registryMirrors", registry: "docker.io", endpoints: ["https://mirror.gcr.io"], insecure: false });
+        assert.deepStrictEqual(byKey(r, cri(`registry.mirrors."registry.internal:5000".endpoint`))?.carrier, { kind: "insecureRegistries", registry: "registry.internal:5000" });
+        assert.deepStrictEqual(byKey(r, cri(`registry.configs."registry.internal:5000".tls.insecure_skip_verify`))?.carrier, { kind: "insecureRegistries", registry: "registry.internal:5000" });
+        assert.deepStrictEqual(byKey(r, cri("containerd.runtimes.nvidia.options.BinaryName"))?.carrier,
+            { kind: "runtime", name: "nvidia", field: "options.BinaryName", shown: `"/usr/bin/nvidia-container-runtime"` });
+        assert.deepStrictEqual(byKey(r, cri("containerd.runtimes.nvidia.runtime_type"))?.carrier, { kind: "runtime", name: "nvidia", field: "runtimeType", shown: `"io.containerd.runc.v2"` });
+        assert.deepStrictEqual(byKey(r, cri("sandbox_image"))?.carrier, { kind: "input", input: "config.sandboxImage", shown: `"registry.k8s.io/pause:3.9"` });
+        assert.deepStrictEqual(byKey(r, cri("max_container_log_line_size"))?.carrier, { kind: "extraToml", path: ["plugins", CRI_RUNTIME, "max_container_log_line_size"], shown: "-1" });
+        assert.deepStrictEqual(byKey(r, cri("containerd.discard_unpacked_layers"))?.carrier, { kind: "extraToml", path: ["plugins", CRI_IMAGES, "discard_unpacked_layers"], shown: "true" });
+        assert.deepStrictEqual(byKey(r, `plugins."io.containerd.gc.v1.scheduler".pause_threshold`)?.carrier?.kind, "extraToml");
+        assert.strictEqual(byKey(r, cri(`registry.configs."registry.example.com".tls.ca_file`))?.carrier.kind, "none");
+        for (const k of ["disable_apparmor", "device_ownership_from_security_context", "enable_unprivileged_ports"]) {
+            assert.strictEqual(byKey(r, cri(k))?.carrier.kind, "extraToml", k);
+        }
+        assert.ok(r.dropped.every(d => d.status === "refused"));
+    });
+    it("counts what the rendered files carry and the 1.7 defaults 2.x shares as nothing lost", () => {
+        for (const k of ["root", "state", "oom_score", "grpc.address", cri("containerd.runtimes.runc.options.SystemdCgroup"), cri("cni.bin_dir"), cri("cni.conf_dir")]) {
+            assert.ok(r.carried.includes(k), k);
+        }
+        for (const k of [cri("max_concurrent_downloads"), cri("containerd.snapshotter"), cri("systemd_cgroup"), cri("registry.config_path"),
+            cri("containerd.runtimes.nvidia.privileged_without_host_devices"), "grpc.max_recv_message_size"]) {
+            assert.ok(r.defaults.includes(k), k);
+        }
+        assert.ok(!r.dropped.some(d => d.key === "imports" || d.key === "version"));
+    });
+    it("never prints a secret: named, with its length", () => {
+        const pw = byKey(r, cri(`registry.configs."registry.example.com".auth.password`));
+        assert.strictEqual(pw?.shown, `<secret, ${PASSWORD.length} chars>`);
+        assert.strictEqual(pw?.secret, true);
+        assert.strictEqual(byKey(r, cri(`registry.configs."registry.example.com".auth.username`))?.shown, "<secret, 8 chars>");
+        assert.ok(!JSON.stringify(r).includes(PASSWORD), "no copy of the password in the report");
+        assert.ok(!r.dropped.map(d => formatDropped("node-1", d)).join("\n").includes(PASSWORD));
+    });
+    it("carries everything once the typed inputs say it, and drops only what is acknowledged", () => {
+        const full = target("2.3.7", {
+            config: {
+                sandboxImage: "registry.k8s.io/pause:3.9",
+                registryMirrors: { "docker.io": ["https://mirror.gcr.io"] },
+                insecureRegistries: ["registry.internal:5000"],
+                runtimes: { nvidia: { runtimeType: "io.containerd.runc.v2", options: { BinaryName: "/usr/bin/nvidia-container-runtime", SystemdCgroup: true } } },
+                extraToml: {
+                    debug: { level: "info" },
+                    plugins: {
+                        [CRI_RUNTIME]: { max_container_log_line_size: -1, disable_apparmor: true, device_ownership_from_security_context: true, enable_unprivileged_ports: false },
+                        [CRI_IMAGES]: { discard_unpacked_layers: true, registry: { configs: { "registry.example.com": { auth: { username: "robot$ci", password: PASSWORD } } } } },
+                        "io.containerd.gc.v1.scheduler": { pause_threshold: 0.05 },
+                    },
+                },
+            },
+            upgrade: { acknowledgeDropped: [cri(`registry.configs."registry.example.com".tls`)] },
+        });
+        const done = carryReport(installer(), full);
+        assert.deepStrictEqual(done.dropped.map(d => [d.key, d.status]), [[cri(`registry.configs."registry.example.com".tls.ca_file`), "acknowledged"]]);
+    });
+    it("a value at its old path in extraToml is not carried: a version 3 file ignores it", () => {
+        const s = target("2.3.7", { config: { extraToml: { plugins: { [CRI]: { max_container_log_line_size: -1 } } } } });
+        assert.strictEqual(byKey(carryReport(installer(), s), cri("max_container_log_line_size"))?.status, "refused");
+    });
+    it("a rendered value other than the live default is reported, with the input to use", () => {
+        const live = live17(`version = 2\n[plugins."${CRI}".containerd.runtimes.runc.options]\nSystemdCgroup = false\n`);
+        assert.ok(default17(live.settings[0].path, false), "false is 1.7's default, yet the rendered true would change it");
+        const d = carryReport(live, target("2.3.7")).dropped;
+        assert.deepStrictEqual(d.map(x => x.carrier), [{ kind: "input", input: "config.systemdCgroup", shown: "false" }]);
+        assert.deepStrictEqual(carryReport(live, target("2.3.7", { config: { systemdCgroup: false } })).dropped, []);
+    });
+    it("removed keys and shims have no equivalent: acknowledge them", () => {
+        const live = live17(`version = 2\n[plugins."${CRI}"]\ndisable_cgroup = true\n[plugins."${CRI}".containerd.runtimes.old]\nruntime_type = "io.containerd.runc.v1"\n[plugins."${CRI}".containerd]\nsnapshotter = "aufs"\n`);
+        const d = carryReport(live, target("2.3.7")).dropped;
+        assert.deepStrictEqual(d.map(x => x.carrier.kind), ["none", "none", "none"]);
+        assert.match(formatDropped("n1", d[1]), /^n1: plugins\."io\.containerd\.grpc\.v1\.cri"\.containerd\.runtimes\.old\.runtime_type = "io\.containerd\.runc\.v1" \(\/etc\/containerd\/config\.toml\) would be dropped: no equivalent .*removed the io\.containerd\.runc\.v1 shim.*acknowledgeDropped to drop it$/);
+    });
+    it("an acknowledgement covers the key and every key beneath it, in any spelling", () => {
+        assert.ok(acknowledged([`plugins.'io.containerd.grpc.v1.cri'.registry`], ["plugins", CRI, "registry", "mirrors", "x", "endpoint"]));
+        assert.ok(!acknowledged([cri("registry.mirrors")], ["plugins", CRI, "registry", "configs"]));
+        assert.ok(!acknowledged(["io.containerd.deprecation/runtime-v1"], ["plugins"]));
+    });
+    it("prints one line per finding: node, key, value, file and the input to use", () => {
+        const line = formatDropped("node-1", byKey(r, cri(`registry.mirrors."docker.io".endpoint`))!);
+        assert.strictEqual(line, `node-1: ${cri(`registry.mirrors."docker.io".endpoint`)} = ["https://mirror.gcr.io","https://registry-1.docker.io"] (${MAIN}) would be dropped: set config.registryMirrors["docker.io"] = ["https://mirror.gcr.io"], or list it in upgrade.acknowledgeDropped`);
+        assert.match(formatDropped("node-1", byKey(r, `plugins."io.containerd.gc.v1.scheduler".pause_threshold`)!), /\(\/etc\/containerd\/conf\.d\/50-local\.toml\) would be dropped: set config\.extraToml with plugins\."io\.containerd\.gc\.v1\.scheduler"\.pause_threshold = 0\.05/);
+    });
+});
+
 describe("upgrade: acknowledgeDropped and drain in resolveSpec", () => {
     it("defaults: drain \"major\", nothing acknowledged", () => {
         assert.deepStrictEqual(resolveSpec(baseArgs()).upgrade, { drain: "major", acknowledgeDropped: [] });
@@ -139,6 +283,82 @@ describe("upgrade: acknowledgeDropped and drain in resolveSpec", () => {
             (e: unknown) => e instanceof InvalidArgumentError && e.field === "upgrade.acknowledgeDropped[1]" && /dotted TOML key/.test(e.message));
         assert.throws(() => resolveSpec(baseArgs({ upgrade: { drain: "sometimes" as never } })),
             (e: unknown) => e instanceof InvalidArgumentError && e.field === "upgrade.drain" && /"major", "always", "never"/.test(e.message));
+    });
+});
+
+describe("upgrade: deprecations", () => {
+    const legacy = live17(`version = 2
+[plugins."${CRI}"]
+systemd_cgroup = true
+disable_cgroup = true
+[plugins."${CRI}".containerd]
+snapshotter = "aufs"
+[plugins."${CRI}".containerd.default_runtime]
+runtime_type = "io.containerd.runtime.v1.linux"
+runtime_engine = "/usr/bin/runc"
+[plugins."${CRI}".containerd.runtimes.runc.options]
+CriuPath = "/usr/sbin/criu"
+[plugins."${CRI}".registry]
+config_path = "/etc/containerd/certs.d"
+[plugins."${CRI}".registry.mirrors."docker.io"]
+endpoint = ["https://m"]
+[plugins."${CRI}".registry.mirrors."quay.io"]
+endpoint = ["https://q"]
+`);
+    const ctr = parseCtrDeprecations(JSON.stringify([
+        { id: "io.containerd.deprecation/runtime-v1", message: "The `io.containerd.runtime.v1.linux` runtime is deprecated", lastOccurrence: "2026-11-30T10:00:00Z" },
+        { id: "io.containerd.deprecation/pull-schema-1-image", message: "Schema 1 images are deprecated", lastOccurrence: "2026-11-29T10:00:00Z" },
+    ], null, 4));
+
+    it("parses ctr's JSON; nothing printed is no warning; anything else is a clear error", () => {
+        assert.strictEqual(ctr.length, 2);
+        assert.deepStrictEqual(parseCtrDeprecations(""), []);
+        assert.deepStrictEqual(parseCtrDeprecations("  \n"), []);
+        assert.throws(() => parseCtrDeprecations("ctr: unknown command deprecations"), /expected a JSON array, got "ctr: unknown/);
+        assert.throws(() => parseCtrDeprecations(`{"id":"x"}`), /expected a JSON array/);
+        assert.throws(() => parseCtrDeprecations(`[{"id":"x","message":"m"}]`), /entry 0 lacks a string id, message or lastOccurrence/);
+    });
+    it("finds what 2.x removes or ignores in the config, with what to do", () => {
+        const f = deprecationFindings(legacy, undefined, ver("2.3.7"), []);
+        const ids = f.map(x => x.id ?? `(${x.key})`);
+        for (const id of ["cri-systemd-cgroup-v1", "aufs-snapshotter", "cri-default-runtime", "runtime-v1", "cri-runtime-engine", "cri-criu-path", "cri-registry-mirrors"]) {
+            assert.ok(ids.includes(`io.containerd.deprecation/${id}`), id);
+        }
+        assert.ok(ids.includes(`(${cri("disable_cgroup")})`), "disable_cgroup, which ctr never reports");
+        assert.strictEqual(f.filter(x => x.key === cri("registry.config_path")).length, 1, "one conflict for two mirrors");
+        const conflict = f.find(x => x.key === cri("registry.config_path"));
+        assert.match(conflict?.what ?? "", /mirrors next to config_path.*CRI plugin fails to load/);
+        assert.strictEqual(conflict?.status, "refused");
+        assert.strictEqual(f.find(x => x.id?.endsWith("/cri-registry-mirrors"))?.status, "warning");
+        assert.strictEqual(f.find(x => x.id?.endsWith("/runtime-v1"))?.status, "refused");
+        assert.ok(f.every(x => x.todo !== ""), "every finding says what to do");
+    });
+    it("a zero value of a removed key is no finding, nor a missing one", () => {
+        assert.deepStrictEqual(deprecationFindings(installer(), [], ver("2.3.7"), []).filter(x => x.status !== "warning"), []);
+    });
+    it("a config finding and ctr's entry with the same id are one", () => {
+        const f = deprecationFindings(legacy, ctr, ver("2.3.7"), []);
+        const v1 = f.filter(x => x.id === "io.containerd.deprecation/runtime-v1");
+        assert.strictEqual(v1.length, 1);
+        assert.strictEqual(v1[0].source, "config+ctr");
+        assert.strictEqual(v1[0].lastOccurrence, "2026-11-30T10:00:00Z");
+        const s1 = f.find(x => x.id === "io.containerd.deprecation/pull-schema-1-image");
+        assert.strictEqual(s1?.source, "ctr");
+        assert.strictEqual(s1?.status, "warning");
+    });
+    it("acknowledging by key or by id lifts the refusal", () => {
+        const f = deprecationFindings(legacy, ctr, ver("2.3.7"), [cri("disable_cgroup"), "io.containerd.deprecation/runtime-v1"]);
+        assert.strictEqual(f.find(x => x.key === cri("disable_cgroup"))?.status, "acknowledged");
+        assert.strictEqual(f.find(x => x.id === "io.containerd.deprecation/runtime-v1")?.status, "acknowledged");
+        assert.strictEqual(f.find(x => x.id === "io.containerd.deprecation/aufs-snapshotter")?.status, "refused");
+    });
+    it("prints node, what, key, id and what to do", () => {
+        const f = deprecationFindings(legacy, ctr, ver("2.3.7"), []).find(x => x.id === "io.containerd.deprecation/cri-systemd-cgroup-v1")!;
+        assert.strictEqual(formatDeprecation("node-2", f), `node-2: deprecated: systemd_cgroup = true (the v1 shim's systemd cgroup switch) [${cri("systemd_cgroup")}, io.containerd.deprecation/cri-systemd-cgroup-v1]: 2.x ignores systemd_cgroup: set runc's SystemdCgroup (config.systemdCgroup) and drop systemd_cgroup; or list it in upgrade.acknowledgeDropped`);
+    });
+    it("a missing version is reported as a warning", () => {
+        const f = deprecationFindings(live17(`[plugins.cri]\nsandbox_image = "p"\n`), undefined, ver("2.3.7"), []);
+        assert.deepStrictEqual(f.map(x => [x.key, x.status]), [["version", "warning"]]);
     });
 });
 
@@ -180,6 +400,7 @@ describe("upgrade: compatibility", () => {
         assert.deepStrictEqual(cgroupVerdicts("v1", ver("2.3.7"), ver("1.35.0")).map(v => v.status), ["ok", "refused", "warning"]);
         assert.deepStrictEqual(cgroupVerdicts("v1", ver("2.3.7"), ver("1.35.0"), false).map(v => v.status), ["ok", "warning"]);
         assert.deepStrictEqual(cgroupVerdicts("v1", ver("2.1.5"), ver("1.34.2")).map(v => v.status), ["ok"]);
+        assert.match(formatVerdict("n", cgroupVerdicts("v1", ver("2.3.7"), ver("1.35.0"))[1]), /^n: cgroup: refused: kubelet 1\.35\.0 refuses a cgroup v1 host unless .*failCgroupV1: false/);
     });
 });
 
@@ -193,5 +414,15 @@ describe("upgrade: drain policy", () => {
         assert.strictEqual(drainDecision(ver("2.3.6"), ver("2.3.7"), "always").action, "drain");
         assert.strictEqual(drainDecision(ver("1.7.35"), ver("2.3.7"), "never").action, "restart-in-place");
         assert.match(drainDecision(ver("1.7.35"), ver("2.3.7"), "never").reason, /1\.7\.35 → 2\.3\.7: upgrade\.drain is "never"/);
+    });
+});
+
+describe("upgrade: refusals", () => {
+    it("lists only what refuses the run", () => {
+        const carry = carryReport(installer(), target("2.3.7"));
+        const lines = refusals("node-1", carry, deprecationFindings(installer(), [], ver("2.3.7"), []), [kubeletVerdict(ver("1.36.0"), ver("2.3.7")), kubeletVerdict(ver("1.22.0"), ver("2.3.7"))]);
+        assert.strictEqual(lines.length, carry.dropped.length + 1);
+        assert.ok(lines.every(l => l.startsWith("node-1: ")));
+        assert.match(lines[lines.length - 1], /kubelet: refused: kubelet 1\.22\.0/);
     });
 });

@@ -1,0 +1,74 @@
+/**
+ * One line per pre-flight finding, naming the node, the key, its value (a secret's redacted) and
+ * the input to use: what a refused preview prints.
+ */
+import { Carrier, CarryReport, DroppedSetting } from "./carry";
+import { Verdict } from "./compat";
+import { DeprecationFinding } from "./deprecations";
+import { formatKey } from "./keys";
+
+const q = (s: string) => JSON.stringify(s);
+
+/** The typed input that would carry a setting, as a person writes it in the program. */
+export function carrierText(c: Carrier): string {
+    switch (c.kind) {
+        case "registryMirrors": {
+            const parts = c.endpoints.length > 0 ? [`config.registryMirrors[${q(c.registry)}] = ${JSON.stringify(c.endpoints)}`] : [];
+            return [...parts, ...(c.insecure ? [`config.insecureRegistries including ${q(c.registry)}`] : [])].join(" and ");
+        }
+        case "insecureRegistries":
+            return `config.insecureRegistries including ${q(c.registry)}`;
+        case "runtime":
+            return `config.runtimes[${q(c.name)}].${c.field} = ${c.shown}`;
+        case "input":
+            return `${c.input} = ${c.shown}`;
+        case "extraToml":
+            return `config.extraToml with ${formatKey(c.path)} = ${c.shown}`;
+        case "none":
+            return `nothing: ${c.reason}`;
+        default: {
+            const never: never = c;
+            throw new Error(`unknown carrier ${JSON.stringify(never)}`);
+        }
+    }
+}
+
+export function formatDropped(node: string, d: DroppedSetting): string {
+    const what = `${node}: ${d.key} = ${d.shown} (${d.file})`;
+    if (d.status === "acknowledged") {
+        return `${what} is dropped, as upgrade.acknowledgeDropped says`;
+    }
+    return d.carrier.kind === "none"
+        ? `${what} would be dropped: no equivalent in the rendered config (${d.carrier.reason}); list it in upgrade.acknowledgeDropped to drop it`
+        : `${what} would be dropped: set ${carrierText(d.carrier)}, or list it in upgrade.acknowledgeDropped`;
+}
+
+export function formatDeprecation(node: string, f: DeprecationFinding): string {
+    const about = [f.key, f.id].filter(x => x !== undefined).join(", ");
+    const tail = f.status === "acknowledged" ? " (acknowledged)" : f.status === "refused" ? "; or list it in upgrade.acknowledgeDropped" : "";
+    return `${node}: ${f.status === "warning" ? "warning" : "deprecated"}: ${f.what} [${about}]: ${f.todo}${tail}`;
+}
+
+export function formatVerdict(node: string, v: Verdict): string {
+    switch (v.status) {
+        case "ok":
+            return `${node}: ${v.check}: ${v.detail}`;
+        case "warning":
+            return `${node}: ${v.check}: warning: ${v.warning}`;
+        case "refused":
+            return `${node}: ${v.check}: refused: ${v.reason}`;
+        default: {
+            const never: never = v;
+            throw new Error(`unknown verdict ${JSON.stringify(never)}`);
+        }
+    }
+}
+
+/** The lines that refuse the run; none: the node may go ahead. */
+export function refusals(node: string, carry: CarryReport, deprecations: DeprecationFinding[], verdicts: Verdict[]): string[] {
+    return [
+        ...carry.dropped.filter(d => d.status === "refused").map(d => formatDropped(node, d)),
+        ...deprecations.filter(f => f.status === "refused").map(f => formatDeprecation(node, f)),
+        ...verdicts.filter(v => v.status === "refused").map(v => formatVerdict(node, v)),
+    ];
+}
