@@ -21,3 +21,7 @@ export { drainDecision, DrainDecision } from "./upgrade/drain";
 export { carrierText, formatDeprecation, formatDropped, formatVerdict, refusals } from "./upgrade/messages";
 export { formatKey, parseKey } from "./upgrade/keys";
 export { toSchema3 } from "./upgrade/schema3";
+export { upgradeFactsScript, UPGRADE_FACTS_FN, UPGRADE_FACTS_LIMITS } from "./scripts/upgradeFacts";
+export {
+    ctrDeprecationsOutput, parseUpgradeFacts, AbsentFile, CommandRun, FactsFile, PresentFile, UnreadFile, UpgradeFacts,
+} from "./upgrade/facts";
