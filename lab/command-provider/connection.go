@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
 )
 
 // The connection defaults the official provider fills in at Check (its schema's defaults).
@@ -33,23 +34,23 @@ type connection struct {
 
 // checkConnection fills in the defaults of a `connection` value and lists what is wrong with it.
 // The value keeps its secretness; unknown parts (at preview) are left as they are.
-func checkConnection(v resource.PropertyValue) (resource.PropertyValue, []string) {
-	secret := isSecret(v)
+func checkConnection(v resource.PropertyValue) (resource.PropertyValue, []plugin.CheckFailure) {
+	secret := v.IsSecret()
 	inner := plain(v)
 	if inner.ContainsUnknowns() && !inner.IsObject() {
 		return v, nil
 	}
 	if !inner.IsObject() {
-		return v, []string{fmt.Sprintf("connection: expected an object, got %s", inner.TypeString())}
+		return v, []plugin.CheckFailure{{Property: "connection", Reason: fmt.Sprintf("expected an object, got %s", inner.TypeString())}}
 	}
 	obj := inner.ObjectValue().Copy()
-	var failures []string
+	var failures []plugin.CheckFailure
 	if h, ok := obj["host"]; !ok || plain(h).IsNull() {
-		failures = append(failures, "connection.host: missing required property")
+		failures = append(failures, plugin.CheckFailure{Property: "connection.host", Reason: "missing required property"})
 	}
 	if p, ok := obj["proxy"]; ok && !plain(p).IsNull() {
 		// Nothing in this package connects through a bastion; say so rather than ignore it.
-		failures = append(failures, "connection.proxy: not supported by this stand-in provider (use the official command provider)")
+		failures = append(failures, plugin.CheckFailure{Property: "connection.proxy", Reason: notSupported})
 	}
 	for k, d := range connectionDefaults {
 		if cur, ok := obj[k]; !ok || plain(cur).IsNull() {

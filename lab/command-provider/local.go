@@ -44,11 +44,8 @@ func (p *provider) runLocal(ctx context.Context, urn resource.URN, inputs resour
 		c.Env = append(c.Env, k+"="+v)
 	}
 	if opts.addPrevious {
-		if prev.stdout != "" {
-			c.Env = append(c.Env, "PULUMI_COMMAND_STDOUT="+prev.stdout)
-		}
-		if prev.stderr != "" {
-			c.Env = append(c.Env, "PULUMI_COMMAND_STDERR="+prev.stderr)
+		for k, v := range prev.vars() {
+			c.Env = append(c.Env, k+"="+v)
 		}
 	}
 	if opts.stdin != nil && len(*opts.stdin) > 0 {

@@ -17,8 +17,6 @@ func plain(v resource.PropertyValue) resource.PropertyValue {
 	return v
 }
 
-func isSecret(v resource.PropertyValue) bool { return v.IsSecret() }
-
 // optional reads an optional input of one kind: nil when absent or null.
 func optional[T any](m resource.PropertyMap, key, kind string,
 	is func(resource.PropertyValue) bool, get func(resource.PropertyValue) T,

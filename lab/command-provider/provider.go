@@ -73,45 +73,52 @@ func (p *provider) Configure(context.Context, plugin.ConfigureRequest) (plugin.C
 	return plugin.ConfigureResponse{}, nil
 }
 
+// notSupported is the reason given for an input this stand-in refuses rather than ignores.
+const notSupported = "not supported by this stand-in provider (use the official command provider)"
+
+// unsupportedLocalInputs refuses what a local command or `command:local:run` would need and this
+// package never sets.
+func unsupportedLocalInputs(m resource.PropertyMap) []plugin.CheckFailure {
+	var failures []plugin.CheckFailure
+	for _, k := range []resource.PropertyKey{"assetPaths", "archivePaths"} {
+		if v, ok := m[k]; ok && !plain(v).IsNull() {
+			failures = append(failures, plugin.CheckFailure{Property: k, Reason: notSupported})
+		}
+	}
+	return failures
+}
+
+// checkRemote fills in the connection defaults of a remote resource and says what is wrong with it.
+func checkRemote(news resource.PropertyMap) []plugin.CheckFailure {
+	v, ok := news["connection"]
+	if !ok || plain(v).IsNull() {
+		return []plugin.CheckFailure{{Property: "connection", Reason: "missing required property 'connection'"}}
+	}
+	checked, failures := checkConnection(v)
+	news["connection"] = checked
+	return failures
+}
+
 // Check fills in the connection defaults (as the official schema's defaults do) and refuses what
 // a resource can't run with.
 func (p *provider) Check(_ context.Context, req plugin.CheckRequest) (plugin.CheckResponse, error) {
 	news := req.News.Copy()
 	var failures []plugin.CheckFailure
-	fail := func(prop, reason string) {
-		failures = append(failures, plugin.CheckFailure{Property: resource.PropertyKey(prop), Reason: reason})
-	}
 	switch req.Type {
-	case remoteCommand, copyToRemote:
-		v, ok := news["connection"]
-		if !ok || plain(v).IsNull() {
-			fail("connection", "missing required property 'connection'")
-			break
-		}
-		checked, problems := checkConnection(v)
-		news["connection"] = checked
-		for _, pr := range problems {
-			prop, reason, _ := strings.Cut(pr, ": ")
-			fail(prop, reason)
-		}
-	case localCommand:
-	default:
-		return plugin.CheckResponse{}, fmt.Errorf("unknown resource type %q", req.Type)
-	}
-	if req.Type == localCommand {
-		for _, k := range []resource.PropertyKey{"assetPaths", "archivePaths"} {
-			if v, ok := news[k]; ok && !plain(v).IsNull() {
-				fail(string(k), "not supported by this stand-in provider (use the official command provider)")
-			}
-		}
-	}
-	if req.Type == copyToRemote {
+	case remoteCommand:
+		failures = checkRemote(news)
+	case copyToRemote:
+		failures = checkRemote(news)
 		if _, err := decodeSource(news); err != nil {
-			fail("source", err.Error())
+			failures = append(failures, plugin.CheckFailure{Property: "source", Reason: err.Error()})
 		}
 		if v, ok := news["remotePath"]; !ok || plain(v).IsNull() {
-			fail("remotePath", "missing required property 'remotePath'")
+			failures = append(failures, plugin.CheckFailure{Property: "remotePath", Reason: "missing required property 'remotePath'"})
 		}
+	case localCommand:
+		failures = unsupportedLocalInputs(news)
+	default:
+		return plugin.CheckResponse{}, fmt.Errorf("unknown resource type %q", req.Type)
 	}
 	return plugin.CheckResponse{Properties: news, Failures: failures}, nil
 }
@@ -247,11 +254,8 @@ func (p *provider) Invoke(ctx context.Context, req plugin.InvokeRequest) (plugin
 	if string(req.Tok) != localRun {
 		return plugin.InvokeResponse{}, fmt.Errorf("unknown function %q", req.Tok)
 	}
-	for _, k := range []resource.PropertyKey{"assetPaths", "archivePaths"} {
-		if v, ok := req.Args[k]; ok && !plain(v).IsNull() {
-			return plugin.InvokeResponse{Failures: []plugin.CheckFailure{{Property: k,
-				Reason: "not supported by this stand-in provider (use the official command provider)"}}}, nil
-		}
+	if failures := unsupportedLocalInputs(req.Args); len(failures) > 0 {
+		return plugin.InvokeResponse{Failures: failures}, nil
 	}
 	cmd, err := str(req.Args, "command")
 	if err != nil || cmd == nil {

@@ -22,6 +22,19 @@ func previousOf(state resource.PropertyMap) previous {
 	return p
 }
 
+// vars are the PULUMI_COMMAND_* variables of a run: only from non-empty previous outputs, so
+// never on the first create.
+func (p previous) vars() map[string]string {
+	v := map[string]string{}
+	if p.stdout != "" {
+		v["PULUMI_COMMAND_STDOUT"] = p.stdout
+	}
+	if p.stderr != "" {
+		v["PULUMI_COMMAND_STDERR"] = p.stderr
+	}
+	return v
+}
+
 // runOptions are the inputs both kinds of Command share beyond the command text.
 type runOptions struct {
 	stdin       *string
@@ -85,11 +98,8 @@ func (p *provider) runRemote(ctx context.Context, urn resource.URN, inputs resou
 	}
 	if opts.addPrevious {
 		// Optimistic, as in the official provider: a server that refuses them still runs the command.
-		if prev.stdout != "" {
-			_ = session.Setenv("PULUMI_COMMAND_STDOUT", prev.stdout)
-		}
-		if prev.stderr != "" {
-			_ = session.Setenv("PULUMI_COMMAND_STDERR", prev.stderr)
+		for k, v := range prev.vars() {
+			_ = session.Setenv(k, v)
 		}
 	}
 	if opts.stdin != nil && len(*opts.stdin) > 0 {
