@@ -1,9 +1,7 @@
 import * as TOML from "@iarna/toml";
-import { TomlValue } from "../args";
 import { NodeSpec } from "../spec";
+import { isTable, Table } from "../upgrade/keys";
 import { atLeast } from "../versions";
-
-type Table = { [key: string]: TomlValue };
 
 /** Deep-merges `over` into `base` (tables merge, everything else is replaced). Pure. */
 export function mergeToml(base: Table, over: Table): Table {
@@ -13,10 +11,6 @@ export function mergeToml(base: Table, over: Table): Table {
         out[k] = isTable(b) && isTable(v) ? mergeToml(b, v) : v;
     }
     return out;
-}
-
-function isTable(v: unknown): v is Table {
-    return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 function runtimesTable(c: NodeSpec["config"]): Table {
