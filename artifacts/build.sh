@@ -1,30 +1,67 @@
 #!/usr/bin/env bash
-# Builds containerd 2.x and runc from Go modules, packed in the official release layout
+# Builds containerd and runc from Go modules, packed in the official release layout
 # (containerd-V-linux-amd64.tar.gz with bin/, runc.amd64, each with a .sha256sum), cached by
 # version. Writes artifacts.env (versions, paths, checksums) for the tests to source.
+#   containerd 2.2.9 (CONTAINERD2_*): what the component installs by default
+#   containerd 1.7.35 (CONTAINERD17_*): the lab's "before" for in-place upgrades (lab/node-17.sh)
+#   containerd 2.3.7 (CONTAINERD23_*): the supported LTS-to-LTS upgrade target from 1.7
 set -euo pipefail
 CONTAINERD_VERSION=2.2.9
+CONTAINERD17_VERSION=1.7.35
+CONTAINERD23_VERSION=2.3.7
 RUNC_VERSION=1.3.6
 OUT=${CONTAINERD_NODE_CACHE:-$HOME/.cache/containerd-node}/artifacts
 mkdir -p "$OUT"
-TAR=containerd-$CONTAINERD_VERSION-linux-amd64.tar.gz
 RUNC=runc-$RUNC_VERSION.amd64
+# Static, no cgo: the snapshotters that need it (btrfs) or external tools (devmapper, zfs) left out.
+TAGS="urfave_cli_no_docs no_btrfs no_devmapper no_zfs"
 
-if [ ! -f "$OUT/$TAR" ]; then
-  start=$(date +%s)
-  w=$(mktemp -d); mkdir -p "$w/bin"
-  for cmd in containerd containerd-shim-runc-v2 ctr; do
-    CGO_ENABLED=0 GOBIN="$w/bin" go install -trimpath -tags "no_btrfs no_devmapper no_zfs" \
-      -ldflags "-s -w -X github.com/containerd/containerd/v2/version.Version=v$CONTAINERD_VERSION -X github.com/containerd/containerd/v2/version.Revision=containerd-node-lab" \
-      "github.com/containerd/containerd/v2/cmd/$cmd@v$CONTAINERD_VERSION"
-  done
-  tar -C "$w" -czf "$OUT/$TAR.tmp" bin && mv "$OUT/$TAR.tmp" "$OUT/$TAR"
-  rm -rf "$w"
-  echo "built containerd $CONTAINERD_VERSION in $(( $(date +%s) - start ))s"
-else
-  echo "reusing $OUT/$TAR"
-fi
-(cd "$OUT" && sha256sum "$TAR" >"$TAR.sha256sum")
+# build_containerd VERSION: $OUT/containerd-VERSION-linux-amd64.tar.gz (bin/containerd,
+# containerd-shim-runc-v2, ctr; 1.x also the v1 shims its releases ship) and its .sha256sum.
+build_containerd() {
+  local v=$1 tar=containerd-$1-linux-amd64.tar.gz start w mod cmds cmd ld gomod
+  if [ -f "$OUT/$tar" ]; then
+    echo "reusing $OUT/$tar"
+  else
+    start=$(date +%s)
+    w=$(mktemp -d); mkdir -p "$w/bin"
+    if [ "${v%%.*}" = 1 ]; then
+      mod=github.com/containerd/containerd
+      cmds="containerd containerd-shim containerd-shim-runc-v1 containerd-shim-runc-v2 ctr"
+    else
+      mod=github.com/containerd/containerd/v${v%%.*}
+      cmds="containerd containerd-shim-runc-v2 ctr"
+    fi
+    ld="-s -w -X $mod/version.Version=v$v -X $mod/version.Revision=containerd-node-lab"
+    gomod=$(go mod download -json "$mod@v$v" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+    if grep -Eq '^(replace|exclude)' "$gomod"; then
+      # `go install pkg@version` refuses a module whose go.mod has replace or exclude directives
+      # (1.7's excludes an indirect dependency): build it from a wrapper module that requires it
+      # and carries those lines, as scripts/kube/build.sh does for Kubernetes.
+      ( cd "$w"
+        printf 'module wrapper\n\ngo %s\n\nrequire %s v%s\n' "$(awk '/^go /{print $2; exit}' "$gomod")" "$mod" "$v" >go.mod
+        awk '/^(replace|exclude) \(/{b=$1;next} b&&/^\)/{b="";next} b{print b " " $0} /^(replace|exclude) [^(]/' "$gomod" >>go.mod
+        printf 'package wrapper\n\nimport (\n' >tools.go
+        for cmd in $cmds; do printf '\t_ "%s/cmd/%s"\n' "$mod" "$cmd" >>tools.go; done
+        printf ')\n' >>tools.go
+        GOFLAGS=-mod=mod go mod tidy >/dev/null 2>&1 || GOFLAGS=-mod=mod go mod tidy
+        for cmd in $cmds; do
+          CGO_ENABLED=0 go build -trimpath -tags "$TAGS" -ldflags "$ld" -o "bin/$cmd" "$mod/cmd/$cmd"
+        done )
+    else
+      for cmd in $cmds; do
+        CGO_ENABLED=0 GOBIN="$w/bin" go install -trimpath -tags "$TAGS" -ldflags "$ld" "$mod/cmd/$cmd@v$v"
+      done
+    fi
+    tar -C "$w" -czf "$OUT/$tar.tmp" bin && mv "$OUT/$tar.tmp" "$OUT/$tar"
+    rm -rf "$w"
+    echo "built containerd $v in $(( $(date +%s) - start ))s"
+  fi
+  (cd "$OUT" && sha256sum "$tar" >"$tar.sha256sum")
+}
+build_containerd "$CONTAINERD_VERSION"
+build_containerd "$CONTAINERD17_VERSION"
+build_containerd "$CONTAINERD23_VERSION"
 
 if [ ! -f "$OUT/$RUNC" ]; then
   start=$(date +%s)
@@ -39,11 +76,16 @@ else
 fi
 (cd "$OUT" && sha256sum "$RUNC" >"$RUNC.sha256sum")
 
+# containerd_env PREFIX VERSION: PREFIX_VERSION, PREFIX_FILE, PREFIX_SHA256.
+containerd_env() {
+  local t=containerd-$2-linux-amd64.tar.gz
+  printf '%s_VERSION=%s\n%s_FILE=%s\n%s_SHA256=%s\n' "$1" "$2" "$1" "$t" "$1" "$(cut -d' ' -f1 "$OUT/$t.sha256sum")"
+}
 cat >"$OUT/artifacts.env" <<ENV
 ARTIFACTS_DIR=$OUT
-CONTAINERD2_VERSION=$CONTAINERD_VERSION
-CONTAINERD2_FILE=$TAR
-CONTAINERD2_SHA256=$(cut -d' ' -f1 "$OUT/$TAR.sha256sum")
+$(containerd_env CONTAINERD2 "$CONTAINERD_VERSION")
+$(containerd_env CONTAINERD17 "$CONTAINERD17_VERSION")
+$(containerd_env CONTAINERD23 "$CONTAINERD23_VERSION")
 RUNC_VERSION=$RUNC_VERSION
 RUNC_FILE=$RUNC
 RUNC_SHA256=$(cut -d' ' -f1 "$OUT/$RUNC.sha256sum")
