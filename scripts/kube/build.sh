@@ -5,6 +5,7 @@
 #   kubelet 1.23: the last one with dockershim, i.e. the seeds' "before" (cri-dockerd, the other
 #   way to run a current kubelet on Docker, is not served by the Go module proxy); its
 #   kube-apiserver can't be built from the module (its generated OpenAPI code is not in it)
+#   kubelet 1.33 (KUBELET_CURRENT_VERSION): the containerd nodes' (lab/node-17.sh)
 #   crictl, from cri-tools.
 # k8s.io/kubernetes replaces its staging modules with ./staging paths: the wrapper module points
 # each at its published v0.X.Y instead.
@@ -40,7 +41,14 @@ build() {
   echo "built Kubernetes $K8S_VERSION ${missing[*]} in $(( $(date +%s) - start ))s"
 }
 build "$KUBELET_VERSION" kubelet
-build "$CONTROL_PLANE_VERSION" kube-apiserver kube-controller-manager kube-scheduler kubectl
+control_plane=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
+# One wrapper module for a version: the current kubelet joins the control plane's list when they match.
+if [ "$KUBELET_CURRENT_VERSION" = "$CONTROL_PLANE_VERSION" ]; then
+  build "$CONTROL_PLANE_VERSION" "${control_plane[@]}" kubelet
+else
+  build "$CONTROL_PLANE_VERSION" "${control_plane[@]}"
+  build "$KUBELET_CURRENT_VERSION" kubelet
+fi
 [ -x "$CACHE/crictl-$CRICTL_VERSION/crictl" ] ||
   GOBIN="$CACHE/crictl-$CRICTL_VERSION" go install -trimpath "sigs.k8s.io/cri-tools/cmd/crictl@v$CRICTL_VERSION"
-echo "kubernetes ready: control plane $CONTROL_PLANE_VERSION, kubelet $KUBELET_VERSION, crictl $CRICTL_VERSION in $CACHE"
+echo "kubernetes ready: control plane $CONTROL_PLANE_VERSION, kubelets $KUBELET_VERSION and $KUBELET_CURRENT_VERSION, crictl $CRICTL_VERSION in $CACHE"
