@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds containerd and runc from Go modules, packed in the official release layout
 # (containerd-V-linux-amd64.tar.gz with bin/, runc.amd64, each with a .sha256sum), cached by
-# version. Writes artifacts.env (versions, paths, checksums) for the tests to source.
+# version, and containerd-V.service, the unit of that tag. Writes artifacts.env (versions, paths,
+# checksums) for the tests to source.
 #   containerd 2.2.9 (CONTAINERD2_*): what the component installs by default
 #   containerd 1.7.35 (CONTAINERD17_*): the lab's "before" for in-place upgrades (lab/node-17.sh)
 #   containerd 2.3.7 (CONTAINERD23_*): the supported LTS-to-LTS upgrade target from 1.7
@@ -17,21 +18,23 @@ RUNC=runc-$RUNC_VERSION.amd64
 TAGS="urfave_cli_no_docs no_btrfs no_devmapper no_zfs"
 
 # build_containerd VERSION: $OUT/containerd-VERSION-linux-amd64.tar.gz (bin/containerd,
-# containerd-shim-runc-v2, ctr; 1.x also the v1 shims its releases ship) and its .sha256sum.
+# containerd-shim-runc-v2, ctr; 1.x also the v1 shims its releases ship) and its .sha256sum, and
+# beside them containerd-VERSION.service, the unit containerd ships at that tag (installers fetch
+# it from the repository: it is not in the tarball).
 build_containerd() {
   local v=$1 tar=containerd-$1-linux-amd64.tar.gz start w mod cmds cmd ld gomod
+  if [ "${v%%.*}" = 1 ]; then
+    mod=github.com/containerd/containerd
+    cmds="containerd containerd-shim containerd-shim-runc-v1 containerd-shim-runc-v2 ctr"
+  else
+    mod=github.com/containerd/containerd/v${v%%.*}
+    cmds="containerd containerd-shim-runc-v2 ctr"
+  fi
   if [ -f "$OUT/$tar" ]; then
     echo "reusing $OUT/$tar"
   else
     start=$(date +%s)
     w=$(mktemp -d); mkdir -p "$w/bin"
-    if [ "${v%%.*}" = 1 ]; then
-      mod=github.com/containerd/containerd
-      cmds="containerd containerd-shim containerd-shim-runc-v1 containerd-shim-runc-v2 ctr"
-    else
-      mod=github.com/containerd/containerd/v${v%%.*}
-      cmds="containerd containerd-shim-runc-v2 ctr"
-    fi
     ld="-s -w -X $mod/version.Version=v$v -X $mod/version.Revision=containerd-node-lab"
     gomod=$(go mod download -json "$mod@v$v" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
     if grep -Eq '^(replace|exclude)' "$gomod"; then
@@ -58,6 +61,8 @@ build_containerd() {
     echo "built containerd $v in $(( $(date +%s) - start ))s"
   fi
   (cd "$OUT" && sha256sum "$tar" >"$tar.sha256sum")
+  [ -f "$OUT/containerd-$v.service" ] ||
+    install -m 0644 "$(go mod download -json "$mod@v$v" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')/containerd.service" "$OUT/containerd-$v.service"
 }
 build_containerd "$CONTAINERD_VERSION"
 build_containerd "$CONTAINERD17_VERSION"
