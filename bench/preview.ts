@@ -24,6 +24,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ContainerdFleet } from "../components";
+import type { NodeFacts } from "../components/upgrade/plan";
 
 // The Automation API's own inline-program server, its gRPC service and the SDK's own grpc-js
 // (not in the SDK's typings): what Stack.preview() uses to serve the program to the CLI.
@@ -55,13 +56,22 @@ const SETTINGS = {
     kubelet: { version: "1.30.4" },
 };
 const MAX_UNAVAILABLE = "10%";
+/**
+ * Every node's facts as the pre-flight read would report a Docker node: the benchmark's hosts do
+ * not exist, and it measures the program and the engine, not SSH (a real preview reads each node,
+ * 16 at a time).
+ */
+const DOCKER_NODE: NodeFacts = {
+    runtime: "docker://20.10.24",
+    upgrade: { configPath: "/etc/containerd/config.toml", configSource: "default", files: [], dropIns: {}, notes: [], kubeletConfig: { path: "/var/lib/kubelet/config.yaml", status: "present" } },
+};
 const host = (i: number) => `10.0.${Math.floor(i / 250)}.${(i % 250) + 1}`;
 
 /** The fleet of `size` nodes the preview plans (host mode; commands don't run at preview). */
 function fleetProgram(size: number) {
     return async () => {
         const fleet = new ContainerdFleet("fleet", {
-            nodes: Array.from({ length: size }, (_, i) => ({ name: `n${i}`, connection: { host: host(i), privateKey: "not-used-at-preview" } })),
+            nodes: Array.from({ length: size }, (_, i) => ({ name: `n${i}`, connection: { host: host(i), privateKey: "not-used-at-preview" }, nodeFacts: DOCKER_NODE })),
             settings: SETTINGS,
             maxUnavailable: MAX_UNAVAILABLE,
         });

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { NodeFacts } from "./upgrade/plan";
 
 /**
  * How the component reaches the node over SSH. Every credential is kept a Pulumi secret.
@@ -233,6 +234,12 @@ export interface ContainerdNodeArgs {
      * wave is registered, which bounds the resources in flight in a large preview).
      */
     startAfter?: pulumi.Resource[] | Promise<pulumi.Resource[]>;
+    /**
+     * The node's facts (runtime in use, live containerd config, versions), when the caller has read
+     * them. Default: read over SSH by the component at every preview and update, before any step;
+     * they decide the node's path and what refuses the run (see README, "Upgrading containerd").
+     */
+    nodeFacts?: pulumi.Input<NodeFacts>;
     /**
      * Kubernetes mode: the Node's rollback mark (annotation), when the caller has read it already
      * (ContainerdFleet reads every Node in one request). Default: read for this node at every

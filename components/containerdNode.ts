@@ -8,6 +8,29 @@ import {
     configureScript, dockerCleanupScript, migrateImagesScript, preflightScript, switchScript, uploadPath,
 } from "./scripts/steps";
 import { DEFAULTS, InvalidArgumentError, NodeSpec, resolveSpec } from "./spec";
+import { NodeFacts, NodePlan, pathText, planNode } from "./upgrade/plan";
+import { readNodeFacts, ResolvedConnection } from "./upgrade/readFacts";
+import { sq } from "./scripts/shell";
+
+/** Nodes whose facts are read at a time (a fleet's preview reads them all). */
+const FACT_READS = 16;
+let reading = 0;
+const waiting: (() => void)[] = [];
+async function limited<T>(f: () => Promise<T>): Promise<T> {
+    while (reading >= FACT_READS) {
+        await new Promise<void>(r => waiting.push(r));
+    }
+    reading++;
+    try {
+        return await f();
+    } finally {
+        reading--;
+        waiting.shift()?.();
+    }
+}
+
+/** A plan, or why there is none: the node's facts could not be read. */
+type PlanOrError = { plan: NodePlan } | { error: string };
 
 /** Facts the pre-flight step read off the node before anything was changed. */
 export interface PreflightFacts {
@@ -76,6 +99,10 @@ export class ContainerdNode extends pulumi.ComponentResource {
     public readonly durations: pulumi.Output<StepDurations>;
     /** The resolved settings (defaults filled in). */
     public readonly spec: NodeSpec;
+    /** What the run does to the node, from the facts read before it (undefined when they could not be read). */
+    public readonly plan: pulumi.Output<NodePlan | undefined>;
+    /** The path the node takes, e.g. "containerd 1.7.35 → 2.3.7 (drained)". */
+    public readonly path: pulumi.Output<string>;
     /** The read-only pre-flight step. */
     public readonly preflight: pulumi.Resource;
     /**
@@ -132,7 +159,53 @@ export class ContainerdNode extends pulumi.ComponentResource {
             return cmd;
         };
 
-        const preflight = remote("preflight", preflightScript(spec));
+        // The node's facts, read before any step (at preview too), decide its plan: the path it
+        // takes and what refuses it. A refusal is an error in the preview and fails the pre-flight
+        // step, which every change to the node (and, in a fleet, to any node) waits for.
+        const label = spec.kubernetes?.nodeName ?? name;
+        const facts: pulumi.Output<NodeFacts | { error: string }> = args.nodeFacts !== undefined
+            ? pulumi.output(args.nodeFacts as pulumi.Input<NodeFacts>)
+            : pulumi.all([connection.host, connection.privateKey, connection.privateKeyPassword, connection.password, connection.hostKey])
+                .apply(([host, privateKey, privateKeyPassword, password, hostKey]) => limited(() => readNodeFacts({
+                    host, port: connection.port as number, user, privateKey, privateKeyPassword, password, hostKey,
+                    agentSocketPath: c.agentSocketPath, dialErrorLimit: connection.dialErrorLimit as number, perDialTimeout: connection.perDialTimeout as number,
+                } as ResolvedConnection, spec.kubelet?.configPath)).catch((e: Error) => ({ error: e.message })));
+        const planned: pulumi.Output<PlanOrError> = facts.apply(f => {
+            if ("error" in f) {
+                return { error: f.error };
+            }
+            try {
+                return { plan: planNode(label, f, spec) };
+            } catch (e) {
+                return { error: `${label}: the pre-flight could not judge the node's config: ${(e as Error).message}` };
+            }
+        });
+        const dryRun = pulumi.runtime.isDryRun();
+        const refusal = planned.apply(p => {
+            if ("error" in p) {
+                const msg = `${label}: could not read the node's facts over SSH: ${p.error}`;
+                // At preview the node may not be up yet (a stack that makes it); at up it must answer.
+                dryRun ? pulumi.log.warn(`${msg}; the pre-flight will read them at up`, this) : pulumi.log.error(msg, this);
+                return dryRun ? "" : msg;
+            }
+            for (const line of p.plan.lines) {
+                pulumi.log.info(line, this);
+            }
+            for (const w of p.plan.warnings) {
+                pulumi.log.warn(w, this);
+            }
+            if (p.plan.refused.length === 0) {
+                return "";
+            }
+            const msg = `the pre-flight refuses the run:\n${p.plan.refused.join("\n")}`;
+            pulumi.log.error(msg, this);
+            return msg;
+        });
+        this.plan = planned.apply(p => "plan" in p ? p.plan : undefined);
+        this.path = this.plan.apply(p => p ? pathText(p.path) : "unknown (the node's facts were not read)");
+        const preflight = remote("preflight", refusal.apply(r => r
+            ? `echo ${sq(`containerd-node: ${r}`)} >&2\nexit 1\n`
+            : preflightScript(spec)));
         this.preflight = preflight;
 
         // Every step after the pre-flight, in order, once `after` is known. Only plain arrays go
@@ -210,6 +283,7 @@ export class ContainerdNode extends pulumi.ComponentResource {
             containerdVersion: this.containerdVersion,
             containerRuntimeVersion: this.containerRuntimeVersion,
             durations: this.durations,
+            path: this.path,
         });
     }
 }

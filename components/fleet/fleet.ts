@@ -16,7 +16,7 @@ const NODE_BATCH = 100;
 const registered = (r: pulumi.Resource): Promise<void> => new Promise(done => r.urn.apply(() => done()));
 
 /** Settings every node shares; each node may override any part of them. */
-export type FleetSettings = Omit<ContainerdNodeArgs, "connection" | "kubernetes" | "startAfter" | "rollbackMark" | "softFailures">;
+export type FleetSettings = Omit<ContainerdNodeArgs, "connection" | "kubernetes" | "startAfter" | "rollbackMark" | "softFailures" | "nodeFacts">;
 
 /** One node of the fleet. */
 export interface FleetNodeArgs {
@@ -31,6 +31,8 @@ export interface FleetNodeArgs {
     order?: number;
     /** Deep-merged over `settings` for this node (e.g. a different kubelet version or mirror). */
     overrides?: Partial<FleetSettings>;
+    /** The node's facts, when already read (see ContainerdNodeArgs.nodeFacts). Default: read over SSH. */
+    nodeFacts?: ContainerdNodeArgs["nodeFacts"];
 }
 
 /** The health gate each node must pass before the next wave starts. */
@@ -81,6 +83,8 @@ export interface FleetRow {
     wave: number;
     runtimeBefore: string;
     runtimeAfter: string;
+    /** The path the node took, e.g. "docker://20.10.24 → containerd" or "containerd 1.7.35 → 2.3.7 (drained)". */
+    path: string;
     durations: StepDurations;
     result: "converted" | "already on containerd" | "failed";
     /** Within a failure budget: the step that failed and when, e.g. "switch 2026-11-25T10:00:00Z". */
@@ -128,6 +132,7 @@ export class ContainerdFleet extends pulumi.ComponentResource {
             const own: ContainerdNodeArgs = {
                 ...mergeSettings(args.settings, n.overrides),
                 connection: n.connection,
+                nodeFacts: n.nodeFacts,
                 kubernetes: k8s ? {
                     kubeconfig: k8s.kubeconfig, kubectl: k8s.kubectl, nodeName: n.nodeName ?? n.name,
                     drain: k8s.drain, verifyTimeoutSeconds: k8s.verifyTimeoutSeconds,
@@ -246,8 +251,8 @@ export class ContainerdFleet extends pulumi.ComponentResource {
                 if (report) {
                     reports.push(report.apply(r => r && !r.passed ? `${n.name} (${r.failure ?? "failed"})` : ""));
                 }
-                rows.push(pulumi.output(node.then(nd => pulumi.all([nd.runtimeBefore, nd.runtimeAfter, nd.durations, report]).apply(([b, a, d, r]): FleetRow => ({
-                    node: n.name, wave: w + 1, runtimeBefore: b, runtimeAfter: a, durations: d,
+                rows.push(pulumi.output(node.then(nd => pulumi.all([nd.runtimeBefore, nd.runtimeAfter, nd.path, nd.durations, report]).apply(([b, a, p, d, r]): FleetRow => ({
+                    node: n.name, wave: w + 1, runtimeBefore: b, runtimeAfter: a, path: p, durations: d,
                     ...(r && !r.passed ? { result: "failed" as const, failure: r.failure }
                         : { result: b === a ? "already on containerd" as const : "converted" as const }),
                 })))));

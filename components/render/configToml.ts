@@ -13,6 +13,9 @@ export function mergeToml(base: Table, over: Table): Table {
     return out;
 }
 
+/** The rendered file's first line: how the pre-flight tells its own config from a hand-made one. */
+export const TOP_OF_FILE = "# Managed by containerd-node (Pulumi). Local edits are overwritten on the next `pulumi up`.\n";
+
 function runtimesTable(c: NodeSpec["config"]): Table {
     const runtimes: Table = {
         runc: {
@@ -70,6 +73,5 @@ export function renderConfigToml(spec: NodeSpec): string {
             },
         };
     }
-    const header = "# Managed by containerd-node (Pulumi). Local edits are overwritten on the next `pulumi up`.\n";
-    return header + TOML.stringify(mergeToml(doc, c.extraToml) as TOML.JsonMap);
+    return TOP_OF_FILE + TOML.stringify(mergeToml(doc, c.extraToml) as TOML.JsonMap);
 }

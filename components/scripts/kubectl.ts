@@ -6,6 +6,7 @@
 import { NodeSpec } from "../spec";
 import { usesCriSocketAnnotation } from "../versions";
 import { sq } from "./shell";
+import { UPGRADE_DRAINS, VERSION_MATCHES } from "./versionShell";
 
 export const CORDON_ANNOTATION = "containerd-node.pulumi.com/cordoned";
 /** Set on the Node by a switch rollback (its time): the next run drains again. */
@@ -76,7 +77,8 @@ fail_soft() {
 }
 
 /**
- * Cordons and drains the node unless it already runs containerd (then nothing is done). A drain
+ * Cordons and drains the node unless it already runs the declared containerd, or runs another
+ * containerd that upgrade.drain moves in place (then nothing is done). A drain
  * that fails (a PodDisruptionBudget until the timeout, an unmanaged pod without force) lifts the
  * cordon it made and fails the run with nothing on the node changed. Prints one JSON line.
  */
@@ -89,14 +91,25 @@ export function drainScript(spec: NodeSpec, soft?: SoftFailure): string {
         `--grace-period=${k.gracePeriodSeconds}`,
         `--timeout=${k.drainTimeoutSeconds}s`,
     ].filter(Boolean).join(" ");
-    return `${head(spec, soft)}
+    const want = spec.containerd.version.text;
+    const policy = spec.upgrade.drain;
+    return `${head(spec, soft)}${VERSION_MATCHES}${UPGRADE_DRAINS}
 RT=$("$K" get node "$NODE" -o jsonpath='{.status.nodeInfo.containerRuntimeVersion}') || { echo "containerd-node: cannot read node $NODE" >&2; exit 1; }
 UNSCHED=$("$K" get node "$NODE" -o jsonpath='{.spec.unschedulable}')
 OURS=$("$K" get node "$NODE" -o jsonpath='{.metadata.annotations.containerd-node\\.pulumi\\.com/cordoned}')
 WAS=false; [ "$UNSCHED" = true ] && [ "$OURS" != true ] && WAS=true
+# containerd ${want} under upgrade.drain ${policy}: the text names both, so a change of either runs this again.
 case "$RT" in containerd://*)
-  echo "node $NODE already runs $RT: not draining" >&2
-  echo "{\\"drained\\":false,\\"wasCordoned\\":$WAS,\\"runtime\\":\\"$RT\\"}"; exit 0;;
+  V=\${RT#containerd://}
+  if version_matches "$V" ${sq(want)}; then
+    echo "node $NODE already runs $RT: not draining" >&2
+    echo "{\\"drained\\":false,\\"wasCordoned\\":$WAS,\\"runtime\\":\\"$RT\\"}"; exit 0
+  fi
+  if ! upgrade_drains "$V" ${sq(want)} ${sq(policy)}; then
+    echo "node $NODE moves from $RT to containerd ${want} in place (upgrade.drain ${policy}): not draining" >&2
+    echo "{\\"drained\\":false,\\"wasCordoned\\":$WAS,\\"runtime\\":\\"$RT\\"}"; exit 0
+  fi
+  echo "node $NODE moves from $RT to containerd ${want}: draining first (upgrade.drain ${policy})" >&2;;
 esac
 START=$(date +%s)
 set_phase draining

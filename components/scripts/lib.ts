@@ -14,6 +14,7 @@ import { createHash } from "crypto";
 import { CORDON_ANNOTATION, PHASE_ANNOTATION, ROLLBACK_ANNOTATION } from "./kubectl";
 import { FLAGS_AWK, YAML_KEY_AWK } from "./kubeletEdit";
 import { heredoc, sq } from "./shell";
+import { UPGRADE_DRAINS, VERSION_MATCHES } from "./versionShell";
 
 const TRANSACTION = `log() { echo "[$STEP] $*" >&2; }
 phase() { PHASE="$*"; log "$PHASE"; }
@@ -100,7 +101,7 @@ txn_end() {
 `;
 
 /** Shell that detects the runtime the node uses now, printed as `docker://X`, `containerd://X` or `none`. */
-const DETECT_RUNTIME = `detect_runtime() {
+export const DETECT_RUNTIME = `detect_runtime() {
   local ep=""
   for f in /var/lib/kubelet/kubeadm-flags.env /etc/default/kubelet /etc/sysconfig/kubelet; do
     [ -f "$f" ] && ep=$(grep -o -- '--container-runtime-endpoint[= ][^ "]*' "$f" | tail -n1 | sed 's/^--container-runtime-endpoint[= ]//') && [ -n "$ep" ] && break
@@ -118,8 +119,17 @@ const DETECT_RUNTIME = `detect_runtime() {
 }
 `;
 
-const VERSION_MATCHES = `# version_matches REPORTED DECLARED: "1.6" matches "1.6.20~ds1"; "v2.1.4" matches "2.1.4".
-version_matches() { local got=\${1#v} want=\${2#v}; [ "$got" = "$want" ] && return 0; case "$got" in "$want".*|"$want"~*|"$want"-*|"$want"+*) return 0;; esac; return 1; }
+/** Waits for containerd on SOCKET, checks it runs the declared version and that its CRI plugin loaded. */
+const CHECK_CONTAINERD = `# check_containerd CTR SOCKET VERSION: prints the running version.
+check_containerd() {
+  local ctr=$1 sock=$2 want=$3 sv
+  wait_for 60 "$ctr" --address "$sock" version || die "containerd does not answer on $sock: $(journalctl -u containerd -n 15 --no-pager 2>&1 | tail -n 15)"
+  sv=$("$ctr" --address "$sock" version | awk '/Server:/{s=1} s&&/Version:/{print $2; exit}')
+  version_matches "$sv" "$want" || die "containerd $sv is running, containerd.version declares $want"
+  cri_ok() { "$ctr" --address "$sock" plugins ls | awk '$2=="cri" && $NF=="ok"{f=1} END{exit !f}'; }
+  wait_for 30 cri_ok || die "the CRI plugin is not loaded: $("$ctr" --address "$sock" plugins ls 2>&1 | awk '$2 ~ /cri/') $(journalctl -u containerd -n 10 --no-pager 2>&1 | grep -i 'failed to load' | tail -n 3)"
+  echo "\${sv#v}"
+}
 `;
 
 /**
@@ -196,7 +206,7 @@ echo "reverted to the state saved in $B"
 
 /** The whole library, as written to the node. */
 export const NODE_LIB = `# containerd-node node library (written by the preflight step; sourced by every step)
-${TRANSACTION}${DETECT_RUNTIME}${VERSION_MATCHES}${NODE_API}FLAGS_AWK=${sq(FLAGS_AWK)}
+${TRANSACTION}${DETECT_RUNTIME}${VERSION_MATCHES}${UPGRADE_DRAINS}${CHECK_CONTAINERD}${NODE_API}FLAGS_AWK=${sq(FLAGS_AWK)}
 YAML_KEY_AWK=${sq(YAML_KEY_AWK)}
 REVERT_SH=${sq(REVERT_SH)}
 `;

@@ -16,6 +16,12 @@ import { heredoc, sq } from "./shell";
 
 export const STATE_DIR = "/var/lib/containerd-node";
 
+/**
+ * A move between containerd versions staged by the configure step for the switch step: the files
+ * under root/ go to the same paths without it; `move` holds "FROM TO".
+ */
+export const PENDING_DIR = `${STATE_DIR}/pending`;
+
 /** Where the install step leaves a file it was given by path (CopyToRemote target). */
 export function uploadPath(kind: string, sha256: string): string {
     return `${STATE_DIR}/cache/${kind}-${sha256.slice(0, 16)}`;
@@ -166,10 +172,10 @@ export function configureScript(spec: NodeSpec): string {
     const bins: string[] = [];
     if (tar) {
         const dir = stageDir("containerd", tar.sha256);
-        bins.push(`for b in ${sq(dir)}/bin/*; do put_bin "$b" /usr/local/bin/$(basename "$b"); done`);
+        bins.push(`for b in ${sq(dir)}/bin/*; do put_bin "$b" "$R"/usr/local/bin/$(basename "$b"); done`);
     }
     if (c.runc) {
-        bins.push(`put_bin ${sq(stageDir("runc", c.runc.sha256))}/runc /usr/local/sbin/runc`);
+        bins.push(`put_bin ${sq(stageDir("runc", c.runc.sha256))}/runc "$R"/usr/local/sbin/runc`);
     }
     if (c.cni) {
         bins.push(`for b in ${sq(stageDir("cni", c.cni.sha256))}/*; do [ -f "$b" ] && put_bin "$b" /opt/cni/bin/$(basename "$b"); done`);
@@ -179,13 +185,30 @@ export function configureScript(spec: NodeSpec): string {
         heredoc(`put ${sq(`/etc/containerd/certs.d/${registry}/hosts.toml`)} 0644`, text));
     const managed = Object.keys(hosts);
     const restartOn = ["/etc/containerd/config.toml", "/etc/systemd/system/containerd.service", `${c.binDir}/containerd`, "/usr/local/sbin/runc"];
+    const ctr = `${sq(c.binDir)}/ctr`;
+    // A kubelet on this containerd at another version: the move waits for the switch step, after
+    // the drain step has drained the node if upgrade.drain says so. Only the staged binaries, the
+    // config and the unit wait (under PENDING_DIR); the certs.d files are read per pull.
+    const defer = spec.kubelet ? `if unit_exists kubelet && systemctl is-active -q kubelet && systemctl is-active -q containerd; then
+  case "$(detect_runtime)" in containerd://*)
+    FROM=$(ctr --address ${sq(spec.config.socket)} version 2>/dev/null | awk '/Server:/{s=1} s&&/Version:/{print $2; exit}' || true)
+    if [ -n "$FROM" ] && ! version_matches "$FROM" ${sq(c.version.text)}; then DEFER=\${FROM#v}; fi;;
+  esac
+fi` : "";
     return `${prelude("configure")}${backup(spec)}${stage(spec)}
+DEFER=""
+${defer}
+R=""
+if [ -n "$DEFER" ]; then
+  R=${sq(PENDING_DIR)}/root
+  log "containerd $DEFER is in use by the kubelet: the move to ${c.version.text} is staged for the switch step"
+fi
 txn_begin
 note_unit containerd
 phase "installing binaries"
 ${bins.join("\n")}
 phase "writing /etc/containerd/config.toml"
-${heredoc("put /etc/containerd/config.toml 0644", renderConfigToml(spec))}
+${heredoc(`put "$R"/etc/containerd/config.toml 0644`, renderConfigToml(spec))}
 mkdir -p ${sq(spec.config.root)}
 phase "writing registry hosts (certs.d)"
 ${hostFiles.join("\n")}
@@ -195,8 +218,16 @@ if [ -f "$CN_DIR/registries" ]; then
 fi
 echo "$MANAGED" | tr ' ' '\\n' | sed '/^$/d' | put "$CN_DIR/registries" 0644
 phase "writing the containerd unit"
-${heredoc("put /etc/systemd/system/containerd.service 0644", renderUnit(spec))}
+${heredoc(`put "$R"/etc/systemd/system/containerd.service 0644`, renderUnit(spec))}
 ${heredoc("put /etc/crictl.yaml 0644", renderCrictlYaml(spec))}
+if [ -n "$DEFER" ]; then
+  printf '%s %s\\n' "$DEFER" ${sq(c.version.text)} | put ${sq(PENDING_DIR)}/move 0644
+  log "staged; containerd $DEFER keeps running until the switch step"
+  echo "{\\"staged\\":\\"$DEFER -> ${c.version.text}\\"}"
+  echo "containerd://$DEFER"
+  exit 0
+fi
+remove ${sq(PENDING_DIR)}
 phase "starting containerd"
 changed /etc/systemd/system/containerd.service && systemctl daemon-reload
 systemctl enable containerd >/dev/null 2>&1 || systemctl enable containerd
@@ -207,14 +238,10 @@ else
   log "containerd config unchanged: no restart"
 fi
 phase "checking containerd"
-wait_for 60 ${sq(c.binDir)}/ctr --address ${sq(spec.config.socket)} version || die "containerd does not answer on ${spec.config.socket}: $(journalctl -u containerd -n 15 --no-pager 2>&1 | tail -n 15)"
-SV=$(${sq(c.binDir)}/ctr --address ${sq(spec.config.socket)} version | awk '/Server:/{s=1} s&&/Version:/{print $2; exit}')
-version_matches "$SV" ${sq(c.version.text)} || die "containerd $SV is running, containerd.version declares ${c.version.text}"
-cri_ok() { ${sq(c.binDir)}/ctr --address ${sq(spec.config.socket)} plugins ls | awk '$2=="cri" && $NF=="ok"{f=1} END{exit !f}'; }
-wait_for 30 cri_ok || die "the CRI plugin is not loaded: $(${sq(c.binDir)}/ctr --address ${sq(spec.config.socket)} plugins ls 2>&1 | awk '$2 ~ /cri/')"
+SV=$(check_containerd ${ctr} ${sq(spec.config.socket)} ${sq(c.version.text)})
 systemctl is-enabled -q containerd || die "containerd is not enabled"
 log "containerd $SV is running with CRI"
-echo "containerd://\${SV#v}"
+echo "containerd://$SV"
 `;
 }
 
@@ -308,8 +335,9 @@ RESTART=0
 [ -n "$CHANGED" ] && RESTART=1
 ${mode === "keep" ? "" : `systemctl is-active -q docker && RESTART=1`}
 [ "$HAS_KUBELET" = 1 ] && ! systemctl is-active -q kubelet && RESTART=1
+${moveStaged(spec)}
 if [ "$RESTART" = 0 ]; then
-  log "the kubelet's flags and Docker's state are already as declared: nothing restarted"
+  [ -n "$MOVED" ] || log "the kubelet's flags and Docker's state are already as declared: nothing restarted"
 else
   [ "$HAS_KUBELET" = 1 ] && { phase "stopping the kubelet"; systemctl stop kubelet; }
   phase "docker: ${mode}"
@@ -328,9 +356,45 @@ else
   fi
 fi${verifyApi}
 systemctl is-active -q containerd || die "containerd stopped during the switch: $(journalctl -u containerd -n 15 --no-pager 2>&1 | tail -n 15)"
+[ -z "$MOVED" ] || remove ${sq(PENDING_DIR)}
 log "switched to containerd"
-echo "{\\"seconds\\":$SECONDS}"
+echo "{\\"seconds\\":$SECONDS\${MOVED:+,\\"moved\\":\\"$MOVED\\"}}"
 `;
+}
+
+/**
+ * The move the configure step staged (PENDING_DIR), made by the switch step after the drain: the
+ * staged binaries, config and unit go live and containerd restarts on them (its containers keep
+ * running: KillMode=process). A move to another major version restarts the kubelet too, which
+ * reads the runtime's config (cgroup driver, RuntimeConfig) only at start. Inside the switch's
+ * transaction: if containerd, its CRI or the kubelet does not come up, every file goes back and
+ * the previous containerd and kubelet are restarted.
+ */
+function moveStaged(spec: NodeSpec): string {
+    const c = spec.containerd;
+    const p = sq(PENDING_DIR);
+    return `MOVED=""
+if [ -f ${p}/move ]; then
+  read -r MFROM MTO <${p}/move
+  if version_matches "$MTO" ${sq(c.version.text)}; then
+    phase "moving containerd $MFROM to $MTO"
+    while IFS= read -r -d '' f; do
+      dest=\${f#${PENDING_DIR}/root}
+      case "$dest" in */bin/*|*/sbin/*) put_bin "$f" "$dest";; *) put "$dest" "$(stat -c %a "$f")" <"$f";; esac
+    done < <(find ${p}/root -type f -print0)
+    systemctl daemon-reload
+    systemctl restart containerd || die "containerd $MTO did not start: $(journalctl -u containerd -n 15 --no-pager 2>&1 | tail -n 15)"
+    SV=$(check_containerd ${sq(c.binDir)}/ctr ${sq(spec.config.socket)} ${sq(c.version.text)})
+    MOVED="$MFROM -> $SV"
+    log "containerd $SV is running with CRI"
+    if [ "\${MFROM%%.*}" != "\${SV%%.*}" ] && [ "$HAS_KUBELET" = 1 ]; then
+      log "containerd moved from major version \${MFROM%%.*} to \${SV%%.*}: the kubelet restarts to read the runtime's config again"
+      RESTART=1
+    fi
+  else
+    log "a staged move to containerd $MTO is not the declared ${c.version.text}: left alone"
+  fi
+fi`;
 }
 
 

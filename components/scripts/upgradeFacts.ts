@@ -31,6 +31,7 @@
  *
  * The parser is upgrade/facts.ts (parseUpgradeFacts).
  */
+import { DETECT_RUNTIME } from "./lib";
 import { sq } from "./shell";
 
 export const UPGRADE_FACTS_MAGIC = "containerd-node-upgrade-facts";
@@ -374,6 +375,22 @@ upgrade_facts() {
 export function upgradeFactsScript(kubeletConfig = "/var/lib/kubelet/config.yaml"): string {
     return `set -euo pipefail
 export LC_ALL=C
+${UPGRADE_FACTS_FN}upgrade_facts ${sq(kubeletConfig)}
+`;
+}
+
+/** The line before the facts block that names the runtime the kubelet uses now. */
+export const RUNTIME_LINE = "containerd-node-runtime";
+
+/**
+ * What the pre-flight reads over SSH before a run plans a node (at preview and at up): the
+ * runtime in use (the node library's detect_runtime) and the upgrade facts. Read-only: it
+ * writes nothing on the node, not even containerd-node's own directory.
+ */
+export function nodeFactsScript(kubeletConfig = "/var/lib/kubelet/config.yaml"): string {
+    return `set -euo pipefail
+export LC_ALL=C
+${DETECT_RUNTIME}echo "${RUNTIME_LINE} $(detect_runtime)"
 ${UPGRADE_FACTS_FN}upgrade_facts ${sq(kubeletConfig)}
 `;
 }

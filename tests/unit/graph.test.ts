@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { ContainerdNodeArgs } from "../../components/args";
-import { baseArgs } from "./helpers";
+import { baseArgs, DOCKER_FACTS } from "./helpers";
 
 interface Created { type: string; name: string; inputs: any; dependsOn: string[] }
 let created: Created[] = [];
@@ -154,11 +154,12 @@ describe("ContainerdNode resource graph", () => {
         const differing = [...a.keys()].filter(k => JSON.stringify(a.get(k)!.inputs) !== JSON.stringify(b.get(k)!.inputs));
         assert.deepStrictEqual(differing, ["c-configure", "c-switch"]);
     });
-    it("changing the containerd version re-runs configure only; no drain or switch", async () => {
+    it("changing the containerd version re-runs configure and switch (a kubelet on containerd gets the move in the switch)", async () => {
         const a = (await build("v", baseArgs({ kubelet: { version: "1.30.4" } }))).res;
         const b = (await build("v", baseArgs({ kubelet: { version: "1.30.4" }, containerd: { version: "2.1.5", source: { kind: "tarball", url: "https://example.com/containerd-2.1.5-linux-amd64.tar.gz", sha256: "e".repeat(64) } } }))).res;
         const differing = [...a.keys()].filter(k => JSON.stringify(a.get(k)!.inputs) !== JSON.stringify(b.get(k)!.inputs));
-        assert.deepStrictEqual(differing, ["v-configure"]);
+        assert.deepStrictEqual(differing, ["v-configure", "v-switch"]);
+        assert.match(b.get("v-switch")!.inputs.create, /version_matches "\$MTO" '2\.1\.5'/);
     });
     it("the node library travels once, in the pre-flight step; the other steps source it by content hash", async () => {
         const { res } = await build("lib", baseArgs());
@@ -215,7 +216,7 @@ describe("ContainerdFleet resource graph", () => {
     }
 
     it("every pre-flight runs first; a wave's first change waits for all pre-flights and the previous wave", async () => {
-        const { f, res } = await fleet("f1", { nodes: ["a", "b", "c"].map(n => ({ name: `f1${n}`, connection: conn(n) })), maxUnavailable: 2 });
+        const { f, res } = await fleet("f1", { nodes: ["a", "b", "c"].map(n => ({ name: `f1${n}`, connection: conn(n), nodeFacts: DOCKER_FACTS })), maxUnavailable: 2 });
         assert.deepStrictEqual(f.waves, [["f1a", "f1b"], ["f1c"]]);
         for (const n of ["f1a", "f1b", "f1c"]) {
             assert.deepStrictEqual(res.get(`${n}-preflight`)!.dependsOn, [], `${n}'s pre-flight waits for nothing`);
@@ -232,7 +233,7 @@ describe("ContainerdFleet resource graph", () => {
     it("Kubernetes mode: a health gate per node, and the next wave waits for the gates", async () => {
         calls.length = 0;
         const { res } = await fleet("f2", {
-            nodes: [{ name: "f2a", connection: conn("a") }, { name: "f2b", connection: conn("b") }],
+            nodes: [{ name: "f2a", connection: conn("a"), nodeFacts: DOCKER_FACTS }, { name: "f2b", connection: conn("b"), nodeFacts: DOCKER_FACTS }],
             settings: { ...settings, kubelet: { version: "1.30.4" } },
             kubernetes: { kubeconfig: "/tmp/kc" },
             healthGate: { probes: ["curl -fsS http://$NODE:8080/healthz"], pauseSecondsBetweenWaves: 30 },
@@ -248,7 +249,7 @@ describe("ContainerdFleet resource graph", () => {
     });
     it("per-node overrides are merged over the shared settings", async () => {
         const { f } = await fleet("f3", {
-            nodes: [{ name: "f3a", connection: conn("a") }, { name: "f3b", connection: conn("b"), overrides: { config: { sandboxImage: "mirror.local/pause:3.10" } } }],
+            nodes: [{ name: "f3a", connection: conn("a"), nodeFacts: DOCKER_FACTS }, { name: "f3b", connection: conn("b"), nodeFacts: DOCKER_FACTS, overrides: { config: { sandboxImage: "mirror.local/pause:3.10" } } }],
             settings: { ...settings, config: { systemdCgroup: false } },
         });
         assert.strictEqual(f.nodes.f3a.spec.config.sandboxImage, "registry.k8s.io/pause:3.10");
@@ -258,12 +259,12 @@ describe("ContainerdFleet resource graph", () => {
     it("pods mounting docker.sock refuse the run (nothing is changed) unless acknowledged", async () => {
         podList = JSON.stringify({ items: [{ metadata: { namespace: "ci", name: "runner-0" }, spec: { nodeName: "n1", volumes: [{ name: "d", hostPath: { path: "/var/run/docker.sock" } }] } }] });
         try {
-            const refused = await fleet("f4", { nodes: [{ name: "f4a", connection: conn("a") }], settings: { ...settings, kubelet: { version: "1.30.4" } }, kubernetes: { kubeconfig: "/tmp/kc" } });
+            const refused = await fleet("f4", { nodes: [{ name: "f4a", connection: conn("a"), nodeFacts: DOCKER_FACTS }], settings: { ...settings, kubelet: { version: "1.30.4" } }, kubernetes: { kubeconfig: "/tmp/kc" } });
             // The barrier every node's first change waits for fails (and the preview logs the error).
             const barrier = refused.res.get("f4-preflight-passed")!;
             assert.match(barrier.inputs.create, /invalid acknowledgeDockerSocketPods: .*ci\/runner-0 \(node n1, \/var\/run\/docker\.sock\).*>&2; exit 1$/);
             assert.ok(refused.res.get("f4a-configure")!.dependsOn.includes("f4-preflight-passed"));
-            const ok = await fleet("f5", { nodes: [{ name: "f5a", connection: conn("a") }], settings: { ...settings, kubelet: { version: "1.30.4" } }, kubernetes: { kubeconfig: "/tmp/kc" }, acknowledgeDockerSocketPods: true });
+            const ok = await fleet("f5", { nodes: [{ name: "f5a", connection: conn("a"), nodeFacts: DOCKER_FACTS }], settings: { ...settings, kubelet: { version: "1.30.4" } }, kubernetes: { kubeconfig: "/tmp/kc" }, acknowledgeDockerSocketPods: true });
             assert.deepStrictEqual(await value(ok.f.dockerSocketPods), ["ci/runner-0 (node n1, /var/run/docker.sock)"]);
             assert.strictEqual(ok.res.get("f5-preflight-passed")!.inputs.create, "echo 'pre-flight passed on every node'");
         } finally {
@@ -274,7 +275,7 @@ describe("ContainerdFleet resource graph", () => {
         failingGates.add("f7a-gate");
         try {
             const { res, table } = await fleet("f7", {
-                nodes: ["a", "b", "c"].map(n => ({ name: `f7${n}`, connection: conn(n) })),
+                nodes: ["a", "b", "c"].map(n => ({ name: `f7${n}`, connection: conn(n), nodeFacts: DOCKER_FACTS })),
                 settings: { ...settings, kubelet: { version: "1.30.4" } },
                 kubernetes: { kubeconfig: "/tmp/kc" },
                 failureBudget: 1,
@@ -301,7 +302,7 @@ describe("ContainerdFleet resource graph", () => {
         failingGates.add("f8a-gate").add("f8b-gate");
         try {
             const { res } = await fleet("f8", {
-                nodes: ["a", "b", "c"].map(n => ({ name: `f8${n}`, connection: conn(n) })),
+                nodes: ["a", "b", "c"].map(n => ({ name: `f8${n}`, connection: conn(n), nodeFacts: DOCKER_FACTS })),
                 settings: { ...settings, kubelet: { version: "1.30.4" } },
                 kubernetes: { kubeconfig: "/tmp/kc" },
                 failureBudget: "34%",
@@ -315,7 +316,7 @@ describe("ContainerdFleet resource graph", () => {
     });
     it("without a failure budget nothing is soft: no triggers after the drain, no result barrier", async () => {
         const { res } = await fleet("f9", {
-            nodes: [{ name: "f9a", connection: conn("a") }],
+            nodes: [{ name: "f9a", connection: conn("a"), nodeFacts: DOCKER_FACTS }],
             settings: { ...settings, kubelet: { version: "1.30.4" } },
             kubernetes: { kubeconfig: "/tmp/kc" },
         });
@@ -328,7 +329,7 @@ describe("ContainerdFleet resource graph", () => {
         const { ContainerdFleet } = await import("../../components/fleet/fleet");
         created = [];
         held.set("b7-preflight", () => undefined);
-        const nodes = Array.from({ length: 101 }, (_, i) => ({ name: `b${i}`, connection: conn(`h${i}`) }));
+        const nodes = Array.from({ length: 101 }, (_, i) => ({ name: `b${i}`, connection: conn(`h${i}`), nodeFacts: DOCKER_FACTS }));
         const f = new ContainerdFleet("b", { nodes, settings, maxUnavailable: "50%" }, { transformations: [recordDeps] });
         await new Promise(r => setTimeout(r, 300));
         const names = () => new Set(created.map(c => c.name));
@@ -346,7 +347,7 @@ describe("ContainerdFleet resource graph", () => {
     it("bad input of a node of a later batch fails at once, naming the node and the field", async () => {
         const { ContainerdFleet } = await import("../../components/fleet/fleet");
         created = [];
-        const nodes = Array.from({ length: 101 }, (_, i) => ({ name: `v${i}`, connection: { ...conn(`h${i}`), port: i === 100 ? 70000 : 22 } }));
+        const nodes = Array.from({ length: 101 }, (_, i) => ({ name: `v${i}`, connection: { ...conn(`h${i}`), port: i === 100 ? 70000 : 22 }, nodeFacts: DOCKER_FACTS }));
         assert.throws(() => new ContainerdFleet("v", { nodes, settings }),
             /node v100: invalid connection.port: expected an integer from 1 to 65535, got 70000/);
         await new Promise(r => setTimeout(r, 100));
@@ -355,12 +356,12 @@ describe("ContainerdFleet resource graph", () => {
     });
     it("a failure budget without Kubernetes mode fails naming the field", async () => {
         const { ContainerdFleet } = await import("../../components/fleet/fleet");
-        assert.throws(() => new ContainerdFleet("f10", { nodes: [{ name: "f10a", connection: conn("a") }], settings, failureBudget: 1 }),
+        assert.throws(() => new ContainerdFleet("f10", { nodes: [{ name: "f10a", connection: conn("a"), nodeFacts: DOCKER_FACTS }], settings, failureBudget: 1 }),
             /invalid failureBudget: a budget above 0 needs kubernetes/);
     });
     it("a bad maxUnavailable fails naming the field", async () => {
         const { ContainerdFleet } = await import("../../components/fleet/fleet");
-        assert.throws(() => new ContainerdFleet("f6", { nodes: [{ name: "f6a", connection: conn("a") }], settings, maxUnavailable: "0%" }),
+        assert.throws(() => new ContainerdFleet("f6", { nodes: [{ name: "f6a", connection: conn("a"), nodeFacts: DOCKER_FACTS }], settings, maxUnavailable: "0%" }),
             /invalid maxUnavailable: expected an integer ≥ 1 or a percentage/);
     });
 });

@@ -1,0 +1,143 @@
+/**
+ * What a run will do to one node, decided from the facts read off it before anything changes
+ * (pure): which path it takes (Docker → containerd, an in-place move between containerd
+ * versions, nothing), whether it is drained, and what refuses it. The preview prints the plan;
+ * a refusal fails the preview and the node's pre-flight step.
+ */
+import { TOP_OF_FILE } from "../render/configToml";
+import { NodeSpec } from "../spec";
+import { compareVersions, parseVersion, Version } from "../versions";
+import { carryReport, CarryReport } from "./carry";
+import { cgroupVerdicts, glibcVerdict, kubeletVerdict, parseCgroupFs, parseLibc, Verdict } from "./compat";
+import { ctrDeprecationsOutput, UpgradeFacts } from "./facts";
+import { deprecationFindings, DeprecationFinding, parseCtrDeprecations } from "./deprecations";
+import { drainDecision, DrainDecision } from "./drain";
+import { readLiveConfig } from "./liveConfig";
+import { formatDeprecation, formatDropped, formatVerdict, refusals } from "./messages";
+
+/** The facts of the pre-flight read: the upgrade facts and the runtime the kubelet uses now. */
+export interface NodeFacts {
+    /** `docker://X`, `containerd://X` or `none` (the node library's detect_runtime). */
+    runtime: string;
+    upgrade: UpgradeFacts;
+}
+
+export type NodePath =
+    /** The kubelet (or nothing) runs on Docker: the seeds' conversion. */
+    | { kind: "docker"; from: string }
+    /** No runtime in use yet: containerd is installed. */
+    | { kind: "install" }
+    /** containerd is in use at another version: moved in place. */
+    | { kind: "upgrade"; from: Version; to: Version; drain: DrainDecision }
+    /** containerd is in use at the declared version. */
+    | { kind: "current"; version: Version };
+
+export interface NodePlan {
+    path: NodePath;
+    /** What the preview prints for the node, one line each: the move, the drain, the config. */
+    lines: string[];
+    /** Lines that refuse the run (each names the node, the key or check, the value). */
+    refused: string[];
+    /** Findings that do not refuse (printed as warnings). */
+    warnings: string[];
+}
+
+const runningVersion = (runtime: string): Version | undefined =>
+    runtime.startsWith("containerd://") ? parseVersion(runtime.slice("containerd://".length)) : undefined;
+
+/** The path as the fleet table and the preview name it. */
+export function pathText(p: NodePath): string {
+    switch (p.kind) {
+        case "docker":
+            return `${p.from} → containerd`;
+        case "install":
+            return "no runtime → containerd";
+        case "upgrade":
+            return `containerd ${p.from.text} → ${p.to.text} (${p.drain.action === "drain" ? "drained" : "restarted in place"})`;
+        case "current":
+            return `already on containerd ${p.version.text}`;
+        default: {
+            const never: never = p;
+            throw new Error(`unknown path ${JSON.stringify(never)}`);
+        }
+    }
+}
+
+function nodePath(facts: NodeFacts, spec: NodeSpec): NodePath {
+    const target = spec.containerd.version;
+    if (facts.runtime.startsWith("docker://")) {
+        return { kind: "docker", from: facts.runtime };
+    }
+    const running = runningVersion(facts.runtime);
+    if (!running) {
+        return { kind: "install" };
+    }
+    const same = running.text === target.text || (target.patch === undefined && compareVersions(running, target) >= 0
+        && running.major === target.major && running.minor === target.minor);
+    return same ? { kind: "current", version: running }
+        : { kind: "upgrade", from: running, to: target, drain: drainDecision(running, target, spec.upgrade.drain) };
+}
+
+/** The config a previous run of this package rendered: its settings are the typed inputs' own. */
+const isOwnConfig = (facts: UpgradeFacts) => facts.main?.text.startsWith(TOP_OF_FILE) ?? false;
+
+interface Findings {
+    carry?: CarryReport;
+    /** The version the live config declares. */
+    schema?: number;
+    deprecations: DeprecationFinding[];
+    verdicts: Verdict[];
+}
+
+function findings(facts: NodeFacts, spec: NodeSpec, running: Version): Findings {
+    const u = facts.upgrade;
+    const target = spec.containerd.version;
+    const out: Findings = { deprecations: [], verdicts: [] };
+    if (u.main && !isOwnConfig(u)) {
+        const live = readLiveConfig(u.main, u.dropIns, running);
+        out.carry = carryReport(live, spec);
+        out.schema = live.version;
+        const ctr = ctrDeprecationsOutput(u);
+        out.deprecations = deprecationFindings(live, "stdout" in ctr ? parseCtrDeprecations(ctr.stdout) : undefined, target, spec.upgrade.acknowledgeDropped);
+    }
+    if (spec.kubelet) {
+        out.verdicts.push(kubeletVerdict(spec.kubelet.version, target));
+    }
+    if (u.libc !== undefined) {
+        out.verdicts.push(glibcVerdict(parseLibc(u.libc), target, spec.containerd.source));
+    }
+    if (u.cgroupFs !== undefined) {
+        out.verdicts.push(...cgroupVerdicts(parseCgroupFs(u.cgroupFs), target, spec.kubelet?.version, u.failCgroupV1));
+    }
+    return out;
+}
+
+/**
+ * The plan for a node. Hand-made settings, deprecations and compatibility are checked when the
+ * node's containerd is in use and moves to another version, or when its config was not written
+ * by this package (a first run on a containerd node): then the rendered file replaces it.
+ */
+export function planNode(node: string, facts: NodeFacts, spec: NodeSpec): NodePlan {
+    const path = nodePath(facts, spec);
+    const lines = [`${node}: ${pathText(path)}`];
+    if (path.kind === "upgrade") {
+        lines.push(`${node}: ${path.drain.action === "drain" ? "drained first" : "not drained"}: ${path.drain.reason}`);
+    }
+    const running = path.kind === "upgrade" ? path.from : path.kind === "current" ? path.version : undefined;
+    if (!running) {
+        return { path, lines, refused: [], warnings: [] };
+    }
+    const f = findings(facts, spec, running);
+    if (f.carry) {
+        const c = f.carry;
+        lines.push(`${node}: config ${facts.upgrade.configPath} (schema ${f.schema}) → schema ${spec.config.schema} for containerd ${c.target}: ` +
+            `${c.carried.length} settings carried, ${c.defaults.length} at 1.7's default, ${c.dropped.length} not carried`);
+        lines.push(...c.dropped.filter(d => d.status === "acknowledged").map(d => formatDropped(node, d)));
+    }
+    const refused = refusals(node, f.carry ?? { target: spec.containerd.version.text, dropped: [], carried: [], defaults: [] }, f.deprecations, f.verdicts);
+    const warnings = [
+        ...f.deprecations.filter(d => d.status !== "refused").map(d => formatDeprecation(node, d)),
+        ...f.verdicts.filter(v => v.status === "warning").map(v => formatVerdict(node, v)),
+    ];
+    return { path, lines, refused, warnings };
+}

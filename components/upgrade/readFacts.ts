@@ -1,0 +1,116 @@
+/**
+ * Reads a node's facts over SSH from the program itself, at preview and at up, before any step
+ * runs: the command provider runs nothing at preview, and a refusal must come before anything on
+ * any node changes. The same connection settings as the steps; the key stays in this process.
+ */
+import { Client, ConnectConfig } from "ssh2";
+import { nodeFactsScript, RUNTIME_LINE } from "../scripts/upgradeFacts";
+import { wrapScript } from "../scripts/shell";
+import { parseUpgradeFacts } from "./facts";
+import { NodeFacts } from "./plan";
+
+/** The connection as the steps get it, resolved (secrets as plain text, in memory only). */
+export interface ResolvedConnection {
+    host: string;
+    port: number;
+    user: string;
+    privateKey?: string;
+    privateKeyPassword?: string;
+    password?: string;
+    agentSocketPath?: string;
+    hostKey?: string;
+    dialErrorLimit: number;
+    perDialTimeout: number;
+}
+
+/** Dials at most this many times: a preview must not wait minutes for a node that is down. */
+const MAX_READ_DIALS = 3;
+
+/** Parses the reader's stdout: the runtime line, then the facts block. */
+export function parseNodeFacts(stdout: string): NodeFacts {
+    const line = stdout.split("\n").find(l => l.startsWith(`${RUNTIME_LINE} `));
+    if (line === undefined) {
+        throw new Error("the node facts reader printed no runtime line");
+    }
+    return { runtime: line.slice(RUNTIME_LINE.length + 1).trim(), upgrade: parseUpgradeFacts(stdout) };
+}
+
+/** The key blob of `ssh-ed25519 AAAA… comment`, to compare with what the server presents. */
+function pinnedBlob(hostKey: string): Buffer {
+    const parts = hostKey.trim().split(/\s+/);
+    if (parts.length < 2) {
+        throw new Error(`connection.hostKey: expected "TYPE BASE64", got ${JSON.stringify(hostKey.slice(0, 40))}`);
+    }
+    return Buffer.from(parts[1], "base64");
+}
+
+function connectConfig(c: ResolvedConnection): ConnectConfig {
+    const pinned = c.hostKey ? pinnedBlob(c.hostKey) : undefined;
+    return {
+        host: c.host,
+        port: c.port,
+        username: c.user,
+        privateKey: c.privateKey,
+        passphrase: c.privateKeyPassword,
+        password: c.password,
+        agent: c.agentSocketPath ?? (c.privateKey === undefined && c.password === undefined ? process.env.SSH_AUTH_SOCK : undefined),
+        tryKeyboard: c.password !== undefined,
+        readyTimeout: c.perDialTimeout * 1000,
+        hostVerifier: pinned ? (key: Buffer) => key.equals(pinned) : undefined,
+    };
+}
+
+function runOnce(c: ResolvedConnection, command: string): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+        const client = new Client();
+        let settled = false;
+        const fail = (e: Error) => {
+            if (!settled) {
+                settled = true;
+                client.end();
+                reject(e);
+            }
+        };
+        client.on("keyboard-interactive", (_name, _instr, _lang, prompts, finish) => finish(prompts.map(() => c.password ?? "")));
+        client.on("error", fail);
+        client.on("ready", () => client.exec(command, (err, stream) => {
+            if (err) {
+                return fail(err);
+            }
+            const out: Buffer[] = [];
+            const errOut: Buffer[] = [];
+            stream.on("data", (d: Buffer) => out.push(d));
+            stream.stderr.on("data", (d: Buffer) => errOut.push(d));
+            stream.on("close", (code: number | null) => {
+                settled = true;
+                client.end();
+                resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(errOut).toString("utf8") });
+            });
+        }));
+        client.connect(connectConfig(c));
+    });
+}
+
+/** Dials (a few times, 1 s apart), runs the read-only facts reader and parses what it printed. */
+export async function readNodeFacts(c: ResolvedConnection, kubeletConfig?: string): Promise<NodeFacts> {
+    const command = wrapScript(nodeFactsScript(kubeletConfig), c.user);
+    const dials = Math.max(1, Math.min(c.dialErrorLimit, MAX_READ_DIALS));
+    let last: Error | undefined;
+    for (let i = 1; i <= dials; i++) {
+        try {
+            const r = await runOnce(c, command);
+            if (r.code !== 0) {
+                throw new Error(`the facts reader exited ${r.code}: ${r.stderr.trim().split("\n").slice(-5).join("; ")}`);
+            }
+            return parseNodeFacts(r.stdout);
+        } catch (e) {
+            last = e as Error;
+            // Only a failed dial is retried: a reader that ran and failed would fail again.
+            if (/facts reader|runtime line|upgrade facts/.test(last.message) || i === dials) {
+                break;
+            }
+            await new Promise(r => setTimeout(r, 1000));
+        }
+    }
+    throw new Error(`reading ${c.user}@${c.host}:${c.port}: ${last?.message}`);
+}
