@@ -7,6 +7,7 @@ import {
 } from "./args";
 import { formatKey, parseKey } from "./upgrade/keys";
 import { configSchemaVersion, kubeletCompatibilityProblem, parseVersion, Version } from "./versions";
+import { kubeletVerdict } from "./upgrade/compat";
 
 /** A bad argument: `field` is the path of the offending input, e.g. "config.registryMirrors.docker.io[0]". */
 export class InvalidArgumentError extends Error {
@@ -272,7 +273,8 @@ export function resolveSpec(args: ContainerdNodeArgs): NodeSpec {
     let kubelet: NodeSpec["kubelet"];
     if (args.kubelet) {
         const kv = version("kubelet.version", args.kubelet.version);
-        const problem = kubeletCompatibilityProblem(kv, cv);
+        const verdict = kubeletVerdict(kv, cv);
+        const problem = verdict.status === "refused" ? verdict.reason : kubeletCompatibilityProblem(kv, cv);
         if (problem) {
             fail("kubelet.version", problem);
         }

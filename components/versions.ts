@@ -43,14 +43,10 @@ export function configSchemaVersion(containerd: Version): 2 | 3 {
 }
 
 /**
- * Why this kubelet cannot run on this containerd, or undefined when it can.
- * Kubelet ≤ 1.22 speaks only CRI v1alpha2, which containerd 2.x dropped; Kubernetes 1.26+
- * needs CRI v1, served by containerd 1.6.15 and later.
+ * Kubernetes 1.26+ needs CRI v1, served by containerd 1.6.15 and later: the rule below the
+ * support table (upgrade/compat.ts kubeletVerdict, which the spec checks first).
  */
 export function kubeletCompatibilityProblem(kubelet: Version, containerd: Version): string | undefined {
-    if (!atLeast(kubelet, 1, 23) && containerd.major >= 2) {
-        return `kubelet ${kubelet.text} speaks CRI v1alpha2 only, which containerd ${containerd.text} no longer serves: use containerd 1.x`;
-    }
     if (atLeast(kubelet, 1, 26) && !atLeast(containerd, 1, 6, 15)) {
         const hint = containerd.patch === undefined && containerd.major === 1 && containerd.minor === 6
             ? ` (declare the full version, e.g. "1.6.20", so that it can be checked)` : "";

@@ -120,14 +120,14 @@ export const DETECT_RUNTIME = `detect_runtime() {
 `;
 
 /** Waits for containerd on SOCKET, checks it runs the declared version and that its CRI plugin loaded. */
-const CHECK_CONTAINERD = `# check_containerd CTR SOCKET VERSION: prints the running version.
+const CHECK_CONTAINERD = `cri_ok() { "$1" --address "$2" plugins ls | awk '$2=="cri" && $NF=="ok"{f=1} END{exit !f}'; }
+# check_containerd CTR SOCKET VERSION: prints the running version.
 check_containerd() {
   local ctr=$1 sock=$2 want=$3 sv
   wait_for 60 "$ctr" --address "$sock" version || die "containerd does not answer on $sock: $(journalctl -u containerd -n 15 --no-pager 2>&1 | tail -n 15)"
   sv=$("$ctr" --address "$sock" version | awk '/Server:/{s=1} s&&/Version:/{print $2; exit}')
   version_matches "$sv" "$want" || die "containerd $sv is running, containerd.version declares $want"
-  cri_ok() { "$ctr" --address "$sock" plugins ls | awk '$2=="cri" && $NF=="ok"{f=1} END{exit !f}'; }
-  wait_for 30 cri_ok || die "the CRI plugin is not loaded: $("$ctr" --address "$sock" plugins ls 2>&1 | awk '$2 ~ /cri/') $(journalctl -u containerd -n 10 --no-pager 2>&1 | grep -i 'failed to load' | tail -n 3)"
+  wait_for 30 cri_ok "$ctr" "$sock" || die "the CRI plugin is not loaded: $("$ctr" --address "$sock" plugins ls 2>&1 | awk '$2 ~ /cri/') $(journalctl -u containerd -n 10 --no-pager 2>&1 | grep -i 'failed to load' | tail -n 3)"
   echo "\${sv#v}"
 }
 `;
@@ -141,7 +141,7 @@ check_containerd() {
 const NODE_API = `node_api() { # node_api KUBECONFIG NODE [MERGE_PATCH]: prints the Node as compact JSON
   # The API server pretty-prints for curl and kubectl -o json: squeeze it so that grep can match.
   node_api_raw "$@" | tr -d '\\n' | sed -E 's/[[:space:]]*([][{}:,])[[:space:]]*/\\1/g'
-  return \${PIPESTATUS[0]}
+  return "\${PIPESTATUS[0]}"
 }
 node_api_raw() {
   local kc=$1 node=$2 patch=\${3:-}
@@ -206,18 +206,24 @@ echo "reverted to the state saved in $B"
 
 /** The whole library, as written to the node. */
 export const NODE_LIB = `# containerd-node node library (written by the preflight step; sourced by every step)
-${TRANSACTION}${DETECT_RUNTIME}${VERSION_MATCHES}${UPGRADE_DRAINS}${CHECK_CONTAINERD}${NODE_API}FLAGS_AWK=${sq(FLAGS_AWK)}
+${TRANSACTION}${DETECT_RUNTIME}${VERSION_MATCHES}${UPGRADE_DRAINS}${CHECK_CONTAINERD}${NODE_API}# shellcheck disable=SC2016 # programs for awk and bash, kept as text
+FLAGS_AWK=${sq(FLAGS_AWK)}
+# shellcheck disable=SC2016
 YAML_KEY_AWK=${sq(YAML_KEY_AWK)}
+# shellcheck disable=SC2016
 REVERT_SH=${sq(REVERT_SH)}
 `;
 
 /** The library's path on the node, relative to CN_DIR: named by content, so versions never mix. */
 export const NODE_LIB_FILE = `lib/node-${createHash("sha256").update(NODE_LIB).digest("hex").slice(0, 16)}.sh`;
 
+// The variables the library reads (STEP, PHASE, TXN, CHANGED, ON_ROLLBACK) are set by each step's
+// prelude: shellcheck sees the step without the library, hence the SC2034 directives.
 function header(step: string): string {
     return `set -euo pipefail
 umask 022
 export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+# shellcheck disable=SC2034
 STEP=${step}
 CN_DIR=\${CN_DIR:-/var/lib/containerd-node}
 CN_LIB=$CN_DIR/${NODE_LIB_FILE}
@@ -225,10 +231,14 @@ CN_LIB=$CN_DIR/${NODE_LIB_FILE}
 }
 
 function state(): string {
-    return `PHASE=start
+    return `# shellcheck disable=SC2034
+PHASE=start
+# shellcheck disable=SC2034
 CHANGED=""
+# shellcheck disable=SC2034
 TXN=""
 # A command the rollback runs last, once files and services are back (e.g. lift a cordon).
+# shellcheck disable=SC2034
 ON_ROLLBACK=""
 mkdir -p "$CN_DIR/txn" "$CN_DIR/cache"
 exec 9>"$CN_DIR/lock"

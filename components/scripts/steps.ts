@@ -172,13 +172,13 @@ export function configureScript(spec: NodeSpec): string {
     const bins: string[] = [];
     if (tar) {
         const dir = stageDir("containerd", tar.sha256);
-        bins.push(`for b in ${sq(dir)}/bin/*; do put_bin "$b" "$R"/usr/local/bin/$(basename "$b"); done`);
+        bins.push(`for b in ${sq(dir)}/bin/*; do put_bin "$b" "$R/usr/local/bin/$(basename "$b")"; done`);
     }
     if (c.runc) {
         bins.push(`put_bin ${sq(stageDir("runc", c.runc.sha256))}/runc "$R"/usr/local/sbin/runc`);
     }
     if (c.cni) {
-        bins.push(`for b in ${sq(stageDir("cni", c.cni.sha256))}/*; do [ -f "$b" ] && put_bin "$b" /opt/cni/bin/$(basename "$b"); done`);
+        bins.push(`for b in ${sq(stageDir("cni", c.cni.sha256))}/*; do [ -f "$b" ] && put_bin "$b" "/opt/cni/bin/$(basename "$b")"; done`);
     }
     const hosts = renderHostsTomls(spec);
     const hostFiles = Object.entries(hosts).map(([registry, text]) =>
@@ -214,7 +214,7 @@ phase "writing registry hosts (certs.d)"
 ${hostFiles.join("\n")}
 MANAGED=${sq(managed.join(" "))}
 if [ -f "$CN_DIR/registries" ]; then
-  for r in $(cat "$CN_DIR/registries"); do case " $MANAGED " in *" $r "*) ;; *) remove "/etc/containerd/certs.d/$r";; esac; done
+  while IFS= read -r r; do case " $MANAGED " in *" $r "*) ;; *) remove "/etc/containerd/certs.d/$r";; esac; done <"$CN_DIR/registries"
 fi
 echo "$MANAGED" | tr ' ' '\\n' | sed '/^$/d' | put "$CN_DIR/registries" 0644
 phase "writing the containerd unit"
@@ -260,7 +260,7 @@ HAVE=$(${ctr} images ls -q)
 for img in $IMAGES; do
   echo "$HAVE" | grep -qx -e "$img" -e "docker.io/$img" -e "docker.io/library/$img" || die "$img is not in containerd after the import"
 done
-log "imported: $(echo $IMAGES)"
+log "imported: $(echo "$IMAGES" | tr '\\n' ' ')"
 `;
 }
 
@@ -303,6 +303,7 @@ after_rollback() {
   [ "\${st##* }" = True ] && echo "  node ${k8s.nodeName} is Ready again on \${st%% *}" >&2
   mark_rollback_and_uncordon ${sq(kubelet.kubeconfigPath)} ${sq(k8s.nodeName)}
 }
+# shellcheck disable=SC2034 # the library's rollback runs it
 ON_ROLLBACK=after_rollback` : "";
     // Within a fleet's failure budget (Kubernetes mode, read with the kubelet's credentials):
     // skipped when an earlier step of this run failed, i.e. the Node's retry mark changed since
@@ -318,7 +319,9 @@ soft_rollback() {
   node_api ${sq(kubelet.kubeconfigPath)} ${sq(k8s.nodeName)} "{\\"metadata\\":{\\"annotations\\":{\\"${FAILURE_ANNOTATION}\\":\\"switch $(date -u +%Y-%m-%dT%H:%M:%SZ)\\"}}}" >/dev/null ||
     echo "  could not record the failure on node ${k8s.nodeName}" >&2
 }
+# shellcheck disable=SC2034
 ON_ROLLBACK=soft_rollback
+# shellcheck disable=SC2034
 ABSORB_FAILURE=1` : "";
     return `${prelude("switch")}${afterRollback}${softFailure}
 txn_begin
@@ -350,7 +353,9 @@ else
     sleep 5
     R0=$(systemctl show -p NRestarts --value kubelet)
     sleep 5
-    systemctl is-active -q kubelet && [ "$(systemctl show -p NRestarts --value kubelet)" = "$R0" ] || die "the kubelet does not stay up on containerd: $(journalctl -u kubelet -n 15 --no-pager 2>&1 | tail -n 15)"
+    if ! systemctl is-active -q kubelet || [ "$(systemctl show -p NRestarts --value kubelet)" != "$R0" ]; then
+      die "the kubelet does not stay up on containerd: $(journalctl -u kubelet -n 15 --no-pager 2>&1 | tail -n 15)"
+    fi
   else
     log "no kubelet on this node yet: its flags are set for when it starts"
   fi
@@ -380,7 +385,7 @@ if [ -f ${p}/move ]; then
     phase "moving containerd $MFROM to $MTO"
     while IFS= read -r -d '' f; do
       dest=\${f#${PENDING_DIR}/root}
-      case "$dest" in */bin/*|*/sbin/*) put_bin "$f" "$dest";; *) put "$dest" "$(stat -c %a "$f")" <"$f";; esac
+      case "$dest" in */bin/*|*/sbin/*) put_bin "$f" "$dest";; *) mode=$(stat -c %a "$f"); put "$dest" "$mode" <"$f";; esac
     done < <(find ${p}/root -type f -print0)
     systemctl daemon-reload
     systemctl restart containerd || die "containerd $MTO did not start: $(journalctl -u containerd -n 15 --no-pager 2>&1 | tail -n 15)"
@@ -403,6 +408,7 @@ export function dockerCleanupScript(spec: NodeSpec): string {
     return `${prelude("docker-cleanup")}
 ${spec.docker.mode === "purge" ? `phase "removing Docker's packages"
 PKGS=$(dpkg-query -W -f '\${Package} \${Status}\\n' docker.io docker-ce docker-ce-cli docker-ce-rootless-extras docker-buildx-plugin docker-compose-plugin 2>/dev/null | awk '/ installed$/{print $1}' || true)
+# shellcheck disable=SC2086 # one word per package
 if [ -n "$PKGS" ]; then DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq $PKGS >&2; else log "no Docker packages installed"; fi
 systemctl is-active -q containerd || { systemctl restart containerd; }
 systemctl is-active -q containerd || die "containerd stopped while Docker's packages were removed"` : ""}

@@ -100,6 +100,7 @@ function findings(facts: NodeFacts, spec: NodeSpec, running: Version): Findings 
         const ctr = ctrDeprecationsOutput(u);
         out.deprecations = deprecationFindings(live, "stdout" in ctr ? parseCtrDeprecations(ctr.stdout) : undefined, target, spec.upgrade.acknowledgeDropped);
     }
+    // A refused kubelet never gets here: the spec refuses it, naming kubelet.version.
     if (spec.kubelet) {
         out.verdicts.push(kubeletVerdict(spec.kubelet.version, target));
     }
@@ -124,7 +125,8 @@ export function planNode(node: string, facts: NodeFacts, spec: NodeSpec): NodePl
         lines.push(`${node}: ${path.drain.action === "drain" ? "drained first" : "not drained"}: ${path.drain.reason}`);
     }
     const running = path.kind === "upgrade" ? path.from : path.kind === "current" ? path.version : undefined;
-    if (!running) {
+    // A node this package already manages at the declared version has nothing to judge.
+    if (!running || (path.kind === "current" && isOwnConfig(facts.upgrade))) {
         return { path, lines, refused: [], warnings: [] };
     }
     const f = findings(facts, spec, running);

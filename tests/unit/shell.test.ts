@@ -90,7 +90,8 @@ describe("kubelet flags edit (bash + awk, as on the node)", () => {
         assert.strictEqual(r.kubeadm, 'KUBELET_KUBEADM_ARGS="--container-runtime=remote --container-runtime-endpoint=unix:///run/containerd/containerd.sock --cgroup-driver=systemd"\n');
     });
     it("keeps --pod-infra-container-image out of 1.35 and --container-runtime out of 1.27+", () => {
-        const r = runEdit({ kubelet: { version: "1.35.0" } }, { kubeadm: 'KUBELET_KUBEADM_ARGS="--container-runtime=remote --pod-infra-container-image=registry.k8s.io/pause:3.9 --cgroup-driver=systemd"\n' });
+        const c229 = { version: "2.2.9", source: { kind: "tarball" as const, url: "https://example.com/containerd-2.2.9-linux-amd64.tar.gz", sha256: "a".repeat(64) } };
+        const r = runEdit({ containerd: c229, kubelet: { version: "1.35.0" } }, { kubeadm: 'KUBELET_KUBEADM_ARGS="--container-runtime=remote --pod-infra-container-image=registry.k8s.io/pause:3.9 --cgroup-driver=systemd"\n' });
         assert.strictEqual(r.code, 0, r.stderr);
         assert.strictEqual(r.kubeadm, 'KUBELET_KUBEADM_ARGS="--cgroup-driver=systemd --container-runtime-endpoint=unix:///run/containerd/containerd.sock"\n');
     });

@@ -1,0 +1,160 @@
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { ContainerdNodeArgs, UpgradeDrainPolicy } from "../../components/args";
+import { drainScript, verifyNodeScript } from "../../components/scripts/kubectl";
+import { NODE_LIB } from "../../components/scripts/lib";
+import { configureScript, dockerCleanupScript, migrateImagesScript, preflightScript, switchScript } from "../../components/scripts/steps";
+import { nodeFactsScript } from "../../components/scripts/upgradeFacts";
+import { UPGRADE_DRAINS } from "../../components/scripts/versionShell";
+import { resolveSpec } from "../../components/spec";
+import { drainDecision } from "../../components/upgrade/drain";
+import { UpgradeFacts } from "../../components/upgrade/facts";
+import { NodeFacts, pathText, planNode } from "../../components/upgrade/plan";
+import { parseNodeFacts } from "../../components/upgrade/readFacts";
+import { TOP_OF_FILE } from "../../components/render/configToml";
+import { parseVersion, Version } from "../../components/versions";
+import { baseArgs } from "./helpers";
+
+const fixture = (name: string) => fs.readFileSync(path.join(__dirname, "..", "fixtures", "upgrade", name), "utf8");
+const ver = (t: string) => parseVersion(t) as Version;
+const PASSWORD = "s3cr3t-PASSWORD-value";
+const DROP_IN = "/etc/containerd/conf.d/50-local.toml";
+
+/** A containerd node's facts: `main` is the config text, the drop-in of the fixtures beside it. */
+function containerdFacts(running: string, main: string, over: Partial<UpgradeFacts> = {}): NodeFacts {
+    return {
+        runtime: `containerd://${running}`,
+        upgrade: {
+            configPath: "/etc/containerd/config.toml", configSource: "unit", pid: 100,
+            main: { path: "/etc/containerd/config.toml", text: main },
+            files: [], dropIns: main.includes("conf.d") ? { [DROP_IN]: fixture("50-local.toml") } : {}, notes: [],
+            containerdVersion: ver(running), libc: "glibc 2.36", cgroupFs: "cgroup2fs",
+            kubeletConfig: { path: "/var/lib/kubelet/config.yaml", status: "present" },
+            ...over,
+        },
+    };
+}
+
+function spec(version: string, over: Partial<ContainerdNodeArgs> = {}) {
+    return resolveSpec(baseArgs({
+        containerd: { version, source: { kind: "tarball", url: `https://example.com/containerd-${version}-linux-amd64.tar.gz`, sha256: "a".repeat(64) } },
+        kubelet: { version: "1.33.13" },
+        ...over,
+    }));
+}
+
+describe("upgrade plan: the path each node takes", () => {
+    it("a kubelet on Docker is the seeds' conversion: nothing of the upgrade pre-flight applies", () => {
+        const p = planNode("n1", { ...containerdFacts("1.6.20", fixture("config-1.7-installer.toml")), runtime: "docker://20.10.24" }, spec("2.3.7"));
+        assert.deepStrictEqual(p.path, { kind: "docker", from: "docker://20.10.24" });
+        assert.deepStrictEqual(p.refused, []);
+        assert.deepStrictEqual(p.lines, ["n1: docker://20.10.24 → containerd"]);
+    });
+    it("1.7 → 2.3 under the default policy is drained; a patch move is not", () => {
+        const own = TOP_OF_FILE + "version = 2\n";
+        const major = planNode("n1", containerdFacts("1.7.35", own), spec("2.3.7"));
+        assert.strictEqual(pathText(major.path), "containerd 1.7.35 → 2.3.7 (drained)");
+        assert.match(major.lines[1], /^n1: drained first: containerd 1\.7\.35 → 2\.3\.7 changes the major version \(upgrade\.drain "major"\)$/);
+        const patch = planNode("n1", containerdFacts("2.3.6", TOP_OF_FILE + "version = 3\n"), spec("2.3.7"));
+        assert.strictEqual(pathText(patch.path), "containerd 2.3.6 → 2.3.7 (restarted in place)");
+        const always = planNode("n1", containerdFacts("2.3.6", TOP_OF_FILE + "version = 3\n"), spec("2.3.7", { upgrade: { drain: "always" } }));
+        assert.strictEqual(pathText(always.path), "containerd 2.3.6 → 2.3.7 (drained)");
+    });
+    it("a node at the declared version whose config this package wrote has nothing to judge", () => {
+        const p = planNode("n1", containerdFacts("2.3.7", TOP_OF_FILE + "version = 3\n", { cgroupFs: "tmpfs" }), spec("2.3.7"));
+        assert.deepStrictEqual(p.path, { kind: "current", version: ver("2.3.7") });
+        assert.deepStrictEqual([p.refused, p.warnings], [[], []]);
+    });
+    it("no runtime in use: an install", () => {
+        const p = planNode("n1", { ...containerdFacts("1.7.35", ""), runtime: "none" }, spec("2.3.7"));
+        assert.strictEqual(pathText(p.path), "no runtime → containerd");
+    });
+});
+
+describe("upgrade plan: what refuses a node", () => {
+    const installer = fixture("config-1.7-installer.toml");
+
+    it("an installer's hand-made settings refuse the run, each naming node, key and value; the password never shows", () => {
+        const p = planNode("k8s-u1", containerdFacts("1.7.35", installer), spec("2.3.7"));
+        const all = [...p.lines, ...p.refused, ...p.warnings].join("\n");
+        assert.ok(!all.includes(PASSWORD), "the password is not printed");
+        const line = (key: string) => p.refused.find(l => l.includes(key));
+        assert.match(line(`registry.mirrors."docker.io".endpoint`) ?? "", /^k8s-u1: plugins\."io\.containerd\.grpc\.v1\.cri"\.registry\.mirrors\."docker\.io"\.endpoint = \["https:\/\/mirror\.gcr\.io","https:\/\/registry-1\.docker\.io"\] \(\/etc\/containerd\/config\.toml\) would be dropped: set config\.registryMirrors\["docker\.io"\] = \["https:\/\/mirror\.gcr\.io"\]/);
+        assert.match(line("runtimes.nvidia.options.BinaryName") ?? "", /set config\.runtimes\["nvidia"\]\.options\.BinaryName = "\/usr\/bin\/nvidia-container-runtime"/);
+        assert.match(line("auth.password") ?? "", /auth\.password = <secret, 21 chars>/);
+        assert.match(p.warnings.join("\n"), /^k8s-u1: warning: registry\.mirrors for "docker\.io" \(deprecated; removal planned for 2\.4\) .*io\.containerd\.deprecation\/cri-registry-mirrors/m);
+        assert.match(p.lines[2], /^k8s-u1: config \/etc\/containerd\/config\.toml \(schema 2\) → schema 3 for containerd 2\.3\.7: \d+ settings carried, \d+ at 1\.7's default, 17 not carried$/);
+        assert.strictEqual(pathText(p.path), "containerd 1.7.35 → 2.3.7 (drained)");
+    });
+    it("a 1.22 kubelet with a 2.x containerd is refused at preview, naming kubelet.version; 1.36 needs 2.2+", () => {
+        assert.throws(() => spec("2.3.7", { kubelet: { version: "1.22.17" } }), /invalid kubelet\.version: kubelet 1\.22\.17 speaks only CRI v1alpha2/);
+        assert.throws(() => spec("2.1.5", { kubelet: { version: "1.36.0" } }), /invalid kubelet\.version: kubelet 1\.36\.0 needs containerd 2\.3\.0\+, 2\.2\.0\+/);
+        assert.doesNotThrow(() => spec("2.2.9", { kubelet: { version: "1.36.0" } }));
+    });
+    it("glibc older than the dynamic build needs: refused, naming the static tarball", () => {
+        const own = TOP_OF_FILE + "version = 2\n";
+        const p = planNode("n1", containerdFacts("1.7.35", own, { libc: "glibc 2.31" }), spec("2.3.7"));
+        assert.match(p.refused.join("\n"), /glibc/);
+        assert.match(p.refused.join("\n"), /static/);
+    });
+    it("a config the pre-flight cannot read refuses nothing by itself but is an error the caller reports", () => {
+        assert.throws(() => planNode("n1", containerdFacts("1.7.35", "version = 2\n[plugins\n"), spec("2.3.7")));
+    });
+});
+
+describe("upgrade drain rule: the drain step's bash agrees with the preview's drainDecision", () => {
+    const cases: [string, string][] = [["1.7.35", "2.3.7"], ["1.6.20", "2.2.9"], ["2.2.9", "2.3.7"], ["2.3.6", "2.3.7"], ["v1.7.35", "2.3.7"], ["2.0.0", "1.7.35"], ["1.7.35", "1.7.36"]];
+    for (const policy of ["major", "always", "never"] as UpgradeDrainPolicy[]) {
+        for (const [from, to] of cases) {
+            it(`${from} → ${to}, upgrade.drain ${policy}`, () => {
+                const r = spawnSync("bash", ["-c", `${UPGRADE_DRAINS}upgrade_drains "$1" "$2" "$3"`, "x", from, to, policy]);
+                const ts = drainDecision(ver(from), ver(to), policy).action === "drain";
+                assert.strictEqual(r.status === 0, ts);
+            });
+        }
+    }
+});
+
+describe("the node facts reader over SSH", () => {
+    it("prints the runtime line before the facts block; the parser reads both", () => {
+        const out = spawnSync("bash", ["-c", nodeFactsScript()], { encoding: "utf8", env: { ...process.env, CN_ROOT: fs.mkdtempSync("/tmp/cnode-nf-") } });
+        assert.strictEqual(out.status, 0, out.stderr);
+        const f = parseNodeFacts(out.stdout);
+        assert.match(f.runtime, /^(none|docker:\/\/.*|containerd:\/\/.*)$/);
+        assert.strictEqual(typeof f.upgrade.configPath, "string");
+        assert.throws(() => parseNodeFacts("nothing"), /no runtime line/);
+    });
+});
+
+describe("node-side scripts are shellcheck-clean", () => {
+    const k8s = { kubeconfig: "/k/admin.conf", nodeName: "n1" };
+    const specs = {
+        "host mode, tarball": spec("2.3.7", { kubelet: undefined }),
+        "Kubernetes mode, kubelet 1.33, failure budget": spec("2.3.7", { kubernetes: k8s }),
+        "Docker's containerd; a tarball with purge": resolveSpec(baseArgs({ containerd: { version: "1.6.20", source: { kind: "docker" } }, kubelet: { version: "1.23.17" }, docker: { mode: "disable", migrateImages: true } })),
+        "purge and remove Docker's data": spec("2.3.7", { docker: { mode: "purge", removeData: true } }),
+        "package": resolveSpec(baseArgs({ containerd: { version: "1.7", source: { kind: "package" } }, kubelet: { version: "1.30.4" }, kubernetes: k8s })),
+    };
+    for (const [name, s] of Object.entries(specs)) {
+        it(name, function () {
+            if (spawnSync("shellcheck", ["--version"]).status !== 0) {
+                this.skip();
+            }
+            const scripts: { [step: string]: string } = {
+                lib: NODE_LIB, preflight: preflightScript(s), configure: configureScript(s), switch: switchScript(s),
+                "migrate-images": migrateImagesScript(s), "docker-cleanup": dockerCleanupScript(s), "facts reader": nodeFactsScript(),
+            };
+            if (s.kubernetes) {
+                Object.assign(scripts, { drain: drainScript(s), verify: verifyNodeScript(s), "switch, within a budget": switchScript(s, { planned: "" }) });
+            }
+            for (const [step, text] of Object.entries(scripts)) {
+                // SC1090/SC2154: the library is sourced from a path known on the node only; SC2034:
+                // the library's variables are the steps'.
+                const r = spawnSync("shellcheck", ["-s", "bash", "-e", step === "lib" ? "SC2034" : "SC1090,SC2154", "-"], { input: text, encoding: "utf8" });
+                assert.strictEqual(r.status, 0, `${step}:\n${r.stdout}`);
+            }
+        });
+    }
+});
