@@ -1,17 +1,30 @@
 #!/usr/bin/env bash
-# kubelet-join.sh NAME KUBELET_PORT: installs a real kubelet (KUBELET_VERSION, dockershim) on a
-# running lab node and joins it to the lab cluster the way kubeadm lays a node out:
+# kubelet-join.sh NAME KUBELET_PORT [docker|containerd]: installs a real kubelet on a running lab
+# node and joins it to the lab cluster the way kubeadm lays a node out:
 # /etc/kubernetes/kubelet.conf, /var/lib/kubelet/config.yaml, the kubeadm drop-in reading
-# /var/lib/kubelet/kubeadm-flags.env (the dockershim flags node-up.sh wrote). Waits for Ready.
+# /var/lib/kubelet/kubeadm-flags.env (which the node's script wrote). Waits for Ready.
+#   docker (default): KUBELET_VERSION (1.23, dockershim) on a lab/node-up.sh node, its dockershim
+#     flags in kubeadm-flags.env;
+#   containerd: KUBELET_CURRENT_VERSION on a lab/node-17.sh node, containerRuntimeEndpoint in
+#     config.yaml, the pause image named by containerd's sandbox_image.
 source "$(dirname "$0")/lib.sh"
-NAME=$1 KPORT=$2
+NAME=$1 KPORT=$2 RUNTIME=${3:-docker}
 DIR=$LAB_DIR/nodes/$NAME
+case $RUNTIME in
+  docker)
+    BIN=$KUBELET RUNC=/usr/bin/runc ENDPOINT=
+    PAUSE=$(sed -n 's/.*--pod-infra-container-image=\([^ "]*\).*/\1/p' "$DIR/var/lib/kubelet/kubeadm-flags.env");;
+  containerd)
+    BIN=$KUBELET_CURRENT RUNC=/usr/local/sbin/runc ENDPOINT=unix:///run/containerd/containerd.sock
+    PAUSE=$(sed -n 's/^ *sandbox_image *= *"\(.*\)"/\1/p' "$DIR/etc/containerd/config.toml");;
+  *) echo "kubelet-join.sh: the runtime is docker or containerd, not $RUNTIME" >&2; exit 2;;
+esac
 start=$(date +%s)
 cert "node-$NAME" "/O=system:nodes/CN=system:node:$NAME"
 mkdir -p "$DIR/etc/kubernetes/pki" "$DIR/etc/systemd/system/kubelet.service.d" "$DIR/opt/cni/bin" "$DIR/etc/cni/net.d"
 kubeconfig "node-$NAME" >"$DIR/etc/kubernetes/kubelet.conf"
 cp "$PKI/ca.crt" "$DIR/etc/kubernetes/pki/ca.crt"
-install -m 0755 "$KUBELET" "$DIR/usr/bin/kubelet"
+install -m 0755 "$BIN" "$DIR/usr/bin/kubelet"
 install -m 0755 "$CRICTL" "$DIR/usr/local/bin/crictl"
 # Pods use the host network (the nodes share one network namespace); a loopback-only CNI config
 # is enough for the runtime to report its network ready.
@@ -20,7 +33,8 @@ echo '{"cniVersion":"0.4.0","name":"lab","plugins":[{"type":"loopback"}]}' >"$DI
 
 # Ports of its own (shared network namespace); no QoS cgroups and no node-allocatable enforcement
 # (the nodes share the host's cgroup tree: a kubelet would reap the other nodes' pod cgroups);
-# eviction and image GC thresholds out of the way of a shared disk.
+# eviction and image GC thresholds out of the way of a shared disk. cgroupfs for both runtimes
+# (lab/node-17.sh says why containerd's SystemdCgroup is false).
 cat >"$DIR/var/lib/kubelet/config.yaml" <<YAML
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
@@ -41,6 +55,7 @@ imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
 serializeImagePulls: false
 YAML
+[ -z "$ENDPOINT" ] || echo "containerRuntimeEndpoint: $ENDPOINT" >>"$DIR/var/lib/kubelet/config.yaml"
 cat >"$DIR/etc/systemd/system/kubelet.service" <<'UNIT'
 [Unit]
 Description=kubelet
@@ -63,31 +78,31 @@ ExecStart=/usr/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELE
 UNIT
 # Lab only: this machine's capability set lacks CAP_SYS_RESOURCE, so no process here can lower an
 # OOM score, and dockershim starts every pod sandbox at -998. Docker gets a runc that raises
-# negative scores to 0 (after the conversion, containerd's restrict_oom_score_adj does the same).
-cat >"$DIR/usr/local/bin/lab-runc" <<'SH'
+# negative scores to 0 (after the conversion, containerd's restrict_oom_score_adj does the same;
+# a containerd node has it from the start and uses this runc only for its second runtime handler).
+cat >"$DIR/usr/local/bin/lab-runc" <<SH
 #!/bin/sh
 b=; prev=
-for a in "$@"; do case "$prev" in --bundle|-b) b=$a;; esac; prev=$a; done
-[ -n "$b" ] && [ -f "$b/config.json" ] && sed -i 's/"oomScoreAdj":-[0-9]*/"oomScoreAdj":0/' "$b/config.json"
-exec /usr/bin/runc "$@"
+for a in "\$@"; do case "\$prev" in --bundle|-b) b=\$a;; esac; prev=\$a; done
+[ -n "\$b" ] && [ -f "\$b/config.json" ] && sed -i 's/"oomScoreAdj":-[0-9]*/"oomScoreAdj":0/' "\$b/config.json"
+exec $RUNC "\$@"
 SH
 chmod 0755 "$DIR/usr/local/bin/lab-runc"
-echo '{"iptables":false,"ip-forward":false,"bridge":"none","default-runtime":"lab-runc","runtimes":{"lab-runc":{"path":"/usr/local/bin/lab-runc"}}}' \
-  >"$DIR/etc/docker/daemon.json"
-# The kubelet's OOM watcher reads /dev/kmsg, which a container has not (kind does the same).
-node_ssh "$NAME" bash -s <<'JOIN'
+[ "$RUNTIME" != docker ] ||
+  echo '{"iptables":false,"ip-forward":false,"bridge":"none","default-runtime":"lab-runc","runtimes":{"lab-runc":{"path":"/usr/local/bin/lab-runc"}}}' \
+    >"$DIR/etc/docker/daemon.json"
+# The kubelet's OOM watcher reads /dev/kmsg, which a container has not (kind does the same). The
+# pause image: busybox waiting for TERM.
+node_run "$NAME" <<JOIN
 set -e
-systemctl restart docker
+[ $RUNTIME != docker ] || systemctl restart docker
 ln -sf /dev/console /dev/kmsg
-t=$(mktemp -d); mkdir -p $t/bin; cp /bin/busybox $t/bin/busybox
-PAUSE=$(sed -n 's/.*--pod-infra-container-image=\([^ "]*\).*/\1/p' /var/lib/kubelet/kubeadm-flags.env)
-tar -C $t -c . | docker import --change 'ENTRYPOINT ["/bin/busybox","sh","-c","trap \"exit 0\" TERM INT; while :; do sleep 1; done"]' - "${PAUSE:-k8s.gcr.io/pause:3.6}" >/dev/null
-rm -rf $t
+lab_image $RUNTIME '${PAUSE:-k8s.gcr.io/pause:3.6}' '["/bin/busybox","sh","-c","trap \"exit 0\" TERM INT; while :; do sleep 1; done"]'
 systemctl daemon-reload
 systemctl enable --now kubelet >/dev/null 2>&1
 JOIN
 K() { "$KUBE_BIN/kubectl" --kubeconfig "$LAB_DIR/cluster/admin.conf" "$@"; }
-for i in $(seq 120); do
+for _ in $(seq 120); do
   [ "$(K get node "$NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ] && break
   sleep 1
 done

@@ -1,4 +1,6 @@
-# Shared settings of the lab scripts (sourced).
+# Shared settings and functions of the lab scripts (sourced).
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # settings the sourcing scripts use
 set -euo pipefail
 LAB_CACHE=${CONTAINERD_NODE_CACHE:-$HOME/.cache/containerd-node}/lab
 LAB_DIR=${LAB_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.lab}
@@ -11,10 +13,85 @@ mkdir -p "$LAB_CACHE" "$LAB_DIR/nodes"
 mirror() { awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || echo http://deb.debian.org/debian; }
 node_ssh() { local name=$1; shift; ssh -q -i "$KEY" -p "$(cat "$LAB_DIR/$name.port")" -o BatchMode=yes -o StrictHostKeyChecking=yes \
   -o UserKnownHostsFile="$LAB_DIR/known_hosts" -o ConnectTimeout=5 root@127.0.0.1 "$@"; }
+LAB_SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# node_tree NAME PORT: LAB_DIR/nodes/NAME, a fresh copy of the base tree (any old node NAME
+# stopped first) whose sshd listens on 127.0.0.1:PORT, root by the lab key only; writes
+# LAB_DIR/NAME.{port,hostkey} and the host key into LAB_DIR/known_hosts.
+node_tree() {
+  local name=$1 port=$2 dir=$LAB_DIR/nodes/$1
+  [ -f "$BASE/.complete" ] || "$LAB_SCRIPTS/base.sh"
+  [ -f "$KEY" ] || ssh-keygen -q -t ed25519 -N '' -C containerd-node-lab -f "$KEY"
+  "$LAB_SCRIPTS/node-down.sh" "$name" >/dev/null 2>&1 || true
+  cp -a "$BASE" "$dir"
+  echo "$name" >"$dir/etc/hostname"
+  printf '127.0.0.1 localhost\n127.0.1.1 %s\n' "$name" >"$dir/etc/hosts"
+  mkdir -p "$dir/root/.ssh" && cp "$KEY.pub" "$dir/root/.ssh/authorized_keys" && chmod 700 "$dir/root/.ssh"
+  cat >"$dir/etc/ssh/sshd_config.d/lab.conf" <<CONF
+Port $port
+ListenAddress 127.0.0.1
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UseDNS no
+CONF
+  ssh-keygen -q -t ed25519 -N '' -C "$name" -f "$dir/etc/ssh/ssh_host_ed25519_key"
+  cut -d' ' -f1,2 "$dir/etc/ssh/ssh_host_ed25519_key.pub" >"$LAB_DIR/$name.hostkey"
+  echo "$port" >"$LAB_DIR/$name.port"
+  touch "$LAB_DIR/known_hosts"
+  grep -v "^\[127.0.0.1\]:$port " "$LAB_DIR/known_hosts" >"$LAB_DIR/known_hosts.tmp" || true
+  echo "[127.0.0.1]:$port $(cat "$LAB_DIR/$name.hostkey")" >>"$LAB_DIR/known_hosts.tmp"
+  mv "$LAB_DIR/known_hosts.tmp" "$LAB_DIR/known_hosts"
+}
+
+# node_boot NAME: boots LAB_DIR/nodes/NAME (systemd-nspawn, its own session; LAB_DIR/NAME.pid and
+# .console.log) and waits up to 90 s for its sshd.
+node_boot() {
+  local name=$1 _
+  setsid systemd-nspawn --keep-unit --register=no -b -D "$LAB_DIR/nodes/$name" --machine="$name" --capability=all \
+    --system-call-filter='@keyring bpf' --bind=/sys/fs/cgroup >"$LAB_DIR/$name.console.log" 2>&1 </dev/null &
+  echo $! >"$LAB_DIR/$name.pid"
+  for _ in $(seq 1 90); do node_ssh "$name" true 2>/dev/null && break; sleep 1; done
+  node_ssh "$name" true || { echo "node $name: no ssh after 90s; console:"; tail -30 "$LAB_DIR/$name.console.log"; return 1; }
+}
+
+# node_active NAME UNIT: waits up to 60 s for UNIT to be active on node NAME, else shows its journal.
+node_active() {
+  # shellcheck disable=SC2016 # $(seq 60) runs on the node
+  node_ssh "$1" 'for i in $(seq 60); do systemctl is-active -q '"$2"' && break; sleep 1; done; systemctl is-active '"$2" >/dev/null \
+    || { echo "node $1: $2 did not start"; node_ssh "$1" "journalctl -u $2 -n 30 --no-pager"; return 1; }
+}
+
+# node_run NAME < SCRIPT: runs the bash SCRIPT on node NAME with the node-side helpers below defined.
+node_run() { local name=$1; { declare -f lab_image; cat; } | node_ssh "$name" bash -s; }
+
+# Node side (node_run): lab_image docker|containerd NAME [ENTRYPOINT]: a local image NAME of one
+# file, /bin/busybox (busybox-static), ENTRYPOINT a JSON array. Docker's from docker import;
+# containerd's (namespace k8s.io, where its CRI plugin looks) imported by ctr from a docker-archive
+# made with tar (manifest.json, the image config, one layer).
+lab_image() {
+  local rt=$1 name=$2 ep=${3:-} t diff cfg
+  t=$(mktemp -d); mkdir -p "$t/rootfs/bin" "$t/img"; cp /bin/busybox "$t/rootfs/bin/busybox"
+  if [ "$rt" = docker ]; then
+    local change=(); [ -z "$ep" ] || change=(--change "ENTRYPOINT $ep")
+    tar -C "$t/rootfs" -c . | docker import "${change[@]}" - "$name" >/dev/null
+  else
+    tar -C "$t/rootfs" -cf "$t/img/layer.tar" .
+    diff=$(sha256sum "$t/img/layer.tar" | cut -d' ' -f1)
+    printf '{"architecture":"amd64","os":"linux","config":{"Entrypoint":%s},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
+      "${ep:-null}" "$diff" >"$t/config.json"
+    cfg=$(sha256sum "$t/config.json" | cut -d' ' -f1)
+    mv "$t/config.json" "$t/img/$cfg.json"
+    printf '[{"Config":"%s.json","RepoTags":["%s"],"Layers":["layer.tar"]}]' "$cfg" "$name" >"$t/img/manifest.json"
+    tar -C "$t/img" -c manifest.json "$cfg.json" layer.tar | CONTAINERD_SUPPRESS_DEPRECATION_WARNINGS=1 ctr -n k8s.io images import - >/dev/null
+  fi
+  rm -rf "$t"
+}
 # The lab cluster (lab/cluster-up.sh): Kubernetes built by scripts/kube/build.sh.
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/kube/versions.env"
 KUBE_BIN=$KUBE_CACHE/$CONTROL_PLANE_VERSION
 KUBELET=$KUBE_CACHE/$KUBELET_VERSION/kubelet
+KUBELET_CURRENT=$KUBE_CACHE/$KUBELET_CURRENT_VERSION/kubelet
 CRICTL=$KUBE_CACHE/crictl-$CRICTL_VERSION/crictl
 API_PORT=${API_PORT:-16443} ETCD_PORT=${ETCD_PORT:-12379}
 API_URL=https://127.0.0.1:$API_PORT SERVICE_CIDR=10.96.0.0/24 SERVICE_IP=10.96.0.1
