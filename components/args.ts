@@ -82,6 +82,16 @@ export interface RuntimeHandlerArgs {
 export type TomlValue = string | number | boolean | TomlValue[] | { [key: string]: TomlValue };
 
 /** What goes into /etc/containerd/config.toml and /etc/containerd/certs.d. */
+/** One registry's credentials, as containerd's CRI AuthConfig names them; set at least one. */
+export interface RegistryAuthArgs {
+    username?: pulumi.Input<string>;
+    password?: pulumi.Input<string>;
+    /** base64 of `username:password`. */
+    auth?: pulumi.Input<string>;
+    /** An identity token (OAuth refresh token). */
+    identityToken?: pulumi.Input<string>;
+}
+
 export interface ContainerdConfigArgs {
     /** runc's `SystemdCgroup`; the kubelet's cgroup driver is switched to match. Default true. */
     systemdCgroup?: boolean;
@@ -95,6 +105,14 @@ export interface ContainerdConfigArgs {
     registryMirrors?: { [registry: string]: string[] };
     /** Registries (`host` or `host:port`) reached over plain HTTP or HTTPS without verification. */
     insecureRegistries?: string[];
+    /**
+     * Credentials containerd pulls with, by registry host (CRI `registry.configs."HOST".auth`, what
+     * an old config's auth carries over to). Every value stays a Pulumi secret: a step of its own
+     * (`registry-auth`, shown as [secret] in a preview) writes them to a 0600 file that the
+     * rendered config imports. containerd deprecates this for imagePullSecrets (removal planned
+     * for 2.4). Default none.
+     */
+    registryAuth?: { [registry: string]: RegistryAuthArgs };
     /** containerd's persistent root. Default "/var/lib/containerd". */
     root?: string;
     /** containerd's state directory. Default "/run/containerd". */

@@ -3,14 +3,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { ContainerdNodeArgs } from "./args";
 import { LocalStep, RemoteStep } from "./commands";
 import { drainScript, rollbackMarkScript, verifyNodeScript } from "./scripts/kubectl";
-import { wrapScript } from "./scripts/shell";
+import { sq, wrapScript } from "./scripts/shell";
 import {
-    configureScript, dockerCleanupScript, migrateImagesScript, preflightScript, switchScript, uploadPath,
+    configureScript, dockerCleanupScript, migrateImagesScript, preflightScript, registryAuthScript, switchScript, uploadPath,
 } from "./scripts/steps";
+import { RegistryAuthValues } from "./render/registryAuth";
 import { DEFAULTS, InvalidArgumentError, NodeSpec, resolveSpec } from "./spec";
 import { NodeFacts, NodePlan, pathText, planNode } from "./upgrade/plan";
 import { readNodeFacts, ResolvedConnection } from "./upgrade/readFacts";
-import { sq } from "./scripts/shell";
 
 /** Nodes whose facts are read at a time (a fleet's preview reads them all). */
 const FACT_READS = 16;
@@ -163,6 +163,8 @@ export class ContainerdNode extends pulumi.ComponentResource {
         // takes and what refuses it. A refusal is an error in the preview and fails the pre-flight
         // step, which every change to the node (and, in a fleet, to any node) waits for.
         const label = spec.kubernetes?.nodeName ?? name;
+        // Resolved only inside applies (the step's text, the plan), never printed.
+        const authValues = pulumi.output(args.config?.registryAuth ?? {}) as pulumi.Output<RegistryAuthValues>;
         const facts: pulumi.Output<NodeFacts | { error: string }> = args.nodeFacts !== undefined
             ? pulumi.output(args.nodeFacts as pulumi.Input<NodeFacts>)
             : pulumi.all([connection.host, connection.privateKey, connection.privateKeyPassword, connection.password, connection.hostKey])
@@ -170,12 +172,12 @@ export class ContainerdNode extends pulumi.ComponentResource {
                     host, port: connection.port as number, user, privateKey, privateKeyPassword, password, hostKey,
                     agentSocketPath: c.agentSocketPath, dialErrorLimit: connection.dialErrorLimit as number, perDialTimeout: connection.perDialTimeout as number,
                 } as ResolvedConnection, spec.kubelet?.configPath)).catch((e: Error) => ({ error: e.message })));
-        const planned: pulumi.Output<PlanOrError> = facts.apply(f => {
+        const planned: pulumi.Output<PlanOrError> = pulumi.all([facts, authValues]).apply(([f, auth]) => {
             if ("error" in f) {
                 return { error: f.error };
             }
             try {
-                return { plan: planNode(label, f, spec) };
+                return { plan: planNode(label, f, spec, auth) };
             } catch (e) {
                 return { error: `${label}: the pre-flight could not judge the node's config: ${(e as Error).message}` };
             }
@@ -229,7 +231,11 @@ export class ContainerdNode extends pulumi.ComponentResource {
                     upload(kind, a.path, a.sha256);
                 }
             }
-            const configured = remote("configure", configureScript(spec), [...startAfter, ...uploads]);
+            let before = [...startAfter, ...uploads];
+            if (spec.config.registryAuth.length > 0) {
+                before = [remote("registry-auth", pulumi.secret(authValues).apply(v => registryAuthScript(spec, v)), before)];
+            }
+            const configured = remote("configure", configureScript(spec), before);
             if (spec.docker.migrateImages) {
                 remote("migrate-images", migrateImagesScript(spec));
             }

@@ -3,9 +3,10 @@
  * package works on the resolved NodeSpec and never sees an undefined knob.
  */
 import {
-    ArtifactSource, ContainerdNodeArgs, DockerMode, InstallSource, KubeletFlagsLocation, TomlValue, UpgradeDrainPolicy,
+    ArtifactSource, ContainerdNodeArgs, RegistryAuthArgs, DockerMode, InstallSource, KubeletFlagsLocation, TomlValue, UpgradeDrainPolicy,
 } from "./args";
-import { formatKey, parseKey } from "./upgrade/keys";
+import { formatKey, leaves, parseKey, plainToml, Table } from "./upgrade/keys";
+import { isSecretKey } from "./upgrade/secrets";
 import { configSchemaVersion, kubeletCompatibilityProblem, parseVersion, Version } from "./versions";
 import { kubeletVerdict } from "./upgrade/compat";
 
@@ -65,6 +66,8 @@ export interface NodeSpec {
         sandboxImage: string;
         registryMirrors: { [registry: string]: string[] };
         insecureRegistries: string[];
+        /** Hosts with credentials (config.registryAuth; the values stay in the args, secrets). */
+        registryAuth: string[];
         root: string;
         state: string;
         socket: string;
@@ -147,6 +150,8 @@ function posInt(field: string, n: unknown, min: number, max: number): number {
 function oneOf<T extends string>(field: string, value: unknown, allowed: readonly T[]): T {
     return allowed.includes(value as T) ? value as T : fail(field, `expected one of ${allowed.map(a => `"${a}"`).join(", ")}, got ${JSON.stringify(value)}`);
 }
+
+export const REGISTRY_AUTH_FIELDS: readonly (keyof RegistryAuthArgs)[] = ["username", "password", "auth", "identityToken"];
 
 function registryHost(field: string, text: unknown): string {
     return typeof text === "string" && REGISTRY_HOST_RE.test(text) ? text : fail(field, `expected a registry host like "docker.io" or "10.0.0.5:5000", got ${JSON.stringify(text)}`);
@@ -255,6 +260,15 @@ export function resolveSpec(args: ContainerdNodeArgs): NodeSpec {
         registryMirrors[host] = endpoints.map((e, i) => mirrorEndpoint(`config.registryMirrors["${host}"][${i}]`, e));
     }
     const insecureRegistries = (cfg.insecureRegistries ?? []).map((h, i) => registryHost(`config.insecureRegistries[${i}]`, h));
+    const registryAuth = Object.entries(cfg.registryAuth ?? {}).map(([host, a]) => {
+        registryHost(`config.registryAuth["${host}"]`, host);
+        const given = Object.entries(a ?? {}).filter(([, v]) => v !== undefined).map(([k]) => k);
+        const unknown = given.filter(k => !REGISTRY_AUTH_FIELDS.includes(k as keyof RegistryAuthArgs));
+        if (unknown.length > 0 || given.length === 0) {
+            fail(`config.registryAuth["${host}"]${unknown.length ? `.${unknown[0]}` : ""}`, `expected some of ${REGISTRY_AUTH_FIELDS.join(", ")}`);
+        }
+        return host;
+    }).sort();
 
     const runtimes: NodeSpec["config"]["runtimes"] = {};
     for (const [name, r] of Object.entries(cfg.runtimes ?? {})) {
@@ -268,6 +282,11 @@ export function resolveSpec(args: ContainerdNodeArgs): NodeSpec {
     }
     if (cfg.extraToml !== undefined && (typeof cfg.extraToml !== "object" || Array.isArray(cfg.extraToml))) {
         fail("config.extraToml", "expected a TOML table (an object)");
+    }
+    // extraToml is part of the configure step's command text, which a preview shows in full.
+    const credential = leaves(plainToml(cfg.extraToml ?? {}) as Table).find(l => isSecretKey(l.path));
+    if (credential) {
+        fail(`config.extraToml.${formatKey(credential.path)}`, "no credentials here: the config's text is shown by pulumi preview and kept in the state as plain text; use config.registryAuth, whose values stay secrets");
     }
 
     let kubelet: NodeSpec["kubelet"];
@@ -343,6 +362,7 @@ export function resolveSpec(args: ContainerdNodeArgs): NodeSpec {
             sandboxImage: imageRef("config.sandboxImage", cfg.sandboxImage ?? DEFAULTS.sandboxImage),
             registryMirrors,
             insecureRegistries,
+            registryAuth,
             root: absPath("config.root", cfg.root ?? DEFAULTS.root),
             state: absPath("config.state", cfg.state ?? DEFAULTS.state),
             socket: DEFAULTS.socket,

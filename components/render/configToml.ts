@@ -2,6 +2,7 @@ import * as TOML from "@iarna/toml";
 import { NodeSpec } from "../spec";
 import { isTable, Table } from "../upgrade/keys";
 import { atLeast } from "../versions";
+import { REGISTRY_AUTH_FILE } from "./registryAuth";
 
 /** Deep-merges `over` into `base` (tables merge, everything else is replaced). Pure. */
 export function mergeToml(base: Table, over: Table): Table {
@@ -72,6 +73,9 @@ export function renderConfigToml(spec: NodeSpec): string {
                 "io.containerd.cri.v1.runtime": { containerd, cni },
             },
         };
+    }
+    if (c.registryAuth.length > 0) {
+        doc = { imports: [REGISTRY_AUTH_FILE], ...doc };
     }
     return TOP_OF_FILE + TOML.stringify(mergeToml(doc, c.extraToml) as TOML.JsonMap);
 }

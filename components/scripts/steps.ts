@@ -3,7 +3,8 @@
  * changes nothing), and each mutating step is one transaction (see lib.ts): it restores what it
  * changed when it fails. The desired state is inside the text, so `pulumi preview` diffs it.
  */
-import { renderConfigToml } from "../render/configToml";
+import { renderConfigToml, TOP_OF_FILE } from "../render/configToml";
+import { REGISTRY_AUTH_FILE, RegistryAuthValues, renderRegistryAuthToml } from "../render/registryAuth";
 import { renderCrictlYaml } from "../render/crictl";
 import { renderHostsTomls } from "../render/hostsToml";
 import { kubeletEditPlan } from "../render/kubeletFlags";
@@ -228,7 +229,8 @@ if [ -n "$DEFER" ]; then
   exit 0
 fi
 remove ${sq(PENDING_DIR)}
-phase "starting containerd"
+${spec.config.registryAuth.length === 0 ? `remove ${sq(REGISTRY_AUTH_FILE)}
+` : ""}phase "starting containerd"
 changed /etc/systemd/system/containerd.service && systemctl daemon-reload
 systemctl enable containerd >/dev/null 2>&1 || systemctl enable containerd
 if changed ${restartOn.map(sq).join(" ")} || ! systemctl is-active -q containerd; then
@@ -242,6 +244,31 @@ SV=$(check_containerd ${ctr} ${sq(spec.config.socket)} ${sq(c.version.text)})
 systemctl is-enabled -q containerd || die "containerd is not enabled"
 log "containerd $SV is running with CRI"
 echo "containerd://$SV"
+`;
+}
+
+/**
+ * Writes the registry credentials file (0600) before the configure step, whose config imports it.
+ * Its command text holds the credentials: the component passes it as a secret. containerd is
+ * restarted here only when the credentials changed and it already runs a config of this package
+ * that imports the file (no move staged); otherwise the configure or switch step restarts it.
+ */
+export function registryAuthScript(spec: NodeSpec, values: RegistryAuthValues): string {
+    const f = sq(REGISTRY_AUTH_FILE);
+    return `${prelude("registry-auth")}
+txn_begin
+note_unit containerd
+phase "writing the registry credentials"
+umask 077
+${heredoc(`put ${f} 0600`, renderRegistryAuthToml(spec, values))}
+umask 022
+if changed ${f} && [ ! -f ${sq(PENDING_DIR)}/move ] && systemctl is-active -q containerd &&
+   head -n 1 /etc/containerd/config.toml 2>/dev/null | grep -qxF ${sq(TOP_OF_FILE.trim())} && grep -qF ${f} /etc/containerd/config.toml; then
+  log "restarting containerd for the new credentials (containers keep running: KillMode=process)"
+  systemctl restart containerd || die "containerd did not start: $(journalctl -u containerd -n 15 --no-pager 2>&1 | tail -n 15)"
+  check_containerd ${sq(spec.containerd.binDir)}/ctr ${sq(spec.config.socket)} ${sq(spec.containerd.version.text)} >/dev/null
+fi
+log "registry credentials for ${spec.config.registryAuth.join(", ")} in ${REGISTRY_AUTH_FILE}"
 `;
 }
 

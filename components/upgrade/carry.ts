@@ -7,7 +7,8 @@
  * name unless `upgrade.acknowledgeDropped` lists it.
  */
 import * as TOML from "@iarna/toml";
-import { TomlValue } from "../args";
+import { RegistryAuthArgs, TomlValue } from "../args";
+import { AUTH_KEYS, RegistryAuthValues } from "../render/registryAuth";
 import { upstreamServer } from "../render/hostsToml";
 import { renderConfigToml } from "../render/configToml";
 import { NodeSpec } from "../spec";
@@ -25,6 +26,8 @@ export type TypedInput =
 export type Carrier =
     | { kind: "registryMirrors"; registry: string; endpoints: string[]; /** also plain HTTP to the registry itself */ insecure: boolean }
     | { kind: "insecureRegistries"; registry: string }
+    /** A secret: the message names the input, never the value. */
+    | { kind: "registryAuth"; registry: string; field: keyof RegistryAuthArgs }
     | { kind: "runtime"; name: string; /** "runtimeType" or "options.<key>" */ field: string; shown: string }
     | { kind: "input"; input: TypedInput; shown: string }
     | { kind: "extraToml"; /** the path the target reads */ path: string[]; shown: string }
@@ -107,7 +110,7 @@ function typedCarrier(t: string[], shown: string, value: TomlValue, schema: 2 | 
 }
 
 /** The certs.d side of a registry setting (`r`: its path below the registry table); undefined: none. */
-function registryCarrier(r: string[], value: TomlValue, spec: NodeSpec): { carrier: Carrier; carried: boolean } | undefined {
+function registryCarrier(r: string[], value: TomlValue, spec: NodeSpec, auth: RegistryAuthValues): { carrier: Carrier; carried: boolean } | undefined {
     const c = spec.config;
     const [table, host, ...rest] = r;
     if (table === "mirrors" && rest.length === 1 && rest[0] === "endpoint" && Array.isArray(value)) {
@@ -130,6 +133,12 @@ function registryCarrier(r: string[], value: TomlValue, spec: NodeSpec): { carri
     if (table === "configs" && rest[0] === "tls" && rest[1] === "insecure_skip_verify" && value === true) {
         return { carrier: { kind: "insecureRegistries", registry: host }, carried: c.insecureRegistries.includes(host) };
     }
+    if (table === "configs" && rest[0] === "auth" && rest.length === 2) {
+        const field = (Object.keys(AUTH_KEYS) as (keyof RegistryAuthArgs)[]).find(k => AUTH_KEYS[k] === rest[1].toLowerCase());
+        if (field) {
+            return { carrier: { kind: "registryAuth", registry: host, field }, carried: auth[host]?.[field] === value };
+        }
+    }
     if (table === "configs" && rest[0] === "tls") {
         const reason = spec.config.schema === 3 ? "2.0 removed registry.configs.*.tls" : "containerd 1.x refuses configs.tls next to the config_path the rendered file sets";
         return { carrier: { kind: "none", reason: `${reason}; TLS files go in certs.d/<host>/hosts.toml (ca, client), which this package does not write yet` }, carried: false };
@@ -138,7 +147,7 @@ function registryCarrier(r: string[], value: TomlValue, spec: NodeSpec): { carri
 }
 
 /** Lists every live setting the config rendered from `spec` would not carry. */
-export function carryReport(live: LiveConfig, spec: NodeSpec): CarryReport {
+export function carryReport(live: LiveConfig, spec: NodeSpec, auth: RegistryAuthValues = {}): CarryReport {
     const schema = spec.config.schema;
     if (live.schema > schema) {
         throw new Error(`the live config is schema ${live.schema}, the target containerd ${spec.containerd.version.text} reads ${schema}: going back is not an upgrade`);
@@ -158,7 +167,7 @@ export function carryReport(live: LiveConfig, spec: NodeSpec): CarryReport {
         // registry.configs.*.tls has no schema 3 path (2.0 removed it): look at the live one.
         const registry = isPrefix(["plugins", schema === 3 ? CRI_IMAGES : CRI, "registry"], t) ? t.slice(3)
             : isPrefix(["plugins", CRI, "registry", "configs"], s.path) && s.path[5] === "tls" ? s.path.slice(3) : undefined;
-        const reg = registry && registryCarrier(registry, value, spec);
+        const reg = registry && registryCarrier(registry, value, spec, auth);
 
         if ((m.kind === "moved" && atTarget !== undefined && sameValue(atTarget, value)) || reg?.carried
             || (t.length === 1 && t[0] === "oom_score" && value === spec.unit.oomScoreAdjust)) {
@@ -174,6 +183,7 @@ export function carryReport(live: LiveConfig, spec: NodeSpec): CarryReport {
         const carrier: Carrier = reg?.carrier
             ?? (m.kind === "removed" ? { kind: "none", reason: m.reason } : undefined)
             ?? typedCarrier(t, shown, value, schema)
+            ?? (isSecretKey(t) ? { kind: "none", reason: "a credential: config.extraToml would show it in the preview's command text, and refuses it" } : undefined)
             ?? { kind: "extraToml", path: t, shown };
         report.dropped.push(dropped(s, carrier, acknowledged(acks, parseKey(s.key) ?? [], s.path, t) ? "acknowledged" : "refused"));
     }

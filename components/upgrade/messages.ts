@@ -18,6 +18,8 @@ export function carrierText(c: Carrier): string {
         }
         case "insecureRegistries":
             return `config.insecureRegistries including ${q(c.registry)}`;
+        case "registryAuth":
+            return `config.registryAuth[${q(c.registry)}].${c.field} (a secret)`;
         case "runtime":
             return `config.runtimes[${q(c.name)}].${c.field} = ${c.shown}`;
         case "input":

@@ -5,6 +5,7 @@
  * a refusal fails the preview and the node's pre-flight step.
  */
 import { TOP_OF_FILE } from "../render/configToml";
+import { RegistryAuthValues } from "../render/registryAuth";
 import { NodeSpec } from "../spec";
 import { compareVersions, parseVersion, Version } from "../versions";
 import { carryReport, CarryReport } from "./carry";
@@ -89,13 +90,13 @@ interface Findings {
     verdicts: Verdict[];
 }
 
-function findings(facts: NodeFacts, spec: NodeSpec, running: Version): Findings {
+function findings(facts: NodeFacts, spec: NodeSpec, running: Version, auth: RegistryAuthValues): Findings {
     const u = facts.upgrade;
     const target = spec.containerd.version;
     const out: Findings = { deprecations: [], verdicts: [] };
     if (u.main && !isOwnConfig(u)) {
         const live = readLiveConfig(u.main, u.dropIns, running);
-        out.carry = carryReport(live, spec);
+        out.carry = carryReport(live, spec, auth);
         out.schema = live.version;
         const ctr = ctrDeprecationsOutput(u);
         out.deprecations = deprecationFindings(live, "stdout" in ctr ? parseCtrDeprecations(ctr.stdout) : undefined, target, spec.upgrade.acknowledgeDropped);
@@ -118,7 +119,7 @@ function findings(facts: NodeFacts, spec: NodeSpec, running: Version): Findings 
  * node's containerd is in use and moves to another version, or when its config was not written
  * by this package (a first run on a containerd node): then the rendered file replaces it.
  */
-export function planNode(node: string, facts: NodeFacts, spec: NodeSpec): NodePlan {
+export function planNode(node: string, facts: NodeFacts, spec: NodeSpec, auth: RegistryAuthValues = {}): NodePlan {
     const path = nodePath(facts, spec);
     const lines = [`${node}: ${pathText(path)}`];
     if (path.kind === "upgrade") {
@@ -129,7 +130,7 @@ export function planNode(node: string, facts: NodeFacts, spec: NodeSpec): NodePl
     if (!running || (path.kind === "current" && isOwnConfig(facts.upgrade))) {
         return { path, lines, refused: [], warnings: [] };
     }
-    const f = findings(facts, spec, running);
+    const f = findings(facts, spec, running, auth);
     if (f.carry) {
         const c = f.carry;
         lines.push(`${node}: config ${facts.upgrade.configPath} (schema ${f.schema}) → schema ${spec.config.schema} for containerd ${c.target}: ` +

@@ -179,6 +179,33 @@ describe("ContainerdNode resource graph", () => {
             assert.doesNotMatch(text, /SECRETKEYMATERIAL/, r.name);
         }
     });
+    it("registry credentials travel only in the registry-auth step, as a secret, before configure; the config imports their file", async () => {
+        let authCreate: unknown;
+        const grab: pulumi.ResourceTransformation = a => {
+            if (a.name === "ra-registry-auth") {
+                authCreate = a.props.create;
+            }
+            return undefined;
+        };
+        created = [];
+        const node = new ContainerdNode("ra", baseArgs({ kubelet: { version: "1.30.4" }, config: { registryAuth: { "registry.example.com": { username: "robot", password: pulumi.secret("PULLPASSWORD") } } } }),
+            { transformations: [recordDeps, grab] });
+        await value(node.runtimeAfter);
+        await new Promise(r => setTimeout(r, 50));
+        const res = new Map(created.map(c => [c.name, { ...c, dependsOn: dependsOnByName.get(c.name) ?? [] }]));
+        assert.ok(pulumi.Output.isInstance(authCreate) && await (authCreate as any).isSecret, "the step's command text is a secret");
+        // What the engine receives: a secret envelope (the SDK's signature key and value).
+        const sent = res.get("ra-registry-auth")!.inputs.create;
+        assert.strictEqual(sent[pulumi.runtime.specialSigKey], pulumi.runtime.specialSecretSig);
+        assert.match(sent.value, /password = "PULLPASSWORD"/);
+        for (const r of res.values()) {
+            if (r.name !== "ra-registry-auth") {
+                assert.doesNotMatch(JSON.stringify(r.inputs), /PULLPASSWORD/, r.name);
+            }
+        }
+        assert.deepStrictEqual(res.get("ra-configure")!.dependsOn, ["ra-registry-auth"]);
+        assert.match(res.get("ra-configure")!.inputs.create, /^imports = \[ "\/etc\/containerd\/containerd-node\/registry-auth\.toml" \]$/m);
+    });
     it("outputs come from the preflight and verify steps", async () => {
         const { node } = await build("out", k8sArgs());
         assert.strictEqual(await value(node.runtimeBefore), "docker://20.10.24");

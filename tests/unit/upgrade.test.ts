@@ -10,11 +10,14 @@ import { deprecationFindings, parseCtrDeprecations } from "../../components/upgr
 import { drainDecision } from "../../components/upgrade/drain";
 import { formatKey, leaves, parseKey, Table } from "../../components/upgrade/keys";
 import { LiveConfig, readLiveConfig } from "../../components/upgrade/liveConfig";
-import { formatDeprecation, formatDropped, formatVerdict, refusals } from "../../components/upgrade/messages";
+import { carrierText, formatDeprecation, formatDropped, formatVerdict, refusals } from "../../components/upgrade/messages";
 import { CRI, CRI_IMAGES, CRI_RUNTIME, toSchema3 } from "../../components/upgrade/schema3";
 import { InvalidArgumentError, resolveSpec } from "../../components/spec";
 import { parseVersion, Version } from "../../components/versions";
 import { baseArgs } from "./helpers";
+import * as pulumi from "@pulumi/pulumi";
+
+const pulumiSecret = (v: string) => pulumi.secret(v);
 
 const fixture = (name: string) => fs.readFileSync(path.join(__dirname, "..", "fixtures", "upgrade", name), "utf8");
 const ver = (t: string) => parseVersion(t) as Version;
@@ -212,6 +215,19 @@ describe("upgrade: what the rendered config would not carry", () => {
         }
         assert.ok(!r.dropped.some(d => d.key === "imports" || d.key === "version"));
     });
+    it("registry credentials are carried by config.registryAuth, named as a secret input; a different value is not carried", () => {
+        const carrier = byKey(r, cri(`registry.configs."registry.example.com".auth.password`))?.carrier;
+        assert.deepStrictEqual(carrier, { kind: "registryAuth", registry: "registry.example.com", field: "password" });
+        assert.strictEqual(carrierText(carrier!), `config.registryAuth["registry.example.com"].password (a secret)`);
+        const s = target("2.3.7", { config: { registryAuth: { "registry.example.com": { username: "robot$ci", password: "x" } } } });
+        const other = carryReport(installer(), s, { "registry.example.com": { username: "robot$ci", password: "another" } });
+        assert.strictEqual(byKey(other, cri(`registry.configs."registry.example.com".auth.password`))?.status, "refused");
+        assert.ok(other.carried.includes(cri(`registry.configs."registry.example.com".auth.username`)));
+    });
+    it("config.extraToml refuses credentials: its text is shown by the preview", () => {
+        assert.throws(() => target("2.3.7", { config: { extraToml: { plugins: { [CRI_IMAGES]: { registry: { configs: { r: { auth: { password: "p" } } } } } } } } }),
+            /invalid config\.extraToml\.plugins\."io\.containerd\.cri\.v1\.images"\.registry\.configs\.r\.auth\.password: no credentials here.*config\.registryAuth/);
+    });
     it("never prints a secret: named, with its length", () => {
         const pw = byKey(r, cri(`registry.configs."registry.example.com".auth.password`));
         assert.strictEqual(pw?.shown, `<secret, ${PASSWORD.length} chars>`);
@@ -226,19 +242,20 @@ describe("upgrade: what the rendered config would not carry", () => {
                 sandboxImage: "registry.k8s.io/pause:3.9",
                 registryMirrors: { "docker.io": ["https://mirror.gcr.io"] },
                 insecureRegistries: ["registry.internal:5000"],
+                registryAuth: { "registry.example.com": { username: "robot$ci", password: pulumiSecret(PASSWORD) } },
                 runtimes: { nvidia: { runtimeType: "io.containerd.runc.v2", options: { BinaryName: "/usr/bin/nvidia-container-runtime", SystemdCgroup: true } } },
                 extraToml: {
                     debug: { level: "info" },
                     plugins: {
                         [CRI_RUNTIME]: { max_container_log_line_size: -1, disable_apparmor: true, device_ownership_from_security_context: true, enable_unprivileged_ports: false },
-                        [CRI_IMAGES]: { discard_unpacked_layers: true, registry: { configs: { "registry.example.com": { auth: { username: "robot$ci", password: PASSWORD } } } } },
+                        [CRI_IMAGES]: { discard_unpacked_layers: true },
                         "io.containerd.gc.v1.scheduler": { pause_threshold: 0.05 },
                     },
                 },
             },
             upgrade: { acknowledgeDropped: [cri(`registry.configs."registry.example.com".tls`)] },
         });
-        const done = carryReport(installer(), full);
+        const done = carryReport(installer(), full, { "registry.example.com": { username: "robot$ci", password: PASSWORD } });
         assert.deepStrictEqual(done.dropped.map(d => [d.key, d.status]), [[cri(`registry.configs."registry.example.com".tls.ca_file`), "acknowledged"]]);
     });
     it("a value at its old path in extraToml is not carried: a version 3 file ignores it", () => {
