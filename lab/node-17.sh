@@ -28,6 +28,7 @@ node_tree "$NAME" "$PORT"
 systemd-nspawn -q --keep-unit --register=no -D "$DIR" --pipe bash -c \
   'DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq docker.io containerd runc && apt-get autoremove -y -qq --purge' \
   </dev/null >"$LAB_DIR/$NAME.purge.log" 2>&1 || { echo "node $NAME: purging Docker failed:"; tail "$LAB_DIR/$NAME.purge.log"; exit 1; }
+rm -rf "$DIR/etc/docker" # the base's daemon.json, no package's file
 
 # What the installer put there: the release tarball over /usr/local, runc, the upstream unit.
 tar -C "$DIR/usr/local" -xzf "$A/$CONTAINERD17_FILE"
