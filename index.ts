@@ -7,7 +7,9 @@
  *   containerd-node:privateKey   (secret) SSH private key text, or
  *   containerd-node:privateKeyPath  path of the key file on this machine
  *   containerd-node:containerd   { version, source, runc?, cni? }       (ContainerdNodeArgs.containerd)
- *   containerd-node:config       ContainerdConfigArgs (optional)
+ *   containerd-node:config       ContainerdConfigArgs (optional; registryAuth goes in the key below)
+ *   containerd-node:registryAuth (secret) { HOST: { username?, password?, auth?, identityToken? } } (optional)
+ *   containerd-node:upgrade      UpgradeArgs: { drain?, acknowledgeDropped? } (optional)
  *   containerd-node:unit         SystemdUnitArgs (optional)
  *   containerd-node:kubelet      KubeletArgs (optional; required with kubeconfig)
  *   containerd-node:docker       DockerArgs (optional)
@@ -23,7 +25,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
-import { ContainerdFleet, FleetNodeArgs, FleetSettings, HealthGateArgs } from "./components";
+import { ContainerdConfigArgs, ContainerdFleet, FleetNodeArgs, FleetSettings, HealthGateArgs, RegistryAuthArgs } from "./components";
 
 interface NodeEntry {
     name: string;
@@ -37,6 +39,25 @@ interface NodeEntry {
     order?: number;
     overrides?: Partial<FleetSettings>;
 }
+
+/**
+ * `registryAuth` from stack config (`pulumi config set --secret --path 'registryAuth["HOST"].password' …`),
+ * every value a secret Output. Which hosts and fields are set is read from the raw config (not a
+ * secret), so the component knows its steps when it is built.
+ */
+function registryAuth(cfg: pulumi.Config): ContainerdConfigArgs["registryAuth"] {
+    const raw = pulumi.runtime.getConfig(`${cfg.name}:registryAuth`);
+    if (raw === undefined) {
+        return undefined;
+    }
+    const shape = JSON.parse(raw) as { [host: string]: { [field: string]: unknown } };
+    const values = cfg.requireSecretObject<typeof shape>("registryAuth");
+    return Object.fromEntries(Object.entries(shape).map(([host, fields]) => [host,
+        Object.fromEntries(Object.keys(fields ?? {}).map(f => [f, values.apply(v => String(v[host][f]))])) as RegistryAuthArgs]));
+}
+
+const withRegistryAuth = (config: ContainerdConfigArgs | undefined, auth: ContainerdConfigArgs["registryAuth"]) =>
+    auth === undefined ? config : { ...config, registryAuth: auth };
 
 /**
  * The program as a function, so that it runs both as a plain `pulumi up` project (the Node.js
@@ -65,7 +86,8 @@ export = async function main() {
         })),
         settings: {
             containerd: cfg.requireObject<FleetSettings["containerd"]>("containerd"),
-            config: cfg.getObject("config"),
+            config: withRegistryAuth(cfg.getObject("config"), registryAuth(cfg)),
+            upgrade: cfg.getObject("upgrade"),
             unit: cfg.getObject("unit"),
             kubelet: cfg.getObject("kubelet"),
             docker: cfg.getObject("docker"),
@@ -85,5 +107,6 @@ export = async function main() {
     });
 
     const runtimes = fleet.table.apply(rows => Object.fromEntries(rows.map(r => [r.node, { before: r.runtimeBefore, after: r.runtimeAfter }])));
-    return { runtimes, waves: fleet.waves, table: fleet.table, dockerSocketPods: fleet.dockerSocketPods };
+    const paths = fleet.table.apply(rows => Object.fromEntries(rows.map(r => [r.node, r.path])));
+    return { runtimes, paths, waves: fleet.waves, table: fleet.table, dockerSocketPods: fleet.dockerSocketPods };
 };

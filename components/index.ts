@@ -25,3 +25,7 @@ export { upgradeFactsScript, UPGRADE_FACTS_FN, UPGRADE_FACTS_LIMITS } from "./sc
 export {
     ctrDeprecationsOutput, parseUpgradeFacts, AbsentFile, CommandRun, FactsFile, PresentFile, UnreadFile, UpgradeFacts,
 } from "./upgrade/facts";
+export { planNode, pathText, NodeFacts, NodePath, NodePlan } from "./upgrade/plan";
+export { readNodeFacts, parseNodeFacts, ResolvedConnection } from "./upgrade/readFacts";
+export { nodeFactsScript } from "./scripts/upgradeFacts";
+export { renderRegistryAuthToml, REGISTRY_AUTH_FILE, RegistryAuthValues } from "./render/registryAuth";
