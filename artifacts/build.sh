@@ -6,10 +6,12 @@
 #   containerd 2.2.9 (CONTAINERD2_*): what the component installs by default
 #   containerd 1.7.35 (CONTAINERD17_*): the lab's "before" for in-place upgrades (lab/node-17.sh)
 #   containerd 2.3.7 (CONTAINERD23_*): the supported LTS-to-LTS upgrade target from 1.7
+#   containerd 2.3.6 (CONTAINERD236_*): the patch release before it (the in-place patch upgrade)
 set -euo pipefail
 CONTAINERD_VERSION=2.2.9
 CONTAINERD17_VERSION=1.7.35
 CONTAINERD23_VERSION=2.3.7
+CONTAINERD236_VERSION=2.3.6
 RUNC_VERSION=1.3.6
 OUT=${CONTAINERD_NODE_CACHE:-$HOME/.cache/containerd-node}/artifacts
 mkdir -p "$OUT"
@@ -67,6 +69,7 @@ build_containerd() {
 build_containerd "$CONTAINERD_VERSION"
 build_containerd "$CONTAINERD17_VERSION"
 build_containerd "$CONTAINERD23_VERSION"
+build_containerd "$CONTAINERD236_VERSION"
 
 if [ ! -f "$OUT/$RUNC" ]; then
   start=$(date +%s)
@@ -91,6 +94,7 @@ ARTIFACTS_DIR=$OUT
 $(containerd_env CONTAINERD2 "$CONTAINERD_VERSION")
 $(containerd_env CONTAINERD17 "$CONTAINERD17_VERSION")
 $(containerd_env CONTAINERD23 "$CONTAINERD23_VERSION")
+$(containerd_env CONTAINERD236 "$CONTAINERD236_VERSION")
 RUNC_VERSION=$RUNC_VERSION
 RUNC_FILE=$RUNC
 RUNC_SHA256=$(cut -d' ' -f1 "$OUT/$RUNC.sha256sum")

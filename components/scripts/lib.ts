@@ -222,7 +222,8 @@ export const NODE_LIB_FILE = `lib/node-${createHash("sha256").update(NODE_LIB).d
 function header(step: string): string {
     return `set -euo pipefail
 umask 022
-export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+# containerd 1.7's ctr prints every deprecation on every call: the pre-flight reads them itself.
+export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin CONTAINERD_SUPPRESS_DEPRECATION_WARNINGS=1
 # shellcheck disable=SC2034
 STEP=${step}
 CN_DIR=\${CN_DIR:-/var/lib/containerd-node}

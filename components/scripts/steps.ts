@@ -183,27 +183,13 @@ export function configureScript(spec: NodeSpec): string {
     }
     const hosts = renderHostsTomls(spec);
     const hostFiles = Object.entries(hosts).map(([registry, text]) =>
-        heredoc(`put ${sq(`/etc/containerd/certs.d/${registry}/hosts.toml`)} 0644`, text));
+        heredoc(`put "$R"${sq(`/etc/containerd/certs.d/${registry}/hosts.toml`)} 0644`, text));
     const managed = Object.keys(hosts);
     const restartOn = ["/etc/containerd/config.toml", "/etc/systemd/system/containerd.service", `${c.binDir}/containerd`, "/usr/local/sbin/runc"];
     const ctr = `${sq(c.binDir)}/ctr`;
-    // A kubelet on this containerd at another version: the move waits for the switch step, after
-    // the drain step has drained the node if upgrade.drain says so. Only the staged binaries, the
-    // config and the unit wait (under PENDING_DIR); the certs.d files are read per pull.
-    const defer = spec.kubelet ? `if unit_exists kubelet && systemctl is-active -q kubelet && systemctl is-active -q containerd; then
-  case "$(detect_runtime)" in containerd://*)
-    FROM=$(ctr --address ${sq(spec.config.socket)} version 2>/dev/null | awk '/Server:/{s=1} s&&/Version:/{print $2; exit}' || true)
-    if [ -n "$FROM" ] && ! version_matches "$FROM" ${sq(c.version.text)}; then DEFER=\${FROM#v}; fi;;
-  esac
-fi` : "";
+    const defer = deferral(spec);
     return `${prelude("configure")}${backup(spec)}${stage(spec)}
-DEFER=""
 ${defer}
-R=""
-if [ -n "$DEFER" ]; then
-  R=${sq(PENDING_DIR)}/root
-  log "containerd $DEFER is in use by the kubelet: the move to ${c.version.text} is staged for the switch step"
-fi
 txn_begin
 note_unit containerd
 phase "installing binaries"
@@ -220,7 +206,7 @@ fi
 echo "$MANAGED" | tr ' ' '\\n' | sed '/^$/d' | put "$CN_DIR/registries" 0644
 phase "writing the containerd unit"
 ${heredoc(`put "$R"/etc/systemd/system/containerd.service 0644`, renderUnit(spec))}
-${heredoc("put /etc/crictl.yaml 0644", renderCrictlYaml(spec))}
+${heredoc(`put "$R"/etc/crictl.yaml 0644`, renderCrictlYaml(spec))}
 if [ -n "$DEFER" ]; then
   printf '%s %s\\n' "$DEFER" ${sq(c.version.text)} | put ${sq(PENDING_DIR)}/move 0644
   log "staged; containerd $DEFER keeps running until the switch step"
@@ -248,6 +234,27 @@ echo "containerd://$SV"
 }
 
 /**
+ * Sets DEFER to the running containerd's version when a kubelet runs on it and it is not the
+ * declared one: the move waits for the switch step, after the drain step has drained the node if
+ * upgrade.drain says so. Then R is PENDING_DIR/root, and every file the steps before the switch
+ * would make live goes under it instead; the node is not changed until the switch.
+ */
+function deferral(spec: NodeSpec): string {
+    return `DEFER=""
+R=""
+${spec.kubelet ? `if unit_exists kubelet && systemctl is-active -q kubelet && systemctl is-active -q containerd; then
+  case "$(detect_runtime)" in containerd://*)
+    FROM=$(ctr --address ${sq(spec.config.socket)} version 2>/dev/null | awk '/Server:/{s=1} s&&/Version:/{print $2; exit}' || true)
+    if [ -n "$FROM" ] && ! version_matches "$FROM" ${sq(spec.containerd.version.text)}; then DEFER=\${FROM#v}; fi;;
+  esac
+fi
+if [ -n "$DEFER" ]; then
+  R=${sq(PENDING_DIR)}/root
+  log "containerd $DEFER is in use by the kubelet: the move to ${spec.containerd.version.text} is staged for the switch step"
+fi` : ""}`;
+}
+
+/**
  * Writes the registry credentials file (0600) before the configure step, whose config imports it.
  * Its command text holds the credentials: the component passes it as a secret. containerd is
  * restarted here only when the credentials changed and it already runs a config of this package
@@ -255,14 +262,14 @@ echo "containerd://$SV"
  */
 export function registryAuthScript(spec: NodeSpec, values: RegistryAuthValues): string {
     const f = sq(REGISTRY_AUTH_FILE);
-    return `${prelude("registry-auth")}
+    return `${prelude("registry-auth")}${deferral(spec)}
 txn_begin
 note_unit containerd
 phase "writing the registry credentials"
 umask 077
-${heredoc(`put ${f} 0600`, renderRegistryAuthToml(spec, values))}
+${heredoc(`put "$R"${f} 0600`, renderRegistryAuthToml(spec, values))}
 umask 022
-if changed ${f} && [ ! -f ${sq(PENDING_DIR)}/move ] && systemctl is-active -q containerd &&
+if [ -z "$DEFER" ] && changed ${f} && systemctl is-active -q containerd &&
    head -n 1 /etc/containerd/config.toml 2>/dev/null | grep -qxF ${sq(TOP_OF_FILE.trim())} && grep -qF ${f} /etc/containerd/config.toml; then
   log "restarting containerd for the new credentials (containers keep running: KillMode=process)"
   systemctl restart containerd || die "containerd did not start: $(journalctl -u containerd -n 15 --no-pager 2>&1 | tail -n 15)"
