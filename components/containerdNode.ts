@@ -30,7 +30,12 @@ async function limited<T>(f: () => Promise<T>): Promise<T> {
 }
 
 /** A plan, or why there is none: the node's facts could not be read. */
-type PlanOrError = { plan: NodePlan } | { error: string };
+type PlanOrError =
+    | { plan: NodePlan }
+    /** The facts could not be read (the node down, SSH refused). */
+    | { unread: string }
+    /** The facts were read but the live config could not be judged (e.g. it does not parse). */
+    | { unjudged: string };
 
 /** Facts the pre-flight step read off the node before anything was changed. */
 export interface PreflightFacts {
@@ -172,23 +177,31 @@ export class ContainerdNode extends pulumi.ComponentResource {
                     host, port: connection.port as number, user, privateKey, privateKeyPassword, password, hostKey,
                     agentSocketPath: c.agentSocketPath, dialErrorLimit: connection.dialErrorLimit as number, perDialTimeout: connection.perDialTimeout as number,
                 } as ResolvedConnection, spec.kubelet?.configPath)).catch((e: Error) => ({ error: e.message })));
-        const planned: pulumi.Output<PlanOrError> = pulumi.all([facts, authValues]).apply(([f, auth]) => {
+        // Neither the facts nor the plan hold a secret (the messages name credentials, never show
+        // them): unmarked, so that the outputs built on them (the fleet's table) stay readable.
+        const planned: pulumi.Output<PlanOrError> = pulumi.unsecret(pulumi.all([facts, authValues]).apply(([f, auth]): PlanOrError => {
             if ("error" in f) {
-                return { error: f.error };
+                return { unread: f.error };
             }
             try {
                 return { plan: planNode(label, f, spec, auth) };
             } catch (e) {
-                return { error: `${label}: the pre-flight could not judge the node's config: ${(e as Error).message}` };
+                // Only the first line: a TOML parser's message goes on to quote the file (secrets too).
+                return { unjudged: (e as Error).message.split("\n")[0] };
             }
-        });
+        }));
         const dryRun = pulumi.runtime.isDryRun();
         const refusal = planned.apply(p => {
-            if ("error" in p) {
-                const msg = `${label}: could not read the node's facts over SSH: ${p.error}`;
+            if ("unread" in p) {
+                const msg = `${label}: could not read the node's facts over SSH: ${p.unread}`;
                 // At preview the node may not be up yet (a stack that makes it); at up it must answer.
                 dryRun ? pulumi.log.warn(`${msg}; the pre-flight will read them at up`, this) : pulumi.log.error(msg, this);
                 return dryRun ? "" : msg;
+            }
+            if ("unjudged" in p) {
+                const msg = `${label}: the pre-flight could not judge the node's live config, so it cannot tell what the rendered one would drop: ${p.unjudged}`;
+                pulumi.log.error(msg, this);
+                return msg;
             }
             for (const line of p.plan.lines) {
                 pulumi.log.info(line, this);

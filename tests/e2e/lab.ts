@@ -55,7 +55,7 @@ export function labNode(name: string) {
 /**
  * A stack of the repo's own stack program (index.ts, as scripts/stack.ts runs it: an inline
  * program driven through the real CLI), with a file:// backend in a temp dir and its config set
- * from `config` (each value JSON; `privateKey` as a secret).
+ * from `config` (each value JSON; `privateKey` and `registryAuth` as secrets).
  */
 export async function labStack(name: string, config: { [key: string]: unknown }): Promise<Stack> {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), `cnode-${name}-`));
@@ -69,8 +69,8 @@ export async function labStack(name: string, config: { [key: string]: unknown })
         },
     );
     const cfg: ConfigMap = {};
-    for (const [k, v] of Object.entries(config)) {
-        cfg[`containerd-node:${k}`] = { value: typeof v === "string" ? v : JSON.stringify(v), secret: k === "privateKey" };
+    for (const [k, v] of Object.entries(config).filter(([, v]) => v !== undefined)) {
+        cfg[`containerd-node:${k}`] = { value: typeof v === "string" ? v : JSON.stringify(v), secret: k === "privateKey" || k === "registryAuth" };
     }
     await stack.setAllConfig(cfg);
     return stack;

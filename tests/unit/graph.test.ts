@@ -206,6 +206,18 @@ describe("ContainerdNode resource graph", () => {
         assert.deepStrictEqual(res.get("ra-configure")!.dependsOn, ["ra-registry-auth"]);
         assert.match(res.get("ra-configure")!.inputs.create, /^imports = \[ "\/etc\/containerd\/containerd-node\/registry-auth\.toml" \]$/m);
     });
+    it("a node whose live config cannot be judged is refused in its pre-flight, quoting no line of the file", async () => {
+        const broken = "version = 2\n[plugins.\"io.containerd.grpc.v1.cri\".registry.configs.\"r\".auth]\npassword = \"TOPSECRET\" junk\n";
+        const nodeFacts = {
+            runtime: "containerd://1.7.35",
+            upgrade: { ...DOCKER_FACTS.upgrade, main: { path: "/etc/containerd/config.toml", text: broken }, containerdVersion: { major: 1, minor: 7, patch: 35, text: "1.7.35" } },
+        };
+        const { res } = await build("bad-config", baseArgs({ kubelet: { version: "1.33.13" }, nodeFacts }));
+        const pre = res.get("bad-config-preflight")!.inputs.create as string;
+        assert.match(pre, /bad-config: the pre-flight could not judge the node.*s live config, so it cannot tell what the rendered one would drop: \/etc\/containerd\/config\.toml: not valid TOML: .*at row 3, col 24, pos 100:' >&2\n/);
+        assert.match(pre, /\nexit 1\n/);
+        assert.doesNotMatch(JSON.stringify([...res.values()].map(r => r.inputs)), /TOPSECRET/);
+    });
     it("outputs come from the preflight and verify steps", async () => {
         const { node } = await build("out", k8sArgs());
         assert.strictEqual(await value(node.runtimeBefore), "docker://20.10.24");
