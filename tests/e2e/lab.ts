@@ -110,3 +110,17 @@ export function changes(summary: { [op: string]: number } | undefined): { [op: s
 }
 
 export const privateKey = () => fs.readFileSync(path.join(LAB_DIR, "id_ed25519"), "utf8");
+
+/** lab/node-17.sh's registry password (its default; the tests pass it, to know what must never show). */
+export const LAB17_REGISTRY_PASSWORD = "lab-registry-s3cret";
+/** lab/node-17.sh's docker.io mirror. */
+export const LAB17_MIRROR = "https://mirror.lab.internal";
+
+/** The typed inputs that carry everything lab/node-17.sh's schema 2 config sets (credentials apart: `registryAuth`). */
+export const LAB17_CARRIED = {
+    systemdCgroup: false,
+    sandboxImage: "registry.k8s.io/pause:3.9",
+    registryMirrors: { "docker.io": [LAB17_MIRROR] },
+    runtimes: { "runc-alt": { runtimeType: "io.containerd.runc.v2", options: { BinaryName: "/usr/local/bin/lab-runc", SystemdCgroup: false } } },
+    extraToml: { plugins: { "io.containerd.cri.v1.runtime": { restrict_oom_score_adj: true } } },
+};

@@ -10,7 +10,8 @@ import { execFileSync } from "child_process";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import {
-    artifacts, ARTIFACT_PORT, changes, durations, KUBECTL, labNode, labStack, LAB_DIR, nodeDown, onNode, privateKey, REPO, stateText,
+    artifacts, ARTIFACT_PORT, changes, durations, KUBECTL, labNode, labStack, LAB_DIR, LAB17_CARRIED, LAB17_MIRROR, LAB17_REGISTRY_PASSWORD,
+    nodeDown, onNode, privateKey, REPO, stateText,
 } from "./lab";
 
 const A = artifacts();
@@ -19,9 +20,8 @@ const ADMIN = path.join(LAB_DIR, "cluster", "admin.conf");
 const SSH_PORT: { [n: string]: number } = { "up-u1": 2251, "up-u2": 2252, "up-m1": 2253, "up-m2": 2254 };
 const KUBELET_PORT: { [n: string]: number } = { "up-u1": 10380, "up-u2": 10382, "up-m1": 10384, "up-m2": 10386 };
 const [U1, U2, M1, M2] = Object.keys(SSH_PORT);
-/** lab/node-17.sh's registry password (the default; set here so the test knows what must never show). */
-const PASSWORD = "lab-registry-s3cret";
-const MIRROR = "https://mirror.lab.internal";
+const PASSWORD = LAB17_REGISTRY_PASSWORD;
+const MIRROR = LAB17_MIRROR;
 
 const kubectl = (...args: string[]) => execFileSync(KUBECTL, ["--kubeconfig", ADMIN, ...args], { encoding: "utf8" });
 const jp = (node: string, p: string) => kubectl("get", "node", node, "-o", `jsonpath={${p}}`);
@@ -33,14 +33,7 @@ const tarball = (v: string, file: string, sha256: string) =>
 const C236 = tarball(A.CONTAINERD236_VERSION, A.CONTAINERD236_FILE, A.CONTAINERD236_SHA256);
 const C237 = tarball(A.CONTAINERD23_VERSION, A.CONTAINERD23_FILE, A.CONTAINERD23_SHA256);
 
-/** What carries everything the 1.7 nodes' config has (see lab/node-17.sh). */
-const CARRIED = {
-    systemdCgroup: false,
-    sandboxImage: "registry.k8s.io/pause:3.9",
-    registryMirrors: { "docker.io": [MIRROR] },
-    runtimes: { "runc-alt": { runtimeType: "io.containerd.runc.v2", options: { BinaryName: "/usr/local/bin/lab-runc", SystemdCgroup: false } } },
-    extraToml: { plugins: { "io.containerd.cri.v1.runtime": { restrict_oom_score_adj: true } } },
-};
+const CARRIED = LAB17_CARRIED;
 /** The legacy runtime the refusal test adds to u1's config (a removed v1 shim). */
 const LEGACY = `plugins."io.containerd.grpc.v1.cri".containerd.runtimes.legacy`;
 
