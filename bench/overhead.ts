@@ -11,9 +11,9 @@
  *
  *   npm run bench:overhead
  */
-import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { spawnSync } from "child_process";
 import * as path from "path";
+import { timeCli } from "./cli";
 import { resolveSpec } from "../components/spec";
 import { configureScript, preflightScript, switchScript } from "../components/scripts/steps";
 import { artifacts, ARTIFACT_PORT, changes, labNode, labStack, LAB_DIR, nodeDown, nodeUp, privateKey, REPO } from "../tests/e2e/lab";
@@ -29,27 +29,6 @@ const settings = {
     docker: { mode: "disable" as const },
 };
 
-/**
- * Times the CLI's `up` process itself: Stack.up() also runs `pulumi stack output` and
- * `pulumi stack history` afterwards, which a person running `pulumi up` does not.
- */
-function timeCli(stack: Stack): { up: number } {
-    const times = { up: 0 };
-    // run() is the SDK's internal entry for every CLI invocation (not in its typings).
-    const cmd = (stack.workspace as LocalWorkspace).pulumiCommand as unknown as { run: (args: string[], ...rest: unknown[]) => Promise<unknown> };
-    const run = cmd.run.bind(cmd);
-    cmd.run = async (args: string[], ...rest: unknown[]) => {
-        const t0 = Date.now();
-        try {
-            return await run(args, ...rest);
-        } finally {
-            if (args[0] === "up") {
-                times.up = (Date.now() - t0) / 1000;
-            }
-        }
-    };
-    return times;
-}
 
 async function main(): Promise<void> {
     spawnSync(path.join(REPO, "artifacts", "serve.sh"), [String(ARTIFACT_PORT)], { stdio: "inherit" });

@@ -12,9 +12,9 @@
  *
  *   npm run bench:upgrade
  */
-import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { execFileSync, spawnSync } from "child_process";
 import * as path from "path";
+import { timeCli } from "./cli";
 import { ContainerdNodeArgs } from "../components/args";
 import { gateScript } from "../components/fleet/gate";
 import { drainScript, verifyNodeScript } from "../components/scripts/kubectl";
@@ -45,24 +45,6 @@ const lab = (script: string, ...args: string[]) =>
     execFileSync(path.join(REPO, "lab", script), args, { stdio: "inherit", env: { ...process.env, LAB_DIR, REGISTRY_PASSWORD: LAB17_REGISTRY_PASSWORD } });
 const kubectl = (...args: string[]) => execFileSync(KUBECTL, ["--kubeconfig", ADMIN, ...args], { encoding: "utf8" });
 
-/** Times the CLI's `up` process itself (Stack.up() also reads outputs and history afterwards). */
-function timeCli(stack: Stack): { up: number } {
-    const times = { up: 0 };
-    // run() is the SDK's internal entry for every CLI invocation (not in its typings).
-    const cmd = (stack.workspace as LocalWorkspace).pulumiCommand as unknown as { run: (args: string[], ...rest: unknown[]) => Promise<unknown> };
-    const run = cmd.run.bind(cmd);
-    cmd.run = async (args: string[], ...rest: unknown[]) => {
-        const t0 = Date.now();
-        try {
-            return await run(args, ...rest);
-        } finally {
-            if (args[0] === "up") {
-                times.up = (Date.now() - t0) / 1000;
-            }
-        }
-    };
-    return times;
-}
 
 async function pulumiMove(node: string, drain: "major" | "never"): Promise<number> {
     const stack = await labStack(`bench-${node}`, { nodes: [labNode(node)], ...settings(drain) });

@@ -6,7 +6,8 @@
 import * as assert from "assert";
 import { execFileSync } from "child_process";
 import * as path from "path";
-import { artifacts, ARTIFACT_PORT, changes, stateText, labNode, labStack, nodeDown, nodeUp, onNode, privateKey, REPO } from "./lab";
+import { artifacts, ARTIFACT_PORT, changes, stateText, labNode, labStack, nodeDown, nodeUp, onNode, privateKey, REPO, upExpectingFailure,
+} from "./lab";
 import { Stack } from "@pulumi/pulumi/automation";
 
 const A = artifacts();
@@ -24,14 +25,6 @@ function opsOf(events: any[]): string[] {
         .map(e => `${e.resourcePreEvent.metadata.op} ${e.resourcePreEvent.metadata.urn.split("::").pop()}`);
 }
 
-async function upExpectingFailure(stack: Stack): Promise<string> {
-    try {
-        await stack.up({ color: "never" });
-    } catch (e: any) {
-        return `${e.message}\n${e.commandResult?.stdout ?? ""}\n${e.commandResult?.stderr ?? ""}`;
-    }
-    throw new Error("pulumi up succeeded, expected a failure");
-}
 
 const common = {
     privateKey: undefined as unknown,

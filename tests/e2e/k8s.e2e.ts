@@ -10,7 +10,7 @@ import { promisify } from "util";
 import { Stack } from "@pulumi/pulumi/automation";
 import {
     artifacts, ARTIFACT_PORT, changes, durations, KUBECTL, labNode, labStack, LAB_DIR, nodeDown, nodeUp, onNode,
-    privateKey, REPO,
+    privateKey, REPO, upExpectingFailure,
 } from "./lab";
 
 const A = artifacts();
@@ -56,14 +56,6 @@ function podsOn(node: string, selector: string): string[] {
         .split(/\s+/).filter(Boolean);
 }
 
-async function upExpectingFailure(stack: Stack): Promise<string> {
-    try {
-        await stack.up({ color: "never" });
-    } catch (e) {
-        return String((e as Error).message);
-    }
-    throw new Error("pulumi up succeeded, expected it to fail");
-}
 
 const WORKLOADS = `
 apiVersion: v1

@@ -124,3 +124,13 @@ export const LAB17_CARRIED = {
     runtimes: { "runc-alt": { runtimeType: "io.containerd.runc.v2", options: { BinaryName: "/usr/local/bin/lab-runc", SystemdCgroup: false } } },
     extraToml: { plugins: { "io.containerd.cri.v1.runtime": { restrict_oom_score_adj: true } } },
 };
+
+/** Runs `pulumi up`, which must fail; returns the error with the CLI's stdout and stderr. */
+export async function upExpectingFailure(stack: Stack): Promise<string> {
+    try {
+        await stack.up({ color: "never" });
+    } catch (e: any) {
+        return `${e.message}\n${e.commandResult?.stdout ?? ""}\n${e.commandResult?.stderr ?? ""}`;
+    }
+    throw new Error("pulumi up succeeded, expected it to fail");
+}

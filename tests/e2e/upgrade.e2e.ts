@@ -11,7 +11,7 @@ import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import {
     artifacts, ARTIFACT_PORT, changes, durations, KUBECTL, labNode, labStack, LAB_DIR, LAB17_CARRIED, LAB17_MIRROR, LAB17_REGISTRY_PASSWORD,
-    nodeDown, onNode, privateKey, REPO, stateText,
+    nodeDown, onNode, privateKey, REPO, stateText, upExpectingFailure,
 } from "./lab";
 
 const A = artifacts();
@@ -72,14 +72,6 @@ function containerOf(ns: string, pod: string): { pid: string; restarts: string; 
 const podOn = (node: string, selector: string) =>
     kubectl("get", "pods", "-A", "-l", selector, "--field-selector", `spec.nodeName=${node}`, "-o", "jsonpath={.items[*].metadata.name}").split(/\s+/).filter(Boolean);
 
-async function upExpectingFailure(stack: Stack): Promise<string> {
-    try {
-        await stack.up({ color: "never" });
-    } catch (e) {
-        return String((e as Error).message);
-    }
-    throw new Error("pulumi up succeeded, expected it to fail");
-}
 
 const WORKLOADS = (node: string) => `
 apiVersion: v1
