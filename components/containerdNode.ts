@@ -9,33 +9,8 @@ import {
 } from "./scripts/steps";
 import { RegistryAuthValues } from "./render/registryAuth";
 import { DEFAULTS, InvalidArgumentError, NodeSpec, resolveSpec } from "./spec";
-import { NodeFacts, NodePlan, pathText, planNode } from "./upgrade/plan";
-import { readNodeFacts, ResolvedConnection } from "./upgrade/readFacts";
-
-/** Nodes whose facts are read at a time (a fleet's preview reads them all). */
-const FACT_READS = 16;
-let reading = 0;
-const waiting: (() => void)[] = [];
-async function limited<T>(f: () => Promise<T>): Promise<T> {
-    while (reading >= FACT_READS) {
-        await new Promise<void>(r => waiting.push(r));
-    }
-    reading++;
-    try {
-        return await f();
-    } finally {
-        reading--;
-        waiting.shift()?.();
-    }
-}
-
-/** A plan, or why there is none: the node's facts could not be read. */
-type PlanOrError =
-    | { plan: NodePlan }
-    /** The facts could not be read (the node down, SSH refused). */
-    | { unread: string }
-    /** The facts were read but the live config could not be judged (e.g. it does not parse). */
-    | { unjudged: string };
+import { NodeFacts, NodePlan, pathText } from "./upgrade/plan";
+import { planOutputs, readFactsLimited } from "./upgrade/planOutputs";
 
 /** Facts the pre-flight step read off the node before anything was changed. */
 export interface PreflightFacts {
@@ -167,56 +142,16 @@ export class ContainerdNode extends pulumi.ComponentResource {
         // The node's facts, read before any step (at preview too), decide its plan: the path it
         // takes and what refuses it. A refusal is an error in the preview and fails the pre-flight
         // step, which every change to the node (and, in a fleet, to any node) waits for.
-        const label = spec.kubernetes?.nodeName ?? name;
-        // Resolved only inside applies (the step's text, the plan), never printed.
+        // The credentials are resolved only inside applies (the step's text, the plan).
         const authValues = pulumi.output(args.config?.registryAuth ?? {}) as pulumi.Output<RegistryAuthValues>;
-        const facts: pulumi.Output<NodeFacts | { error: string }> = args.nodeFacts !== undefined
-            ? pulumi.output(args.nodeFacts as pulumi.Input<NodeFacts>)
+        const facts = args.nodeFacts !== undefined ? pulumi.output(args.nodeFacts as pulumi.Input<NodeFacts>)
             : pulumi.all([connection.host, connection.privateKey, connection.privateKeyPassword, connection.password, connection.hostKey])
-                .apply(([host, privateKey, privateKeyPassword, password, hostKey]) => limited(() => readNodeFacts({
+                .apply(([host, privateKey, privateKeyPassword, password, hostKey]) => readFactsLimited({
                     host, port: connection.port as number, user, privateKey, privateKeyPassword, password, hostKey,
                     agentSocketPath: c.agentSocketPath, dialErrorLimit: connection.dialErrorLimit as number, perDialTimeout: connection.perDialTimeout as number,
-                } as ResolvedConnection, spec.kubelet?.configPath)).catch((e: Error) => ({ error: e.message })));
-        // Neither the facts nor the plan hold a secret (the messages name credentials, never show
-        // them): unmarked, so that the outputs built on them (the fleet's table) stay readable.
-        const planned: pulumi.Output<PlanOrError> = pulumi.unsecret(pulumi.all([facts, authValues]).apply(([f, auth]): PlanOrError => {
-            if ("error" in f) {
-                return { unread: f.error };
-            }
-            try {
-                return { plan: planNode(label, f, spec, auth) };
-            } catch (e) {
-                // Only the first line: a TOML parser's message goes on to quote the file (secrets too).
-                return { unjudged: (e as Error).message.split("\n")[0] };
-            }
-        }));
-        const dryRun = pulumi.runtime.isDryRun();
-        const refusal = planned.apply(p => {
-            if ("unread" in p) {
-                const msg = `${label}: could not read the node's facts over SSH: ${p.unread}`;
-                // At preview the node may not be up yet (a stack that makes it); at up it must answer.
-                dryRun ? pulumi.log.warn(`${msg}; the pre-flight will read them at up`, this) : pulumi.log.error(msg, this);
-                return dryRun ? "" : msg;
-            }
-            if ("unjudged" in p) {
-                const msg = `${label}: the pre-flight could not judge the node's live config, so it cannot tell what the rendered one would drop: ${p.unjudged}`;
-                pulumi.log.error(msg, this);
-                return msg;
-            }
-            for (const line of p.plan.lines) {
-                pulumi.log.info(line, this);
-            }
-            for (const w of p.plan.warnings) {
-                pulumi.log.warn(w, this);
-            }
-            if (p.plan.refused.length === 0) {
-                return "";
-            }
-            const msg = `the pre-flight refuses the run:\n${p.plan.refused.join("\n")}`;
-            pulumi.log.error(msg, this);
-            return msg;
-        });
-        this.plan = planned.apply(p => "plan" in p ? p.plan : undefined);
+                }, spec.kubelet?.configPath));
+        const { plan, refusal } = planOutputs(spec.kubernetes?.nodeName ?? name, spec, facts, authValues, this);
+        this.plan = plan;
         this.path = this.plan.apply(p => p ? pathText(p.path) : "unknown (the node's facts were not read)");
         const preflight = remote("preflight", refusal.apply(r => r
             ? `echo ${sq(`containerd-node: ${r}`)} >&2\nexit 1\n`

@@ -105,8 +105,10 @@ export async function readNodeFacts(c: ResolvedConnection, kubeletConfig?: strin
             return parseNodeFacts(r.stdout);
         } catch (e) {
             last = e as Error;
-            // Only a failed dial is retried: a reader that ran and failed would fail again.
-            if (/facts reader|runtime line|upgrade facts/.test(last.message) || i === dials) {
+            // Only a failed dial is retried: a bad key, a refused login or a reader that ran and
+            // failed would fail again.
+            const dialFailed = (last as NodeJS.ErrnoException).code !== undefined || /timed out/i.test(last.message);
+            if (!dialFailed || i === dials) {
                 break;
             }
             await new Promise(r => setTimeout(r, 1000));

@@ -1,3 +1,7 @@
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { ContainerdNodeArgs } from "../../components/args";
@@ -205,6 +209,19 @@ describe("ContainerdNode resource graph", () => {
         }
         assert.deepStrictEqual(res.get("ra-configure")!.dependsOn, ["ra-registry-auth"]);
         assert.match(res.get("ra-configure")!.inputs.create, /^imports = \[ "\/etc\/containerd\/containerd-node\/registry-auth\.toml" \]$/m);
+    });
+    it("a node whose facts can't be read over SSH is refused at up in its pre-flight, saying why", async () => {
+        // Port 1 on the loopback: nothing listens, the dial is refused at once.
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-key-"));
+        execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(dir, "k")]);
+        const key = fs.readFileSync(path.join(dir, "k"), "utf8");
+        const { res } = await build("unread", baseArgs({ connection: { host: "127.0.0.1", port: 1, privateKey: key, dialErrorLimit: 1 }, nodeFacts: undefined }));
+        const pre = res.get("unread-preflight")!.inputs.create as string;
+        assert.match(pre, /containerd-node: unread: could not read the node.*s facts over SSH: reading root@127\.0\.0\.1:1: .*ECONNREFUSED/);
+        assert.match(pre, /\nexit 1\n/);
+        assert.ok(!pre.includes(key.split("\n")[1]), "no key material in the message");
+        const bad = await build("badkey", baseArgs({ connection: { host: "127.0.0.1", port: 1, privateKey: "not a key" }, nodeFacts: undefined }));
+        assert.match(bad.res.get("badkey-preflight")!.inputs.create, /reading root@127\.0\.0\.1:1: Cannot parse privateKey: Unsupported key format/);
     });
     it("a node whose live config cannot be judged is refused in its pre-flight, quoting no line of the file", async () => {
         const broken = "version = 2\n[plugins.\"io.containerd.grpc.v1.cri\".registry.configs.\"r\".auth]\npassword = \"TOPSECRET\" junk\n";

@@ -1,0 +1,89 @@
+/**
+ * The node's plan as Outputs of its component: the facts read (a limited number of nodes at a
+ * time), the plan, and what it reports: the plan's lines at preview and up, its warnings, and a
+ * refusal, which the component turns into a failing pre-flight step.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { RegistryAuthValues } from "../render/registryAuth";
+import { NodeSpec } from "../spec";
+import { NodeFacts, NodePlan, planNode } from "./plan";
+import { readNodeFacts, ResolvedConnection } from "./readFacts";
+
+/** Nodes whose facts are read at a time (a fleet's preview reads them all). */
+const FACT_READS = 16;
+let reading = 0;
+const waiting: (() => void)[] = [];
+
+/** A failed read, as a value: the plan says why there is none. */
+export type FactsOrError = NodeFacts | { error: string };
+
+/** readNodeFacts, FACT_READS at a time across the program; a failure is returned, not thrown. */
+export async function readFactsLimited(c: ResolvedConnection, kubeletConfig?: string): Promise<FactsOrError> {
+    while (reading >= FACT_READS) {
+        await new Promise<void>(r => waiting.push(r));
+    }
+    reading++;
+    try {
+        return await readNodeFacts(c, kubeletConfig);
+    } catch (e) {
+        return { error: (e as Error).message };
+    } finally {
+        reading--;
+        waiting.shift()?.();
+    }
+}
+
+type PlanOrError =
+    | { plan: NodePlan }
+    /** The facts could not be read (the node down, SSH refused). */
+    | { unread: string }
+    /** The facts were read but the live config could not be judged (e.g. it does not parse). */
+    | { unjudged: string };
+
+/**
+ * Plans the node and reports the plan on `parent`. `refusal` is "" when the node may go ahead,
+ * else the message its pre-flight fails with.
+ */
+export function planOutputs(label: string, spec: NodeSpec, facts: pulumi.Output<FactsOrError>, auth: pulumi.Output<RegistryAuthValues>,
+    parent: pulumi.Resource): { plan: pulumi.Output<NodePlan | undefined>; refusal: pulumi.Output<string> } {
+    // Neither the facts nor the plan hold a secret (the messages name credentials, never show
+    // them): unmarked, so that the outputs built on them (the fleet's table) stay readable.
+    const planned: pulumi.Output<PlanOrError> = pulumi.unsecret(pulumi.all([facts, auth]).apply(([f, a]): PlanOrError => {
+        if ("error" in f) {
+            return { unread: f.error };
+        }
+        try {
+            return { plan: planNode(label, f, spec, a) };
+        } catch (e) {
+            // Only the first line: a TOML parser's message goes on to quote the file (secrets too).
+            return { unjudged: (e as Error).message.split("\n")[0] };
+        }
+    }));
+    const dryRun = pulumi.runtime.isDryRun();
+    const refusal = planned.apply(p => {
+        if ("unread" in p) {
+            const msg = `${label}: could not read the node's facts over SSH: ${p.unread}`;
+            // At preview the node may not be up yet (a stack that makes it); at up it must answer.
+            if (dryRun) {
+                pulumi.log.warn(`${msg}; the pre-flight will read them at up`, parent);
+                return "";
+            }
+            pulumi.log.error(msg, parent);
+            return msg;
+        }
+        if ("unjudged" in p) {
+            const msg = `${label}: the pre-flight could not judge the node's live config, so it cannot tell what the rendered one would drop: ${p.unjudged}`;
+            pulumi.log.error(msg, parent);
+            return msg;
+        }
+        p.plan.lines.forEach(line => pulumi.log.info(line, parent));
+        p.plan.warnings.forEach(w => pulumi.log.warn(w, parent));
+        if (p.plan.refused.length === 0) {
+            return "";
+        }
+        const msg = `the pre-flight refuses the run:\n${p.plan.refused.join("\n")}`;
+        pulumi.log.error(msg, parent);
+        return msg;
+    });
+    return { plan: planned.apply(p => "plan" in p ? p.plan : undefined), refusal };
+}
