@@ -11,7 +11,9 @@
 #   - the pause image (sandbox_image) and lab/busybox:1 in containerd's k8s.io namespace, made here;
 #     a RuntimeClass runc-alt for the config's second runtime handler.
 # Waits for Ready on containerd://CONTAINERD17_VERSION. The registry password is REGISTRY_PASSWORD
-# (default lab-registry-s3cret). Stop with lab/node-down.sh NAME.
+# (default lab-registry-s3cret). With CONTAINERD_INSTALL=package the node keeps Debian's
+# containerd package (1.6, /usr/bin, its unit in /lib/systemd/system) and runc instead, as a
+# distribution install leaves it, and waits for Ready on that version. Stop with lab/node-down.sh NAME.
 source "$(dirname "$0")/lib.sh"
 NAME=$1 PORT=$2 KPORT=$3
 DIR=$LAB_DIR/nodes/$NAME
@@ -25,16 +27,27 @@ PAUSE=registry.k8s.io/pause:3.9
 start=$(date +%s)
 (cd "$A" && sha256sum -c --quiet "$CONTAINERD17_FILE.sha256sum" "$RUNC_FILE.sha256sum")
 node_tree "$NAME" "$PORT"
+INSTALL=${CONTAINERD_INSTALL:-tarball}
+case "$INSTALL" in
+  tarball) PURGE="docker.io containerd runc" KEEP="" ;;
+  package) PURGE="docker.io" KEEP="containerd runc" ;;
+  *) echo "CONTAINERD_INSTALL is tarball or package, got $INSTALL" >&2; exit 2 ;;
+esac
 systemd-nspawn -q --keep-unit --register=no -D "$DIR" --pipe bash -c \
-  'DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq docker.io containerd runc && apt-get autoremove -y -qq --purge' \
+  "${KEEP:+apt-mark manual $KEEP >/dev/null && }DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq $PURGE && apt-get autoremove -y -qq --purge" \
   </dev/null >"$LAB_DIR/$NAME.purge.log" 2>&1 || { echo "node $NAME: purging Docker failed:"; tail "$LAB_DIR/$NAME.purge.log"; exit 1; }
 rm -rf "$DIR/etc/docker" # the base's daemon.json, no package's file
 
 # What the installer put there: the release tarball over /usr/local, runc, the upstream unit.
-tar -C "$DIR/usr/local" -xzf "$A/$CONTAINERD17_FILE"
-install -m 0755 "$A/$RUNC_FILE" "$DIR/usr/local/sbin/runc"
-install -m 0644 "$A/containerd-$CONTAINERD17_VERSION.service" "$DIR/etc/systemd/system/containerd.service"
-ln -sf /etc/systemd/system/containerd.service "$DIR/etc/systemd/system/multi-user.target.wants/containerd.service"
+if [ "$INSTALL" = tarball ]; then
+  tar -C "$DIR/usr/local" -xzf "$A/$CONTAINERD17_FILE"
+  install -m 0755 "$A/$RUNC_FILE" "$DIR/usr/local/sbin/runc"
+  install -m 0644 "$A/containerd-$CONTAINERD17_VERSION.service" "$DIR/etc/systemd/system/containerd.service"
+  ln -sf /etc/systemd/system/containerd.service "$DIR/etc/systemd/system/multi-user.target.wants/containerd.service"
+  WANT=$CONTAINERD17_VERSION
+else
+  WANT=$(chroot "$DIR" /usr/bin/containerd --version | awk '{print $3}')
+fi
 mkdir -p "$DIR/etc/containerd" "$DIR/var/lib/kubelet"
 # SystemdCgroup = false, set explicitly, as the lab's kubelets use cgroupfs (kubelet-join.sh).
 # The systemd driver does work in these nodes, but only with cgroupsPerQOS on: with it off the CRI
@@ -98,5 +111,5 @@ BEFORE
 K() { "$KUBE_BIN/kubectl" --kubeconfig "$LAB_DIR/cluster/admin.conf" "$@"; }
 printf 'apiVersion: node.k8s.io/v1\nkind: RuntimeClass\nmetadata: {name: runc-alt}\nhandler: runc-alt\n' | K apply -f - >/dev/null
 v=$(K get node "$NAME" -o jsonpath='{.status.nodeInfo.containerRuntimeVersion}')
-[ "$v" = "containerd://$CONTAINERD17_VERSION" ] || { echo "node $NAME runs $v, not containerd://$CONTAINERD17_VERSION" >&2; exit 1; }
-echo "node $NAME (containerd $CONTAINERD17_VERSION, kubelet $KUBELET_CURRENT_VERSION) Ready on 127.0.0.1:$PORT in $(( $(date +%s) - start ))s"
+[ "$v" = "containerd://$WANT" ] || { echo "node $NAME runs $v, not containerd://$WANT" >&2; exit 1; }
+echo "node $NAME (containerd $WANT from the $INSTALL, kubelet $KUBELET_CURRENT_VERSION) Ready on 127.0.0.1:$PORT in $(( $(date +%s) - start ))s"

@@ -16,10 +16,10 @@ import {
 
 const A = artifacts();
 const ADMIN = path.join(LAB_DIR, "cluster", "admin.conf");
-/** u1: the drain, the patch move; u2: the failed move; m1/m2: the mixed fleet (Docker, 1.7). */
-const SSH_PORT: { [n: string]: number } = { "up-u1": 2251, "up-u2": 2252, "up-m1": 2253, "up-m2": 2254 };
-const KUBELET_PORT: { [n: string]: number } = { "up-u1": 10380, "up-u2": 10382, "up-m1": 10384, "up-m2": 10386 };
-const [U1, U2, M1, M2] = Object.keys(SSH_PORT);
+/** u1: the drain, the patch move; u2: the failed move; m1/m2/m3: the mixed fleet (Docker, 1.7 tarball, 1.6 package). */
+const SSH_PORT: { [n: string]: number } = { "up-u1": 2251, "up-u2": 2252, "up-m1": 2253, "up-m2": 2254, "up-m3": 2255 };
+const KUBELET_PORT: { [n: string]: number } = { "up-u1": 10380, "up-u2": 10382, "up-m1": 10384, "up-m2": 10386, "up-m3": 10388 };
+const [U1, U2, M1, M2, M3] = Object.keys(SSH_PORT);
 const PASSWORD = LAB17_REGISTRY_PASSWORD;
 const MIRROR = LAB17_MIRROR;
 
@@ -27,6 +27,9 @@ const kubectl = (...args: string[]) => execFileSync(KUBECTL, ["--kubeconfig", AD
 const jp = (node: string, p: string) => kubectl("get", "node", node, "-o", `jsonpath={${p}}`);
 const lab = (script: string, ...args: string[]) =>
     execFileSync(path.join(REPO, "lab", script), args, { stdio: "inherit", env: { ...process.env, LAB_DIR, REGISTRY_PASSWORD: PASSWORD } });
+/** A 1.x node as a distribution install leaves it: Debian's containerd package (1.6), /usr/bin, its own unit. */
+const packageNode = (name: string) => execFileSync(path.join(REPO, "lab", "node-17.sh"), [name, String(SSH_PORT[name]), String(KUBELET_PORT[name])],
+    { stdio: "inherit", env: { ...process.env, LAB_DIR, REGISTRY_PASSWORD: PASSWORD, CONTAINERD_INSTALL: "package" } });
 const apply = (yaml: string) => execFileSync(KUBECTL, ["--kubeconfig", ADMIN, "apply", "-f", "-"], { input: yaml, stdio: ["pipe", "inherit", "inherit"] });
 const tarball = (v: string, file: string, sha256: string) =>
     ({ version: v, source: { kind: "tarball", url: `http://127.0.0.1:${ARTIFACT_PORT}/${file}`, sha256 }, runc: { url: `http://127.0.0.1:${ARTIFACT_PORT}/${A.RUNC_FILE}`, sha256: A.RUNC_SHA256 } });
@@ -299,29 +302,37 @@ systemctl restart containerd`);
         assert.strictEqual(jp(U2, ".status.nodeInfo.containerRuntimeVersion"), `containerd://${A.CONTAINERD23_VERSION}`);
     });
 
-    it("one fleet converges a Docker node, a 1.7 node and a 2.x node; each row says its path", async () => {
+    it("one fleet converges a Docker node, a 1.7 node (tarball), a 1.6 node (Debian's package) and a 2.x node; each row says its path", async () => {
         lab("node-up.sh", M1, String(SSH_PORT[M1]));
         lab("kubelet-join.sh", M1, String(KUBELET_PORT[M1]));
         lab("node-17.sh", M2, String(SSH_PORT[M2]), String(KUBELET_PORT[M2]));
+        packageNode(M3);
+        const pkg = jp(M3, ".status.nodeInfo.containerRuntimeVersion").replace(/^containerd:\/\//, "");
+        assert.match(pkg, /^1\.6\./);
         const docker = {
             kubelet: { version: "1.23.17" },
             docker: { mode: "disable", migrateImages: true },
             config: { ...CARRIED, sandboxImage: "k8s.gcr.io/pause:3.2" },
         };
         const stack = await labStack("up-mixed", {
-            nodes: [{ ...labNode(M1), overrides: docker }, labNode(M2), labNode(U1)],
+            nodes: [{ ...labNode(M1), overrides: docker }, labNode(M2), labNode(M3), labNode(U1)],
             ...settings({ containerd: C237 }),
         });
         const preview = await stack.preview({ color: "never" });
         assert.match(preview.stdout, /up-m1: docker:\/\/20\.10\.24\+dfsg1 → containerd/);
         assert.match(preview.stdout, new RegExp(`up-m2: containerd ${A.CONTAINERD17_VERSION} → ${A.CONTAINERD23_VERSION} \\(drained\\)`));
         assert.match(preview.stdout, new RegExp(`up-u1: already on containerd ${A.CONTAINERD23_VERSION}`));
+        assert.ok(preview.stdout.includes(`up-m3: containerd ${pkg} → ${A.CONTAINERD23_VERSION} (drained)`), preview.stdout);
         const res = await stack.up({ color: "never" });
         const rows = Object.fromEntries((res.outputs.table.value as any[]).map(r => [r.node, r]));
         assert.strictEqual(rows[M1].path, "docker://20.10.24+dfsg1 → containerd");
         assert.strictEqual(rows[M2].path, `containerd ${A.CONTAINERD17_VERSION} → ${A.CONTAINERD23_VERSION} (drained)`);
         assert.strictEqual(rows[U1].path, `already on containerd ${A.CONTAINERD23_VERSION}`);
-        for (const n of [M1, M2, U1]) {
+        assert.strictEqual(rows[M3].path, `containerd ${pkg} → ${A.CONTAINERD23_VERSION} (drained)`);
+        // The package stays installed; the tarball's binaries and unit (in /usr/local, /etc) take over.
+        assert.match(onNode(M3, "dpkg-query -W -f '${Status}' containerd"), /install ok installed/);
+        assert.match(onNode(M3, "systemctl show -p ExecStart --value containerd"), /\/usr\/local\/bin\/containerd/);
+        for (const n of [M1, M2, M3, U1]) {
             assert.strictEqual(jp(n, ".status.nodeInfo.containerRuntimeVersion"), `containerd://${A.CONTAINERD23_VERSION}`, n);
             assert.strictEqual(ready(n), "True", n);
         }
