@@ -46,7 +46,8 @@ if [ "$INSTALL" = tarball ]; then
   ln -sf /etc/systemd/system/containerd.service "$DIR/etc/systemd/system/multi-user.target.wants/containerd.service"
   WANT=$CONTAINERD17_VERSION
 else
-  WANT=$(chroot "$DIR" /usr/bin/containerd --version | awk '{print $3}')
+  # Debian's "1.6.20~ds1": the CRI reports the upstream part, "1.6.20".
+  WANT=$(chroot "$DIR" /usr/bin/containerd --version | awk '{print $3}'); WANT=${WANT%%~*}
 fi
 mkdir -p "$DIR/etc/containerd" "$DIR/var/lib/kubelet"
 # SystemdCgroup = false, set explicitly, as the lab's kubelets use cgroupfs (kubelet-join.sh).
