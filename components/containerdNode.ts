@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { ContainerdNodeArgs } from "./args";
 import { LocalStep, RemoteStep } from "./commands";
 import { drainScript, rollbackMarkScript, verifyNodeScript } from "./scripts/kubectl";
-import { sq, wrapScript } from "./scripts/shell";
+import { NODE_LIB_FILE } from "./scripts/lib";
+import { sq, wrapDetached, wrapScript } from "./scripts/shell";
 import {
     configureScript, dockerCleanupScript, migrateImagesScript, preflightScript, registryAuthScript, switchScript, uploadPath,
 } from "./scripts/steps";
@@ -118,10 +119,13 @@ export class ContainerdNode extends pulumi.ComponentResource {
         // its first step: children do not inherit it.
         const after = opts?.dependsOn;
         let last: pulumi.Resource[] = after === undefined ? [] : Array.isArray(after) ? after as pulumi.Resource[] : [after as pulumi.Resource];
+        // Every step but the read-only pre-flight runs detached on the node (scripts/runner.ts).
+        const holder = `stack ${pulumi.getProject()}/${pulumi.getStack()}`;
+        const wrap = (step: string) => (s: string) => step === "preflight" ? wrapScript(s, user) : wrapDetached(step, s, user, holder, NODE_LIB_FILE);
         const remote = (step: string, script: string | pulumi.Output<string>, after: pulumi.Resource[] = last, triggers?: pulumi.Input<any>[]) => {
             const cmd = new RemoteStep(`${name}-${step}`, {
                 connection,
-                create: typeof script === "string" ? wrapScript(script, user) : script.apply(s => wrapScript(s, user)),
+                create: typeof script === "string" ? wrap(step)(script) : script.apply(wrap(step)),
                 triggers,
             }, { parent: this, dependsOn: after });
             last = [cmd];

@@ -15,9 +15,11 @@ import { CORDON_ANNOTATION, PHASE_ANNOTATION, ROLLBACK_ANNOTATION } from "./kube
 import { FLAGS_AWK, YAML_KEY_AWK } from "./kubeletEdit";
 import { heredoc, sq } from "./shell";
 import { UPGRADE_DRAINS, VERSION_MATCHES } from "./versionShell";
+import { RUNNER } from "./runner";
 
 const TRANSACTION = `log() { echo "[$STEP] $*" >&2; }
-phase() { PHASE="$*"; log "$PHASE"; }
+# A detached run (runner.ts) keeps its phase and its transaction on disk, for the boot-time recovery.
+phase() { PHASE="$*"; log "$PHASE"; [ -z "\${CN_RUN_DIR:-}" ] || echo "$PHASE" >>"$CN_RUN_DIR/phases"; }
 die() { echo "containerd-node: step '$STEP' failed during '$PHASE': $*" >&2; exit 1; }
 unit_exists() { systemctl cat "$1" >/dev/null 2>&1; }
 # wait_for SECONDS CMD...: polls CMD every second until it succeeds.
@@ -27,6 +29,14 @@ txn_begin() {
   TXN=$(mktemp -d "$CN_DIR/txn/$STEP.XXXXXX")
   : >"$TXN/files"; : >"$TXN/paths"; : >"$TXN/units"
   trap 'txn_end $?' EXIT
+  # A detached run: its transaction on disk for the boot-time recovery, which it installs (not a
+  # change of the step's own: CHANGED, which decides restarts, does not count it).
+  if [ -n "\${CN_RUN_DIR:-}" ]; then
+    echo "$TXN" >"$CN_RUN_DIR/txn"
+    local changed_before=$CHANGED
+    cn_recover_unit
+    CHANGED=$changed_before
+  fi
 }
 # save PATH: keep the current content (or its absence) for a rollback; once per path.
 save() {
@@ -206,7 +216,7 @@ echo "reverted to the state saved in $B"
 
 /** The whole library, as written to the node. */
 export const NODE_LIB = `# containerd-node node library (written by the preflight step; sourced by every step)
-${TRANSACTION}${DETECT_RUNTIME}${VERSION_MATCHES}${UPGRADE_DRAINS}${CHECK_CONTAINERD}${NODE_API}# shellcheck disable=SC2016 # programs for awk and bash, kept as text
+${TRANSACTION}${RUNNER}${DETECT_RUNTIME}${VERSION_MATCHES}${UPGRADE_DRAINS}${CHECK_CONTAINERD}${NODE_API}# shellcheck disable=SC2016 # programs for awk and bash, kept as text
 FLAGS_AWK=${sq(FLAGS_AWK)}
 # shellcheck disable=SC2016
 YAML_KEY_AWK=${sq(YAML_KEY_AWK)}
@@ -231,7 +241,12 @@ CN_LIB=$CN_DIR/${NODE_LIB_FILE}
 `;
 }
 
-function state(): string {
+/**
+ * The step's variables and, unless it is the read-only pre-flight, the per-node lock: taken at
+ * once or refused, naming its holder (CN_HOLDER: the stack, set by the runner's caller), the
+ * step and since when. A second stack converting the same node is refused, not queued.
+ */
+function state(lock = true): string {
     return `# shellcheck disable=SC2034
 PHASE=start
 # shellcheck disable=SC2034
@@ -242,9 +257,13 @@ TXN=""
 # shellcheck disable=SC2034
 ON_ROLLBACK=""
 mkdir -p "$CN_DIR/txn" "$CN_DIR/cache"
-exec 9>"$CN_DIR/lock"
-flock -w 600 9 || { echo "containerd-node: another containerd-node step holds $CN_DIR/lock" >&2; exit 1; }
-`;
+${lock ? `exec 9>>"$CN_DIR/lock"
+if ! flock -n 9; then
+  echo "containerd-node: step '$STEP' refused: this node is busy with $(cat "$CN_DIR/lock.holder" 2>/dev/null || echo "another containerd-node step") (lock $CN_DIR/lock); run again once it has finished" >&2
+  exit 1
+fi
+echo "\${CN_HOLDER:-a run}, step $STEP, since $(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$CN_DIR/lock.holder"
+` : ""}`;
 }
 
 const SOURCE_LIB = `source "$CN_LIB"
@@ -259,15 +278,17 @@ ${SOURCE_LIB}${state()}`;
 /**
  * The pre-flight step's start: writes the library to the node (content-addressed, so once per
  * version; a file in containerd-node's own directory is the only thing the pre-flight writes),
- * then as `prelude`.
+ * then as `prelude` without the lock: it changes nothing, and a rerun's pre-flight must not be
+ * refused while the step a lost session left running still holds it.
  */
 export function preflightPrelude(): string {
     return `${header("preflight")}if [ ! -f "$CN_LIB" ]; then
   mkdir -p "$(dirname "$CN_LIB")"
-${heredoc(`  cat >"$CN_LIB.tmp"`, NODE_LIB)}
-  mv -f "$CN_LIB.tmp" "$CN_LIB"
+  t=$(mktemp "$CN_LIB.XXXXXX")
+${heredoc(`  cat >"$t"`, NODE_LIB)}
+  chmod 0644 "$t"; mv -f "$t" "$CN_LIB"
 fi
-${SOURCE_LIB}${state()}`;
+${SOURCE_LIB}${state(false)}`;
 }
 
 /** The library inline, no file needed (tests). */

@@ -34,3 +34,25 @@ export function wrapScript(script: string, user: string): string {
         `${run} </dev/null; rc=$?; rm -f "$f"; exit $rc`,
     ].join("\n");
 }
+
+/**
+ * Wraps a mutating step: as wrapScript, but the script runs on the node as a transient systemd
+ * unit (the node library's cn_run, see runner.ts), which this SSH session only follows; a lost
+ * session leaves it running, and the next run of the same step finds it. `holder` names the run
+ * in the node's lock (e.g. the stack). `libFile` is the node library, relative to CN_DIR.
+ */
+export function wrapDetached(step: string, script: string, user: string, holder: string, libFile: string): string {
+    const end = "CNODE_SCRIPT_END";
+    if (script.split("\n").includes(end)) {
+        throw new Error(`script contains the line ${end}`);
+    }
+    const run = `CN_DIR=\${CN_DIR:-/var/lib/containerd-node}; l=$CN_DIR/${libFile}; [ -f "$l" ] || { echo "containerd-node: step '${step}': the node library $l is missing (the preflight step writes it and it has been removed since): replace the node's preflight step (pulumi up --replace URN)" >&2; exit 1; }; source "$l"; CN_HOLDER=$1 cn_run ${step} "$0"`;
+    const sh = user === "root" ? "bash" : "sudo -n bash";
+    return [
+        `f=$(mktemp /tmp/containerd-node.XXXXXX) || exit 1`,
+        `cat >"$f" <<'${end}'`,
+        script.endsWith("\n") ? script.slice(0, -1) : script,
+        end,
+        `${sh} -c ${sq(run)} "$f" ${sq(holder)} </dev/null; rc=$?; rm -f "$f"; exit $rc`,
+    ].join("\n");
+}
