@@ -1,0 +1,85 @@
+import * as assert from "assert";
+import { spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { NODE_LIB } from "../../components/scripts/lib";
+
+// The node library's detached runner (runner.ts), run locally: systemd-run and systemctl are
+// stand-ins on PATH that start the unit's command in the background and answer is-active by its
+// PID. The real systemd path is covered end to end (tests/e2e/faults.e2e.ts).
+
+function fakeNode() {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-runner-"));
+    const bin = path.join(dir, "bin");
+    fs.mkdirSync(bin);
+    fs.mkdirSync(path.join(dir, "units"));
+    fs.writeFileSync(path.join(bin, "systemd-run"), `#!/bin/bash
+unit=""; envs=()
+while [ $# -gt 0 ]; do case "$1" in --unit=*) unit=\${1#--unit=};; --setenv=*) envs+=("\${1#--setenv=}");; --*) ;; *) break;; esac; shift; done
+env "\${envs[@]}" setsid "$@" </dev/null >/dev/null 2>&1 &
+echo $! >"${dir}/units/$unit.pid"
+`, { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, "systemctl"), `#!/bin/bash
+[ "$1" = is-active ] || exit 0
+u=$3; [ -f "${dir}/units/$u.pid" ] && kill -0 "$(cat "${dir}/units/$u.pid")" 2>/dev/null
+`, { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, "lib.sh"), NODE_LIB);
+    const script = path.join(dir, "step.sh");
+    return { dir, bin, script, env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, CN_DIR: path.join(dir, "state") } };
+}
+
+const run = (n: ReturnType<typeof fakeNode>, holder = "stack p/s") =>
+    `source ${n.dir}/lib.sh; CN_HOLDER=${JSON.stringify(holder)} cn_run demo ${n.script}`;
+
+describe("detached steps: the node library's runner", () => {
+    it("runs the step apart from its caller: stdout at the end, stderr streamed, its exit status; the script removed", () => {
+        const n = fakeNode();
+        fs.writeFileSync(n.script, "echo out-line\necho err-line >&2\nexit 3\n");
+        const r = spawnSync("bash", ["-c", run(n)], { env: n.env, encoding: "utf8" });
+        assert.strictEqual(r.status, 3);
+        assert.strictEqual(r.stdout, "out-line\n");
+        assert.match(r.stderr, /err-line/);
+        const done = fs.readdirSync(path.join(n.dir, "state", "runs", "done"));
+        assert.strictEqual(done.length, 1);
+        assert.ok(!fs.existsSync(path.join(n.dir, "state", "runs", "done", done[0], "script")), "no copy of the script is left");
+    });
+
+    it("a caller that dies leaves the step running; the next caller follows it to its result, which is reported once", async () => {
+        const n = fakeNode();
+        fs.writeFileSync(n.script, "echo tick >&2\nsleep 2\necho finished\n");
+        const first = spawn("bash", ["-c", run(n)], { env: n.env, stdio: "ignore", detached: true });
+        await new Promise(r => setTimeout(r, 700));
+        process.kill(-first.pid!, "SIGKILL");
+        const again = spawnSync("bash", ["-c", run(n)], { env: n.env, encoding: "utf8" });
+        assert.strictEqual(again.status, 0, again.stderr);
+        assert.match(again.stderr, /found this step still running on the node.*following it/);
+        assert.strictEqual(again.stdout, "finished\n");
+        // Reported: the same step sent again runs again.
+        const third = spawnSync("bash", ["-c", run(n)], { env: n.env, encoding: "utf8" });
+        assert.doesNotMatch(third.stderr, /found this step/);
+        assert.strictEqual(third.stdout, "finished\n");
+    });
+
+    it("a result nobody followed is reported by the next caller", async () => {
+        const n = fakeNode();
+        fs.writeFileSync(n.script, "echo done-unwatched\nexit 4\n");
+        const first = spawn("bash", ["-c", run(n)], { env: n.env, stdio: "ignore", detached: true });
+        await new Promise(r => setTimeout(r, 150));
+        process.kill(-first.pid!, "SIGKILL");
+        await new Promise(r => setTimeout(r, 500));
+        const again = spawnSync("bash", ["-c", run(n)], { env: n.env, encoding: "utf8" });
+        assert.match(again.stderr, /found this step's run on the node, finished while no one followed it/);
+        assert.strictEqual(again.status, 4);
+        assert.strictEqual(again.stdout, "done-unwatched\n");
+    });
+
+    it("another stack's run of the same step is not ours: it gets a run of its own", () => {
+        const n = fakeNode();
+        fs.writeFileSync(n.script, "echo x\n");
+        spawnSync("bash", ["-c", run(n, "stack p/a")], { env: n.env });
+        spawnSync("bash", ["-c", run(n, "stack p/b")], { env: n.env });
+        const names = fs.readdirSync(path.join(n.dir, "state", "runs", "done")).map(d => d.replace(/^\d+-/, ""));
+        assert.strictEqual(new Set(names).size, 2);
+    });
+});
