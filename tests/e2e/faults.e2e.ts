@@ -18,7 +18,8 @@ const containerd = {
     source: { kind: "tarball", url: url(A.CONTAINERD2_FILE), sha256: A.CONTAINERD2_SHA256 },
     runc: { url: url(A.RUNC_FILE), sha256: A.RUNC_SHA256 },
 };
-const settings = { privateKey: privateKey(), containerd, kubelet: { version: "1.30.4" }, docker: { mode: "disable" } };
+// Read when a stack is made: the lab key exists only once a node has been booted.
+const settings = () => ({ privateKey: privateKey(), containerd, kubelet: { version: "1.30.4" }, docker: { mode: "disable" } });
 const PORTS: { [n: string]: number } = { "f-cut-cfg": 2281, "f-cut-sw": 2282, "f-boot": 2283, "f-two": 2284, "f-bad": 2285 };
 
 /**
@@ -82,7 +83,7 @@ describe("e2e: interruptions leave no half-converted node (fault matrix)", funct
         it(`an SSH session cut during ${step} at "${phase}": the step completes on the node; the rerun follows or reads it and converges`, async () => {
             nodeUp(node, PORTS[node]);
             const before = images(node);
-            const stack = await labStack(node, { nodes: [labNode(node)], ...settings });
+            const stack = await labStack(node, { nodes: [labNode(node)], ...settings() });
             const cutter = cutAt(node, step, phase);
             let cutOut = "";
             cutter.stdout!.on("data", d => { cutOut += d; });
@@ -104,7 +105,7 @@ describe("e2e: interruptions leave no half-converted node (fault matrix)", funct
         const node = "f-boot";
         nodeUp(node, PORTS[node]);
         const before = images(node);
-        const stack = await labStack(node, { nodes: [labNode(node)], ...settings });
+        const stack = await labStack(node, { nodes: [labNode(node)], ...settings() });
         const failed = upExpectingFailure(stack);
         // A hard reset once the switch has Docker stopped: the node's nspawn killed (its tree kept),
         // so nothing on the node gets to clean up before the boot.
@@ -134,7 +135,7 @@ describe("e2e: interruptions leave no half-converted node (fault matrix)", funct
     it("two stacks converting one node at once: one proceeds, the other is refused naming the holder", async () => {
         const node = "f-two";
         nodeUp(node, PORTS[node]);
-        const [a, b] = await Promise.all(["f-two-a", "f-two-b"].map(n => labStack(n, { nodes: [labNode(node)], ...settings })));
+        const [a, b] = await Promise.all(["f-two-a", "f-two-b"].map(n => labStack(n, { nodes: [labNode(node)], ...settings() })));
         const results = await Promise.allSettled([a.up({ color: "never" }), b.up({ color: "never" })]);
         const ok = results.filter(r => r.status === "fulfilled").length;
         const refused = results.flatMap(r => r.status === "rejected" ? [String(r.reason)] : []);
@@ -149,7 +150,7 @@ describe("e2e: interruptions leave no half-converted node (fault matrix)", funct
         nodeUp(node, PORTS[node]);
         const files = () => onNode(node, "find /etc/containerd /etc/systemd/system /usr/local/bin -maxdepth 1 -printf '%y %p %s\\n' | sort; systemctl is-active docker");
         const before = files();
-        const stack = await labStack(node, { nodes: [labNode(node)], ...settings, containerd: { ...containerd, source: { ...containerd.source, sha256: "0".repeat(64) } } });
+        const stack = await labStack(node, { nodes: [labNode(node)], ...settings(), containerd: { ...containerd, source: { ...containerd.source, sha256: "0".repeat(64) } } });
         const err = await upExpectingFailure(stack);
         assert.match(err, /SHA-256 of http:\/\/127\.0\.0\.1:18080\/containerd-.* is [0-9a-f]{64}, expected 0{64}/);
         assert.strictEqual(files(), before);
