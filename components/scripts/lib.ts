@@ -131,11 +131,13 @@ export const DETECT_RUNTIME = `detect_runtime() {
 
 /** Waits for containerd on SOCKET, checks it runs the declared version and that its CRI plugin loaded. */
 const CHECK_CONTAINERD = `cri_ok() { "$1" --address "$2" plugins ls | awk '$2=="cri" && $NF=="ok"{f=1} END{exit !f}'; }
+# server_version CTR SOCKET: the version the running containerd reports (not the binary on disk).
+server_version() { "$1" --address "$2" version | awk '/Server:/{s=1} s&&/Version:/{print $2; exit}'; }
 # check_containerd CTR SOCKET VERSION: prints the running version.
 check_containerd() {
   local ctr=$1 sock=$2 want=$3 sv
   wait_for 60 "$ctr" --address "$sock" version || die "containerd does not answer on $sock: $(journalctl -u containerd -n 15 --no-pager 2>&1 | tail -n 15)"
-  sv=$("$ctr" --address "$sock" version | awk '/Server:/{s=1} s&&/Version:/{print $2; exit}')
+  sv=$(server_version "$ctr" "$sock")
   version_matches "$sv" "$want" || die "containerd $sv is running, containerd.version declares $want"
   wait_for 30 cri_ok "$ctr" "$sock" || die "the CRI plugin is not loaded: $("$ctr" --address "$sock" plugins ls 2>&1 | awk '$2 ~ /cri/') $(journalctl -u containerd -n 10 --no-pager 2>&1 | grep -i 'failed to load' | tail -n 3)"
   echo "\${sv#v}"

@@ -244,7 +244,7 @@ function deferral(spec: NodeSpec): string {
 R=""
 ${spec.kubelet ? `if unit_exists kubelet && systemctl is-active -q kubelet && systemctl is-active -q containerd; then
   case "$(detect_runtime)" in containerd://*)
-    FROM=$(ctr --address ${sq(spec.config.socket)} version 2>/dev/null | awk '/Server:/{s=1} s&&/Version:/{print $2; exit}' || true)
+    FROM=$(server_version ctr ${sq(spec.config.socket)} 2>/dev/null || true)
     if [ -n "$FROM" ] && ! version_matches "$FROM" ${sq(spec.containerd.version.text)}; then DEFER=\${FROM#v}; fi;;
   esac
 fi
