@@ -242,7 +242,7 @@ export interface ContainerdNodeArgs {
     kubelet?: KubeletArgs;
     docker?: DockerArgs;
     upgrade?: UpgradeArgs;
-    /** Refuse to start when less than this much is free under containerd's root (MiB). Default 1024. */
+    /** Refuse to start when less than this much is free under containerd's root, or under /var/lib/containerd-node where artifacts are staged (MiB). Default 1024. */
     minFreeDiskMiB?: number;
     /**
      * Resources the first step that changes the node waits for; the read-only pre-flight step does

@@ -56,6 +56,23 @@ note_unit() {
   grep -q "^$u " "$TXN/units" && return 0
   echo "$u $(systemctl is-active "$u" 2>/dev/null || true) $(systemctl is-enabled "$u" 2>/dev/null || true)" >>"$TXN/units"
 }
+# free_mib PATH: MiB free on the filesystem that holds PATH (or would: its nearest existing parent).
+free_mib() { local d=$1; while [ ! -e "$d" ]; do d=$(dirname "$d"); done; df -Pm "$d" | awk 'NR==2{print $4}'; }
+# staged PARTIAL CMD...: runs a staging command (download, unpack) that writes PARTIAL, before
+# anything is live. If it fails, PARTIAL is removed (nothing half-written is left to fill the disk
+# or be taken for complete), and a failure for want of space says so, with where and how much.
+staged() {
+  local partial=$1 err rc=0
+  shift
+  err=$("$@" 2>&1 >/dev/null) || rc=$?
+  [ "$rc" -eq 0 ] && return 0
+  rm -rf "$partial"
+  if printf '%s' "$err" | grep -qiE 'no space left|failure writing output|failed writing body|error on write|disk quota exceeded'; then
+    die "no space left on the filesystem of $(dirname "$partial") ($(free_mib "$partial") MiB free there now); nothing is live yet and the partial files were removed: free space there and run again"
+  fi
+  [ -z "$err" ] || printf '%s\n' "$err" >&2
+  return "$rc"
+}
 # put PATH MODE < content: writes only when the content differs; records the change.
 put() {
   local p=$1 mode=$2 tmp

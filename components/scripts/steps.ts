@@ -53,9 +53,12 @@ phase "checking the node"
 command -v systemctl >/dev/null || die "systemd is required"
 ARCH=$(uname -m); case "$ARCH" in x86_64) ARCH=amd64;; aarch64) ARCH=arm64;; esac
 ${arch ? `[ "$ARCH" = ${sq(arch)} ] || die "the tarball is for linux-${arch}, the node is $ARCH"` : ""}
-ROOT=${sq(spec.config.root)}; d=$ROOT; while [ ! -d "$d" ]; do d=$(dirname "$d"); done
-FREE=$(df -Pm "$d" | awk 'NR==2{print $4}')
-[ "$FREE" -ge ${spec.minFreeDiskMiB} ] || die "only \${FREE} MiB free under $d, need ${spec.minFreeDiskMiB} MiB (minFreeDiskMiB)"
+# Both filesystems: containerd's root, and the state directory the artifacts are staged in.
+for d in ${sq(spec.config.root)} "$CN_DIR"; do
+  f=$(free_mib "$d")
+  [ "$f" -ge ${spec.minFreeDiskMiB} ] || die "only $f MiB free on the filesystem of $d, need ${spec.minFreeDiskMiB} MiB (minFreeDiskMiB)"
+done
+FREE=$(free_mib ${sq(spec.config.root)})
 ${c.source.kind === "docker" ? `command -v containerd >/dev/null || die "containerd.source is docker but no containerd binary is installed"
 version_matches "$(containerd --version | awk '{print $3}')" ${sq(c.version.text)} || die "Docker's containerd is $(containerd --version | awk '{print $3}'), containerd.version declares ${c.version.text}"` : ""}
 ${c.source.kind === "package" ? `command -v apt-get >/dev/null || command -v dnf >/dev/null || command -v yum >/dev/null || die "containerd.source is package but the node has no apt-get, dnf or yum"` : ""}
@@ -106,7 +109,7 @@ fi
 function fetchArtifact(kind: string, a: ResolvedArtifact): string {
     const file = uploadPath(kind, a.sha256);
     const fetch = a.kind === "url"
-        ? `[ -f ${sq(file)} ] && echo ${sq(`${a.sha256}  ${file}`)} | sha256sum -c --status || curl -fsSL --retry 3 -o ${sq(file)} ${sq(a.url)} || die "could not download ${a.url}"`
+        ? `[ -f ${sq(file)} ] && echo ${sq(`${a.sha256}  ${file}`)} | sha256sum -c --status || staged ${sq(file)} curl -fsSL --retry 3 -o ${sq(file)} ${sq(a.url)} || die "could not download ${a.url}"`
         : `[ -f ${sq(file)} ] || die "${file} is missing: the copy from ${a.path} did not arrive"`;
     return `${fetch}
 echo ${sq(`${a.sha256}  ${file}`)} | sha256sum -c --status || die "${kind}: SHA-256 of ${a.kind === "url" ? a.url : a.path} is $(sha256sum ${sq(file)} | cut -c1-64), expected ${a.sha256}"
@@ -121,7 +124,8 @@ function stage(spec: NodeSpec): string {
     if (tar) {
         const dir = stageDir("containerd", tar.sha256);
         parts.push(`phase "fetching containerd ${c.version.text}"
-${fetchArtifact("containerd", tar)}rm -rf ${sq(dir)}.tmp && mkdir -p ${sq(dir)}.tmp && tar -xzf ${sq(uploadPath("containerd", tar.sha256))} -C ${sq(dir)}.tmp
+${fetchArtifact("containerd", tar)}rm -rf ${sq(dir)}.tmp && mkdir -p ${sq(dir)}.tmp
+staged ${sq(dir)}.tmp tar -xzf ${sq(uploadPath("containerd", tar.sha256))} -C ${sq(dir)}.tmp || die "could not unpack the containerd tarball"
 [ -x ${sq(dir)}.tmp/bin/containerd ] || die "the tarball has no bin/containerd: expected the containerd-X.Y.Z-linux-ARCH.tar.gz release layout"
 V=$(${sq(dir)}.tmp/bin/containerd --version | awk '{print $3}')
 version_matches "$V" ${sq(c.version.text)} || die "the tarball holds containerd $V, containerd.version declares ${c.version.text}"
@@ -147,14 +151,16 @@ version_matches "$V" ${sq(c.version.text)} || die "Docker's containerd is $V, co
     }
     if (c.runc) {
         parts.push(`phase "fetching runc"
-${fetchArtifact("runc", c.runc)}mkdir -p ${sq(stageDir("runc", c.runc.sha256))} && install -m 0755 ${sq(uploadPath("runc", c.runc.sha256))} ${sq(stageDir("runc", c.runc.sha256))}/runc
+${fetchArtifact("runc", c.runc)}mkdir -p ${sq(stageDir("runc", c.runc.sha256))}
+staged ${sq(stageDir("runc", c.runc.sha256))} install -m 0755 ${sq(uploadPath("runc", c.runc.sha256))} ${sq(stageDir("runc", c.runc.sha256))}/runc || die "could not stage runc"
 ${sq(stageDir("runc", c.runc.sha256))}/runc --version >/dev/null || die "the runc binary does not run on this node"
 `);
     }
     if (c.cni) {
         const dir = stageDir("cni", c.cni.sha256);
         parts.push(`phase "fetching CNI plugins"
-${fetchArtifact("cni", c.cni)}rm -rf ${sq(dir)} && mkdir -p ${sq(dir)} && tar -xzf ${sq(uploadPath("cni", c.cni.sha256))} -C ${sq(dir)}
+${fetchArtifact("cni", c.cni)}rm -rf ${sq(dir)} && mkdir -p ${sq(dir)}
+staged ${sq(dir)} tar -xzf ${sq(uploadPath("cni", c.cni.sha256))} -C ${sq(dir)} || die "could not unpack the CNI plugins"
 `);
     }
     parts.push(`log "staged; nothing is live yet"\n`);

@@ -3,6 +3,7 @@
  * runs: the command provider runs nothing at preview, and a refusal must come before anything on
  * any node changes. The same connection settings as the steps; the key stays in this process.
  */
+import { createHash } from "crypto";
 import { Client, ConnectConfig } from "ssh2";
 import { nodeFactsScript, RUNTIME_LINE } from "../scripts/upgradeFacts";
 import { wrapScript } from "../scripts/shell";
@@ -44,8 +45,24 @@ function pinnedBlob(hostKey: string): Buffer {
     return Buffer.from(parts[1], "base64");
 }
 
-function connectConfig(c: ResolvedConnection): ConnectConfig {
+/** OpenSSH's fingerprint of a key blob (what `ssh-keygen -lf` prints). */
+function fingerprint(blob: Buffer): string {
+    return `SHA256:${createHash("sha256").update(blob).digest("base64").replace(/=+$/, "")}`;
+}
+
+/**
+ * The client's settings. A pinned host key is checked during the key exchange, before any
+ * credential is offered; `refused` records what the node presented instead, for the error.
+ */
+function connectConfig(c: ResolvedConnection, refused: { key?: string }): ConnectConfig {
     const pinned = c.hostKey ? pinnedBlob(c.hostKey) : undefined;
+    const verify = (key: Buffer) => {
+        if (pinned!.equals(key)) {
+            return true;
+        }
+        refused.key = fingerprint(key);
+        return false;
+    };
     return {
         host: c.host,
         port: c.port,
@@ -56,19 +73,20 @@ function connectConfig(c: ResolvedConnection): ConnectConfig {
         agent: c.agentSocketPath ?? (c.privateKey === undefined && c.password === undefined ? process.env.SSH_AUTH_SOCK : undefined),
         tryKeyboard: c.password !== undefined,
         readyTimeout: c.perDialTimeout * 1000,
-        hostVerifier: pinned ? (key: Buffer) => key.equals(pinned) : undefined,
+        hostVerifier: pinned ? verify : undefined,
     };
 }
 
 function runOnce(c: ResolvedConnection, command: string): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
         const client = new Client();
+        const refused: { key?: string } = {};
         let settled = false;
         const fail = (e: Error) => {
             if (!settled) {
                 settled = true;
                 client.end();
-                reject(e);
+                reject(refused.key ? new Error(`the node's host key ${refused.key} is not connection.hostKey ${fingerprint(pinnedBlob(c.hostKey!))}: refused before any credential was offered`) : e);
             }
         };
         client.on("keyboard-interactive", (_name, _instr, _lang, prompts, finish) => finish(prompts.map(() => c.password ?? "")));
@@ -87,7 +105,7 @@ function runOnce(c: ResolvedConnection, command: string): Promise<{ code: number
                 resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(errOut).toString("utf8") });
             });
         }));
-        client.connect(connectConfig(c));
+        client.connect(connectConfig(c, refused));
     });
 }
 

@@ -9,7 +9,7 @@ import { ChildProcess, execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
-import { artifacts, ARTIFACT_PORT, changes, labNode, labStack, LAB_DIR, nodeDown, nodeUp, onNode, privateKey, REPO, upExpectingFailure } from "./lab";
+import { artifacts, ARTIFACT_PORT, changes, inNode, labNode, labStack, LAB_DIR, nodeDown, nodeUp, onNode, privateKey, REPO, upExpectingFailure } from "./lab";
 
 const A = artifacts();
 const url = (file: string) => `http://127.0.0.1:${ARTIFACT_PORT}/${file}`;
@@ -20,7 +20,17 @@ const containerd = {
 };
 // Read when a stack is made: the lab key exists only once a node has been booted.
 const settings = () => ({ privateKey: privateKey(), containerd, kubelet: { version: "1.30.4" }, docker: { mode: "disable" } });
-const PORTS: { [n: string]: number } = { "f-cut-cfg": 2281, "f-cut-sw": 2282, "f-boot": 2283, "f-two": 2284, "f-bad": 2285 };
+const PORTS: { [n: string]: number } = { "f-cut-cfg": 2281, "f-cut-sw": 2282, "f-boot": 2283, "f-two": 2284, "f-bad": 2285, "f-full": 2286, "f-key": 2287, "f-kill": 2288 };
+
+/** The files a conversion would change, with sizes, and whether Docker runs: equal means nothing changed. */
+const files = (node: string) => onNode(node, "find /etc/containerd /etc/systemd/system /usr/local/bin /usr/local/sbin /var/lib/kubelet -maxdepth 1 -printf '%y %p %s\\n' 2>/dev/null | sort; systemctl is-active docker");
+
+/** Waits, without blocking this process (it serves the engine's program), until a step's run reports `phase`. */
+function reached(node: string, step: string, phase: string): Promise<void> {
+    return new Promise<void>((done, fail) => spawn(path.join(REPO, "lab", "ssh.sh"), [node,
+        `for i in $(seq 1 2400); do grep -qxF ${JSON.stringify(phase)} /var/lib/containerd-node/runs/${step}-*/phases 2>/dev/null && exit 0; sleep 0.05; done; exit 1`],
+    { env: { ...process.env, LAB_DIR }, stdio: "inherit" }).on("close", code => code === 0 ? done() : fail(new Error(`${step} never reached '${phase}'`))));
+}
 
 /**
  * On the node: waits until a step's run reports `phase`, then kills every SSH session but its
@@ -109,10 +119,7 @@ describe("e2e: interruptions leave no half-converted node (fault matrix)", funct
         const failed = upExpectingFailure(stack);
         // A hard reset once the switch has Docker stopped: the node's nspawn killed (its tree kept),
         // so nothing on the node gets to clean up before the boot.
-        // Waited for without blocking this process: it serves the program the engine is running.
-        await new Promise<void>((done, fail) => spawn(path.join(REPO, "lab", "ssh.sh"), [node,
-            "for i in $(seq 1 2400); do grep -qxF 'docker: disable' /var/lib/containerd-node/runs/switch-*/phases 2>/dev/null && exit 0; sleep 0.05; done; exit 1"],
-        { env: { ...process.env, LAB_DIR }, stdio: "inherit" }).on("close", code => code === 0 ? done() : fail(new Error("the switch never reached 'docker: disable'"))));
+        await reached(node, "switch", "docker: disable");
         // SIGKILL to the container's init (PID 1 of its namespace) kills every process in it at once;
         // killing nspawn alone would leave them running.
         const pid = fs.readFileSync(path.join(LAB_DIR, `${node}.pid`), "utf8").trim();
@@ -148,12 +155,81 @@ describe("e2e: interruptions leave no half-converted node (fault matrix)", funct
     it("a corrupt download is refused by its checksum and changes nothing", async () => {
         const node = "f-bad";
         nodeUp(node, PORTS[node]);
-        const files = () => onNode(node, "find /etc/containerd /etc/systemd/system /usr/local/bin -maxdepth 1 -printf '%y %p %s\\n' | sort; systemctl is-active docker");
-        const before = files();
+        const before = files(node);
         const stack = await labStack(node, { nodes: [labNode(node)], ...settings(), containerd: { ...containerd, source: { ...containerd.source, sha256: "0".repeat(64) } } });
         const err = await upExpectingFailure(stack);
         assert.match(err, /SHA-256 of http:\/\/127\.0\.0\.1:18080\/containerd-.* is [0-9a-f]{64}, expected 0{64}/);
-        assert.strictEqual(files(), before);
+        assert.strictEqual(files(node), before);
         rows.push("corrupt download | configure, staging | 0 | 0 | refused, nothing changed");
+    });
+
+    it("the disk fills up while staging: a clear error, nothing changed; with space again the rerun converges", async () => {
+        const node = "f-full";
+        nodeUp(node, PORTS[node]);
+        // A 40 MiB filesystem where the tarball is unpacked: the pre-flight's free-space checks (of
+        // containerd's root and the state directory) pass; the unpacking runs out of space.
+        const STAGE = "/var/lib/containerd-node/stage";
+        onNode(node, `mkdir -p ${STAGE} && mount -t tmpfs -o size=40m tmpfs ${STAGE}`);
+        const before = files(node);
+        const imgs = images(node);
+        const stack = await labStack(node, { nodes: [labNode(node)], ...settings() });
+        const err = await upExpectingFailure(stack);
+        assert.match(err, new RegExp(`step 'configure' failed during 'fetching containerd ${A.CONTAINERD2_VERSION.replace(/\./g, "\\.")}': no space left on the filesystem of ${STAGE} \\(\\d+ MiB free there now\\); nothing is live yet and the partial files were removed: free space there and run again`));
+        assert.strictEqual(files(node), before, "nothing changed");
+        assert.strictEqual(onNode(node, `ls -A ${STAGE}`), "", "the half-unpacked tarball was removed");
+        assert.strictEqual(consistent(node).runtime, "docker");
+        assert.strictEqual(images(node), imgs);
+        onNode(node, `umount ${STAGE}`);
+        const seconds = await convergesAgain(stack);
+        assert.strictEqual(consistent(node).runtime, `containerd ${A.CONTAINERD2_VERSION}`);
+        rows.push(`disk full | configure, unpacking the tarball | 0 | 0 | refused, nothing changed; with space again ${seconds.toFixed(1)} s`);
+    });
+
+    it("a wrong pinned host key is refused before any command runs, and no credential is offered", async () => {
+        const node = "f-key";
+        nodeUp(node, PORTS[node]);
+        // sshd logs each authentication request at DEBUG1; read from the host, so the reading adds none.
+        onNode(node, "echo 'LogLevel DEBUG1' >/etc/ssh/sshd_config.d/50-debug.conf && systemctl reload ssh");
+        const cursor = /cursor: (\S+)/.exec(inNode(node, "journalctl -u ssh -n 0 --show-cursor --no-pager"))![1];
+        const before = files(node);
+        const other = execFileSync("bash", ["-c", "d=$(mktemp -d); ssh-keygen -q -t ed25519 -N '' -f $d/k; cut -d' ' -f1,2 $d/k.pub; rm -rf $d"], { encoding: "utf8" }).trim();
+        const stack = await labStack(node, { nodes: [{ ...labNode(node), hostKey: other }], ...settings() });
+        const err = await upExpectingFailure(stack);
+        assert.match(err, /host key SHA256:\S+ is not connection\.hostKey SHA256:\S+: refused before any credential was offered/);
+        const log = inNode(node, `journalctl -u ssh --after-cursor='${cursor}' -o cat --no-pager`);
+        assert.match(log, /Connection from 127\.0\.0\.1/, `the program and the provider did dial the node:\n${log}`);
+        assert.doesNotMatch(log, /userauth|Accepted|authenticating user|publickey|password/i, `no credential offered:\n${log}`);
+        assert.doesNotMatch(inNode(node, "ls /var/lib/containerd-node 2>/dev/null || true"), /\S/, "no command ran: not even the node library was written");
+        assert.strictEqual(files(node), before);
+        rows.push("wrong pinned host key | before the first command | 0 | 0 | refused in the key exchange, no credential offered");
+    });
+
+    it("pulumi killed (SIGKILL, with its plugins) during switch: the step completes on the node; running again converges; refresh clears the pending operation", async () => {
+        const node = "f-kill";
+        nodeUp(node, PORTS[node]);
+        const imgs = images(node);
+        const stack = await labStack(node, { nodes: [labNode(node)], ...settings() });
+        const killed = upExpectingFailure(stack);
+        await reached(node, "switch", "docker: disable");
+        // What a cancelled CI runner does: the CLI and every plugin it started die at once.
+        execFileSync("bash", ["-c", `tree() { local p; for p in $(pgrep -P "$1"); do echo "$p"; tree "$p"; done; }
+cli=$(pgrep -f -- '^\\S*pulumi up .*--stack \\S*f-kill( |$)' | head -n 1); [ -n "$cli" ]; kill -KILL $cli $(tree $cli)`]);
+        await killed;
+        settled(node);
+        const state = consistent(node);
+        assert.strictEqual(state.runtime, `containerd ${A.CONTAINERD2_VERSION}`, "the switch went on to the end on the node");
+        assert.strictEqual(images(node), imgs);
+        const pending = async () => (await stack.exportStack()).deployment.pending_operations ?? [];
+        assert.ok((await pending()).length >= 1, "the kill left pending operations in the state");
+        const t0 = Date.now();
+        const again = await stack.up({ color: "never" });
+        const seconds = (Date.now() - t0) / 1000;
+        assert.match(again.stdout, /pending operations from previous deployment/);
+        assert.match(again.stdout, /\[switch\] found this step's run on the node, finished while no one followed it: its result/);
+        await stack.refresh({ color: "never", clearPendingCreates: true });
+        assert.deepStrictEqual(await pending(), [], "refresh --clear-pending-creates leaves none");
+        assert.deepStrictEqual(changes((await stack.up({ color: "never" })).summary.resourceChanges as any), {});
+        assert.strictEqual(consistent(node).runtime, `containerd ${A.CONTAINERD2_VERSION}`);
+        rows.push(`pulumi SIGKILL | switch, "docker: disable" (node then: ${state.runtime}) | 0 | 0 | ${seconds.toFixed(1)} s (then refresh --clear-pending-creates)`);
     });
 });

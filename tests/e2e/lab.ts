@@ -35,6 +35,12 @@ export function onNode(node: string, script: string, allowFail = false): string 
     return r.stdout;
 }
 
+/** Runs a command inside a lab node's namespaces from the host: no SSH session, so none in its sshd log. */
+export function inNode(node: string, cmd: string): string {
+    const pid = fs.readFileSync(path.join(LAB_DIR, `${node}.pid`), "utf8").trim();
+    return execFileSync("bash", ["-c", 'init=$(pgrep -P "$1" | head -n 1); nsenter -t "$init" -a -- /bin/bash -c "$2"', "_", pid, cmd], { encoding: "utf8" });
+}
+
 export function nodeUp(name: string, port: number): void {
     execFileSync(path.join(REPO, "lab", "node-up.sh"), [name, String(port)], { stdio: "inherit", env: { ...process.env, LAB_DIR } });
 }

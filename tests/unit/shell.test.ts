@@ -161,6 +161,39 @@ ${fail ? "false" : "true"}`;
     });
 });
 
+// Real write failures: /dev/full answers every write with ENOSPC, as a full disk does.
+describe("staging on a full disk (bash, as on the node)", () => {
+    const run = (cmd: string) => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-full-"));
+        const partial = path.join(dir, "stage", "containerd-0123.tmp");
+        fs.mkdirSync(partial, { recursive: true });
+        fs.writeFileSync(path.join(partial, "half"), "x");
+        fs.writeFileSync(path.join(dir, "blob"), Buffer.alloc(200_000, 7));
+        const r = bash(`${prelude("configure")}\nphase "fetching containerd 2.3.6"\nstaged ${sq(partial)} ${cmd.replace(/BLOB/g, sq(path.join(dir, "blob")))} || die "could not unpack it"`, dir);
+        return { ...r, partial, kept: fs.existsSync(partial) };
+    };
+    for (const [tool, cmd] of [["cp", "cp BLOB /dev/full"], ["curl", "curl -fsS -o /dev/full file://BLOB"]]) {
+        it(`${tool} out of space: says so with the filesystem and what is free, removes the partial files`, () => {
+            const r = run(cmd);
+            assert.strictEqual(r.code, 1);
+            assert.match(r.stderr, /step 'configure' failed during 'fetching containerd 2\.3\.6': no space left on the filesystem of \S+\/stage \(\d+ MiB free there now\); nothing is live yet and the partial files were removed/);
+            assert.strictEqual(r.kept, false, "the partial directory is gone");
+        });
+    }
+    it("another failure passes its own message on, still removing the partial files", () => {
+        const r = run("tar -xzf BLOB -C /nonexistent");
+        assert.strictEqual(r.code, 1);
+        assert.match(r.stderr, /tar: .*\n(.*\n)*.*failed during 'fetching containerd 2\.3\.6': could not unpack it/);
+        assert.doesNotMatch(r.stderr, /no space left/);
+        assert.strictEqual(r.kept, false);
+    });
+    it("success keeps what the command wrote", () => {
+        const r = run("true");
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.strictEqual(r.kept, true);
+    });
+});
+
 describe("Node API helpers (bash, as on the node)", () => {
     it("node_status reads runtime and Ready from the API server's pretty-printed JSON", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-api-"));

@@ -1,0 +1,80 @@
+/**
+ * End to end: the secrets audit (issue 14). A real conversion, with the lab's SSH key and a
+ * registry password as Pulumi secrets, previewed and run with the CLI's verbose engine log
+ * (`--logtostderr -v=9 --logflow`). Neither secret may appear in the output, that log, the state
+ * as stored, or any file on the node, except the one file containerd reads the password from.
+ */
+import * as assert from "assert";
+import { execFileSync, spawnSync } from "child_process";
+import * as path from "path";
+import { artifacts, ARTIFACT_PORT, inNode, labNode, labStack, LAB_DIR, nodeDown, nodeUp, privateKey, REPO, stateText } from "./lab";
+
+const NODE = "s-audit";
+const PASSWORD = "cn-audit-Pa55-7f3b2a91e4d0";
+const AUTH_FILE = "/etc/containerd/containerd-node/registry-auth.toml";
+
+/**
+ * Pieces of the private key that only the private key holds: its body's third to fifth lines
+ * (the first two are the format header and the public key, shared with any ed25519 key file).
+ */
+const keyPieces = () => privateKey().trim().split("\n").slice(3, 6).map(l => l.slice(8, 48));
+
+/** The files under DIR (host side) that hold any of the needles. */
+function filesHolding(dir: string, needles: string[]): string[] {
+    const r = spawnSync("grep", ["-rlIF", ...needles.flatMap(n => ["-e", n]), dir], { encoding: "utf8", maxBuffer: 1 << 26 });
+    return r.stdout.split("\n").filter(Boolean).map(f => f.slice(dir.length)).sort();
+}
+
+describe("e2e: secrets audit (state, output, verbose engine log, files on the node)", function () {
+    this.timeout(20 * 60 * 1000);
+    before(() => {
+        execFileSync(path.join(REPO, "artifacts", "serve.sh"), [String(ARTIFACT_PORT)], { stdio: "inherit" });
+        nodeUp(NODE, 2289);
+    });
+    after(() => nodeDown(NODE));
+
+    it("neither the SSH key nor a registry password shows anywhere but the one file containerd reads", async () => {
+        const A = artifacts();
+        const url = (file: string) => `http://127.0.0.1:${ARTIFACT_PORT}/${file}`;
+        const stack = await labStack(NODE, {
+            nodes: [labNode(NODE)], privateKey: privateKey(),
+            containerd: {
+                version: A.CONTAINERD2_VERSION,
+                source: { kind: "tarball", url: url(A.CONTAINERD2_FILE), sha256: A.CONTAINERD2_SHA256 },
+                runc: { url: url(A.RUNC_FILE), sha256: A.RUNC_SHA256 },
+            },
+            kubelet: { version: "1.30.4" }, docker: { mode: "disable" },
+            registryAuth: { "registry.audit.internal": { username: "audit", password: PASSWORD } },
+        });
+        const verbose = { color: "never" as const, logToStdErr: true, logVerbosity: 9, logFlow: true };
+        const preview = await stack.preview(verbose);
+        const up = await stack.up(verbose);
+        assert.strictEqual(up.summary.result, "succeeded");
+        // The verbose log was really captured: the engine's own lines about the provider's calls.
+        assert.match(up.stderr, /^I\d{4} .*(Provider\[|RegisterResource)/m, "the CLI wrote its verbose engine log");
+
+        const secrets = [PASSWORD, ...keyPieces()];
+        const texts: { [where: string]: string } = {
+            "preview output and verbose log": preview.stdout + preview.stderr,
+            "up output and verbose log": up.stdout + up.stderr,
+            "state as stored (file backend)": stateText(stack),
+        };
+        for (const [where, text] of Object.entries(texts)) {
+            for (const s of secrets) {
+                assert.ok(!text.includes(s), `a secret (${s === PASSWORD ? "the registry password" : "the SSH key"}) in the ${where}`);
+            }
+        }
+
+        // The node's tree as the host sees it (every disk file), and its tmpfs mounts and journal.
+        const tree = path.join(LAB_DIR, "nodes", NODE);
+        assert.deepStrictEqual(filesHolding(tree, secrets), [AUTH_FILE], "the password only in the file containerd reads it from, the key nowhere");
+        assert.strictEqual(inNode(NODE, `stat -c '%a %U' ${AUTH_FILE}`).trim(), "600 root");
+        assert.deepStrictEqual(filesHolding(tree, keyPieces()), [], "the SSH private key is on no node file");
+        const volatile = inNode(NODE, `grep -rlIF ${secrets.map(s => `-e '${s}'`).join(" ")} /run /tmp /dev/shm 2>/dev/null || true`);
+        assert.strictEqual(volatile.trim(), "", "nothing in the node's tmpfs mounts");
+        const journal = inNode(NODE, `journalctl -o cat --no-pager | grep -cF ${secrets.map(s => `-e '${s}'`).join(" ")} || true`);
+        assert.strictEqual(journal.trim(), "0", "nothing in the node's journal");
+        // The searches can find what they look for: the lab's key file, on the host.
+        assert.deepStrictEqual(filesHolding(LAB_DIR, keyPieces()).filter(f => f === "/id_ed25519"), ["/id_ed25519"]);
+    });
+});
