@@ -20,7 +20,7 @@ const containerd = {
 };
 // Read when a stack is made: the lab key exists only once a node has been booted.
 const settings = () => ({ privateKey: privateKey(), containerd, kubelet: { version: "1.30.4" }, docker: { mode: "disable" } });
-const PORTS: { [n: string]: number } = { "f-cut-cfg": 2281, "f-cut-sw": 2282, "f-boot": 2283, "f-two": 2284, "f-bad": 2285, "f-full": 2286, "f-key": 2287, "f-kill": 2288 };
+const PORTS: { [n: string]: number } = { "f-cut-cfg": 2281, "f-cut-sw": 2282, "f-boot": 2283, "f-two": 2284, "f-bad": 2285, "f-full": 2286, "f-key": 2287, "f-kill": 2288, "f-cut-cfg2": 2290, "f-cut-sw2": 2291 };
 
 /** The files a conversion would change, with sizes, and whether Docker runs: equal means nothing changed. */
 const files = (node: string) => onNode(node, "find /etc/containerd /etc/systemd/system /usr/local/bin /usr/local/sbin /var/lib/kubelet -maxdepth 1 -printf '%y %p %s\\n' 2>/dev/null | sort; systemctl is-active docker");
@@ -89,7 +89,9 @@ describe("e2e: interruptions leave no half-converted node (fault matrix)", funct
         console.log(["      fault | where | half-converted | lost | rerun converged in", ...rows.map(r => `      ${r}`)].join("\n"));
     });
 
-    for (const [node, step, phase] of [["f-cut-cfg", "configure", "installing binaries"], ["f-cut-sw", "switch", "docker: disable"]]) {
+    const cuts = [["f-cut-cfg", "configure", "installing binaries"], ["f-cut-cfg2", "configure", "starting containerd"],
+        ["f-cut-sw", "switch", "docker: disable"], ["f-cut-sw2", "switch", "starting the kubelet on containerd"]];
+    for (const [node, step, phase] of cuts) {
         it(`an SSH session cut during ${step} at "${phase}": the step completes on the node; the rerun follows or reads it and converges`, async () => {
             nodeUp(node, PORTS[node]);
             const before = images(node);
