@@ -90,7 +90,7 @@ describe("e2e: interruptions leave no half-converted node (fault matrix)", funct
     });
 
     const cuts = [["f-cut-cfg", "configure", "installing binaries"], ["f-cut-cfg2", "configure", "starting containerd"],
-        ["f-cut-sw", "switch", "docker: disable"], ["f-cut-sw2", "switch", "starting the kubelet on containerd"]];
+        ["f-cut-sw", "switch", "docker: disable"], ["f-cut-sw2", "switch", "pointing the kubelet at containerd"]];
     for (const [node, step, phase] of cuts) {
         it(`an SSH session cut during ${step} at "${phase}": the step completes on the node; the rerun follows or reads it and converges`, async () => {
             nodeUp(node, PORTS[node]);
