@@ -5,11 +5,11 @@
  * nothing was lost (Docker's container and images, /var/lib/docker), then that a rerun converges.
  */
 import * as assert from "assert";
-import { ChildProcess, execFileSync, spawn } from "child_process";
+import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
-import { artifacts, ARTIFACT_PORT, changes, inNode, labNode, labStack, LAB_DIR, nodeDown, nodeUp, onNode, privateKey, REPO, upExpectingFailure } from "./lab";
+import { artifacts, ARTIFACT_PORT, changes, cutAt, inNode, labNode, labStack, LAB_DIR, nodeDown, nodeUp, onNode, privateKey, REPO, settled, upExpectingFailure } from "./lab";
 
 const A = artifacts();
 const url = (file: string) => `http://127.0.0.1:${ARTIFACT_PORT}/${file}`;
@@ -30,26 +30,6 @@ function reached(node: string, step: string, phase: string): Promise<void> {
     return new Promise<void>((done, fail) => spawn(path.join(REPO, "lab", "ssh.sh"), [node,
         `for i in $(seq 1 2400); do grep -qxF ${JSON.stringify(phase)} /var/lib/containerd-node/runs/${step}-*/phases 2>/dev/null && exit 0; sleep 0.05; done; exit 1`],
     { env: { ...process.env, LAB_DIR }, stdio: "inherit" }).on("close", code => code === 0 ? done() : fail(new Error(`${step} never reached '${phase}'`))));
-}
-
-/**
- * On the node: waits until a step's run reports `phase`, then kills every SSH session but its
- * own (the step's session among them): the cut the issue measured. (Anchored: the pattern is in
- * this script's own command line too.)
- */
-function cutAt(node: string, step: string, phase: string): ChildProcess {
-    const script = `for i in $(seq 1 1200); do
-  if grep -qxF ${JSON.stringify(phase)} /var/lib/containerd-node/runs/${step}-*/phases 2>/dev/null; then
-    for p in $(pgrep -f '^sshd: root@notty'); do [ "$p" = "$PPID" ] || kill -KILL "$p"; done; echo cut; exit 0
-  fi
-  sleep 0.05
-done; echo never; exit 1`;
-    return spawn(path.join(REPO, "lab", "ssh.sh"), [node, script], { env: { ...process.env, LAB_DIR }, stdio: ["ignore", "pipe", "inherit"] });
-}
-
-/** Waits until no containerd-node step runs on the node (the cut step finishes on its own). */
-function settled(node: string): void {
-    onNode(node, "for i in $(seq 1 120); do systemctl list-units --no-legend 'containerd-node-*' | grep -q running || exit 0; sleep 1; done; exit 1");
 }
 
 /** One runtime running and it is the binary on disk; the kubelet's flags point at it; Docker's data kept. */

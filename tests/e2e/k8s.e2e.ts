@@ -9,8 +9,8 @@ import * as path from "path";
 import { promisify } from "util";
 import { Stack } from "@pulumi/pulumi/automation";
 import {
-    artifacts, ARTIFACT_PORT, changes, durations, KUBECTL, labNode, labStack, LAB_DIR, nodeDown, nodeUp, onNode,
-    privateKey, REPO, upExpectingFailure,
+    artifacts, ARTIFACT_PORT, changes, cutAt, durations, KUBECTL, labNode, labStack, LAB_DIR, nodeDown, nodeUp, onNode,
+    privateKey, REPO, settled, upExpectingFailure,
 } from "./lab";
 
 const A = artifacts();
@@ -18,8 +18,10 @@ const ADMIN = path.join(LAB_DIR, "cluster", "admin.conf");
 const NODES = { a: "k8s-a", b: "k8s-b", c: "k8s-c" };
 /** Booted by the failure-budget test only. */
 const BUDGET_NODES = { d: "k8s-d", e: "k8s-e" };
-const SSH_PORT: { [n: string]: number } = { "k8s-a": 2241, "k8s-b": 2242, "k8s-c": 2243, "k8s-d": 2244, "k8s-e": 2245 };
-const KUBELET_PORT: { [n: string]: number } = { "k8s-a": 10350, "k8s-b": 10352, "k8s-c": 10354, "k8s-d": 10356, "k8s-e": 10358 };
+/** Booted by the interruption test only. */
+const CUT_NODE = "k8s-f";
+const SSH_PORT: { [n: string]: number } = { "k8s-a": 2241, "k8s-b": 2242, "k8s-c": 2243, "k8s-d": 2244, "k8s-e": 2245, "k8s-f": 2246 };
+const KUBELET_PORT: { [n: string]: number } = { "k8s-a": 10350, "k8s-b": 10352, "k8s-c": 10354, "k8s-d": 10356, "k8s-e": 10358, "k8s-f": 10360 };
 const SOCKET = "unix:///run/containerd/containerd.sock";
 
 const kubectl = (...args: string[]) => execFileSync(KUBECTL, ["--kubeconfig", ADMIN, ...args], { encoding: "utf8" });
@@ -149,7 +151,7 @@ describe("e2e: Kubernetes — drain, switch the kubelet, verify and uncordon on 
         assert.strictEqual(podsOn(NODES.a, "app=web").length, 2);
     });
     after(() => {
-        for (const n of [...Object.values(NODES), ...Object.values(BUDGET_NODES)]) {
+        for (const n of [...Object.values(NODES), ...Object.values(BUDGET_NODES), CUT_NODE]) {
             nodeDown(n);
         }
         lab("cluster-down.sh");
@@ -362,5 +364,32 @@ spec:
         assert.deepStrictEqual(rows, { [d]: "converted", [e]: "converted" });
         const again = await stack.up({ color: "never" });
         assert.deepStrictEqual(changes(again.summary.resourceChanges), {}, "a third up changes nothing");
+    });
+    it("an SSH session cut while the kubelet is stopped: the node comes back Ready on containerd by itself; the rerun uncordons it", async () => {
+        const n = CUT_NODE;
+        nodeUp(n, SSH_PORT[n]);
+        lab("kubelet-join.sh", n, String(KUBELET_PORT[n]));
+        kubectl("-n", "apps", "rollout", "status", "daemonset/agent", "--timeout=180s");
+        const stack = await labStack("k8s-cut", { nodes: [labNode(n)], ...settings() });
+        const cutter = cutAt(n, "switch", "stopping the kubelet");
+        let cutOut = "";
+        cutter.stdout!.on("data", d => { cutOut += d; });
+        const cutterDone = new Promise(r => cutter.on("close", r));
+        await upExpectingFailure(stack);
+        await cutterDone;
+        assert.match(cutOut, /cut/, "the session was cut while the kubelet was stopped");
+        // Before any rerun: the switch went on on the node, the kubelet runs on containerd.
+        settled(n);
+        assert.strictEqual(jp(n, ".status.nodeInfo.containerRuntimeVersion"), `containerd://${A.CONTAINERD2_VERSION}`);
+        assert.strictEqual(jp(n, '.status.conditions[?(@.type=="Ready")].status'), "True");
+        assert.strictEqual(jp(n, ".spec.unschedulable"), "true", "still cordoned: the verify step that uncordons did not run");
+        const t0 = Date.now();
+        const res = await stack.up({ color: "never" });
+        const seconds = (Date.now() - t0) / 1000;
+        assert.match(res.stdout, /\[switch\] found this step's run on the node, finished while no one followed it: its result/);
+        assert.strictEqual(jp(n, ".spec.unschedulable"), "", "uncordoned by the rerun");
+        assert.strictEqual(jp(n, ".metadata.annotations.containerd-node\\.pulumi\\.com/phase"), "converted");
+        assert.deepStrictEqual(changes((await stack.up({ color: "never" })).summary.resourceChanges as any), {});
+        console.log(`      SSH cut | switch, "stopping the kubelet" (Kubernetes mode; node then: Ready on containerd, cordoned) | 0 | 0 | ${seconds.toFixed(1)} s`);
     });
 });

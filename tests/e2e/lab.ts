@@ -3,7 +3,7 @@
  * repo's own index.ts driven through the Automation API against the real Pulumi engine.
  */
 import { LocalWorkspace, Stack, ConfigMap } from "@pulumi/pulumi/automation";
-import { execFileSync, spawnSync } from "child_process";
+import { ChildProcess, execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -39,6 +39,26 @@ export function onNode(node: string, script: string, allowFail = false): string 
 export function inNode(node: string, cmd: string): string {
     const pid = fs.readFileSync(path.join(LAB_DIR, `${node}.pid`), "utf8").trim();
     return execFileSync("bash", ["-c", 'init=$(pgrep -P "$1" | head -n 1); nsenter -t "$init" -a -- /bin/bash -c "$2"', "_", pid, cmd], { encoding: "utf8" });
+}
+
+/**
+ * On the node: waits until a step's run reports `phase`, then kills every SSH session but its
+ * own (the step's session among them): the cut the issue measured. (Anchored: the pattern is in
+ * this script's own command line too.)
+ */
+export function cutAt(node: string, step: string, phase: string): ChildProcess {
+    const script = `for i in $(seq 1 1200); do
+  if grep -qxF ${JSON.stringify(phase)} /var/lib/containerd-node/runs/${step}-*/phases 2>/dev/null; then
+    for p in $(pgrep -f '^sshd: root@notty'); do [ "$p" = "$PPID" ] || kill -KILL "$p"; done; echo cut; exit 0
+  fi
+  sleep 0.05
+done; echo never; exit 1`;
+    return spawn(path.join(REPO, "lab", "ssh.sh"), [node, script], { env: { ...process.env, LAB_DIR }, stdio: ["ignore", "pipe", "inherit"] });
+}
+
+/** Waits until no containerd-node step runs on the node (the cut step finishes on its own). */
+export function settled(node: string): void {
+    onNode(node, "for i in $(seq 1 120); do systemctl list-units --no-legend 'containerd-node-*' | grep -q running || exit 0; sleep 1; done; exit 1");
 }
 
 export function nodeUp(name: string, port: number): void {
