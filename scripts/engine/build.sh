@@ -12,11 +12,17 @@
 #   3. the project's stand-in (lab/command-provider), built from served modules, cached by the hash
 #      of its sources.
 # It prints which one it installed and records that in $ENGINE/command-provider.txt (the e2e
-# summary prints it). A second run with everything cached builds nothing.
+# summary prints it).
+#
+# The Kubernetes provider (`kubernetes`, the version of @pulumi/kubernetes in package.json): built
+# from the Go module proxy, cached by version, recorded in $ENGINE/kubernetes-provider.txt.
+#
+# A second run with everything cached builds nothing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SDK_VERSION=$(sed -n 's/^ *"@pulumi\/pulumi": "\([0-9.]*\)".*/\1/p' package.json)
 COMMAND_VERSION=$(sed -n 's/^ *"@pulumi\/command": "\([0-9.]*\)".*/\1/p' package.json)
+KUBERNETES_VERSION=$(sed -n 's/^ *"@pulumi\/kubernetes": "\([0-9.]*\)".*/\1/p' package.json)
 ENGINE=${CONTAINERD_NODE_CACHE:-$HOME/.cache/containerd-node}/engine
 BIN=$ENGINE/bin
 export PULUMI_HOME=$ENGINE/home PULUMI_SKIP_UPDATE_CHECK=true
@@ -31,6 +37,9 @@ replaces() {
 }
 
 # build NAME MODULE@VERSION PACKAGE LDFLAGS OUT [EXTRA_REQUIRE...]: go build through a wrapper module.
+# MAIN=FUNCTION: instead of PACKAGE as the module has it, the main package that FUNCTION (called
+# with MODULE@VERSION PACKAGE) lays out in the wrapper's main/ (for a main package that embeds files
+# its release generates).
 build() {
   local name=$1 modver=$2 pkg=$3 ldflags=$4 out=$5; shift 5
   if [ -x "$out" ]; then echo "reusing $out"; return 0; fi
@@ -43,6 +52,7 @@ build() {
     replaces "$modver" >>go.mod
     printf 'package wrapper\n\nimport _ "%s"\n' "$pkg" >tools.go
     go mod tidy >/dev/null 2>&1 || go mod tidy
+    if [ -n "${MAIN:-}" ]; then mkdir main; (cd main; "$MAIN" "$modver" "$pkg"); pkg=./main; fi
     go build -trimpath -ldflags "-s -w $ldflags" -o "$out.tmp" "$pkg"
     mv "$out.tmp" "$out" )
   rm -rf "$w"
@@ -83,15 +93,18 @@ PROV=$ENGINE/providers
 mkdir -p "$PROV"
 record=$ENGINE/command-provider.txt
 plugin_dir=$PULUMI_HOME/plugins/resource-command-v$COMMAND_VERSION
-# install FILE NOTE: into the project's Pulumi home, unless that very file is what is installed.
-install() {
+# install_plugin NAME VERSION RECORD FILE NOTE: the resource plugin NAME VERSION from FILE into the
+# project's Pulumi home, unless RECORD says that very file is what is installed.
+install_plugin() {
   local sum
-  sum=$(sha256sum "$1" | cut -c1-16)
-  if [ -f "$record" ] && [ -d "$plugin_dir" ] && grep -q "sha256 $sum" "$record"; then return 0; fi
+  sum=$(sha256sum "$4" | cut -c1-16)
+  if [ -f "$3" ] && [ -d "$PULUMI_HOME/plugins/resource-$1-v$2" ] && grep -q "sha256 $sum" "$3"; then return 0; fi
   local out
-  out=$(pulumi plugin install resource command "$COMMAND_VERSION" -f "$1" --reinstall 2>&1) || { echo "$out" >&2; return 1; }
-  echo "$2 (sha256 $sum)" >"$record"
+  out=$(pulumi plugin install resource "$1" "$2" -f "$4" --reinstall 2>&1) || { echo "$out" >&2; return 1; }
+  echo "$5 (sha256 $sum)" >"$3"
 }
+# install FILE NOTE: the command provider.
+install() { install_plugin command "$COMMAND_VERSION" "$record" "$1" "$2"; }
 official_note="official $COMMAND_VERSION (pulumi plugin install)"
 if [ -n "${CONTAINERD_NODE_COMMAND_PROVIDER:-}" ]; then
   [ -x "$CONTAINERD_NODE_COMMAND_PROVIDER" ] || { echo "error: CONTAINERD_NODE_COMMAND_PROVIDER=$CONTAINERD_NODE_COMMAND_PROVIDER is not an executable file" >&2; exit 1; }
@@ -125,5 +138,38 @@ else
   fi
   install "$bin" "stand-in $COMMAND_VERSION (lab/command-provider, sources $hash): the official plugin could not be had here"
 fi
+
+# --- the Kubernetes provider
+# The module github.com/pulumi/pulumi-kubernetes/provider/v4: the Go module proxy serves no tagged
+# v4.25.0 of it, only pseudo-versions. This one is the v4.25.0 release commit.
+KUBERNETES_MODULE=github.com/pulumi/pulumi-kubernetes/provider/v4@v4.0.0-20260115033456-f47bc2d6f199
+[ "$KUBERNETES_VERSION" = 4.25.0 ] || { echo "error: package.json has @pulumi/kubernetes ${KUBERNETES_VERSION:-(none)}, KUBERNETES_MODULE in $0 is the 4.25.0 release commit: set it to that release's commit" >&2; exit 1; }
+k8s_record=$ENGINE/kubernetes-provider.txt
+# kubernetes_main MODULE@VERSION PACKAGE: the provider's main package (its .go files as the module
+# has them) beside the two files it embeds, schema-embed.json and terraform-mapping-embed.json. The
+# module does not ship those: the release makes them with `VERSION=V go generate`, which runs
+# generate.go beside main.go (schema.json with its version set to V, and terraform-mapping.json,
+# each re-serialized). Here the same generator makes them.
+kubernetes_main() {
+  local src
+  src=$(go list -m -f '{{.Dir}}' "${1%@*}")/${2#"${1%@*}"/}
+  cp "$src"/*.go .
+  ln -s "$src/schema.json" "$src/terraform-mapping.json" .
+  go build -o ../generate "$src/generate.go"
+  VERSION=$KUBERNETES_VERSION ../generate
+  rm -f schema.json terraform-mapping.json
+}
+k8s_bin=$PROV/kubernetes-$KUBERNETES_VERSION/pulumi-resource-kubernetes
+mkdir -p "${k8s_bin%/*}"
+# The release builds with the sdk/ of its own tree (the module's go.mod replaces sdk/v4 with ../sdk,
+# which a wrapper cannot repeat): here sdk/v4 v$KUBERNETES_VERSION, the release's sdk as tagged.
+MAIN=kubernetes_main build pulumi-resource-kubernetes "$KUBERNETES_MODULE" \
+  github.com/pulumi/pulumi-kubernetes/provider/v4/cmd/pulumi-resource-kubernetes \
+  "-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$KUBERNETES_VERSION" "$k8s_bin" \
+  "github.com/pulumi/pulumi-kubernetes/sdk/v4 v$KUBERNETES_VERSION"
+install_plugin kubernetes "$KUBERNETES_VERSION" "$k8s_record" "$k8s_bin" \
+  "official $KUBERNETES_VERSION (built from the Go module proxy, ${KUBERNETES_MODULE#*@})"
+
 echo "engine ready: pulumi $(pulumi version) ($cli_note); command provider: $(cut -d'(' -f1 "$record" | sed 's/ *$//')"
 echo "  $(cat "$record")"
+echo "  kubernetes provider: $(cat "$k8s_record")"
