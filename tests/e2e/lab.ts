@@ -81,7 +81,7 @@ export function labNode(name: string) {
 /**
  * A stack of the repo's own stack program (index.ts, as scripts/stack.ts runs it: an inline
  * program driven through the real CLI), with a file:// backend in a temp dir and its config set
- * from `config` (each value JSON; `privateKey` and `registryAuth` as secrets).
+ * from `config` (each value JSON; `privateKey` a secret; `registryAuth` one secret per credential).
  */
 export async function labStack(name: string, config: { [key: string]: unknown }): Promise<Stack> {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), `cnode-${name}-`));
@@ -95,10 +95,22 @@ export async function labStack(name: string, config: { [key: string]: unknown })
         },
     );
     const cfg: ConfigMap = {};
-    for (const [k, v] of Object.entries(config).filter(([, v]) => v !== undefined)) {
-        cfg[`containerd-node:${k}`] = { value: typeof v === "string" ? v : JSON.stringify(v), secret: k === "privateKey" || k === "registryAuth" };
+    for (const [k, v] of Object.entries(config).filter(([k, v]) => v !== undefined && k !== "registryAuth")) {
+        cfg[`containerd-node:${k}`] = { value: typeof v === "string" ? v : JSON.stringify(v), secret: k === "privateKey" };
     }
     await stack.setAllConfig(cfg);
+    // As the README tells users to (`pulumi config set --secret --path 'registryAuth["HOST"].password'`):
+    // each credential its own secret, which the engine also masks in its logs.
+    const auth = (config.registryAuth ?? {}) as { [host: string]: { [field: string]: string } };
+    const leaves: ConfigMap = {};
+    for (const [host, fields] of Object.entries(auth)) {
+        for (const [f, v] of Object.entries(fields)) {
+            leaves[`containerd-node:registryAuth["${host}"].${f}`] = { value: v, secret: f !== "username" };
+        }
+    }
+    if (Object.keys(leaves).length) {
+        await stack.setAllConfig(leaves, true);
+    }
     return stack;
 }
 
