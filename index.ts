@@ -14,6 +14,7 @@
  *   containerd-node:kubelet      KubeletArgs (optional; required with kubeconfig)
  *   containerd-node:docker       DockerArgs (optional)
  *   containerd-node:kubeconfig   path; enables cordon/drain/verify/uncordon (optional)
+ *   containerd-node:kubeconfigContent (secret) the kubeconfig's text instead of a path (optional)
  *   containerd-node:kubectl      kubectl binary on this machine (optional; default "kubectl" on PATH)
  *   containerd-node:drain        DrainArgs (optional)
  *   containerd-node:verifyTimeoutSeconds  (optional)
@@ -70,7 +71,8 @@ export = async function main() {
     const keyPath = cfg.get("privateKeyPath");
     const privateKey = cfg.getSecret("privateKey")
         ?? (keyPath ? pulumi.secret(fs.readFileSync(keyPath, "utf8")) : undefined);
-    const kubeconfig = cfg.get("kubeconfig");
+    const kubeconfigContent = cfg.getSecret("kubeconfigContent");
+    const kubeconfig = kubeconfigContent ? { content: kubeconfigContent } : cfg.get("kubeconfig");
     const maxUnavailable = cfg.get("maxUnavailable");
     const failureBudget = cfg.get("failureBudget");
     const countOrPercent = (v: string | undefined) => v === undefined ? undefined : /^\d+$/.test(v) ? Number(v) : v;

@@ -171,10 +171,25 @@ export interface DrainArgs {
     force?: boolean;
 }
 
+/** A kubeconfig given by its content, e.g. the `kubeconfig` output of the program that made the cluster. */
+export interface KubeconfigContent {
+    /**
+     * The kubeconfig's text (YAML or JSON). Kept a Pulumi secret whether or not it was one:
+     * kubectl reads it from a 0600 file each step makes and removes; it is never in command text.
+     */
+    content: pulumi.Input<string>;
+}
+
+/**
+ * The kubeconfig kubectl uses on the machine running `pulumi up`: a file's path (a plain string),
+ * or `{ content }`.
+ */
+export type KubeconfigInput = string | KubeconfigContent;
+
 /** Kubernetes mode: given a kubeconfig, the node is cordoned, drained, verified and uncordoned. */
 export interface KubernetesArgs {
-    /** Path of a kubeconfig on the machine running `pulumi up`. */
-    kubeconfig: string;
+    /** The kubeconfig: the path of a file on the machine running `pulumi up`, or `{ content }`. */
+    kubeconfig: KubeconfigInput;
     /** The Node object's name. */
     nodeName: string;
     /** kubectl binary on the machine running `pulumi up`. Default "kubectl". */

@@ -31,6 +31,8 @@ export interface RemoteStepArgs extends StepArgs {
 export interface LocalStepArgs extends StepArgs {
     interpreter?: pulumi.Input<pulumi.Input<string>[]>;
     environment?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
+    /** Given to the command on its standard input (a kubeconfig's content, a secret). */
+    stdin?: pulumi.Input<string>;
 }
 
 /**
@@ -79,7 +81,8 @@ export class LocalStep extends pulumi.CustomResource {
             create: args.create,
             interpreter: args.interpreter,
             environment: args.environment,
+            stdin: args.stdin,
             triggers: args.triggers,
-        }), stepOptions(opts, []));
+        }), stepOptions(opts, args.stdin === undefined ? [] : ["stdin"]));
     }
 }

@@ -1,6 +1,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { ContainerdNodeArgs } from "./args";
+import { kubeconfigWiring } from "./kubeconfig";
 import { LocalStep, RemoteStep } from "./commands";
 import { drainScript, rollbackMarkScript, verifyNodeScript } from "./scripts/kubectl";
 import { NODE_LIB_FILE } from "./scripts/lib";
@@ -131,12 +132,14 @@ export class ContainerdNode extends pulumi.ComponentResource {
             last = [cmd];
             return cmd;
         };
-        const k8sEnv = spec.kubernetes ? { KUBECONFIG: spec.kubernetes.kubeconfig } : undefined;
+        const kc = args.kubernetes ? kubeconfigWiring("kubernetes.kubeconfig", args.kubernetes.kubeconfig) : undefined;
         const local = (step: string, script: pulumi.Input<string>, extraInputs?: pulumi.Input<string>, triggers?: pulumi.Input<any>[]) => {
+            const text = pulumi.output(script).apply(s => `${kc?.prologue ?? ""}${s}`);
             const cmd = new LocalStep(`${name}-${step}`, {
-                create: extraInputs === undefined ? script : pulumi.interpolate`# after: ${extraInputs}\n${script}`,
+                create: extraInputs === undefined ? text : pulumi.interpolate`# after: ${extraInputs}\n${text}`,
                 interpreter: ["/bin/bash", "-c"],
-                environment: k8sEnv,
+                environment: kc?.environment,
+                stdin: kc?.stdin,
                 triggers,
             }, { parent: this, dependsOn: last });
             last = [cmd];
@@ -196,11 +199,13 @@ export class ContainerdNode extends pulumi.ComponentResource {
             // Read at every preview and update: a switch rollback (or a failure within a fleet's
             // failure budget) since the last drain changed the Node's retry mark, so the drain runs
             // again (and the preview says it will); the rollback lifted its cordon.
-            const mark = !spec.kubernetes ? undefined : pulumi.output(args.rollbackMark ?? command.local.runOutput({
-                command: rollbackMarkScript(spec),
+            // (Not a secret, though a kubeconfig's content on its stdin makes the read's result one.)
+            const mark = !spec.kubernetes ? undefined : pulumi.output(args.rollbackMark ?? pulumi.unsecret(command.local.runOutput({
+                command: `${kc!.prologue}${rollbackMarkScript(spec)}`,
                 interpreter: ["/bin/bash", "-c"],
-                environment: k8sEnv,
-            }, { parent: this }).stdout.apply(s => s.trim()));
+                environment: kc!.environment,
+                stdin: kc!.stdin,
+            }, { parent: this }).stdout.apply(s => s.trim())));
             // Within a failure budget every step after the drain is triggered by the mark too: it
             // may have run (and skipped or absorbed a failure) in the run that failed.
             const soft = mark && args.softFailures ? mark : undefined;

@@ -84,7 +84,8 @@ export interface NodeSpec {
         kubeconfigPath: string;
     };
     kubernetes?: {
-        kubeconfig: string;
+        /** How kubectl gets the kubeconfig (the content itself stays in the args: a secret Output). */
+        kubeconfig: { kind: "path"; path: string } | { kind: "content" };
         nodeName: string;
         kubectl: string;
         drainTimeoutSeconds: number;
@@ -313,9 +314,10 @@ export function resolveSpec(args: ContainerdNodeArgs): NodeSpec {
     let kubernetes: NodeSpec["kubernetes"];
     if (args.kubernetes) {
         const k = args.kubernetes;
-        if (typeof k.kubeconfig !== "string" || k.kubeconfig === "") {
-            fail("kubernetes.kubeconfig", "expected the path of a kubeconfig file");
-        }
+        const kc = k.kubeconfig as unknown;
+        const kubeconfig = typeof kc === "string" && kc !== "" ? { kind: "path" as const, path: kc }
+            : typeof kc === "object" && kc !== null && (kc as { content?: unknown }).content != null ? { kind: "content" as const }
+                : fail("kubernetes.kubeconfig", "expected the path of a kubeconfig file, or { content } with the kubeconfig's text");
         if (typeof k.nodeName !== "string" || !KUBE_NAME_RE.test(k.nodeName)) {
             fail("kubernetes.nodeName", `expected a Kubernetes node name, got ${JSON.stringify(k.nodeName)}`);
         }
@@ -324,7 +326,7 @@ export function resolveSpec(args: ContainerdNodeArgs): NodeSpec {
         }
         const d = k.drain ?? {};
         kubernetes = {
-            kubeconfig: k.kubeconfig,
+            kubeconfig,
             nodeName: k.nodeName,
             kubectl: k.kubectl ?? DEFAULTS.kubectl,
             drainTimeoutSeconds: posInt("kubernetes.drain.timeoutSeconds", d.timeoutSeconds ?? DEFAULTS.drainTimeoutSeconds, 1, 86400),

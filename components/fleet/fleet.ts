@@ -1,7 +1,8 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { ContainerdNodeArgs, DrainArgs, NodeConnectionArgs } from "../args";
+import { ContainerdNodeArgs, DrainArgs, KubeconfigInput, NodeConnectionArgs } from "../args";
 import { LocalStep } from "../commands";
+import { kubeconfigWiring } from "../kubeconfig";
 import { ContainerdNode, StepDurations } from "../containerdNode";
 import { sq } from "../scripts/shell";
 import { DEFAULTS, InvalidArgumentError, resolveSpec } from "../spec";
@@ -50,7 +51,8 @@ export interface ContainerdFleetArgs {
     settings: FleetSettings;
     /** Kubernetes mode for every node (cordon/drain/verify/uncordon, health gates on the API). */
     kubernetes?: {
-        kubeconfig: string;
+        /** The kubeconfig: the path of a file on the machine running `pulumi up`, or `{ content }`. */
+        kubeconfig: KubeconfigInput;
         kubectl?: string;
         drain?: DrainArgs;
         verifyTimeoutSeconds?: number;
@@ -149,11 +151,16 @@ export class ContainerdFleet extends pulumi.ComponentResource {
         // Read at every preview and update, before anything is changed. A refusal is an error in
         // the preview and makes the barrier every node's first change waits for fail, so nothing
         // is touched. (Not a rejected dependsOn: the engine can wait forever on one.)
-        const socketPods: pulumi.Output<string[]> = !k8s ? pulumi.output([]) : command.local.runOutput({
-            command: `${kubectl} get pods -A -o json`,
-            environment: { KUBECONFIG: k8s.kubeconfig },
+        const kc = k8s ? kubeconfigWiring("kubernetes.kubeconfig", k8s.kubeconfig) : undefined;
+        // The pods and marks are not secrets, though a kubeconfig's content on a read's stdin makes its result one.
+        const read = (cmd: string) => pulumi.unsecret(command.local.runOutput({
+            command: `${kc!.prologue}${cmd}`,
+            environment: kc!.environment,
+            stdin: kc!.stdin,
             logging: "none",
-        }, { parent: this }).stdout.apply(out => dockerSocketPods(out).map(p => `${p.namespace}/${p.name} (node ${p.node || "none"}, ${p.path})`));
+        }, { parent: this }).stdout);
+        const socketPods: pulumi.Output<string[]> = !k8s ? pulumi.output([]) : read(`${kubectl} get pods -A -o json`)
+            .apply(out => dockerSocketPods(out).map(p => `${p.namespace}/${p.name} (node ${p.node || "none"}, ${p.path})`));
         const refusal = socketPods.apply(pods => {
             if (pods.length === 0 || args.acknowledgeDockerSocketPods) {
                 return "";
@@ -165,11 +172,7 @@ export class ContainerdFleet extends pulumi.ComponentResource {
         });
         this.dockerSocketPods = socketPods;
         // Every Node's retry mark in one read (see ContainerdNodeArgs.rollbackMark).
-        const marks = !k8s ? undefined : command.local.runOutput({
-            command: `${kubectl} get nodes -o json`,
-            environment: { KUBECONFIG: k8s.kubeconfig },
-            logging: "none",
-        }, { parent: this }).stdout.apply(rollbackMarks);
+        const marks = !k8s ? undefined : read(`${kubectl} get nodes -o json`).apply(rollbackMarks);
 
         // Every node's pre-flight runs first; the first change to any node waits for all of them
         // (and for the socket check), then for the gates of the previous wave. Barriers (local
@@ -239,9 +242,10 @@ export class ContainerdFleet extends pulumi.ComponentResource {
                     planned,
                 });
                 const gated = (done: pulumi.Resource): pulumi.Resource => !needsGate ? done : new LocalStep(`${n.name}-gate`, {
-                    create: soft && mark ? mark.apply(script) : script(),
+                    create: (soft && mark ? mark.apply(script) : pulumi.output(script())).apply(s => `${kc?.prologue ?? ""}${s}`),
                     interpreter: ["/bin/bash", "-c"],
-                    environment: k8s ? { KUBECONFIG: k8s.kubeconfig } : undefined,
+                    environment: kc?.environment,
+                    stdin: kc?.stdin,
                     triggers: soft && mark ? [mark] : undefined,
                 }, { parent: this, dependsOn: [done] });
                 const passed = node.then(nd => nd.done).then(gated);

@@ -5,12 +5,14 @@
  */
 import * as assert from "assert";
 import { execFile, execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
 import { Stack } from "@pulumi/pulumi/automation";
 import {
     artifacts, ARTIFACT_PORT, changes, cutAt, durations, KUBECTL, labNode, labStack, LAB_DIR, nodeDown, nodeUp, onNode,
-    privateKey, REPO, settled, upExpectingFailure,
+    privateKey, REPO, settled, stateText, upExpectingFailure,
 } from "./lab";
 
 const A = artifacts();
@@ -52,6 +54,9 @@ const settings = (over: { [k: string]: unknown } = {}) => ({
     verifyTimeoutSeconds: 120,
     ...over,
 });
+
+/** The private kubeconfig files local steps make (from a kubeconfig's content) in the temp directory. */
+const kubeconfigFiles = () => fs.readdirSync(os.tmpdir()).filter(f => f.startsWith("containerd-node-kubeconfig.")).sort();
 
 function podsOn(node: string, selector: string): string[] {
     return kubectl("get", "pods", "-A", "-l", selector, "--field-selector", `spec.nodeName=${node}`, "-o", "jsonpath={.items[*].metadata.name}")
@@ -365,12 +370,16 @@ spec:
         const again = await stack.up({ color: "never" });
         assert.deepStrictEqual(changes(again.summary.resourceChanges), {}, "a third up changes nothing");
     });
-    it("an SSH session cut while the kubelet is stopped: the node comes back Ready on containerd by itself; the rerun uncordons it", async () => {
+    it("an SSH session cut while the kubelet is stopped: the node comes back Ready on containerd by itself; the rerun uncordons it (kubeconfig given as content)", async () => {
         const n = CUT_NODE;
         nodeUp(n, SSH_PORT[n]);
         lab("kubelet-join.sh", n, String(KUBELET_PORT[n]));
         kubectl("-n", "apps", "rollout", "status", "daemonset/agent", "--timeout=180s");
-        const stack = await labStack("k8s-cut", { nodes: [labNode(n)], ...settings() });
+        // The kubeconfig as content (a secret, as a provisioning program has it), not a path.
+        const admin = fs.readFileSync(ADMIN, "utf8");
+        const clientKey = /client-key-data: (\S+)/.exec(admin)![1].slice(0, 60);
+        const tmpBefore = kubeconfigFiles();
+        const stack = await labStack("k8s-cut", { nodes: [labNode(n)], ...settings({ kubeconfig: undefined, kubeconfigContent: admin }) });
         const cutter = cutAt(n, "switch", "stopping the kubelet");
         let cutOut = "";
         cutter.stdout!.on("data", d => { cutOut += d; });
@@ -389,7 +398,12 @@ spec:
         assert.match(res.stdout, /\[switch\] found this step's run on the node, finished while no one followed it: its result/);
         assert.strictEqual(jp(n, ".spec.unschedulable"), "", "uncordoned by the rerun");
         assert.strictEqual(jp(n, ".metadata.annotations.containerd-node\\.pulumi\\.com/phase"), "converted");
-        assert.deepStrictEqual(changes((await stack.up({ color: "never" })).summary.resourceChanges as any), {});
+        const third = await stack.up({ color: "never" });
+        assert.deepStrictEqual(changes(third.summary.resourceChanges as any), {});
+        for (const text of [res.stdout, res.stderr, third.stdout, stateText(stack)]) {
+            assert.ok(!text.includes(clientKey), "the kubeconfig's key is in no output and only encrypted in the state");
+        }
+        assert.deepStrictEqual(kubeconfigFiles(), tmpBefore, "every step removed its kubeconfig file");
         console.log(`      SSH cut | switch, "stopping the kubelet" (Kubernetes mode; node then: Ready on containerd, cordoned) | 0 | 0 | ${seconds.toFixed(1)} s`);
     });
 });

@@ -96,7 +96,7 @@ export async function labStack(name: string, config: { [key: string]: unknown })
     );
     const cfg: ConfigMap = {};
     for (const [k, v] of Object.entries(config).filter(([k, v]) => v !== undefined && k !== "registryAuth")) {
-        cfg[`containerd-node:${k}`] = { value: typeof v === "string" ? v : JSON.stringify(v), secret: k === "privateKey" };
+        cfg[`containerd-node:${k}`] = { value: typeof v === "string" ? v : JSON.stringify(v), secret: k === "privateKey" || k === "kubeconfigContent" };
     }
     await stack.setAllConfig(cfg);
     // As the README tells users to (`pulumi config set --secret --path 'registryAuth["HOST"].password'`):

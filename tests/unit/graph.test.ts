@@ -14,6 +14,8 @@ let podList = '{"items":[]}';
 /** Health gates that report their node as failed (within a failure budget). */
 const failingGates = new Set<string>();
 const calls: string[] = [];
+/** Each read's stdin, by its command. */
+const callStdin = new Map<string, unknown>();
 /** Resources whose registration the mock engine holds until they are released. */
 const held = new Map<string, () => void>();
 const dependsOnByName = new Map<string, string[]>();
@@ -38,6 +40,7 @@ pulumi.runtime.setMocks({
             return {};
         }
         calls.push(String(args.inputs.command));
+        callStdin.set(String(args.inputs.command), args.inputs.stdin);
         const cmd = String(args.inputs.command);
         return {
             stdout: cmd.includes("get pods") ? podList
@@ -113,6 +116,27 @@ describe("ContainerdNode resource graph", () => {
         assert.match(patch.inputs.create, /annotate --overwrite node "\$NODE" kubeadm\.alpha\.kubernetes\.io\/cri-socket='unix:\/\/\/run\/containerd\/containerd\.sock'/);
         assert.match(patch.inputs.create, /"\$K" uncordon "\$NODE"/);
     });
+    it("a kubeconfig's content reaches kubectl on stdin, a secret: never in command text or the environment", async () => {
+        const CONTENT = "apiVersion: v1\nkind: Config\nusers: [{name: u, user: {token: kc-s3cret-token}}]\n";
+        const { res } = await build("kc1", k8sArgs({ kubernetes: { kubeconfig: { content: pulumi.output(CONTENT) }, nodeName: "worker-1" } }));
+        for (const step of ["drain", "verify"]) {
+            const r = res.get(`kc1-${step}`)!;
+            assert.strictEqual(r.inputs.environment, undefined, `${step}: no KUBECONFIG path`);
+            assert.deepStrictEqual(r.inputs.stdin, { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: CONTENT }, `${step}: stdin, a secret though given plain`);
+            assert.ok(!JSON.stringify(r.inputs.create).includes("kc-s3cret-token"), `${step}: not in the command text`);
+            assert.match(r.inputs.create, /^(# after: .*\n)?KUBECONFIG=\$\(umask 077 && mktemp/, `${step}: the private file first`);
+        }
+        const mark = [...callStdin.entries()].find(([cmd]) => cmd.includes("KUBECONFIG=$(umask 077") && !cmd.includes("get pods"));
+        assert.ok(mark, "the rollback-mark read gets the prologue");
+        assert.strictEqual(mark![1], CONTENT, "and the content on its stdin");
+        assert.ok(!mark![0].includes("kc-s3cret-token"));
+    });
+    for (const [bad, why] of [[{}, "an object without content"], [42, "a number"], ["", "an empty path"]] as const) {
+        it(`kubernetes.kubeconfig as ${why} is refused naming the field`, async () => {
+            await assert.rejects(build("kc2", k8sArgs({ kubernetes: { kubeconfig: bad as any, nodeName: "worker-1" } })),
+                /invalid kubernetes\.kubeconfig: expected the path of a kubeconfig file, or \{ content \} with the kubeconfig's text/);
+        });
+    }
     it("a switch rollback's mark on the Node makes the drain run again", async () => {
         const { res } = await build("k3", k8sArgs());
         assert.deepStrictEqual(res.get("k3-drain")!.inputs.triggers, [""]);

@@ -8,6 +8,7 @@ import { kubeletEditPlan } from "../../components/render/kubeletFlags";
 import { renderKubeletEdit } from "../../components/scripts/kubeletEdit";
 import { NODE_LIB, standalonePrelude as prelude } from "../../components/scripts/lib";
 import { heredoc, sq, wrapScript } from "../../components/scripts/shell";
+import { KUBECONFIG_FROM_STDIN } from "../../components/kubeconfig";
 import { resolveSpec } from "../../components/spec";
 import { baseArgs } from "./helpers";
 
@@ -224,5 +225,26 @@ describe("shell helpers", () => {
     });
     it("heredoc refuses content that would end it early", () => {
         assert.throws(() => heredoc("cat", "a\nCNODE_EOF\nb"), /contains the line CNODE_EOF/);
+    });
+});
+
+describe("kubeconfig content on stdin (as local steps and reads run it)", () => {
+    for (const shell of ["bash", "sh"]) {
+        it(`${shell}: kubectl's file is 0600, holds the content, and is gone when the step ends, failed or not`, () => {
+            const r = spawnSync(shell, ["-c", `${KUBECONFIG_FROM_STDIN}stat -c %a "$KUBECONFIG"; cat "$KUBECONFIG"; echo "$KUBECONFIG" >&2; exit 3`],
+                { input: "apiVersion: v1\nkind: Config\n", encoding: "utf8" });
+            assert.strictEqual(r.status, 3);
+            assert.strictEqual(r.stdout, "600\napiVersion: v1\nkind: Config\n");
+            assert.strictEqual(fs.existsSync(r.stderr.trim()), false, "removed");
+        });
+    }
+    it("a step killed (TERM) still removes the file", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-kc-"));
+        const r = spawnSync("bash", ["-c", `${KUBECONFIG_FROM_STDIN}echo "$KUBECONFIG" >${dir}/path; kill -TERM $$; sleep 5`],
+            { input: "x", encoding: "utf8", env: { ...process.env, TMPDIR: dir } });
+        assert.strictEqual(r.status, 143);
+        const file = fs.readFileSync(path.join(dir, "path"), "utf8").trim();
+        assert.ok(file.startsWith(dir));
+        assert.strictEqual(fs.existsSync(file), false);
     });
 });

@@ -36,7 +36,7 @@ describe("resolveSpec defaults", () => {
     it("resolves Kubernetes drain defaults", () => {
         const s = resolveSpec(baseArgs({ kubelet: { version: "1.30.4" }, kubernetes: { kubeconfig: "/k", nodeName: "node-1" } }));
         assert.deepStrictEqual(s.kubernetes, {
-            kubeconfig: "/k", nodeName: "node-1", kubectl: "kubectl", drainTimeoutSeconds: 300, gracePeriodSeconds: -1,
+            kubeconfig: { kind: "path", path: "/k" }, nodeName: "node-1", kubectl: "kubectl", drainTimeoutSeconds: 300, gracePeriodSeconds: -1,
             deleteEmptyDirData: true, force: false, verifyTimeoutSeconds: 180,
         });
         assert.strictEqual(s.kubelet?.flagsLocation, "auto");
