@@ -3,22 +3,31 @@ import type { NodeFacts } from "./upgrade/plan";
 
 /**
  * How the component reaches the node over SSH. Every credential is kept a Pulumi secret.
- * Exactly one of `privateKey`, `password` or `agentSocketPath` is required.
+ * At least one of `privateKey`, `password` or `agentSocketPath` is required.
  */
 export interface NodeConnectionArgs {
-    /** Address of the node's SSH server. */
+    /** Address of the node's SSH server. Required. */
     host: pulumi.Input<string>;
-    /** SSH port. Default 22. Must be 1–65535. */
+    /** SSH port, 1–65535. Default 22. */
     port?: number;
     /** Login user; it must be root or have password-less sudo. Default "root". */
     user?: string;
-    /** PEM/OpenSSH private key text (not a path). Stored as a secret. */
+    /**
+     * PEM/OpenSSH private key text (not a path), kept a Pulumi secret. At least one of
+     * `privateKey`, `password` or `agentSocketPath` is required.
+     */
     privateKey?: pulumi.Input<string>;
-    /** Passphrase of `privateKey`. Stored as a secret. */
+    /** Passphrase of `privateKey`, kept a Pulumi secret. */
     privateKeyPassword?: pulumi.Input<string>;
-    /** Login password. Stored as a secret. */
+    /**
+     * Login password, kept a Pulumi secret. At least one of `privateKey`, `password` or
+     * `agentSocketPath` is required.
+     */
     password?: pulumi.Input<string>;
-    /** Path of an ssh-agent socket on the machine running `pulumi up`. */
+    /**
+     * Path of an ssh-agent socket on the machine running `pulumi up`. At least one of
+     * `privateKey`, `password` or `agentSocketPath` is required.
+     */
     agentSocketPath?: string;
     /**
      * The node's public host key (`ssh-ed25519 AAAA…`), pinned: the connection fails if the node
@@ -31,8 +40,12 @@ export interface NodeConnectionArgs {
     perDialTimeout?: number;
 }
 
-/** The containerd release tarball, downloaded by the node and checked against `sha256`. */
+/**
+ * The containerd release tarball, downloaded by the node and checked against `sha256`. Needs a
+ * full `containerd.version` (X.Y.Z).
+ */
 export interface TarballSource {
+    /** Selects this source. */
     kind: "tarball";
     /** `https://…/containerd-X.Y.Z-linux-ARCH.tar.gz`. Plain `http://` only for a loopback host. */
     url: string;
@@ -40,8 +53,12 @@ export interface TarballSource {
     sha256: string;
 }
 
-/** A release tarball on the machine running `pulumi up`, copied to the node (air-gapped sites). */
+/**
+ * A release tarball on the machine running `pulumi up`, copied to the node (air-gapped sites).
+ * Needs a full `containerd.version` (X.Y.Z).
+ */
 export interface FileSource {
+    /** Selects this source. */
     kind: "file";
     /** Local path of `containerd-X.Y.Z-linux-ARCH.tar.gz`. */
     path: string;
@@ -51,25 +68,42 @@ export interface FileSource {
 
 /** The distribution package (apt or dnf/yum). */
 export interface PackageSource {
+    /** Selects this source. */
     kind: "package";
-    /** Package name. Default "containerd" (Debian/Ubuntu/Fedora); "containerd.io" for Docker's repo. */
+    /** Package name: "containerd" on Debian/Ubuntu/Fedora, "containerd.io" for Docker's repo. Default "containerd". */
     name?: string;
 }
 
 /**
  * Reuse the containerd that Docker installed (docker-ce's containerd.io or Debian's docker.io).
- * Its `/etc/containerd/config.toml` disables CRI and is replaced by the rendered one.
+ * Its `/etc/containerd/config.toml` disables CRI and is replaced by the rendered one. `docker.mode`
+ * "purge" is refused with this source: removing Docker's packages would remove this containerd.
  */
 export interface DockerBundledSource {
+    /** Selects this source. */
     kind: "docker";
 }
 
+/**
+ * Where containerd comes from: a release tarball the node downloads, a release tarball copied
+ * from the machine running `pulumi up`, the distribution package, or Docker's own containerd.
+ */
 export type InstallSource = TarballSource | FileSource | PackageSource | DockerBundledSource;
 
 /** A single binary or tarball fetched by URL or copied from the operator's machine. */
 export type ArtifactSource =
-    | { url: string; sha256: string }
-    | { path: string; sha256: string };
+    | {
+        /** `https://` URL of the file, downloaded by the node. Plain `http://` only for a loopback host. */
+        url: string;
+        /** SHA-256 of the file, 64 hex characters. */
+        sha256: string
+    }
+    | {
+        /** Local path of the file on the machine running `pulumi up`; it is copied to the node. */
+        path: string;
+        /** SHA-256 of the file, 64 hex characters; checked on the node after the copy. */
+        sha256: string
+    };
 
 /** Extra CRI runtime handler (e.g. gVisor's runsc, kata). */
 export interface RuntimeHandlerArgs {
@@ -79,12 +113,17 @@ export interface RuntimeHandlerArgs {
     options?: { [key: string]: TomlValue };
 }
 
+/** A TOML value: a string, number, boolean, array or table. */
 export type TomlValue = string | number | boolean | TomlValue[] | { [key: string]: TomlValue };
 
-/** What goes into /etc/containerd/config.toml and /etc/containerd/certs.d. */
-/** One registry's credentials, as containerd's CRI AuthConfig names them; set at least one. */
+/**
+ * One registry's credentials, as containerd's CRI AuthConfig names them; set at least one. Every
+ * value is kept a Pulumi secret.
+ */
 export interface RegistryAuthArgs {
+    /** User name. */
     username?: pulumi.Input<string>;
+    /** Password (or access token) of `username`. */
     password?: pulumi.Input<string>;
     /** base64 of `username:password`. */
     auth?: pulumi.Input<string>;
@@ -92,6 +131,7 @@ export interface RegistryAuthArgs {
     identityToken?: pulumi.Input<string>;
 }
 
+/** What goes into /etc/containerd/config.toml and /etc/containerd/certs.d. */
 export interface ContainerdConfigArgs {
     /** runc's `SystemdCgroup`; the kubelet's cgroup driver is switched to match. Default true. */
     systemdCgroup?: boolean;
@@ -100,58 +140,80 @@ export interface ContainerdConfigArgs {
     /**
      * Registry mirrors: registry host → mirror endpoints (with scheme), tried in order before the
      * registry itself. Written as `certs.d/<host>/hosts.toml`, read per pull (no restart).
-     * e.g. `{ "docker.io": ["https://mirror.example.com"] }`.
+     * e.g. `{ "docker.io": ["https://mirror.example.com"] }`. Default none.
      */
     registryMirrors?: { [registry: string]: string[] };
-    /** Registries (`host` or `host:port`) reached over plain HTTP or HTTPS without verification. */
+    /**
+     * Registries (`host` or `host:port`) reached without TLS verification: tried over HTTPS
+     * without verification, then over plain HTTP (in `certs.d/<host>/hosts.toml`). Default none.
+     */
     insecureRegistries?: string[];
     /**
-     * Credentials containerd pulls with, by registry host (CRI `registry.configs."HOST".auth`, what
-     * an old config's auth carries over to). Every value stays a Pulumi secret: a step of its own
-     * (`registry-auth`, shown as [secret] in a preview) writes them to a 0600 file that the
-     * rendered config imports. containerd deprecates this for imagePullSecrets (removal planned
-     * for 2.4). Default none.
+     * Credentials containerd pulls with, by registry host:
+     * `{ "HOST": { username?, password?, auth?, identityToken? } }` (CRI
+     * `registry.configs."HOST".auth`, what an old config's auth carries over to). Every value
+     * stays a Pulumi secret: a step of its own (`registry-auth`, shown as [secret] in a preview)
+     * writes them to a 0600 file that the rendered config imports. containerd deprecates this for
+     * imagePullSecrets (removal planned for 2.4). Default none.
      */
     registryAuth?: { [registry: string]: RegistryAuthArgs };
     /** containerd's persistent root. Default "/var/lib/containerd". */
     root?: string;
     /** containerd's state directory. Default "/run/containerd". */
     state?: string;
-    /** Where CRI finds CNI plugins. Default "/opt/cni/bin" (Debian's package uses "/usr/lib/cni"). */
+    /** Where CRI finds CNI plugins; Debian's package uses "/usr/lib/cni". Default "/opt/cni/bin". */
     cniBinDir?: string;
     /** Where CRI reads CNI network configs. Default "/etc/cni/net.d". */
     cniConfDir?: string;
-    /** Extra runtime handlers by name, next to the default "runc". */
+    /**
+     * Extra runtime handlers by name, next to the default "runc":
+     * `{ name: { runtimeType, options } }`. Default none.
+     */
     runtimes?: { [name: string]: RuntimeHandlerArgs };
     /**
      * Typed escape hatch: a TOML table deep-merged over the rendered file (its keys win). Use keys
-     * of the schema the installed version reads (version 2 for 1.x, 3 for 2.x).
+     * of the schema the installed version reads (version 2 for 1.x, 3 for 2.x). Credentials are
+     * refused here: the config's text is shown by `pulumi preview` and kept in the state as plain
+     * text (use `registryAuth`, whose values stay secrets). Default none.
      */
     extraToml?: { [key: string]: TomlValue };
 }
 
 /** The containerd systemd unit. Delegate=yes and KillMode=process are always set. */
 export interface SystemdUnitArgs {
-    /** LimitNOFILE. Default "infinity". */
+    /** LimitNOFILE: a number or "infinity". Default "infinity". */
     limitNOFILE?: string;
-    /** TasksMax. Default "infinity". */
+    /** TasksMax: a number or "infinity". Default "infinity". */
     tasksMax?: string;
-    /** OOMScoreAdjust. Default -999. */
+    /** OOMScoreAdjust, -1000–1000. Default -999. */
     oomScoreAdjust?: number;
 }
 
+/**
+ * Where the kubelet's runtime flags are edited. "auto": the first that exists of
+ * kubeadm-flags.env, /etc/default/kubelet, /etc/sysconfig/kubelet; "kubeadm-flags":
+ * /var/lib/kubelet/kubeadm-flags.env (KUBELET_KUBEADM_ARGS); "default": /etc/default/kubelet
+ * (KUBELET_EXTRA_ARGS); "sysconfig": /etc/sysconfig/kubelet (KUBELET_EXTRA_ARGS); "config": the
+ * KubeletConfiguration's containerRuntimeEndpoint (kubelet 1.27+).
+ */
 export type KubeletFlagsLocation =
-    | "auto"          // the first that exists: kubeadm-flags.env, /etc/default/kubelet, /etc/sysconfig/kubelet
-    | "kubeadm-flags" // /var/lib/kubelet/kubeadm-flags.env (KUBELET_KUBEADM_ARGS)
-    | "default"       // /etc/default/kubelet (KUBELET_EXTRA_ARGS)
-    | "sysconfig"     // /etc/sysconfig/kubelet (KUBELET_EXTRA_ARGS)
-    | "config";       // KubeletConfiguration containerRuntimeEndpoint (kubelet 1.27+)
+    | "auto"
+    | "kubeadm-flags"
+    | "default"
+    | "sysconfig"
+    | "config";
 
-/** The kubelet on the node. Omit in host mode when there is no kubelet to switch. */
+/**
+ * The kubelet on the node. Required in Kubernetes mode; omit in host mode when there is no kubelet
+ * to switch.
+ */
 export interface KubeletArgs {
     /** Kubelet version, e.g. "1.30.4": decides which flags and files are edited. Required. */
     version: string;
-    /** Where the runtime flags live. Default "auto". */
+    /**
+     * Where the runtime flags live: "auto", "kubeadm-flags", "default", "sysconfig" or "config"
+     * (kubelet 1.27+); see {@link KubeletFlagsLocation}. Default "auto".
+     */
     flagsLocation?: KubeletFlagsLocation;
     /** KubeletConfiguration file. Default "/var/lib/kubelet/config.yaml". */
     configPath?: string;
@@ -161,7 +223,7 @@ export interface KubeletArgs {
 
 /** Cordon/drain settings (Kubernetes mode only). */
 export interface DrainArgs {
-    /** `kubectl drain --timeout`, seconds. Default 300. */
+    /** `kubectl drain --timeout`, seconds (1–86400). Default 300. */
     timeoutSeconds?: number;
     /** Pod termination grace period, seconds; -1 uses each pod's own. Default -1. */
     gracePeriodSeconds?: number;
@@ -174,8 +236,9 @@ export interface DrainArgs {
 /** A kubeconfig given by its content, e.g. the `kubeconfig` output of the program that made the cluster. */
 export interface KubeconfigContent {
     /**
-     * The kubeconfig's text (YAML or JSON). Kept a Pulumi secret whether or not it was one:
-     * kubectl reads it from a 0600 file each step makes and removes; it is never in command text.
+     * The kubeconfig's text (YAML or JSON). Kept a Pulumi secret whether or not it was one, and
+     * given to each step on its stdin: kubectl reads it from a 0600 file the step makes and
+     * removes; it is never in command text or the environment.
      */
     content: pulumi.Input<string>;
 }
@@ -188,27 +251,37 @@ export type KubeconfigInput = string | KubeconfigContent;
 
 /** Kubernetes mode: given a kubeconfig, the node is cordoned, drained, verified and uncordoned. */
 export interface KubernetesArgs {
-    /** The kubeconfig: the path of a file on the machine running `pulumi up`, or `{ content }`. */
+    /**
+     * The kubeconfig: the path of a file on the machine running `pulumi up`, or `{ content }`
+     * (e.g. the `kubeconfig` output of the program that made the cluster; kept a secret, given to
+     * each kubectl step on stdin and read from a 0600 file the step removes). Required.
+     */
     kubeconfig: KubeconfigInput;
-    /** The Node object's name. */
+    /** The Node object's name. Required. */
     nodeName: string;
     /** kubectl binary on the machine running `pulumi up`. Default "kubectl". */
     kubectl?: string;
+    /** How the node is drained before its runtime is switched. */
     drain?: DrainArgs;
-    /** Seconds the node has to become Ready on containerd before it is rolled back. Default 180. */
+    /** Seconds (10–3600) the node has to become Ready on containerd before it is rolled back. Default 180. */
     verifyTimeoutSeconds?: number;
 }
 
+/** What happens to Docker: "keep", "stop", "disable" or "purge" (see {@link DockerArgs.mode}). */
 export type DockerMode = "keep" | "stop" | "disable" | "purge";
 
 /** What happens to Docker. */
 export interface DockerArgs {
     /**
-     * "keep": leave running; "stop": stop until the next boot; "disable": stop and disable
-     * (default); "purge": disable, then remove Docker's packages after the node verified.
+     * "keep": leave running; "stop": stop until the next boot; "disable": stop and disable;
+     * "purge": disable, then remove Docker's packages after the node verified (refused with
+     * `containerd.source` `{ kind: "docker" }`, whose containerd it would remove). Default "disable".
      */
     mode?: DockerMode;
-    /** Remove /var/lib/docker after the node verified. Default false: never removed unless asked. */
+    /**
+     * Remove /var/lib/docker after the node verified; it is never removed unless this is set
+     * (refused with `mode` "keep"). Default false.
+     */
     removeData?: boolean;
     /** Import Docker's tagged images into containerd's `k8s.io` namespace. Default false. */
     migrateImages?: boolean;
@@ -224,7 +297,11 @@ export type UpgradeDrainPolicy = "major" | "always" | "never";
 
 /** Moving a node from the containerd it runs to the declared one (1.6/1.7 → 2.x, or within 2.x). */
 export interface UpgradeArgs {
-    /** Whether the node is drained for the move (Kubernetes mode). Default "major". */
+    /**
+     * Whether a node that already runs containerd is drained for the move (Kubernetes mode):
+     * "major" drains for 1.x → 2.x only, "always", "never" (see {@link UpgradeDrainPolicy}).
+     * Default "major".
+     */
     drain?: UpgradeDrainPolicy;
     /**
      * Settings of the node's live config (its imports included) that the rendered config would not
@@ -238,26 +315,57 @@ export interface UpgradeArgs {
     acknowledgeDropped?: string[];
 }
 
+/**
+ * The inputs of {@link ContainerdNode}: one node, how to reach it, and the containerd runtime it
+ * is converted to and kept in.
+ */
 export interface ContainerdNodeArgs {
+    /** How the component reaches the node over SSH. Required. */
     connection: NodeConnectionArgs;
-    /** Omit for host mode (no cordon/drain/verify through the API). */
+    /**
+     * Kubernetes mode: the node is cordoned, drained, verified Ready through the API and
+     * uncordoned. Omit for host mode (no cordon/drain/verify through the API).
+     */
     kubernetes?: KubernetesArgs;
+    /** The containerd to install and run. Required. */
     containerd: {
-        /** Version to install and expect, e.g. "2.1.4" or "1.6". Required. */
+        /** Version to install and expect, e.g. "2.1.4" or "1.6"; a tarball or file source needs X.Y.Z. Required. */
         version: string;
-        /** Where containerd comes from. */
+        /**
+         * Where containerd comes from: `{ kind: "tarball", url, sha256 }` (https; plain http
+         * only to a loopback host), `{ kind: "file", path, sha256 }` (air-gapped sites),
+         * `{ kind: "package", name? }` or `{ kind: "docker" }` (reuse Docker's containerd; its
+         * CRI-less config is replaced). Required.
+         */
         source: InstallSource;
-        /** runc to install (tarball sources of 2.x do not bring one). Default: keep the node's. */
+        /**
+         * runc to install (tarball sources of 2.x do not bring one): `{ url, sha256 }` or
+         * `{ path, sha256 }`. Default: keep the node's.
+         */
         runc?: ArtifactSource;
-        /** CNI plugins tarball, extracted into /opt/cni/bin. Default: keep the node's. */
+        /**
+         * CNI plugins tarball, extracted into /opt/cni/bin: `{ url, sha256 }` or `{ path, sha256 }`.
+         * Default: keep the node's.
+         */
         cni?: ArtifactSource;
     };
+    /** What goes into /etc/containerd/config.toml and /etc/containerd/certs.d. */
     config?: ContainerdConfigArgs;
+    /** The containerd systemd unit (Delegate=yes and KillMode=process are always set). */
     unit?: SystemdUnitArgs;
+    /**
+     * The kubelet switched to containerd. Required in Kubernetes mode; omit in host mode when
+     * there is no kubelet to switch.
+     */
     kubelet?: KubeletArgs;
+    /** What happens to Docker. */
     docker?: DockerArgs;
+    /** Moving a node that already runs containerd to the declared version. */
     upgrade?: UpgradeArgs;
-    /** Refuse to start when less than this much is free under containerd's root, or under /var/lib/containerd-node where artifacts are staged (MiB). Default 1024. */
+    /**
+     * Pre-flight disk check: refuse to start when less than this much is free under containerd's
+     * root, or under /var/lib/containerd-node where artifacts are staged (MiB). Default 1024.
+     */
     minFreeDiskMiB?: number;
     /**
      * Resources the first step that changes the node waits for; the read-only pre-flight step does
@@ -269,8 +377,9 @@ export interface ContainerdNodeArgs {
     startAfter?: pulumi.Resource[] | Promise<pulumi.Resource[]>;
     /**
      * The node's facts (runtime in use, live containerd config, versions), when the caller has read
-     * them. Default: read over SSH by the component at every preview and update, before any step;
-     * they decide the node's path and what refuses the run (see README, "Upgrading containerd").
+     * them (e.g. with {@link readNodeFacts}). They decide the node's path and what refuses the run
+     * (see README, "Upgrading containerd"). Default: read over SSH by the component at every
+     * preview and update, before any step.
      */
     nodeFacts?: pulumi.Input<NodeFacts>;
     /**
