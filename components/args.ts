@@ -344,7 +344,7 @@ export interface ContainerdNodeArgs {
          */
         runc?: ArtifactSource;
         /**
-         * CNI plugins tarball, extracted into /opt/cni/bin: `{ url, sha256 }` or `{ path, sha256 }`.
+         * CNI plugins tarball, extracted into `config.cniBinDir` (default /opt/cni/bin): `{ url, sha256 }` or `{ path, sha256 }`.
          * Default: keep the node's.
          */
         cni?: ArtifactSource;

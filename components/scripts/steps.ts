@@ -185,7 +185,7 @@ export function configureScript(spec: NodeSpec): string {
         bins.push(`put_bin ${sq(stageDir("runc", c.runc.sha256))}/runc "$R"/usr/local/sbin/runc`);
     }
     if (c.cni) {
-        bins.push(`for b in ${sq(stageDir("cni", c.cni.sha256))}/*; do [ -f "$b" ] && put_bin "$b" "/opt/cni/bin/$(basename "$b")"; done`);
+        bins.push(`for b in ${sq(stageDir("cni", c.cni.sha256))}/*; do [ -f "$b" ] && put_bin "$b" "$R"${sq(spec.config.cniBinDir)}"/$(basename "$b")"; done`);
     }
     const hosts = renderHostsTomls(spec);
     const hostFiles = Object.entries(hosts).map(([registry, text]) =>

@@ -128,6 +128,15 @@ describe("the node facts reader over SSH", () => {
     });
 });
 
+describe("configure: CNI plugins", () => {
+    it("go where CRI looks for them (config.cniBinDir), staged first when the move is deferred", () => {
+        const s = spec("2.3.7", { config: { cniBinDir: "/usr/lib/cni" }, containerd: { version: "2.3.7", source: { kind: "tarball", url: "https://example.com/containerd-2.3.7-linux-amd64.tar.gz", sha256: "a".repeat(64) }, cni: { url: "https://example.com/cni.tgz", sha256: "b".repeat(64) } } });
+        const text = configureScript(s);
+        assert.match(text, /put_bin "\$b" "\$R"'\/usr\/lib\/cni'"\/\$\(basename "\$b"\)"/);
+        assert.doesNotMatch(text, /\/opt\/cni\/bin/);
+    });
+});
+
 describe("node-side scripts are shellcheck-clean", () => {
     const k8s = { kubeconfig: "/k/admin.conf", nodeName: "n1" };
     const specs = {
