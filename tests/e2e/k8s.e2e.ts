@@ -395,7 +395,9 @@ spec:
         const t0 = Date.now();
         const res = await stack.up({ color: "never" });
         const seconds = (Date.now() - t0) / 1000;
-        assert.match(res.stdout, /\[switch\] found this step's run on the node, finished while no one followed it: its result/);
+        // The cut session's follower may have filed the result itself before it died: then the
+        // switch runs again and finds nothing left to do.
+        assert.match(res.stdout, /\[switch\] (found this step's run on the node, finished while no one followed it: its result|the kubelet's flags and Docker's state are already as declared: nothing restarted)/);
         assert.strictEqual(jp(n, ".spec.unschedulable"), "", "uncordoned by the rerun");
         assert.strictEqual(jp(n, ".metadata.annotations.containerd-node\\.pulumi\\.com/phase"), "converted");
         const third = await stack.up({ color: "never" });
