@@ -7,7 +7,10 @@ export { renderUnit } from "./render/unit";
 export { renderCrictlYaml } from "./render/crictl";
 export { kubeletEditPlan, KubeletEditPlan } from "./render/kubeletFlags";
 export * from "./versions";
-export { ContainerdFleet, ContainerdFleetArgs, FleetNodeArgs, FleetRow, FleetSettings, HealthGateArgs } from "./fleet/fleet";
+export { ClusterFleetArgs, ContainerdFleet, ContainerdFleetArgs, FleetNodeArgs, FleetRow, FleetSettings, HealthGateArgs } from "./fleet/fleet";
+export {
+    discoveredNodes, discoverNodes, knownHostKey, parseKnownHosts, parseNodeList, ClusterNode, DiscoveredHostKeysArgs, DiscoveryArgs, KnownHost, NodeAddressType,
+} from "./fleet/discover";
 export { planWaves, resolveMaxUnavailable, WaveNode } from "./fleet/waves";
 export { dockerSocketPods, mergeSettings } from "./fleet/checks";
 export { readLiveConfig, ConfigFile, LiveConfig, LiveSetting } from "./upgrade/liveConfig";

@@ -7,6 +7,7 @@ import { ContainerdNode, StepDurations } from "../containerdNode";
 import { sq } from "../scripts/shell";
 import { DEFAULTS, InvalidArgumentError, resolveSpec } from "../spec";
 import { dockerSocketPods, mergeSettings, parseGateReport, rollbackMarks } from "./checks";
+import { discoverNodes, DiscoveryArgs } from "./discover";
 import { gateScript } from "./gate";
 import { ControlPlaneOrder, planWaves, resolveFailureBudget } from "./waves";
 
@@ -79,6 +80,14 @@ export interface ContainerdFleetArgs {
     acknowledgeDockerSocketPods?: boolean;
 }
 
+/** A fleet whose nodes are found in the cluster (`ContainerdFleet.fromCluster`). */
+export interface ClusterFleetArgs extends Omit<ContainerdFleetArgs, "nodes" | "kubernetes"> {
+    /** Which Nodes, and how to reach them. */
+    discover: DiscoveryArgs;
+    /** Required: the cluster the nodes are found in. */
+    kubernetes: NonNullable<ContainerdFleetArgs["kubernetes"]>;
+}
+
 /** A row of the fleet's progress table. */
 export interface FleetRow {
     node: string;
@@ -111,6 +120,30 @@ export class ContainerdFleet extends pulumi.ComponentResource {
     public readonly table: pulumi.Output<FleetRow[]>;
     /** Pods mounting Docker's socket that were acknowledged (Kubernetes mode). */
     public readonly dockerSocketPods: pulumi.Output<string[]>;
+
+    /**
+     * A fleet of the cluster's Nodes (see DiscoveryArgs), read at every preview and update: a Node
+     * that joined shows as a create at the next preview; one that left is dropped from the stack
+     * with nothing run on it. The nodes found are logged. While the kubeconfig is not known yet
+     * (a preview of the program that makes the cluster) the fleet has no nodes.
+     */
+    static async fromCluster(name: string, args: ClusterFleetArgs, opts?: pulumi.ComponentResourceOptions): Promise<ContainerdFleet> {
+        let nodes: FleetNodeArgs[] | undefined;
+        try {
+            nodes = await discoverNodes(args.kubernetes, args.discover);
+        } catch (e) {
+            throw e instanceof InvalidArgumentError ? new pulumi.RunError(`ContainerdFleet ${name}: ${e.message}`) : e;
+        }
+        const { discover, ...rest } = args;
+        const fleet = new ContainerdFleet(name, { ...rest, nodes: nodes ?? [] }, opts);
+        const which = discover.selector ? `Nodes matching ${discover.selector}` : "Nodes";
+        if (nodes === undefined) {
+            pulumi.log.warn(`the kubeconfig is not known yet (the cluster is still to be made): no ${which} to convert at this preview`, fleet);
+        } else {
+            pulumi.log.info(`${nodes.length} ${which} found: ${nodes.map(n => `${n.name} (${n.connection.host})`).join(", ") || "none"}`, fleet);
+        }
+        return fleet;
+    }
 
     constructor(name: string, args: ContainerdFleetArgs, opts?: pulumi.ComponentResourceOptions) {
         super("containerd-node:index:ContainerdFleet", name, {}, opts);
