@@ -13,6 +13,8 @@
  *   containerd-node:unit         SystemdUnitArgs (optional)
  *   containerd-node:kubelet      KubeletArgs (optional; required with kubeconfig)
  *   containerd-node:docker       DockerArgs (optional)
+ *   containerd-node:discover     instead of nodes: { selector?, addressType?, user?, port?, knownHostsFile?,
+ *                                hostKeys?: { NODE: key }, allowUnpinned? } (needs a kubeconfig)
  *   containerd-node:kubeconfig   path; enables cordon/drain/verify/uncordon (optional)
  *   containerd-node:kubeconfigContent (secret) the kubeconfig's text instead of a path (optional)
  *   containerd-node:kubectl      kubectl binary on this machine (optional; default "kubectl" on PATH)
@@ -26,7 +28,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
-import { ContainerdConfigArgs, ContainerdFleet, FleetNodeArgs, FleetSettings, HealthGateArgs, RegistryAuthArgs } from "./components";
+import { ContainerdConfigArgs, ContainerdFleet, ContainerdFleetArgs, FleetNodeArgs, FleetSettings, HealthGateArgs, NodeAddressType, RegistryAuthArgs } from "./components";
 
 interface NodeEntry {
     name: string;
@@ -39,6 +41,18 @@ interface NodeEntry {
     controlPlane?: boolean;
     order?: number;
     overrides?: Partial<FleetSettings>;
+}
+
+/** `discover` in stack config: the fleet's nodes found from the cluster (see DiscoveryArgs). */
+interface DiscoverConfig {
+    selector?: string;
+    addressType?: NodeAddressType;
+    user?: string;
+    port?: number;
+    knownHostsFile?: string;
+    /** Host key per Node name. */
+    hostKeys?: { [node: string]: string };
+    allowUnpinned?: boolean;
 }
 
 /**
@@ -67,7 +81,8 @@ const withRegistryAuth = (config: ContainerdConfigArgs | undefined, auth: Contai
  */
 export = async function main() {
     const cfg = new pulumi.Config();
-    const nodes = cfg.requireObject<NodeEntry[]>("nodes");
+    const discover = cfg.getObject<DiscoverConfig>("discover");
+    const nodes = discover ? [] : cfg.requireObject<NodeEntry[]>("nodes");
     const keyPath = cfg.get("privateKeyPath");
     const privateKey = cfg.getSecret("privateKey")
         ?? (keyPath ? pulumi.secret(fs.readFileSync(keyPath, "utf8")) : undefined);
@@ -77,15 +92,7 @@ export = async function main() {
     const failureBudget = cfg.get("failureBudget");
     const countOrPercent = (v: string | undefined) => v === undefined ? undefined : /^\d+$/.test(v) ? Number(v) : v;
 
-    const fleet = new ContainerdFleet("fleet", {
-        nodes: nodes.map((n): FleetNodeArgs => ({
-            name: n.name,
-            nodeName: n.nodeName,
-            controlPlane: n.controlPlane,
-            order: n.order,
-            overrides: n.overrides,
-            connection: { host: n.host, port: n.port, user: n.user, hostKey: n.hostKey, privateKey },
-        })),
+    const shared: Omit<ContainerdFleetArgs, "nodes"> = {
         settings: {
             containerd: cfg.requireObject<FleetSettings["containerd"]>("containerd"),
             config: withRegistryAuth(cfg.getObject("config"), registryAuth(cfg)),
@@ -106,7 +113,32 @@ export = async function main() {
         controlPlane: cfg.get("controlPlane") as "first" | "last" | undefined,
         healthGate: cfg.getObject<HealthGateArgs>("healthGate"),
         acknowledgeDockerSocketPods: cfg.getBoolean("acknowledgeDockerSocketPods"),
-    });
+    };
+    if (discover && !shared.kubernetes) {
+        throw new pulumi.RunError("containerd-node:discover needs containerd-node:kubeconfig or kubeconfigContent: the nodes are found in the cluster");
+    }
+    const fleet = discover
+        ? await ContainerdFleet.fromCluster("fleet", {
+            ...shared,
+            kubernetes: shared.kubernetes!,
+            discover: {
+                selector: discover.selector,
+                addressType: discover.addressType,
+                connection: { user: discover.user, port: discover.port, privateKey },
+                hostKeys: { knownHostsFile: discover.knownHostsFile, byNode: discover.hostKeys, allowUnpinned: discover.allowUnpinned },
+            },
+        })
+        : new ContainerdFleet("fleet", {
+            ...shared,
+            nodes: nodes.map((n): FleetNodeArgs => ({
+                name: n.name,
+                nodeName: n.nodeName,
+                controlPlane: n.controlPlane,
+                order: n.order,
+                overrides: n.overrides,
+                connection: { host: n.host, port: n.port, user: n.user, hostKey: n.hostKey, privateKey },
+            })),
+        });
 
     const runtimes = fleet.table.apply(rows => Object.fromEntries(rows.map(r => [r.node, { before: r.runtimeBefore, after: r.runtimeAfter }])));
     const paths = fleet.table.apply(rows => Object.fromEntries(rows.map(r => [r.node, r.path])));
