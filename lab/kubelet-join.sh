@@ -67,6 +67,8 @@ RestartSec=2
 [Install]
 WantedBy=multi-user.target
 UNIT
+# See the InternalIP below.
+[ "$(node_address "$NAME")" = 127.0.0.1 ] || echo 'KUBELET_EXTRA_ARGS=--cloud-provider=external' >"$DIR/etc/default/kubelet"
 cat >"$DIR/etc/systemd/system/kubelet.service.d/10-kubeadm.conf" <<'UNIT'
 [Service]
 Environment="KUBELET_KUBECONFIG_ARGS=--kubeconfig=/etc/kubernetes/kubelet.conf"
@@ -108,4 +110,13 @@ for _ in $(seq 120); do
 done
 [ "$(K get node "$NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ] || {
   echo "node $NAME not Ready after 120s:"; K get node "$NAME" -o wide 2>&1; node_ssh "$NAME" 'journalctl -u kubelet -n 40 --no-pager'; exit 1; }
+# A node with a loopback address of its own (NODE_ADDRESS when it was made) has it as its
+# InternalIP, set here as a cloud controller would: its kubelet runs with --cloud-provider=external,
+# which keeps addresses set from outside (a kubelet refuses a loopback --node-ip).
+ADDR=$(node_address "$NAME")
+if [ "$ADDR" != 127.0.0.1 ]; then
+  K patch node "$NAME" --subresource=status --type=merge \
+    -p "{\"status\":{\"addresses\":[{\"type\":\"InternalIP\",\"address\":\"$ADDR\"},{\"type\":\"Hostname\",\"address\":\"$NAME\"}]}}" >/dev/null
+  K taint node "$NAME" node.cloudprovider.kubernetes.io/uninitialized- >/dev/null 2>&1 || true
+fi
 echo "kubelet on $NAME Ready ($(K get node "$NAME" -o jsonpath='{.status.nodeInfo.containerRuntimeVersion}')) in $(( $(date +%s) - start ))s"

@@ -11,15 +11,18 @@ KEY=$LAB_DIR/id_ed25519
 mkdir -p "$LAB_CACHE" "$LAB_DIR/nodes"
 # The Debian mirror apt uses on this machine; the nodes use the same one.
 mirror() { awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || echo http://deb.debian.org/debian; }
+# node_address NAME: the loopback address the node's sshd listens on (NODE_ADDRESS when it was made).
+node_address() { cat "$LAB_DIR/$1.address" 2>/dev/null || echo 127.0.0.1; }
 node_ssh() { local name=$1; shift; ssh -q -i "$KEY" -p "$(cat "$LAB_DIR/$name.port")" -o BatchMode=yes -o StrictHostKeyChecking=yes \
-  -o UserKnownHostsFile="$LAB_DIR/known_hosts" -o ConnectTimeout=5 root@127.0.0.1 "$@"; }
+  -o UserKnownHostsFile="$LAB_DIR/known_hosts" -o ConnectTimeout=5 "root@$(node_address "$name")" "$@"; }
 LAB_SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # node_tree NAME PORT: LAB_DIR/nodes/NAME, a fresh copy of the base tree (any old node NAME
-# stopped first) whose sshd listens on 127.0.0.1:PORT, root by the lab key only; writes
-# LAB_DIR/NAME.{port,hostkey} and the host key into LAB_DIR/known_hosts.
+# stopped first) whose sshd listens on NODE_ADDRESS:PORT (default 127.0.0.1; another loopback
+# address gives the node an address of its own, as for node discovery), root by the lab key only;
+# writes LAB_DIR/NAME.{port,address,hostkey} and the host key into LAB_DIR/known_hosts.
 node_tree() {
-  local name=$1 port=$2 dir=$LAB_DIR/nodes/$1
+  local name=$1 port=$2 dir=$LAB_DIR/nodes/$1 addr=${NODE_ADDRESS:-127.0.0.1} entry
   [ -f "$BASE/.complete" ] || "$LAB_SCRIPTS/base.sh"
   [ -f "$KEY" ] || ssh-keygen -q -t ed25519 -N '' -C containerd-node-lab -f "$KEY"
   "$LAB_SCRIPTS/node-down.sh" "$name" >/dev/null 2>&1 || true
@@ -29,7 +32,7 @@ node_tree() {
   mkdir -p "$dir/root/.ssh" && cp "$KEY.pub" "$dir/root/.ssh/authorized_keys" && chmod 700 "$dir/root/.ssh"
   cat >"$dir/etc/ssh/sshd_config.d/lab.conf" <<CONF
 Port $port
-ListenAddress 127.0.0.1
+ListenAddress $addr
 PermitRootLogin prohibit-password
 PasswordAuthentication no
 KbdInteractiveAuthentication no
@@ -38,9 +41,12 @@ CONF
   ssh-keygen -q -t ed25519 -N '' -C "$name" -f "$dir/etc/ssh/ssh_host_ed25519_key"
   cut -d' ' -f1,2 "$dir/etc/ssh/ssh_host_ed25519_key.pub" >"$LAB_DIR/$name.hostkey"
   echo "$port" >"$LAB_DIR/$name.port"
+  echo "$addr" >"$LAB_DIR/$name.address"
+  # As OpenSSH writes it: [host]:port unless the port is 22.
+  if [ "$port" = 22 ]; then entry=$addr; else entry="[$addr]:$port"; fi
   touch "$LAB_DIR/known_hosts"
-  grep -v "^\[127.0.0.1\]:$port " "$LAB_DIR/known_hosts" >"$LAB_DIR/known_hosts.tmp" || true
-  echo "[127.0.0.1]:$port $(cat "$LAB_DIR/$name.hostkey")" >>"$LAB_DIR/known_hosts.tmp"
+  grep -vF "$entry " "$LAB_DIR/known_hosts" >"$LAB_DIR/known_hosts.tmp" || true
+  echo "$entry $(cat "$LAB_DIR/$name.hostkey")" >>"$LAB_DIR/known_hosts.tmp"
   mv "$LAB_DIR/known_hosts.tmp" "$LAB_DIR/known_hosts"
 }
 

@@ -11,8 +11,8 @@ import * as path from "path";
 import { promisify } from "util";
 import { Stack } from "@pulumi/pulumi/automation";
 import {
-    artifacts, ARTIFACT_PORT, changes, cutAt, durations, KUBECTL, labNode, labStack, LAB_DIR, nodeDown, nodeUp, onNode,
-    privateKey, REPO, settled, stateText, upExpectingFailure,
+    artifacts, ARTIFACT_PORT, changes, clusterSettings, cutAt, durations, KUBECTL, labNode, labStack, LAB_DIR, nodeDown, nodeUp, onNode,
+    REPO, settled, stateText, upExpectingFailure,
 } from "./lab";
 
 const A = artifacts();
@@ -32,28 +32,7 @@ const jp = (node: string, path: string) => kubectl("get", "node", node, "-o", `j
 const lab = (script: string, ...args: string[]) =>
     execFileSync(path.join(REPO, "lab", script), args, { stdio: "inherit", env: { ...process.env, LAB_DIR } });
 
-const settings = (over: { [k: string]: unknown } = {}) => ({
-    privateKey: privateKey(),
-    kubeconfig: ADMIN,
-    kubectl: KUBECTL,
-    containerd: {
-        version: A.CONTAINERD2_VERSION,
-        source: { kind: "tarball", url: `http://127.0.0.1:${ARTIFACT_PORT}/${A.CONTAINERD2_FILE}`, sha256: A.CONTAINERD2_SHA256 },
-        runc: { url: `http://127.0.0.1:${ARTIFACT_PORT}/${A.RUNC_FILE}`, sha256: A.RUNC_SHA256 },
-    },
-    // The lab's kubelets use cgroupfs (as Docker does) and the locally made pause image; nothing
-    // on this machine may lower an OOM score (no CAP_SYS_RESOURCE), hence restrict_oom_score_adj.
-    config: {
-        systemdCgroup: false,
-        sandboxImage: "k8s.gcr.io/pause:3.2",
-        extraToml: { plugins: { "io.containerd.cri.v1.runtime": { restrict_oom_score_adj: true } } },
-    },
-    kubelet: { version: "1.23.17" },
-    docker: { mode: "disable", migrateImages: true },
-    drain: { timeoutSeconds: 120, gracePeriodSeconds: 1 },
-    verifyTimeoutSeconds: 120,
-    ...over,
-});
+const settings = clusterSettings;
 
 /** The private kubeconfig files local steps make (from a kubeconfig's content) in the temp directory. */
 const kubeconfigFiles = () => fs.readdirSync(os.tmpdir()).filter(f => f.startsWith("containerd-node-kubeconfig.")).sort();

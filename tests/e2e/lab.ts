@@ -61,8 +61,9 @@ export function settled(node: string): void {
     onNode(node, "for i in $(seq 1 120); do systemctl list-units --no-legend 'containerd-node-*' | grep -q running || exit 0; sleep 1; done; exit 1");
 }
 
-export function nodeUp(name: string, port: number): void {
-    execFileSync(path.join(REPO, "lab", "node-up.sh"), [name, String(port)], { stdio: "inherit", env: { ...process.env, LAB_DIR } });
+/** Boots a lab node (lab/node-up.sh); `address`: a loopback address of its own for its sshd (and its Node's InternalIP once joined). */
+export function nodeUp(name: string, port: number, address?: string): void {
+    execFileSync(path.join(REPO, "lab", "node-up.sh"), [name, String(port)], { stdio: "inherit", env: { ...process.env, LAB_DIR, ...(address ? { NODE_ADDRESS: address } : {}) } });
 }
 
 export function nodeDown(name: string): void {
@@ -72,7 +73,7 @@ export function nodeDown(name: string): void {
 export function labNode(name: string) {
     return {
         name,
-        host: "127.0.0.1",
+        host: fs.existsSync(path.join(LAB_DIR, `${name}.address`)) ? fs.readFileSync(path.join(LAB_DIR, `${name}.address`), "utf8").trim() : "127.0.0.1",
         port: Number(fs.readFileSync(path.join(LAB_DIR, `${name}.port`), "utf8").trim()),
         hostKey: fs.readFileSync(path.join(LAB_DIR, `${name}.hostkey`), "utf8").trim(),
     };
@@ -148,6 +149,39 @@ export function changes(summary: { [op: string]: number } | undefined): { [op: s
 }
 
 export const privateKey = () => fs.readFileSync(path.join(LAB_DIR, "id_ed25519"), "utf8");
+
+/** The lab cluster's admin kubeconfig (lab/cluster-up.sh). */
+export const ADMIN_KUBECONFIG = path.join(LAB_DIR, "cluster", "admin.conf");
+
+/**
+ * Stack settings that convert lab/node-up.sh nodes joined to the lab cluster (Docker and
+ * dockershim, kubelet 1.23) to the lab's containerd 2.x, in Kubernetes mode.
+ */
+export function clusterSettings(over: { [k: string]: unknown } = {}) {
+    const A = artifacts();
+    return {
+        privateKey: privateKey(),
+        kubeconfig: ADMIN_KUBECONFIG,
+        kubectl: KUBECTL,
+        containerd: {
+            version: A.CONTAINERD2_VERSION,
+            source: { kind: "tarball", url: `http://127.0.0.1:${ARTIFACT_PORT}/${A.CONTAINERD2_FILE}`, sha256: A.CONTAINERD2_SHA256 },
+            runc: { url: `http://127.0.0.1:${ARTIFACT_PORT}/${A.RUNC_FILE}`, sha256: A.RUNC_SHA256 },
+        },
+        // The lab's kubelets use cgroupfs (as Docker does) and the locally made pause image; nothing
+        // on this machine may lower an OOM score (no CAP_SYS_RESOURCE), hence restrict_oom_score_adj.
+        config: {
+            systemdCgroup: false,
+            sandboxImage: "k8s.gcr.io/pause:3.2",
+            extraToml: { plugins: { "io.containerd.cri.v1.runtime": { restrict_oom_score_adj: true } } },
+        },
+        kubelet: { version: "1.23.17" },
+        docker: { mode: "disable", migrateImages: true },
+        drain: { timeoutSeconds: 120, gracePeriodSeconds: 1 },
+        verifyTimeoutSeconds: 120,
+        ...over,
+    };
+}
 
 /** lab/node-17.sh's registry password (its default; the tests pass it, to know what must never show). */
 export const LAB17_REGISTRY_PASSWORD = "lab-registry-s3cret";
