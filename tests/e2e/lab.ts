@@ -85,23 +85,10 @@ export function labNode(name: string) {
  * from `config` (each value JSON; `privateKey` a secret; `registryAuth` one secret per credential).
  */
 export async function labStack(name: string, config: { [key: string]: unknown }): Promise<Stack> {
-    const work = fs.mkdtempSync(path.join(os.tmpdir(), `cnode-${name}-`));
-    fs.mkdirSync(path.join(work, ".state"));
-    const stack = await LocalWorkspace.createStack(
-        { stackName: name, projectName: "containerd-node", program: main },
-        {
-            workDir: work,
-            projectSettings: { name: "containerd-node", runtime: "nodejs", backend: { url: `file://${path.join(work, ".state")}` } },
-            envVars: { PULUMI_CONFIG_PASSPHRASE: "lab", PULUMI_SKIP_UPDATE_CHECK: "true" },
-        },
-    );
-    const cfg: ConfigMap = {};
-    for (const [k, v] of Object.entries(config).filter(([k, v]) => v !== undefined && k !== "registryAuth")) {
-        cfg[`containerd-node:${k}`] = { value: typeof v === "string" ? v : JSON.stringify(v), secret: k === "privateKey" || k === "kubeconfigContent" };
-    }
-    await stack.setAllConfig(cfg);
+    const plain = Object.fromEntries(Object.entries(config).filter(([k]) => k !== "registryAuth"));
+    const stack = await inlineStack("containerd-node", name, main, plain, k => k === "privateKey" || k === "kubeconfigContent");
     // As the README tells users to (`pulumi config set --secret --path 'registryAuth["HOST"].password'`):
-    // each credential its own secret, which the engine also masks in its logs.
+    // each credential its own secret.
     const auth = (config.registryAuth ?? {}) as { [host: string]: { [field: string]: string } };
     const leaves: ConfigMap = {};
     for (const [host, fields] of Object.entries(auth)) {
@@ -112,6 +99,33 @@ export async function labStack(name: string, config: { [key: string]: unknown })
     if (Object.keys(leaves).length) {
         await stack.setAllConfig(leaves, true);
     }
+    return stack;
+}
+
+/**
+ * A stack of one of examples/DIR as its own project (the name in its Pulumi.yaml), its program run
+ * inline like labStack's; `config` as values of that project's namespace, the keys in `secrets`
+ * as secrets.
+ */
+export async function exampleStack(dir: string, name: string, config: { [key: string]: unknown }, secrets: string[]): Promise<Stack> {
+    const project = /^name:\s*(\S+)/m.exec(fs.readFileSync(path.join(REPO, "examples", dir, "Pulumi.yaml"), "utf8"))![1];
+    return inlineStack(project, name, require(path.join(REPO, "examples", dir)), config, k => secrets.includes(k));
+}
+
+/** A stack of PROJECT running `program` inline, with a file:// backend in a temp dir and `config` set (each value JSON). */
+async function inlineStack(project: string, name: string, program: () => Promise<any>, config: { [key: string]: unknown }, secret: (key: string) => boolean): Promise<Stack> {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), `cnode-${name}-`));
+    fs.mkdirSync(path.join(work, ".state"));
+    const stack = await LocalWorkspace.createStack({ stackName: name, projectName: project, program }, {
+        workDir: work,
+        projectSettings: { name: project, runtime: "nodejs", backend: { url: `file://${path.join(work, ".state")}` } },
+        envVars: { PULUMI_CONFIG_PASSPHRASE: "lab", PULUMI_SKIP_UPDATE_CHECK: "true" },
+    });
+    const cfg: ConfigMap = {};
+    for (const [k, v] of Object.entries(config).filter(([, v]) => v !== undefined)) {
+        cfg[`${project}:${k}`] = { value: typeof v === "string" ? v : JSON.stringify(v), secret: secret(k) };
+    }
+    await stack.setAllConfig(cfg);
     return stack;
 }
 
