@@ -25,7 +25,7 @@ const NODE = "bench-node";
 
 type Variant = "empty" | "one kubectl read" | "provider reads";
 
-function program(variant: Variant, n: number): () => Promise<unknown> {
+function program(variant: Variant, n: number): () => Promise<Record<string, unknown>> {
     return async () => {
         if (variant === "provider reads") {
             const provider = new k8s.Provider("cluster", { kubeconfig: fs.readFileSync(ADMIN, "utf8") });
