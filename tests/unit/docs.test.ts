@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import {
     ARGS_FILE, README_FILE, ROOT, DocCommentError, argsRows, checkReadme, renderTable, splitDefault, updateReadme,
@@ -103,5 +104,12 @@ describe("docs: the README's Args reference table", () => {
         assert.deepStrictEqual(splitDefault("Default -1.", "x"), { meaning: "", value: "-1" });
         assert.deepStrictEqual(splitDefault("No default here; Defaults aside.", "x"), { meaning: "No default here; Defaults aside." });
         assert.throws(() => splitDefault("Default 1. Default 2.", "A.b"), /A\.b: more than one/);
+    });
+    it("the API reference builds from the doc comments with no warning (npm run docs: TypeDoc, warnings as errors)", function () {
+        this.timeout(120_000);
+        const out = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-docs-"));
+        const r = spawnSync(path.join(ROOT, "node_modules", ".bin", "typedoc"), ["--out", out], { cwd: ROOT, encoding: "utf8" });
+        assert.strictEqual(r.status, 0, r.stdout + r.stderr);
+        assert.ok(fs.existsSync(path.join(out, "classes", "ContainerdFleet.html")), "ContainerdFleet has its page");
     });
 });
