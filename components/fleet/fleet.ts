@@ -132,7 +132,8 @@ export class ContainerdFleet extends pulumi.ComponentResource {
         try {
             nodes = await discoverNodes(args.kubernetes, args.discover);
         } catch (e) {
-            throw e instanceof InvalidArgumentError ? new pulumi.RunError(`ContainerdFleet ${name}: ${e.message}`) : e;
+            throw new pulumi.RunError(e instanceof InvalidArgumentError ? `ContainerdFleet ${name}: ${e.message}`
+                : `ContainerdFleet ${name}: could not read the cluster's Nodes: ${(e as Error).message}`);
         }
         const { discover, ...rest } = args;
         const fleet = new ContainerdFleet(name, { ...rest, nodes: nodes ?? [] }, opts);
