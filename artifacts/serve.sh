@@ -8,7 +8,12 @@ if [ "${1:-}" = stop ]; then
   [ -f "$PIDF" ] && kill "$(cat "$PIDF")" 2>/dev/null || true; rm -f "$PIDF"; exit 0
 fi
 PORT=${1:-18080}
-[ -f "$PIDF" ] && kill -0 "$(cat "$PIDF")" 2>/dev/null && { echo "already serving"; exit 0; }
+# Ours only if that process serves this very directory (a pid can be reused).
+if [ -f "$PIDF" ] && tr '\0' ' ' <"/proc/$(cat "$PIDF")/cmdline" 2>/dev/null | grep -qF -- "--directory $OUT"; then echo "already serving"; exit 0; fi
+# Another server on the port (another checkout's, another HOME's) would serve other builds.
+if curl -fs "http://127.0.0.1:$PORT/" >/dev/null 2>&1; then
+  echo "artifact server: 127.0.0.1:$PORT is served by another process, not from $OUT: stop it first" >&2; exit 1
+fi
 setsid python3 -m http.server "$PORT" --bind 127.0.0.1 --directory "$OUT" >"$OUT/serve.log" 2>&1 </dev/null &
 echo $! >"$PIDF"
 for i in $(seq 30); do curl -fs "http://127.0.0.1:$PORT/" >/dev/null && exit 0; sleep 0.2; done

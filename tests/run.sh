@@ -16,6 +16,7 @@ npx mocha --config tests/e2e/.mocharc.json --reporter spec 2>&1 | tee -a "$log"
 e2e_rc=${PIPESTATUS[0]}
 echo "e2e suite took $(( $(date +%s) - t0 ))s"
 bash lab/down.sh >/dev/null 2>&1 || true
+bash artifacts/serve.sh stop || true
 passed=$(awk '/^ *[0-9]+ passing/{s+=$1} /^--- PASS/{s++} END{print s+0}' "$log")
 failed=$(awk '/^ *[0-9]+ failing/{s+=$1} /^--- FAIL/{s++} END{print s+0}' "$log")
 [ "$unit_rc" = 0 ] && [ "$go_rc" = 0 ] && [ "$e2e_rc" = 0 ] || [ "$failed" -gt 0 ] || failed=1
