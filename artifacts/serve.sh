@@ -5,7 +5,7 @@ set -euo pipefail
 OUT=${CONTAINERD_NODE_CACHE:-$HOME/.cache/containerd-node}/artifacts
 PIDF=$OUT/serve.pid
 if [ "${1:-}" = stop ]; then
-  [ -f "$PIDF" ] && kill "$(cat "$PIDF")" 2>/dev/null || true; rm -f "$PIDF"; exit 0
+  if [ -f "$PIDF" ]; then kill "$(cat "$PIDF")" 2>/dev/null || true; fi; rm -f "$PIDF"; exit 0
 fi
 PORT=${1:-18080}
 # Ours only if that process serves this very directory (a pid can be reused).
@@ -16,5 +16,5 @@ if curl -fs "http://127.0.0.1:$PORT/" >/dev/null 2>&1; then
 fi
 setsid python3 -m http.server "$PORT" --bind 127.0.0.1 --directory "$OUT" >"$OUT/serve.log" 2>&1 </dev/null &
 echo $! >"$PIDF"
-for i in $(seq 30); do curl -fs "http://127.0.0.1:$PORT/" >/dev/null && exit 0; sleep 0.2; done
+for _ in $(seq 30); do curl -fs "http://127.0.0.1:$PORT/" >/dev/null && exit 0; sleep 0.2; done
 echo "artifact server did not start"; cat "$OUT/serve.log"; exit 1
