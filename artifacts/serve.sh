@@ -9,7 +9,7 @@ if [ "${1:-}" = stop ]; then
 fi
 PORT=${1:-18080}
 # Ours only if that process serves this very directory (a pid can be reused).
-if [ -f "$PIDF" ] && tr '\0' ' ' <"/proc/$(cat "$PIDF")/cmdline" 2>/dev/null | grep -qF -- "--directory $OUT"; then echo "already serving"; exit 0; fi
+if [ -f "$PIDF" ] && tr '\0' ' ' 2>/dev/null <"/proc/$(cat "$PIDF")/cmdline" | grep -qF -- "--directory $OUT"; then echo "already serving"; exit 0; fi
 # Another server on the port (another checkout's, another HOME's) would serve other builds.
 if curl -fs "http://127.0.0.1:$PORT/" >/dev/null 2>&1; then
   echo "artifact server: 127.0.0.1:$PORT is served by another process, not from $OUT: stop it first" >&2; exit 1
