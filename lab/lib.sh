@@ -45,7 +45,7 @@ CONF
   # As OpenSSH writes it: [host]:port unless the port is 22.
   if [ "$port" = 22 ]; then entry=$addr; else entry="[$addr]:$port"; fi
   touch "$LAB_DIR/known_hosts"
-  grep -vF "$entry " "$LAB_DIR/known_hosts" >"$LAB_DIR/known_hosts.tmp" || true
+  awk -v e="$entry" '$1 != e' "$LAB_DIR/known_hosts" >"$LAB_DIR/known_hosts.tmp"
   echo "$entry $(cat "$LAB_DIR/$name.hostkey")" >>"$LAB_DIR/known_hosts.tmp"
   mv "$LAB_DIR/known_hosts.tmp" "$LAB_DIR/known_hosts"
 }
