@@ -17,4 +17,4 @@ set -e
 lab_image docker lab/busybox:1
 docker run -d --name sleeper --restart=always --network none lab/busybox:1 /bin/busybox sleep 1000000 >/dev/null
 BEFORE
-echo "node $NAME up on 127.0.0.1:$PORT in $(( $(date +%s) - start ))s"
+echo "node $NAME up on $(node_address "$NAME"):$PORT in $(( $(date +%s) - start ))s"
