@@ -121,17 +121,34 @@ describe("e2e: interruptions leave no half-converted node (fault matrix)", funct
         rows.push(`reboot | switch, "docker: disable" (node then: ${state.runtime}) | 0 | 0 | ${seconds.toFixed(1)} s`);
     });
 
-    it("two stacks converting one node at once: one proceeds, the other is refused naming the holder", async () => {
+    it("two stacks converting one node at once: the node's lock refuses the other stack's step, naming the holder; both converge", async () => {
         const node = "f-two";
         nodeUp(node, PORTS[node]);
         const [a, b] = await Promise.all(["f-two-a", "f-two-b"].map(n => labStack(n, { nodes: [labNode(node)], ...settings() })));
+        // Stack a's step holding the node's lock, exactly as a running step holds it: b is refused
+        // at its first mutating step, naming a, and changes nothing.
+        const before = files(node);
+        const holder = spawn(path.join(REPO, "lab", "ssh.sh"), [node, `mkdir -p /var/lib/containerd-node && exec 9>/var/lib/containerd-node/lock && flock 9 &&
+echo "stack containerd-node/f-two-a, step configure, since $(date -u +%Y-%m-%dT%H:%M:%SZ)" >/var/lib/containerd-node/lock.holder && echo held &&
+while [ ! -f /tmp/release-lock ]; do sleep 0.2; done`], { env: { ...process.env, LAB_DIR }, stdio: ["ignore", "pipe", "inherit"] });
+        await new Promise<void>(r => holder.stdout!.on("data", d => { if (String(d).includes("held")) { r(); } }));
+        const err = await upExpectingFailure(b);
+        assert.match(err, /step 'configure' refused: this node is busy with stack containerd-node\/f-two-a, step configure, since 20\d\d-/);
+        assert.strictEqual(files(node), before, "the refused stack changed nothing");
+        onNode(node, "touch /tmp/release-lock");
+        await new Promise(r => holder.on("close", r));
+        // Both for real at once: whichever step meets the other's lock is refused by name, never
+        // run; the node is consistent, and each stack then converges.
         const results = await Promise.allSettled([a.up({ color: "never" }), b.up({ color: "never" })]);
-        const ok = results.filter(r => r.status === "fulfilled").length;
-        const refused = results.flatMap(r => r.status === "rejected" ? [String(r.reason)] : []);
-        assert.strictEqual(ok, 1, `one stack converts the node (${results.map(r => r.status)})`);
-        assert.match(refused[0], /refused: this node is busy with stack containerd-node\/f-two-[ab], step \w+, since 20\d\d-/);
+        for (const r of results.filter((r): r is PromiseRejectedResult => r.status === "rejected")) {
+            assert.match(String(r.reason), /refused: this node is busy with stack containerd-node\/f-two-[ab], step \w+, since 20\d\d-/);
+        }
         consistent(node);
-        rows.push("two stacks at once | — | 0 | 0 | (the other stack: refused, naming the holder)");
+        for (const s of [a, b]) {
+            assert.strictEqual((await s.up({ color: "never" })).summary.result, "succeeded");
+        }
+        assert.strictEqual(consistent(node).runtime, `containerd ${A.CONTAINERD2_VERSION}`);
+        rows.push("two stacks at once | — | 0 | 0 | (the other stack's step: refused, naming the holder)");
     });
 
     it("a corrupt download is refused by its checksum and changes nothing", async () => {
