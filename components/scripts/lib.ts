@@ -1,5 +1,5 @@
 /**
- * The node-side library every remote step shares: logging, the per-node lock, a small transaction
+ * The node-side library every remote step shares: logging, the per-node lock and run claim, a small transaction
  * (every file is saved before it is overwritten and every service's state is noted before it is
  * touched; if the step fails anywhere, the EXIT trap puts them all back and restarts what was
  * running), runtime detection, version matching, the Node API with the kubelet's credentials and
@@ -16,6 +16,7 @@ import { FLAGS_AWK, YAML_KEY_AWK } from "./kubeletEdit";
 import { heredoc, sq } from "./shell";
 import { UPGRADE_DRAINS, VERSION_MATCHES } from "./versionShell";
 import { RUNNER } from "./runner";
+import { CLAIM } from "./claim";
 
 const TRANSACTION = `log() { echo "[$STEP] $*" >&2; }
 # A detached run (runner.ts) keeps its phase and its transaction on disk, for the boot-time recovery.
@@ -120,6 +121,7 @@ txn_end() {
     echo "containerd-node: step '$STEP' failed (exit $rc) during '$PHASE'; the node was put back as it was before this step" >&2
   fi
   [ -n "$TXN" ] && rm -rf "$TXN"
+  cn_claim_end "$rc"
   # Within a fleet's failure budget the node is now back as it was: the step ends successfully
   # (so the rollout goes on) and says on stdout that it failed.
   if [ "$rc" -ne 0 ] && [ -n "\${ABSORB_FAILURE:-}" ]; then echo "{\\"failed\\":\\"$STEP\\"}"; exit 0; fi
@@ -235,7 +237,7 @@ echo "reverted to the state saved in $B"
 
 /** The whole library, as written to the node. */
 export const NODE_LIB = `# containerd-node node library (written by the preflight step; sourced by every step)
-${TRANSACTION}${RUNNER}${DETECT_RUNTIME}${VERSION_MATCHES}${UPGRADE_DRAINS}${CHECK_CONTAINERD}${NODE_API}# shellcheck disable=SC2016 # programs for awk and bash, kept as text
+${TRANSACTION}${RUNNER}${CLAIM}${DETECT_RUNTIME}${VERSION_MATCHES}${UPGRADE_DRAINS}${CHECK_CONTAINERD}${NODE_API}# shellcheck disable=SC2016 # programs for awk and bash, kept as text
 FLAGS_AWK=${sq(FLAGS_AWK)}
 # shellcheck disable=SC2016
 YAML_KEY_AWK=${sq(YAML_KEY_AWK)}
@@ -260,12 +262,49 @@ CN_LIB=$CN_DIR/${NODE_LIB_FILE}
 `;
 }
 
+/** What a step holds on the node while it runs (see claim.ts). */
+type Hold =
+    /** Nothing: the read-only pre-flight. */
+    | { kind: "none" }
+    /** The node lock only: the release step, which ends a claim and must not take one. */
+    | { kind: "lock" }
+    /** The node lock and the run claim, which lapses for other stacks `seconds` after the step. */
+    | { kind: "claim"; seconds: number };
+
 /**
- * The step's variables and, unless it is the read-only pre-flight, the per-node lock: taken at
- * once or refused, naming its holder (CN_HOLDER: the stack, set by the runner's caller), the
- * step and since when. A second stack converting the same node is refused, not queued.
+ * The step's variables and what it holds. The per-node lock is taken at once or refused, naming
+ * its holder (CN_HOLDER: the stack, set by the runner's caller), the step and since when: a second
+ * stack converting the same node is refused, not queued. The claim then refuses another stack's
+ * run between this run's steps.
  */
-function state(lock = true): string {
+function state(hold: Hold): string {
+    const lock = `exec 9>>"$CN_DIR/lock"
+if ! flock -n 9; then
+  echo "containerd-node: step '$STEP' refused: this node is busy with $(cat "$CN_DIR/lock.holder" 2>/dev/null || echo "another containerd-node step") (lock $CN_DIR/lock); run again once it has finished" >&2
+  exit 1
+fi
+echo "\${CN_HOLDER:-a run}, step $STEP, since $(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$CN_DIR/lock.holder"
+`;
+    let held = "";
+    switch (hold.kind) {
+        case "none":
+            break;
+        case "lock":
+            held = lock;
+            break;
+        case "claim":
+            // The step's end (txn_end, once a transaction has begun) keeps or ends the claim.
+            held = `${lock}# shellcheck disable=SC2034 # read by the library's cn_claim
+CN_CLAIM_SECONDS=${hold.seconds}
+cn_claim
+trap 'cn_claim_end $?' EXIT
+`;
+            break;
+        default: {
+            const never: never = hold;
+            throw new Error(`unknown hold ${JSON.stringify(never)}`);
+        }
+    }
     return `# shellcheck disable=SC2034
 PHASE=start
 # shellcheck disable=SC2034
@@ -276,22 +315,28 @@ TXN=""
 # shellcheck disable=SC2034
 ON_ROLLBACK=""
 mkdir -p "$CN_DIR/txn" "$CN_DIR/cache"
-${lock ? `exec 9>>"$CN_DIR/lock"
-if ! flock -n 9; then
-  echo "containerd-node: step '$STEP' refused: this node is busy with $(cat "$CN_DIR/lock.holder" 2>/dev/null || echo "another containerd-node step") (lock $CN_DIR/lock); run again once it has finished" >&2
-  exit 1
-fi
-echo "\${CN_HOLDER:-a run}, step $STEP, since $(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$CN_DIR/lock.holder"
-` : ""}`;
+${held}`;
 }
 
 const SOURCE_LIB = `source "$CN_LIB"
 `;
 
-/** What every step after the pre-flight starts with: strict bash, the library, the per-node lock. */
-export function prelude(step: string): string {
+function sourced(step: string): string {
     return `${header(step)}[ -f "$CN_LIB" ] || { echo "containerd-node: step '${step}': the node library $CN_LIB is missing (the preflight step writes it and it has been removed since): replace the node's preflight step (pulumi up --replace URN)" >&2; exit 1; }
-${SOURCE_LIB}${state()}`;
+${SOURCE_LIB}`;
+}
+
+/**
+ * What every mutating step starts with: strict bash, the library, the per-node lock and the run
+ * claim, which holds for other stacks `claimSeconds` after the step (claim.ts).
+ */
+export function prelude(step: string, claimSeconds: number): string {
+    return `${sourced(step)}${state({ kind: "claim", seconds: claimSeconds })}`;
+}
+
+/** The release step's start: the lock, and no claim (it ends the run's). */
+export function releasePrelude(): string {
+    return `${sourced("release")}${state({ kind: "lock" })}`;
 }
 
 /**
@@ -307,10 +352,10 @@ export function preflightPrelude(): string {
 ${heredoc(`  cat >"$t"`, NODE_LIB)}
   chmod 0644 "$t"; mv -f "$t" "$CN_LIB"
 fi
-${SOURCE_LIB}${state(false)}`;
+${SOURCE_LIB}${state({ kind: "none" })}`;
 }
 
-/** The library inline, no file needed (tests). */
-export function standalonePrelude(step: string): string {
-    return `${header(step)}${NODE_LIB}${state()}`;
+/** The library inline, no file needed (tests): as `prelude`, with a claim of `claimSeconds`. */
+export function standalonePrelude(step: string, claimSeconds = 900): string {
+    return `${header(step)}${NODE_LIB}${state({ kind: "claim", seconds: claimSeconds })}`;
 }

@@ -1,0 +1,105 @@
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { NODE_LIB, NODE_LIB_FILE, prelude } from "../../components/scripts/lib";
+import { releaseScript } from "../../components/scripts/steps";
+
+// The run claim (claim.ts), as the steps run it on a node: the real step preludes and release
+// script, with the library where the pre-flight writes it, in a temp CN_DIR.
+
+function node() {
+    const cn = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-claim-"));
+    fs.mkdirSync(path.dirname(path.join(cn, NODE_LIB_FILE)), { recursive: true });
+    fs.writeFileSync(path.join(cn, NODE_LIB_FILE), NODE_LIB);
+    const run = (holder: string, script: string) => {
+        const r = spawnSync("bash", ["-c", script], { env: { ...process.env, CN_DIR: cn, CN_HOLDER: holder }, encoding: "utf8" });
+        return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+    };
+    const claim = () => fs.existsSync(path.join(cn, "claim")) ? fs.readFileSync(path.join(cn, "claim"), "utf8").trimEnd().split("\t") : undefined;
+    return { cn, run, claim };
+}
+
+/** A step that records that it ran, in a file named after it. */
+const step = (name: string, body = "", seconds = 900) => `${prelude(name, seconds)}${body}\ntouch "$CN_DIR/ran-${name}"\n`;
+const A = "stack p/a", B = "stack p/b";
+
+describe("the run claim: another stack is refused between this run's steps", function () {
+    this.timeout(10000);
+    it("a finished step keeps the node claimed: another stack's step is refused naming the holder, its step and since when, and changes nothing", () => {
+        const n = node();
+        assert.strictEqual(n.run(A, step("configure")).code, 0);
+        const [holder, stepName, state, since, until] = n.claim()!;
+        assert.deepStrictEqual([holder, stepName], [A, "configure"]);
+        assert.match(state, /^finished at 20\d\d-\d\d-\d\dT[\d:]+Z$/);
+        assert.match(since, /^20\d\d-\d\d-\d\dT[\d:]+Z$/);
+        assert.ok(Number(until) > Date.now() / 1000 + 800, `holds for the claim's seconds: ${until}`);
+        const before = fs.readFileSync(path.join(n.cn, "claim"), "utf8");
+        const b = n.run(B, step("switch"));
+        assert.strictEqual(b.code, 1);
+        assert.match(b.stderr, new RegExp(`step 'switch' refused: this node is being converted by stack p/a \\(its run has had the node since ${since}; its step configure finished at 20\\d\\d-[^)]+\\)\\. Run again once that run is over: its last step releases the node, and a run that died lets go of it at 20\\d\\d-`));
+        assert.ok(!fs.existsSync(path.join(n.cn, "ran-switch")), "the refused step did not run");
+        assert.strictEqual(fs.readFileSync(path.join(n.cn, "claim"), "utf8"), before, "the claim is untouched");
+    });
+
+    it("the holder's next step goes on with its claim and keeps the run's start; its release ends it and the other stack may go", () => {
+        const n = node();
+        assert.strictEqual(n.run(A, step("configure")).code, 0);
+        const since = n.claim()![3];
+        spawnSync("sleep", ["1.1"]);
+        assert.strictEqual(n.run(A, step("switch")).code, 0);
+        assert.deepStrictEqual(n.claim()!.slice(0, 2), [A, "switch"]);
+        assert.strictEqual(n.claim()![3], since, "since: the start of the holder's run");
+        const rel = n.run(A, releaseScript());
+        assert.strictEqual(rel.code, 0, rel.stderr);
+        assert.match(rel.stderr, /\[release\] released the node \(claimed since /);
+        assert.strictEqual(n.claim(), undefined);
+        assert.strictEqual(n.run(B, step("configure")).code, 0);
+        assert.strictEqual(n.claim()![0], B);
+    });
+
+    it("a step that fails ends the claim (it was rolled back; the run stops there), with or without a transaction", () => {
+        const n = node();
+        const r = n.run(A, step("configure", "exit 3"));
+        assert.strictEqual(r.code, 3);
+        assert.strictEqual(n.claim(), undefined);
+        const t = n.run(A, step("switch", `txn_begin\necho x | put "$CN_DIR/f" 0644\ndie "it broke"`));
+        assert.strictEqual(t.code, 1);
+        assert.match(t.stderr, /the node was put back as it was/);
+        assert.strictEqual(n.claim(), undefined);
+        assert.ok(!fs.existsSync(path.join(n.cn, "f")), "rolled back");
+        // Within a fleet's failure budget the step ends with 0 but failed: the claim goes too.
+        const soft = n.run(A, `ABSORB_FAILURE=1\n${step("switch", `txn_begin\ndie "it broke"`)}`);
+        assert.strictEqual(soft.code, 0);
+        assert.match(soft.stdout, /"failed":"switch"/);
+        assert.strictEqual(n.claim(), undefined);
+        assert.strictEqual(n.run(B, step("configure")).code, 0);
+    });
+
+    it("a claim whose run died lapses for other stacks after its seconds; the next stack takes over, saying whose it was", () => {
+        const n = node();
+        assert.strictEqual(n.run(A, step("configure", "", 1)).code, 0);
+        assert.strictEqual(n.run(B, step("configure")).code, 1, "still held");
+        spawnSync("sleep", ["2.1"]);
+        const b = n.run(B, step("configure"));
+        assert.strictEqual(b.code, 0, b.stderr);
+        assert.match(b.stderr, /\[configure\] the claim of stack p\/a \(since 20[^,]+, step configure finished at [^)]+\) lapsed at 20[\d-]+T[\d:]+Z: this run takes the node over/);
+        assert.strictEqual(n.claim()![0], B);
+        assert.notStrictEqual(n.claim()![3], undefined);
+        // a's late release leaves b's claim as it is.
+        const rel = n.run(A, releaseScript());
+        assert.strictEqual(rel.code, 0);
+        assert.match(rel.stderr, /the node is claimed by stack p\/b now: left as it is/);
+        assert.strictEqual(n.claim()![0], B);
+    });
+
+    it("a claim file that can't be parsed holds nothing (an until of 0) and is replaced", () => {
+        const n = node();
+        fs.writeFileSync(path.join(n.cn, "claim"), "stack p/a\tconfigure\n");
+        const b = n.run(B, step("configure"));
+        assert.strictEqual(b.code, 0, b.stderr);
+        assert.match(b.stderr, /the claim of stack p\/a .* lapsed at 1970-01-01T00:00:00Z/);
+        assert.strictEqual(n.claim()![0], B);
+    });
+});
