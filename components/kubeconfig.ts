@@ -7,7 +7,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { KubeconfigContent, KubeconfigInput } from "./args";
-import { InvalidArgumentError } from "./spec";
+import { InvalidArgumentError, kubeconfigKind } from "./spec";
 
 /**
  * POSIX sh (local steps run under bash, reads under sh): the kubeconfig from stdin into a 0600 file
@@ -31,17 +31,22 @@ export interface KubeconfigWiring {
 
 /** Checks the argument (at preview, naming `field`) and says how steps get it. */
 export function kubeconfigWiring(field: string, k: KubeconfigInput | undefined): KubeconfigWiring {
-    if (typeof k === "string" && k !== "") {
-        return { environment: { KUBECONFIG: k }, prologue: "" };
+    const kind = kubeconfigKind(field, k);
+    switch (kind.kind) {
+        case "path":
+            return { environment: { KUBECONFIG: kind.path }, prologue: "" };
+        case "content": {
+            const content = pulumi.secret(pulumi.output((k as KubeconfigContent).content).apply(text => {
+                if (typeof text !== "string" || text.trim() === "") {
+                    throw new InvalidArgumentError(`${field}.content`, `expected the kubeconfig's text, got ${typeof text === "string" ? "an empty string" : typeof text}`);
+                }
+                return text;
+            }));
+            return { stdin: content, prologue: KUBECONFIG_FROM_STDIN };
+        }
+        default: {
+            const never: never = kind;
+            throw new Error(`unknown kubeconfig kind ${JSON.stringify(never)}`);
+        }
     }
-    if (typeof k === "object" && k !== null && (k as KubeconfigContent).content !== undefined && (k as KubeconfigContent).content !== null) {
-        const content = pulumi.secret(pulumi.output((k as KubeconfigContent).content).apply(text => {
-            if (typeof text !== "string" || text.trim() === "") {
-                throw new InvalidArgumentError(`${field}.content`, `expected the kubeconfig's text, got ${typeof text === "string" ? "an empty string" : typeof text}`);
-            }
-            return text;
-        }));
-        return { stdin: content, prologue: KUBECONFIG_FROM_STDIN };
-    }
-    throw new InvalidArgumentError(field, "expected the path of a kubeconfig file, or { content } with the kubeconfig's text");
 }

@@ -113,6 +113,17 @@ function fail(field: string, expected: string): never {
     throw new InvalidArgumentError(field, expected);
 }
 
+/** Which kind of kubeconfig argument this is, checked at preview naming `field`. */
+export function kubeconfigKind(field: string, kc: unknown): { kind: "path"; path: string } | { kind: "content" } {
+    if (typeof kc === "string" && kc !== "") {
+        return { kind: "path", path: kc };
+    }
+    if (typeof kc === "object" && kc !== null && (kc as { content?: unknown }).content != null) {
+        return { kind: "content" };
+    }
+    return fail(field, "expected the path of a kubeconfig file, or { content } with the kubeconfig's text");
+}
+
 function version(field: string, text: unknown): Version {
     const v = typeof text === "string" ? parseVersion(text) : undefined;
     return v ?? fail(field, `expected a version like "2.1.4" or "1.6", got ${JSON.stringify(text)}`);
@@ -314,10 +325,7 @@ export function resolveSpec(args: ContainerdNodeArgs): NodeSpec {
     let kubernetes: NodeSpec["kubernetes"];
     if (args.kubernetes) {
         const k = args.kubernetes;
-        const kc = k.kubeconfig as unknown;
-        const kubeconfig = typeof kc === "string" && kc !== "" ? { kind: "path" as const, path: kc }
-            : typeof kc === "object" && kc !== null && (kc as { content?: unknown }).content != null ? { kind: "content" as const }
-                : fail("kubernetes.kubeconfig", "expected the path of a kubeconfig file, or { content } with the kubeconfig's text");
+        const kubeconfig = kubeconfigKind("kubernetes.kubeconfig", k.kubeconfig);
         if (typeof k.nodeName !== "string" || !KUBE_NAME_RE.test(k.nodeName)) {
             fail("kubernetes.nodeName", `expected a Kubernetes node name, got ${JSON.stringify(k.nodeName)}`);
         }

@@ -272,15 +272,17 @@ type Hold =
     | { kind: "claim"; seconds: number };
 
 /**
- * The step's variables and what it holds. The per-node lock is taken at once or refused, naming
+ * The step's variables and what it holds. The per-node lock is taken within seconds or refused, naming
  * its holder (CN_HOLDER: the stack, set by the runner's caller), the step and since when: a second
  * stack converting the same node is refused, not queued. The claim then refuses another stack's
  * run between this run's steps.
  */
 function state(hold: Hold): string {
     const lock = `exec 9>>"$CN_DIR/lock"
-if ! flock -n 9; then
-  echo "containerd-node: step '$STEP' refused: this node is busy with $(cat "$CN_DIR/lock.holder" 2>/dev/null || echo "another containerd-node step") (lock $CN_DIR/lock); run again once it has finished" >&2
+# A short wait, not none: another stack's step that is only being refused by the claim holds the
+# lock for a moment, and must not make this run's own next step fail.
+if ! flock -w 10 9; then
+  echo "containerd-node: step '$STEP' refused: this node is busy with $(cat "$CN_DIR/lock.holder" 2>/dev/null || echo "another containerd-node step") (lock $CN_DIR/lock, waited 10 s); run again once it has finished" >&2
   exit 1
 fi
 echo "\${CN_HOLDER:-a run}, step $STEP, since $(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$CN_DIR/lock.holder"

@@ -55,6 +55,12 @@ async function convergesAgain(stack: Stack): Promise<number> {
     return seconds;
 }
 
+/** What a cancelled CI runner does to the `pulumi up` of stack `name`: the CLI and every plugin it started die at once. */
+function killPulumi(name: string): void {
+    execFileSync("bash", ["-c", `tree() { local p; for p in $(pgrep -P "$1"); do echo "$p"; tree "$p"; done; }
+cli=$(pgrep -f -- '^\\S*pulumi up .*--stack \\S*${name}( |$)' | head -n 1); [ -n "$cli" ]; kill -KILL $cli $(tree $cli)`]);
+}
+
 /** Docker's images and containers as its data directory holds them (whether Docker runs or not). */
 const images = (node: string) => onNode(node, "ls /var/lib/docker/image/overlay2/imagedb/content/sha256 | sort; ls /var/lib/docker/containers | wc -l");
 
@@ -121,12 +127,13 @@ describe("e2e: interruptions leave no half-converted node (fault matrix)", funct
         rows.push(`reboot | switch, "docker: disable" (node then: ${state.runtime}) | 0 | 0 | ${seconds.toFixed(1)} s`);
     });
 
-    it("two stacks converting one node at once: the node's lock refuses the other stack's step, naming the holder; both converge", async () => {
+    it("two stacks converting one node: refused by the node's lock during a step and by the run's claim between steps, naming the holder; each converges", async () => {
         const node = "f-two";
         nodeUp(node, PORTS[node]);
         const [a, b] = await Promise.all(["f-two-a", "f-two-b"].map(n => labStack(n, { nodes: [labNode(node)], ...settings() })));
-        // Stack a's step holding the node's lock, exactly as a running step holds it: b is refused
-        // at its first mutating step, naming a, and changes nothing.
+        const claim = () => onNode(node, "cat /var/lib/containerd-node/claim 2>/dev/null || echo none").trim();
+        // 1. Stack a's step holding the node's lock, exactly as a running step holds it: b is
+        // refused at its first mutating step, naming a, and changes nothing.
         const before = files(node);
         const holder = spawn(path.join(REPO, "lab", "ssh.sh"), [node, `mkdir -p /var/lib/containerd-node && exec 9>/var/lib/containerd-node/lock && flock 9 &&
 echo "stack containerd-node/f-two-a, step configure, since $(date -u +%Y-%m-%dT%H:%M:%SZ)" >/var/lib/containerd-node/lock.holder && echo held &&
@@ -137,18 +144,44 @@ while [ ! -f /tmp/release-lock ]; do sleep 0.2; done`], { env: { ...process.env,
         assert.strictEqual(files(node), before, "the refused stack changed nothing");
         onNode(node, "touch /tmp/release-lock");
         await new Promise(r => holder.on("close", r));
-        // Both for real at once: whichever step meets the other's lock is refused by name, never
-        // run; the node is consistent, and each stack then converges.
+        // 2. Stack a's run dies between its steps (pulumi killed while configure runs; configure
+        // completes on the node and the switch never starts): the node stays claimed by a, so b is
+        // refused though no step runs, and changes nothing. a's next run goes on and releases it.
+        const killed = upExpectingFailure(a);
+        await reached(node, "configure", "starting containerd");
+        killPulumi("f-two-a");
+        await killed;
+        settled(node);
+        assert.match(claim(), /^stack containerd-node\/f-two-a\tconfigure\tfinished at 20[\d-]+T[\d:]+Z\t20[\d-]+T[\d:]+Z\t\d+$/);
+        const between = files(node);
+        const refused = await upExpectingFailure(b);
+        assert.match(refused, /step 'configure' refused: this node is being converted by stack containerd-node\/f-two-a \(its run has had the node since 20[^;]+; its step configure finished at 20[^)]+\)\. Run again once that run is over/);
+        assert.strictEqual(files(node), between, "refused by the claim: nothing changed");
+        await a.cancel();
+        const resumed = await a.up({ color: "never" });
+        assert.match(resumed.stdout, /\[release\] released the node \(claimed since 20/);
+        assert.strictEqual(claim(), "none");
+        assert.strictEqual(consistent(node).runtime, `containerd ${A.CONTAINERD2_VERSION}`);
+        // b may go now: its steps find the node as declared, and it releases the node in turn.
+        assert.strictEqual((await b.up({ color: "never" })).summary.result, "succeeded");
+        assert.strictEqual(claim(), "none");
+        // 3. Both at once, for real (a change to both: their configure and release run again): whichever meets
+        // the other's lock or claim is refused by name, never run; the node is consistent, and
+        // each stack then converges.
+        for (const s of [a, b]) {
+            await s.setConfig("containerd-node:config", { value: JSON.stringify({ registryMirrors: { "docker.io": ["https://mirror.invalid"] } }) });
+        }
         const results = await Promise.allSettled([a.up({ color: "never" }), b.up({ color: "never" })]);
         for (const r of results.filter((r): r is PromiseRejectedResult => r.status === "rejected")) {
-            assert.match(String(r.reason), /refused: this node is busy with stack containerd-node\/f-two-[ab], step \w+, since 20\d\d-/);
+            assert.match(String(r.reason), /refused: this node is (busy with|being converted by) stack containerd-node\/f-two-[ab]/);
         }
         consistent(node);
         for (const s of [a, b]) {
             assert.strictEqual((await s.up({ color: "never" })).summary.result, "succeeded");
         }
         assert.strictEqual(consistent(node).runtime, `containerd ${A.CONTAINERD2_VERSION}`);
-        rows.push("two stacks at once | — | 0 | 0 | (the other stack's step: refused, naming the holder)");
+        assert.strictEqual(claim(), "none", "each run released the node");
+        rows.push("two stacks at once | during a step; between steps (pulumi of the first killed) | 0 | 0 | (the other stack's step: refused, naming the holder)");
     });
 
     it("a corrupt download is refused by its checksum and changes nothing", async () => {
@@ -210,9 +243,7 @@ while [ ! -f /tmp/release-lock ]; do sleep 0.2; done`], { env: { ...process.env,
         const stack = await labStack(node, { nodes: [labNode(node)], ...settings() });
         const killed = upExpectingFailure(stack);
         await reached(node, "switch", "docker: disable");
-        // What a cancelled CI runner does: the CLI and every plugin it started die at once.
-        execFileSync("bash", ["-c", `tree() { local p; for p in $(pgrep -P "$1"); do echo "$p"; tree "$p"; done; }
-cli=$(pgrep -f -- '^\\S*pulumi up .*--stack \\S*f-kill( |$)' | head -n 1); [ -n "$cli" ]; kill -KILL $cli $(tree $cli)`]);
+        killPulumi(node);
         await killed;
         // The file backend's lock outlives the CLI: `pulumi cancel` is what its error message offers.
         assert.match(await upExpectingFailure(stack), /the stack is currently locked by 1 lock\(s\).*pulumi cancel/s);
