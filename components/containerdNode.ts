@@ -1,14 +1,14 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { createHash } from "crypto";
 import { ContainerdNodeArgs } from "./args";
 import { kubeconfigWiring } from "./kubeconfig";
 import { LocalStep, RemoteStep } from "./commands";
 import { drainScript, rollbackMarkScript, verifyNodeScript } from "./scripts/kubectl";
+import { NodeStep, nodeSteps } from "./scripts/claim";
 import { NODE_LIB_FILE } from "./scripts/lib";
 import { sq, wrapDetached, wrapScript } from "./scripts/shell";
 import {
-    configureScript, dockerCleanupScript, migrateImagesScript, preflightScript, registryAuthScript, releaseScript, switchScript, uploadPath,
+    configureScript, dockerCleanupScript, migrateImagesScript, preflightScript, registryAuthScript, switchScript, uploadPath,
 } from "./scripts/steps";
 import { RegistryAuthValues } from "./render/registryAuth";
 import { DEFAULTS, InvalidArgumentError, NodeSpec, resolveSpec } from "./spec";
@@ -64,9 +64,8 @@ export function parsePreflight(stdout: string): PreflightFacts {
 /**
  * Brings one Linux node from whatever runtime it has to a declared containerd state and keeps it
  * there. Steps, in order: preflight → configure → [migrate-images] → [drain] → [switch]
- * → [verify] → [docker-cleanup] → release; brackets mark optional steps (drain and verify:
- * Kubernetes mode, where verify also sets the cri-socket annotation and lifts the cordon; release
- * runs whenever another step did and ends the run's claim on the node). Few steps on purpose:
+ * → [verify] → [docker-cleanup]; brackets mark optional steps (drain and verify: Kubernetes mode,
+ * where verify also sets the cri-socket annotation and lifts the cordon). Few steps on purpose:
  * each is an SSH session in a run and a resource in every preview of the fleet.
  * `pulumi destroy` leaves the node as it is (see README).
  */
@@ -125,15 +124,9 @@ export class ContainerdNode extends pulumi.ComponentResource {
         // Every step but the read-only pre-flight runs detached on the node (scripts/runner.ts).
         const holder = `stack ${pulumi.getProject()}/${pulumi.getStack()}`;
         const wrap = (step: string) => (s: string) => step === "preflight" ? wrapScript(s, user) : wrapDetached(step, s, user, holder, NODE_LIB_FILE);
-        // What each step after the pre-flight runs on: a change of any replaces the release step,
-        // so it runs in every run in which another step of the node runs.
-        const stepInputs: pulumi.Output<unknown>[] = [];
         const remote = (step: string, script: string | pulumi.Output<string>, after: pulumi.Resource[] = last, triggers?: pulumi.Input<any>[]) => {
             const create = typeof script === "string" ? wrap(step)(script) : script.apply(wrap(step));
             const cmd = new RemoteStep(`${name}-${step}`, { connection, create, triggers }, { parent: this, dependsOn: after });
-            if (step !== "preflight") {
-                stepInputs.push(pulumi.output([create, triggers ?? []]));
-            }
             last = [cmd];
             return cmd;
         };
@@ -148,7 +141,6 @@ export class ContainerdNode extends pulumi.ComponentResource {
                 stdin: kc?.stdin,
                 triggers,
             }, { parent: this, dependsOn: last });
-            stepInputs.push(pulumi.output([create, triggers ?? []]));
             last = [cmd];
             return cmd;
         };
@@ -194,11 +186,14 @@ export class ContainerdNode extends pulumi.ComponentResource {
                 }
             }
             let before = [...startAfter, ...uploads];
-            if (spec.config.registryAuth.length > 0) {
+            // The same list the steps' scripts are rendered from: the last of them ends the run's claim.
+            const onNode = nodeSteps(spec);
+            const has = (step: NodeStep) => onNode.includes(step);
+            if (has("registry-auth")) {
                 before = [remote("registry-auth", pulumi.secret(authValues).apply(v => registryAuthScript(spec, v)), before)];
             }
             const configured = remote("configure", configureScript(spec), before);
-            if (spec.docker.migrateImages) {
+            if (has("migrate-images")) {
                 remote("migrate-images", migrateImagesScript(spec));
             }
 
@@ -221,20 +216,16 @@ export class ContainerdNode extends pulumi.ComponentResource {
                 drain = local("drain", soft ? soft.apply(planned => drainScript(spec, { planned })) : drainScript(spec), undefined, [mark]);
             }
             let switched: RemoteStep | undefined;
-            if (spec.kubelet || spec.docker.mode !== "keep") {
+            if (has("switch")) {
                 switched = remote("switch", soft ? soft.apply(planned => switchScript(spec, { planned })) : switchScript(spec), last, softTriggers);
             }
             // Kubernetes mode: checked from the API by the operator's kubectl, after every drain.
             const verify = spec.kubernetes && drain
                 ? local("verify", soft ? soft.apply(planned => verifyNodeScript(spec, { planned })) : verifyNodeScript(spec), drain.stdout, softTriggers)
                 : undefined;
-            if (spec.docker.mode === "purge" || spec.docker.removeData) {
+            if (has("docker-cleanup")) {
                 remote("docker-cleanup", dockerCleanupScript(spec));
             }
-            // Last: ends the run's claim on the node (scripts/claim.ts). A digest, not the inputs
-            // themselves: they are in the state once already (a secret's digest stays a secret).
-            const digest = pulumi.all(stepInputs).apply(v => createHash("sha256").update(JSON.stringify(v)).digest("hex").slice(0, 16));
-            remote("release", releaseScript(), last, [digest]);
             return { done: last[0], runtime: (verify ?? configured).stdout, drain: drain?.stdout, switch: switched?.stdout, verify: verify?.stdout };
         };
         // A promise: built once it resolves, so a fleet holds the resources of a wave or two in

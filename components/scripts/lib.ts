@@ -266,10 +266,11 @@ CN_LIB=$CN_DIR/${NODE_LIB_FILE}
 type Hold =
     /** Nothing: the read-only pre-flight. */
     | { kind: "none" }
-    /** The node lock only: the release step, which ends a claim and must not take one. */
-    | { kind: "lock" }
-    /** The node lock and the run claim, which lapses for other stacks `seconds` after the step. */
-    | { kind: "claim"; seconds: number };
+    /**
+     * The node lock and the run claim, which lapses for other stacks `seconds` after the step;
+     * `last`: the run's last node step, which ends the claim when it succeeds.
+     */
+    | { kind: "claim"; seconds: number; last: boolean };
 
 /**
  * The step's variables and what it holds. The per-node lock is taken within seconds or refused, naming
@@ -291,13 +292,10 @@ echo "\${CN_HOLDER:-a run}, step $STEP, since $(date -u +%Y-%m-%dT%H:%M:%SZ)" >"
     switch (hold.kind) {
         case "none":
             break;
-        case "lock":
-            held = lock;
-            break;
         case "claim":
             // The step's end (txn_end, once a transaction has begun) keeps or ends the claim.
             held = `${lock}# shellcheck disable=SC2034 # read by the library's cn_claim
-CN_CLAIM_SECONDS=${hold.seconds}
+CN_CLAIM_SECONDS=${hold.seconds} CN_CLAIM_LAST=${hold.last ? 1 : 0}
 cn_claim
 trap 'cn_claim_end $?' EXIT
 `;
@@ -330,15 +328,12 @@ ${SOURCE_LIB}`;
 
 /**
  * What every mutating step starts with: strict bash, the library, the per-node lock and the run
- * claim, which holds for other stacks `claimSeconds` after the step (claim.ts).
+ * claim, which holds for other stacks `claim.seconds` after the step; the run's `last` node step
+ * ends it (claim.ts).
  */
-export function prelude(step: string, claimSeconds: number): string {
-    return `${sourced(step)}${state({ kind: "claim", seconds: claimSeconds })}`;
-}
-
-/** The release step's start: the lock, and no claim (it ends the run's). */
-export function releasePrelude(): string {
-    return `${sourced("release")}${state({ kind: "lock" })}`;
+export function prelude(step: string, claim: { seconds: number; last: boolean }): string {
+    return `${header(step)}[ -f "$CN_LIB" ] || { echo "containerd-node: step '${step}': the node library $CN_LIB is missing (the preflight step writes it and it has been removed since): replace the node's preflight step (pulumi up --replace URN)" >&2; exit 1; }
+${SOURCE_LIB}${state({ kind: "claim", ...claim })}`;
 }
 
 /**
@@ -357,7 +352,7 @@ fi
 ${SOURCE_LIB}${state({ kind: "none" })}`;
 }
 
-/** The library inline, no file needed (tests): as `prelude`, with a claim of `claimSeconds`. */
-export function standalonePrelude(step: string, claimSeconds = 900): string {
-    return `${header(step)}${NODE_LIB}${state({ kind: "claim", seconds: claimSeconds })}`;
+/** The library inline, no file needed (tests): as `prelude`, a step that is not the run's last. */
+export function standalonePrelude(step: string): string {
+    return `${header(step)}${NODE_LIB}${state({ kind: "claim", seconds: 900, last: false })}`;
 }

@@ -12,8 +12,8 @@ import { renderUnit } from "../render/unit";
 import { NodeSpec, ResolvedArtifact } from "../spec";
 import { FAILURE_ANNOTATION, ROLLBACK_ANNOTATION, SoftFailure } from "./kubectl";
 import { renderKubeletEdit } from "./kubeletEdit";
-import { claimSeconds } from "./claim";
-import { preflightPrelude, prelude, releasePrelude } from "./lib";
+import { claimOf } from "./claim";
+import { preflightPrelude, prelude } from "./lib";
 import { heredoc, sq } from "./shell";
 
 export const STATE_DIR = "/var/lib/containerd-node";
@@ -195,7 +195,7 @@ export function configureScript(spec: NodeSpec): string {
     const restartOn = ["/etc/containerd/config.toml", "/etc/systemd/system/containerd.service", `${c.binDir}/containerd`, "/usr/local/sbin/runc"];
     const ctr = `${sq(c.binDir)}/ctr`;
     const defer = deferral(spec);
-    return `${prelude("configure", claimSeconds(spec))}${backup(spec)}${stage(spec)}
+    return `${prelude("configure", claimOf(spec, "configure"))}${backup(spec)}${stage(spec)}
 ${defer}
 txn_begin
 note_unit containerd
@@ -269,7 +269,7 @@ fi` : ""}`;
  */
 export function registryAuthScript(spec: NodeSpec, values: RegistryAuthValues): string {
     const f = sq(REGISTRY_AUTH_FILE);
-    return `${prelude("registry-auth", claimSeconds(spec))}${deferral(spec)}
+    return `${prelude("registry-auth", claimOf(spec, "registry-auth"))}${deferral(spec)}
 txn_begin
 note_unit containerd
 phase "writing the registry credentials"
@@ -289,7 +289,7 @@ log "registry credentials for ${spec.config.registryAuth.join(", ")} in ${REGIST
 /** Imports Docker's tagged images into containerd's k8s.io namespace while Docker still runs. */
 export function migrateImagesScript(spec: NodeSpec): string {
     const ctr = `${spec.containerd.binDir}/ctr --address ${sq(spec.config.socket)} -n k8s.io`;
-    return `${prelude("migrate-images", claimSeconds(spec))}
+    return `${prelude("migrate-images", claimOf(spec, "migrate-images"))}
 phase "importing Docker's images into containerd (k8s.io)"
 if ! systemctl is-active -q docker; then log "docker is not running: nothing to import"; exit 0; fi
 IMAGES=$(docker images --format '{{.Repository}}:{{.Tag}}' | grep -v '<none>' | sort -u || true)
@@ -364,7 +364,7 @@ soft_rollback() {
 ON_ROLLBACK=soft_rollback
 # shellcheck disable=SC2034
 ABSORB_FAILURE=1` : "";
-    return `${prelude("switch", claimSeconds(spec))}${afterRollback}${softFailure}
+    return `${prelude("switch", claimOf(spec, "switch"))}${afterRollback}${softFailure}
 txn_begin
 HAS_KUBELET=0; unit_exists kubelet && HAS_KUBELET=1
 for u in containerd docker.socket docker; do unit_exists $u && note_unit $u; done
@@ -446,7 +446,7 @@ fi`;
 
 /** After verification only: what can't be rolled back (package purge, Docker's data). */
 export function dockerCleanupScript(spec: NodeSpec): string {
-    return `${prelude("docker-cleanup", claimSeconds(spec))}
+    return `${prelude("docker-cleanup", claimOf(spec, "docker-cleanup"))}
 ${spec.docker.mode === "purge" ? `phase "removing Docker's packages"
 PKGS=$(dpkg-query -W -f '\${Package} \${Status}\\n' docker.io docker-ce docker-ce-cli docker-ce-rootless-extras docker-buildx-plugin docker-compose-plugin 2>/dev/null | awk '/ installed$/{print $1}' || true)
 # shellcheck disable=SC2086 # one word per package
@@ -459,11 +459,3 @@ log "done"
 `;
 }
 
-/**
- * The node's last step, run whenever any other step of the node ran: the run is over for the node,
- * so its claim goes (claim.ts) and another stack may convert it.
- */
-export function releaseScript(): string {
-    return `${releasePrelude()}cn_release
-`;
-}

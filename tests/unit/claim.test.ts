@@ -4,7 +4,6 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { NODE_LIB, NODE_LIB_FILE, prelude } from "../../components/scripts/lib";
-import { releaseScript } from "../../components/scripts/steps";
 
 // The run claim (claim.ts), as the steps run it on a node: the real step preludes and release
 // script, with the library where the pre-flight writes it, in a temp CN_DIR.
@@ -21,8 +20,9 @@ function node() {
     return { cn, run, claim };
 }
 
-/** A step that records that it ran, in a file named after it. */
-const step = (name: string, body = "", seconds = 900) => `${prelude(name, seconds)}${body}\ntouch "$CN_DIR/ran-${name}"\n`;
+/** A step that records that it ran, in a file named after it; `last`: the node's last step. */
+const step = (name: string, body = "", seconds = 900, last = false) => `${prelude(name, { seconds, last })}${body}\ntouch "$CN_DIR/ran-${name}"\n`;
+const lastStep = (name: string, body = "") => step(name, body, 900, true);
 const A = "stack p/a", B = "stack p/b";
 
 describe("the run claim: another stack is refused between this run's steps", function () {
@@ -38,22 +38,22 @@ describe("the run claim: another stack is refused between this run's steps", fun
         const before = fs.readFileSync(path.join(n.cn, "claim"), "utf8");
         const b = n.run(B, step("switch"));
         assert.strictEqual(b.code, 1);
-        assert.match(b.stderr, new RegExp(`step 'switch' refused: this node is being converted by stack p/a \\(its run has had the node since ${since}; its step configure finished at 20\\d\\d-[^)]+\\)\\. Run again once that run is over: its last step releases the node, and a run that died lets go of it at 20\\d\\d-`));
+        assert.match(b.stderr, new RegExp(`step 'switch' refused: this node is being converted by stack p/a \\(its run has had the node since ${since}; its step configure finished at 20\\d\\d-[^)]+\\)\\. Run again once that run is over: its last node step releases the node, and a run that died or left its last step nothing to do lets go of it at 20\\d\\d-`));
         assert.ok(!fs.existsSync(path.join(n.cn, "ran-switch")), "the refused step did not run");
         assert.strictEqual(fs.readFileSync(path.join(n.cn, "claim"), "utf8"), before, "the claim is untouched");
     });
 
-    it("the holder's next step goes on with its claim and keeps the run's start; its release ends it and the other stack may go", () => {
+    it("the holder's next step goes on with its claim and keeps the run's start; its last step ends it and the other stack may go", () => {
         const n = node();
         assert.strictEqual(n.run(A, step("configure")).code, 0);
         const since = n.claim()![3];
         spawnSync("sleep", ["1.1"]);
-        assert.strictEqual(n.run(A, step("switch")).code, 0);
-        assert.deepStrictEqual(n.claim()!.slice(0, 2), [A, "switch"]);
+        assert.strictEqual(n.run(A, step("migrate-images")).code, 0);
+        assert.deepStrictEqual(n.claim()!.slice(0, 2), [A, "migrate-images"]);
         assert.strictEqual(n.claim()![3], since, "since: the start of the holder's run");
-        const rel = n.run(A, releaseScript());
+        const rel = n.run(A, lastStep("switch"));
         assert.strictEqual(rel.code, 0, rel.stderr);
-        assert.match(rel.stderr, /\[release\] released the node \(claimed since /);
+        assert.match(rel.stderr, new RegExp(`\\[switch\\] released the node \\(claimed since ${since}\\)`));
         assert.strictEqual(n.claim(), undefined);
         assert.strictEqual(n.run(B, step("configure")).code, 0);
         assert.strictEqual(n.claim()![0], B);
@@ -87,10 +87,8 @@ describe("the run claim: another stack is refused between this run's steps", fun
         assert.match(b.stderr, /\[configure\] the claim of stack p\/a \(since 20[^,]+, step configure finished at [^)]+\) lapsed at 20[\d-]+T[\d:]+Z: this run takes the node over/);
         assert.strictEqual(n.claim()![0], B);
         assert.notStrictEqual(n.claim()![3], undefined);
-        // a's late release leaves b's claim as it is.
-        const rel = n.run(A, releaseScript());
-        assert.strictEqual(rel.code, 0);
-        assert.match(rel.stderr, /the node is claimed by stack p\/b now: left as it is/);
+        // a's late step is refused now: the node is b's.
+        assert.strictEqual(n.run(A, lastStep("switch")).code, 1);
         assert.strictEqual(n.claim()![0], B);
     });
 

@@ -88,15 +88,14 @@ const k8sArgs = (over: Partial<ContainerdNodeArgs> = {}) => baseArgs({
 describe("ContainerdNode resource graph", () => {
     it("host mode: preflight → configure → switch, no Kubernetes steps", async () => {
         const { res } = await build("h1", baseArgs());
-        assert.deepStrictEqual(steps(res, "h1"), ["preflight", "configure", "switch", "release"]);
+        assert.deepStrictEqual(steps(res, "h1"), ["preflight", "configure", "switch"]);
         assert.deepStrictEqual(res.get("h1-configure")!.dependsOn, ["h1-preflight"]);
         assert.deepStrictEqual(res.get("h1-switch")!.dependsOn, ["h1-configure"]);
-        // Last, replaced by a digest of every other step's inputs: it runs whenever one of them does.
-        assert.deepStrictEqual(res.get("h1-release")!.dependsOn, ["h1-switch"]);
-        assert.match(res.get("h1-release")!.inputs.triggers[0], /^[0-9a-f]{16}$/);
-        assert.match(res.get("h1-release")!.inputs.create, /CN_HOLDER=\$1 cn_run release /);
+        // The last node step ends the run's claim on the node; the others keep it.
+        assert.match(res.get("h1-configure")!.inputs.create, /^CN_CLAIM_SECONDS=900 CN_CLAIM_LAST=0$/m);
+        assert.match(res.get("h1-switch")!.inputs.create, /^CN_CLAIM_SECONDS=900 CN_CLAIM_LAST=1$/m);
         for (const r of res.values()) {
-            if (r.type === "command:remote:Command" && r.name !== "h1-release") {
+            if (r.type === "command:remote:Command") {
                 // The whole connection (key included) reaches the provider as a secret.
                 assert.strictEqual(r.inputs.connection["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270");
                 assert.strictEqual(r.inputs.connection.value.host, "10.0.0.1");
@@ -105,14 +104,11 @@ describe("ContainerdNode resource graph", () => {
             }
         }
     });
-    it("the release's digest is the same for the same inputs: a second run does not run it", async () => {
-        const [x, y] = [(await build("r1", k8sArgs())).res, (await build("r1", k8sArgs())).res];
-        assert.deepStrictEqual(y.get("r1-release")!.inputs, x.get("r1-release")!.inputs);
-    });
     it("Kubernetes mode adds drain and a kubectl verify that sets the cri-socket annotation (≤1.33) and uncordons", async () => {
         const { res } = await build("k1", k8sArgs());
-        assert.deepStrictEqual(steps(res, "k1"), ["preflight", "configure", "drain", "switch", "verify", "release"]);
-        assert.deepStrictEqual(res.get("k1-release")!.dependsOn, ["k1-verify"]);
+        assert.deepStrictEqual(steps(res, "k1"), ["preflight", "configure", "drain", "switch", "verify"]);
+        // The claim holds through the drain and verify timeouts (300 + 180 s by default).
+        assert.match(res.get("k1-switch")!.inputs.create, /^CN_CLAIM_SECONDS=1380 CN_CLAIM_LAST=1$/m);
         assert.deepStrictEqual(res.get("k1-drain")!.dependsOn, ["k1-configure"]);
         assert.deepStrictEqual(res.get("k1-switch")!.dependsOn, ["k1-drain"]);
         assert.deepStrictEqual(res.get("k1-verify")!.dependsOn, ["k1-switch"]);
@@ -154,7 +150,6 @@ describe("ContainerdNode resource graph", () => {
             const { res: again } = await build("k3", k8sArgs());
             assert.deepStrictEqual(again.get("k3-drain")!.inputs.triggers, ["1795580000"]);
             assert.strictEqual(again.get("k3-drain")!.inputs.create, res.get("k3-drain")!.inputs.create, "only the trigger differs");
-            assert.notDeepStrictEqual(again.get("k3-release")!.inputs.triggers, res.get("k3-release")!.inputs.triggers, "the drain runs again, so the release does");
         } finally {
             rollbackMark = "";
         }
@@ -168,7 +163,10 @@ describe("ContainerdNode resource graph", () => {
             containerd: { version: "2.1.4", source: { kind: "file", path: "/tmp/containerd.tgz", sha256: "c".repeat(64) }, runc: { path: "/tmp/runc", sha256: "d".repeat(64) } },
             docker: { mode: "purge", removeData: true, migrateImages: true },
         }));
-        assert.deepStrictEqual(steps(res, "o1"), ["preflight", "upload-containerd", "upload-runc", "configure", "migrate-images", "switch", "docker-cleanup", "release"]);
+        assert.deepStrictEqual(steps(res, "o1"), ["preflight", "upload-containerd", "upload-runc", "configure", "migrate-images", "switch", "docker-cleanup"]);
+        for (const [step, last] of [["configure", 0], ["migrate-images", 0], ["switch", 0], ["docker-cleanup", 1]] as const) {
+            assert.match(res.get(`o1-${step}`)!.inputs.create, new RegExp(`^CN_CLAIM_SECONDS=\\d+ CN_CLAIM_LAST=${last}$`, "m"), step);
+        }
         assert.deepStrictEqual(res.get("o1-configure")!.dependsOn.sort(), ["o1-preflight", "o1-upload-containerd", "o1-upload-runc"]);
         assert.deepStrictEqual(res.get("o1-upload-runc")!.dependsOn, ["o1-preflight"]);
         assert.strictEqual(res.get("o1-upload-containerd")!.inputs.remotePath, "/var/lib/containerd-node/cache/containerd-cccccccccccccccc");
@@ -182,8 +180,7 @@ describe("ContainerdNode resource graph", () => {
         const a = (await build("s", baseArgs({ kubelet: { version: "1.30.4" } }))).res;
         const b = (await build("s", baseArgs({ kubelet: { version: "1.30.4" }, config: { sandboxImage: "registry.example.com/pause:3.10" } }))).res;
         const differing = [...a.keys()].filter(k => JSON.stringify(a.get(k)!.inputs) !== JSON.stringify(b.get(k)!.inputs));
-        assert.deepStrictEqual(differing, ["s-configure", "s-release"]);
-        assert.strictEqual(b.get("s-release")!.inputs.create, a.get("s-release")!.inputs.create, "only the release's trigger differs");
+        assert.deepStrictEqual(differing, ["s-configure"]);
         assert.match(a.get("s-configure")!.inputs.create, /pinned_images\]\nsandbox = "registry.k8s.io\/pause:3.10"/);
         assert.match(b.get("s-configure")!.inputs.create, /pinned_images\]\nsandbox = "registry.example.com\/pause:3.10"/);
     });
@@ -191,13 +188,13 @@ describe("ContainerdNode resource graph", () => {
         const a = (await build("c", baseArgs({ kubelet: { version: "1.30.4" } }))).res;
         const b = (await build("c", baseArgs({ kubelet: { version: "1.30.4" }, config: { systemdCgroup: false } }))).res;
         const differing = [...a.keys()].filter(k => JSON.stringify(a.get(k)!.inputs) !== JSON.stringify(b.get(k)!.inputs));
-        assert.deepStrictEqual(differing, ["c-configure", "c-switch", "c-release"]);
+        assert.deepStrictEqual(differing, ["c-configure", "c-switch"]);
     });
     it("changing the containerd version re-runs configure and switch (a kubelet on containerd gets the move in the switch)", async () => {
         const a = (await build("v", baseArgs({ kubelet: { version: "1.30.4" } }))).res;
         const b = (await build("v", baseArgs({ kubelet: { version: "1.30.4" }, containerd: { version: "2.1.5", source: { kind: "tarball", url: "https://example.com/containerd-2.1.5-linux-amd64.tar.gz", sha256: "e".repeat(64) } } }))).res;
         const differing = [...a.keys()].filter(k => JSON.stringify(a.get(k)!.inputs) !== JSON.stringify(b.get(k)!.inputs));
-        assert.deepStrictEqual(differing, ["v-configure", "v-switch", "v-release"]);
+        assert.deepStrictEqual(differing, ["v-configure", "v-switch"]);
         assert.match(b.get("v-switch")!.inputs.create, /version_matches "\$MTO" '2\.1\.5'/);
     });
     it("the node library travels once, in the pre-flight step; the other steps source it by content hash", async () => {
@@ -316,7 +313,7 @@ describe("ContainerdFleet resource graph", () => {
         assert.deepStrictEqual(res.get("f1-preflight-passed")!.dependsOn.sort(), ["f1a-preflight", "f1b-preflight", "f1c-preflight"]);
         assert.deepStrictEqual(res.get("f1a-configure")!.dependsOn.sort(), ["f1-preflight-passed", "f1a-preflight"]);
         assert.deepStrictEqual(res.get("f1b-configure")!.dependsOn.sort(), ["f1-preflight-passed", "f1b-preflight"]);
-        assert.deepStrictEqual(res.get("f1-wave-1-passed")!.dependsOn.sort(), ["f1a-release", "f1b-release"]);
+        assert.deepStrictEqual(res.get("f1-wave-1-passed")!.dependsOn.sort(), ["f1a-switch", "f1b-switch"]);
         assert.deepStrictEqual(res.get("f1c-configure")!.dependsOn.sort(), ["f1-wave-1-passed", "f1c-preflight"]);
         assert.ok(!res.has("f1-wave-2-passed"), "no barrier after the last wave");
         assert.ok(![...res.keys()].some(k => k.endsWith("-gate")), "host mode without probes has no gates");
@@ -329,7 +326,7 @@ describe("ContainerdFleet resource graph", () => {
             kubernetes: { kubeconfig: "/tmp/kc" },
             healthGate: { probes: ["curl -fsS http://$NODE:8080/healthz"], pauseSecondsBetweenWaves: 30 },
         });
-        assert.deepStrictEqual(res.get("f2a-gate")!.dependsOn, ["f2a-release"]);
+        assert.deepStrictEqual(res.get("f2a-gate")!.dependsOn, ["f2a-verify"]);
         assert.deepStrictEqual(res.get("f2a-drain")!.inputs.triggers, [""], "the rollback mark from the fleet's one Node read");
         assert.ok(!calls.some(c => /get node "\$NODE"/.test(c)), "no per-node read at preview");
         assert.deepStrictEqual(res.get("f2-wave-1-passed")!.dependsOn, ["f2a-gate"]);

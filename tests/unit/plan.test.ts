@@ -5,7 +5,7 @@ import * as path from "path";
 import { ContainerdNodeArgs, UpgradeDrainPolicy } from "../../components/args";
 import { drainScript, verifyNodeScript } from "../../components/scripts/kubectl";
 import { NODE_LIB } from "../../components/scripts/lib";
-import { configureScript, dockerCleanupScript, migrateImagesScript, preflightScript, releaseScript, switchScript } from "../../components/scripts/steps";
+import { configureScript, dockerCleanupScript, migrateImagesScript, preflightScript, switchScript } from "../../components/scripts/steps";
 import { nodeFactsScript } from "../../components/scripts/upgradeFacts";
 import { UPGRADE_DRAINS } from "../../components/scripts/versionShell";
 import { resolveSpec } from "../../components/spec";
@@ -151,7 +151,7 @@ describe("node-side scripts are shellcheck-clean", () => {
             assert.strictEqual(spawnSync("shellcheck", ["--version"]).status, 0, "shellcheck is missing: bash lab/install-deps.sh installs it");
             const scripts: { [step: string]: string } = {
                 lib: NODE_LIB, preflight: preflightScript(s), configure: configureScript(s), switch: switchScript(s),
-                "migrate-images": migrateImagesScript(s), "docker-cleanup": dockerCleanupScript(s), release: releaseScript(), "facts reader": nodeFactsScript(),
+                "migrate-images": migrateImagesScript(s), "docker-cleanup": dockerCleanupScript(s), "facts reader": nodeFactsScript(),
             };
             if (s.kubernetes) {
                 Object.assign(scripts, { drain: drainScript(s), verify: verifyNodeScript(s), "switch, within a budget": switchScript(s, { planned: "" }) });
