@@ -156,7 +156,7 @@ export class ContainerdNode extends pulumi.ComponentResource {
                     host, port: connection.port as number, user, privateKey, privateKeyPassword, password, hostKey,
                     agentSocketPath: c.agentSocketPath, dialErrorLimit: connection.dialErrorLimit as number, perDialTimeout: connection.perDialTimeout as number,
                 }, spec.kubelet?.configPath));
-        const { plan, refusal } = planOutputs(spec.kubernetes?.nodeName ?? name, spec, facts, authValues, this);
+        const { plan, refusal } = planOutputs(spec.kubernetes?.nodeName ?? name, spec, facts, authValues, this, holder);
         this.plan = plan;
         this.path = this.plan.apply(p => p ? pathText(p.path) : "unknown (the node's facts were not read)");
         const preflight = remote("preflight", refusal.apply(r => r

@@ -29,6 +29,7 @@ export {
     ctrDeprecationsOutput, parseUpgradeFacts, AbsentFile, CommandRun, FactsFile, PresentFile, UnreadFile, UpgradeFacts,
 } from "./upgrade/facts";
 export { planNode, pathText, NodeFacts, NodePath, NodePlan } from "./upgrade/plan";
+export { NodeClaim } from "./scripts/claim";
 export { readNodeFacts, parseNodeFacts, ResolvedConnection } from "./upgrade/readFacts";
 export { nodeFactsScript } from "./scripts/upgradeFacts";
 export { renderRegistryAuthToml, REGISTRY_AUTH_FILE, RegistryAuthValues } from "./render/registryAuth";

@@ -31,6 +31,7 @@
  *
  * The parser is upgrade/facts.ts (parseUpgradeFacts).
  */
+import { CLAIM_LINE } from "./claim";
 import { DETECT_RUNTIME } from "./lib";
 import { sq } from "./shell";
 
@@ -384,13 +385,15 @@ export const RUNTIME_LINE = "containerd-node-runtime";
 
 /**
  * What the pre-flight reads over SSH before a run plans a node (at preview and at up): the
- * runtime in use (the node library's detect_runtime) and the upgrade facts. Read-only: it
+ * runtime in use (the node library's detect_runtime), another run's claim on the node
+ * (claim.ts) and the upgrade facts. Read-only: it
  * writes nothing on the node, not even containerd-node's own directory.
  */
 export function nodeFactsScript(kubeletConfig = "/var/lib/kubelet/config.yaml"): string {
     return `set -euo pipefail
 export LC_ALL=C
 ${DETECT_RUNTIME}echo "${RUNTIME_LINE} $(detect_runtime)"
+echo "${CLAIM_LINE} $(base64 -w0 "\${CN_DIR:-/var/lib/containerd-node}/claim" 2>/dev/null || echo -)"
 ${UPGRADE_FACTS_FN}upgrade_facts ${sq(kubeletConfig)}
 `;
 }

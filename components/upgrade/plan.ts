@@ -4,6 +4,7 @@
  * versions, nothing), whether it is drained, and what refuses it. The preview prints the plan;
  * a refusal fails the preview and the node's pre-flight step.
  */
+import { NodeClaim } from "../scripts/claim";
 import { TOP_OF_FILE } from "../render/configToml";
 import { RegistryAuthValues } from "../render/registryAuth";
 import { NodeSpec } from "../spec";
@@ -21,6 +22,8 @@ export interface NodeFacts {
     /** `docker://X`, `containerd://X` or `none` (the node library's detect_runtime). */
     runtime: string;
     upgrade: UpgradeFacts;
+    /** A run's claim on the node (scripts/claim.ts), when one is there. */
+    claim?: NodeClaim;
 }
 
 export type NodePath =

@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { RegistryAuthValues } from "../render/registryAuth";
+import { claimConflict } from "../scripts/claim";
 import { NodeSpec } from "../spec";
 import { NodeFacts, NodePlan, planNode } from "./plan";
 import { readNodeFacts, ResolvedConnection } from "./readFacts";
@@ -34,7 +35,8 @@ export async function readFactsLimited(c: ResolvedConnection, kubeletConfig?: st
 }
 
 type PlanOrError =
-    | { plan: NodePlan }
+    /** `claimed`: another stack's run has the node (claim.ts's claimConflict). */
+    | { plan: NodePlan; claimed?: string }
     /** The facts could not be read (the node down, SSH refused). */
     | { unread: string }
     /** The facts were read but the live config could not be judged (e.g. it does not parse). */
@@ -42,10 +44,10 @@ type PlanOrError =
 
 /**
  * Plans the node and reports the plan on `parent`. `refusal` is "" when the node may go ahead,
- * else the message its pre-flight fails with.
+ * else the message its pre-flight fails with. `holder` names this run in the node's claim.
  */
 export function planOutputs(label: string, spec: NodeSpec, facts: pulumi.Output<FactsOrError>, auth: pulumi.Output<RegistryAuthValues>,
-    parent: pulumi.Resource): { plan: pulumi.Output<NodePlan | undefined>; refusal: pulumi.Output<string> } {
+    parent: pulumi.Resource, holder: string): { plan: pulumi.Output<NodePlan | undefined>; refusal: pulumi.Output<string> } {
     // Neither the facts nor the plan hold a secret (the messages name credentials, never show
     // them): unmarked, so that the outputs built on them (the fleet's table) stay readable.
     const planned: pulumi.Output<PlanOrError> = pulumi.unsecret(pulumi.all([facts, auth]).apply(([f, a]): PlanOrError => {
@@ -53,7 +55,7 @@ export function planOutputs(label: string, spec: NodeSpec, facts: pulumi.Output<
             return { unread: f.error };
         }
         try {
-            return { plan: planNode(label, f, spec, a) };
+            return { plan: planNode(label, f, spec, a), claimed: claimConflict(label, f.claim, holder, Date.now() / 1000) };
         } catch (e) {
             // Only the first line: a TOML parser's message goes on to quote the file (secrets too).
             return { unjudged: (e as Error).message.split("\n")[0] };
@@ -78,10 +80,18 @@ export function planOutputs(label: string, spec: NodeSpec, facts: pulumi.Output<
         }
         p.plan.lines.forEach(line => pulumi.log.info(line, parent));
         p.plan.warnings.forEach(w => pulumi.log.warn(w, parent));
-        if (p.plan.refused.length === 0) {
+        // Another run's claim may be gone by the time of an up: said at preview; at up the node is
+        // refused now, before any node changes, rather than at its first step mid-rollout.
+        const refused = [...p.plan.refused];
+        if (p.claimed && dryRun) {
+            pulumi.log.warn(`${p.claimed}; an up now would be refused`, parent);
+        } else if (p.claimed) {
+            refused.push(p.claimed);
+        }
+        if (refused.length === 0) {
             return "";
         }
-        const msg = `the pre-flight refuses the run:\n${p.plan.refused.join("\n")}`;
+        const msg = `the pre-flight refuses the run:\n${refused.join("\n")}`;
         pulumi.log.error(msg, parent);
         return msg;
     });

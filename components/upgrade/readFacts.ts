@@ -5,6 +5,7 @@
  */
 import { createHash } from "crypto";
 import { Client, ConnectConfig } from "ssh2";
+import { CLAIM_LINE, parseClaim } from "../scripts/claim";
 import { nodeFactsScript, RUNTIME_LINE } from "../scripts/upgradeFacts";
 import { wrapScript } from "../scripts/shell";
 import { parseUpgradeFacts } from "./facts";
@@ -27,13 +28,15 @@ export interface ResolvedConnection {
 /** Dials at most this many times: a preview must not wait minutes for a node that is down. */
 const MAX_READ_DIALS = 3;
 
-/** Parses the reader's stdout: the runtime line, then the facts block. */
+/** Parses the reader's stdout: the runtime line, the claim line, then the facts block. */
 export function parseNodeFacts(stdout: string): NodeFacts {
     const line = stdout.split("\n").find(l => l.startsWith(`${RUNTIME_LINE} `));
     if (line === undefined) {
         throw new Error("the node facts reader printed no runtime line");
     }
-    return { runtime: line.slice(RUNTIME_LINE.length + 1).trim(), upgrade: parseUpgradeFacts(stdout) };
+    const claimLine = stdout.split("\n").find(l => l.startsWith(`${CLAIM_LINE} `))?.slice(CLAIM_LINE.length + 1).trim();
+    const claim = claimLine && claimLine !== "-" ? parseClaim(Buffer.from(claimLine, "base64").toString("utf8")) : undefined;
+    return { runtime: line.slice(RUNTIME_LINE.length + 1).trim(), upgrade: parseUpgradeFacts(stdout), ...(claim ? { claim } : {}) };
 }
 
 /** The key blob of `ssh-ed25519 AAAA… comment`, to compare with what the server presents. */

@@ -146,7 +146,7 @@ while [ ! -f /tmp/release-lock ]; do sleep 0.2; done`], { env: { ...process.env,
         await new Promise(r => holder.on("close", r));
         // 2. Stack a's run dies between its steps (pulumi killed while configure runs; configure
         // completes on the node and the switch never starts): the node stays claimed by a, so b is
-        // refused though no step runs, and changes nothing. a's next run goes on and releases it.
+        // refused though no step of a runs, and changes nothing. a's next run goes on and releases it.
         const killed = upExpectingFailure(a);
         await reached(node, "configure", "starting containerd");
         killPulumi("f-two-a");
@@ -154,8 +154,12 @@ while [ ! -f /tmp/release-lock ]; do sleep 0.2; done`], { env: { ...process.env,
         settled(node);
         assert.match(claim(), /^stack containerd-node\/f-two-a\tconfigure\tfinished at 20[\d-]+T[\d:]+Z\t20[\d-]+T[\d:]+Z\t\d+$/);
         const between = files(node);
+        // The facts read finds the claim: b's preview says so, and its up is refused in the
+        // pre-flight, before any node changes.
+        const preview = await b.preview({ color: "never" });
+        assert.match(preview.stdout, /f-two: the node is being converted by stack containerd-node\/f-two-a \(its run has had the node since 20[^;]+; its step configure finished at 20[^)]+\): run again once that run is over .*; an up now would be refused/);
         const refused = await upExpectingFailure(b);
-        assert.match(refused, /step 'configure' refused: this node is being converted by stack containerd-node\/f-two-a \(its run has had the node since 20[^;]+; its step configure finished at 20[^)]+\)\. Run again once that run is over/);
+        assert.match(refused, /the pre-flight refuses the run:\s+f-two: the node is being converted by stack containerd-node\/f-two-a \(its run has had the node since 20[^;]+; its step configure finished at 20[^)]+\): run again once that run is over/);
         assert.strictEqual(files(node), between, "refused by the claim: nothing changed");
         await a.cancel();
         const resumed = await a.up({ color: "never" });

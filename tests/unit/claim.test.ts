@@ -3,7 +3,10 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { claimConflict, parseClaim } from "../../components/scripts/claim";
 import { NODE_LIB, NODE_LIB_FILE, prelude } from "../../components/scripts/lib";
+import { nodeFactsScript } from "../../components/scripts/upgradeFacts";
+import { parseNodeFacts } from "../../components/upgrade/readFacts";
 
 // The run claim (claim.ts), as the steps run it on a node: the real step preludes and release
 // script, with the library where the pre-flight writes it, in a temp CN_DIR.
@@ -99,5 +102,23 @@ describe("the run claim: another stack is refused between this run's steps", fun
         assert.strictEqual(b.code, 0, b.stderr);
         assert.match(b.stderr, /the claim of stack p\/a .* lapsed at 1970-01-01T00:00:00Z/);
         assert.strictEqual(n.claim()![0], B);
+    });
+
+    it("the facts read (at preview and before an up) finds another stack's claim: said at preview, refused at up before any node changes", () => {
+        const n = node();
+        const facts = () => {
+            const r = spawnSync("bash", ["-c", nodeFactsScript()], { encoding: "utf8", env: { ...process.env, CN_DIR: n.cn, CN_ROOT: fs.mkdtempSync("/tmp/cnode-nf-") } });
+            assert.strictEqual(r.status, 0, r.stderr);
+            return parseNodeFacts(r.stdout);
+        };
+        assert.strictEqual(facts().claim, undefined, "no claim file: none");
+        assert.strictEqual(n.run(A, step("configure")).code, 0);
+        const claim = facts().claim!;
+        assert.deepStrictEqual([claim.holder, claim.step], [A, "configure"]);
+        const now = Date.now() / 1000;
+        assert.match(claimConflict("n1", claim, B, now)!, new RegExp(`^n1: the node is being converted by stack p/a \\(its run has had the node since ${claim.since}; its step configure finished at 20[^)]+\\): run again once that run is over \\(its last node step releases the node; a run that died lets go of it at 20[\\d-]+T[\\d:]+Z\\)$`));
+        assert.strictEqual(claimConflict("n1", claim, A, now), undefined, "the stack's own claim: its run goes on");
+        assert.strictEqual(claimConflict("n1", claim, B, claim.until), undefined, "lapsed");
+        assert.strictEqual(parseClaim("garbage"), undefined);
     });
 });

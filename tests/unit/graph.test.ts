@@ -255,6 +255,14 @@ describe("ContainerdNode resource graph", () => {
         const bad = await build("badkey", baseArgs({ connection: { host: "127.0.0.1", port: 1, privateKey: "not a key" }, nodeFacts: undefined }));
         assert.match(bad.res.get("badkey-preflight")!.inputs.create, /reading root@127\.0\.0\.1:1: Cannot parse privateKey: Unsupported key format/);
     });
+    it("another stack's claim on the node, found by the facts read, refuses the run in the pre-flight; this stack's own does not", async () => {
+        const claim = (holder: string) => ({ ...DOCKER_FACTS, claim: { holder, step: "configure", state: "finished at 2026-12-01T10:00:00Z", since: "2026-12-01T09:59:00Z", until: Date.now() / 1000 + 600 } });
+        const other = (await build("cl1", baseArgs({ nodeFacts: claim("stack p/other") }))).res.get("cl1-preflight")!.inputs.create as string;
+        assert.match(other, /containerd-node: the pre-flight refuses the run:\ncl1: the node is being converted by stack p\/other \(its run has had the node since 2026-12-01T09:59:00Z; its step configure finished at 2026-12-01T10:00:00Z\)/);
+        assert.match(other, /\nexit 1\n/);
+        const own = (await build("cl2", baseArgs({ nodeFacts: claim(`stack ${pulumi.getProject()}/${pulumi.getStack()}`) }))).res.get("cl2-preflight")!.inputs.create as string;
+        assert.doesNotMatch(own, /refuses the run/);
+    });
     it("a node whose live config cannot be judged is refused in its pre-flight, quoting no line of the file", async () => {
         const broken = "version = 2\n[plugins.\"io.containerd.grpc.v1.cri\".registry.configs.\"r\".auth]\npassword = \"TOPSECRET\" junk\n";
         const nodeFacts = {
