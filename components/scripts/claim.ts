@@ -94,7 +94,7 @@ export function claimConflict(node: string, claim: NodeClaim | undefined, holder
     }
     const until = new Date(claim.until * 1000).toISOString().replace(/\.\d+Z$/, "Z");
     return `${node}: the node is being converted by ${claim.holder} (its run has had the node since ${claim.since}; its step ${claim.step} ${claim.state}): ` +
-        `run again once that run is over (its last node step releases the node; a run that died lets go of it at ${until})`;
+        `run again once that run is over (its last node step releases the node; if that run died, the claim lapses at ${until})`;
 }
 
 /** Bash functions of the node library; called under the node lock (fd 9), by lib.ts's prelude. */
@@ -122,7 +122,7 @@ cn_claim() {
   since=$CLAIM_SINCE
   if [ -n "$CLAIM_HOLDER" ] && [ "$CLAIM_HOLDER" != "$CN_HOLDER_NAME" ]; then
     if [ "$now" -lt "$CLAIM_UNTIL" ]; then
-      echo "containerd-node: step '$STEP' refused: this node is being converted by $CLAIM_HOLDER (its run has had the node since $CLAIM_SINCE; its step $CLAIM_STEP $CLAIM_STATE). Run again once that run is over: its last node step releases the node, and a run that died or left its last step nothing to do lets go of it at $(cn_utc "$CLAIM_UNTIL") (claim $CN_DIR/claim)" >&2
+      echo "containerd-node: step '$STEP' refused: this node is being converted by $CLAIM_HOLDER (its run has had the node since $CLAIM_SINCE; its step $CLAIM_STEP $CLAIM_STATE). Run again once that run is over: its last node step releases the node; if that run died, or its last step had nothing to run, the claim lapses at $(cn_utc "$CLAIM_UNTIL") (claim $CN_DIR/claim)" >&2
       exit 1
     fi
     log "the claim of $CLAIM_HOLDER (since $CLAIM_SINCE, step $CLAIM_STEP $CLAIM_STATE) lapsed at $(cn_utc "$CLAIM_UNTIL"): this run takes the node over"

@@ -41,7 +41,7 @@ describe("the run claim: another stack is refused between this run's steps", fun
         const before = fs.readFileSync(path.join(n.cn, "claim"), "utf8");
         const b = n.run(B, step("switch"));
         assert.strictEqual(b.code, 1);
-        assert.match(b.stderr, new RegExp(`step 'switch' refused: this node is being converted by stack p/a \\(its run has had the node since ${since}; its step configure finished at 20\\d\\d-[^)]+\\)\\. Run again once that run is over: its last node step releases the node, and a run that died or left its last step nothing to do lets go of it at 20\\d\\d-`));
+        assert.match(b.stderr, new RegExp(`step 'switch' refused: this node is being converted by stack p/a \\(its run has had the node since ${since}; its step configure finished at 20\\d\\d-[^)]+\\)\\. Run again once that run is over: its last node step releases the node; if that run died, or its last step had nothing to run, the claim lapses at 20\\d\\d-`));
         assert.ok(!fs.existsSync(path.join(n.cn, "ran-switch")), "the refused step did not run");
         assert.strictEqual(fs.readFileSync(path.join(n.cn, "claim"), "utf8"), before, "the claim is untouched");
     });
@@ -116,7 +116,7 @@ describe("the run claim: another stack is refused between this run's steps", fun
         const claim = facts().claim!;
         assert.deepStrictEqual([claim.holder, claim.step], [A, "configure"]);
         const now = Date.now() / 1000;
-        assert.match(claimConflict("n1", claim, B, now)!, new RegExp(`^n1: the node is being converted by stack p/a \\(its run has had the node since ${claim.since}; its step configure finished at 20[^)]+\\): run again once that run is over \\(its last node step releases the node; a run that died lets go of it at 20[\\d-]+T[\\d:]+Z\\)$`));
+        assert.match(claimConflict("n1", claim, B, now)!, new RegExp(`^n1: the node is being converted by stack p/a \\(its run has had the node since ${claim.since}; its step configure finished at 20[^)]+\\): run again once that run is over \\(its last node step releases the node; if that run died, the claim lapses at 20[\\d-]+T[\\d:]+Z\\)$`));
         assert.strictEqual(claimConflict("n1", claim, A, now), undefined, "the stack's own claim: its run goes on");
         assert.strictEqual(claimConflict("n1", claim, B, claim.until), undefined, "lapsed");
         assert.strictEqual(parseClaim("garbage"), undefined);
