@@ -321,6 +321,7 @@ ${held}`;
 const SOURCE_LIB = `source "$CN_LIB"
 `;
 
+/** The step's header and the node library, sourced from the file the pre-flight wrote. */
 function sourced(step: string): string {
     return `${header(step)}[ -f "$CN_LIB" ] || { echo "containerd-node: step '${step}': the node library $CN_LIB is missing (the preflight step writes it and it has been removed since): replace the node's preflight step (pulumi up --replace URN)" >&2; exit 1; }
 ${SOURCE_LIB}`;
@@ -332,8 +333,7 @@ ${SOURCE_LIB}`;
  * ends it (claim.ts).
  */
 export function prelude(step: string, claim: { seconds: number; last: boolean }): string {
-    return `${header(step)}[ -f "$CN_LIB" ] || { echo "containerd-node: step '${step}': the node library $CN_LIB is missing (the preflight step writes it and it has been removed since): replace the node's preflight step (pulumi up --replace URN)" >&2; exit 1; }
-${SOURCE_LIB}${state({ kind: "claim", ...claim })}`;
+    return `${sourced(step)}${state({ kind: "claim", ...claim })}`;
 }
 
 /**

@@ -458,4 +458,3 @@ rm -rf /var/lib/docker` : ""}
 log "done"
 `;
 }
-
