@@ -8,8 +8,9 @@ import { NODE_LIB, NODE_LIB_FILE, prelude } from "../../components/scripts/lib";
 import { nodeFactsScript } from "../../components/scripts/upgradeFacts";
 import { parseNodeFacts } from "../../components/upgrade/readFacts";
 
-// The run claim (claim.ts), as the steps run it on a node: the real step preludes and release
-// script, with the library where the pre-flight writes it, in a temp CN_DIR.
+// The run claim (claim.ts), as the steps run it on a node: the real step preludes (a last step's
+// among them, which releases the node), with the library where the pre-flight writes it, in a
+// temp CN_DIR.
 
 function node() {
     const cn = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-claim-"));
