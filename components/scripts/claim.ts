@@ -137,14 +137,12 @@ cn_claim() {
 # back), so the claim goes.
 cn_claim_end() {
   [ -n "\${CN_CLAIM_SINCE:-}" ] || return 0
-  if [ "$1" -eq 0 ] && [ "\${CN_CLAIM_LAST:-0}" != 1 ]; then cn_claim_write "finished at $(cn_utc "$(date +%s)")" "$CN_CLAIM_SINCE"
-  else cn_release; fi
+  if [ "$1" -eq 0 ] && [ "\${CN_CLAIM_LAST:-0}" != 1 ]; then
+    cn_claim_write "finished at $(cn_utc "$(date +%s)")" "$CN_CLAIM_SINCE"
+  else
+    cn_claim_read
+    if [ "$CLAIM_HOLDER" = "$CN_HOLDER_NAME" ]; then rm -f "$CN_DIR/claim"; log "released the node (claimed since $CLAIM_SINCE)"; fi
+  fi
   CN_CLAIM_SINCE=""
-}
-# cn_release: removes the claim if it is still this holder's.
-cn_release() {
-  CN_HOLDER_NAME=\${CN_HOLDER:-a run}
-  cn_claim_read
-  if [ "$CLAIM_HOLDER" = "$CN_HOLDER_NAME" ]; then rm -f "$CN_DIR/claim"; log "released the node (claimed since $CLAIM_SINCE)"; fi
 }
 `;

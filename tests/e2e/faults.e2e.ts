@@ -61,6 +61,9 @@ function killPulumi(name: string): void {
 cli=$(pgrep -f -- '^\\S*pulumi up .*--stack \\S*${name}( |$)' | head -n 1); [ -n "$cli" ]; kill -KILL $cli $(tree $cli)`]);
 }
 
+/** The node's run claim file (claim.ts), or "none". */
+const claimOn = (node: string) => onNode(node, "cat /var/lib/containerd-node/claim 2>/dev/null || echo none").trim();
+
 /** Docker's images and containers as its data directory holds them (whether Docker runs or not). */
 const images = (node: string) => onNode(node, "ls /var/lib/docker/image/overlay2/imagedb/content/sha256 | sort; ls /var/lib/docker/containers | wc -l");
 
@@ -131,7 +134,6 @@ describe("e2e: interruptions leave no half-converted node (fault matrix)", funct
         const node = "f-two";
         nodeUp(node, PORTS[node]);
         const [a, b] = await Promise.all(["f-two-a", "f-two-b"].map(n => labStack(n, { nodes: [labNode(node)], ...settings() })));
-        const claim = () => onNode(node, "cat /var/lib/containerd-node/claim 2>/dev/null || echo none").trim();
         // 1. Stack a's step holding the node's lock, exactly as a running step holds it: b is
         // refused at its first mutating step, naming a, and changes nothing.
         const before = files(node);
@@ -152,7 +154,7 @@ while [ ! -f /tmp/release-lock ]; do sleep 0.2; done`], { env: { ...process.env,
         killPulumi("f-two-a");
         await killed;
         settled(node);
-        assert.match(claim(), /^stack containerd-node\/f-two-a\tconfigure\tfinished at 20[\d-]+T[\d:]+Z\t20[\d-]+T[\d:]+Z\t\d+$/);
+        assert.match(claimOn(node), /^stack containerd-node\/f-two-a\tconfigure\tfinished at 20[\d-]+T[\d:]+Z\t20[\d-]+T[\d:]+Z\t\d+$/);
         const between = files(node);
         // The facts read finds the claim: b's preview says so, and its up is refused in the
         // pre-flight, before any node changes.
@@ -164,11 +166,11 @@ while [ ! -f /tmp/release-lock ]; do sleep 0.2; done`], { env: { ...process.env,
         await a.cancel();
         const resumed = await a.up({ color: "never" });
         assert.match(resumed.stdout, /\[switch\] released the node \(claimed since 20/, "its last step ends the claim");
-        assert.strictEqual(claim(), "none");
+        assert.strictEqual(claimOn(node), "none");
         assert.strictEqual(consistent(node).runtime, `containerd ${A.CONTAINERD2_VERSION}`);
         // b may go now: its steps find the node as declared, and it releases the node in turn.
         assert.strictEqual((await b.up({ color: "never" })).summary.result, "succeeded");
-        assert.strictEqual(claim(), "none");
+        assert.strictEqual(claimOn(node), "none");
         // 3. Two more stacks convert a fresh node both at once, for real: whichever step meets the
         // other's lock or claim is refused by name, never run; the node is consistent, and each
         // stack then converges.
@@ -185,7 +187,7 @@ while [ ! -f /tmp/release-lock ]; do sleep 0.2; done`], { env: { ...process.env,
             assert.strictEqual((await s.up({ color: "never" })).summary.result, "succeeded");
         }
         assert.strictEqual(consistent(other).runtime, `containerd ${A.CONTAINERD2_VERSION}`);
-        assert.strictEqual(onNode(other, "cat /var/lib/containerd-node/claim 2>/dev/null || echo none").trim(), "none", "each run released the node");
+        assert.strictEqual(claimOn(other), "none", "each run released the node");
         rows.push(`two stacks on one node | during a step; between steps (pulumi of the first killed); both at once (${atOnce}) | 0 | 0 | (the other stack's step: refused, naming the holder)`);
     });
 
