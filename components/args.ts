@@ -131,6 +131,19 @@ export interface RegistryAuthArgs {
     identityToken?: pulumi.Input<string>;
 }
 
+/**
+ * The TLS files one registry host is reached with: paths of PEM files on the node, as containerd
+ * 1.x's `registry.configs."HOST".tls` named them (the files are not written: they are the node's).
+ */
+export interface RegistryTlsArgs {
+    /** CA bundle that verifies the host's certificate (1.x `tls.ca_file`; hosts.toml `ca`). */
+    caFile?: string;
+    /** Client certificate for mutual TLS, with `keyFile` (1.x `tls.cert_file`; hosts.toml `client`). */
+    certFile?: string;
+    /** The client certificate's private key, with `certFile` (1.x `tls.key_file`). */
+    keyFile?: string;
+}
+
 /** What goes into /etc/containerd/config.toml and /etc/containerd/certs.d. */
 export interface ContainerdConfigArgs {
     /** runc's `SystemdCgroup`; the kubelet's cgroup driver is switched to match. Default true. */
@@ -148,6 +161,15 @@ export interface ContainerdConfigArgs {
      * without verification, then over plain HTTP (in `certs.d/<host>/hosts.toml`). Default none.
      */
     insecureRegistries?: string[];
+    /**
+     * TLS files by registry host (`host` or `host:port`, as an endpoint names it):
+     * `{ "HOST": { caFile?, certFile?, keyFile? } }` (CRI `registry.configs."HOST".tls`), written into
+     * `certs.d` hosts.toml wherever containerd reaches that host: as its own registry's server
+     * and as a mirror of another (`registry-1.docker.io` is docker.io's server). Absolute paths on
+     * the node; the configure step fails, changing nothing, while a file is missing.
+     * e.g. `{ "registry.example.com": { caFile: "/etc/pki/registry-ca.pem" } }`. Default none.
+     */
+    registryTls?: { [host: string]: RegistryTlsArgs };
     /**
      * Credentials containerd pulls with, by registry host:
      * `{ "HOST": { username?, password?, auth?, identityToken? } }` (CRI

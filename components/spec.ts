@@ -3,7 +3,7 @@
  * package works on the resolved NodeSpec and never sees an undefined knob.
  */
 import {
-    ArtifactSource, ContainerdNodeArgs, RegistryAuthArgs, DockerMode, InstallSource, KubeletFlagsLocation, TomlValue, UpgradeDrainPolicy,
+    ArtifactSource, ContainerdNodeArgs, RegistryAuthArgs, RegistryTlsArgs, DockerMode, InstallSource, KubeletFlagsLocation, TomlValue, UpgradeDrainPolicy,
 } from "./args";
 import { formatKey, leaves, parseKey, plainToml, Table } from "./upgrade/keys";
 import { isSecretKey } from "./upgrade/secrets";
@@ -66,6 +66,8 @@ export interface NodeSpec {
         sandboxImage: string;
         registryMirrors: { [registry: string]: string[] };
         insecureRegistries: string[];
+        /** TLS files by endpoint host (config.registryTls), paths on the node. */
+        registryTls: { [host: string]: RegistryTls };
         /** Hosts with credentials (config.registryAuth; the values stay in the args, secrets). */
         registryAuth: string[];
         root: string;
@@ -164,6 +166,30 @@ function oneOf<T extends string>(field: string, value: unknown, allowed: readonl
 }
 
 export const REGISTRY_AUTH_FIELDS: readonly (keyof RegistryAuthArgs)[] = ["username", "password", "auth", "identityToken"];
+
+export const REGISTRY_TLS_FIELDS: readonly (keyof RegistryTlsArgs)[] = ["caFile", "certFile", "keyFile"];
+
+/** config.registryTls's value for one host: a CA, a client key pair, or both. */
+export interface RegistryTls {
+    caFile?: string;
+    client?: { certFile: string; keyFile: string };
+}
+
+function registryTls(host: string, t: RegistryTlsArgs | undefined): RegistryTls {
+    const field = `config.registryTls["${host}"]`;
+    registryHost(field, host);
+    const given = Object.entries(t ?? {}).filter(([, v]) => v !== undefined).map(([k]) => k);
+    const unknown = given.filter(k => !REGISTRY_TLS_FIELDS.includes(k as keyof RegistryTlsArgs));
+    if (unknown.length > 0 || given.length === 0) {
+        fail(`${field}${unknown.length ? `.${unknown[0]}` : ""}`, `expected some of ${REGISTRY_TLS_FIELDS.join(", ")}`);
+    }
+    const path = (k: keyof RegistryTlsArgs) => t![k] === undefined ? undefined : absPath(`${field}.${k}`, t![k]);
+    const [caFile, certFile, keyFile] = [path("caFile"), path("certFile"), path("keyFile")];
+    if ((certFile === undefined) !== (keyFile === undefined)) {
+        fail(`${field}.${certFile === undefined ? "certFile" : "keyFile"}`, "expected certFile and keyFile together (a client certificate and its key)");
+    }
+    return { ...(caFile ? { caFile } : {}), ...(certFile && keyFile ? { client: { certFile, keyFile } } : {}) };
+}
 
 function registryHost(field: string, text: unknown): string {
     return typeof text === "string" && REGISTRY_HOST_RE.test(text) ? text : fail(field, `expected a registry host like "docker.io" or "10.0.0.5:5000", got ${JSON.stringify(text)}`);
@@ -272,6 +298,8 @@ export function resolveSpec(args: ContainerdNodeArgs): NodeSpec {
         registryMirrors[host] = endpoints.map((e, i) => mirrorEndpoint(`config.registryMirrors["${host}"][${i}]`, e));
     }
     const insecureRegistries = (cfg.insecureRegistries ?? []).map((h, i) => registryHost(`config.insecureRegistries[${i}]`, h));
+    const registryTlsByHost = Object.fromEntries(Object.entries(cfg.registryTls ?? {}).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
+        .map(([host, t]) => [host, registryTls(host, t)]));
     const registryAuth = Object.entries(cfg.registryAuth ?? {}).map(([host, a]) => {
         registryHost(`config.registryAuth["${host}"]`, host);
         const given = Object.entries(a ?? {}).filter(([, v]) => v !== undefined).map(([k]) => k);
@@ -372,6 +400,7 @@ export function resolveSpec(args: ContainerdNodeArgs): NodeSpec {
             sandboxImage: imageRef("config.sandboxImage", cfg.sandboxImage ?? DEFAULTS.sandboxImage),
             registryMirrors,
             insecureRegistries,
+            registryTls: registryTlsByHost,
             registryAuth,
             root: absPath("config.root", cfg.root ?? DEFAULTS.root),
             state: absPath("config.state", cfg.state ?? DEFAULTS.state),

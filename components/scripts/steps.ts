@@ -6,7 +6,7 @@
 import { renderConfigToml, TOP_OF_FILE } from "../render/configToml";
 import { REGISTRY_AUTH_FILE, RegistryAuthValues, renderRegistryAuthToml } from "../render/registryAuth";
 import { renderCrictlYaml } from "../render/crictl";
-import { renderHostsTomls } from "../render/hostsToml";
+import { registryTlsFiles, renderHostsTomls } from "../render/hostsToml";
 import { kubeletEditPlan } from "../render/kubeletFlags";
 import { renderUnit } from "../render/unit";
 import { NodeSpec, ResolvedArtifact } from "../spec";
@@ -192,11 +192,15 @@ export function configureScript(spec: NodeSpec): string {
     const hostFiles = Object.entries(hosts).map(([registry, text]) =>
         heredoc(`put "$R"${sq(`/etc/containerd/certs.d/${registry}/hosts.toml`)} 0644`, text));
     const managed = Object.keys(hosts);
+    // containerd reads them at each pull: a missing one would fail pulls from that host later.
+    const tlsChecks = registryTlsFiles(spec).map(f =>
+        `[ -f ${sq(f.path)} ] || die ${sq(`${f.field}: ${f.path} is not a file on the node (containerd reads it to reach that registry)`)}`);
+    const tlsCheck = tlsChecks.length ? ["", `phase "checking the registry TLS files"`, ...tlsChecks].join("\n") : "";
     const restartOn = ["/etc/containerd/config.toml", "/etc/systemd/system/containerd.service", `${c.binDir}/containerd`, "/usr/local/sbin/runc"];
     const ctr = `${sq(c.binDir)}/ctr`;
     const defer = deferral(spec);
     return `${prelude("configure", claimOf(spec, "configure"))}${backup(spec)}${stage(spec)}
-${defer}
+${defer}${tlsCheck}
 txn_begin
 note_unit containerd
 phase "installing binaries"

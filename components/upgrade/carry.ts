@@ -7,7 +7,7 @@
  * name unless `upgrade.acknowledgeDropped` lists it.
  */
 import * as TOML from "@iarna/toml";
-import { RegistryAuthArgs, TomlValue } from "../args";
+import { RegistryAuthArgs, RegistryTlsArgs, TomlValue } from "../args";
 import { AUTH_KEYS, RegistryAuthValues } from "../render/registryAuth";
 import { upstreamServer } from "../render/hostsToml";
 import { renderConfigToml } from "../render/configToml";
@@ -26,6 +26,7 @@ export type TypedInput =
 export type Carrier =
     | { kind: "registryMirrors"; registry: string; endpoints: string[]; /** also plain HTTP to the registry itself */ insecure: boolean }
     | { kind: "insecureRegistries"; registry: string }
+    | { kind: "registryTls"; registry: string; field: keyof RegistryTlsArgs; path: string }
     /** A secret: the message names the input, never the value. */
     | { kind: "registryAuth"; registry: string; field: keyof RegistryAuthArgs }
     | { kind: "runtime"; name: string; /** "runtimeType" or "options.<key>" */ field: string; shown: string }
@@ -109,6 +110,9 @@ function typedCarrier(t: string[], shown: string, value: TomlValue, schema: 2 | 
     return field === "options" && t.length === 7 ? { kind: "runtime", name, field: `options.${option}`, shown } : undefined;
 }
 
+/** 1.x's registry.configs."HOST".tls files → config.registryTls's fields. */
+const TLS_KEYS = new Map<string, keyof RegistryTlsArgs>([["ca_file", "caFile"], ["cert_file", "certFile"], ["key_file", "keyFile"]]);
+
 /** The certs.d side of a registry setting (`r`: its path below the registry table); undefined: none. */
 function registryCarrier(r: string[], value: TomlValue, spec: NodeSpec, auth: RegistryAuthValues): { carrier: Carrier; carried: boolean } | undefined {
     const c = spec.config;
@@ -139,9 +143,15 @@ function registryCarrier(r: string[], value: TomlValue, spec: NodeSpec, auth: Re
             return { carrier: { kind: "registryAuth", registry: host, field }, carried: auth[host]?.[field] === value };
         }
     }
+    if (table === "configs" && rest[0] === "tls" && rest.length === 2 && typeof value === "string" && TLS_KEYS.has(rest[1])) {
+        const field = TLS_KEYS.get(rest[1])!;
+        const tls = c.registryTls[host];
+        const now = field === "caFile" ? tls?.caFile : field === "certFile" ? tls?.client?.certFile : tls?.client?.keyFile;
+        return { carrier: { kind: "registryTls", registry: host, field, path: value }, carried: now === value };
+    }
     if (table === "configs" && rest[0] === "tls") {
         const reason = spec.config.schema === 3 ? "2.0 removed registry.configs.*.tls" : "containerd 1.x refuses configs.tls next to the config_path the rendered file sets";
-        return { carrier: { kind: "none", reason: `${reason}; TLS files go in certs.d/<host>/hosts.toml (ca, client), which this package does not write yet` }, carried: false };
+        return { carrier: { kind: "none", reason: `${reason}; certs.d's hosts.toml takes a host's CA and client files (config.registryTls) and skip_verify (config.insecureRegistries)` }, carried: false };
     }
     return undefined;
 }

@@ -40,7 +40,7 @@ function policy(name: string, target: Version): { refused: boolean; todo: string
         "pull-schema-1-image": [false, "re-push those images as Docker schema 2 or OCI: 2.x cannot pull schema 1 (images already pulled stay)"],
         "go-plugin-library": [atLeast(target, 2, 1), `2.1 removed Go plugins: build it as a proxy plugin or remove it; ${RESTART}`],
         "cri-registry-mirrors": [false, "the rendered config moves mirrors to certs.d: carry them with config.registryMirrors"],
-        "cri-registry-configs": [false, "TLS goes to certs.d (config.insecureRegistries); auth can be carried with config.registryAuth (kept secret) until 2.4, or moved to imagePullSecrets"],
+        "cri-registry-configs": [false, "TLS goes to certs.d (config.registryTls, config.insecureRegistries); auth can be carried with config.registryAuth (kept secret) until 2.4, or moved to imagePullSecrets"],
         "cri-registry-auths": [false, "move them to imagePullSecrets (or registry.configs.<host>.auth through config.extraToml)"],
         "cri-api-v1alpha2": [true, `a CRI client (a kubelet ≤ 1.22, an old crictl) used CRI v1alpha2, which 2.0 removed: update it; ${RESTART}`],
         "cri-systemd-cgroup-v1": [true, "2.x ignores systemd_cgroup: set runc's SystemdCgroup (config.systemdCgroup) and drop systemd_cgroup"],

@@ -18,6 +18,8 @@ export function carrierText(c: Carrier): string {
         }
         case "insecureRegistries":
             return `config.insecureRegistries including ${q(c.registry)}`;
+        case "registryTls":
+            return `config.registryTls[${q(c.registry)}].${c.field} = ${q(c.path)}`;
         case "registryAuth":
             return `config.registryAuth[${q(c.registry)}].${c.field} (a secret)`;
         case "runtime":

@@ -41,7 +41,7 @@ describe("docs: the README's Args reference table", () => {
             "kubernetes.drain.timeoutSeconds", "kubernetes.drain.gracePeriodSeconds", "kubernetes.drain.deleteEmptyDirData",
             "kubernetes.drain.force", "kubernetes.verifyTimeoutSeconds", "containerd.version", "containerd.source",
             "containerd.runc", "containerd.cni", "config.systemdCgroup", "config.sandboxImage", "config.registryMirrors",
-            "config.insecureRegistries", "config.root", "config.state", "config.cniBinDir", "config.cniConfDir",
+            "config.insecureRegistries", "config.registryTls", "config.root", "config.state", "config.cniBinDir", "config.cniConfDir",
             "config.runtimes", "config.registryAuth", "config.extraToml", "unit.limitNOFILE", "unit.tasksMax",
             "unit.oomScoreAdjust", "kubelet.version", "kubelet.flagsLocation", "kubelet.configPath", "kubelet.kubeconfigPath",
             "docker.mode", "docker.removeData", "docker.migrateImages", "upgrade.drain", "upgrade.acknowledgeDropped",

@@ -128,6 +128,28 @@ describe("the node facts reader over SSH", () => {
     });
 });
 
+describe("configure: registry TLS files", () => {
+    it("refuses the step, naming the input, while a file config.registryTls names is not on the node; goes on once it is", () => {
+        const dir = fs.mkdtempSync("/tmp/cnode-tls-");
+        const s = spec("2.3.7", { config: { registryTls: { "r.corp": { caFile: `${dir}/ca.pem`, certFile: `${dir}/node.crt`, keyFile: `${dir}/node.key` } } } });
+        const text = configureScript(s);
+        // The checks as rendered: from their phase to the transaction's start, run by bash with the node library.
+        const checks = text.slice(text.indexOf(`phase "checking the registry TLS files"`), text.indexOf("\ntxn_begin\n"));
+        assert.match(checks, /\[ -f /);
+        const run = () => spawnSync("bash", ["-c", `${NODE_LIB}\nSTEP=configure\n${checks}\necho checked`], { encoding: "utf8" });
+        fs.writeFileSync(`${dir}/ca.pem`, "x");
+        fs.writeFileSync(`${dir}/node.crt`, "x");
+        let r = run();
+        assert.strictEqual(r.status, 1);
+        assert.match(r.stderr, new RegExp(`step 'configure' failed during 'checking the registry TLS files': config\\.registryTls\\["r\\.corp"\\]\\.keyFile: ${dir}/node\\.key is not a file on the node`));
+        fs.writeFileSync(`${dir}/node.key`, "x");
+        r = run();
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.match(r.stdout, /checked/);
+        assert.doesNotMatch(configureScript(spec("2.3.7")), /checking the registry TLS files/);
+    });
+});
+
 describe("configure: CNI plugins", () => {
     it("go where CRI looks for them (config.cniBinDir), staged first when the move is deferred", () => {
         const s = spec("2.3.7", { config: { cniBinDir: "/usr/lib/cni" }, containerd: { version: "2.3.7", source: { kind: "tarball", url: "https://example.com/containerd-2.3.7-linux-amd64.tar.gz", sha256: "a".repeat(64) }, cni: { url: "https://example.com/cni.tgz", sha256: "b".repeat(64) } } });
@@ -140,7 +162,7 @@ describe("configure: CNI plugins", () => {
 describe("node-side scripts are shellcheck-clean", () => {
     const k8s = { kubeconfig: "/k/admin.conf", nodeName: "n1" };
     const specs = {
-        "host mode, tarball": spec("2.3.7", { kubelet: undefined }),
+        "host mode, tarball, registry TLS files": spec("2.3.7", { kubelet: undefined, config: { registryTls: { "r.corp:5000": { caFile: "/etc/pki/ca.pem", certFile: "/etc/pki/n.crt", keyFile: "/etc/pki/n.key" } } } }),
         "Kubernetes mode, kubelet 1.33, failure budget": spec("2.3.7", { kubernetes: k8s }),
         "Docker's containerd; a tarball with purge": resolveSpec(baseArgs({ containerd: { version: "1.6.20", source: { kind: "docker" } }, kubelet: { version: "1.23.17" }, docker: { mode: "disable", migrateImages: true } })),
         "purge and remove Docker's data": spec("2.3.7", { docker: { mode: "purge", removeData: true } }),

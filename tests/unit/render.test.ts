@@ -93,6 +93,26 @@ describe("certs.d hosts.toml", () => {
         assert.deepStrictEqual(Object.keys(doc.host), ["https://10.10.10.250", "http://10.10.10.250"]);
         assert.strictEqual(doc.host["https://10.10.10.250"].skip_verify, true);
     });
+    it("puts a host's TLS files on each of its endpoints: its own server at the top level, a mirror's entry", () => {
+        const s = resolveSpec(baseArgs({ containerd: { version: "2.3.7", source: { kind: "package" } }, config: {
+            registryMirrors: { "docker.io": ["https://mirror.corp"] },
+            registryTls: {
+                "registry.corp:5000": { caFile: "/etc/pki/corp-ca.pem", certFile: "/etc/pki/node.crt", keyFile: "/etc/pki/node.key" },
+                "mirror.corp": { caFile: "/etc/pki/corp-ca.pem" },
+                "registry-1.docker.io": { caFile: "/etc/pki/proxy-ca.pem" },
+            },
+        } }));
+        const h = renderHostsTomls(s);
+        assert.deepStrictEqual(Object.keys(h), ["docker.io", "mirror.corp", "registry.corp:5000"]);
+        assert.deepStrictEqual(TOML.parse(h["registry.corp:5000"]), {
+            server: "https://registry.corp:5000", ca: "/etc/pki/corp-ca.pem", client: [["/etc/pki/node.crt", "/etc/pki/node.key"]],
+        });
+        assert.deepStrictEqual(TOML.parse(h["docker.io"]), {
+            server: "https://registry-1.docker.io", ca: "/etc/pki/proxy-ca.pem",
+            host: { "https://mirror.corp": { capabilities: ["pull", "resolve"], ca: "/etc/pki/corp-ca.pem" } },
+        });
+        assert.deepStrictEqual(TOML.parse(h["mirror.corp"]), { server: "https://mirror.corp", ca: "/etc/pki/corp-ca.pem" });
+    });
     it("writes nothing without mirrors", () => {
         assert.deepStrictEqual(renderHostsTomls(resolveSpec(baseArgs())), {});
     });

@@ -62,6 +62,13 @@ describe("resolveSpec validation (fails at preview, naming the field)", () => {
     it("mirror endpoint without scheme", () => rejects(baseArgs({ config: { registryMirrors: { "docker.io": ["mirror.example.com"] } } }), `config.registryMirrors["docker.io"][0]`, /with scheme/));
     it("mirror registry name", () => rejects(baseArgs({ config: { registryMirrors: { "bad host": ["https://m"] } } }), `config.registryMirrors["bad host"]`, /registry host/));
     it("empty mirror list", () => rejects(baseArgs({ config: { registryMirrors: { "docker.io": [] } } }), `config.registryMirrors["docker.io"]`, /non-empty/));
+    it("registry TLS: a relative path, half a key pair, an unknown field, nothing", () => {
+        rejects(baseArgs({ config: { registryTls: { "r.corp": { caFile: "ca.pem" } } } }), `config.registryTls["r.corp"].caFile`, /absolute path/);
+        rejects(baseArgs({ config: { registryTls: { "r.corp": { certFile: "/c.pem" } } } }), `config.registryTls["r.corp"].keyFile`, /certFile and keyFile together/);
+        rejects(baseArgs({ config: { registryTls: { "r.corp": { ca: "/c.pem" } as any } } }), `config.registryTls["r.corp"].ca`, /expected some of caFile, certFile, keyFile/);
+        rejects(baseArgs({ config: { registryTls: { "r.corp": {} } } }), `config.registryTls["r.corp"]`, /expected some of/);
+        rejects(baseArgs({ config: { registryTls: { "https://r.corp": { caFile: "/c.pem" } } } }), `config.registryTls["https://r.corp"]`, /registry host/);
+    });
     it("insecure registry with scheme", () => rejects(baseArgs({ config: { insecureRegistries: ["http://10.0.0.5"] } }), "config.insecureRegistries[0]", /registry host/));
     it("port out of range", () => rejects(baseArgs({ connection: { host: "h", port: 70000, privateKey: "k" } }), "connection.port", /1 to 65535/));
     it("port zero", () => rejects(baseArgs({ connection: { host: "h", port: 0, privateKey: "k" } }), "connection.port", /1 to 65535/));

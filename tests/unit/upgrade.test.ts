@@ -199,7 +199,9 @@ describe("upgrade: what the rendered config would not carry", () => {
         assert.deepStrictEqual(byKey(r, cri("max_container_log_line_size"))?.carrier, { kind: "extraToml", path: ["plugins", CRI_RUNTIME, "max_container_log_line_size"], shown: "-1" });
         assert.deepStrictEqual(byKey(r, cri("containerd.discard_unpacked_layers"))?.carrier, { kind: "extraToml", path: ["plugins", CRI_IMAGES, "discard_unpacked_layers"], shown: "true" });
         assert.deepStrictEqual(byKey(r, `plugins."io.containerd.gc.v1.scheduler".pause_threshold`)?.carrier?.kind, "extraToml");
-        assert.strictEqual(byKey(r, cri(`registry.configs."registry.example.com".tls.ca_file`))?.carrier.kind, "none");
+        const ca = byKey(r, cri(`registry.configs."registry.example.com".tls.ca_file`))?.carrier;
+        assert.deepStrictEqual(ca, { kind: "registryTls", registry: "registry.example.com", field: "caFile", path: "/etc/containerd/certs/example-ca.pem" });
+        assert.strictEqual(carrierText(ca!), `config.registryTls["registry.example.com"].caFile = "/etc/containerd/certs/example-ca.pem"`);
         for (const k of ["disable_apparmor", "device_ownership_from_security_context", "enable_unprivileged_ports"]) {
             assert.strictEqual(byKey(r, cri(k))?.carrier.kind, "extraToml", k);
         }
@@ -237,26 +239,30 @@ describe("upgrade: what the rendered config would not carry", () => {
         assert.ok(!r.dropped.map(d => formatDropped("node-1", d)).join("\n").includes(PASSWORD));
     });
     it("carries everything once the typed inputs say it, and drops only what is acknowledged", () => {
-        const full = target("2.3.7", {
-            config: {
-                sandboxImage: "registry.k8s.io/pause:3.9",
-                registryMirrors: { "docker.io": ["https://mirror.gcr.io"] },
-                insecureRegistries: ["registry.internal:5000"],
-                registryAuth: { "registry.example.com": { username: "robot$ci", password: pulumiSecret(PASSWORD) } },
-                runtimes: { nvidia: { runtimeType: "io.containerd.runc.v2", options: { BinaryName: "/usr/bin/nvidia-container-runtime", SystemdCgroup: true } } },
-                extraToml: {
-                    debug: { level: "info" },
-                    plugins: {
-                        [CRI_RUNTIME]: { max_container_log_line_size: -1, disable_apparmor: true, device_ownership_from_security_context: true, enable_unprivileged_ports: false },
-                        [CRI_IMAGES]: { discard_unpacked_layers: true },
-                        "io.containerd.gc.v1.scheduler": { pause_threshold: 0.05 },
-                    },
+        const config: ContainerdNodeArgs["config"] = {
+            sandboxImage: "registry.k8s.io/pause:3.9",
+            registryMirrors: { "docker.io": ["https://mirror.gcr.io"] },
+            insecureRegistries: ["registry.internal:5000"],
+            registryAuth: { "registry.example.com": { username: "robot$ci", password: pulumiSecret(PASSWORD) } },
+            runtimes: { nvidia: { runtimeType: "io.containerd.runc.v2", options: { BinaryName: "/usr/bin/nvidia-container-runtime", SystemdCgroup: true } } },
+            extraToml: {
+                debug: { level: "info" },
+                plugins: {
+                    [CRI_RUNTIME]: { max_container_log_line_size: -1, disable_apparmor: true, device_ownership_from_security_context: true, enable_unprivileged_ports: false },
+                    [CRI_IMAGES]: { discard_unpacked_layers: true },
+                    "io.containerd.gc.v1.scheduler": { pause_threshold: 0.05 },
                 },
             },
-            upgrade: { acknowledgeDropped: [cri(`registry.configs."registry.example.com".tls`)] },
-        });
-        const done = carryReport(installer(), full, { "registry.example.com": { username: "robot$ci", password: PASSWORD } });
+        };
+        const full = target("2.3.7", { config, upgrade: { acknowledgeDropped: [cri(`registry.configs."registry.example.com".tls`)] } });
+        const auth = { "registry.example.com": { username: "robot$ci", password: PASSWORD } };
+        const done = carryReport(installer(), full, auth);
         assert.deepStrictEqual(done.dropped.map(d => [d.key, d.status]), [[cri(`registry.configs."registry.example.com".tls.ca_file`), "acknowledged"]]);
+        // Or carried: config.registryTls names the same file (another file is not the same setting).
+        const tls = (caFile: string) => target("2.3.7", { config: { ...config, registryTls: { "registry.example.com": { caFile } } } });
+        assert.deepStrictEqual(carryReport(installer(), tls("/etc/containerd/certs/example-ca.pem"), auth).dropped, []);
+        assert.deepStrictEqual(carryReport(installer(), tls("/etc/pki/other.pem"), auth).dropped.map(d => [d.key, d.status]),
+            [[cri(`registry.configs."registry.example.com".tls.ca_file`), "refused"]]);
     });
     it("a value at its old path in extraToml is not carried: a version 3 file ignores it", () => {
         const s = target("2.3.7", { config: { extraToml: { plugins: { [CRI]: { max_container_log_line_size: -1 } } } } });
