@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # cluster-up.sh: a real Kubernetes control plane on 127.0.0.1 for the lab: etcd (Debian's), then
 # kube-apiserver, kube-controller-manager and kube-scheduler built by scripts/kube/build.sh, with
-# certificates generated here. Writes LAB_DIR/cluster/{admin.conf,pki/,*.pid,*.log}.
+# certificates generated here, and a private registry on mutual TLS (tls-registry.py). Writes LAB_DIR/cluster/{admin.conf,pki/,*.pid,*.log}.
 # Nodes join with lab/kubelet-join.sh. Stop with lab/cluster-down.sh.
 source "$(dirname "$0")/lib.sh"
 C=$LAB_DIR/cluster
@@ -20,6 +20,8 @@ cert apiserver "/CN=kube-apiserver" "IP:127.0.0.1,IP:$SERVICE_IP,DNS:localhost,D
 cert admin "/O=system:masters/CN=lab-admin"
 cert controller-manager "/CN=system:kube-controller-manager"
 cert scheduler "/CN=system:kube-scheduler"
+cert registry "/CN=$TLS_REGISTRY_HOST" "DNS:$TLS_REGISTRY_HOST"
+cert registry-client "/CN=lab-node"
 openssl genrsa -out "$PKI/sa.key" 2048 2>/dev/null
 openssl rsa -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub" 2>/dev/null
 
@@ -58,4 +60,12 @@ run kube-scheduler "$KUBE_BIN/kube-scheduler" --kubeconfig "$C/scheduler.conf" -
 for i in $(seq 60); do
   "$KUBE_BIN/kubectl" --kubeconfig "$C/admin.conf" -n default get serviceaccount default >/dev/null 2>&1 && break; sleep 1
 done
-echo "cluster up in $(( $(date +%s) - start ))s: $API_URL, kubeconfig $C/admin.conf"
+# A private registry with its own CA that takes only client certificates (lab/tls-registry.py).
+run tls-registry python3 "$(dirname "$0")/tls-registry.py" "$REGISTRY_PORT" "$PKI/registry.crt" "$PKI/registry.key" "$PKI/ca.crt"
+for _ in $(seq 30); do
+  curl -fsS --resolve "$TLS_REGISTRY:127.0.0.1" --cacert "$PKI/ca.crt" --cert "$PKI/registry-client.crt" --key "$PKI/registry-client.key" \
+    "https://$TLS_REGISTRY/v2/" >/dev/null 2>&1 && break; sleep 0.5
+done
+curl -fsS --resolve "$TLS_REGISTRY:127.0.0.1" --cacert "$PKI/ca.crt" --cert "$PKI/registry-client.crt" --key "$PKI/registry-client.key" \
+  "https://$TLS_REGISTRY/v2/" >/dev/null || { echo "the lab registry did not start:"; tail -5 "$C/tls-registry.log"; exit 1; }
+echo "cluster up in $(( $(date +%s) - start ))s: $API_URL, kubeconfig $C/admin.conf; registry https://$TLS_REGISTRY"

@@ -100,6 +100,10 @@ KUBELET=$KUBE_CACHE/$KUBELET_VERSION/kubelet
 KUBELET_CURRENT=$KUBE_CACHE/$KUBELET_CURRENT_VERSION/kubelet
 CRICTL=$KUBE_CACHE/crictl-$CRICTL_VERSION/crictl
 API_PORT=${API_PORT:-16443} ETCD_PORT=${ETCD_PORT:-12379}
+# The lab's private registry (cluster-up.sh): mutual TLS with the lab CA, reached by the nodes as
+# TLS_REGISTRY (their /etc/hosts names it; they share this network namespace).
+REGISTRY_PORT=${REGISTRY_PORT:-5443} TLS_REGISTRY_HOST=tls.lab.internal
+TLS_REGISTRY=$TLS_REGISTRY_HOST:$REGISTRY_PORT
 API_URL=https://127.0.0.1:$API_PORT SERVICE_CIDR=10.96.0.0/24 SERVICE_IP=10.96.0.1
 PKI=$LAB_DIR/cluster/pki
 # cert NAME SUBJECT [SAN]: a key and a certificate signed by the lab CA.

@@ -6,7 +6,8 @@
 #   - containerd CONTAINERD17_VERSION from its release tarball (artifacts/build.sh) in
 #     /usr/local/bin, runc RUNC_VERSION in /usr/local/sbin, the unit containerd ships at that tag in
 #     /etc/systemd/system, enabled; /etc/containerd/config.toml in schema 2 as installers wrote it
-#     for 1.7 (below); /etc/crictl.yaml;
+#     for 1.7 (below), its registry TLS files in /etc/containerd/lab-tls (the lab registry's);
+#     /etc/crictl.yaml;
 #   - kubelet KUBELET_CURRENT_VERSION joined by `kubelet-join.sh NAME KUBELET_PORT containerd`;
 #   - the pause image (sandbox_image) and lab/busybox:1 in containerd's k8s.io namespace, made here;
 #     a RuntimeClass runc-alt for the config's second runtime handler.
@@ -50,6 +51,12 @@ else
   WANT=$(chroot "$DIR" /usr/bin/containerd --version | awk '{print $3}'); WANT=${WANT%%~*}
 fi
 mkdir -p "$DIR/etc/containerd" "$DIR/var/lib/kubelet"
+# The lab registry's CA and a client key pair, where the installer's config names them.
+install -d -m 0700 "$DIR/etc/containerd/lab-tls"
+install -m 0644 "$PKI/ca.crt" "$DIR/etc/containerd/lab-tls/ca.pem"
+install -m 0644 "$PKI/registry-client.crt" "$DIR/etc/containerd/lab-tls/node.crt"
+install -m 0600 "$PKI/registry-client.key" "$DIR/etc/containerd/lab-tls/node.key"
+echo "127.0.0.1 $TLS_REGISTRY_HOST" >>"$DIR/etc/hosts"
 # SystemdCgroup = false, set explicitly, as the lab's kubelets use cgroupfs (kubelet-join.sh).
 # The systemd driver does work in these nodes, but only with cgroupsPerQOS on: with it off the CRI
 # plugin gives runc a plain path ("/k8s.io/ID") and runc refuses it ("expected cgroupsPath to be of
@@ -95,6 +102,10 @@ oom_score = 0
         [plugins."io.containerd.grpc.v1.cri".registry.configs."registry.lab.internal".auth]
           username = "lab"
           password = "${REGISTRY_PASSWORD:-lab-registry-s3cret}"
+        [plugins."io.containerd.grpc.v1.cri".registry.configs."$TLS_REGISTRY".tls]
+          ca_file = "/etc/containerd/lab-tls/ca.pem"
+          cert_file = "/etc/containerd/lab-tls/node.crt"
+          key_file = "/etc/containerd/lab-tls/node.key"
 TOML
 printf 'runtime-endpoint: unix:///run/containerd/containerd.sock\nimage-endpoint: unix:///run/containerd/containerd.sock\ntimeout: 10\n' \
   >"$DIR/etc/crictl.yaml"

@@ -202,11 +202,16 @@ export const LAB17_REGISTRY_PASSWORD = "lab-registry-s3cret";
 /** lab/node-17.sh's docker.io mirror. */
 export const LAB17_MIRROR = "https://mirror.lab.internal";
 
+/** The lab registry (lab/cluster-up.sh): mutual TLS, its CA and client files on lab/node-17.sh's nodes. */
+export const LAB_TLS_REGISTRY = "tls.lab.internal:5443";
+/** The image it serves. */
+export const LAB_TLS_IMAGE = `${LAB_TLS_REGISTRY}/lab/tls:1`;
 /** The typed inputs that carry everything lab/node-17.sh's schema 2 config sets (credentials apart: `registryAuth`). */
 export const LAB17_CARRIED = {
     systemdCgroup: false,
     sandboxImage: "registry.k8s.io/pause:3.9",
     registryMirrors: { "docker.io": [LAB17_MIRROR] },
+    registryTls: { [LAB_TLS_REGISTRY]: { caFile: "/etc/containerd/lab-tls/ca.pem", certFile: "/etc/containerd/lab-tls/node.crt", keyFile: "/etc/containerd/lab-tls/node.key" } },
     runtimes: { "runc-alt": { runtimeType: "io.containerd.runc.v2", options: { BinaryName: "/usr/local/bin/lab-runc", SystemdCgroup: false } } },
     extraToml: { plugins: { "io.containerd.cri.v1.runtime": { restrict_oom_score_adj: true } } },
 };

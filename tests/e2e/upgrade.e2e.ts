@@ -8,9 +8,10 @@
 import * as assert from "assert";
 import { execFileSync } from "child_process";
 import * as path from "path";
+import * as TOML from "@iarna/toml";
 import { Stack } from "@pulumi/pulumi/automation";
 import {
-    artifacts, ARTIFACT_PORT, changes, durations, KUBECTL, labNode, labStack, LAB_DIR, LAB17_CARRIED, LAB17_MIRROR, LAB17_REGISTRY_PASSWORD,
+    artifacts, ARTIFACT_PORT, changes, durations, KUBECTL, labNode, labStack, LAB_DIR, LAB_TLS_IMAGE, LAB_TLS_REGISTRY, LAB17_CARRIED, LAB17_MIRROR, LAB17_REGISTRY_PASSWORD,
     nodeDown, onNode, privateKey, REPO, stateText, upExpectingFailure,
 } from "./lab";
 
@@ -70,6 +71,12 @@ function containerOf(ns: string, pod: string): { pid: string; restarts: string; 
     const node = kubectl("-n", ns, "get", "pod", pod, "-o", "jsonpath={.spec.nodeName}");
     const pid = onNode(node, `crictl inspect -o go-template --template '{{.info.pid}}' ${id}`).trim();
     return { id, pid, restarts: kubectl("-n", ns, "get", "pod", pod, "-o", "jsonpath={.status.containerStatuses[0].restartCount}") };
+}
+
+/** Pulls the lab registry's image (mutual TLS: only with its CA and a client key pair) through the CRI, from nothing. */
+function pullOverTls(node: string): string {
+    onNode(node, `crictl rmi ${LAB_TLS_IMAGE} >/dev/null 2>&1 || true`);
+    return onNode(node, `crictl pull ${LAB_TLS_IMAGE} 2>&1`);
 }
 
 const podOn = (node: string, selector: string) =>
@@ -160,6 +167,7 @@ describe("e2e: containerd 1.7 → 2.x in place, on nodes joined to a real cluste
         for (const n of [U1, U2]) {
             assert.strictEqual(jp(n, ".status.nodeInfo.containerRuntimeVersion"), `containerd://${A.CONTAINERD17_VERSION}`);
             assert.match(onNode(n, "cat /etc/containerd/config.toml"), /^version = 2$[\s\S]*registry\.mirrors\."docker\.io"\]/m);
+            assert.match(pullOverTls(n), /Image is up to date for sha256:/, "1.7 reaches the registry with the config's tls files");
         }
     });
 
@@ -189,6 +197,11 @@ systemctl restart containerd`);
         assert.match(preview, /up-u1: plugins\."io\.containerd\.grpc\.v1\.cri"\.registry\.configs\."registry\.lab\.internal"\.auth\.password = <secret, 19 chars> .*config\.registryAuth\["registry\.lab\.internal"\]\.password \(a secret\)/);
         assert.match(preview, /up-u1: plugins\."io\.containerd\.grpc\.v1\.cri"\.containerd\.runtimes\.runc-alt\.options\.BinaryName = "\/usr\/local\/bin\/lab-runc"/);
         assert.match(preview, /up-u1: .*runtimes\.legacy\.runtime_type = "io\.containerd\.runc\.v1" .*would be dropped: no equivalent .*removed the io\.containerd\.runc\.v1 shim/);
+        const tls = `plugins."io.containerd.grpc.v1.cri".registry.configs."${LAB_TLS_REGISTRY}".tls`;
+        for (const [key, field, file] of [["ca_file", "caFile", "ca.pem"], ["cert_file", "certFile", "node.crt"], ["key_file", "keyFile", "node.key"]]) {
+            assert.ok(preview.includes(`up-u1: ${tls}.${key} = "/etc/containerd/lab-tls/${file}" (/etc/containerd/config.toml) would be dropped: ` +
+                `set config.registryTls["${LAB_TLS_REGISTRY}"].${field} = "/etc/containerd/lab-tls/${file}", or list it in upgrade.acknowledgeDropped`), `${key}: ${preview}`);
+        }
         assert.match(preview, /up-u1: deprecated: .*io\.containerd\.runc\.v1/);
         assert.match(preview, /up-u2: plugins\."io\.containerd\.grpc\.v1\.cri"\.registry\.mirrors\."docker\.io"/, "u2 is judged too");
         assert.ok(!preview.includes(PASSWORD), "the password is never printed");
@@ -247,6 +260,11 @@ systemctl restart containerd`);
         }
         assert.match(onNode(U1, "cat /etc/containerd/certs.d/docker.io/hosts.toml"), new RegExp(`\\[host\\."${MIRROR.replace(/\./g, "\\.")}"\\]`));
         assert.strictEqual(onNode(U1, "stat -c %a /etc/containerd/containerd-node/registry-auth.toml").trim(), "600");
+        // The registry's CA and client key pair, carried into certs.d: 2.3 pulls over mutual TLS.
+        assert.deepStrictEqual(TOML.parse(onNode(U1, `cat '/etc/containerd/certs.d/${LAB_TLS_REGISTRY}/hosts.toml'`)), {
+            server: `https://${LAB_TLS_REGISTRY}`, ca: "/etc/containerd/lab-tls/ca.pem", client: [["/etc/containerd/lab-tls/node.crt", "/etc/containerd/lab-tls/node.key"]],
+        });
+        assert.match(pullOverTls(U1), /Image is up to date for sha256:/);
         assert.ok(!res.stdout.includes(PASSWORD) && !stateText(stack1).includes(PASSWORD), "the password is in neither the output nor the state in plain text");
         assert.ok(!onNode(U1, "ls /var/lib/containerd-node").includes("pending"), "the staged move is gone");
         const d = durations(events);
@@ -310,14 +328,17 @@ systemctl restart containerd`);
         // The package's own version, as `containerd --version` says it ("1.6.20~ds1").
         const pkg = onNode(M3, "containerd --version | awk '{print $3}'").trim();
         assert.match(pkg, /^1\.6\./);
+        // The Docker node has none of the lab registry's TLS files: only the 1.x nodes name them.
+        const { registryTls, ...untls } = CARRIED;
         const docker = {
             kubelet: { version: "1.23.17" },
             docker: { mode: "disable", migrateImages: true },
-            config: { ...CARRIED, sandboxImage: "k8s.gcr.io/pause:3.2" },
+            config: { sandboxImage: "k8s.gcr.io/pause:3.2" },
         };
+        const tlsFiles = { overrides: { config: { registryTls } } };
         const stack = await labStack("up-mixed", {
-            nodes: [{ ...labNode(M1), overrides: docker }, labNode(M2), labNode(M3), labNode(U1)],
-            ...settings({ containerd: C237 }),
+            nodes: [{ ...labNode(M1), overrides: docker }, { ...labNode(M2), ...tlsFiles }, { ...labNode(M3), ...tlsFiles }, { ...labNode(U1), ...tlsFiles }],
+            ...settings({ containerd: C237, config: untls }),
         });
         const preview = await stack.preview({ color: "never" });
         assert.match(preview.stdout, /up-m1: docker:\/\/20\.10\.24\+dfsg1 → containerd/);
