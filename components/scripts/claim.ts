@@ -94,7 +94,7 @@ export function claimConflict(node: string, claim: NodeClaim | undefined, holder
     }
     const until = new Date(claim.until * 1000).toISOString().replace(/\.\d+Z$/, "Z");
     return `${node}: the node is being converted by ${claim.holder} (its run has had the node since ${claim.since}; its step ${claim.step} ${claim.state}): ` +
-        `run again once that run is over (its last node step releases the node; if that run died, the claim lapses at ${until})`;
+        `run again once that run is over (its last node step releases the node; if that run died, or its last step had nothing to run, the claim lapses at ${until})`;
 }
 
 /** Bash functions of the node library; called under the node lock (fd 9), by lib.ts's prelude. */

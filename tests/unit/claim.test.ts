@@ -117,7 +117,7 @@ describe("the run claim: another stack is refused between this run's steps", fun
         const claim = facts().claim!;
         assert.deepStrictEqual([claim.holder, claim.step], [A, "configure"]);
         const now = Date.now() / 1000;
-        assert.match(claimConflict("n1", claim, B, now)!, new RegExp(`^n1: the node is being converted by stack p/a \\(its run has had the node since ${claim.since}; its step configure finished at 20[^)]+\\): run again once that run is over \\(its last node step releases the node; if that run died, the claim lapses at 20[\\d-]+T[\\d:]+Z\\)$`));
+        assert.match(claimConflict("n1", claim, B, now)!, new RegExp(`^n1: the node is being converted by stack p/a \\(its run has had the node since ${claim.since}; its step configure finished at 20[^)]+\\): run again once that run is over \\(its last node step releases the node; if that run died, or its last step had nothing to run, the claim lapses at 20[\\d-]+T[\\d:]+Z\\)$`));
         assert.strictEqual(claimConflict("n1", claim, A, now), undefined, "the stack's own claim: its run goes on");
         assert.strictEqual(claimConflict("n1", claim, B, claim.until), undefined, "lapsed");
         assert.strictEqual(parseClaim("garbage"), undefined);
