@@ -36,7 +36,10 @@ build() {
     printf ')\n' >>tools.go
     go mod tidy >/dev/null 2>&1 || go mod tidy
     ld="-s -w -X k8s.io/component-base/version.gitVersion=v$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$(echo "$K8S_VERSION" | cut -d. -f2)"
-    for b in "${missing[@]}"; do go build -trimpath -ldflags "$ld" -o "$OUT/$b" "k8s.io/kubernetes/cmd/$b"; echo "built $b"; done )
+    # One go build for all of them: it links one binary while it compiles the next one's packages.
+    pkgs=(); for b in "${missing[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$b"); done
+    go build -trimpath -ldflags "$ld" -o "$OUT/" "${pkgs[@]}"
+    echo "built ${missing[*]}" )
   rm -rf "$w"
   echo "built Kubernetes $K8S_VERSION ${missing[*]} in $(( $(date +%s) - start ))s"
 }
