@@ -6,7 +6,7 @@
  * and one fleet converges Docker, 1.7 and 2.x nodes.
  */
 import * as assert from "assert";
-import { execFileSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import * as path from "path";
 import * as TOML from "@iarna/toml";
 import { Stack } from "@pulumi/pulumi/automation";
@@ -164,6 +164,12 @@ describe("e2e: containerd 1.7 → 2.x in place, on nodes joined to a real cluste
     });
 
     it("the nodes start on containerd 1.7 with an installer's schema 2 config", () => {
+        // The lab registry takes no client without a certificate of its CA: a pull needs the key pair.
+        const pki = (f: string) => path.join(LAB_DIR, "cluster", "pki", f);
+        const curl = (...extra: string[]) => spawnSync("curl", ["-fsS", "--resolve", `${LAB_TLS_REGISTRY}:127.0.0.1`, "--cacert", pki("ca.crt"),
+            ...extra, `https://${LAB_TLS_REGISTRY}/v2/`], { encoding: "utf8" });
+        assert.notStrictEqual(curl().status, 0, "refused without a client certificate");
+        assert.strictEqual(curl("--cert", pki("registry-client.crt"), "--key", pki("registry-client.key")).status, 0);
         for (const n of [U1, U2]) {
             assert.strictEqual(jp(n, ".status.nodeInfo.containerRuntimeVersion"), `containerd://${A.CONTAINERD17_VERSION}`);
             assert.match(onNode(n, "cat /etc/containerd/config.toml"), /^version = 2$[\s\S]*registry\.mirrors\."docker\.io"\]/m);
