@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # cluster-up.sh: a real Kubernetes control plane on 127.0.0.1 for the lab: etcd (Debian's), then
 # kube-apiserver, kube-controller-manager and kube-scheduler built by scripts/kube/build.sh, with
-# certificates generated here, and a private registry on mutual TLS (tls-registry.py). Writes LAB_DIR/cluster/{admin.conf,pki/,*.pid,*.log}.
+# certificates generated here, and a private registry on mutual TLS (tls-registry.py).
+# Writes LAB_DIR/cluster/{admin.conf,pki/,*.pid,*.log}.
 # Nodes join with lab/kubelet-join.sh. Stop with lab/cluster-down.sh.
 source "$(dirname "$0")/lib.sh"
 C=$LAB_DIR/cluster
@@ -62,10 +63,10 @@ for i in $(seq 60); do
 done
 # A private registry with its own CA that takes only client certificates (lab/tls-registry.py).
 run tls-registry python3 "$(dirname "$0")/tls-registry.py" "$REGISTRY_PORT" "$PKI/registry.crt" "$PKI/registry.key" "$PKI/ca.crt"
-for _ in $(seq 30); do
+registry_answers() {
   curl -fsS --resolve "$TLS_REGISTRY:127.0.0.1" --cacert "$PKI/ca.crt" --cert "$PKI/registry-client.crt" --key "$PKI/registry-client.key" \
-    "https://$TLS_REGISTRY/v2/" >/dev/null 2>&1 && break; sleep 0.5
-done
-curl -fsS --resolve "$TLS_REGISTRY:127.0.0.1" --cacert "$PKI/ca.crt" --cert "$PKI/registry-client.crt" --key "$PKI/registry-client.key" \
-  "https://$TLS_REGISTRY/v2/" >/dev/null || { echo "the lab registry did not start:"; tail -5 "$C/tls-registry.log"; exit 1; }
+    "https://$TLS_REGISTRY/v2/" >/dev/null
+}
+for _ in $(seq 30); do registry_answers 2>/dev/null && break; sleep 0.5; done
+registry_answers || { echo "the lab registry did not start:"; tail -5 "$C/tls-registry.log"; exit 1; }
 echo "cluster up in $(( $(date +%s) - start ))s: $API_URL, kubeconfig $C/admin.conf; registry https://$TLS_REGISTRY"
