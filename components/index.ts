@@ -1,6 +1,6 @@
 export * from "./args";
 export { ContainerdNode, PreflightFacts, parsePreflight, StepDurations } from "./containerdNode";
-export { DEFAULTS, InvalidArgumentError, NodeSpec, RegistryTls, resolveSpec } from "./spec";
+export { DEFAULTS, InvalidArgumentError, NodeSpec, resolveSpec } from "./spec";
 export { renderConfigToml, mergeToml } from "./render/configToml";
 export { renderHostsTomls } from "./render/hostsToml";
 export { renderUnit } from "./render/unit";

@@ -66,8 +66,8 @@ export interface NodeSpec {
         sandboxImage: string;
         registryMirrors: { [registry: string]: string[] };
         insecureRegistries: string[];
-        /** TLS files by endpoint host (config.registryTls), paths on the node. */
-        registryTls: { [host: string]: RegistryTls };
+        /** TLS files by endpoint host (config.registryTls), paths on the node; certFile and keyFile come together. */
+        registryTls: { [host: string]: RegistryTlsArgs };
         /** Hosts with credentials (config.registryAuth; the values stay in the args, secrets). */
         registryAuth: string[];
         root: string;
@@ -169,13 +169,8 @@ export const REGISTRY_AUTH_FIELDS: readonly (keyof RegistryAuthArgs)[] = ["usern
 
 export const REGISTRY_TLS_FIELDS: readonly (keyof RegistryTlsArgs)[] = ["caFile", "certFile", "keyFile"];
 
-/** config.registryTls's value for one host: a CA, a client key pair, or both. */
-export interface RegistryTls {
-    caFile?: string;
-    client?: { certFile: string; keyFile: string };
-}
-
-function registryTls(host: string, t: RegistryTlsArgs | undefined): RegistryTls {
+/** One host's config.registryTls, checked: absolute paths, certFile and keyFile together. */
+function registryTls(host: string, t: RegistryTlsArgs | undefined): RegistryTlsArgs {
     const field = `config.registryTls["${host}"]`;
     registryHost(field, host);
     const given = Object.entries(t ?? {}).filter(([, v]) => v !== undefined).map(([k]) => k);
@@ -188,7 +183,7 @@ function registryTls(host: string, t: RegistryTlsArgs | undefined): RegistryTls 
     if ((certFile === undefined) !== (keyFile === undefined)) {
         fail(`${field}.${certFile === undefined ? "certFile" : "keyFile"}`, "expected certFile and keyFile together (a client certificate and its key)");
     }
-    return { ...(caFile ? { caFile } : {}), ...(certFile && keyFile ? { client: { certFile, keyFile } } : {}) };
+    return { ...(caFile ? { caFile } : {}), ...(certFile ? { certFile } : {}), ...(keyFile ? { keyFile } : {}) };
 }
 
 function registryHost(field: string, text: unknown): string {

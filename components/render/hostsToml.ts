@@ -1,5 +1,6 @@
 import * as TOML from "@iarna/toml";
-import { NodeSpec, RegistryTls } from "../spec";
+import { RegistryTlsArgs } from "../args";
+import { NodeSpec, REGISTRY_TLS_FIELDS } from "../spec";
 
 /** docker.io's images are served by registry-1.docker.io; every other registry by its own name. */
 export function upstreamServer(registry: string): string {
@@ -12,10 +13,10 @@ function registryOfHost(host: string): string {
 }
 
 /** hosts.toml's TLS keys for one endpoint: `ca`, and `client` as [certificate, key] pairs. */
-function tlsKeys(tls: RegistryTls | undefined): TOML.JsonMap {
+function tlsKeys(tls: RegistryTlsArgs | undefined): TOML.JsonMap {
     return {
         ...(tls?.caFile ? { ca: tls.caFile } : {}),
-        ...(tls?.client ? { client: [[tls.client.certFile, tls.client.keyFile]] } : {}),
+        ...(tls?.certFile && tls.keyFile ? { client: [[tls.certFile, tls.keyFile]] } : {}),
     };
 }
 
@@ -50,8 +51,6 @@ export function renderHostsTomls(spec: NodeSpec): { [registry: string]: string }
 
 /** Every TLS file the hosts.toml files name, with the input that names it: the configure step checks them. */
 export function registryTlsFiles(spec: NodeSpec): { field: string; path: string }[] {
-    return Object.entries(spec.config.registryTls).flatMap(([host, t]) => [
-        ...(t.caFile ? [{ field: `config.registryTls["${host}"].caFile`, path: t.caFile }] : []),
-        ...(t.client ? [{ field: `config.registryTls["${host}"].certFile`, path: t.client.certFile }, { field: `config.registryTls["${host}"].keyFile`, path: t.client.keyFile }] : []),
-    ]);
+    return Object.entries(spec.config.registryTls).flatMap(([host, t]) =>
+        REGISTRY_TLS_FIELDS.flatMap(k => t[k] ? [{ field: `config.registryTls["${host}"].${k}`, path: t[k]! }] : []));
 }

@@ -145,9 +145,7 @@ function registryCarrier(r: string[], value: TomlValue, spec: NodeSpec, auth: Re
     }
     if (table === "configs" && rest[0] === "tls" && rest.length === 2 && typeof value === "string" && TLS_KEYS.has(rest[1])) {
         const field = TLS_KEYS.get(rest[1])!;
-        const tls = c.registryTls[host];
-        const now = field === "caFile" ? tls?.caFile : field === "certFile" ? tls?.client?.certFile : tls?.client?.keyFile;
-        return { carrier: { kind: "registryTls", registry: host, field, path: value }, carried: now === value };
+        return { carrier: { kind: "registryTls", registry: host, field, path: value }, carried: c.registryTls[host]?.[field] === value };
     }
     if (table === "configs" && rest[0] === "tls") {
         const reason = spec.config.schema === 3 ? "2.0 removed registry.configs.*.tls" : "containerd 1.x refuses configs.tls next to the config_path the rendered file sets";
