@@ -25,7 +25,7 @@ import * as os from "os";
 import * as path from "path";
 import { ContainerdFleet } from "../components";
 import { treeRss } from "./proc";
-import type { NodeFacts } from "../components/upgrade/plan";
+import type { NodeFacts } from "../components/facts";
 
 // The Automation API's own inline-program server, its gRPC service and the SDK's own grpc-js
 // (not in the SDK's typings): what Stack.preview() uses to serve the program to the CLI.

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { NodeFacts } from "./upgrade/plan";
+import type { NodeFacts } from "./facts";
 
 /**
  * How the component reaches the node over SSH. Every credential is kept a Pulumi secret.

@@ -1,6 +1,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { ContainerdNodeArgs } from "./args";
+import { NodeFacts } from "./facts";
 import { kubeconfigWiring } from "./kubeconfig";
 import { LocalStep, RemoteStep } from "./commands";
 import { drainScript, rollbackMarkScript, verifyNodeScript } from "./scripts/kubectl";
@@ -12,7 +13,7 @@ import {
 } from "./scripts/steps";
 import { RegistryAuthValues } from "./render/registryAuth";
 import { DEFAULTS, InvalidArgumentError, NodeSpec, resolveSpec } from "./spec";
-import { NodeFacts, NodePlan, pathText } from "./upgrade/plan";
+import { NodePlan, pathText } from "./upgrade/plan";
 import { planOutputs, readFactsLimited } from "./upgrade/planOutputs";
 
 /** Facts the pre-flight step read off the node before anything was changed. */

@@ -13,7 +13,7 @@ export {
 } from "./fleet/discover";
 export { planWaves, resolveMaxUnavailable, WaveNode } from "./fleet/waves";
 export { dockerSocketPods, mergeSettings } from "./fleet/checks";
-export { readLiveConfig, ConfigFile, LiveConfig, LiveSetting } from "./upgrade/liveConfig";
+export { readLiveConfig, LiveConfig, LiveSetting } from "./upgrade/liveConfig";
 export { acknowledged, carryReport, Carrier, CarryReport, DroppedSetting, TypedInput } from "./upgrade/carry";
 export { deprecationFindings, parseCtrDeprecations, CtrDeprecation, DeprecationFinding } from "./upgrade/deprecations";
 export {
@@ -25,11 +25,10 @@ export { carrierText, formatDeprecation, formatDropped, formatVerdict, refusals 
 export { formatKey, parseKey } from "./upgrade/keys";
 export { toSchema3 } from "./upgrade/schema3";
 export { upgradeFactsScript, UPGRADE_FACTS_FN, UPGRADE_FACTS_LIMITS } from "./scripts/upgradeFacts";
-export {
-    ctrDeprecationsOutput, parseUpgradeFacts, AbsentFile, CommandRun, FactsFile, PresentFile, UnreadFile, UpgradeFacts,
-} from "./upgrade/facts";
-export { planNode, pathText, NodeFacts, NodePath, NodePlan } from "./upgrade/plan";
-export { NodeClaim } from "./scripts/claim";
+export { ctrDeprecationsOutput, parseUpgradeFacts } from "./upgrade/facts";
+export { AbsentFile, CommandRun, ConfigFile, FactsFile, NodeFacts, PresentFile, UnreadFile, UpgradeFacts } from "./facts";
+export { planNode, pathText, NodePath, NodePlan } from "./upgrade/plan";
+export { NodeClaim } from "./claim";
 export { readNodeFacts, parseNodeFacts, ResolvedConnection } from "./upgrade/readFacts";
 export { nodeFactsScript } from "./scripts/upgradeFacts";
 export { renderRegistryAuthToml, REGISTRY_AUTH_FILE, RegistryAuthValues } from "./render/registryAuth";

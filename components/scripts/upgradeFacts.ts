@@ -31,12 +31,9 @@
  *
  * The parser is upgrade/facts.ts (parseUpgradeFacts).
  */
-import { CLAIM_LINE } from "./claim";
+import { CLAIM_LINE, RUNTIME_LINE, UPGRADE_FACTS_FORMAT, UPGRADE_FACTS_MAGIC } from "../facts";
 import { DETECT_RUNTIME } from "./lib";
 import { sq } from "./shell";
-
-export const UPGRADE_FACTS_MAGIC = "containerd-node-upgrade-facts";
-export const UPGRADE_FACTS_FORMAT = 1;
 
 /** Limits of the reader: files followed, import depth, bytes per file, seconds per command. */
 export const UPGRADE_FACTS_LIMITS = { files: 64, depth: 8, fileBytes: 1 << 20, stderrBytes: 64 << 10, timeoutSeconds: 15 };
@@ -379,9 +376,6 @@ export LC_ALL=C
 ${UPGRADE_FACTS_FN}upgrade_facts ${sq(kubeletConfig)}
 `;
 }
-
-/** The line before the facts block that names the runtime the kubelet uses now. */
-export const RUNTIME_LINE = "containerd-node-runtime";
 
 /**
  * What the pre-flight reads over SSH before a run plans a node (at preview and at up): the

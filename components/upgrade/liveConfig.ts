@@ -17,14 +17,10 @@
 import * as path from "path";
 import * as TOML from "@iarna/toml";
 import { TomlValue } from "../args";
+import { ConfigFile } from "../facts";
 import { Version } from "../versions";
 import { formatKey, isPrefix, isTable, isZero, leaves, plainToml, Table } from "./keys";
 import { toSchema3 } from "./schema3";
-
-export interface ConfigFile {
-    path: string;
-    text: string;
-}
 
 export interface LiveSetting {
     /** The key as the file spells it, e.g. `plugins.cri.sandbox_image` in a version 1 file. */

@@ -4,27 +4,18 @@
  * versions, nothing), whether it is drained, and what refuses it. The preview prints the plan;
  * a refusal fails the preview and the node's pre-flight step.
  */
-import { NodeClaim } from "../scripts/claim";
+import { NodeFacts, UpgradeFacts } from "../facts";
 import { TOP_OF_FILE } from "../render/configToml";
 import { RegistryAuthValues } from "../render/registryAuth";
 import { NodeSpec } from "../spec";
 import { compareVersions, parseVersion, Version } from "../versions";
 import { carryReport, CarryReport } from "./carry";
 import { cgroupVerdicts, glibcVerdict, kubeletVerdict, parseCgroupFs, parseLibc, Verdict } from "./compat";
-import { ctrDeprecationsOutput, UpgradeFacts } from "./facts";
+import { ctrDeprecationsOutput } from "./facts";
 import { deprecationFindings, DeprecationFinding, parseCtrDeprecations } from "./deprecations";
 import { drainDecision, DrainDecision } from "./drain";
 import { readLiveConfig } from "./liveConfig";
 import { formatDeprecation, formatDropped, formatVerdict, refusals } from "./messages";
-
-/** The facts of the pre-flight read: the upgrade facts and the runtime the kubelet uses now. */
-export interface NodeFacts {
-    /** `docker://X`, `containerd://X` or `none` (the node library's detect_runtime). */
-    runtime: string;
-    upgrade: UpgradeFacts;
-    /** A run's claim on the node (scripts/claim.ts), when one is there. */
-    claim?: NodeClaim;
-}
 
 export type NodePath =
     /** The kubelet (or nothing) runs on Docker: the seeds' conversion. */

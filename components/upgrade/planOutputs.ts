@@ -4,10 +4,11 @@
  * refusal, which the component turns into a failing pre-flight step.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { claimConflict } from "../claim";
+import { NodeFacts } from "../facts";
 import { RegistryAuthValues } from "../render/registryAuth";
-import { claimConflict } from "../scripts/claim";
 import { NodeSpec } from "../spec";
-import { NodeFacts, NodePlan, planNode } from "./plan";
+import { NodePlan, planNode } from "./plan";
 import { readNodeFacts, ResolvedConnection } from "./readFacts";
 
 /** Nodes whose facts are read at a time (a fleet's preview reads them all). */

@@ -5,11 +5,11 @@
  */
 import { createHash } from "crypto";
 import { Client, ConnectConfig } from "ssh2";
-import { CLAIM_LINE, parseClaim } from "../scripts/claim";
-import { nodeFactsScript, RUNTIME_LINE } from "../scripts/upgradeFacts";
+import { parseClaim } from "../claim";
+import { CLAIM_LINE, NodeFacts, RUNTIME_LINE } from "../facts";
+import { nodeFactsScript } from "../scripts/upgradeFacts";
 import { wrapScript } from "../scripts/shell";
 import { parseUpgradeFacts } from "./facts";
-import { NodeFacts } from "./plan";
 
 /** The connection as the steps get it, resolved (secrets as plain text, in memory only). */
 export interface ResolvedConnection {

@@ -3,7 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { claimConflict, parseClaim } from "../../components/scripts/claim";
+import { claimConflict, parseClaim } from "../../components/claim";
 import { NODE_LIB, NODE_LIB_FILE, prelude } from "../../components/scripts/lib";
 import { nodeFactsScript } from "../../components/scripts/upgradeFacts";
 import { parseNodeFacts } from "../../components/upgrade/readFacts";

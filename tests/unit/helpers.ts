@@ -1,5 +1,5 @@
 import { ContainerdNodeArgs } from "../../components/args";
-import { NodeFacts } from "../../components/upgrade/plan";
+import { NodeFacts } from "../../components/facts";
 
 /** A node on Docker, as the pre-flight read reports it (unit tests read nothing over SSH). */
 export const DOCKER_FACTS: NodeFacts = {

@@ -4,11 +4,12 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { UpgradeFacts } from "../../components/facts";
 import { upgradeFactsScript, UPGRADE_FACTS_LIMITS } from "../../components/scripts/upgradeFacts";
 import { sq } from "../../components/scripts/shell";
 import { cgroupVerdicts, parseCgroupFs, parseLibc } from "../../components/upgrade/compat";
 import { parseCtrDeprecations } from "../../components/upgrade/deprecations";
-import { ctrDeprecationsOutput, parseUpgradeFacts, UpgradeFacts } from "../../components/upgrade/facts";
+import { ctrDeprecationsOutput, parseUpgradeFacts } from "../../components/upgrade/facts";
 import { readLiveConfig } from "../../components/upgrade/liveConfig";
 import { parseVersion, Version } from "../../components/versions";
 

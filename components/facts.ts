@@ -1,0 +1,110 @@
+/**
+ * The facts the pre-flight reads off a node before a run plans it: their shape (NodeFacts, the
+ * upgrade facts, the config files and commands in them) and the tags of the lines that the
+ * node-side reader (scripts/upgradeFacts.ts) prints and its parsers look for.
+ */
+import { NodeClaim } from "./claim";
+import { Version } from "./versions";
+
+/** The reader's begin and end lines: `containerd-node-upgrade-facts 1 begin`, `… end`. */
+export const UPGRADE_FACTS_MAGIC = "containerd-node-upgrade-facts";
+export const UPGRADE_FACTS_FORMAT = 1;
+
+/** The line before the facts block that names the runtime the kubelet uses now. */
+export const RUNTIME_LINE = "containerd-node-runtime";
+
+/** The facts reader's line with the node's claim file, base64 (`-`: none). */
+export const CLAIM_LINE = "containerd-node-claim";
+
+export interface ConfigFile {
+    path: string;
+    text: string;
+}
+
+interface FactsFileBase {
+    /** The file's path on the node, absolute and cleaned as containerd cleans an import. */
+    path: string;
+    /** The file whose `imports` named or matched it; undefined for the main config. */
+    importedBy?: string;
+}
+
+/** A config file that was read. */
+export interface PresentFile extends FactsFileBase {
+    status: "present";
+    /** The file's bytes exactly as they are on the node. */
+    bytes: Buffer;
+    /** `bytes` as UTF-8 (TOML's encoding; an invalid sequence becomes U+FFFD). */
+    text: string;
+}
+
+/** A config file that does not exist (containerd runs without a missing main config). */
+export interface AbsentFile extends FactsFileBase {
+    status: "absent";
+}
+
+/** A config file that exists but was not read. */
+export interface UnreadFile extends FactsFileBase {
+    status: "error";
+    /** Why, e.g. "is a directory" or its size over the reader's limit. */
+    error: string;
+}
+
+export type FactsFile = PresentFile | AbsentFile | UnreadFile;
+
+/** One command the reader ran on the node. */
+export interface CommandRun {
+    /** Its exit status; 124 or 137 when the timeout ended it. */
+    exitCode: number;
+    /** Whether the timeout ended it. */
+    timedOut: boolean;
+    /** Its standard output, as printed (ctr prints nothing at all when there are no deprecations). */
+    stdout: string;
+    /** The first 64 KiB of its standard error. */
+    stderr: string;
+}
+
+export interface UpgradeFacts {
+    /** containerd's main config file: the running containerd's --config, else its unit's, else /etc/containerd/config.toml. */
+    configPath: string;
+    /** What named configPath: the running process's arguments, containerd.service's ExecStart, or nothing (containerd's default). */
+    configSource: "process" | "unit" | "default";
+    /** The running containerd's PID (systemd's MainPID of containerd.service); undefined when it does not run. */
+    pid?: number;
+    /** The main config for readLiveConfig; undefined when configPath is absent or unread (see `files[0]`). */
+    main?: ConfigFile;
+    /** Every config file the reader reached, in containerd's load order: the main config first, then imports breadth first. */
+    files: FactsFile[];
+    /** Every imported file that was read, path → text: readLiveConfig's dropIns. */
+    dropIns: { [path: string]: string };
+    /** What the reader did not follow (an imports array in a form it does not parse, a limit reached), for the report. */
+    notes: string[];
+    /** The gRPC socket the config files set ([grpc] address, the last file that sets one); ctr was pointed at it. */
+    grpcAddress?: string;
+    /** The containerd binary: the running one's argv[0], else the unit's, else the first in the usual directories. */
+    containerdBinary?: string;
+    /** `containerd --version`; undefined when no binary was found. */
+    containerdVersionRun?: CommandRun;
+    /** The version `containerd --version` reports (the binary on disk, which a running containerd may predate); readLiveConfig's `running`. */
+    containerdVersion?: Version;
+    /** The ctr binary: next to containerd, else the first in the usual directories. */
+    ctrBinary?: string;
+    /** `ctr deprecations list --format json`; undefined when no ctr was found. See ctrDeprecationsOutput. */
+    ctrDeprecations?: CommandRun;
+    /** `getconf GNU_LIBC_VERSION`, else the first line of `ldd --version`: parseLibc's input; undefined when neither said anything. */
+    libc?: string;
+    /** `stat -fc %T /sys/fs/cgroup/` (cgroup2fs, tmpfs): parseCgroupFs's input; undefined when stat failed. */
+    cgroupFs?: string;
+    /** The KubeletConfiguration file read for failCgroupV1, and whether it was there. */
+    kubeletConfig: { path: string; status: "present" | "absent" | "error" };
+    /** The kubelet configuration's failCgroupV1; undefined when it does not set it (the kubelet's default is true). */
+    failCgroupV1?: boolean;
+}
+
+/** The facts of the pre-flight read: the upgrade facts and the runtime the kubelet uses now. */
+export interface NodeFacts {
+    /** `docker://X`, `containerd://X` or `none` (the node library's detect_runtime). */
+    runtime: string;
+    upgrade: UpgradeFacts;
+    /** A run's claim on the node (scripts/claim.ts), when one is there. */
+    claim?: NodeClaim;
+}
