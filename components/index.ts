@@ -22,8 +22,8 @@ export {
 } from "./upgrade/compat";
 export { drainDecision, DrainDecision } from "./upgrade/drain";
 export { carrierText, formatDeprecation, formatDropped, formatVerdict, refusals } from "./upgrade/messages";
-export { formatKey, parseKey } from "./upgrade/keys";
-export { toSchema3 } from "./upgrade/schema3";
+export { formatKey, parseKey } from "./toml/keys";
+export { toSchema3 } from "./toml/schema3";
 export { upgradeFactsScript, UPGRADE_FACTS_FN, UPGRADE_FACTS_LIMITS } from "./scripts/upgradeFacts";
 export { ctrDeprecationsOutput, parseUpgradeFacts } from "./upgrade/facts";
 export { AbsentFile, CommandRun, ConfigFile, FactsFile, NodeFacts, PresentFile, UnreadFile, UpgradeFacts } from "./facts";

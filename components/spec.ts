@@ -5,8 +5,8 @@
 import {
     ArtifactSource, ContainerdNodeArgs, RegistryAuthArgs, RegistryTlsArgs, DockerMode, InstallSource, KubeletFlagsLocation, TomlValue, UpgradeDrainPolicy,
 } from "./args";
-import { formatKey, leaves, parseKey, plainToml, Table } from "./upgrade/keys";
-import { isSecretKey } from "./upgrade/secrets";
+import { formatKey, leaves, parseKey, plainToml, Table } from "./toml/keys";
+import { isSecretKey } from "./toml/secrets";
 import { configSchemaVersion, kubeletCompatibilityProblem, parseVersion, Version } from "./versions";
 import { kubeletVerdict } from "./upgrade/compat";
 
@@ -99,7 +99,7 @@ export interface NodeSpec {
     docker: { mode: DockerMode; removeData: boolean; migrateImages: boolean };
     upgrade: {
         drain: UpgradeDrainPolicy;
-        /** Dotted keys in canonical spelling (see upgrade/keys.ts), and deprecation ids. */
+        /** Dotted keys in canonical spelling (see toml/keys.ts), and deprecation ids. */
         acknowledgeDropped: string[];
     };
     minFreeDiskMiB: number;

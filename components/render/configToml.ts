@@ -1,6 +1,6 @@
 import * as TOML from "@iarna/toml";
 import { NodeSpec } from "../spec";
-import { isTable, Table } from "../upgrade/keys";
+import { isTable, Table } from "../toml/keys";
 import { atLeast } from "../versions";
 import { REGISTRY_AUTH_FILE } from "./registryAuth";
 

@@ -6,8 +6,8 @@
 import * as TOML from "@iarna/toml";
 import { RegistryAuthArgs } from "../args";
 import { NodeSpec } from "../spec";
-import { CRI, CRI_IMAGES } from "../upgrade/schema3";
-import { Table } from "../upgrade/keys";
+import { CRI, CRI_IMAGES } from "../toml/schema3";
+import { Table } from "../toml/keys";
 
 /**
  * Outside /etc/containerd/conf.d and the like: an old config's `imports` glob must never pick up a

@@ -1,7 +1,7 @@
 /**
  * Which live settings the config this package renders for the target would not carry, and the
  * typed input that would. A setting is carried when the rendered config.toml holds its value at
- * the path the target reads (see schema3.ts), when the certs.d files hold it (mirrors, insecure
+ * the path the target reads (toml/schema3.ts), when the certs.d files hold it (mirrors, insecure
  * registries) or the unit does (oom_score); it may be left out when it is containerd 1.7's
  * default and the rendered file does not set it (defaults17.ts). Anything else is refused by
  * name unless `upgrade.acknowledgeDropped` lists it.
@@ -12,11 +12,11 @@ import { AUTH_KEYS, RegistryAuthValues } from "../render/registryAuth";
 import { upstreamServer } from "../render/hostsToml";
 import { renderConfigToml } from "../render/configToml";
 import { NodeSpec } from "../spec";
+import { isPrefix, KeyPath, leaves, parseKey, sameValue, Table } from "../toml/keys";
+import { CRI, CRI_IMAGES, CRI_RUNTIME, toSchema3 } from "../toml/schema3";
+import { isSecretKey, shownValue } from "../toml/secrets";
 import { default17 } from "./defaults17";
-import { isPrefix, KeyPath, leaves, parseKey, sameValue, Table } from "./keys";
 import { LiveConfig, LiveSetting } from "./liveConfig";
-import { CRI, CRI_IMAGES, CRI_RUNTIME, toSchema3 } from "./schema3";
-import { isSecretKey, shownValue } from "./secrets";
 
 export type TypedInput =
     | "config.systemdCgroup" | "config.sandboxImage" | "config.root" | "config.state"

@@ -9,8 +9,8 @@
  * theirs is reported and carried.
  */
 import { TomlValue } from "../args";
-import { isZero, KeyPath, sameValue } from "./keys";
-import { CRI } from "./schema3";
+import { isZero, KeyPath, sameValue } from "../toml/keys";
+import { CRI } from "../toml/schema3";
 
 export interface Default17 {
     /** Schema 2 path; "*" matches any one segment (a runtime handler's name). */

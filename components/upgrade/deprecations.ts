@@ -6,10 +6,10 @@
  * pkg/deprecation and pkg/cri/config ValidatePluginConfig at v1.7.30.
  */
 import { Version, atLeast } from "../versions";
+import { formatKey, isZero, KeyPath, parseKey } from "../toml/keys";
+import { CRI, CRI_IMAGES, CRI_RUNTIME } from "../toml/schema3";
 import { acknowledged } from "./carry";
-import { formatKey, isZero, KeyPath, parseKey } from "./keys";
 import { LiveConfig, LiveSetting } from "./liveConfig";
-import { CRI, CRI_IMAGES, CRI_RUNTIME } from "./schema3";
 
 export interface CtrDeprecation {
     id: string;

@@ -19,8 +19,8 @@ import * as TOML from "@iarna/toml";
 import { TomlValue } from "../args";
 import { ConfigFile } from "../facts";
 import { Version } from "../versions";
-import { formatKey, isPrefix, isTable, isZero, leaves, plainToml, Table } from "./keys";
-import { toSchema3 } from "./schema3";
+import { formatKey, isPrefix, isTable, isZero, leaves, plainToml, Table } from "../toml/keys";
+import { toSchema3 } from "../toml/schema3";
 
 export interface LiveSetting {
     /** The key as the file spells it, e.g. `plugins.cri.sandbox_image` in a version 1 file. */

@@ -8,10 +8,10 @@ import { cgroupVerdicts, glibcVerdict, kubeletVerdict, parseCgroupFs, parseLibc 
 import { DEFAULTS_1_7, default17 } from "../../components/upgrade/defaults17";
 import { deprecationFindings, parseCtrDeprecations } from "../../components/upgrade/deprecations";
 import { drainDecision } from "../../components/upgrade/drain";
-import { formatKey, leaves, parseKey, Table } from "../../components/upgrade/keys";
+import { formatKey, leaves, parseKey, Table } from "../../components/toml/keys";
 import { LiveConfig, readLiveConfig } from "../../components/upgrade/liveConfig";
 import { carrierText, formatDeprecation, formatDropped, formatVerdict, refusals } from "../../components/upgrade/messages";
-import { CRI, CRI_IMAGES, CRI_RUNTIME, toSchema3 } from "../../components/upgrade/schema3";
+import { CRI, CRI_IMAGES, CRI_RUNTIME, toSchema3 } from "../../components/toml/schema3";
 import { InvalidArgumentError, resolveSpec } from "../../components/spec";
 import { parseVersion, Version } from "../../components/versions";
 import { baseArgs } from "./helpers";
