@@ -19,7 +19,7 @@ export { deprecationFindings, parseCtrDeprecations, CtrDeprecation, DeprecationF
 export {
     cgroupVerdicts, glibcNeeded, glibcVerdict, kubeletVerdict, parseCgroupFs, parseLibc, KUBERNETES_CONTAINERD,
     CgroupVersion, CompatCheck, Libc, Verdict,
-} from "./upgrade/compat";
+} from "./compat";
 export { drainDecision, DrainDecision } from "./upgrade/drain";
 export { carrierText, formatDeprecation, formatDropped, formatVerdict, refusals } from "./upgrade/messages";
 export { formatKey, parseKey } from "./toml/keys";

@@ -5,10 +5,10 @@
 import {
     ArtifactSource, ContainerdNodeArgs, RegistryAuthArgs, RegistryTlsArgs, DockerMode, InstallSource, KubeletFlagsLocation, TomlValue, UpgradeDrainPolicy,
 } from "./args";
+import { kubeletVerdict } from "./compat";
 import { formatKey, leaves, parseKey, plainToml, Table } from "./toml/keys";
 import { isSecretKey } from "./toml/secrets";
 import { configSchemaVersion, kubeletCompatibilityProblem, parseVersion, Version } from "./versions";
-import { kubeletVerdict } from "./upgrade/compat";
 
 /** A bad argument: `field` is the path of the offending input, e.g. "config.registryMirrors.docker.io[0]". */
 export class InvalidArgumentError extends Error {

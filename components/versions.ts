@@ -44,7 +44,7 @@ export function configSchemaVersion(containerd: Version): 2 | 3 {
 
 /**
  * Kubernetes 1.26+ needs CRI v1, served by containerd 1.6.15 and later: the rule below the
- * support table (upgrade/compat.ts kubeletVerdict, which the spec checks first).
+ * support table (compat.ts kubeletVerdict, which the spec checks first).
  */
 export function kubeletCompatibilityProblem(kubelet: Version, containerd: Version): string | undefined {
     if (atLeast(kubelet, 1, 26) && !atLeast(containerd, 1, 6, 15)) {

@@ -2,9 +2,9 @@
  * One line per pre-flight finding, naming the node, the key, its value (a secret's redacted) and
  * the input to use: what a refused preview prints.
  */
+import { Verdict } from "../compat";
 import { formatKey } from "../toml/keys";
 import { Carrier, CarryReport, DroppedSetting } from "./carry";
-import { Verdict } from "./compat";
 import { DeprecationFinding } from "./deprecations";
 
 const q = (s: string) => JSON.stringify(s);

@@ -4,13 +4,13 @@
  * versions, nothing), whether it is drained, and what refuses it. The preview prints the plan;
  * a refusal fails the preview and the node's pre-flight step.
  */
+import { cgroupVerdicts, glibcVerdict, kubeletVerdict, parseCgroupFs, parseLibc, Verdict } from "../compat";
 import { NodeFacts, UpgradeFacts } from "../facts";
 import { TOP_OF_FILE } from "../render/configToml";
 import { RegistryAuthValues } from "../render/registryAuth";
 import { NodeSpec } from "../spec";
 import { compareVersions, parseVersion, Version } from "../versions";
 import { carryReport, CarryReport } from "./carry";
-import { cgroupVerdicts, glibcVerdict, kubeletVerdict, parseCgroupFs, parseLibc, Verdict } from "./compat";
 import { ctrDeprecationsOutput } from "./facts";
 import { deprecationFindings, DeprecationFinding, parseCtrDeprecations } from "./deprecations";
 import { drainDecision, DrainDecision } from "./drain";

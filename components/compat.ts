@@ -4,8 +4,8 @@
  * kubelet (facts/containerd-2.md; the table is containerd 2.3's RELEASES.md).
  */
 import * as path from "path";
-import { InstallSource } from "../args";
-import { atLeast, compareVersions, parseVersion, Version } from "../versions";
+import { InstallSource } from "./args";
+import { atLeast, compareVersions, parseVersion, Version } from "./versions";
 
 export type CompatCheck = "kubelet" | "glibc" | "cgroup";
 
