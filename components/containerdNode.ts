@@ -14,7 +14,7 @@ import {
 import { RegistryAuthValues } from "./render/registryAuth";
 import { DEFAULTS, InvalidArgumentError, NodeSpec, resolveSpec } from "./spec";
 import { NodePlan, pathText } from "./upgrade/plan";
-import { planOutputs, readFactsLimited } from "./upgrade/planOutputs";
+import { planOutputs, readFactsLimited } from "./preflight/planOutputs";
 
 /** Facts the pre-flight step read off the node before anything was changed. */
 export interface PreflightFacts {

@@ -29,6 +29,6 @@ export { ctrDeprecationsOutput, parseUpgradeFacts } from "./upgrade/facts";
 export { AbsentFile, CommandRun, ConfigFile, FactsFile, NodeFacts, PresentFile, UnreadFile, UpgradeFacts } from "./facts";
 export { planNode, pathText, NodePath, NodePlan } from "./upgrade/plan";
 export { NodeClaim } from "./claim";
-export { readNodeFacts, parseNodeFacts, ResolvedConnection } from "./upgrade/readFacts";
+export { readNodeFacts, parseNodeFacts, ResolvedConnection } from "./preflight/readFacts";
 export { nodeFactsScript } from "./scripts/upgradeFacts";
 export { renderRegistryAuthToml, REGISTRY_AUTH_FILE, RegistryAuthValues } from "./render/registryAuth";

@@ -6,7 +6,7 @@ import * as path from "path";
 import { claimConflict, parseClaim } from "../../components/claim";
 import { NODE_LIB, NODE_LIB_FILE, prelude } from "../../components/scripts/lib";
 import { nodeFactsScript } from "../../components/scripts/upgradeFacts";
-import { parseNodeFacts } from "../../components/upgrade/readFacts";
+import { parseNodeFacts } from "../../components/preflight/readFacts";
 
 // The run claim (claim.ts), as the steps run it on a node: the real step preludes (a last step's
 // among them, which releases the node), with the library where the pre-flight writes it, in a

@@ -12,7 +12,7 @@ import { UPGRADE_DRAINS } from "../../components/scripts/versionShell";
 import { resolveSpec } from "../../components/spec";
 import { drainDecision } from "../../components/upgrade/drain";
 import { pathText, planNode } from "../../components/upgrade/plan";
-import { parseNodeFacts } from "../../components/upgrade/readFacts";
+import { parseNodeFacts } from "../../components/preflight/readFacts";
 import { TOP_OF_FILE } from "../../components/render/configToml";
 import { parseVersion, Version } from "../../components/versions";
 import { baseArgs } from "./helpers";

@@ -8,7 +8,7 @@ import { claimConflict } from "../claim";
 import { NodeFacts } from "../facts";
 import { RegistryAuthValues } from "../render/registryAuth";
 import { NodeSpec } from "../spec";
-import { NodePlan, planNode } from "./plan";
+import { NodePlan, planNode } from "../upgrade/plan";
 import { readNodeFacts, ResolvedConnection } from "./readFacts";
 
 /** Nodes whose facts are read at a time (a fleet's preview reads them all). */

@@ -9,7 +9,7 @@ import { parseClaim } from "../claim";
 import { CLAIM_LINE, NodeFacts, RUNTIME_LINE } from "../facts";
 import { nodeFactsScript } from "../scripts/upgradeFacts";
 import { wrapScript } from "../scripts/shell";
-import { parseUpgradeFacts } from "./facts";
+import { parseUpgradeFacts } from "../upgrade/facts";
 
 /** The connection as the steps get it, resolved (secrets as plain text, in memory only). */
 export interface ResolvedConnection {
