@@ -7,7 +7,8 @@ export { renderUnit } from "./render/unit";
 export { renderCrictlYaml } from "./render/crictl";
 export { kubeletEditPlan, KubeletEditPlan } from "./render/kubeletFlags";
 export * from "./versions";
-export { ClusterFleetArgs, ContainerdFleet, ContainerdFleetArgs, FleetNodeArgs, FleetRow, FleetSettings, HealthGateArgs } from "./fleet/fleet";
+export { ClusterFleetArgs, ContainerdFleet, ContainerdFleetArgs, FleetRow, HealthGateArgs } from "./fleet/fleet";
+export { FleetNodeArgs, FleetSettings } from "./fleet/nodeArgs";
 export {
     discoveredNodes, discoverNodes, knownHostKey, parseKnownHosts, parseNodeList, ClusterNode, DiscoveredHostKeysArgs, DiscoveryArgs, KnownHost, NodeAddressType,
 } from "./fleet/discover";

@@ -13,7 +13,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { KubeconfigInput, NodeConnectionArgs } from "../args";
 import { InvalidArgumentError } from "../spec";
-import type { FleetNodeArgs } from "./fleet";
+import type { FleetNodeArgs } from "./nodeArgs";
 
 /** A Node's address types, as `status.addresses[].type` names them. */
 export type NodeAddressType = "InternalIP" | "ExternalIP" | "Hostname" | "InternalDNS" | "ExternalDNS";

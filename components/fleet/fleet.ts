@@ -1,6 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { ContainerdNodeArgs, DrainArgs, KubeconfigInput, NodeConnectionArgs } from "../args";
+import { ContainerdNodeArgs, DrainArgs, KubeconfigInput } from "../args";
 import { LocalStep } from "../commands";
 import { kubeconfigWiring } from "../kubeconfig";
 import { ContainerdNode, StepDurations } from "../containerdNode";
@@ -9,6 +9,7 @@ import { DEFAULTS, InvalidArgumentError, resolveSpec } from "../spec";
 import { dockerSocketPods, mergeSettings, parseGateReport, rollbackMarks } from "./checks";
 import { discoverNodes, DiscoveryArgs } from "./discover";
 import { gateScript } from "./gate";
+import { FleetNodeArgs, FleetSettings } from "./nodeArgs";
 import { ControlPlaneOrder, planWaves, resolveFailureBudget } from "./waves";
 
 /** Nodes built at a time (see `nextInBatch` below). */
@@ -16,26 +17,6 @@ const NODE_BATCH = 100;
 
 /** Resolves once the engine has registered `r` (at preview: planned it; at up: done it). */
 const registered = (r: pulumi.Resource): Promise<void> => new Promise(done => r.urn.apply(() => done()));
-
-/** Settings every node shares; each node may override any part of them. */
-export type FleetSettings = Omit<ContainerdNodeArgs, "connection" | "kubernetes" | "startAfter" | "rollbackMark" | "softFailures" | "nodeFacts">;
-
-/** One node of the fleet. */
-export interface FleetNodeArgs {
-    /** Resource name prefix of the node's steps; also the Kubernetes Node name unless `nodeName`. */
-    name: string;
-    connection: NodeConnectionArgs;
-    /** Kubernetes Node name. Default `name`. */
-    nodeName?: string;
-    /** Control-plane nodes are converted one per wave, first or last (see `controlPlane`). */
-    controlPlane?: boolean;
-    /** Explicit position: lower first; nodes without one follow, in list order. */
-    order?: number;
-    /** Deep-merged over `settings` for this node (e.g. a different kubelet version or mirror). */
-    overrides?: Partial<FleetSettings>;
-    /** The node's facts, when already read (see ContainerdNodeArgs.nodeFacts). Default: read over SSH. */
-    nodeFacts?: ContainerdNodeArgs["nodeFacts"];
-}
 
 /** The health gate each node must pass before the next wave starts. */
 export interface HealthGateArgs {
