@@ -1,3 +1,16 @@
+/**
+ * Layers of components/, bottom up: a module imports only from layers below its own (or from its
+ * own folder), never from a module that imports it back.
+ * 1. versions.ts; claim.ts, facts.ts: what the pre-flight reads off a node (NodeClaim, NodeFacts,
+ *    the reader's line tags).
+ * 2. args.ts; then toml/ (dotted keys, secret keys, schema 3 paths) and compat.ts (support
+ *    tables, verdicts); then spec.ts (defaults, validation).
+ * 3. render/ (file text); above it scripts/ (node-side bash, which embeds rendered files) and
+ *    upgrade/ (the pre-flight's pure analysis, which compares with the rendered config), which
+ *    never import each other.
+ * 4. preflight/ (the facts read over SSH, the plan as Outputs), kubeconfig.ts, commands.ts.
+ * 5. containerdNode.ts; then fleet/; then this file.
+ */
 export * from "./args";
 export { ContainerdNode, PreflightFacts, parsePreflight, StepDurations } from "./containerdNode";
 export { DEFAULTS, InvalidArgumentError, NodeSpec, resolveSpec } from "./spec";
