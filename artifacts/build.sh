@@ -7,7 +7,11 @@
 #   containerd 1.7.35 (CONTAINERD17_*): the lab's "before" for in-place upgrades (lab/node-17.sh)
 #   containerd 2.3.7 (CONTAINERD23_*): the supported LTS-to-LTS upgrade target from 1.7
 #   containerd 2.3.6 (CONTAINERD236_*): the patch release before it (the in-place patch upgrade)
+# build.sh [all|stack]: all of them (default), or only what the stack program (scripts/up.sh)
+# installs: containerd 2.2.9 and runc; artifacts.env then names only those.
 set -euo pipefail
+PART=${1:-all}
+case $PART in all|stack) ;; *) echo "usage: $0 [all|stack]" >&2; exit 2;; esac
 CONTAINERD_VERSION=2.2.9
 CONTAINERD17_VERSION=1.7.35
 CONTAINERD23_VERSION=2.3.7
@@ -67,9 +71,11 @@ build_containerd() {
     install -m 0644 "$(go mod download -json "$mod@v$v" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')/containerd.service" "$OUT/containerd-$v.service"
 }
 build_containerd "$CONTAINERD_VERSION"
-build_containerd "$CONTAINERD17_VERSION"
-build_containerd "$CONTAINERD23_VERSION"
-build_containerd "$CONTAINERD236_VERSION"
+if [ "$PART" = all ]; then
+  build_containerd "$CONTAINERD17_VERSION"
+  build_containerd "$CONTAINERD23_VERSION"
+  build_containerd "$CONTAINERD236_VERSION"
+fi
 
 if [ ! -f "$OUT/$RUNC" ]; then
   start=$(date +%s)
@@ -84,12 +90,13 @@ else
 fi
 (cd "$OUT" && sha256sum "$RUNC" >"$RUNC.sha256sum")
 
-# containerd_env PREFIX VERSION: PREFIX_VERSION, PREFIX_FILE, PREFIX_SHA256.
+# containerd_env PREFIX VERSION: PREFIX_VERSION, PREFIX_FILE, PREFIX_SHA256 (nothing for a version not built).
 containerd_env() {
   local t=containerd-$2-linux-amd64.tar.gz
+  [ -f "$OUT/$t.sha256sum" ] || return 0
   printf '%s_VERSION=%s\n%s_FILE=%s\n%s_SHA256=%s\n' "$1" "$2" "$1" "$t" "$1" "$(cut -d' ' -f1 "$OUT/$t.sha256sum")"
 }
-cat >"$OUT/artifacts.env" <<ENV
+sed '/^$/d' >"$OUT/artifacts.env" <<ENV
 ARTIFACTS_DIR=$OUT
 $(containerd_env CONTAINERD2 "$CONTAINERD_VERSION")
 $(containerd_env CONTAINERD17 "$CONTAINERD17_VERSION")

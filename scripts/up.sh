@@ -5,7 +5,7 @@
 # with the diff instead; `bash scripts/up.sh destroy` and `refresh` work too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh stack
 source scripts/engine/env.sh
 source "${CONTAINERD_NODE_CACHE:-$HOME/.cache/containerd-node}/artifacts/artifacts.env"
 LAB_DIR=${LAB_DIR:-$PWD/.lab}
