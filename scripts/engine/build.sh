@@ -19,12 +19,11 @@
 #
 # A second run with everything cached builds nothing.
 #
-# build.sh [PART]: all (default); stack (the CLI and the command provider: what the stack program,
-# index.ts, needs); kubernetes-binary (only the Kubernetes provider's binary, into the cache: it
-# installs nothing and needs no CLI, so scripts/setup.sh builds it beside the rest, then runs all).
+# build.sh [all|stack]: all (default), or stack: the CLI and the command provider only, what the
+# stack program (index.ts, scripts/up.sh) needs.
 set -euo pipefail
 PART=${1:-all}
-case $PART in all|stack|kubernetes-binary) ;; *) echo "usage: $0 [all|stack|kubernetes-binary]" >&2; exit 2;; esac
+case $PART in all|stack) ;; *) echo "usage: $0 [all|stack]" >&2; exit 2;; esac
 cd "$(dirname "$0")/../.."
 SDK_VERSION=$(sed -n 's/^ *"@pulumi\/pulumi": "\([0-9.]*\)".*/\1/p' package.json)
 COMMAND_VERSION=$(sed -n 's/^ *"@pulumi\/command": "\([0-9.]*\)".*/\1/p' package.json)
@@ -68,41 +67,6 @@ build() {
 # version_ge A B: A >= B (dotted numbers).
 version_ge() { [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -1)" = "$2" ]; }
 
-PROV=$ENGINE/providers
-mkdir -p "$PROV"
-
-# --- the Kubernetes provider
-# The module github.com/pulumi/pulumi-kubernetes/provider/v4: the Go module proxy serves no tagged
-# v4.25.0 of it, only pseudo-versions. This one is the v4.25.0 release commit.
-KUBERNETES_MODULE=github.com/pulumi/pulumi-kubernetes/provider/v4@v4.0.0-20260115033456-f47bc2d6f199
-[ "$KUBERNETES_VERSION" = 4.25.0 ] || { echo "error: package.json has @pulumi/kubernetes ${KUBERNETES_VERSION:-(none)}, KUBERNETES_MODULE in $0 is the 4.25.0 release commit: set it to that release's commit" >&2; exit 1; }
-k8s_record=$ENGINE/kubernetes-provider.txt
-# kubernetes_main MODULE@VERSION PACKAGE: the provider's main package (its .go files as the module
-# has them) beside the two files it embeds, schema-embed.json and terraform-mapping-embed.json. The
-# module does not ship those: the release makes them with `VERSION=V go generate`, which runs
-# generate.go beside main.go (schema.json with its version set to V, and terraform-mapping.json,
-# each re-serialized). Here the same generator makes them.
-kubernetes_main() {
-  local src
-  src=$(go list -m -f '{{.Dir}}' "${1%@*}")/${2#"${1%@*}"/}
-  cp "$src"/*.go .
-  ln -s "$src/schema.json" "$src/terraform-mapping.json" .
-  go build -o ../generate "$src/generate.go"
-  VERSION=$KUBERNETES_VERSION ../generate
-  rm -f schema.json terraform-mapping.json
-}
-k8s_bin=$PROV/kubernetes-$KUBERNETES_VERSION/pulumi-resource-kubernetes
-mkdir -p "${k8s_bin%/*}"
-# The release builds with the sdk/ of its own tree (the module's go.mod replaces sdk/v4 with ../sdk,
-# which a wrapper cannot repeat): here sdk/v4 v$KUBERNETES_VERSION, the release's sdk as tagged.
-kubernetes_binary() {
-  MAIN=kubernetes_main build pulumi-resource-kubernetes "$KUBERNETES_MODULE" \
-    github.com/pulumi/pulumi-kubernetes/provider/v4/cmd/pulumi-resource-kubernetes \
-    "-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$KUBERNETES_VERSION" "$k8s_bin" \
-    "github.com/pulumi/pulumi-kubernetes/sdk/v4 v$KUBERNETES_VERSION"
-}
-if [ "$PART" = kubernetes-binary ]; then kubernetes_binary; exit 0; fi
-
 # --- the CLI
 cli=""
 if installed=$(PATH=${PATH//$BIN:/} command -v pulumi); then
@@ -130,6 +94,8 @@ chmod +x "$BIN/pulumi-resource-pulumi-nodejs"
 export PATH=$BIN:$PATH
 
 # --- the command provider
+PROV=$ENGINE/providers
+mkdir -p "$PROV"
 record=$ENGINE/command-provider.txt
 plugin_dir=$PULUMI_HOME/plugins/resource-command-v$COMMAND_VERSION
 # install_plugin NAME VERSION RECORD FILE NOTE: the resource plugin NAME VERSION from FILE into the
@@ -183,7 +149,35 @@ if [ "$PART" = stack ]; then
   echo "  $(cat "$record")"
   exit 0
 fi
-kubernetes_binary
+
+# --- the Kubernetes provider
+# The module github.com/pulumi/pulumi-kubernetes/provider/v4: the Go module proxy serves no tagged
+# v4.25.0 of it, only pseudo-versions. This one is the v4.25.0 release commit.
+KUBERNETES_MODULE=github.com/pulumi/pulumi-kubernetes/provider/v4@v4.0.0-20260115033456-f47bc2d6f199
+[ "$KUBERNETES_VERSION" = 4.25.0 ] || { echo "error: package.json has @pulumi/kubernetes ${KUBERNETES_VERSION:-(none)}, KUBERNETES_MODULE in $0 is the 4.25.0 release commit: set it to that release's commit" >&2; exit 1; }
+k8s_record=$ENGINE/kubernetes-provider.txt
+# kubernetes_main MODULE@VERSION PACKAGE: the provider's main package (its .go files as the module
+# has them) beside the two files it embeds, schema-embed.json and terraform-mapping-embed.json. The
+# module does not ship those: the release makes them with `VERSION=V go generate`, which runs
+# generate.go beside main.go (schema.json with its version set to V, and terraform-mapping.json,
+# each re-serialized). Here the same generator makes them.
+kubernetes_main() {
+  local src
+  src=$(go list -m -f '{{.Dir}}' "${1%@*}")/${2#"${1%@*}"/}
+  cp "$src"/*.go .
+  ln -s "$src/schema.json" "$src/terraform-mapping.json" .
+  go build -o ../generate "$src/generate.go"
+  VERSION=$KUBERNETES_VERSION ../generate
+  rm -f schema.json terraform-mapping.json
+}
+k8s_bin=$PROV/kubernetes-$KUBERNETES_VERSION/pulumi-resource-kubernetes
+mkdir -p "${k8s_bin%/*}"
+# The release builds with the sdk/ of its own tree (the module's go.mod replaces sdk/v4 with ../sdk,
+# which a wrapper cannot repeat): here sdk/v4 v$KUBERNETES_VERSION, the release's sdk as tagged.
+MAIN=kubernetes_main build pulumi-resource-kubernetes "$KUBERNETES_MODULE" \
+  github.com/pulumi/pulumi-kubernetes/provider/v4/cmd/pulumi-resource-kubernetes \
+  "-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$KUBERNETES_VERSION" "$k8s_bin" \
+  "github.com/pulumi/pulumi-kubernetes/sdk/v4 v$KUBERNETES_VERSION"
 install_plugin kubernetes "$KUBERNETES_VERSION" "$k8s_record" "$k8s_bin" \
   "official $KUBERNETES_VERSION (built from the Go module proxy, ${KUBERNETES_MODULE#*@})"
 

@@ -202,8 +202,8 @@ export const LAB17_REGISTRY_PASSWORD = "lab-registry-s3cret";
 /** lab/node-17.sh's docker.io mirror. */
 export const LAB17_MIRROR = "https://mirror.lab.internal";
 
-/** The lab registry (lab/cluster-up.sh): mutual TLS, its CA and client files on lab/node-17.sh's nodes. */
-export const LAB_TLS_REGISTRY = "tls.lab.internal:5443";
+/** The lab registry (lab/cluster-up.sh, on REGISTRY_PORT): mutual TLS, its CA and client files on lab/node-17.sh's nodes. */
+export const LAB_TLS_REGISTRY = `tls.lab.internal:${process.env.REGISTRY_PORT ?? 5443}`;
 /** The image it serves. */
 export const LAB_TLS_IMAGE = `${LAB_TLS_REGISTRY}/lab/tls:1`;
 /** The typed inputs that carry everything lab/node-17.sh's schema 2 config sets (credentials apart: `registryAuth`). */

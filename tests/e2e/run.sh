@@ -5,7 +5,8 @@
 #
 # Each file runs in a mocha process of its own with a lab of its own: its own LAB_DIR (nodes, lab
 # key, known_hosts, cluster state) and, for the files that start a lab cluster, its own API server,
-# etcd and registry ports. Node names, SSH ports and kubelet ports are already distinct across
+# etcd and registry ports, and its own TMPDIR (a test that counts the temporary files its steps
+# leave sees only its own). Node names, SSH ports and kubelet ports are already distinct across
 # files. One artifact server serves them all. The longest files start first.
 #
 # Each file's output is printed whole when it ends, with its time; then the suite's time.
@@ -35,9 +36,12 @@ run_file() {
   n=$(basename "$f" .e2e.ts)
   (
     s=$(date +%s)
-    LAB_DIR=$PWD/.lab/e2e-$n API_PORT=$((16443 + i)) ETCD_PORT=$((12379 + 2 * i)) REGISTRY_PORT=$((5443 + i)) \
+    mkdir -p "$PWD/.lab/e2e-$n/tmp"
+    TMPDIR=$PWD/.lab/e2e-$n/tmp LAB_DIR=$PWD/.lab/e2e-$n API_PORT=$((16443 + i)) ETCD_PORT=$((12379 + 2 * i)) REGISTRY_PORT=$((5443 + i)) \
       npx mocha --no-config --require ts-node/register --extension ts --timeout 1200000 --reporter spec "$f" >"$out/$n.log" 2>&1 </dev/null
     rc=$?
+    # Whatever the file's own hooks left running (a file that died midway): its nodes, its cluster.
+    LAB_DIR=$PWD/.lab/e2e-$n bash lab/down.sh >/dev/null 2>&1
     echo "$(( $(date +%s) - s ))" >"$out/$n.time"
     echo "$rc" >"$out/$n.rc"
   ) &
