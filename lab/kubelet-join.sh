@@ -97,7 +97,13 @@ chmod 0755 "$DIR/usr/local/bin/lab-runc"
 # pause image: busybox waiting for TERM.
 node_run "$NAME" <<JOIN
 set -e
-[ $RUNTIME != docker ] || systemctl restart docker
+# dockerd takes a new default runtime on reload (SIGHUP; moby's daemon/reload.go): no restart, so
+# no wait for its containers to stop.
+if [ $RUNTIME = docker ]; then
+  systemctl reload docker
+  for _ in \$(seq 50); do [ "\$(docker info --format '{{.DefaultRuntime}}')" = lab-runc ] && break; sleep 0.2; done
+  [ "\$(docker info --format '{{.DefaultRuntime}}')" = lab-runc ] || { echo "docker did not take lab-runc"; journalctl -u docker -n 30 --no-pager; exit 1; }
+fi
 ln -sf /dev/console /dev/kmsg
 lab_image $RUNTIME '${PAUSE:-k8s.gcr.io/pause:3.6}' '["/bin/busybox","sh","-c","trap \"exit 0\" TERM INT; while :; do sleep 1; done"]'
 systemctl daemon-reload

@@ -50,10 +50,24 @@ CONF
   mv "$LAB_DIR/known_hosts.tmp" "$LAB_DIR/known_hosts"
 }
 
+# raise_inotify: every node's systemd, journald, dockerd and kubelet take inotify instances and
+# watches of the host's root user; the kernel's default of 128 instances runs out at about a dozen
+# nodes ("Failed to allocate manager object: Too many open files"; the same cause and fix as
+# https://kind.sigs.k8s.io/docs/user/known-issues/#pod-errors-due-to-too-many-open-files).
+# Raises the limits, never lowers them.
+raise_inotify() {
+  local key want
+  for key in fs.inotify.max_user_instances=8192 fs.inotify.max_user_watches=524288; do
+    want=${key#*=}
+    [ "$(sysctl -n "${key%=*}")" -ge "$want" ] || sysctl -q -w "$key"
+  done
+}
+
 # node_boot NAME: boots LAB_DIR/nodes/NAME (systemd-nspawn, its own session; LAB_DIR/NAME.pid and
 # .console.log) and waits up to 90 s for its sshd.
 node_boot() {
   local name=$1 _
+  raise_inotify
   setsid systemd-nspawn --keep-unit --register=no -b -D "$LAB_DIR/nodes/$name" --machine="$name" --capability=all \
     --system-call-filter='@keyring bpf' --bind=/sys/fs/cgroup >"$LAB_DIR/$name.console.log" 2>&1 </dev/null &
   echo $! >"$LAB_DIR/$name.pid"
