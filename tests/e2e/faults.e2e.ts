@@ -1,71 +1,19 @@
 /**
  * End to end: interruptions (issue 14's fault matrix) on real lab nodes in host mode, through the
- * real engine and command provider. Each case asserts the node is consistent (one runtime
+ * real engine and command provider: an SSH session cut mid-step and a node reset mid-step (the
+ * rest of the matrix: faults-more.e2e.ts). Each case asserts the node is consistent (one runtime
  * running, the binary on disk the one that runs, the kubelet flags pointing at it) and that
  * nothing was lost (Docker's container and images, /var/lib/docker), then that a rerun converges.
  */
 import * as assert from "assert";
-import { execFileSync, spawn } from "child_process";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { Stack } from "@pulumi/pulumi/automation";
-import { artifacts, ARTIFACT_PORT, changes, cutAt, inNode, labNode, labStack, LAB_DIR, nodeDown, nodeUp, onNode, privateKey, REPO, settled, upExpectingFailure } from "./lab";
+import { artifacts, ARTIFACT_PORT, changes, cutAt, labNode, labStack, LAB_DIR, nodeDown, nodeUp, onNode, REPO, settled, upExpectingFailure } from "./lab";
+import { consistent, convergesAgain, images, reached, ROWS_HEADER, settings } from "./faultsLab";
 
 const A = artifacts();
-const url = (file: string) => `http://127.0.0.1:${ARTIFACT_PORT}/${file}`;
-const containerd = {
-    version: A.CONTAINERD2_VERSION,
-    source: { kind: "tarball", url: url(A.CONTAINERD2_FILE), sha256: A.CONTAINERD2_SHA256 },
-    runc: { url: url(A.RUNC_FILE), sha256: A.RUNC_SHA256 },
-};
-// Read when a stack is made: the lab key exists only once a node has been booted.
-const settings = () => ({ privateKey: privateKey(), containerd, kubelet: { version: "1.30.4" }, docker: { mode: "disable" } });
-const PORTS: { [n: string]: number } = { "f-cut-cfg": 2281, "f-cut-sw": 2282, "f-boot": 2283, "f-two": 2284, "f-bad": 2285, "f-full": 2286, "f-key": 2287, "f-kill": 2288, "f-cut-cfg2": 2290, "f-cut-sw2": 2291, "f-two2": 2292 };
-
-/** The files a conversion would change, with sizes, and whether Docker runs: equal means nothing changed. */
-const files = (node: string) => onNode(node, "find /etc/containerd /etc/systemd/system /usr/local/bin /usr/local/sbin /var/lib/kubelet -maxdepth 1 -printf '%y %p %s\\n' 2>/dev/null | sort; systemctl is-active docker");
-
-/** Waits, without blocking this process (it serves the engine's program), until a step's run reports `phase`. */
-function reached(node: string, step: string, phase: string): Promise<void> {
-    return new Promise<void>((done, fail) => spawn(path.join(REPO, "lab", "ssh.sh"), [node,
-        `for i in $(seq 1 2400); do grep -qxF ${JSON.stringify(phase)} /var/lib/containerd-node/runs/${step}-*/phases 2>/dev/null && exit 0; sleep 0.05; done; exit 1`],
-    { env: { ...process.env, LAB_DIR }, stdio: "inherit" }).on("close", code => code === 0 ? done() : fail(new Error(`${step} never reached '${phase}'`))));
-}
-
-/** One runtime running and it is the binary on disk; the kubelet's flags point at it; Docker's data kept. */
-function consistent(node: string): { runtime: string } {
-    const s = onNode(node, `d=$(systemctl is-active docker || true); c=$(systemctl is-active containerd || true)
-disk=$(containerd --version | awk '{print $3}'); disk=\${disk#v}; run=$(ctr version 2>/dev/null | awk '/Server:/{s=1} s&&/Version:/{print $2; exit}'); run=\${run#v}
-echo "$d $c $disk $run"; grep -c 'containerd.sock' /var/lib/kubelet/kubeadm-flags.env || true; ls /var/lib/docker >/dev/null && echo docker-data`).trim().split("\n");
-    const [docker, ctrd, disk, run] = s[0].split(" ");
-    assert.strictEqual(ctrd, "active", `containerd runs on ${node}: ${s.join(" | ")}`);
-    assert.strictEqual(run, disk, `the containerd that runs is the one on disk (${s[0]})`);
-    const onContainerd = Number(s[1]) > 0;
-    assert.ok(onContainerd ? docker !== "active" : docker === "active", `one runtime for the kubelet: docker ${docker}, kubelet flags on containerd: ${onContainerd}`);
-    assert.strictEqual(s[2], "docker-data", "/var/lib/docker is kept");
-    return { runtime: onContainerd ? `containerd ${run}` : "docker" };
-}
-
-async function convergesAgain(stack: Stack): Promise<number> {
-    const t0 = Date.now();
-    const res = await stack.up({ color: "never" });
-    assert.strictEqual(res.summary.result, "succeeded");
-    const seconds = (Date.now() - t0) / 1000;
-    assert.deepStrictEqual(changes((await stack.up({ color: "never" })).summary.resourceChanges as any), {}, "then nothing to change");
-    return seconds;
-}
-
-/** What a cancelled CI runner does to the `pulumi up` of stack `name`: the CLI and every plugin it started die at once. */
-function killPulumi(name: string): void {
-    execFileSync("bash", ["-c", `tree() { local p; for p in $(pgrep -P "$1"); do echo "$p"; tree "$p"; done; }
-cli=$(pgrep -f -- '^\\S*pulumi up .*--stack \\S*${name}( |$)' | head -n 1); [ -n "$cli" ]; kill -KILL $cli $(tree $cli)`]);
-}
-
-/** The node's run claim file (claim.ts), or "none". */
-const claimOn = (node: string) => onNode(node, "cat /var/lib/containerd-node/claim 2>/dev/null || echo none").trim();
-
-/** Docker's images and containers as its data directory holds them (whether Docker runs or not). */
-const images = (node: string) => onNode(node, "ls /var/lib/docker/image/overlay2/imagedb/content/sha256 | sort; ls /var/lib/docker/containers | wc -l");
+const PORTS: { [n: string]: number } = { "f-cut-cfg": 2281, "f-cut-sw": 2282, "f-boot": 2283, "f-cut-cfg2": 2290, "f-cut-sw2": 2291 };
 
 describe("e2e: interruptions leave no half-converted node (fault matrix)", function () {
     this.timeout(30 * 60 * 1000);
@@ -75,7 +23,7 @@ describe("e2e: interruptions leave no half-converted node (fault matrix)", funct
     });
     after(() => {
         Object.keys(PORTS).forEach(nodeDown);
-        console.log(["      fault | where | half-converted | lost | rerun converged in", ...rows.map(r => `      ${r}`)].join("\n"));
+        console.log([ROWS_HEADER, ...rows.map(r => `      ${r}`)].join("\n"));
     });
 
     const cuts = [["f-cut-cfg", "configure", "installing binaries"], ["f-cut-cfg2", "configure", "starting containerd"],
@@ -128,150 +76,5 @@ describe("e2e: interruptions leave no half-converted node (fault matrix)", funct
         assert.strictEqual(consistent(node).runtime, `containerd ${A.CONTAINERD2_VERSION}`);
         assert.deepStrictEqual(changes((await stack.up({ color: "never" })).summary.resourceChanges as any), {});
         rows.push(`reboot | switch, "docker: disable" (node then: ${state.runtime}) | 0 | 0 | ${seconds.toFixed(1)} s`);
-    });
-
-    it("two stacks converting one node: refused by the node's lock during a step and by the run's claim between steps, naming the holder; each converges", async () => {
-        const node = "f-two";
-        nodeUp(node, PORTS[node]);
-        const [a, b] = await Promise.all(["f-two-a", "f-two-b"].map(n => labStack(n, { nodes: [labNode(node)], ...settings() })));
-        // 1. Stack a's step holding the node's lock, exactly as a running step holds it: b is
-        // refused at its first mutating step, naming a, and changes nothing.
-        const before = files(node);
-        const holder = spawn(path.join(REPO, "lab", "ssh.sh"), [node, `mkdir -p /var/lib/containerd-node && exec 9>/var/lib/containerd-node/lock && flock 9 &&
-echo "stack containerd-node/f-two-a, step configure, since $(date -u +%Y-%m-%dT%H:%M:%SZ)" >/var/lib/containerd-node/lock.holder && echo held &&
-while [ ! -f /tmp/release-lock ]; do sleep 0.2; done`], { env: { ...process.env, LAB_DIR }, stdio: ["ignore", "pipe", "inherit"] });
-        await new Promise<void>(r => holder.stdout!.on("data", d => { if (String(d).includes("held")) { r(); } }));
-        const err = await upExpectingFailure(b);
-        assert.match(err, /step 'configure' refused: this node is busy with stack containerd-node\/f-two-a, step configure, since 20\d\d-/);
-        assert.strictEqual(files(node), before, "the refused stack changed nothing");
-        onNode(node, "touch /tmp/release-lock");
-        await new Promise(r => holder.on("close", r));
-        // 2. Stack a's run dies between its steps (pulumi killed while configure runs; configure
-        // completes on the node and the switch never starts): the node stays claimed by a, so b is
-        // refused though no step of a runs, and changes nothing. a's next run goes on and releases it.
-        const killed = upExpectingFailure(a);
-        await reached(node, "configure", "starting containerd");
-        killPulumi("f-two-a");
-        await killed;
-        settled(node);
-        assert.match(claimOn(node), /^stack containerd-node\/f-two-a\tconfigure\tfinished at 20[\d-]+T[\d:]+Z\t20[\d-]+T[\d:]+Z\t\d+$/);
-        const between = files(node);
-        // The facts read finds the claim: b's preview says so, and its up is refused in the
-        // pre-flight, before any node changes.
-        const preview = await b.preview({ color: "never" });
-        assert.match(preview.stdout, /f-two: the node is being converted by stack containerd-node\/f-two-a \(its run has had the node since 20[^;]+; its step configure finished at 20[^)]+\): run again once that run is over .*; an up now would be refused/);
-        const refused = await upExpectingFailure(b);
-        assert.match(refused, /the pre-flight refuses the run:\s+f-two: the node is being converted by stack containerd-node\/f-two-a \(its run has had the node since 20[^;]+; its step configure finished at 20[^)]+\): run again once that run is over/);
-        assert.strictEqual(files(node), between, "refused by the claim: nothing changed");
-        await a.cancel();
-        const resumed = await a.up({ color: "never" });
-        assert.match(resumed.stdout, /\[switch\] released the node \(claimed since 20/, "its last step ends the claim");
-        assert.strictEqual(claimOn(node), "none");
-        assert.strictEqual(consistent(node).runtime, `containerd ${A.CONTAINERD2_VERSION}`);
-        // b may go now: its steps find the node as declared, and it releases the node in turn.
-        assert.strictEqual((await b.up({ color: "never" })).summary.result, "succeeded");
-        assert.strictEqual(claimOn(node), "none");
-        // 3. Two more stacks convert a fresh node both at once, for real: whichever step meets the
-        // other's lock or claim is refused by name, never run; the node is consistent, and each
-        // stack then converges.
-        const other = "f-two2";
-        nodeUp(other, PORTS[other]);
-        const [c, d] = await Promise.all(["f-two-c", "f-two-d"].map(n => labStack(n, { nodes: [labNode(other)], ...settings() })));
-        const results = await Promise.allSettled([c.up({ color: "never" }), d.up({ color: "never" })]);
-        for (const r of results.filter((r): r is PromiseRejectedResult => r.status === "rejected")) {
-            assert.match(String(r.reason), /refused: this node is (busy with|being converted by) stack containerd-node\/f-two-[cd]/);
-        }
-        consistent(other);
-        const atOnce = results.map((r, i) => `${["c", "d"][i]} ${r.status === "fulfilled" ? "converted" : `refused (${/busy with/.test(String(r.reason)) ? "lock" : "claim"})`}`).join(", ");
-        for (const s of [c, d]) {
-            assert.strictEqual((await s.up({ color: "never" })).summary.result, "succeeded");
-        }
-        assert.strictEqual(consistent(other).runtime, `containerd ${A.CONTAINERD2_VERSION}`);
-        assert.strictEqual(claimOn(other), "none", "each run released the node");
-        rows.push(`two stacks on one node | during a step; between steps (pulumi of the first killed); both at once (${atOnce}) | 0 | 0 | (the other stack's step: refused, naming the holder)`);
-    });
-
-    it("a corrupt download is refused by its checksum and changes nothing", async () => {
-        const node = "f-bad";
-        nodeUp(node, PORTS[node]);
-        const before = files(node);
-        const stack = await labStack(node, { nodes: [labNode(node)], ...settings(), containerd: { ...containerd, source: { ...containerd.source, sha256: "0".repeat(64) } } });
-        const err = await upExpectingFailure(stack);
-        assert.match(err, /SHA-256 of http:\/\/127\.0\.0\.1:18080\/containerd-.* is [0-9a-f]{64}, expected 0{64}/);
-        assert.strictEqual(files(node), before);
-        rows.push("corrupt download | configure, staging | 0 | 0 | refused, nothing changed");
-    });
-
-    it("the disk fills up while staging: a clear error, nothing changed; with space again the rerun converges", async () => {
-        const node = "f-full";
-        nodeUp(node, PORTS[node]);
-        // A 40 MiB filesystem where the tarball is unpacked: the pre-flight's free-space checks (of
-        // containerd's root and the state directory) pass; the unpacking runs out of space.
-        const STAGE = "/var/lib/containerd-node/stage";
-        onNode(node, `mkdir -p ${STAGE} && mount -t tmpfs -o size=40m tmpfs ${STAGE}`);
-        const before = files(node);
-        const imgs = images(node);
-        const stack = await labStack(node, { nodes: [labNode(node)], ...settings() });
-        const err = await upExpectingFailure(stack);
-        assert.match(err, new RegExp(`step 'configure' failed during 'fetching containerd ${A.CONTAINERD2_VERSION.replace(/\./g, "\\.")}': no space left on the filesystem of ${STAGE} \\(\\d+ MiB free there now\\); nothing is live yet and the partial files were removed: free space there and run again`));
-        assert.strictEqual(files(node), before, "nothing changed");
-        assert.strictEqual(onNode(node, `ls -A ${STAGE}`), "", "the half-unpacked tarball was removed");
-        assert.strictEqual(consistent(node).runtime, "docker");
-        assert.strictEqual(images(node), imgs);
-        onNode(node, `umount ${STAGE}`);
-        const seconds = await convergesAgain(stack);
-        assert.strictEqual(consistent(node).runtime, `containerd ${A.CONTAINERD2_VERSION}`);
-        rows.push(`disk full | configure, unpacking the tarball | 0 | 0 | refused, nothing changed; with space again ${seconds.toFixed(1)} s`);
-    });
-
-    it("a wrong pinned host key is refused before any command runs, and no credential is offered", async () => {
-        const node = "f-key";
-        nodeUp(node, PORTS[node]);
-        // sshd logs each authentication request at DEBUG1; read from the host, so the reading adds none.
-        onNode(node, "echo 'LogLevel DEBUG1' >/etc/ssh/sshd_config.d/50-debug.conf && systemctl reload ssh");
-        const before = files(node);
-        const cursor = /cursor: (\S+)/.exec(inNode(node, "journalctl -u ssh -n 0 --show-cursor --no-pager"))![1];
-        const other = execFileSync("bash", ["-c", "d=$(mktemp -d); ssh-keygen -q -t ed25519 -N '' -f $d/k; cut -d' ' -f1,2 $d/k.pub; rm -rf $d"], { encoding: "utf8" }).trim();
-        const stack = await labStack(node, { nodes: [{ ...labNode(node), hostKey: other }], ...settings() });
-        const err = await upExpectingFailure(stack);
-        assert.match(err, /host key SHA256:\S+ is not connection\.hostKey SHA256:\S+: refused before any credential was offered/);
-        const log = inNode(node, `journalctl -u ssh --after-cursor='${cursor}' -o cat --no-pager`);
-        assert.match(log, /Connection from 127\.0\.0\.1/, `the program and the provider did dial the node:\n${log}`);
-        assert.doesNotMatch(log, /userauth|Accepted|authenticating user|publickey|password/i, `no credential offered:\n${log}`);
-        assert.doesNotMatch(inNode(node, "ls /var/lib/containerd-node 2>/dev/null || true"), /\S/, "no command ran: not even the node library was written");
-        assert.strictEqual(files(node), before);
-        rows.push("wrong pinned host key | before the first command | 0 | 0 | refused in the key exchange, no credential offered");
-    });
-
-    it("pulumi killed (SIGKILL, with its plugins) during switch: the step completes on the node; after pulumi cancel, running again converges; refresh clears the pending operation", async () => {
-        const node = "f-kill";
-        nodeUp(node, PORTS[node]);
-        const imgs = images(node);
-        const stack = await labStack(node, { nodes: [labNode(node)], ...settings() });
-        const killed = upExpectingFailure(stack);
-        await reached(node, "switch", "docker: disable");
-        killPulumi(node);
-        await killed;
-        // The file backend's lock outlives the CLI: `pulumi cancel` is what its error message offers.
-        assert.match(await upExpectingFailure(stack), /the stack is currently locked by 1 lock\(s\).*pulumi cancel/s);
-        await stack.cancel();
-        settled(node);
-        const state = consistent(node);
-        assert.strictEqual(state.runtime, `containerd ${A.CONTAINERD2_VERSION}`, "the switch went on to the end on the node");
-        assert.strictEqual(images(node), imgs);
-        const pending = async () => (await stack.exportStack()).deployment.pending_operations ?? [];
-        assert.ok((await pending()).length >= 1, "the kill left pending operations in the state");
-        const t0 = Date.now();
-        const again = await stack.up({ color: "never" });
-        const seconds = (Date.now() - t0) / 1000;
-        assert.match(again.stdout, /pending operations from previous deployment/);
-        // The killed follower may still have filed the result on the node (it outlives its session
-        // until it writes to it): then the switch runs again and finds nothing left to do.
-        assert.match(again.stdout, /\[switch\] (found this step's run on the node, finished while no one followed it: its result|the kubelet's flags and Docker's state are already as declared: nothing restarted)/);
-        await stack.refresh({ color: "never", clearPendingCreates: true });
-        assert.deepStrictEqual(await pending(), [], "refresh --clear-pending-creates leaves none");
-        assert.deepStrictEqual(changes((await stack.up({ color: "never" })).summary.resourceChanges as any), {});
-        assert.strictEqual(consistent(node).runtime, `containerd ${A.CONTAINERD2_VERSION}`);
-        rows.push(`pulumi SIGKILL | switch, "docker: disable" (node then: ${state.runtime}) | 0 | 0 | ${seconds.toFixed(1)} s (then refresh --clear-pending-creates)`);
     });
 });

@@ -14,8 +14,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 JOBS=${E2E_JOBS:-3}
-# Longest first (measured; a file not listed runs after these).
-ORDER=(k8s upgrade faults convert fleet examples discover secrets package)
+# Longest first (measured; k8s-budget and faults-more estimated; a file not listed runs after these).
+ORDER=(k8s k8s-budget faults faults-more upgrade convert fleet examples discover secrets package)
 if [ $# -gt 0 ]; then
   files=("$@")
 else
@@ -72,7 +72,7 @@ report
 rc=0
 for f in "${files[@]}"; do
   n=$(basename "$f" .e2e.ts)
-  printf 'e2e: %-10s %5ss exit %s\n' "$n" "$(cat "$out/$n.time" 2>/dev/null || echo '?')" "$(cat "$out/$n.rc" 2>/dev/null || echo '?')"
+  printf 'e2e: %-12s %5ss exit %s\n' "$n" "$(cat "$out/$n.time" 2>/dev/null || echo '?')" "$(cat "$out/$n.rc" 2>/dev/null || echo '?')"
   [ "$(cat "$out/$n.rc" 2>/dev/null)" = 0 ] || rc=1
 done
 echo "e2e suite took $(( $(date +%s) - t0 ))s (${#files[@]} files, $JOBS at a time)"

@@ -1,0 +1,132 @@
+/**
+ * End to end with a real control plane and real kubelets on Docker (dockershim) in the lab nodes,
+ * each test booting nodes of its own: a fleet with a failure budget whose first node fails its
+ * switch (put back, the rollout goes on, a rerun retries only it), and an SSH session cut while
+ * the kubelet is stopped (the node comes back on containerd by itself, the rerun uncordons it).
+ *
+ * The cluster carries only the `apps` namespace and the `agent` DaemonSet: the drains leave its
+ * pods, and the health gate waits for them to run again on containerd. The web Deployment of
+ * k8s.e2e.ts is left out: applied before these nodes join, its pods would land on them, and
+ * their drains would evict them.
+ */
+import * as assert from "assert";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { artifacts, ARTIFACT_PORT, changes, cutAt, labNode, labStack, nodeDown, nodeUp, REPO, settled, stateText, upExpectingFailure } from "./lab";
+import { ADMIN, AGENT, apply, jp, KUBELET_PORT, kubeadmFlags, kubeconfigFiles, kubectl, lab, NAMESPACE, settings, SSH_PORT } from "./k8sLab";
+
+const A = artifacts();
+/** Booted by the failure-budget test only. */
+const BUDGET_NODES = { d: "k8s-d", e: "k8s-e" };
+/** Booted by the interruption test only. */
+const CUT_NODE = "k8s-f";
+
+describe("e2e: Kubernetes — a failure budget and an interrupted switch on a real cluster", function () {
+    this.timeout(40 * 60 * 1000);
+
+    before(() => {
+        execFileSync(path.join(REPO, "artifacts", "serve.sh"), [String(ARTIFACT_PORT)], { stdio: "inherit" });
+        lab("cluster-up.sh");
+        apply([NAMESPACE, AGENT].join("---"));
+    });
+    after(() => {
+        for (const n of [...Object.values(BUDGET_NODES), CUT_NODE]) {
+            nodeDown(n);
+        }
+        lab("cluster-down.sh");
+    });
+
+    it("with a failure budget, a failed node is put back and the rollout goes on; the run fails naming it; a rerun retries only it", async () => {
+        const { d, e } = BUDGET_NODES;
+        for (const n of [d, e]) {
+            nodeUp(n, SSH_PORT[n]);
+            lab("kubelet-join.sh", n, String(KUBELET_PORT[n]));
+        }
+        kubectl("-n", "apps", "rollout", "status", "daemonset/agent", "--timeout=180s");
+        const flagsBefore = kubeadmFlags(d);
+        // d first, and it can't become Ready on containerd (no CNI config where containerd looks).
+        const broken = { ...settings().config, cniConfDir: "/etc/cni/none" };
+        const nodes = (dOverrides?: object) => [{ ...labNode(d), order: 1, overrides: dOverrides }, { ...labNode(e), order: 2 }];
+        const stack = await labStack("k8s-budget", {
+            ...settings({ verifyTimeoutSeconds: 40 }), nodes: nodes({ config: broken }), maxUnavailable: 1, failureBudget: 1,
+        });
+        const err = await upExpectingFailure(stack);
+        assert.match(err, /1 of 2 nodes failed within the failure budget of 1: k8s-d \(switch \d{4}-\d\d-\d\dT[\d:]+Z\)/);
+        assert.match(err, /step 'switch' failed during 'waiting for node k8s-d to be Ready on containerd \(40s\)'/);
+        // d: put back on Docker, Ready and schedulable, the failure recorded on its Node.
+        assert.match(jp(d, ".status.nodeInfo.containerRuntimeVersion"), /^docker:\/\//);
+        assert.strictEqual(jp(d, '.status.conditions[?(@.type=="Ready")].status'), "True");
+        assert.strictEqual(jp(d, ".spec.unschedulable"), "");
+        assert.strictEqual(kubeadmFlags(d), flagsBefore, "kubelet flags restored");
+        assert.match(jp(d, ".metadata.annotations.containerd-node\\.pulumi\\.com/last-failure"), /^switch /);
+        assert.strictEqual(jp(d, ".metadata.annotations.containerd-node\\.pulumi\\.com/phase"), "rolled-back");
+        // e: the rollout went on past the failure.
+        assert.strictEqual(jp(e, ".status.nodeInfo.containerRuntimeVersion"), `containerd://${A.CONTAINERD2_VERSION}`);
+        assert.strictEqual(jp(e, ".spec.unschedulable"), "");
+        assert.strictEqual(jp(e, ".metadata.annotations.containerd-node\\.pulumi\\.com/phase"), "converted");
+
+        // Fixed: the preview retries d's steps after its pre-flight and configure, and nothing of e's.
+        await stack.setConfig("containerd-node:nodes", { value: JSON.stringify(nodes()) });
+        // A replacement shows as several events (create-replacement, replace, delete-replaced).
+        const ops: { [name: string]: string[] } = {};
+        await stack.preview({ color: "never", onEvent: ev => {
+            const m = ev.resourcePreEvent?.metadata;
+            if (m) {
+                (ops[m.urn.split("::").pop()!] ??= []).push(m.op);
+            }
+        } });
+        const opsOf = (name: string) => (ops[name] ?? ["same"]).filter(op => op !== "same");
+        for (const step of ["drain", "switch", "verify", "gate"]) {
+            assert.ok(opsOf(`${d}-${step}`).includes("replace"), `${d}-${step} is retried: ${opsOf(`${d}-${step}`)}`);
+            assert.deepStrictEqual(opsOf(`${e}-${step}`), [], `${e}-${step} is not`);
+        }
+        assert.deepStrictEqual(opsOf(`${d}-preflight`), [], "the pre-flight is not run again");
+        assert.deepStrictEqual(opsOf(`${d}-configure`), ["update"], "configure writes the fixed config");
+        const res = await stack.up({ color: "never" });
+        assert.strictEqual(jp(d, ".status.nodeInfo.containerRuntimeVersion"), `containerd://${A.CONTAINERD2_VERSION}`);
+        assert.strictEqual(jp(d, ".spec.unschedulable"), "");
+        const rows = Object.fromEntries((res.outputs.table.value as any[]).map(r => [r.node, r.result]));
+        assert.deepStrictEqual(rows, { [d]: "converted", [e]: "converted" });
+        const again = await stack.up({ color: "never" });
+        assert.deepStrictEqual(changes(again.summary.resourceChanges), {}, "a third up changes nothing");
+    });
+    it("an SSH session cut while the kubelet is stopped: the node comes back Ready on containerd by itself; the rerun uncordons it (kubeconfig given as content)", async () => {
+        const n = CUT_NODE;
+        nodeUp(n, SSH_PORT[n]);
+        lab("kubelet-join.sh", n, String(KUBELET_PORT[n]));
+        kubectl("-n", "apps", "rollout", "status", "daemonset/agent", "--timeout=180s");
+        // The kubeconfig as content (a secret, as a provisioning program has it), not a path.
+        const admin = fs.readFileSync(ADMIN, "utf8");
+        const clientKey = /client-key-data: (\S+)/.exec(admin)![1].slice(0, 60);
+        const tmpBefore = kubeconfigFiles();
+        const stack = await labStack("k8s-cut", { nodes: [labNode(n)], ...settings({ kubeconfig: undefined, kubeconfigContent: admin }) });
+        const cutter = cutAt(n, "switch", "stopping the kubelet");
+        let cutOut = "";
+        cutter.stdout!.on("data", d => { cutOut += d; });
+        const cutterDone = new Promise(r => cutter.on("close", r));
+        await upExpectingFailure(stack);
+        await cutterDone;
+        assert.match(cutOut, /cut/, "the session was cut while the kubelet was stopped");
+        // Before any rerun: the switch went on on the node, the kubelet runs on containerd.
+        settled(n);
+        assert.strictEqual(jp(n, ".status.nodeInfo.containerRuntimeVersion"), `containerd://${A.CONTAINERD2_VERSION}`);
+        assert.strictEqual(jp(n, '.status.conditions[?(@.type=="Ready")].status'), "True");
+        assert.strictEqual(jp(n, ".spec.unschedulable"), "true", "still cordoned: the verify step that uncordons did not run");
+        const t0 = Date.now();
+        const res = await stack.up({ color: "never" });
+        const seconds = (Date.now() - t0) / 1000;
+        // The cut session's follower may have filed the result itself before it died: then the
+        // switch runs again and finds nothing left to do.
+        assert.match(res.stdout, /\[switch\] (found this step's run on the node, finished while no one followed it: its result|the kubelet's flags and Docker's state are already as declared: nothing restarted)/);
+        assert.strictEqual(jp(n, ".spec.unschedulable"), "", "uncordoned by the rerun");
+        assert.strictEqual(jp(n, ".metadata.annotations.containerd-node\\.pulumi\\.com/phase"), "converted");
+        const third = await stack.up({ color: "never" });
+        assert.deepStrictEqual(changes(third.summary.resourceChanges as any), {});
+        for (const text of [res.stdout, res.stderr, third.stdout, stateText(stack)]) {
+            assert.ok(!text.includes(clientKey), "the kubeconfig's key is in no output and only encrypted in the state");
+        }
+        assert.deepStrictEqual(kubeconfigFiles(), tmpBefore, "every step removed its kubeconfig file");
+        console.log(`      SSH cut | switch, "stopping the kubelet" (Kubernetes mode; node then: Ready on containerd, cordoned) | 0 | 0 | ${seconds.toFixed(1)} s`);
+    });
+});
