@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/e2e/run.sh [FILE...]: the end-to-end suite (default: every tests/e2e/*.e2e.ts), its files
-# run side by side, E2E_JOBS at a time (default 3). Most of a file's time is waiting on nodes
+# run side by side, E2E_JOBS at a time (default 3: on two cores a fourth made every file slower). Most of a file's time is waiting on nodes
 # (boots, drains, restarts, Ready), not computing, so files overlap well on two cores.
 #
 # Each file runs in a mocha process of its own with a lab of its own: its own LAB_DIR (nodes, lab
@@ -14,8 +14,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 JOBS=${E2E_JOBS:-3}
-# Longest first (measured; k8s-budget and faults-more estimated; a file not listed runs after these).
-ORDER=(k8s k8s-budget faults faults-more upgrade convert fleet examples discover secrets package)
+# Longest first (as measured beside each other; a file not listed runs after these).
+ORDER=(upgrade k8s faults k8s-budget faults-more discover examples fleet convert secrets package)
 if [ $# -gt 0 ]; then
   files=("$@")
 else
