@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/e2e/run.sh [FILE...]: the end-to-end suite (default: every tests/e2e/*.e2e.ts), its files
-# run side by side, E2E_JOBS at a time (default 3: on two cores a fourth made every file slower). Most of a file's time is waiting on nodes
-# (boots, drains, restarts, Ready), not computing, so files overlap well on two cores.
+# run side by side, E2E_JOBS at a time (default 3; on two cores a fourth made every file slower).
+# Much of a file's time is waiting on nodes (boots, drains, restarts, Ready), not computing.
 #
 # Each file runs in a mocha process of its own with a lab of its own: its own LAB_DIR (nodes, lab
 # key, known_hosts, cluster state) and, for the files that start a lab cluster, its own API server,
