@@ -1,5 +1,5 @@
 /**
- * The command provider's two resources, as this package registers them: the same type tokens,
+ * The command provider's resources, as this package registers them: the same type tokens,
  * provider version, inputs and options as @pulumi/command's own `remote.Command` and
  * `local.Command`, so the engine, the state and `pulumi preview` see no difference; but only the
  * properties this package sets or reads are declared.
@@ -69,6 +69,26 @@ export class RemoteStep extends pulumi.CustomResource {
             create: args.create,
             triggers: args.triggers,
         }), stepOptions(opts, ["connection"]));
+    }
+}
+
+export interface CopyStepArgs {
+    /** Sent as one secret, as the generated class does: it holds the key or password. */
+    connection: pulumi.Input<command.types.input.remote.ConnectionArgs>;
+    /** A file on the machine running `pulumi`: the state holds its hash, not its content. */
+    source: pulumi.asset.FileAsset;
+    /** Where it goes on the node; its directory must exist. */
+    remotePath: pulumi.Input<string>;
+}
+
+/** `command:remote:CopyToRemote`: copies a file to the node over SFTP. */
+export class CopyStep extends pulumi.CustomResource {
+    constructor(name: string, args: CopyStepArgs, opts: pulumi.CustomResourceOptions = {}) {
+        super("command:remote:CopyToRemote", name, {
+            connection: pulumi.secret(args.connection),
+            source: args.source,
+            remotePath: args.remotePath,
+        }, stepOptions(opts, ["connection"]));
     }
 }
 

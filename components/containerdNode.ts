@@ -3,13 +3,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { ContainerdNodeArgs } from "./args";
 import { NodeFacts } from "./facts";
 import { kubeconfigWiring } from "./kubeconfig";
-import { LocalStep, RemoteStep } from "./commands";
+import { CopyStep, LocalStep, RemoteStep } from "./commands";
 import { drainScript, rollbackMarkScript, verifyNodeScript } from "./scripts/kubectl";
 import { NodeStep, nodeSteps } from "./scripts/claim";
-import { NODE_LIB_FILE } from "./scripts/lib";
+import { NODE_LIB_FILE, NODE_LIB_PATH } from "./scripts/lib";
 import { sq, wrapDetached, wrapScript } from "./scripts/shell";
 import {
-    configureScript, dockerCleanupScript, migrateImagesScript, preflightScript, registryAuthScript, switchScript, uploadPath,
+    configureScript, dockerCleanupScript, migrateImagesScript, preflightScript, registryAuthScript, STATE_DIR, switchScript, uploadPath,
 } from "./scripts/steps";
 import { RegistryAuthValues } from "./render/registryAuth";
 import { DEFAULTS, InvalidArgumentError, NodeSpec, resolveSpec } from "./spec";
@@ -64,7 +64,7 @@ export function parsePreflight(stdout: string): PreflightFacts {
 
 /**
  * Brings one Linux node from whatever runtime it has to a declared containerd state and keeps it
- * there. Steps, in order: preflight → configure → [migrate-images] → [drain] → [switch]
+ * there. Steps, in order: preflight → lib → configure → [migrate-images] → [drain] → [switch]
  * → [verify] → [docker-cleanup]; brackets mark optional steps (drain and verify: Kubernetes mode,
  * where verify also sets the cri-socket annotation and lifts the cordon). Few steps on purpose:
  * each is an SSH session in a run and a resource in every preview of the fleet.
@@ -122,7 +122,7 @@ export class ContainerdNode extends pulumi.ComponentResource {
         // its first step: children do not inherit it.
         const after = opts?.dependsOn;
         let last: pulumi.Resource[] = after === undefined ? [] : Array.isArray(after) ? after as pulumi.Resource[] : [after as pulumi.Resource];
-        // Every step but the read-only pre-flight runs detached on the node (scripts/runner.ts).
+        // Every step but the read-only pre-flight runs detached on the node (the library's cn_run).
         const holder = `stack ${pulumi.getProject()}/${pulumi.getStack()}`;
         const wrap = (step: string) => (s: string) => step === "preflight" ? wrapScript(s, user) : wrapDetached(step, s, user, holder, NODE_LIB_FILE);
         const remote = (step: string, script: string | pulumi.Output<string>, after: pulumi.Resource[] = last, triggers?: pulumi.Input<any>[]) => {
@@ -170,9 +170,16 @@ export class ContainerdNode extends pulumi.ComponentResource {
         // (resources reach their parents, i.e. the whole fleet): quadratic in a fleet.
         const steps = (after: pulumi.Resource[]): NodeSteps => {
             const startAfter = [preflight, ...after.filter(r => r !== preflight)];
+            // The node library, as a file: once per version (its path names its content hash), and
+            // the state holds the file's hash, not its text. Every later step sources it.
+            const lib = new CopyStep(`${name}-lib`, {
+                connection,
+                source: new pulumi.asset.FileAsset(NODE_LIB_PATH),
+                remotePath: `${STATE_DIR}/${NODE_LIB_FILE}`,
+            }, { parent: this, dependsOn: startAfter });
             // Files given by path travel from the operator's machine before the configure step reads them.
-            const uploads: pulumi.Resource[] = [];
-            const upload = (kind: string, path: string, sha256: string) => uploads.push(new command.remote.CopyToRemote(`${name}-upload-${kind}`, {
+            const uploads: pulumi.Resource[] = [lib];
+            const upload = (kind: string, path: string, sha256: string) => uploads.push(new CopyStep(`${name}-upload-${kind}`, {
                 connection,
                 source: new pulumi.asset.FileAsset(path),
                 remotePath: uploadPath(kind, sha256),
@@ -186,7 +193,8 @@ export class ContainerdNode extends pulumi.ComponentResource {
                     upload(kind, a.path, a.sha256);
                 }
             }
-            let before = [...startAfter, ...uploads];
+            // (They wait for startAfter: what follows needs no edge of its own to it.)
+            let before: pulumi.Resource[] = uploads;
             // The same list the steps' scripts are rendered from: the last of them ends the run's claim.
             const onNode = nodeSteps(spec);
             const has = (step: NodeStep) => onNode.includes(step);

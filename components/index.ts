@@ -5,7 +5,8 @@
  *    the reader's line tags).
  * 2. args.ts; then toml/ (dotted keys, secret keys, schema 3 paths) and compat.ts (support
  *    tables, verdicts); then spec.ts (defaults, validation).
- * 3. render/ (file text); above it scripts/ (node-side bash, which embeds rendered files) and
+ * 3. render/ (file text); above it scripts/ (node-side bash, which embeds rendered files and
+ *    sources node/lib.sh, the node library: a bash file, copied to each node as is) and
  *    upgrade/ (the pre-flight's pure analysis, which compares with the rendered config), which
  *    never import each other.
  * 4. preflight/ (the facts read over SSH, the plan as Outputs), kubeconfig.ts, commands.ts.

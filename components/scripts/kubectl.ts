@@ -6,7 +6,7 @@
 import { NodeSpec } from "../spec";
 import { usesCriSocketAnnotation } from "../versions";
 import { sq } from "./shell";
-import { UPGRADE_DRAINS, VERSION_MATCHES } from "./versionShell";
+import { UPGRADE_DRAINS, VERSION_MATCHES } from "./lib";
 
 export const CORDON_ANNOTATION = "containerd-node.pulumi.com/cordoned";
 /** Set on the Node by a switch rollback (its time): the next run drains again. */

@@ -1,65 +1,6 @@
+/** The kubelet flag and config edits as node bash (the awk programs they run are in the node library). */
 import { KubeletEditPlan } from "../render/kubeletFlags";
 import { sq } from "./shell";
-
-/**
- * awk program that rewrites the `VAR="--flags …"` line of a kubelet environment file: flags in
- * `remove` are dropped, flags in `set`/`ifset` get their value, `set` flags missing from the
- * primary file are appended, and every other flag stays exactly as it was. Written for POSIX awk
- * (mawk on Debian). Both `--flag=value` and `--flag value` forms are understood for named flags.
- */
-export const FLAGS_AWK = String.raw`
-BEGIN {
-  nset = split(set, sa, " ")
-  for (i = 1; i <= nset; i++) { k = index(sa[i], "="); setname[i] = substr(sa[i], 1, k - 1); setv[setname[i]] = substr(sa[i], k + 1) }
-  n = split(ifset, ia, " ")
-  for (i = 1; i <= n; i++) { k = index(ia[i], "="); ifv[substr(ia[i], 1, k - 1)] = substr(ia[i], k + 1) }
-  n = split(remove, ra, " ")
-  for (i = 1; i <= n; i++) rm[ra[i]] = 1
-  found = 0
-}
-function known(name) { return (name in setv) || (name in ifv) || (name in rm) }
-function edit(val,   toks, n, i, t, name, out) {
-  split("", done)
-  n = split(val, toks, /[ \t]+/)
-  out = ""
-  for (i = 1; i <= n; i++) {
-    t = toks[i]
-    if (t == "") continue
-    name = t
-    if (index(t, "=") > 0) name = substr(t, 1, index(t, "=") - 1)
-    else if (known(name) && i < n && substr(toks[i + 1], 1, 1) != "-") i++
-    if (name in rm) continue
-    if (name in setv) { if (name in done) continue; t = name "=" setv[name]; done[name] = 1 }
-    else if (name in ifv) t = name "=" ifv[name]
-    out = out (out == "" ? "" : " ") t
-  }
-  if (primary == 1)
-    for (i = 1; i <= nset; i++)
-      if (!(setname[i] in done)) { out = out (out == "" ? "" : " ") setname[i] "=" setv[setname[i]]; done[setname[i]] = 1 }
-  return out
-}
-{
-  if (match($0, "^[ \t]*(export[ \t]+)?" var "=")) {
-    prefix = substr($0, 1, RLENGTH); val = substr($0, RLENGTH + 1); q = ""
-    if (val ~ /^".*"[ \t]*$/) { q = "\""; sub(/^"/, "", val); sub(/"[ \t]*$/, "", val) }
-    else if (val ~ /^'.*'[ \t]*$/) { q = "'"; sub(/^'/, "", val); sub(/'[ \t]*$/, "", val) }
-    out = edit(val)
-    if (q == "" && out ~ / /) q = "\""
-    print prefix q out q
-    found = 1
-    next
-  }
-  print
-}
-END { if (!found && primary == 1) print var "=\"" edit("") "\"" }
-`;
-
-/** awk program that sets a top-level `key: value` of a YAML file (added at the end when `add`). */
-export const YAML_KEY_AWK = String.raw`
-$0 ~ "^" key ":" { print key ": " val; f = 1; next }
-{ print }
-END { if (!f && add == 1) print key ": " val }
-`;
 
 function pairs(list: [string, string][]): string {
     return list.map(([k, v]) => `${k}=${v}`).join(" ");

@@ -42,8 +42,8 @@ function containerdArtifact(spec: NodeSpec): ResolvedArtifact | undefined {
 }
 
 /**
- * Checks before anything is touched (it writes only the node library, in its own directory);
- * prints one JSON line of facts on stdout.
+ * Checks before anything is touched (it only makes containerd-node's own directories, where the
+ * next steps copy files); prints one JSON line of facts on stdout.
  */
 export function preflightScript(spec: NodeSpec): string {
     const c = spec.containerd;

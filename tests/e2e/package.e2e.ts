@@ -113,14 +113,14 @@ describe("e2e: the npm package, installed from its tarball into a new project", 
 
     it("the tarball holds the compiled components, their declarations and the README, nothing of the repo's development", () => {
         for (const f of ["package.json", "README.md", "bin/components/index.js", "bin/components/index.d.ts",
-            "bin/components/containerdNode.js", "bin/components/fleet/fleet.d.ts"]) {
+            "bin/components/containerdNode.js", "bin/components/fleet/fleet.d.ts", "components/node/lib.sh"]) {
             assert.ok(entries.includes(f), `${f} is in the tarball`);
         }
-        const dev = entries.filter(e => /^(tests|lab|bench|scripts|artifacts|components|bin\/(tests|bench|scripts))\//.test(e)
+        const dev = entries.filter(e => /^(tests|lab|bench|scripts|artifacts|components(?!\/node\/[^/]+\.sh$)|bin\/(tests|bench|scripts))\//.test(e)
             || /^(bin\/)?index\.|^tsconfig|^Pulumi\./.test(e));
-        assert.deepStrictEqual(dev, [], "no tests, lab, benchmarks, scripts, sources or stack program");
+        assert.deepStrictEqual(dev, [], "no tests, lab, benchmarks, scripts, sources or stack program (the node library is a shipped file)");
         const other = entries.filter(e => !/^bin\/components\/.*(?<!\.d)\.js$|^bin\/components\/.*\.d\.ts$/.test(e));
-        assert.deepStrictEqual(other.sort(), ["README.md", "package.json"], "no source maps or .ts sources either");
+        assert.deepStrictEqual(other.sort(), ["README.md", "components/node/lib.sh", "package.json"], "no source maps or .ts sources either");
     });
 
     it("the installed JavaScript refers to no source map (none is shipped)", () => {
@@ -148,6 +148,13 @@ describe("e2e: the npm package, installed from its tarball into a new project", 
         assert.deepStrictEqual(ofType("command:remote:Command"),
             ["pkg-node-configure", "pkg-node-migrate-images", "pkg-node-preflight", "pkg-node-switch"]);
         assert.match(res.stdout, /command:remote:Command/);
+        // The node library, found in the installed package and copied as a file: its inputs
+        // hold its hash, not its text.
+        assert.deepStrictEqual(ofType("command:remote:CopyToRemote"), ["pkg-node-lib"]);
+        const lib = fs.readFileSync(path.join(app, "node_modules", "containerd-node", "components", "node", "lib.sh"), "utf8");
+        const libInputs = JSON.stringify(planned.find((m: any) => m.urn.endsWith("::pkg-node-lib")).new.inputs);
+        assert.ok(libInputs.includes(crypto.createHash("sha256").update(lib).digest("hex")), `the library's hash: ${libInputs.slice(0, 400)}`);
+        assert.ok(!libInputs.includes("txn_begin"), "not its text");
 
         // The preview shows the steps' inputs (the diff, and in full the events: the configure
         // script holds the tarball's sha256), the connection only as a secret...

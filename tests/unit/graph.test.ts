@@ -86,10 +86,11 @@ const k8sArgs = (over: Partial<ContainerdNodeArgs> = {}) => baseArgs({
 });
 
 describe("ContainerdNode resource graph", () => {
-    it("host mode: preflight → configure → switch, no Kubernetes steps", async () => {
+    it("host mode: preflight → lib → configure → switch, no Kubernetes steps", async () => {
         const { res } = await build("h1", baseArgs());
-        assert.deepStrictEqual(steps(res, "h1"), ["preflight", "configure", "switch"]);
-        assert.deepStrictEqual(res.get("h1-configure")!.dependsOn, ["h1-preflight"]);
+        assert.deepStrictEqual(steps(res, "h1"), ["preflight", "lib", "configure", "switch"]);
+        assert.deepStrictEqual(res.get("h1-lib")!.dependsOn, ["h1-preflight"]);
+        assert.deepStrictEqual(res.get("h1-configure")!.dependsOn, ["h1-lib"]);
         assert.deepStrictEqual(res.get("h1-switch")!.dependsOn, ["h1-configure"]);
         // The last node step ends the run's claim on the node; the others keep it.
         assert.match(res.get("h1-configure")!.inputs.create, /^CN_CLAIM_SECONDS=900 CN_CLAIM_LAST=0$/m);
@@ -106,7 +107,7 @@ describe("ContainerdNode resource graph", () => {
     });
     it("Kubernetes mode adds drain and a kubectl verify that sets the cri-socket annotation (≤1.33) and uncordons", async () => {
         const { res } = await build("k1", k8sArgs());
-        assert.deepStrictEqual(steps(res, "k1"), ["preflight", "configure", "drain", "switch", "verify"]);
+        assert.deepStrictEqual(steps(res, "k1"), ["preflight", "lib", "configure", "drain", "switch", "verify"]);
         // The claim holds through the drain and verify timeouts (300 + 180 s by default).
         assert.match(res.get("k1-switch")!.inputs.create, /^CN_CLAIM_SECONDS=1380 CN_CLAIM_LAST=1$/m);
         assert.deepStrictEqual(res.get("k1-drain")!.dependsOn, ["k1-configure"]);
@@ -163,11 +164,11 @@ describe("ContainerdNode resource graph", () => {
             containerd: { version: "2.1.4", source: { kind: "file", path: "/tmp/containerd.tgz", sha256: "c".repeat(64) }, runc: { path: "/tmp/runc", sha256: "d".repeat(64) } },
             docker: { mode: "purge", removeData: true, migrateImages: true },
         }));
-        assert.deepStrictEqual(steps(res, "o1"), ["preflight", "upload-containerd", "upload-runc", "configure", "migrate-images", "switch", "docker-cleanup"]);
+        assert.deepStrictEqual(steps(res, "o1"), ["preflight", "lib", "upload-containerd", "upload-runc", "configure", "migrate-images", "switch", "docker-cleanup"]);
         for (const [step, last] of [["configure", 0], ["migrate-images", 0], ["switch", 0], ["docker-cleanup", 1]] as const) {
             assert.match(res.get(`o1-${step}`)!.inputs.create, new RegExp(`^CN_CLAIM_SECONDS=\\d+ CN_CLAIM_LAST=${last}$`, "m"), step);
         }
-        assert.deepStrictEqual(res.get("o1-configure")!.dependsOn.sort(), ["o1-preflight", "o1-upload-containerd", "o1-upload-runc"]);
+        assert.deepStrictEqual(res.get("o1-configure")!.dependsOn.sort(), ["o1-lib", "o1-upload-containerd", "o1-upload-runc"]);
         assert.deepStrictEqual(res.get("o1-upload-runc")!.dependsOn, ["o1-preflight"]);
         assert.strictEqual(res.get("o1-upload-containerd")!.inputs.remotePath, "/var/lib/containerd-node/cache/containerd-cccccccccccccccc");
         assert.match(res.get("o1-docker-cleanup")!.inputs.create, /rm -rf \/var\/lib\/docker/);
@@ -197,16 +198,30 @@ describe("ContainerdNode resource graph", () => {
         assert.deepStrictEqual(differing, ["v-configure", "v-switch"]);
         assert.match(b.get("v-switch")!.inputs.create, /version_matches "\$MTO" '2\.1\.5'/);
     });
-    it("the node library travels once, in the pre-flight step; the other steps source it by content hash", async () => {
+    it("the node library travels as a file, once per node (its state a hash, not its text); no step carries it, every later step sources it by content hash", async () => {
         const { res } = await build("lib", baseArgs());
-        const { NODE_LIB, NODE_LIB_FILE } = await import("../../components/scripts/lib");
-        assert.match(NODE_LIB_FILE, /^lib\/node-[0-9a-f]{16}\.sh$/);
-        assert.ok(res.get("lib-preflight")!.inputs.create.includes(NODE_LIB), "the pre-flight step carries the library");
+        const { NODE_LIB, NODE_LIB_FILE, NODE_LIB_PATH } = await import("../../components/scripts/lib");
+        assert.strictEqual(NODE_LIB, fs.readFileSync(path.join(__dirname, "..", "..", "components", "node", "lib.sh"), "utf8"));
+        const hash = require("crypto").createHash("sha256").update(NODE_LIB).digest("hex");
+        assert.strictEqual(NODE_LIB_FILE, `lib/node-${hash.slice(0, 16)}.sh`);
+        const copy = res.get("lib-lib")!;
+        assert.strictEqual(copy.type, "command:remote:CopyToRemote");
+        assert.strictEqual(copy.inputs.remotePath, `/var/lib/containerd-node/${NODE_LIB_FILE}`);
+        assert.strictEqual(await copy.inputs.source.path, NODE_LIB_PATH);
+        assert.deepStrictEqual(copy.dependsOn, ["lib-preflight"], "copied once the pre-flight made its directory");
+        const pre: string = res.get("lib-preflight")!.inputs.create;
+        assert.ok(!pre.includes("txn_begin() {") && pre.length < 6000, `the pre-flight carries only the functions it uses (${pre.length} bytes)`);
         for (const step of ["configure", "switch"]) {
             const text: string = res.get(`lib-${step}`)!.inputs.create;
             assert.ok(text.includes(`CN_LIB=$CN_DIR/${NODE_LIB_FILE}`) && text.includes('source "$CN_LIB"'), step);
             assert.ok(!text.includes("txn_begin() {"), `${step} does not repeat the library`);
         }
+        assert.ok(res.get("lib-configure")!.dependsOn.includes("lib-lib"), "configure waits for the library");
+        // The names the library writes on the Node are the ones the operator's steps read.
+        const k = await import("../../components/scripts/kubectl");
+        const ours = [k.CORDON_ANNOTATION, k.ROLLBACK_ANNOTATION, k.PHASE_ANNOTATION, k.FAILURE_ANNOTATION];
+        const used = new Set(NODE_LIB.match(/containerd-node\.pulumi\.com\/[a-z-]+/g));
+        assert.ok(used.size >= 3 && [...used].every(a => ours.includes(a)), [...used].join(" "));
     });
     it("the SSH key never appears in any command text", async () => {
         const { res } = await build("sec", k8sArgs());
@@ -319,10 +334,12 @@ describe("ContainerdFleet resource graph", () => {
         }
         // Through barriers, so that the edges grow linearly with the fleet.
         assert.deepStrictEqual(res.get("f1-preflight-passed")!.dependsOn.sort(), ["f1a-preflight", "f1b-preflight", "f1c-preflight"]);
-        assert.deepStrictEqual(res.get("f1a-configure")!.dependsOn.sort(), ["f1-preflight-passed", "f1a-preflight"]);
-        assert.deepStrictEqual(res.get("f1b-configure")!.dependsOn.sort(), ["f1-preflight-passed", "f1b-preflight"]);
+        // A node's first step after its pre-flight copies the library; configure waits for that copy.
+        assert.deepStrictEqual(res.get("f1a-lib")!.dependsOn.sort(), ["f1-preflight-passed", "f1a-preflight"]);
+        assert.deepStrictEqual(res.get("f1b-lib")!.dependsOn.sort(), ["f1-preflight-passed", "f1b-preflight"]);
+        assert.deepStrictEqual(res.get("f1a-configure")!.dependsOn, ["f1a-lib"]);
         assert.deepStrictEqual(res.get("f1-wave-1-passed")!.dependsOn.sort(), ["f1a-switch", "f1b-switch"]);
-        assert.deepStrictEqual(res.get("f1c-configure")!.dependsOn.sort(), ["f1-wave-1-passed", "f1c-preflight"]);
+        assert.deepStrictEqual(res.get("f1c-lib")!.dependsOn.sort(), ["f1-wave-1-passed", "f1c-preflight"]);
         assert.ok(!res.has("f1-wave-2-passed"), "no barrier after the last wave");
         assert.ok(![...res.keys()].some(k => k.endsWith("-gate")), "host mode without probes has no gates");
     });
@@ -338,7 +355,7 @@ describe("ContainerdFleet resource graph", () => {
         assert.deepStrictEqual(res.get("f2a-drain")!.inputs.triggers, [""], "the rollback mark from the fleet's one Node read");
         assert.ok(!calls.some(c => /get node "\$NODE"/.test(c)), "no per-node read at preview");
         assert.deepStrictEqual(res.get("f2-wave-1-passed")!.dependsOn, ["f2a-gate"]);
-        assert.ok(res.get("f2b-configure")!.dependsOn.includes("f2-wave-1-passed"));
+        assert.ok(res.get("f2b-lib")!.dependsOn.includes("f2-wave-1-passed"), "the next wave's first step waits");
         assert.match(res.get("f2a-gate")!.inputs.create, /probe 1 'curl -fsS http:\/\/\$NODE:8080\/healthz'/);
         assert.match(res.get("f2a-gate")!.inputs.create, /sleep 30/, "pause after a wave that has a successor");
         assert.doesNotMatch(res.get("f2b-gate")!.inputs.create, /sleep 30/, "no pause after the last wave");
@@ -359,7 +376,7 @@ describe("ContainerdFleet resource graph", () => {
             // The barrier every node's first change waits for fails (and the preview logs the error).
             const barrier = refused.res.get("f4-preflight-passed")!;
             assert.match(barrier.inputs.create, /invalid acknowledgeDockerSocketPods: .*ci\/runner-0 \(node n1, \/var\/run\/docker\.sock\).*>&2; exit 1$/);
-            assert.ok(refused.res.get("f4a-configure")!.dependsOn.includes("f4-preflight-passed"));
+            assert.ok(refused.res.get("f4a-lib")!.dependsOn.includes("f4-preflight-passed"));
             const ok = await fleet("f5", { nodes: [{ name: "f5a", connection: conn("a"), nodeFacts: DOCKER_FACTS }], settings: { ...settings, kubelet: { version: "1.30.4" } }, kubernetes: { kubeconfig: "/tmp/kc" }, acknowledgeDockerSocketPods: true });
             assert.deepStrictEqual(await value(ok.f.dockerSocketPods), ["ci/runner-0 (node n1, /var/run/docker.sock)"]);
             assert.strictEqual(ok.res.get("f5-preflight-passed")!.inputs.create, "echo 'pre-flight passed on every node'");
@@ -405,7 +422,7 @@ describe("ContainerdFleet resource graph", () => {
             });
             assert.match(res.get("f8-wave-1-passed")!.inputs.create, /^echo 'wave 1 passed' /);
             assert.match(res.get("f8-wave-2-passed")!.inputs.create, /2 nodes failed, more than the failure budget of 1: f8a .*, f8b .*; the rollout stops before wave 3' >&2; exit 1$/);
-            assert.ok(res.get("f8c-configure")!.dependsOn.includes("f8-wave-2-passed"));
+            assert.ok(res.get("f8c-lib")!.dependsOn.includes("f8-wave-2-passed"));
         } finally {
             failingGates.clear();
         }

@@ -5,7 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import { NODE_LIB } from "../../components/scripts/lib";
 
-// The node library's detached runner (runner.ts), run locally: systemd-run and systemctl are
+// The node library's detached runner (cn_run, components/node/lib.sh), run locally: systemd-run and systemctl are
 // stand-ins on PATH that start the unit's command in the background and answer is-active by its
 // PID. The real systemd path is covered end to end (tests/e2e/faults.e2e.ts).
 

@@ -1,0 +1,470 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # the library's variables are read by the steps that source it
+#
+# containerd-node's node library: the bash every step after the pre-flight sources, and the
+# boot-time recovery unit runs. It reaches the node as this file, once per version: the node's
+# `lib` step (a CopyToRemote of this file) puts it at $CN_DIR/lib/node-HASH.sh, HASH the first 16
+# hex digits of its SHA-256, so the state holds its hash, not its text, and versions never mix.
+# Each step's command text names that path (components/scripts/lib.ts), so a change to this file
+# is a change of every step that sources it in `pulumi preview`.
+#
+# Sections: the transaction (logging, save/put/remove, rollback); detached steps (the runner); the
+# run claim; runtime detection and version rules; containerd's health; the Node API with the
+# kubelet's credentials; the kubelet flag editors and the revert script, kept as text.
+#
+# === the transaction ===
+# Every file is saved before it is overwritten and every service's state is noted before it is
+# touched; if the step fails anywhere, the EXIT trap puts them all back and restarts what was
+# running.
+log() { echo "[$STEP] $*" >&2; }
+# A detached run (cn_run, below) keeps its phase and its transaction on disk, for the boot-time recovery.
+phase() { PHASE="$*"; log "$PHASE"; [ -z "${CN_RUN_DIR:-}" ] || echo "$PHASE" >>"$CN_RUN_DIR/phases"; }
+die() { echo "containerd-node: step '$STEP' failed during '$PHASE': $*" >&2; exit 1; }
+unit_exists() { systemctl cat "$1" >/dev/null 2>&1; }
+# wait_for SECONDS CMD...: polls CMD every second until it succeeds.
+wait_for() { local t=$1; shift; local i=0; until "$@" >/dev/null 2>&1; do i=$((i+1)); [ "$i" -ge "$t" ] && return 1; sleep 1; done; }
+
+txn_begin() {
+  TXN=$(mktemp -d "$CN_DIR/txn/$STEP.XXXXXX")
+  : >"$TXN/files"; : >"$TXN/paths"; : >"$TXN/units"
+  trap 'txn_end $?' EXIT
+  # A detached run: its transaction on disk for the boot-time recovery, which it installs (not a
+  # change of the step's own: CHANGED, which decides restarts, does not count it).
+  if [ -n "${CN_RUN_DIR:-}" ]; then
+    echo "$TXN" >"$CN_RUN_DIR/txn"
+    local changed_before=$CHANGED
+    cn_recover_unit
+    CHANGED=$changed_before
+  fi
+}
+# save PATH: keep the current content (or its absence) for a rollback; once per path.
+save() {
+  local p=$1 n
+  [ -n "$TXN" ] || return 0
+  grep -qxF -- "$p" "$TXN/paths" && return 0
+  echo "$p" >>"$TXN/paths"
+  n=$(wc -l <"$TXN/paths")
+  if [ -e "$p" ] || [ -L "$p" ]; then cp -a "$p" "$TXN/$n"; echo "$n present $p" >>"$TXN/files"
+  else echo "$n absent $p" >>"$TXN/files"; fi
+}
+# note_unit NAME: remember whether NAME is active/enabled, to restore it on rollback. Units are
+# restored in the order noted: note the runtime before the units that need it (kubelet last).
+note_unit() {
+  local u=$1
+  [ -n "$TXN" ] || return 0
+  grep -q "^$u " "$TXN/units" && return 0
+  echo "$u $(systemctl is-active "$u" 2>/dev/null || true) $(systemctl is-enabled "$u" 2>/dev/null || true)" >>"$TXN/units"
+}
+# free_mib PATH: MiB free on the filesystem that holds PATH (or would: its nearest existing parent).
+free_mib() { local d=$1; while [ ! -e "$d" ]; do d=$(dirname "$d"); done; df -Pm "$d" | awk 'NR==2{print $4}'; }
+# staged PARTIAL CMD...: runs a staging command (download, unpack) that writes PARTIAL, before
+# anything is live. If it fails, PARTIAL is removed (nothing half-written is left to fill the disk
+# or be taken for complete), and a failure for want of space says so, with where and how much.
+staged() {
+  local partial=$1 err rc=0
+  shift
+  err=$("$@" 2>&1 >/dev/null) || rc=$?
+  [ "$rc" -eq 0 ] && return 0
+  rm -rf "$partial"
+  if printf '%s' "$err" | grep -qiE 'no space left|failure writing output|failed writing body|error on write|disk quota exceeded'; then
+    die "no space left on the filesystem of $(dirname "$partial") ($(free_mib "$partial") MiB free there now); nothing is live yet and the partial files were removed: free space there and run again"
+  fi
+  [ -z "$err" ] || printf '%s
+' "$err" >&2
+  return "$rc"
+}
+# put PATH MODE < content: writes only when the content differs; records the change.
+put() {
+  local p=$1 mode=$2 tmp
+  mkdir -p "$(dirname "$p")"
+  tmp=$(mktemp "$p.cnode.XXXXXX")
+  cat >"$tmp"; chmod "$mode" "$tmp"
+  if [ -f "$p" ] && [ ! -L "$p" ] && cmp -s "$tmp" "$p"; then rm -f "$tmp"; return 0; fi
+  save "$p"; mv -f "$tmp" "$p"; CHANGED="$CHANGED $p"; log "wrote $p"
+}
+# put_bin SRC DEST: installs a binary when it differs.
+put_bin() {
+  local src=$1 p=$2
+  if [ -f "$p" ] && cmp -s "$src" "$p"; then return 0; fi
+  save "$p"; mkdir -p "$(dirname "$p")"
+  cp -f "$src" "$p.cnode.tmp" && chmod 0755 "$p.cnode.tmp" && mv -f "$p.cnode.tmp" "$p"
+  CHANGED="$CHANGED $p"; log "installed $p"
+}
+# remove PATH: deletes a file or directory, saved first.
+remove() { if [ -e "$1" ] || [ -L "$1" ]; then save "$1"; rm -rf "$1"; CHANGED="$CHANGED $1"; log "removed $1"; fi; }
+changed() { local p; for p in "$@"; do case " $CHANGED " in *" $p"*) return 0;; esac; done; return 1; }
+
+rollback() {
+  echo "containerd-node: rolling back step '$STEP'" >&2
+  local n state p u active enabled
+  # The kubelet must not run on a half-restored runtime; it is started again below if it ran.
+  if grep -q "^kubelet " "$TXN/units"; then systemctl stop kubelet 2>/dev/null || true; fi
+  tac "$TXN/files" | while read -r n state p; do
+    rm -rf "$p"
+    if [ "$state" = present ]; then cp -a "$TXN/$n" "$p"; echo "  restored $p" >&2; else echo "  removed $p (did not exist)" >&2; fi
+  done
+  systemctl daemon-reload || true
+  while read -r u active enabled; do
+    case "$enabled" in enabled) systemctl enable "$u" >/dev/null 2>&1 || true;; disabled) systemctl disable "$u" >/dev/null 2>&1 || true;; esac
+    if [ "$active" = active ]; then systemctl restart "$u" || echo "  could not restart $u" >&2
+    else systemctl stop "$u" 2>/dev/null || true; fi
+    echo "  $u: $(systemctl is-active "$u" 2>/dev/null || true) (was $active)" >&2
+  done <"$TXN/units"
+  [ -z "$ON_ROLLBACK" ] || $ON_ROLLBACK || true
+}
+txn_end() {
+  local rc=$1
+  trap - EXIT
+  if [ "$rc" -ne 0 ] && [ -n "$TXN" ]; then
+    rollback
+    echo "containerd-node: step '$STEP' failed (exit $rc) during '$PHASE'; the node was put back as it was before this step" >&2
+  fi
+  [ -n "$TXN" ] && rm -rf "$TXN"
+  cn_claim_end "$rc"
+  # Within a fleet's failure budget the node is now back as it was: the step ends successfully
+  # (so the rollout goes on) and says on stdout that it failed.
+  if [ "$rc" -ne 0 ] && [ -n "${ABSORB_FAILURE:-}" ]; then echo "{\"failed\":\"$STEP\"}"; exit 0; fi
+  exit "$rc"
+}
+
+# === detached steps ===
+# Every mutating node step runs on the node as a transient systemd unit, not in the shell of its
+# SSH session, so a lost session, a killed `pulumi` or a cancelled CI runner can't cut it in half:
+# it completes or rolls back on the node. The SSH side only follows it. A run is named by the step
+# and the hash of its script: the next `pulumi up`, sending the same step again, finds it instead
+# of starting a second one (still running: follows its log; finished: reports its result, once).
+# A node rebooted during a run is rolled back at boot (containerd-node-recover.service, before
+# containerd, Docker and the kubelet start), so it comes up on the runtime it had before the step;
+# the next run of the step says so and runs it again.
+RUNS_KEEP=20
+# cn_run NAME SCRIPT_FILE: runs the step as a transient unit, or finds its run; follows it.
+cn_run() {
+  local name=$1 script=$2 id dir unit
+  # The holder (the stack) is part of the name: another stack's run of the same step is not ours.
+  id=$({ cat "$script"; echo "${CN_HOLDER:-}"; } | sha256sum | cut -c1-16)
+  dir=$CN_DIR/runs/$name-$id unit=containerd-node-$name-$id
+  mkdir -p "$CN_DIR/runs/done"
+  if [ -f "$dir/interrupted" ]; then
+    # Cut short by a reboot and rolled back at boot: said, filed, and run again now.
+    echo "[$name] $(tail -n 1 "$dir/err"); running it again" >&2
+    mv -f "$dir" "$CN_DIR/runs/done/$(date +%s)-${dir##*/}"
+  fi
+  if [ -f "$dir/rc" ]; then
+    echo "[$name] found this step's run on the node, finished while no one followed it: its result" >&2
+  elif [ -d "$dir" ] && systemctl is-active -q "$unit" 2>/dev/null; then
+    echo "[$name] found this step still running on the node (its SSH session was lost): following it" >&2
+  else
+    rm -rf "$dir"; mkdir -p "$dir"
+    install -m 0600 "$script" "$dir/script"
+    : >"$dir/out"; : >"$dir/err"
+    date -u +%Y-%m-%dT%H:%M:%SZ >"$dir/started"
+    systemctl reset-failed "$unit" >/dev/null 2>&1 || true
+    # The script holds the step's values (credentials too): removed as soon as it has run.
+    # shellcheck disable=SC2016 # the unit's own script: $1 is its argument
+    systemd-run --quiet --collect --unit="$unit" --description="containerd-node step $name" \
+      --setenv=CN_DIR="$CN_DIR" --setenv=CN_RUN_DIR="$dir" --setenv=CN_HOLDER="${CN_HOLDER:-}" \
+      /bin/bash -c 'bash "$1/script" >"$1/out" 2>"$1/err"; rc=$?; rm -f "$1/script"; echo "$rc" >"$1/rc.tmp"; mv -f "$1/rc.tmp" "$1/rc"' _ "$dir" ||
+      { echo "containerd-node: step '$name': systemd-run could not start it" >&2; return 1; }
+  fi
+  cn_follow "$name" "$dir" "$unit"
+}
+
+# cn_follow NAME DIR UNIT: streams the run's stderr, waits for its result, prints its stdout and
+# returns its exit status. The first follower to report a result files the run under runs/done
+# (so the same step sent again later runs again); a follower that loses the race reads it there.
+cn_follow() {
+  local name=$1 dir=$2 unit=$3 tailpid rc out gone=0 at
+  tail -n +1 -F "$dir/err" >&2 2>/dev/null &
+  tailpid=$!
+  while [ -d "$dir" ] && [ ! -f "$dir/rc" ]; do
+    if systemctl is-active -q "$unit" 2>/dev/null; then gone=0; else gone=$((gone + 1)); fi
+    # Gone for 5 s without a result: stopped or killed from outside.
+    if [ "$gone" -ge 10 ]; then
+      echo "containerd-node: step '$name' ended without a result (its unit was stopped or killed); see $dir/err" >&2
+      echo 1 >"$dir/rc"
+    fi
+    sleep 0.5
+  done
+  sleep 0.3
+  kill "$tailpid" 2>/dev/null; wait "$tailpid" 2>/dev/null
+  at=$dir
+  [ -f "$at/rc" ] || at=$(find "$CN_DIR/runs/done" -maxdepth 1 -name "*-${dir##*/}" | sort -n | tail -n 1)
+  rc=$(cat "$at/rc" 2>/dev/null || echo 1)
+  out=$(cat "$at/out" 2>/dev/null || true)
+  rm -f "$at/script"
+  if [ "$at" = "$dir" ] && mkdir "$dir/reported" 2>/dev/null; then
+    mv -f "$dir" "$CN_DIR/runs/done/$(date +%s)-${dir##*/}"
+    # shellcheck disable=SC2012 # names are ours: digits and dashes
+    ls -1 "$CN_DIR/runs/done" | sort -n | head -n -"$RUNS_KEEP" | while read -r old; do rm -rf "${CN_DIR:?}/runs/done/$old"; done
+  fi
+  [ -z "$out" ] || printf '%s
+' "$out"
+  return "$rc"
+}
+
+# cn_recover_unit: the boot-time recovery, a unit that runs before the runtimes and the kubelet
+# start the newest node library's cn_recover_at_boot. Installed inside the step's transaction
+# (txn_begin calls it), so a step that fails leaves no trace of it either; idempotent.
+cn_recover_unit() {
+  local u=/etc/systemd/system/containerd-node-recover.service link=/etc/systemd/system/multi-user.target.wants/containerd-node-recover.service script=$CN_DIR/recover.sh
+  # shellcheck disable=SC2016 # written for later
+  printf '%s
+' '#!/bin/bash' 'CN_DIR=$(cd "$(dirname "$0")" && pwd)'     'lib=$(ls -t "$CN_DIR"/lib/node-*.sh 2>/dev/null | head -n 1)' '[ -n "$lib" ] || exit 0'     'source "$lib"' 'cn_recover_at_boot' | put "$script" 0755
+  printf '%s
+' "[Unit]" "Description=containerd-node: roll back a step a reboot cut short" "DefaultDependencies=no"     "After=local-fs.target" "Before=containerd.service docker.service docker.socket kubelet.service"     "[Service]" "Type=oneshot" "ExecStart=/bin/bash $script" "[Install]" "WantedBy=multi-user.target" | put "$u" 0644
+  if [ "$(readlink "$link" 2>/dev/null)" != "$u" ]; then save "$link"; mkdir -p "${link%/*}"; ln -sfn "$u" "$link"; fi
+}
+
+# cn_recover_at_boot: every run without a result was cut by the reboot: its transaction's files
+# and unit enablement go back (the boot then starts what was running), and its result says so.
+cn_recover_at_boot() {
+  local dir txn n state p u active enabled
+  for dir in "$CN_DIR"/runs/*-*; do
+    if [ ! -d "$dir" ] || [ -f "$dir/rc" ]; then continue; fi
+    txn=$(cat "$dir/txn" 2>/dev/null || true)
+    if [ -n "$txn" ] && [ -d "$txn" ]; then
+      tac "$txn/files" | while read -r n state p; do
+        rm -rf "$p"
+        if [ "$state" = present ]; then cp -a "$txn/$n" "$p"; fi
+      done
+      while read -r u active enabled; do
+        case "$enabled" in enabled) systemctl enable "$u" >/dev/null 2>&1 || true;; disabled) systemctl disable "$u" >/dev/null 2>&1 || true;; esac
+      done <"$txn/units"
+      rm -rf "$txn"
+      echo "containerd-node: the node rebooted during this step ($(tail -n 1 "$dir/phases" 2>/dev/null || echo "phase unknown")); at boot every file and service it had changed was put back" >>"$dir/err"
+    else
+      echo "containerd-node: the node rebooted during this step, before it had changed anything" >>"$dir/err"
+    fi
+    rm -f "$dir/script"
+    touch "$dir/interrupted"
+    echo 1 >"$dir/rc"
+  done
+}
+
+# === the run claim ===
+# Which stack's run is converting the node (components/scripts/claim.ts says why and for how long).
+# Called under the node lock (fd 9) by each step's prelude.
+# The claim file: holder, step, what the step is doing, since when the holder's run has the node,
+# and the epoch second the claim lapses at for other holders; tab-separated, one line.
+cn_utc() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
+cn_claim_read() {
+  CLAIM_HOLDER="" CLAIM_STEP="" CLAIM_STATE="" CLAIM_SINCE="" CLAIM_UNTIL=0
+  [ -f "$CN_DIR/claim" ] || return 0
+  IFS=$'\t' read -r CLAIM_HOLDER CLAIM_STEP CLAIM_STATE CLAIM_SINCE CLAIM_UNTIL <"$CN_DIR/claim" || true
+  case "$CLAIM_UNTIL" in ''|*[!0-9]*) CLAIM_UNTIL=0;; esac
+}
+cn_claim_write() { # cn_claim_write STATE SINCE
+  printf '%s\t%s\t%s\t%s\t%s\n' "$CN_HOLDER_NAME" "$STEP" "$1" "$2" "$(( $(date +%s) + CN_CLAIM_SECONDS ))" >"$CN_DIR/claim.tmp"
+  mv -f "$CN_DIR/claim.tmp" "$CN_DIR/claim"
+}
+# cn_claim: at a mutating step's start. Refuses the step while another holder's claim holds; takes
+# over a lapsed one, saying whose it was; keeps the start of the holder's own run.
+cn_claim() {
+  local now since
+  CN_HOLDER_NAME=${CN_HOLDER:-a run}
+  now=$(date +%s)
+  cn_claim_read
+  since=$CLAIM_SINCE
+  if [ -n "$CLAIM_HOLDER" ] && [ "$CLAIM_HOLDER" != "$CN_HOLDER_NAME" ]; then
+    if [ "$now" -lt "$CLAIM_UNTIL" ]; then
+      echo "containerd-node: step '$STEP' refused: this node is being converted by $CLAIM_HOLDER (its run has had the node since $CLAIM_SINCE; its step $CLAIM_STEP $CLAIM_STATE). Run again once that run is over: its last node step releases the node; if that run died, or its last step had nothing to run, the claim lapses at $(cn_utc "$CLAIM_UNTIL") (claim $CN_DIR/claim)" >&2
+      exit 1
+    fi
+    log "the claim of $CLAIM_HOLDER (since $CLAIM_SINCE, step $CLAIM_STEP $CLAIM_STATE) lapsed at $(cn_utc "$CLAIM_UNTIL"): this run takes the node over"
+    since=""
+  fi
+  [ -n "$since" ] || since=$(cn_utc "$now")
+  cn_claim_write running "$since"
+  CN_CLAIM_SINCE=$since
+}
+# cn_claim_end RC: at the step's end. Done: the claim holds on for the run's next step, unless
+# this is the node's last step. Failed: the run stops here for this node (its step was rolled
+# back), so the claim goes.
+cn_claim_end() {
+  [ -n "${CN_CLAIM_SINCE:-}" ] || return 0
+  if [ "$1" -eq 0 ] && [ "${CN_CLAIM_LAST:-0}" != 1 ]; then
+    cn_claim_write "finished at $(cn_utc "$(date +%s)")" "$CN_CLAIM_SINCE"
+  else
+    cn_claim_read
+    if [ "$CLAIM_HOLDER" = "$CN_HOLDER_NAME" ]; then rm -f "$CN_DIR/claim"; log "released the node (claimed since $CLAIM_SINCE)"; fi
+  fi
+  CN_CLAIM_SINCE=""
+}
+
+# === runtime detection and version rules ===
+# detect_runtime: the runtime the node uses now, as docker://X, containerd://X or none.
+detect_runtime() {
+  local ep=""
+  for f in /var/lib/kubelet/kubeadm-flags.env /etc/default/kubelet /etc/sysconfig/kubelet; do
+    [ -f "$f" ] && ep=$(grep -o -- '--container-runtime-endpoint[= ][^ "]*' "$f" | tail -n1 | sed 's/^--container-runtime-endpoint[= ]//') && [ -n "$ep" ] && break
+  done
+  [ -z "$ep" ] && [ -f /var/lib/kubelet/config.yaml ] && ep=$(awk '/^containerRuntimeEndpoint:/{print $2}' /var/lib/kubelet/config.yaml | tr -d '"')
+  if [ -n "$ep" ] && ! echo "$ep" | grep -qE 'dockershim|cri-dockerd'; then
+    echo "containerd://$(containerd --version 2>/dev/null | awk '{print $3}' | sed 's/^v//')"
+  elif systemctl is-active -q docker 2>/dev/null; then
+    echo "docker://$(docker version --format '{{.Server.Version}}' 2>/dev/null || echo unknown)"
+  elif systemctl is-active -q containerd 2>/dev/null; then
+    echo "containerd://$(containerd --version 2>/dev/null | awk '{print $3}' | sed 's/^v//')"
+  else
+    echo none
+  fi
+}
+# version_matches REPORTED DECLARED: "1.6" matches "1.6.20~ds1"; "v2.1.4" matches "2.1.4".
+version_matches() { local got=${1#v} want=${2#v}; [ "$got" = "$want" ] && return 0; case "$got" in "$want".*|"$want"~*|"$want"-*|"$want"+*) return 0;; esac; return 1; }
+# upgrade_drains RUNNING TARGET POLICY: exit 0 when the move drains the node.
+upgrade_drains() {
+  local from=${1#v} to=${2#v}
+  case "$3" in
+    always) return 0;;
+    never) return 1;;
+    major) [ "${from%%.*}" != "${to%%.*}" ];;
+    *) echo "containerd-node: unknown upgrade.drain policy $3" >&2; return 2;;
+  esac
+}
+
+# === containerd's health ===
+# check_containerd waits for containerd on SOCKET, checks it runs the declared version and that
+# its CRI plugin loaded.
+cri_ok() { "$1" --address "$2" plugins ls | awk '$2=="cri" && $NF=="ok"{f=1} END{exit !f}'; }
+# server_version CTR SOCKET: the version the running containerd reports (not the binary on disk).
+server_version() { "$1" --address "$2" version | awk '/Server:/{s=1} s&&/Version:/{print $2; exit}'; }
+# check_containerd CTR SOCKET VERSION: prints the running version.
+check_containerd() {
+  local ctr=$1 sock=$2 want=$3 sv
+  wait_for 60 "$ctr" --address "$sock" version || die "containerd does not answer on $sock: $(journalctl -u containerd -n 15 --no-pager 2>&1 | tail -n 15)"
+  sv=$(server_version "$ctr" "$sock")
+  version_matches "$sv" "$want" || die "containerd $sv is running, containerd.version declares $want"
+  wait_for 30 cri_ok "$ctr" "$sock" || die "the CRI plugin is not loaded: $("$ctr" --address "$sock" plugins ls 2>&1 | awk '$2 ~ /cri/') $(journalctl -u containerd -n 10 --no-pager 2>&1 | grep -i 'failed to load' | tail -n 3)"
+  echo "${sv#v}"
+}
+
+# === the Node API, with the kubelet's credentials ===
+# The node authorizer and NodeRestriction let a kubelet read and patch its own Node: kubectl when
+# the node has it, else curl with the kubeconfig's certificates. node_status prints `<runtime
+# version> <Ready status>`; mark_rollback_and_uncordon lifts a cordon only if containerd-node made
+# it (its annotation says so).
+node_api() { # node_api KUBECONFIG NODE [MERGE_PATCH]: prints the Node as compact JSON
+  # The API server pretty-prints for curl and kubectl -o json: squeeze it so that grep can match.
+  node_api_raw "$@" | tr -d '\n' | sed -E 's/[[:space:]]*([][{}:,])[[:space:]]*/\1/g'
+  return "${PIPESTATUS[0]}"
+}
+node_api_raw() {
+  local kc=$1 node=$2 patch=${3:-}
+  if command -v kubectl >/dev/null; then
+    if [ -n "$patch" ]; then kubectl --kubeconfig "$kc" patch node "$node" --type merge -p "$patch" -o json
+    else kubectl --kubeconfig "$kc" get --raw "/api/v1/nodes/$node"; fi
+    return
+  fi
+  local server ca cert key tmp rc=0
+  tmp=$(mktemp -d)
+  kv() { awk -v k="$1" '$1==k":"{print $2; exit}' "$kc" | tr -d '"'; }
+  server=$(kv server)
+  if [ -n "$(kv certificate-authority-data)" ]; then kv certificate-authority-data | base64 -d >"$tmp/ca"; ca=$tmp/ca; else ca=$(kv certificate-authority); fi
+  if [ -n "$(kv client-certificate-data)" ]; then kv client-certificate-data | base64 -d >"$tmp/cert"; cert=$tmp/cert; else cert=$(kv client-certificate); fi
+  if [ -n "$(kv client-key-data)" ]; then kv client-key-data | base64 -d >"$tmp/key"; key=$tmp/key; else key=$(kv client-key); fi
+  if [ -n "$patch" ]; then
+    curl -fsS --max-time 10 --cacert "$ca" --cert "$cert" --key "$key" -X PATCH -H 'Content-Type: application/merge-patch+json' \
+      --data "$patch" "$server/api/v1/nodes/$node" || rc=$?
+  else
+    curl -fsS --max-time 10 --cacert "$ca" --cert "$cert" --key "$key" "$server/api/v1/nodes/$node" || rc=$?
+  fi
+  rm -rf "$tmp"
+  return $rc
+}
+node_status() { # node_status KUBECONFIG NODE
+  local json
+  json=$(node_api "$1" "$2") || return 1
+  printf '%s %s\n' "$(echo "$json" | grep -o '"containerRuntimeVersion":"[^"]*"' | cut -d'"' -f4)" \
+    "$(echo "$json" | grep -o '"type":"Ready","status":"[A-Za-z]*"' | cut -d'"' -f8)"
+}
+mark_rollback_and_uncordon() { # mark_rollback_and_uncordon KUBECONFIG NODE: marks the rollback (the next run drains again), lifts our cordon
+  local json
+  node_api "$1" "$2" "{\"metadata\":{\"annotations\":{\"containerd-node.pulumi.com/rolled-back\":\"$(date +%s)\",\"containerd-node.pulumi.com/phase\":\"rolled-back\"}}}" >/dev/null ||
+    echo "  could not mark node $2 as rolled back: the next run may not drain it again" >&2
+  json=$(node_api "$1" "$2") || { echo "  could not read node $2 to lift containerd-node's cordon" >&2; return 0; }
+  echo "$json" | grep -q '"containerd-node.pulumi.com/cordoned":"true"' || { echo "  node $2 was not cordoned by containerd-node: left as it is" >&2; return 0; }
+  if node_api "$1" "$2" '{"spec":{"unschedulable":null},"metadata":{"annotations":{"containerd-node.pulumi.com/cordoned":null}}}' >/dev/null; then
+    echo "  node $2 uncordoned (containerd-node had cordoned it)" >&2
+  else
+    echo "  node $2 stays cordoned: the kubelet's credentials could not lift the cordon; run kubectl uncordon $2" >&2
+  fi
+}
+
+# === programs kept as text ===
+# FLAGS_AWK rewrites the `VAR="--flags ..."` line of a kubelet environment file: flags in `remove`
+# are dropped, flags in `set`/`ifset` get their value, `set` flags missing from the primary file
+# are appended, and every other flag stays exactly as it was. POSIX awk (mawk on Debian). Both
+# `--flag=value` and `--flag value` forms are understood for named flags.
+# shellcheck disable=SC2016 # programs for awk and bash, kept as text
+FLAGS_AWK='
+BEGIN {
+  nset = split(set, sa, " ")
+  for (i = 1; i <= nset; i++) { k = index(sa[i], "="); setname[i] = substr(sa[i], 1, k - 1); setv[setname[i]] = substr(sa[i], k + 1) }
+  n = split(ifset, ia, " ")
+  for (i = 1; i <= n; i++) { k = index(ia[i], "="); ifv[substr(ia[i], 1, k - 1)] = substr(ia[i], k + 1) }
+  n = split(remove, ra, " ")
+  for (i = 1; i <= n; i++) rm[ra[i]] = 1
+  found = 0
+}
+function known(name) { return (name in setv) || (name in ifv) || (name in rm) }
+function edit(val,   toks, n, i, t, name, out) {
+  split("", done)
+  n = split(val, toks, /[ \t]+/)
+  out = ""
+  for (i = 1; i <= n; i++) {
+    t = toks[i]
+    if (t == "") continue
+    name = t
+    if (index(t, "=") > 0) name = substr(t, 1, index(t, "=") - 1)
+    else if (known(name) && i < n && substr(toks[i + 1], 1, 1) != "-") i++
+    if (name in rm) continue
+    if (name in setv) { if (name in done) continue; t = name "=" setv[name]; done[name] = 1 }
+    else if (name in ifv) t = name "=" ifv[name]
+    out = out (out == "" ? "" : " ") t
+  }
+  if (primary == 1)
+    for (i = 1; i <= nset; i++)
+      if (!(setname[i] in done)) { out = out (out == "" ? "" : " ") setname[i] "=" setv[setname[i]]; done[setname[i]] = 1 }
+  return out
+}
+{
+  if (match($0, "^[ \t]*(export[ \t]+)?" var "=")) {
+    prefix = substr($0, 1, RLENGTH); val = substr($0, RLENGTH + 1); q = ""
+    if (val ~ /^".*"[ \t]*$/) { q = "\""; sub(/^"/, "", val); sub(/"[ \t]*$/, "", val) }
+    else if (val ~ /^'\''.*'\''[ \t]*$/) { q = "'\''"; sub(/^'\''/, "", val); sub(/'\''[ \t]*$/, "", val) }
+    out = edit(val)
+    if (q == "" && out ~ / /) q = "\""
+    print prefix q out q
+    found = 1
+    next
+  }
+  print
+}
+END { if (!found && primary == 1) print var "=\"" edit("") "\"" }
+'
+# YAML_KEY_AWK sets a top-level `key: value` of a YAML file (added at the end when `add`).
+# shellcheck disable=SC2016
+YAML_KEY_AWK='
+$0 ~ "^" key ":" { print key ": " val; f = 1; next }
+{ print }
+END { if (!f && add == 1) print key ": " val }
+'
+# REVERT_SH: the documented way back to the node as it was before containerd-node's first run
+# (configure saves it with the original files; run by hand, `pulumi destroy` does not).
+# shellcheck disable=SC2016
+REVERT_SH='#!/bin/bash
+# Puts back every file containerd-node overwrote and the services as they were before its first run.
+set -euo pipefail
+B=$(cd "$(dirname "$0")" && pwd)
+systemctl stop kubelet 2>/dev/null || true
+while read -r state p; do
+  rm -rf "$p"
+  if [ "$state" = present ]; then mkdir -p "$(dirname "$p")"; cp -a "$B/files$p" "$p"; fi
+done <"$B/manifest"
+systemctl daemon-reload
+while read -r u active enabled; do
+  case "$enabled" in enabled) systemctl enable "$u" || true;; disabled) systemctl disable "$u" || true;; esac
+  if [ "$active" = active ]; then systemctl restart "$u"; else systemctl stop "$u" 2>/dev/null || true; fi
+done <"$B/services"
+echo "reverted to the state saved in $B"
+'
