@@ -468,3 +468,267 @@ while read -r u active enabled; do
 done <"$B/services"
 echo "reverted to the state saved in $B"
 '
+
+# === the steps ===
+# Each step's command text (components/scripts/steps.ts) is: a head that sources this file, a call
+# of cn_begin, a block of that step's values (quoted once), the files it writes (as `put`
+# heredocs), and calls of the functions below. They read the values as these variables:
+#   VERSION          containerd.version as declared, e.g. 2.2.9 or 1.7
+#   SOURCE           containerd.source.kind: tarball, file, package or docker
+#   CONTAINERD_FROM  CONTAINERD_URL  CONTAINERD_SHA256: the containerd artifact (tarball/file):
+#                    FROM is url or path; URL is the URL, or the operator's path (for messages)
+#   PACKAGE          the package name (source package)
+#   RUNC_FROM RUNC_URL RUNC_SHA256, CNI_FROM CNI_URL CNI_SHA256: optional artifacts, alike
+#   CNI_BIN_DIR      where CNI plugins go;  BIN_DIR: where containerd's binaries are
+#   SOCKET           containerd's socket;   ROOT: containerd's root directory
+#   KUBELET          1 when a kubelet is declared;  KUBELET_CONFIG: its config file
+#   PURGE            1 to purge Docker's packages;  REMOVE_DATA: 1 to remove /var/lib/docker
+#   REGISTRIES       the certs.d hosts this package writes, space-separated
+#   TLS_FILES        registry TLS files the node must have: lines "FIELD<TAB>PATH"
+#   REGISTRY_AUTH    1 when config.registryAuth is set (the credentials file is kept)
+
+# cn_begin STEP CLAIM_SECONDS CLAIM_LAST: every mutating step's start: its variables, the per-node
+# lock and the run claim (components/scripts/claim.ts). The lock is taken within seconds or
+# refused, naming its holder (CN_HOLDER: the stack, set by the runner's caller), the step and
+# since when: a second stack converting the same node is refused, not queued. The claim then
+# refuses another stack's run between this run's steps; it lapses for other stacks CLAIM_SECONDS
+# after the step, and CLAIM_LAST (1: the run's last node step) ends it when the step succeeds.
+cn_begin() {
+  STEP=$1 PHASE=start CHANGED="" TXN=""
+  # A command the rollback runs last, once files and services are back (e.g. lift a cordon).
+  ON_ROLLBACK=""
+  mkdir -p "$CN_DIR/txn" "$CN_DIR/cache"
+  exec 9>>"$CN_DIR/lock"
+  # A short wait, not none: another stack's step that is only being refused by the claim holds the
+  # lock for a moment, and must not make this run's own next step fail.
+  if ! flock -w 10 9; then
+    echo "containerd-node: step '$STEP' refused: this node is busy with $(cat "$CN_DIR/lock.holder" 2>/dev/null || echo "another containerd-node step") (lock $CN_DIR/lock, waited 10 s); run again once it has finished" >&2
+    exit 1
+  fi
+  echo "${CN_HOLDER:-a run}, step $STEP, since $(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$CN_DIR/lock.holder"
+  # The step's end (txn_end, once a transaction has begun) keeps or ends the claim.
+  CN_CLAIM_SECONDS=$2 CN_CLAIM_LAST=$3
+  cn_claim
+  trap 'cn_claim_end $?' EXIT
+}
+
+# cn_backup: once per node, before the first change: copies every file the component may
+# overwrite (and the kubelet's config file, KUBELET_CONFIG), the service states and a revert.sh
+# into $CN_DIR/original. Never overwritten later, so it always describes the node as it was
+# before containerd-node first touched it.
+cn_backup() {
+  local B=$CN_DIR/original p u
+  if [ -f "$B/complete" ]; then
+    log "original state already saved in $B (kept as it is)"
+    return 0
+  fi
+  phase "saving the original state to $B"
+  rm -rf "$B"; mkdir -p "$B/files"
+  for p in /etc/containerd/config.toml /etc/containerd/certs.d /etc/systemd/system/containerd.service \
+    /etc/crictl.yaml /var/lib/kubelet/kubeadm-flags.env /etc/default/kubelet /etc/sysconfig/kubelet "$KUBELET_CONFIG" \
+    /usr/local/bin/containerd /usr/local/bin/containerd-shim-runc-v2 /usr/local/bin/ctr /usr/local/sbin/runc; do
+    if [ -e "$p" ] || [ -L "$p" ]; then mkdir -p "$B/files$(dirname "$p")"; cp -a "$p" "$B/files$p"; echo "present $p"; else echo "absent $p"; fi
+  done >"$B/manifest"
+  for u in containerd docker.socket docker kubelet; do echo "$u $(systemctl is-active $u 2>/dev/null || true) $(systemctl is-enabled $u 2>/dev/null || true)"; done >"$B/services"
+  printf '%s' "$REVERT_SH" >"$B/revert.sh"
+  chmod 0755 "$B/revert.sh"
+  touch "$B/complete"
+  log "saved; to go back by hand: $B/revert.sh"
+}
+
+# cn_cached KIND SHA256: where an artifact is kept on the node (a CopyToRemote target, for files
+# given by path); cn_staged KIND SHA256: where it is unpacked.
+cn_cached() { echo "$CN_DIR/cache/$1-${2:0:16}"; }
+cn_staged() { echo "$CN_DIR/stage/$1-${2:0:16}"; }
+
+# cn_fetch KIND FROM URL SHA256: puts an artifact (FROM url: downloaded; path: copied here before
+# the step) in the cache and checks its SHA-256.
+cn_fetch() {
+  local kind=$1 from=$2 url=$3 sha=$4 file
+  file=$(cn_cached "$kind" "$sha")
+  if [ "$from" = url ]; then
+    [ -f "$file" ] && echo "$sha  $file" | sha256sum -c --status || staged "$file" curl -fsSL --retry 3 -o "$file" "$url" || die "could not download $url"
+  else
+    [ -f "$file" ] || die "$file is missing: the copy from $url did not arrive"
+  fi
+  echo "$sha  $file" | sha256sum -c --status || die "$kind: SHA-256 of $url is $(sha256sum "$file" | cut -c1-64), expected $sha"
+}
+
+# cn_stage: downloads or receives every artifact, checks its SHA-256 and stages it under
+# $CN_DIR/stage (nothing live yet).
+cn_stage() {
+  local dir V
+  case "$SOURCE" in
+    tarball|file)
+      phase "fetching containerd $VERSION"
+      cn_fetch containerd "$CONTAINERD_FROM" "$CONTAINERD_URL" "$CONTAINERD_SHA256"
+      dir=$(cn_staged containerd "$CONTAINERD_SHA256")
+      rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+      staged "$dir.tmp" tar -xzf "$(cn_cached containerd "$CONTAINERD_SHA256")" -C "$dir.tmp" || die "could not unpack the containerd tarball"
+      [ -x "$dir.tmp/bin/containerd" ] || die "the tarball has no bin/containerd: expected the containerd-X.Y.Z-linux-ARCH.tar.gz release layout"
+      V=$("$dir.tmp/bin/containerd" --version | awk '{print $3}')
+      version_matches "$V" "$VERSION" || die "the tarball holds containerd $V, containerd.version declares $VERSION"
+      rm -rf "$dir" && mv "$dir.tmp" "$dir"
+      log "staged containerd $V in $dir";;
+    package)
+      phase "installing the $PACKAGE package"
+      if command -v apt-get >/dev/null; then
+        dpkg -s "$PACKAGE" >/dev/null 2>&1 || { DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o Dpkg::Options::=--force-confold "$PACKAGE" >&2; } || die "apt-get install $PACKAGE failed"
+      else
+        "$(command -v dnf || command -v yum)" install -y "$PACKAGE" >&2 || die "installing $PACKAGE failed"
+      fi
+      V=$(/usr/bin/containerd --version | awk '{print $3}')
+      version_matches "$V" "$VERSION" || die "the $PACKAGE package installed containerd $V, containerd.version declares $VERSION";;
+    docker)
+      phase "checking Docker's containerd"
+      V=$(/usr/bin/containerd --version | awk '{print $3}') || die "no /usr/bin/containerd from Docker's packages"
+      version_matches "$V" "$VERSION" || die "Docker's containerd is $V, containerd.version declares $VERSION";;
+    *) die "unknown containerd source $SOURCE";;
+  esac
+  if [ -n "${RUNC_FROM:-}" ]; then
+    phase "fetching runc"
+    cn_fetch runc "$RUNC_FROM" "$RUNC_URL" "$RUNC_SHA256"
+    dir=$(cn_staged runc "$RUNC_SHA256")
+    mkdir -p "$dir"
+    staged "$dir" install -m 0755 "$(cn_cached runc "$RUNC_SHA256")" "$dir/runc" || die "could not stage runc"
+    "$dir/runc" --version >/dev/null || die "the runc binary does not run on this node"
+  fi
+  if [ -n "${CNI_FROM:-}" ]; then
+    phase "fetching CNI plugins"
+    cn_fetch cni "$CNI_FROM" "$CNI_URL" "$CNI_SHA256"
+    dir=$(cn_staged cni "$CNI_SHA256")
+    rm -rf "$dir" && mkdir -p "$dir"
+    staged "$dir" tar -xzf "$(cn_cached cni "$CNI_SHA256")" -C "$dir" || die "could not unpack the CNI plugins"
+  fi
+  log "staged; nothing is live yet"
+}
+
+# cn_defer: sets DEFER to the running containerd's version when a kubelet runs on it and it is not
+# the declared one: the move waits for the switch step, after the drain step has drained the node
+# if upgrade.drain says so. Then R is $CN_DIR/pending/root, and every file the steps before the
+# switch would make live goes under it instead; the node is not changed until the switch.
+cn_defer() {
+  DEFER="" R=""
+  [ "${KUBELET:-0}" = 1 ] || return 0
+  if unit_exists kubelet && systemctl is-active -q kubelet && systemctl is-active -q containerd; then
+    case "$(detect_runtime)" in containerd://*)
+      FROM=$(server_version ctr "$SOCKET" 2>/dev/null || true)
+      if [ -n "$FROM" ] && ! version_matches "$FROM" "$VERSION"; then DEFER=${FROM#v}; fi;;
+    esac
+  fi
+  if [ -n "$DEFER" ]; then
+    R=$CN_DIR/pending/root
+    log "containerd $DEFER is in use by the kubelet: the move to $VERSION is staged for the switch step"
+  fi
+}
+
+# cn_configure_begin: the configure step up to its files: saves the original state, stages the
+# artifacts, checks the registry TLS files, decides a deferred move, begins
+# the transaction and installs the staged binaries.
+cn_configure_begin() {
+  cn_backup
+  cn_stage
+  cn_defer
+  cn_check_tls
+  txn_begin
+  note_unit containerd
+  cn_install_binaries
+}
+
+# cn_check_tls: every registry TLS file (TLS_FILES) is on the node: containerd reads them at each
+# pull, so a missing one would fail pulls from that host later.
+cn_check_tls() {
+  local field path
+  [ -n "${TLS_FILES:-}" ] || return 0
+  phase "checking the registry TLS files"
+  while IFS=$'\t' read -r field path; do
+    [ -f "$path" ] || die "$field: $path is not a file on the node (containerd reads it to reach that registry)"
+  done <<<"$TLS_FILES"
+}
+
+# cn_install_binaries: the staged binaries to where they run (under R when the move is deferred).
+cn_install_binaries() {
+  local b
+  phase "installing binaries"
+  if [ "$SOURCE" = tarball ] || [ "$SOURCE" = file ]; then
+    for b in "$(cn_staged containerd "$CONTAINERD_SHA256")"/bin/*; do put_bin "$b" "$R/usr/local/bin/$(basename "$b")"; done
+  fi
+  if [ -n "${RUNC_FROM:-}" ]; then put_bin "$(cn_staged runc "$RUNC_SHA256")/runc" "$R/usr/local/sbin/runc"; fi
+  if [ -n "${CNI_FROM:-}" ]; then
+    for b in "$(cn_staged cni "$CNI_SHA256")"/*; do [ -f "$b" ] && put_bin "$b" "$R$CNI_BIN_DIR/$(basename "$b")"; done
+  fi
+  return 0
+}
+
+# cn_configure_end: the configure step after its files: forgets registries it no longer manages;
+# stages the move for the switch step when deferred; else makes it live: restarts containerd only
+# when its binaries, config or unit changed, and checks it (running, enabled, the declared version,
+# CRI loaded). Prints `containerd://VERSION` last.
+cn_configure_end() {
+  local r SV
+  mkdir -p "$ROOT"
+  if [ -f "$CN_DIR/registries" ]; then
+    while IFS= read -r r; do case " $REGISTRIES " in *" $r "*) ;; *) remove "/etc/containerd/certs.d/$r";; esac; done <"$CN_DIR/registries"
+  fi
+  echo "$REGISTRIES" | tr ' ' '\n' | sed '/^$/d' | put "$CN_DIR/registries" 0644
+  if [ -n "$DEFER" ]; then
+    printf '%s %s\n' "$DEFER" "$VERSION" | put "$CN_DIR/pending/move" 0644
+    log "staged; containerd $DEFER keeps running until the switch step"
+    echo "{\"staged\":\"$DEFER -> $VERSION\"}"
+    echo "containerd://$DEFER"
+    exit 0
+  fi
+  remove "$CN_DIR/pending"
+  [ "${REGISTRY_AUTH:-0}" = 1 ] || remove /etc/containerd/containerd-node/registry-auth.toml
+  phase "starting containerd"
+  changed /etc/systemd/system/containerd.service && systemctl daemon-reload
+  systemctl enable containerd >/dev/null 2>&1 || systemctl enable containerd
+  if changed /etc/containerd/config.toml /etc/systemd/system/containerd.service "$BIN_DIR/containerd" /usr/local/sbin/runc || ! systemctl is-active -q containerd; then
+    log "restarting containerd (containers keep running: KillMode=process)"
+    systemctl restart containerd || die "containerd did not start: $(journalctl -u containerd -n 15 --no-pager 2>&1 | tail -n 15)"
+  else
+    log "containerd config unchanged: no restart"
+  fi
+  phase "checking containerd"
+  SV=$(check_containerd "$BIN_DIR/ctr" "$SOCKET" "$VERSION")
+  systemctl is-enabled -q containerd || die "containerd is not enabled"
+  log "containerd $SV is running with CRI"
+  echo "containerd://$SV"
+}
+
+# cn_migrate_images: imports Docker's tagged images into containerd's k8s.io namespace while
+# Docker still runs, and checks each is there.
+cn_migrate_images() {
+  local ctr=("$BIN_DIR/ctr" --address "$SOCKET" -n k8s.io) IMAGES img HAVE
+  phase "importing Docker's images into containerd (k8s.io)"
+  if ! systemctl is-active -q docker; then log "docker is not running: nothing to import"; return 0; fi
+  IMAGES=$(docker images --format '{{.Repository}}:{{.Tag}}' | grep -v '<none>' | sort -u || true)
+  [ -n "$IMAGES" ] || { log "docker has no tagged images"; return 0; }
+  for img in $IMAGES; do
+    docker save "$img" | "${ctr[@]}" images import - >&2 || die "importing $img failed"
+  done
+  HAVE=$("${ctr[@]}" images ls -q)
+  for img in $IMAGES; do
+    echo "$HAVE" | grep -qx -e "$img" -e "docker.io/$img" -e "docker.io/library/$img" || die "$img is not in containerd after the import"
+  done
+  log "imported: $(echo "$IMAGES" | tr '\n' ' ')"
+}
+
+# cn_docker_cleanup: after verification only, what can't be rolled back: Docker's packages
+# (PURGE=1), its data (REMOVE_DATA=1).
+cn_docker_cleanup() {
+  local PKGS
+  if [ "${PURGE:-0}" = 1 ]; then
+    phase "removing Docker's packages"
+    PKGS=$(dpkg-query -W -f '${Package} ${Status}\n' docker.io docker-ce docker-ce-cli docker-ce-rootless-extras docker-buildx-plugin docker-compose-plugin 2>/dev/null | awk '/ installed$/{print $1}' || true)
+    # shellcheck disable=SC2086 # one word per package
+    if [ -n "$PKGS" ]; then DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq $PKGS >&2; else log "no Docker packages installed"; fi
+    systemctl is-active -q containerd || { systemctl restart containerd; }
+    systemctl is-active -q containerd || die "containerd stopped while Docker's packages were removed"
+  fi
+  if [ "${REMOVE_DATA:-0}" = 1 ]; then
+    phase "removing /var/lib/docker (docker.removeData)"
+    rm -rf /var/lib/docker
+  fi
+  log "done"
+}

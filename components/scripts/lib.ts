@@ -73,70 +73,28 @@ export const UPGRADE_DRAINS = libFunctions("upgrade_drains");
 /** detect_runtime: the runtime the node uses now, printed as `docker://X`, `containerd://X` or `none`. */
 export const DETECT_RUNTIME = libFunctions("detect_runtime");
 
-// The variables the library reads (STEP, PHASE, TXN, CHANGED, ON_ROLLBACK) are set by each step's
-// prelude: shellcheck sees the step without the library, hence the SC2034 directives.
-function header(step: string): string {
-    return `set -euo pipefail
+/** Strict bash, a known environment, and containerd-node's directory: how every step starts. */
+const HEAD = `set -euo pipefail
 umask 022
 # containerd 1.7's ctr prints every deprecation on every call: the pre-flight reads them itself.
 export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin CONTAINERD_SUPPRESS_DEPRECATION_WARNINGS=1
-# shellcheck disable=SC2034
-STEP=${step}
 CN_DIR=\${CN_DIR:-/var/lib/containerd-node}
 `;
-}
-
-/** The variables every step's library functions read, as the step starts. */
-const STEP_VARIABLES = `# shellcheck disable=SC2034
-PHASE=start
-# shellcheck disable=SC2034
-CHANGED=""
-# shellcheck disable=SC2034
-TXN=""
-# A command the rollback runs last, once files and services are back (e.g. lift a cordon).
-# shellcheck disable=SC2034
-ON_ROLLBACK=""
-`;
-
-/**
- * The step's variables, the per-node lock and the run claim. The lock is taken within seconds or
- * refused, naming its holder (CN_HOLDER: the stack, set by the runner's caller), the step and since
- * when: a second stack converting the same node is refused, not queued. The claim then refuses
- * another stack's run between this run's steps; it lapses for other stacks `seconds` after the
- * step, and `last` (the run's last node step) ends it when it succeeds.
- */
-function held(claim: { seconds: number; last: boolean }): string {
-    // The step's end (txn_end, once a transaction has begun) keeps or ends the claim.
-    return `${STEP_VARIABLES}mkdir -p "$CN_DIR/txn" "$CN_DIR/cache"
-exec 9>>"$CN_DIR/lock"
-# A short wait, not none: another stack's step that is only being refused by the claim holds the
-# lock for a moment, and must not make this run's own next step fail.
-if ! flock -w 10 9; then
-  echo "containerd-node: step '$STEP' refused: this node is busy with $(cat "$CN_DIR/lock.holder" 2>/dev/null || echo "another containerd-node step") (lock $CN_DIR/lock, waited 10 s); run again once it has finished" >&2
-  exit 1
-fi
-echo "\${CN_HOLDER:-a run}, step $STEP, since $(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$CN_DIR/lock.holder"
-# shellcheck disable=SC2034 # read by the library's cn_claim
-CN_CLAIM_SECONDS=${claim.seconds} CN_CLAIM_LAST=${claim.last ? 1 : 0}
-cn_claim
-trap 'cn_claim_end $?' EXIT
-`;
-}
 
 /** What a step whose library is missing says: how to bring it back. */
 export function libMissing(step: string, lib: string): string {
-    return `containerd-node: step '${step}': the node library ${lib} is missing, removed since the node's lib step copied it: pulumi up --replace that step's URN (NODE-lib)`;
+    return `containerd-node: step ${step}: the node library ${lib} is missing (removed since the lib step of this node copied it): run pulumi up --replace with the URN of that step, NODE-lib`;
 }
 
 /**
- * What every mutating step starts with: strict bash, the library (the file the node's lib step
- * copied), the per-node lock and the run claim (claim.ts).
+ * What every mutating step starts with: the head, the library (the file the node's lib step
+ * copied; the runner's caller, wrapDetached, has checked it is there), then cn_begin: the step's variables, the per-node lock and the run claim (claim.ts),
+ * which holds for other stacks `claim.seconds` after the step; the run's `last` node step ends it.
  */
 export function prelude(step: string, claim: { seconds: number; last: boolean }): string {
-    return `${header(step)}CN_LIB=$CN_DIR/${NODE_LIB_FILE}
-[ -f "$CN_LIB" ] || { echo "${libMissing(step, "$CN_LIB")}" >&2; exit 1; }
-source "$CN_LIB"
-${held(claim)}`;
+    return `${HEAD}source "$CN_DIR/${NODE_LIB_FILE}"
+cn_begin ${step} ${claim.seconds} ${claim.last ? 1 : 0}
+`;
 }
 
 /**
@@ -148,12 +106,15 @@ ${held(claim)}`;
  * as it writes them over SFTP.
  */
 export function preflightPrelude(): string {
-    return `${header("preflight")}${libFunctions("log", "phase", "die", "free_mib", "version_matches", "detect_runtime")}${STEP_VARIABLES}mkdir -p "$CN_DIR/lib" "$CN_DIR/cache"
+    return `${HEAD}# shellcheck disable=SC2034 # read by die
+STEP=preflight PHASE=start
+${libFunctions("log", "phase", "die", "free_mib", "version_matches", "detect_runtime")}mkdir -p "$CN_DIR/lib" "$CN_DIR/cache"
 if [ -n "\${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ]; then chown "$SUDO_USER" "$CN_DIR/lib" "$CN_DIR/cache"; fi
 `;
 }
 
 /** The library inline, no file needed (tests): as `prelude`, a step that is not the run's last. */
 export function standalonePrelude(step: string): string {
-    return `${header(step)}${NODE_LIB}${held({ seconds: 900, last: false })}`;
+    return `${HEAD}${NODE_LIB}cn_begin ${step} 900 0
+`;
 }

@@ -6,6 +6,19 @@ export function sq(value: string | number): string {
     return `'${String(value).replace(/'/g, `'\\''`)}'`;
 }
 
+/**
+ * A step's values, as one assignment per line (a change of one value is a change of one line in
+ * a preview's diff), each quoted once; the node library's functions read them.
+ */
+export function stepValues(pairs: [string, string][]): string {
+    if (pairs.length === 0) {
+        return "";
+    }
+    return `# shellcheck disable=SC2034 # read by the node library
+${pairs.map(([k, v]) => `${k}=${sq(v)}`).join(" \\\n")}
+`;
+}
+
 const HEREDOC_END = "CNODE_EOF";
 
 /** `cmd <<'CNODE_EOF'` + content + terminator; the content can't end the heredoc early. */

@@ -14,7 +14,7 @@ import { FAILURE_ANNOTATION, ROLLBACK_ANNOTATION, SoftFailure } from "./kubectl"
 import { renderKubeletEdit } from "./kubeletEdit";
 import { claimOf } from "./claim";
 import { preflightPrelude, prelude } from "./lib";
-import { heredoc, sq } from "./shell";
+import { heredoc, sq, stepValues } from "./shell";
 
 export const STATE_DIR = "/var/lib/containerd-node";
 
@@ -29,9 +29,9 @@ export function uploadPath(kind: string, sha256: string): string {
     return `${STATE_DIR}/cache/${kind}-${sha256.slice(0, 16)}`;
 }
 
-/** Staging directory of a downloaded/extracted artifact, named by its checksum. */
-function stageDir(kind: string, sha256: string): string {
-    return `${STATE_DIR}/stage/${kind}-${sha256.slice(0, 16)}`;
+/** The values of an artifact, as the node library's cn_stage reads them (PREFIX_FROM, _URL, _SHA256). */
+function artifactValues(prefix: string, a: ResolvedArtifact | undefined): [string, string][] {
+    return a === undefined ? [] : [[`${prefix}_FROM`, a.kind], [`${prefix}_URL`, a.kind === "url" ? a.url : a.path], [`${prefix}_SHA256`, a.sha256]];
 }
 
 function containerdArtifact(spec: NodeSpec): ResolvedArtifact | undefined {
@@ -39,6 +39,11 @@ function containerdArtifact(spec: NodeSpec): ResolvedArtifact | undefined {
     return s.kind === "tarball" ? { kind: "url", url: s.url, sha256: s.sha256 }
         : s.kind === "file" ? { kind: "path", path: s.path, sha256: s.sha256 }
             : undefined;
+}
+
+/** What the node library's cn_defer reads: whether a kubelet is declared, and what containerd. */
+function deferValues(spec: NodeSpec): [string, string][] {
+    return [["VERSION", spec.containerd.version.text], ["SOCKET", spec.config.socket], ["KUBELET", spec.kubelet ? "1" : "0"]];
 }
 
 /**
@@ -77,98 +82,6 @@ printf '{"runtime":"%s","docker":"%s","containerd":"%s","arch":"%s","freeMiB":%s
 }
 
 /**
- * Once per node, before the first change: copies every file the component may overwrite, the
- * service states and a revert.sh into /var/lib/containerd-node/original. Never overwritten later,
- * so it always describes the node as it was before containerd-node first touched it.
- */
-function backup(spec: NodeSpec): string {
-    const files = [
-        "/etc/containerd/config.toml", "/etc/containerd/certs.d", "/etc/systemd/system/containerd.service",
-        "/etc/crictl.yaml", "/var/lib/kubelet/kubeadm-flags.env", "/etc/default/kubelet", "/etc/sysconfig/kubelet",
-        spec.kubelet?.configPath ?? "/var/lib/kubelet/config.yaml",
-        "/usr/local/bin/containerd", "/usr/local/bin/containerd-shim-runc-v2", "/usr/local/bin/ctr", "/usr/local/sbin/runc",
-    ];
-    return `B=$CN_DIR/original
-if [ -f "$B/complete" ]; then
-  log "original state already saved in $B (kept as it is)"
-else
-  phase "saving the original state to $B"
-  rm -rf "$B"; mkdir -p "$B/files"
-  for p in ${files.map(sq).join(" ")}; do
-    if [ -e "$p" ] || [ -L "$p" ]; then mkdir -p "$B/files$(dirname "$p")"; cp -a "$p" "$B/files$p"; echo "present $p"; else echo "absent $p"; fi
-  done >"$B/manifest"
-  for u in containerd docker.socket docker kubelet; do echo "$u $(systemctl is-active $u 2>/dev/null || true) $(systemctl is-enabled $u 2>/dev/null || true)"; done >"$B/services"
-  printf '%s' "$REVERT_SH" >"$B/revert.sh"
-  chmod 0755 "$B/revert.sh"
-  touch "$B/complete"
-  log "saved; to go back by hand: $B/revert.sh"
-fi
-`;
-}
-
-/** Shell that puts an artifact (url or uploaded file) in the cache and checks its SHA-256. */
-function fetchArtifact(kind: string, a: ResolvedArtifact): string {
-    const file = uploadPath(kind, a.sha256);
-    const fetch = a.kind === "url"
-        ? `[ -f ${sq(file)} ] && echo ${sq(`${a.sha256}  ${file}`)} | sha256sum -c --status || staged ${sq(file)} curl -fsSL --retry 3 -o ${sq(file)} ${sq(a.url)} || die "could not download ${a.url}"`
-        : `[ -f ${sq(file)} ] || die "${file} is missing: the copy from ${a.path} did not arrive"`;
-    return `${fetch}
-echo ${sq(`${a.sha256}  ${file}`)} | sha256sum -c --status || die "${kind}: SHA-256 of ${a.kind === "url" ? a.url : a.path} is $(sha256sum ${sq(file)} | cut -c1-64), expected ${a.sha256}"
-`;
-}
-
-/** Downloads or receives every artifact, checks its SHA-256 and stages it under STATE_DIR/stage. */
-function stage(spec: NodeSpec): string {
-    const c = spec.containerd;
-    const parts: string[] = [];
-    const tar = containerdArtifact(spec);
-    if (tar) {
-        const dir = stageDir("containerd", tar.sha256);
-        parts.push(`phase "fetching containerd ${c.version.text}"
-${fetchArtifact("containerd", tar)}rm -rf ${sq(dir)}.tmp && mkdir -p ${sq(dir)}.tmp
-staged ${sq(dir)}.tmp tar -xzf ${sq(uploadPath("containerd", tar.sha256))} -C ${sq(dir)}.tmp || die "could not unpack the containerd tarball"
-[ -x ${sq(dir)}.tmp/bin/containerd ] || die "the tarball has no bin/containerd: expected the containerd-X.Y.Z-linux-ARCH.tar.gz release layout"
-V=$(${sq(dir)}.tmp/bin/containerd --version | awk '{print $3}')
-version_matches "$V" ${sq(c.version.text)} || die "the tarball holds containerd $V, containerd.version declares ${c.version.text}"
-rm -rf ${sq(dir)} && mv ${sq(dir)}.tmp ${sq(dir)}
-log "staged containerd $V in ${dir}"
-`);
-    } else if (c.source.kind === "package") {
-        const name = c.source.name ?? "containerd";
-        parts.push(`phase "installing the ${name} package"
-if command -v apt-get >/dev/null; then
-  dpkg -s ${sq(name)} >/dev/null 2>&1 || { DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o Dpkg::Options::=--force-confold ${sq(name)} >&2; } || die "apt-get install ${name} failed"
-else
-  $(command -v dnf || command -v yum) install -y ${sq(name)} >&2 || die "installing ${name} failed"
-fi
-V=$(/usr/bin/containerd --version | awk '{print $3}')
-version_matches "$V" ${sq(c.version.text)} || die "the ${name} package installed containerd $V, containerd.version declares ${c.version.text}"
-`);
-    } else {
-        parts.push(`phase "checking Docker's containerd"
-V=$(/usr/bin/containerd --version | awk '{print $3}') || die "no /usr/bin/containerd from Docker's packages"
-version_matches "$V" ${sq(c.version.text)} || die "Docker's containerd is $V, containerd.version declares ${c.version.text}"
-`);
-    }
-    if (c.runc) {
-        parts.push(`phase "fetching runc"
-${fetchArtifact("runc", c.runc)}mkdir -p ${sq(stageDir("runc", c.runc.sha256))}
-staged ${sq(stageDir("runc", c.runc.sha256))} install -m 0755 ${sq(uploadPath("runc", c.runc.sha256))} ${sq(stageDir("runc", c.runc.sha256))}/runc || die "could not stage runc"
-${sq(stageDir("runc", c.runc.sha256))}/runc --version >/dev/null || die "the runc binary does not run on this node"
-`);
-    }
-    if (c.cni) {
-        const dir = stageDir("cni", c.cni.sha256);
-        parts.push(`phase "fetching CNI plugins"
-${fetchArtifact("cni", c.cni)}rm -rf ${sq(dir)} && mkdir -p ${sq(dir)}
-staged ${sq(dir)} tar -xzf ${sq(uploadPath("cni", c.cni.sha256))} -C ${sq(dir)} || die "could not unpack the CNI plugins"
-`);
-    }
-    parts.push(`log "staged; nothing is live yet"\n`);
-    return parts.join("");
-}
-
-/**
  * Saves the node's original state (once per node, see backup) and stages the artifacts (nothing
  * live yet); then, as one transaction, makes the staged binaries and rendered files live, restarts
  * containerd only when they changed, and checks it: running, enabled, the declared version, CRI
@@ -176,93 +89,33 @@ staged ${sq(dir)} tar -xzf ${sq(uploadPath("cni", c.cni.sha256))} -C ${sq(dir)} 
  */
 export function configureScript(spec: NodeSpec): string {
     const c = spec.containerd;
-    const tar = containerdArtifact(spec);
-    const bins: string[] = [];
-    if (tar) {
-        const dir = stageDir("containerd", tar.sha256);
-        bins.push(`for b in ${sq(dir)}/bin/*; do put_bin "$b" "$R/usr/local/bin/$(basename "$b")"; done`);
-    }
-    if (c.runc) {
-        bins.push(`put_bin ${sq(stageDir("runc", c.runc.sha256))}/runc "$R"/usr/local/sbin/runc`);
-    }
-    if (c.cni) {
-        bins.push(`for b in ${sq(stageDir("cni", c.cni.sha256))}/*; do [ -f "$b" ] && put_bin "$b" "$R"${sq(spec.config.cniBinDir)}"/$(basename "$b")"; done`);
-    }
     const hosts = renderHostsTomls(spec);
     const hostFiles = Object.entries(hosts).map(([registry, text]) =>
         heredoc(`put "$R"${sq(`/etc/containerd/certs.d/${registry}/hosts.toml`)} 0644`, text));
-    const managed = Object.keys(hosts);
-    // containerd reads them at each pull: a missing one would fail pulls from that host later.
-    const tlsChecks = registryTlsFiles(spec).map(f =>
-        `[ -f ${sq(f.path)} ] || die ${sq(`${f.field}: ${f.path} is not a file on the node (containerd reads it to reach that registry)`)}`);
-    const tlsCheck = tlsChecks.length ? ["", `phase "checking the registry TLS files"`, ...tlsChecks].join("\n") : "";
-    const restartOn = ["/etc/containerd/config.toml", "/etc/systemd/system/containerd.service", `${c.binDir}/containerd`, "/usr/local/sbin/runc"];
-    const ctr = `${sq(c.binDir)}/ctr`;
-    const defer = deferral(spec);
-    return `${prelude("configure", claimOf(spec, "configure"))}${backup(spec)}${stage(spec)}
-${defer}${tlsCheck}
-txn_begin
-note_unit containerd
-phase "installing binaries"
-${bins.join("\n")}
+    const v = stepValues([
+        ...deferValues(spec),
+        ["SOURCE", c.source.kind],
+        ...artifactValues("CONTAINERD", containerdArtifact(spec)),
+        ...(c.source.kind === "package" ? [["PACKAGE", c.source.name ?? "containerd"] as [string, string]] : []),
+        ...artifactValues("RUNC", c.runc),
+        ...artifactValues("CNI", c.cni),
+        ...(c.cni ? [["CNI_BIN_DIR", spec.config.cniBinDir] as [string, string]] : []),
+        ["BIN_DIR", c.binDir],
+        ["ROOT", spec.config.root],
+        ["KUBELET_CONFIG", spec.kubelet?.configPath ?? "/var/lib/kubelet/config.yaml"],
+        ["REGISTRIES", Object.keys(hosts).join(" ")],
+        ["TLS_FILES", registryTlsFiles(spec).map(f => `${f.field}\t${f.path}`).join("\n")],
+        ["REGISTRY_AUTH", spec.config.registryAuth.length > 0 ? "1" : "0"],
+    ]);
+    return `${prelude("configure", claimOf(spec, "configure"))}${v}cn_configure_begin
 phase "writing /etc/containerd/config.toml"
 ${heredoc(`put "$R"/etc/containerd/config.toml 0644`, renderConfigToml(spec))}
-mkdir -p ${sq(spec.config.root)}
 phase "writing registry hosts (certs.d)"
-${hostFiles.join("\n")}
-MANAGED=${sq(managed.join(" "))}
-if [ -f "$CN_DIR/registries" ]; then
-  while IFS= read -r r; do case " $MANAGED " in *" $r "*) ;; *) remove "/etc/containerd/certs.d/$r";; esac; done <"$CN_DIR/registries"
-fi
-echo "$MANAGED" | tr ' ' '\\n' | sed '/^$/d' | put "$CN_DIR/registries" 0644
-phase "writing the containerd unit"
+${hostFiles.map(f => `${f}\n`).join("")}phase "writing the containerd unit"
 ${heredoc(`put "$R"/etc/systemd/system/containerd.service 0644`, renderUnit(spec))}
 ${heredoc(`put "$R"/etc/crictl.yaml 0644`, renderCrictlYaml(spec))}
-if [ -n "$DEFER" ]; then
-  printf '%s %s\\n' "$DEFER" ${sq(c.version.text)} | put ${sq(PENDING_DIR)}/move 0644
-  log "staged; containerd $DEFER keeps running until the switch step"
-  echo "{\\"staged\\":\\"$DEFER -> ${c.version.text}\\"}"
-  echo "containerd://$DEFER"
-  exit 0
-fi
-remove ${sq(PENDING_DIR)}
-${spec.config.registryAuth.length === 0 ? `remove ${sq(REGISTRY_AUTH_FILE)}
-` : ""}phase "starting containerd"
-changed /etc/systemd/system/containerd.service && systemctl daemon-reload
-systemctl enable containerd >/dev/null 2>&1 || systemctl enable containerd
-if changed ${restartOn.map(sq).join(" ")} || ! systemctl is-active -q containerd; then
-  log "restarting containerd (containers keep running: KillMode=process)"
-  systemctl restart containerd || die "containerd did not start: $(journalctl -u containerd -n 15 --no-pager 2>&1 | tail -n 15)"
-else
-  log "containerd config unchanged: no restart"
-fi
-phase "checking containerd"
-SV=$(check_containerd ${ctr} ${sq(spec.config.socket)} ${sq(c.version.text)})
-systemctl is-enabled -q containerd || die "containerd is not enabled"
-log "containerd $SV is running with CRI"
-echo "containerd://$SV"
+cn_configure_end
 `;
-}
-
-/**
- * Sets DEFER to the running containerd's version when a kubelet runs on it and it is not the
- * declared one: the move waits for the switch step, after the drain step has drained the node if
- * upgrade.drain says so. Then R is PENDING_DIR/root, and every file the steps before the switch
- * would make live goes under it instead; the node is not changed until the switch.
- */
-function deferral(spec: NodeSpec): string {
-    return `DEFER=""
-R=""
-${spec.kubelet ? `if unit_exists kubelet && systemctl is-active -q kubelet && systemctl is-active -q containerd; then
-  case "$(detect_runtime)" in containerd://*)
-    FROM=$(server_version ctr ${sq(spec.config.socket)} 2>/dev/null || true)
-    if [ -n "$FROM" ] && ! version_matches "$FROM" ${sq(spec.containerd.version.text)}; then DEFER=\${FROM#v}; fi;;
-  esac
-fi
-if [ -n "$DEFER" ]; then
-  R=${sq(PENDING_DIR)}/root
-  log "containerd $DEFER is in use by the kubelet: the move to ${spec.containerd.version.text} is staged for the switch step"
-fi` : ""}`;
 }
 
 /**
@@ -273,7 +126,7 @@ fi` : ""}`;
  */
 export function registryAuthScript(spec: NodeSpec, values: RegistryAuthValues): string {
     const f = sq(REGISTRY_AUTH_FILE);
-    return `${prelude("registry-auth", claimOf(spec, "registry-auth"))}${deferral(spec)}
+    return `${prelude("registry-auth", claimOf(spec, "registry-auth"))}${stepValues(deferValues(spec))}cn_defer
 txn_begin
 note_unit containerd
 phase "writing the registry credentials"
@@ -292,20 +145,7 @@ log "registry credentials for ${spec.config.registryAuth.join(", ")} in ${REGIST
 
 /** Imports Docker's tagged images into containerd's k8s.io namespace while Docker still runs. */
 export function migrateImagesScript(spec: NodeSpec): string {
-    const ctr = `${spec.containerd.binDir}/ctr --address ${sq(spec.config.socket)} -n k8s.io`;
-    return `${prelude("migrate-images", claimOf(spec, "migrate-images"))}
-phase "importing Docker's images into containerd (k8s.io)"
-if ! systemctl is-active -q docker; then log "docker is not running: nothing to import"; exit 0; fi
-IMAGES=$(docker images --format '{{.Repository}}:{{.Tag}}' | grep -v '<none>' | sort -u || true)
-[ -n "$IMAGES" ] || { log "docker has no tagged images"; exit 0; }
-for img in $IMAGES; do
-  docker save "$img" | ${ctr} images import - >&2 || die "importing $img failed"
-done
-HAVE=$(${ctr} images ls -q)
-for img in $IMAGES; do
-  echo "$HAVE" | grep -qx -e "$img" -e "docker.io/$img" -e "docker.io/library/$img" || die "$img is not in containerd after the import"
-done
-log "imported: $(echo "$IMAGES" | tr '\\n' ' ')"
+    return `${prelude("migrate-images", claimOf(spec, "migrate-images"))}${stepValues([["BIN_DIR", spec.containerd.binDir], ["SOCKET", spec.config.socket]])}cn_migrate_images
 `;
 }
 
@@ -450,15 +290,8 @@ fi`;
 
 /** After verification only: what can't be rolled back (package purge, Docker's data). */
 export function dockerCleanupScript(spec: NodeSpec): string {
-    return `${prelude("docker-cleanup", claimOf(spec, "docker-cleanup"))}
-${spec.docker.mode === "purge" ? `phase "removing Docker's packages"
-PKGS=$(dpkg-query -W -f '\${Package} \${Status}\\n' docker.io docker-ce docker-ce-cli docker-ce-rootless-extras docker-buildx-plugin docker-compose-plugin 2>/dev/null | awk '/ installed$/{print $1}' || true)
-# shellcheck disable=SC2086 # one word per package
-if [ -n "$PKGS" ]; then DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq $PKGS >&2; else log "no Docker packages installed"; fi
-systemctl is-active -q containerd || { systemctl restart containerd; }
-systemctl is-active -q containerd || die "containerd stopped while Docker's packages were removed"` : ""}
-${spec.docker.removeData ? `phase "removing /var/lib/docker (docker.removeData)"
-rm -rf /var/lib/docker` : ""}
-log "done"
+    return `${prelude("docker-cleanup", claimOf(spec, "docker-cleanup"))}${stepValues([
+        ["PURGE", spec.docker.mode === "purge" ? "1" : "0"], ["REMOVE_DATA", spec.docker.removeData ? "1" : "0"],
+    ])}cn_docker_cleanup
 `;
 }

@@ -93,8 +93,8 @@ describe("ContainerdNode resource graph", () => {
         assert.deepStrictEqual(res.get("h1-configure")!.dependsOn, ["h1-lib"]);
         assert.deepStrictEqual(res.get("h1-switch")!.dependsOn, ["h1-configure"]);
         // The last node step ends the run's claim on the node; the others keep it.
-        assert.match(res.get("h1-configure")!.inputs.create, /^CN_CLAIM_SECONDS=900 CN_CLAIM_LAST=0$/m);
-        assert.match(res.get("h1-switch")!.inputs.create, /^CN_CLAIM_SECONDS=900 CN_CLAIM_LAST=1$/m);
+        assert.match(res.get("h1-configure")!.inputs.create, /^cn_begin configure 900 0$/m);
+        assert.match(res.get("h1-switch")!.inputs.create, /^cn_begin switch 900 1$/m);
         for (const r of res.values()) {
             if (r.type === "command:remote:Command") {
                 // The whole connection (key included) reaches the provider as a secret.
@@ -109,7 +109,7 @@ describe("ContainerdNode resource graph", () => {
         const { res } = await build("k1", k8sArgs());
         assert.deepStrictEqual(steps(res, "k1"), ["preflight", "lib", "configure", "drain", "switch", "verify"]);
         // The claim holds through the drain and verify timeouts (300 + 180 s by default).
-        assert.match(res.get("k1-switch")!.inputs.create, /^CN_CLAIM_SECONDS=1380 CN_CLAIM_LAST=1$/m);
+        assert.match(res.get("k1-switch")!.inputs.create, /^cn_begin switch 1380 1$/m);
         assert.deepStrictEqual(res.get("k1-drain")!.dependsOn, ["k1-configure"]);
         assert.deepStrictEqual(res.get("k1-switch")!.dependsOn, ["k1-drain"]);
         assert.deepStrictEqual(res.get("k1-verify")!.dependsOn, ["k1-switch"]);
@@ -166,12 +166,12 @@ describe("ContainerdNode resource graph", () => {
         }));
         assert.deepStrictEqual(steps(res, "o1"), ["preflight", "lib", "upload-containerd", "upload-runc", "configure", "migrate-images", "switch", "docker-cleanup"]);
         for (const [step, last] of [["configure", 0], ["migrate-images", 0], ["switch", 0], ["docker-cleanup", 1]] as const) {
-            assert.match(res.get(`o1-${step}`)!.inputs.create, new RegExp(`^CN_CLAIM_SECONDS=\\d+ CN_CLAIM_LAST=${last}$`, "m"), step);
+            assert.match(res.get(`o1-${step}`)!.inputs.create, new RegExp(`^cn_begin ${step} \\d+ ${last}$`, "m"), step);
         }
         assert.deepStrictEqual(res.get("o1-configure")!.dependsOn.sort(), ["o1-lib", "o1-upload-containerd", "o1-upload-runc"]);
         assert.deepStrictEqual(res.get("o1-upload-runc")!.dependsOn, ["o1-preflight"]);
         assert.strictEqual(res.get("o1-upload-containerd")!.inputs.remotePath, "/var/lib/containerd-node/cache/containerd-cccccccccccccccc");
-        assert.match(res.get("o1-docker-cleanup")!.inputs.create, /rm -rf \/var\/lib\/docker/);
+        assert.match(res.get("o1-docker-cleanup")!.inputs.create, /^PURGE='1' \\\nREMOVE_DATA='1'\ncn_docker_cleanup$/m);
     });
     it("docker keep without kubelet: no switch step", async () => {
         const { res } = await build("n1", baseArgs({ docker: { mode: "keep" } }));
@@ -213,7 +213,7 @@ describe("ContainerdNode resource graph", () => {
         assert.ok(!pre.includes("txn_begin() {") && pre.length < 6000, `the pre-flight carries only the functions it uses (${pre.length} bytes)`);
         for (const step of ["configure", "switch"]) {
             const text: string = res.get(`lib-${step}`)!.inputs.create;
-            assert.ok(text.includes(`CN_LIB=$CN_DIR/${NODE_LIB_FILE}`) && text.includes('source "$CN_LIB"'), step);
+            assert.ok(text.includes(`source "$CN_DIR/${NODE_LIB_FILE}"`), step);
             assert.ok(!text.includes("txn_begin() {"), `${step} does not repeat the library`);
         }
         assert.ok(res.get("lib-configure")!.dependsOn.includes("lib-lib"), "configure waits for the library");

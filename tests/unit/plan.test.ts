@@ -128,15 +128,22 @@ describe("the node facts reader over SSH", () => {
     });
 });
 
+/** A step's block of values, as rendered: from its shellcheck line to the library call after it. */
+function valuesOf(text: string): string {
+    const from = text.indexOf("# shellcheck disable=SC2034 # read by the node library\n");
+    const to = text.indexOf("\ncn_", from);
+    assert.ok(from >= 0 && to > from, "the step has a block of values, then a call");
+    return text.slice(from, to);
+}
+
 describe("configure: registry TLS files", () => {
     it("refuses the step, naming the input, while a file config.registryTls names is not on the node; goes on once it is", () => {
         const dir = fs.mkdtempSync("/tmp/cnode-tls-");
         const s = spec("2.3.7", { config: { registryTls: { "r.corp": { caFile: `${dir}/ca.pem`, certFile: `${dir}/node.crt`, keyFile: `${dir}/node.key` } } } });
-        const text = configureScript(s);
-        // The checks as rendered: from their phase to the transaction's start, run by bash with the node library.
-        const checks = text.slice(text.indexOf(`phase "checking the registry TLS files"`), text.indexOf("\ntxn_begin\n"));
-        assert.match(checks, /\[ -f /);
-        const run = () => spawnSync("bash", ["-c", `${NODE_LIB}\nSTEP=configure\n${checks}\necho checked`], { encoding: "utf8" });
+        // The step's values as rendered, and the library's check, run by bash.
+        const checks = valuesOf(configureScript(s));
+        assert.match(checks, /^TLS_FILES='/m);
+        const run = () => spawnSync("bash", ["-c", `${NODE_LIB}\nSTEP=configure PHASE=start\n${checks}\ncn_check_tls\necho checked`], { encoding: "utf8" });
         fs.writeFileSync(`${dir}/ca.pem`, "x");
         fs.writeFileSync(`${dir}/node.crt`, "x");
         let r = run();
@@ -146,7 +153,7 @@ describe("configure: registry TLS files", () => {
         r = run();
         assert.strictEqual(r.status, 0, r.stderr);
         assert.match(r.stdout, /checked/);
-        assert.doesNotMatch(configureScript(spec("2.3.7")), /checking the registry TLS files/);
+        assert.match(configureScript(spec("2.3.7")), /^TLS_FILES='' \\$/m, "no file to check");
     });
 });
 
@@ -154,8 +161,15 @@ describe("configure: CNI plugins", () => {
     it("go where CRI looks for them (config.cniBinDir), staged first when the move is deferred", () => {
         const s = spec("2.3.7", { config: { cniBinDir: "/usr/lib/cni" }, containerd: { version: "2.3.7", source: { kind: "tarball", url: "https://example.com/containerd-2.3.7-linux-amd64.tar.gz", sha256: "a".repeat(64) }, cni: { url: "https://example.com/cni.tgz", sha256: "b".repeat(64) } } });
         const text = configureScript(s);
-        assert.match(text, /put_bin "\$b" "\$R"'\/usr\/lib\/cni'"\/\$\(basename "\$b"\)"/);
         assert.doesNotMatch(text, /\/opt\/cni\/bin/);
+        // The library installs what the step's values name: here a staged plugin, under R (a deferred move).
+        const cn = fs.mkdtempSync("/tmp/cnode-cni-");
+        fs.mkdirSync(`${cn}/stage/cni-${"b".repeat(16)}`, { recursive: true });
+        fs.writeFileSync(`${cn}/stage/cni-${"b".repeat(16)}/bridge`, "plugin");
+        const r = spawnSync("bash", ["-c", `${NODE_LIB}\nSTEP=configure PHASE=start TXN= CHANGED=\n${valuesOf(text)}\nR=${cn}/pending\ncn_install_binaries`], { encoding: "utf8", env: { ...process.env, CN_DIR: cn } });
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.strictEqual(fs.readFileSync(`${cn}/pending/usr/lib/cni/bridge`, "utf8"), "plugin");
+        assert.ok(!fs.existsSync("/usr/lib/cni/bridge") || fs.readFileSync("/usr/lib/cni/bridge", "utf8") !== "plugin", "nothing live");
     });
 });
 
@@ -183,8 +197,8 @@ describe("node-side scripts are shellcheck-clean", () => {
                 Object.assign(scripts, { drain: drainScript(s), verify: verifyNodeScript(s), "switch, within a budget": switchScript(s, { planned: "" }) });
             }
             for (const [step, text] of Object.entries(scripts)) {
-                // SC1090/SC2154: the library is sourced from a path known on the node only.
-                const r = spawnSync("shellcheck", ["-s", "bash", "-e", "SC1090,SC2154", "-"], { input: text, encoding: "utf8" });
+                // SC1090/SC1091/SC2154: the library is sourced from a path known on the node only.
+                const r = spawnSync("shellcheck", ["-s", "bash", "-e", "SC1090,SC1091,SC2154", "-"], { input: text, encoding: "utf8" });
                 assert.strictEqual(r.status, 0, `${step}:\n${r.stdout}`);
             }
         });

@@ -3,7 +3,8 @@ import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { NODE_LIB } from "../../components/scripts/lib";
+import { NODE_LIB, NODE_LIB_FILE } from "../../components/scripts/lib";
+import { wrapDetached } from "../../components/scripts/shell";
 
 // The node library's detached runner (cn_run, components/node/lib.sh), run locally: systemd-run and systemctl are
 // stand-ins on PATH that start the unit's command in the background and answer is-active by its
@@ -33,6 +34,19 @@ const run = (n: ReturnType<typeof fakeNode>, holder = "stack p/s") =>
     `source ${n.dir}/lib.sh; CN_HOLDER=${JSON.stringify(holder)} cn_run demo ${n.script}`;
 
 describe("detached steps: the node library's runner", () => {
+    it("a step sent as the component sends it: runs with the library the lib step copied; without it, says how to bring it back", () => {
+        const n = fakeNode();
+        const send = (user: string) => spawnSync("bash", ["-c", wrapDetached("configure", "echo ran-with-$STEP_LIB_OK\n", user, "stack p/s", NODE_LIB_FILE)], { env: { ...n.env, STEP_LIB_OK: "lib" }, encoding: "utf8" });
+        let r = send("root");
+        assert.strictEqual(r.status, 1);
+        assert.match(r.stderr, new RegExp(`step configure: the node library ${n.env.CN_DIR}/${NODE_LIB_FILE} is missing \\(removed since the lib step of this node copied it\\): run pulumi up --replace with the URN of that step, NODE-lib`));
+        fs.mkdirSync(path.join(n.env.CN_DIR, "lib"), { recursive: true });
+        fs.writeFileSync(path.join(n.env.CN_DIR, NODE_LIB_FILE), NODE_LIB);
+        r = send("root");
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.strictEqual(r.stdout, "ran-with-lib\n");
+    });
+
     it("runs the step apart from its caller: stdout at the end, stderr streamed, its exit status; the script removed", () => {
         const n = fakeNode();
         fs.writeFileSync(n.script, "echo out-line\necho err-line >&2\nexit 3\n");
@@ -63,11 +77,22 @@ describe("detached steps: the node library's runner", () => {
 
     it("a result nobody followed is reported by the next caller", async () => {
         const n = fakeNode();
-        fs.writeFileSync(n.script, "echo done-unwatched\nexit 4\n");
+        // The step waits for a go-ahead, so that its caller is gone before it ends, however slow the machine.
+        const go = path.join(n.dir, "go");
+        fs.writeFileSync(n.script, `while [ ! -f ${go} ]; do sleep 0.05; done\necho done-unwatched\nexit 4\n`);
         const first = spawn("bash", ["-c", run(n)], { env: n.env, stdio: "ignore", detached: true });
-        await new Promise(r => setTimeout(r, 150));
+        const runs = path.join(n.env.CN_DIR, "runs");
+        const until = async (what: string, ok: () => boolean) => {
+            for (const end = Date.now() + 30000; !ok(); await new Promise(r => setTimeout(r, 50))) {
+                assert.ok(Date.now() < end, `timed out waiting for ${what}`);
+            }
+        };
+        const runDir = () => fs.existsSync(runs) ? fs.readdirSync(runs).find(d => d.startsWith("demo-")) : undefined;
+        // Started: the stand-in systemd-run has launched the unit (and written its PID).
+        await until("the step to start", () => runDir() !== undefined && fs.readdirSync(path.join(n.dir, "units")).some(f => f.endsWith(".pid")));
         process.kill(-first.pid!, "SIGKILL");
-        await new Promise(r => setTimeout(r, 500));
+        fs.writeFileSync(go, "");
+        await until("the step to end", () => fs.existsSync(path.join(runs, runDir()!, "rc")));
         const again = spawnSync("bash", ["-c", run(n)], { env: n.env, encoding: "utf8" });
         assert.match(again.stderr, /found this step's run on the node, finished while no one followed it/);
         assert.strictEqual(again.status, 4);
