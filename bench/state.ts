@@ -13,7 +13,7 @@ import * as zlib from "zlib";
 
 const REPO = path.resolve(__dirname, "..");
 
-interface Resource { urn: string; type: string; parent?: string }
+interface Resource { urn: string; type: string; parent?: string; inputs?: Record<string, unknown>; outputs?: Record<string, unknown> }
 
 function main(argv: string[]): void {
     const at = argv.indexOf("--target-kib");
@@ -35,6 +35,8 @@ function main(argv: string[]): void {
     const nodeNames = new Set(nodes.map(n => n.urn.split("::").pop()!));
     // A step is a child of its node, named NODE-STEP; its size is its JSON in the checkpoint.
     const byStep = new Map<string, number>();
+    // Where the bytes are, over all steps: each field of inputs and outputs.
+    const byField = new Map<string, number>();
     let perNodeTotal = 0;
     for (const r of resources) {
         const name = r.urn.split("::").pop()!;
@@ -46,6 +48,15 @@ function main(argv: string[]): void {
         const step = name.startsWith(`${node}-`) ? name.slice(node.length + 1) : name;
         byStep.set(step, (byStep.get(step) ?? 0) + bytes);
         perNodeTotal += bytes;
+        let fields = 0;
+        for (const side of ["inputs", "outputs"] as const) {
+            for (const [k, v] of Object.entries(r[side] ?? {})) {
+                const b = Buffer.byteLength(JSON.stringify(v));
+                byField.set(`${side}.${k}`, (byField.get(`${side}.${k}`) ?? 0) + b);
+                fields += b;
+            }
+        }
+        byField.set("everything else (URNs, dependencies, metadata)", (byField.get("everything else (URNs, dependencies, metadata)") ?? 0) + bytes - fields);
     }
     for (const n of nodes) {
         perNodeTotal += Buffer.byteLength(JSON.stringify(n));
@@ -55,6 +66,10 @@ function main(argv: string[]): void {
     console.log(`per node: ${kib(perNodeTotal / nodes.length)} KiB (each node's resources as the checkpoint holds them: the node and its steps)`);
     for (const [step, bytes] of [...byStep].sort((a, b) => b[1] - a[1])) {
         console.log(`  ${step.padEnd(16)} ${kib(bytes / nodes.length).padStart(6)} KiB`);
+    }
+    console.log("per node, by field (all steps):");
+    for (const [field, bytes] of [...byField].sort((a, b) => b[1] - a[1]).filter(([, b]) => b / nodes.length >= 50)) {
+        console.log(`  ${field.padEnd(48)} ${kib(bytes / nodes.length).padStart(6)} KiB`);
     }
     const ratio = perNodeTotal / nodes.length / 1024 / targetKiB;
     console.log(`state per node ${kib(perNodeTotal / nodes.length)} KiB against a target of ${targetKiB} KiB: ${ratio <= 1 ? "met" : `not met (${ratio.toFixed(1)}×)`}`);

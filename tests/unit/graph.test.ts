@@ -222,6 +222,9 @@ describe("ContainerdNode resource graph", () => {
         const ours = [k.CORDON_ANNOTATION, k.ROLLBACK_ANNOTATION, k.PHASE_ANNOTATION, k.FAILURE_ANNOTATION];
         const used = new Set(NODE_LIB.match(/containerd-node\.pulumi\.com\/[a-z-]+/g));
         assert.ok(used.size >= 3 && [...used].every(a => ours.includes(a)), [...used].join(" "));
+        // The credentials file configure removes when config.registryAuth is no longer set is the one registry-auth writes.
+        const { REGISTRY_AUTH_FILE } = await import("../../components/render/registryAuth");
+        assert.match(NODE_LIB, new RegExp(`remove ${REGISTRY_AUTH_FILE.replace(/[.]/g, "\\.")}$`, "m"));
     });
     it("the SSH key never appears in any command text", async () => {
         const { res } = await build("sec", k8sArgs());
