@@ -483,6 +483,11 @@ echo "reverted to the state saved in $B"
 #   SOCKET           containerd's socket;   ROOT: containerd's root directory
 #   KUBELET          1 when a kubelet is declared;  KUBELET_CONFIG: its config file
 #   PURGE            1 to purge Docker's packages;  REMOVE_DATA: 1 to remove /var/lib/docker
+#   DOCKER_MODE      docker.mode: keep, stop, disable or purge
+#   KUBELET_EDIT     1 when the switch edits the kubelet's flags (cn_kubelet_edit's values follow)
+#   NODE_NAME KUBECONFIG VERIFY_TIMEOUT: Kubernetes mode: the Node, the kubelet's kubeconfig, and
+#                    how long the switch waits for the Node to be Ready on containerd
+#   SOFT_PLANNED     within a fleet's failure budget: the Node's retry mark the run was planned with
 #   REGISTRIES       the certs.d hosts this package writes, space-separated
 #   TLS_FILES        registry TLS files the node must have: lines "FIELD<TAB>PATH"
 #   REGISTRY_AUTH    1 when config.registryAuth is set (the credentials file is kept)
@@ -731,4 +736,177 @@ cn_docker_cleanup() {
     rm -rf /var/lib/docker
   fi
   log "done"
+}
+
+# cn_kubelet_edit: points the kubelet at containerd, through `put` (so every file is saved first),
+# from the values the switch step gives: SET_FLAGS, IFSET_FLAGS (flags set; those of IFSET only
+# where present), REMOVE_FLAGS, PRIMARY (the flags file new flags go to, or auto: the first that
+# exists), FLAG_FILES (lines "PATH:VARIABLE", the files the kubelet's flags may be in),
+# KUBELET_CONFIG with CONFIG_SET (lines "KEY<TAB>VALUE<TAB>ADD": ADD 1 sets it even when absent),
+# CGROUP_SYSTEMD (1: nothing else sets the cgroup driver, so the flags get --cgroup-driver=systemd).
+cn_kubelet_edit() {
+  local fv f var primary src k v add has_cgroup_flag=0 names=""
+  if [ "$PRIMARY" = auto ]; then
+    PRIMARY=none
+    while IFS= read -r fv; do [ -f "${fv%%:*}" ] && { PRIMARY=${fv%%:*}; break; }; done <<<"$FLAG_FILES"
+    while IFS= read -r fv; do names="${names:+$names, }${fv%%:*}"; done <<<"$FLAG_FILES"
+    [ "$PRIMARY" != none ] || die "no kubelet flags file found ($names): set kubelet.flagsLocation"
+  fi
+  log "kubelet flags: primary file $PRIMARY"
+  while IFS= read -r fv; do
+    f=${fv%%:*}; var=${fv##*:}; primary=0
+    [ "$f" = "$PRIMARY" ] && primary=1
+    [ -f "$f" ] || [ "$primary" = 1 ] || continue
+    src=$f; [ -f "$f" ] || src=/dev/null
+    awk -v var="$var" -v primary="$primary" -v set="$SET_FLAGS" -v ifset="$IFSET_FLAGS" -v remove="$REMOVE_FLAGS" "$FLAGS_AWK" "$src" >"$CN_DIR/flags.tmp"
+    put "$f" 0644 <"$CN_DIR/flags.tmp"
+  done <<<"$FLAG_FILES"
+  rm -f "$CN_DIR/flags.tmp"
+  while IFS= read -r fv; do f=${fv%%:*}; if [ -f "$f" ] && grep -q -- '--cgroup-driver' "$f"; then has_cgroup_flag=1; fi; done <<<"$FLAG_FILES"
+  if [ -f "$KUBELET_CONFIG" ]; then
+    while IFS=$'\t' read -r k v add; do
+      [ -n "$k" ] || continue
+      awk -v key="$k" -v val="$v" -v add="$add" "$YAML_KEY_AWK" "$KUBELET_CONFIG" >"$CN_DIR/yaml.tmp" && put "$KUBELET_CONFIG" 0644 <"$CN_DIR/yaml.tmp"
+    done <<<"$CONFIG_SET"
+    rm -f "$CN_DIR/yaml.tmp"
+  elif [ "$CGROUP_SYSTEMD" = 1 ] && [ "$has_cgroup_flag" = 0 ] && [ "$PRIMARY" != none ]; then
+    # Nothing sets the driver and the kubelet's default (cgroupfs) would not match SystemdCgroup.
+    while IFS= read -r fv; do if [ "${fv%%:*}" = "$PRIMARY" ]; then var=${fv##*:}; fi; done <<<"$FLAG_FILES"
+    awk -v var="$var" -v primary=1 -v set=--cgroup-driver=systemd -v ifset= -v remove= "$FLAGS_AWK" "$PRIMARY" >"$CN_DIR/flags.tmp"
+    put "$PRIMARY" 0644 <"$CN_DIR/flags.tmp"; rm -f "$CN_DIR/flags.tmp"
+  fi
+  return 0
+}
+
+# cn_after_rollback: after a switch's rollback in Kubernetes mode: waits for the kubelet to be Ready
+# again on the previous runtime, then lifts the cordon the drain step made (the run that cordoned
+# it ends here).
+cn_after_rollback() {
+  [ "$HAS_KUBELET" = 1 ] || return 0
+  local end=$(( $(date +%s) + VERIFY_TIMEOUT )) st
+  while st=$(node_status "$KUBECONFIG" "$NODE_NAME" 2>/dev/null); [ "${st##* }" != True ]; do
+    [ "$(date +%s)" -lt "$end" ] || { echo "  node $NODE_NAME is not Ready again after the rollback (${st:-no answer})" >&2; break; }
+    sleep 3
+  done
+  [ "${st##* }" != True ] || echo "  node $NODE_NAME is Ready again on ${st%% *}" >&2
+  mark_rollback_and_uncordon "$KUBECONFIG" "$NODE_NAME"
+}
+
+# cn_soft_rollback: as cn_after_rollback, and records the failure on the Node (within a budget).
+cn_soft_rollback() {
+  cn_after_rollback
+  node_api "$KUBECONFIG" "$NODE_NAME" "{\"metadata\":{\"annotations\":{\"containerd-node.pulumi.com/last-failure\":\"switch $(date -u +%Y-%m-%dT%H:%M:%SZ)\"}}}" >/dev/null ||
+    echo "  could not record the failure on node $NODE_NAME" >&2
+}
+
+# cn_move_staged: the move the configure step staged ($CN_DIR/pending), made by the switch step
+# after the drain: the staged binaries, config and unit go live and containerd restarts on them
+# (its containers keep running: KillMode=process). A move to another major version restarts the
+# kubelet too, which reads the runtime's config (cgroup driver, RuntimeConfig) only at start.
+# Inside the switch's transaction: if containerd, its CRI or the kubelet does not come up, every
+# file goes back and the previous containerd and kubelet are restarted. Sets MOVED and RESTART.
+cn_move_staged() {
+  local MFROM MTO f dest mode SV p=$CN_DIR/pending
+  MOVED=""
+  [ -f "$p/move" ] || return 0
+  read -r MFROM MTO <"$p/move"
+  if ! version_matches "$MTO" "$VERSION"; then
+    log "a staged move to containerd $MTO is not the declared $VERSION: left alone"
+    return 0
+  fi
+  phase "moving containerd $MFROM to $MTO"
+  while IFS= read -r -d '' f; do
+    dest=${f#"$p"/root}
+    case "$dest" in */bin/*|*/sbin/*) put_bin "$f" "$dest";; *) mode=$(stat -c %a "$f"); put "$dest" "$mode" <"$f";; esac
+  done < <(find "$p/root" -type f -print0)
+  systemctl daemon-reload
+  systemctl restart containerd || die "containerd $MTO did not start: $(journalctl -u containerd -n 15 --no-pager 2>&1 | tail -n 15)"
+  SV=$(check_containerd "$BIN_DIR/ctr" "$SOCKET" "$VERSION")
+  MOVED="$MFROM -> $SV"
+  log "containerd $SV is running with CRI"
+  if [ "${MFROM%%.*}" != "${SV%%.*}" ] && [ "$HAS_KUBELET" = 1 ]; then
+    log "containerd moved from major version ${MFROM%%.*} to ${SV%%.*}: the kubelet restarts to read the runtime's config again"
+    RESTART=1
+  fi
+  return 0
+}
+
+# cn_switch: moves the node onto containerd: stops the kubelet, puts Docker in its declared state
+# (DOCKER_MODE), edits the kubelet's flags/config, starts the kubelet and checks it (in Kubernetes
+# mode: the Node is Ready and reports containerd, read with the kubelet's own credentials). Any
+# failure rolls the node back to its previous runtime, flags and services. Prints one JSON line:
+# the seconds it took, and the move it made.
+cn_switch() {
+  local J RB FA MARK deadline ST RT READY R0 u
+  if [ -n "${NODE_NAME:-}" ]; then
+    ON_ROLLBACK=cn_after_rollback
+    if [ -n "${SOFT_PLANNED+set}" ]; then
+      # Within a fleet's failure budget: skipped when an earlier step of this run failed, i.e. the
+      # Node's retry mark changed since the run was planned; a failure is put back as always,
+      # recorded on the Node and absorbed.
+      J=$(node_api "$KUBECONFIG" "$NODE_NAME") || die "cannot read node $NODE_NAME with the kubelet's credentials"
+      RB=$(echo "$J" | grep -o '"containerd-node.pulumi.com/rolled-back":"[^"]*"' | cut -d'"' -f4 || true)
+      FA=$(echo "$J" | grep -o '"containerd-node.pulumi.com/last-failure":"[^"]*"' | cut -d'"' -f4 || true)
+      MARK=$RB; [ -z "$FA" ] || MARK="$RB failed:$FA"
+      if [ "$MARK" != "$SOFT_PLANNED" ]; then log "node $NODE_NAME failed earlier in this run (${FA:-rolled back}): skipped"; echo '{"skipped":true}'; exit 0; fi
+      ON_ROLLBACK=cn_soft_rollback
+      ABSORB_FAILURE=1
+    fi
+  fi
+  txn_begin
+  HAS_KUBELET=0; if unit_exists kubelet; then HAS_KUBELET=1; fi
+  for u in containerd docker.socket docker; do if unit_exists $u; then note_unit $u; fi; done
+  if [ "$HAS_KUBELET" = 1 ]; then note_unit kubelet; fi
+  phase "checking containerd"
+  systemctl is-active -q containerd || die "containerd is not running"
+  if [ "${KUBELET_EDIT:-0}" = 1 ] && { [ "$HAS_KUBELET" = 1 ] || [ -f /var/lib/kubelet/kubeadm-flags.env ]; }; then
+    phase "pointing the kubelet at containerd"
+    cn_kubelet_edit
+  fi
+  RESTART=0
+  [ -z "$CHANGED" ] || RESTART=1
+  if [ "$DOCKER_MODE" != keep ] && systemctl is-active -q docker; then RESTART=1; fi
+  if [ "$HAS_KUBELET" = 1 ] && ! systemctl is-active -q kubelet; then RESTART=1; fi
+  cn_move_staged
+  if [ "$RESTART" = 0 ]; then
+    [ -n "$MOVED" ] || log "the kubelet's flags and Docker's state are already as declared: nothing restarted"
+  else
+    if [ "$HAS_KUBELET" = 1 ]; then phase "stopping the kubelet"; systemctl stop kubelet; fi
+    phase "docker: $DOCKER_MODE"
+    case "$DOCKER_MODE" in
+      keep) log "docker.mode keep: Docker stays as it is";;
+      stop) systemctl stop docker.socket docker 2>/dev/null || true;;
+      *) systemctl disable --now docker.socket docker >/dev/null 2>&1 || true;;
+    esac
+    [ "$DOCKER_MODE" = keep ] || ! systemctl is-active -q docker || die "docker is still running"
+    if [ "$HAS_KUBELET" = 1 ]; then
+      phase "starting the kubelet on containerd"
+      systemctl daemon-reload
+      systemctl start kubelet
+      sleep 5
+      R0=$(systemctl show -p NRestarts --value kubelet)
+      sleep 5
+      if ! systemctl is-active -q kubelet || [ "$(systemctl show -p NRestarts --value kubelet)" != "$R0" ]; then
+        die "the kubelet does not stay up on containerd: $(journalctl -u kubelet -n 15 --no-pager 2>&1 | tail -n 15)"
+      fi
+    else
+      log "no kubelet on this node yet: its flags are set for when it starts"
+    fi
+  fi
+  if [ -n "${NODE_NAME:-}" ]; then
+    phase "waiting for node $NODE_NAME to be Ready on containerd (${VERIFY_TIMEOUT}s)"
+    deadline=$(( $(date +%s) + VERIFY_TIMEOUT ))
+    while :; do
+      ST=$(node_status "$KUBECONFIG" "$NODE_NAME" || true)
+      RT=${ST%% *}; READY=${ST##* }
+      case "$RT" in containerd://*) if version_matches "${RT#containerd://}" "$VERSION" && [ "$READY" = True ]; then break; fi;; esac
+      [ "$(date +%s)" -lt "$deadline" ] || die "node $NODE_NAME is not Ready on containerd $VERSION after ${VERIFY_TIMEOUT}s (runtime ${RT:-unknown}, Ready=${READY:-unknown}); kubelet log: $(journalctl -u kubelet -n 10 --no-pager 2>&1 | tail -n 10)"
+      sleep 3
+    done
+    log "node $NODE_NAME is Ready on $RT"
+  fi
+  systemctl is-active -q containerd || die "containerd stopped during the switch: $(journalctl -u containerd -n 15 --no-pager 2>&1 | tail -n 15)"
+  [ -z "$MOVED" ] || remove "$CN_DIR/pending"
+  log "switched to containerd"
+  echo "{\"seconds\":$SECONDS${MOVED:+,\"moved\":\"$MOVED\"}}"
 }

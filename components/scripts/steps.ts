@@ -10,8 +10,8 @@ import { registryTlsFiles, renderHostsTomls } from "../render/hostsToml";
 import { kubeletEditPlan } from "../render/kubeletFlags";
 import { renderUnit } from "../render/unit";
 import { NodeSpec, ResolvedArtifact } from "../spec";
-import { FAILURE_ANNOTATION, ROLLBACK_ANNOTATION, SoftFailure } from "./kubectl";
-import { renderKubeletEdit } from "./kubeletEdit";
+import { SoftFailure } from "./kubectl";
+import { kubeletEditValues } from "./kubeletEdit";
 import { claimOf } from "./claim";
 import { preflightPrelude, prelude } from "./lib";
 import { heredoc, sq, stepValues } from "./shell";
@@ -152,141 +152,29 @@ export function migrateImagesScript(spec: NodeSpec): string {
 /**
  * Moves the node onto containerd: stops the kubelet, puts Docker in its declared state, edits the
  * kubelet's flags/config, starts the kubelet and checks it (in Kubernetes mode: the Node is Ready
- * and reports containerd, read with the kubelet's own credentials). Any failure rolls the node
- * back to its previous runtime, flags and services.
+ * and reports containerd, read with the kubelet's own credentials); makes a move the configure
+ * step staged. Any failure rolls the node back to its previous runtime, flags and services (the
+ * library's cn_switch). Within a fleet's failure budget (`soft`): skipped when the Node's retry
+ * mark changed since the run was planned; a failure is recorded on the Node and absorbed.
  */
 export function switchScript(spec: NodeSpec, soft?: SoftFailure): string {
     const plan = kubeletEditPlan(spec);
-    const mode = spec.docker.mode;
-    const dockerAction = mode === "keep" ? `log "docker.mode keep: Docker stays as it is"`
-        : mode === "stop" ? `systemctl stop docker.socket docker 2>/dev/null || true`
-            : `systemctl disable --now docker.socket docker >/dev/null 2>&1 || true`;
-    const dockerCheck = mode === "keep" ? "" : `! systemctl is-active -q docker || die "docker is still running"`;
     const k8s = spec.kubernetes;
     const kubelet = spec.kubelet;
-    const verifyApi = k8s && kubelet ? `
-phase "waiting for node ${k8s.nodeName} to be Ready on containerd (${k8s.verifyTimeoutSeconds}s)"
-deadline=$(( $(date +%s) + ${k8s.verifyTimeoutSeconds} ))
-while :; do
-  ST=$(node_status ${sq(kubelet.kubeconfigPath)} ${sq(k8s.nodeName)} || true)
-  RT=\${ST%% *}; READY=\${ST##* }
-  case "$RT" in containerd://*) version_matches "\${RT#containerd://}" ${sq(spec.containerd.version.text)} && [ "$READY" = True ] && break;; esac
-  [ "$(date +%s)" -lt "$deadline" ] || die "node ${k8s.nodeName} is not Ready on containerd ${spec.containerd.version.text} after ${k8s.verifyTimeoutSeconds}s (runtime \${RT:-unknown}, Ready=\${READY:-unknown}); kubelet log: $(journalctl -u kubelet -n 10 --no-pager 2>&1 | tail -n 10)"
-  sleep 3
-done
-log "node ${k8s.nodeName} is Ready on $RT"` : "";
-    // After a rollback in Kubernetes mode: wait for the kubelet to be Ready again on the previous
-    // runtime, then lift the cordon the drain step made (the run that cordoned it ends here).
-    const afterRollback = k8s && kubelet ? `
-after_rollback() {
-  [ "$HAS_KUBELET" = 1 ] || return 0
-  local end=$(( $(date +%s) + ${k8s.verifyTimeoutSeconds} )) st
-  while st=$(node_status ${sq(kubelet.kubeconfigPath)} ${sq(k8s.nodeName)} 2>/dev/null); [ "\${st##* }" != True ]; do
-    [ "$(date +%s)" -lt "$end" ] || { echo "  node ${k8s.nodeName} is not Ready again after the rollback (\${st:-no answer})" >&2; break; }
-    sleep 3
-  done
-  [ "\${st##* }" = True ] && echo "  node ${k8s.nodeName} is Ready again on \${st%% *}" >&2
-  mark_rollback_and_uncordon ${sq(kubelet.kubeconfigPath)} ${sq(k8s.nodeName)}
-}
-# shellcheck disable=SC2034 # the library's rollback runs it
-ON_ROLLBACK=after_rollback` : "";
-    // Within a fleet's failure budget (Kubernetes mode, read with the kubelet's credentials):
-    // skipped when an earlier step of this run failed, i.e. the Node's retry mark changed since
-    // the run was planned; a failure is put back as always, recorded on the Node and absorbed.
-    const softFailure = soft && k8s && kubelet ? `
-J=$(node_api ${sq(kubelet.kubeconfigPath)} ${sq(k8s.nodeName)}) || die "cannot read node ${k8s.nodeName} with the kubelet's credentials"
-RB=$(echo "$J" | grep -o '"${ROLLBACK_ANNOTATION}":"[^"]*"' | cut -d'"' -f4 || true)
-FA=$(echo "$J" | grep -o '"${FAILURE_ANNOTATION}":"[^"]*"' | cut -d'"' -f4 || true)
-MARK=$RB; [ -n "$FA" ] && MARK="$RB failed:$FA"
-if [ "$MARK" != ${sq(soft.planned)} ]; then log "node ${k8s.nodeName} failed earlier in this run (\${FA:-rolled back}): skipped"; echo '{"skipped":true}'; exit 0; fi
-soft_rollback() {
-  after_rollback
-  node_api ${sq(kubelet.kubeconfigPath)} ${sq(k8s.nodeName)} "{\\"metadata\\":{\\"annotations\\":{\\"${FAILURE_ANNOTATION}\\":\\"switch $(date -u +%Y-%m-%dT%H:%M:%SZ)\\"}}}" >/dev/null ||
-    echo "  could not record the failure on node ${k8s.nodeName}" >&2
-}
-# shellcheck disable=SC2034
-ON_ROLLBACK=soft_rollback
-# shellcheck disable=SC2034
-ABSORB_FAILURE=1` : "";
-    return `${prelude("switch", claimOf(spec, "switch"))}${afterRollback}${softFailure}
-txn_begin
-HAS_KUBELET=0; unit_exists kubelet && HAS_KUBELET=1
-for u in containerd docker.socket docker; do unit_exists $u && note_unit $u; done
-[ "$HAS_KUBELET" = 1 ] && note_unit kubelet
-phase "checking containerd"
-systemctl is-active -q containerd || die "containerd is not running"
-${kubelet && plan ? `if [ "$HAS_KUBELET" = 1 ] || [ -f /var/lib/kubelet/kubeadm-flags.env ]; then
-phase "pointing the kubelet at containerd"
-${renderKubeletEdit(plan, kubelet.configPath)}
-fi` : ""}
-RESTART=0
-[ -n "$CHANGED" ] && RESTART=1
-${mode === "keep" ? "" : `systemctl is-active -q docker && RESTART=1`}
-[ "$HAS_KUBELET" = 1 ] && ! systemctl is-active -q kubelet && RESTART=1
-${moveStaged(spec)}
-if [ "$RESTART" = 0 ]; then
-  [ -n "$MOVED" ] || log "the kubelet's flags and Docker's state are already as declared: nothing restarted"
-else
-  [ "$HAS_KUBELET" = 1 ] && { phase "stopping the kubelet"; systemctl stop kubelet; }
-  phase "docker: ${mode}"
-  ${dockerAction}
-  ${dockerCheck}
-  if [ "$HAS_KUBELET" = 1 ]; then
-    phase "starting the kubelet on containerd"
-    systemctl daemon-reload
-    systemctl start kubelet
-    sleep 5
-    R0=$(systemctl show -p NRestarts --value kubelet)
-    sleep 5
-    if ! systemctl is-active -q kubelet || [ "$(systemctl show -p NRestarts --value kubelet)" != "$R0" ]; then
-      die "the kubelet does not stay up on containerd: $(journalctl -u kubelet -n 15 --no-pager 2>&1 | tail -n 15)"
-    fi
-  else
-    log "no kubelet on this node yet: its flags are set for when it starts"
-  fi
-fi${verifyApi}
-systemctl is-active -q containerd || die "containerd stopped during the switch: $(journalctl -u containerd -n 15 --no-pager 2>&1 | tail -n 15)"
-[ -z "$MOVED" ] || remove ${sq(PENDING_DIR)}
-log "switched to containerd"
-echo "{\\"seconds\\":$SECONDS\${MOVED:+,\\"moved\\":\\"$MOVED\\"}}"
+    const v: [string, string][] = [
+        ["VERSION", spec.containerd.version.text],
+        ["BIN_DIR", spec.containerd.binDir],
+        ["SOCKET", spec.config.socket],
+        ["DOCKER_MODE", spec.docker.mode],
+        ...(k8s && kubelet ? [
+            ["NODE_NAME", k8s.nodeName], ["KUBECONFIG", kubelet.kubeconfigPath], ["VERIFY_TIMEOUT", String(k8s.verifyTimeoutSeconds)],
+            ...(soft ? [["SOFT_PLANNED", soft.planned]] : []),
+        ] as [string, string][] : []),
+        ...(kubelet && plan ? [["KUBELET_EDIT", "1"], ...kubeletEditValues(plan, kubelet.configPath)] as [string, string][] : []),
+    ];
+    return `${prelude("switch", claimOf(spec, "switch"))}${stepValues(v)}cn_switch
 `;
 }
-
-/**
- * The move the configure step staged (PENDING_DIR), made by the switch step after the drain: the
- * staged binaries, config and unit go live and containerd restarts on them (its containers keep
- * running: KillMode=process). A move to another major version restarts the kubelet too, which
- * reads the runtime's config (cgroup driver, RuntimeConfig) only at start. Inside the switch's
- * transaction: if containerd, its CRI or the kubelet does not come up, every file goes back and
- * the previous containerd and kubelet are restarted.
- */
-function moveStaged(spec: NodeSpec): string {
-    const c = spec.containerd;
-    const p = sq(PENDING_DIR);
-    return `MOVED=""
-if [ -f ${p}/move ]; then
-  read -r MFROM MTO <${p}/move
-  if version_matches "$MTO" ${sq(c.version.text)}; then
-    phase "moving containerd $MFROM to $MTO"
-    while IFS= read -r -d '' f; do
-      dest=\${f#${PENDING_DIR}/root}
-      case "$dest" in */bin/*|*/sbin/*) put_bin "$f" "$dest";; *) mode=$(stat -c %a "$f"); put "$dest" "$mode" <"$f";; esac
-    done < <(find ${p}/root -type f -print0)
-    systemctl daemon-reload
-    systemctl restart containerd || die "containerd $MTO did not start: $(journalctl -u containerd -n 15 --no-pager 2>&1 | tail -n 15)"
-    SV=$(check_containerd ${sq(c.binDir)}/ctr ${sq(spec.config.socket)} ${sq(c.version.text)})
-    MOVED="$MFROM -> $SV"
-    log "containerd $SV is running with CRI"
-    if [ "\${MFROM%%.*}" != "\${SV%%.*}" ] && [ "$HAS_KUBELET" = 1 ]; then
-      log "containerd moved from major version \${MFROM%%.*} to \${SV%%.*}: the kubelet restarts to read the runtime's config again"
-      RESTART=1
-    fi
-  else
-    log "a staged move to containerd $MTO is not the declared ${c.version.text}: left alone"
-  fi
-fi`;
-}
-
 
 /** After verification only: what can't be rolled back (package purge, Docker's data). */
 export function dockerCleanupScript(spec: NodeSpec): string {

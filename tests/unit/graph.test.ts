@@ -196,7 +196,7 @@ describe("ContainerdNode resource graph", () => {
         const b = (await build("v", baseArgs({ kubelet: { version: "1.30.4" }, containerd: { version: "2.1.5", source: { kind: "tarball", url: "https://example.com/containerd-2.1.5-linux-amd64.tar.gz", sha256: "e".repeat(64) } } }))).res;
         const differing = [...a.keys()].filter(k => JSON.stringify(a.get(k)!.inputs) !== JSON.stringify(b.get(k)!.inputs));
         assert.deepStrictEqual(differing, ["v-configure", "v-switch"]);
-        assert.match(b.get("v-switch")!.inputs.create, /version_matches "\$MTO" '2\.1\.5'/);
+        assert.match(b.get("v-switch")!.inputs.create, /^VERSION='2\.1\.5' \\$/m, "the version a staged move must be to");
     });
     it("the node library travels as a file, once per node (its state a hash, not its text); no step carries it, every later step sources it by content hash", async () => {
         const { res } = await build("lib", baseArgs());
@@ -404,8 +404,20 @@ describe("ContainerdFleet resource graph", () => {
             for (const step of ["drain", "switch", "verify", "gate"]) {
                 assert.deepStrictEqual(res.get(`f7b-${step}`)!.inputs.triggers, [""], step);
             }
-            assert.match(res.get("f7b-switch")!.inputs.create, /if \[ "\$MARK" != '' \]; then .*skipped/);
-            assert.match(res.get("f7b-switch")!.inputs.create, /ABSORB_FAILURE=1/);
+            assert.match(res.get("f7b-switch")!.inputs.create, /^SOFT_PLANNED='' \\$/m, "skipped unless the Node's mark is still the planned one");
+            // Run as the node runs it (the library, the step's values): a Node whose mark moved since the
+            // run was planned (here: rolled back) is skipped, changing nothing.
+            const { NODE_LIB } = await import("../../components/scripts/lib");
+            const text: string = res.get("f7b-switch")!.inputs.create;
+            const body = text.slice(text.indexOf("# shellcheck disable=SC2034 # read by the node library"), text.indexOf("\ncn_switch\n"));
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-soft-"));
+            fs.writeFileSync(path.join(dir, "kubectl"), `#!/bin/bash\necho '{"metadata":{"annotations":{"containerd-node.pulumi.com/rolled-back":"1700000000"}}}'\n`, { mode: 0o755 });
+            const run = require("child_process").spawnSync("bash", ["-c", `set -euo pipefail\n${NODE_LIB}\ncn_begin switch 60 1\n${body}\ncn_switch\necho not-skipped`], {
+                encoding: "utf8", env: { ...process.env, CN_DIR: path.join(dir, "state"), PATH: `${dir}:${process.env.PATH}` },
+            });
+            assert.strictEqual(run.status, 0, run.stderr);
+            assert.strictEqual(run.stdout, '{"skipped":true}\n');
+            assert.match(run.stderr, /node f7b failed earlier in this run \(rolled back\): skipped/);
             assert.match(res.get("f7b-verify")!.inputs.create, /skip_if_failed\nset_phase verifying/);
             assert.match(res.get("f7b-drain")!.inputs.create, /fail_soft drain/);
             assert.deepStrictEqual(table.map(r => [r.node, r.result, r.failure]), [
