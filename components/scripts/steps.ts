@@ -1,7 +1,9 @@
 /**
- * The bash body of each remote step, rendered from the NodeSpec. Each is idempotent (a second run
- * changes nothing), and each mutating step is one transaction (see lib.ts): it restores what it
- * changed when it fails. The desired state is inside the text, so `pulumi preview` diffs it.
+ * The command text of each remote step, rendered from the NodeSpec: the step's values (one per
+ * line, quoted once), the files it writes, and calls into the node library (components/node/lib.sh)
+ * that do the work. Each is idempotent (a second run changes nothing), and each mutating step is
+ * one transaction: it restores what it changed when it fails. The desired state is inside the
+ * text, so `pulumi preview --diff` shows a change of one value as a change of its line.
  */
 import { renderConfigToml, TOP_OF_FILE } from "../render/configToml";
 import { REGISTRY_AUTH_FILE, RegistryAuthValues, renderRegistryAuthToml } from "../render/registryAuth";
@@ -17,12 +19,6 @@ import { preflightPrelude, prelude } from "./lib";
 import { heredoc, sq, stepValues } from "./shell";
 
 export const STATE_DIR = "/var/lib/containerd-node";
-
-/**
- * A move between containerd versions staged by the configure step for the switch step: the files
- * under root/ go to the same paths without it; `move` holds "FROM TO".
- */
-export const PENDING_DIR = `${STATE_DIR}/pending`;
 
 /** Where the install step leaves a file it was given by path (CopyToRemote target). */
 export function uploadPath(kind: string, sha256: string): string {
