@@ -1,5 +1,5 @@
 /**
- * End to end: the rest of issue 14's fault matrix (SSH cuts and a reset mid-step are in
+ * End to end: the rest of the fault matrix (SSH cuts and a reset mid-step are in
  * faults.e2e.ts) on real lab nodes in host mode, through the real engine and command provider:
  * two stacks converting one node, a corrupt download, a full disk, a wrong pinned host key and a
  * SIGKILLed pulumi. What a case's fault refuses changes nothing; where a step ran, the node is
@@ -10,8 +10,8 @@
 import * as assert from "assert";
 import { execFileSync, spawn } from "child_process";
 import * as path from "path";
-import { artifacts, ARTIFACT_PORT, changes, inNode, labNode, labStack, LAB_DIR, nodeDown, nodeUp, onNode, REPO, settled, upExpectingFailure } from "./lab";
-import { claimOn, consistent, containerd, convergesAgain, files, images, killPulumi, reached, ROWS_HEADER, settings } from "./faultsLab";
+import { artifacts, changes, inNode, labNode, labStack, LAB_DIR, nodeUp, onNode, REPO, settled, upExpectingFailure } from "./lab";
+import { claimOn, consistent, containerd, convergesAgain, files, images, killPulumi, reached, matrixHooks, settings } from "./faultsLab";
 
 const A = artifacts();
 const PORTS: { [n: string]: number } = { "f-two": 2284, "f-bad": 2285, "f-full": 2286, "f-key": 2287, "f-kill": 2288, "f-two2": 2292 };
@@ -19,13 +19,7 @@ const PORTS: { [n: string]: number } = { "f-two": 2284, "f-bad": 2285, "f-full":
 describe("e2e: interruptions leave no half-converted node (fault matrix, continued)", function () {
     this.timeout(30 * 60 * 1000);
     const rows: string[] = [];
-    before(() => {
-        execFileSync(path.join(REPO, "artifacts", "serve.sh"), [String(ARTIFACT_PORT)], { stdio: "inherit" });
-    });
-    after(() => {
-        Object.keys(PORTS).forEach(nodeDown);
-        console.log([ROWS_HEADER, ...rows.map(r => `      ${r}`)].join("\n"));
-    });
+    matrixHooks(PORTS, rows);
 
     it("two stacks converting one node: refused by the node's lock during a step and by the run's claim between steps, naming the holder; each converges", async () => {
         const node = "f-two";

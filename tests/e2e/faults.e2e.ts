@@ -1,5 +1,5 @@
 /**
- * End to end: interruptions (issue 14's fault matrix) on real lab nodes in host mode, through the
+ * End to end: interruptions (the fault matrix) on real lab nodes in host mode, through the
  * real engine and command provider: an SSH session cut mid-step and a node reset mid-step (the
  * rest of the matrix: faults-more.e2e.ts). Each case asserts the node is consistent (one runtime
  * running, the binary on disk the one that runs, the kubelet flags pointing at it) and that
@@ -9,8 +9,8 @@ import * as assert from "assert";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { artifacts, ARTIFACT_PORT, changes, cutAt, labNode, labStack, LAB_DIR, nodeDown, nodeUp, onNode, REPO, settled, upExpectingFailure } from "./lab";
-import { consistent, convergesAgain, images, reached, ROWS_HEADER, settings } from "./faultsLab";
+import { artifacts, changes, cutAt, labNode, labStack, LAB_DIR, nodeUp, onNode, REPO, settled, upExpectingFailure } from "./lab";
+import { consistent, convergesAgain, images, reached, matrixHooks, settings } from "./faultsLab";
 
 const A = artifacts();
 const PORTS: { [n: string]: number } = { "f-cut-cfg": 2281, "f-cut-sw": 2282, "f-boot": 2283, "f-cut-cfg2": 2290, "f-cut-sw2": 2291 };
@@ -18,13 +18,7 @@ const PORTS: { [n: string]: number } = { "f-cut-cfg": 2281, "f-cut-sw": 2282, "f
 describe("e2e: interruptions leave no half-converted node (fault matrix)", function () {
     this.timeout(30 * 60 * 1000);
     const rows: string[] = [];
-    before(() => {
-        execFileSync(path.join(REPO, "artifacts", "serve.sh"), [String(ARTIFACT_PORT)], { stdio: "inherit" });
-    });
-    after(() => {
-        Object.keys(PORTS).forEach(nodeDown);
-        console.log([ROWS_HEADER, ...rows.map(r => `      ${r}`)].join("\n"));
-    });
+    matrixHooks(PORTS, rows);
 
     const cuts = [["f-cut-cfg", "configure", "installing binaries"], ["f-cut-cfg2", "configure", "starting containerd"],
         ["f-cut-sw", "switch", "docker: disable"], ["f-cut-sw2", "switch", "pointing the kubelet at containerd"]];

@@ -7,7 +7,7 @@ import * as assert from "assert";
 import { execFileSync, spawn } from "child_process";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
-import { artifacts, ARTIFACT_PORT, changes, LAB_DIR, onNode, privateKey, REPO } from "./lab";
+import { artifacts, ARTIFACT_PORT, changes, LAB_DIR, nodeDown, onNode, privateKey, REPO } from "./lab";
 
 const A = artifacts();
 export const url = (file: string) => `http://127.0.0.1:${ARTIFACT_PORT}/${file}`;
@@ -20,6 +20,20 @@ export const containerd = {
 export const settings = () => ({ privateKey: privateKey(), containerd, kubelet: { version: "1.30.4" }, docker: { mode: "disable" } });
 
 /** The header line of the table each fault-matrix file prints when it ends, its rows below it. */
+/**
+ * The hooks both files' suites share: the artifact server up before the cases; after them, the
+ * suite's nodes down and its rows of the fault table printed.
+ */
+export function matrixHooks(ports: { [node: string]: number }, rows: string[]): void {
+    before(() => {
+        execFileSync(path.join(REPO, "artifacts", "serve.sh"), [String(ARTIFACT_PORT)], { stdio: "inherit" });
+    });
+    after(() => {
+        Object.keys(ports).forEach(nodeDown);
+        console.log([ROWS_HEADER, ...rows.map(r => `      ${r}`)].join("\n"));
+    });
+}
+
 export const ROWS_HEADER = "      fault | where | half-converted | lost | rerun converged in";
 
 /** The files a conversion would change, with sizes, and whether Docker runs: equal means nothing changed. */
