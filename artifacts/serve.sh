@@ -17,4 +17,4 @@ fi
 setsid python3 -m http.server "$PORT" --bind 127.0.0.1 --directory "$OUT" >"$OUT/serve.log" 2>&1 </dev/null &
 echo $! >"$PIDF"
 for _ in $(seq 30); do curl -fs "http://127.0.0.1:$PORT/" >/dev/null && exit 0; sleep 0.2; done
-echo "artifact server did not start"; cat "$OUT/serve.log"; exit 1
+echo "artifact server did not start on 127.0.0.1:$PORT:" >&2; cat "$OUT/serve.log" >&2; exit 1

@@ -10,7 +10,8 @@
 #
 # Sections: the transaction (logging, save/put/remove, rollback); detached steps (the runner); the
 # run claim; runtime detection and version rules; containerd's health; the Node API with the
-# kubelet's credentials; the kubelet flag editors and the revert script, kept as text.
+# kubelet's credentials; the kubelet flag editors and the revert script, kept as text; then the
+# steps: what each step's command text calls, with the values it sets (listed there).
 #
 # === the transaction ===
 # Every file is saved before it is overwritten and every service's state is noted before it is

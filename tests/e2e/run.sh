@@ -27,7 +27,7 @@ else
   done
 fi
 out=$(mktemp -d)
-bash artifacts/serve.sh 18080 >/dev/null || exit 1
+bash artifacts/serve.sh 18080 >/dev/null || { echo "e2e: the artifact server did not start (artifacts/serve.sh 18080, above): no file was run" >&2; exit 1; }
 t0=$(date +%s)
 
 # run_file INDEX FILE: the file's mocha in the background; its log, status and time in $out.

@@ -9,7 +9,7 @@ import { nodeFactsScript } from "../../components/scripts/upgradeFacts";
 import { parseNodeFacts } from "../../components/preflight/readFacts";
 
 // The run claim (claim.ts), as the steps run it on a node: the real step preludes (a last step's
-// among them, which releases the node), with the library where the pre-flight writes it, in a
+// among them, which releases the node), with the library where the lib step copies it, in a
 // temp CN_DIR.
 
 function node() {
