@@ -78,7 +78,7 @@ printf '{"runtime":"%s","docker":"%s","containerd":"%s","arch":"%s","freeMiB":%s
 }
 
 /**
- * Saves the node's original state (once per node, see backup) and stages the artifacts (nothing
+ * Saves the node's original state (once per node: the library's cn_backup) and stages the artifacts (nothing
  * live yet); then, as one transaction, makes the staged binaries and rendered files live, restarts
  * containerd only when they changed, and checks it: running, enabled, the declared version, CRI
  * loaded. Prints `containerd://VERSION`.
