@@ -1,4 +1,4 @@
-/** Version arithmetic and the version tables of containerd and the kubelet (see DESIGN.md). */
+/** Version arithmetic and the version tables of containerd and the kubelet (containerd: https://containerd.io/releases/; the kubelet: https://kubernetes.io/releases/version-skew-policy/). */
 
 export interface Version {
     major: number;

@@ -3,7 +3,7 @@ import { atLeast } from "../versions";
 
 /**
  * What to change in the kubelet's flags and KubeletConfiguration so it runs on containerd.
- * Version-aware (DESIGN.md): --network-plugin and the other dockershim flags are gone in 1.24,
+ * Version-aware (dockershim removal, KEP-2221: https://github.com/kubernetes/enhancements/issues/2221): --network-plugin and the other dockershim flags are gone in 1.24,
  * --container-runtime in 1.27 (containerRuntimeEndpoint moved to the config), and
  * --pod-infra-container-image in 1.35 (dropped for every version: see below). Flags not named
  * here are kept exactly as they were.
