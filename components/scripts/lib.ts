@@ -81,15 +81,11 @@ export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 CN_DIR=\${CN_DIR:-/var/lib/containerd-node}
 `;
 
-/** What a step whose library is missing says: how to bring it back. */
-export function libMissing(step: string, lib: string): string {
-    return `containerd-node: step ${step}: the node library ${lib} is missing (removed since the lib step of this node copied it): run pulumi up --replace with the URN of that step, NODE-lib`;
-}
-
 /**
  * What every mutating step starts with: the head, the library (the file the node's lib step
- * copied; the runner's caller, wrapDetached, has checked it is there), then cn_begin: the step's variables, the per-node lock and the run claim (claim.ts),
- * which holds for other stacks `claim.seconds` after the step; the run's `last` node step ends it.
+ * copied; the runner's caller, wrapDetached, has checked it is there), then cn_begin: the step's
+ * variables, the per-node lock and the run claim (claim.ts), which holds for other stacks
+ * `claim.seconds` after the step; the run's `last` node step ends it.
  */
 export function prelude(step: string, claim: { seconds: number; last: boolean }): string {
     return `${HEAD}source "$CN_DIR/${NODE_LIB_FILE}"

@@ -1,5 +1,4 @@
 /** Shell text helpers: quoting and heredocs, so rendered content reaches the node byte for byte. */
-import { libMissing } from "./lib";
 
 /** Single-quotes a value for bash. */
 export function sq(value: string | number): string {
@@ -49,10 +48,15 @@ export function wrapScript(script: string, user: string): string {
     ].join("\n");
 }
 
+/** What a step whose library is missing says: how to bring it back. */
+function libMissing(step: string, lib: string): string {
+    return `containerd-node: step ${step}: the node library ${lib} is missing (removed since the lib step of this node copied it): run pulumi up --replace with the URN of that step, NODE-lib`;
+}
+
 /**
  * Wraps a mutating step: as wrapScript, but the script runs on the node as a transient systemd
- * unit (the node library's cn_run, components/node/lib.sh), which this SSH session only follows; a lost
- * session leaves it running, and the next run of the same step finds it. `holder` names the run
+ * unit (the node library's cn_run, components/node/lib.sh), which this SSH session only follows;
+ * a lost session leaves it running, and the next run of the same step finds it. `holder` names the run
  * in the node's lock (e.g. the stack). `libFile` is the node library, relative to CN_DIR.
  */
 export function wrapDetached(step: string, script: string, user: string, holder: string, libFile: string): string {
