@@ -23,6 +23,14 @@ RUNC=runc-$RUNC_VERSION.amd64
 # Static, no cgo: the snapshotters that need it (btrfs) or external tools (devmapper, zfs) left out.
 TAGS="urfave_cli_no_docs no_btrfs no_devmapper no_zfs"
 
+# checksum FILE: $OUT/FILE.sha256sum, unless it is already newer than FILE; written aside and
+# renamed (tests already running may read it: tests/run.sh builds the upgrade tests' releases
+# while the other tests run).
+checksum() {
+  [ "$OUT/$1.sha256sum" -nt "$OUT/$1" ] && return 0
+  (cd "$OUT" && sha256sum "$1" >"$1.sha256sum.tmp" && mv "$1.sha256sum.tmp" "$1.sha256sum")
+}
+
 # build_containerd VERSION: $OUT/containerd-VERSION-linux-amd64.tar.gz (bin/containerd,
 # containerd-shim-runc-v2, ctr; 1.x also the v1 shims its releases ship) and its .sha256sum, and
 # beside them containerd-VERSION.service, the unit containerd ships at that tag (installers fetch
@@ -66,7 +74,7 @@ build_containerd() {
     rm -rf "$w"
     echo "built containerd $v in $(( $(date +%s) - start ))s"
   fi
-  (cd "$OUT" && sha256sum "$tar" >"$tar.sha256sum")
+  checksum "$tar"
   [ -f "$OUT/containerd-$v.service" ] ||
     install -m 0644 "$(go mod download -json "$mod@v$v" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')/containerd.service" "$OUT/containerd-$v.service"
 }
@@ -88,7 +96,7 @@ if [ ! -f "$OUT/$RUNC" ]; then
 else
   echo "reusing $OUT/$RUNC"
 fi
-(cd "$OUT" && sha256sum "$RUNC" >"$RUNC.sha256sum")
+checksum "$RUNC"
 
 # containerd_env PREFIX VERSION: PREFIX_VERSION, PREFIX_FILE, PREFIX_SHA256 (nothing for a version not built).
 containerd_env() {
@@ -96,7 +104,8 @@ containerd_env() {
   [ -f "$OUT/$t.sha256sum" ] || return 0
   printf '%s_VERSION=%s\n%s_FILE=%s\n%s_SHA256=%s\n' "$1" "$2" "$1" "$t" "$1" "$(cut -d' ' -f1 "$OUT/$t.sha256sum")"
 }
-sed '/^$/d' >"$OUT/artifacts.env" <<ENV
+# Written aside and renamed, like the checksums.
+sed '/^$/d' >"$OUT/artifacts.env.tmp" <<ENV
 ARTIFACTS_DIR=$OUT
 $(containerd_env CONTAINERD2 "$CONTAINERD_VERSION")
 $(containerd_env CONTAINERD17 "$CONTAINERD17_VERSION")
@@ -106,4 +115,5 @@ RUNC_VERSION=$RUNC_VERSION
 RUNC_FILE=$RUNC
 RUNC_SHA256=$(cut -d' ' -f1 "$OUT/$RUNC.sha256sum")
 ENV
+mv "$OUT/artifacts.env.tmp" "$OUT/artifacts.env"
 cat "$OUT/artifacts.env"

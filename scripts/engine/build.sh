@@ -81,16 +81,20 @@ if [ -z "$cli" ]; then
     "github.com/pulumi/pulumi/sdk/v3 v$SDK_VERSION"
   cli_note="built v$SDK_VERSION"
 fi
-ln -sfn "$cli" "$BIN/pulumi"
+# Files other runs may be using right now (the tests start while the Kubernetes pieces build) are
+# replaced only when they change, and then by a rename: never seen half-written or missing.
+[ "$(readlink "$BIN/pulumi" 2>/dev/null)" = "$cli" ] || { ln -sfn "$cli" "$BIN/pulumi.tmp"; mv -T "$BIN/pulumi.tmp" "$BIN/pulumi"; }
 # No Node.js language host here (the Go module proxy does not serve it): programs run inline
 # through the Automation API (scripts/stack.ts). Dynamic providers need this script, which the CLI
 # release ships.
-cat >"$BIN/pulumi-resource-pulumi-nodejs" <<'SH'
+dynamic=$BIN/pulumi-resource-pulumi-nodejs
+cat >"$dynamic.tmp" <<'SH'
 #!/bin/sh
 # Dynamic providers (shipped as a script with the Pulumi CLI release).
 exec node ./node_modules/@pulumi/pulumi/cmd/dynamic-provider "$@"
 SH
-chmod +x "$BIN/pulumi-resource-pulumi-nodejs"
+chmod +x "$dynamic.tmp"
+if cmp -s "$dynamic.tmp" "$dynamic"; then rm "$dynamic.tmp"; else mv "$dynamic.tmp" "$dynamic"; fi
 export PATH=$BIN:$PATH
 
 # --- the command provider
