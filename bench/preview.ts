@@ -153,7 +153,7 @@ interface Run { pid: number; result: Promise<{ seconds: number; creates: number 
 
 /** "automation", or "cli" without a language host: this script in a child process (`--one`). */
 function inChild(size: number, via: Via): Run {
-    // Compiled (bench/preview.js): run as plain JavaScript, as a published package is.
+    // Compiled (bin/bench/preview.js): run as plain JavaScript, as a published package is.
     const runner = __filename.endsWith(".js") ? [] : [require.resolve("ts-node/dist/bin"), "--transpile-only"];
     const child = spawn(process.execPath, [...nodeArgs(), ...runner, __filename, "--one", String(size), via], { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";

@@ -400,7 +400,7 @@ export interface ContainerdNodeArgs {
     /**
      * The node's facts (runtime in use, live containerd config, versions), when the caller has read
      * them (e.g. with {@link readNodeFacts}). They decide the node's path and what refuses the run
-     * (see README, "Upgrading containerd"). Default: read over SSH by the component at every
+     * (see docs/upgrading.md). Default: read over SSH by the component at every
      * preview and update, before any step.
      */
     nodeFacts?: pulumi.Input<NodeFacts>;

@@ -1,6 +1,6 @@
 /**
  * A run's claim on a node as the pre-flight reads it off the node (what the claim is, and the
- * node-side functions that take and end it: scripts/claim.ts): the claim file's fields, their
+ * node-side functions that take and end it: components/scripts/claim.ts): the claim file's fields, their
  * parser, and what another stack's claim means for this run.
  */
 

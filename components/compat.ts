@@ -1,7 +1,8 @@
 /**
  * Whether the node can run the target containerd: its kubelet against containerd's support table,
  * its glibc against the dynamic release build, its cgroup version against containerd and the
- * kubelet (facts/containerd-2.md; the table is containerd 2.3's RELEASES.md).
+ * kubelet (the table is containerd 2.3's RELEASES.md, "Kubernetes support":
+ * https://github.com/containerd/containerd/blob/main/RELEASES.md).
  */
 import * as path from "path";
 import { InstallSource } from "./args";
@@ -63,7 +64,10 @@ export function parseLibc(text: string): Libc {
     return version ? { kind: "glibc", version } : { kind: "other", text: first };
 }
 
-/** The release tarball's glibc floor: 2.31 for 1.7 and 2.0, 2.35 from 2.1 (facts/containerd-2.md). */
+/**
+ * The release tarball's glibc floor: 2.31 for 1.7 and 2.0, 2.35 from 2.1 (the releases' notes,
+ * "Which file should I download?"; built on Ubuntu 22.04 since containerd/containerd#11685).
+ */
 export function glibcNeeded(target: Version): Version | undefined {
     if (!atLeast(target, 1, 7)) {
         return undefined;

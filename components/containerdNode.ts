@@ -68,7 +68,7 @@ export function parsePreflight(stdout: string): PreflightFacts {
  * → [verify] → [docker-cleanup]; brackets mark optional steps (drain and verify: Kubernetes mode,
  * where verify also sets the cri-socket annotation and lifts the cordon). Few steps on purpose:
  * each is an SSH session in a run and a resource in every preview of the fleet.
- * `pulumi destroy` leaves the node as it is (see README).
+ * `pulumi destroy` leaves the node as it is (see docs/operations.md).
  */
 export class ContainerdNode extends pulumi.ComponentResource {
     /** The runtime the node used before the first run, e.g. "docker://20.10.24". */

@@ -1,7 +1,7 @@
 /**
  * The facts the pre-flight reads off a node before a run plans it: their shape (NodeFacts, the
  * upgrade facts, the config files and commands in them) and the tags of the lines that the
- * node-side reader (scripts/upgradeFacts.ts) prints and its parsers look for.
+ * node-side reader (components/scripts/upgradeFacts.ts) prints and its parsers look for.
  */
 import { NodeClaim } from "./claim";
 import { Version } from "./versions";
@@ -105,6 +105,6 @@ export interface NodeFacts {
     /** `docker://X`, `containerd://X` or `none` (the node library's detect_runtime). */
     runtime: string;
     upgrade: UpgradeFacts;
-    /** A run's claim on the node (scripts/claim.ts), when one is there. */
+    /** A run's claim on the node (components/scripts/claim.ts), when one is there. */
     claim?: NodeClaim;
 }

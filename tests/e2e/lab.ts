@@ -87,7 +87,7 @@ export function labNode(name: string) {
 export async function labStack(name: string, config: { [key: string]: unknown }): Promise<Stack> {
     const plain = Object.fromEntries(Object.entries(config).filter(([k]) => k !== "registryAuth"));
     const stack = await inlineStack("containerd-node", name, main, plain, k => k === "privateKey" || k === "kubeconfigContent");
-    // As the README tells users to (`pulumi config set --secret --path 'registryAuth["HOST"].password'`):
+    // As index.ts's header tells users to (`pulumi config set --secret --path 'registryAuth["HOST"].password'`):
     // each credential its own secret.
     const auth = (config.registryAuth ?? {}) as { [host: string]: { [field: string]: string } };
     const leaves: ConfigMap = {};

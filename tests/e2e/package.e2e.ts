@@ -111,7 +111,7 @@ describe("e2e: the npm package, installed from its tarball into a new project", 
     });
     after(() => fs.rmSync(work, { recursive: true, force: true }));
 
-    it("the tarball holds the compiled components, their declarations and the README, nothing of the repo's development", () => {
+    it("the tarball holds the compiled components, their declarations, the README and its guides, nothing of the repo's development", () => {
         for (const f of ["package.json", "README.md", "bin/components/index.js", "bin/components/index.d.ts",
             "bin/components/containerdNode.js", "bin/components/fleet/fleet.d.ts", "components/node/lib.sh"]) {
             assert.ok(entries.includes(f), `${f} is in the tarball`);
@@ -119,7 +119,9 @@ describe("e2e: the npm package, installed from its tarball into a new project", 
         const dev = entries.filter(e => /^(tests|lab|bench|scripts|artifacts|components(?!\/node\/[^/]+\.sh$)|bin\/(tests|bench|scripts))\//.test(e)
             || /^(bin\/)?index\.|^tsconfig|^Pulumi\./.test(e));
         assert.deepStrictEqual(dev, [], "no tests, lab, benchmarks, scripts, sources or stack program (the node library is a shipped file)");
-        const other = entries.filter(e => !/^bin\/components\/.*(?<!\.d)\.js$|^bin\/components\/.*\.d\.ts$/.test(e));
+        const guides = fs.readdirSync(path.join(REPO, "docs")).filter(f => f.endsWith(".md")).map(f => `docs/${f}`);
+        assert.deepStrictEqual(entries.filter(e => e.startsWith("docs/")).sort(), guides.sort(), "the guides the README links to, and nothing else of docs/");
+        const other = entries.filter(e => !/^bin\/components\/.*(?<!\.d)\.js$|^bin\/components\/.*\.d\.ts$|^docs\/[^/]+\.md$/.test(e));
         assert.deepStrictEqual(other.sort(), ["README.md", "components/node/lib.sh", "package.json"], "no source maps or .ts sources either");
     });
 

@@ -317,7 +317,7 @@ systemctl restart containerd`);
         assert.strictEqual(jp(U2, ".spec.unschedulable"), "", "the cordon the drain made is lifted");
         assert.strictEqual(fileState(U2), before, "every file as before");
         assert.deepStrictEqual(images(U2), imagesBefore);
-        // 2.3 had run and moved the metadata database to version 4: 1.7 runs on it (see README).
+        // 2.3 had run and moved the metadata database to version 4: 1.7 runs on it (docs/upgrading.md, "The way back").
         assert.match(onNode(U2, "journalctl -u containerd --no-pager | grep -c 'starting containerd.*version=v2.3.7' || true"), /^[1-9]/m);
 
         // Fixed, the same stack moves it.
