@@ -2,8 +2,9 @@
  * Which live settings the config this package renders for the target would not carry, and the
  * typed input that would. A setting is carried when the rendered config.toml holds its value at
  * the path the target reads (toml/schema3.ts), when the certs.d files hold it (mirrors, insecure
- * registries) or the unit does (oom_score); it may be left out when it is containerd 1.7's
- * default and the rendered file does not set it (defaults17.ts). Anything else is refused by
+ * registries) or the unit does (oom_score), or when the rendered file leaves it to a 2.x target
+ * whose own default it is (defaults2.ts); it may be left out when it is containerd 1.7's default
+ * and the rendered file does not set it (defaults17.ts). Anything else is refused by
  * name unless `upgrade.acknowledgeDropped` lists it.
  */
 import * as TOML from "@iarna/toml";
@@ -16,6 +17,7 @@ import { isPrefix, KeyPath, leaves, parseKey, sameValue, Table } from "../toml/k
 import { CRI, CRI_IMAGES, CRI_RUNTIME, toSchema3 } from "../toml/schema3";
 import { isSecretKey, shownValue } from "../toml/secrets";
 import { default17 } from "./defaults17";
+import { isDefault2 } from "./defaults2";
 import { LiveConfig, LiveSetting } from "./liveConfig";
 
 export type TypedInput =
@@ -178,7 +180,8 @@ export function carryReport(live: LiveConfig, spec: NodeSpec, auth: RegistryAuth
         const reg = registry && registryCarrier(registry, value, spec, auth);
 
         if ((m.kind === "moved" && atTarget !== undefined && sameValue(atTarget, value)) || reg?.carried
-            || (t.length === 1 && t[0] === "oom_score" && value === spec.unit.oomScoreAdjust)) {
+            || (t.length === 1 && t[0] === "oom_score" && value === spec.unit.oomScoreAdjust)
+            || (m.kind === "moved" && schema === 3 && atTarget === undefined && isDefault2(t, value))) {
             report.carried.push(s.key);
             continue;
         }

@@ -5,6 +5,7 @@ import * as TOML from "@iarna/toml";
 import { ContainerdNodeArgs } from "../../components/args";
 import { cgroupVerdicts, glibcVerdict, kubeletVerdict, parseCgroupFs, parseLibc } from "../../components/compat";
 import { acknowledged, carryReport, CarryReport } from "../../components/upgrade/carry";
+import { DEFAULTS_2 } from "../../components/upgrade/defaults2";
 import { DEFAULTS_1_7, default17 } from "../../components/upgrade/defaults17";
 import { deprecationFindings, parseCtrDeprecations } from "../../components/upgrade/deprecations";
 import { drainDecision } from "../../components/upgrade/drain";
@@ -174,6 +175,19 @@ describe("upgrade: containerd 1.7's defaults", () => {
         assert.strictEqual(default17(["plugins", CRI, "sandbox_image"], "registry.k8s.io/pause:3.8"), undefined);
         assert.ok(default17(["plugins", CRI, "max_container_log_line_size"], 16384));
         assert.strictEqual(default17(["plugins", CRI, "max_container_log_line_size"], -1), undefined);
+    });
+    it("2.x's own defaults (defaults2.ts) are what `containerd config default` of 2.2.7 prints", () => {
+        for (const d of DEFAULTS_2) {
+            assert.deepStrictEqual(dump22.get(JSON.stringify(d.path)), d.value, formatKey(d.path));
+        }
+    });
+    it("a 1.7 setting equal to 2.x's own default is carried, not refused; another value of it is refused", () => {
+        const text = `version = 2\n[plugins."${CRI}"]\nenable_cdi = true\nenable_unprivileged_ports = true\nenable_unprivileged_icmp = true\n`;
+        const r = carryReport(live17(text), target("2.3.7"));
+        assert.deepStrictEqual(r.dropped, []);
+        assert.deepStrictEqual(r.carried.sort(), [cri("enable_cdi"), cri("enable_unprivileged_icmp"), cri("enable_unprivileged_ports")]);
+        const off = carryReport(live17(`version = 2\n[plugins."${CRI}"]\nenable_cdi = false\n`), target("2.3.7"));
+        assert.deepStrictEqual(off.dropped.map(d => [d.key, d.status]), [[cri("enable_cdi"), "refused"]]);
     });
     it("a copied 1.7 default config with SystemdCgroup flipped loses only the defaults 2.0 changed", () => {
         const text = fixture("config-default-1.7.30.toml").replace("SystemdCgroup = false", "SystemdCgroup = true");
