@@ -7,10 +7,14 @@ if [ -f "$PIDF" ]; then
   pid=$(cat "$PIDF")
   if kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+    for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
     kill -KILL "$pid" 2>/dev/null || true
     sleep 1
   fi
   rm -f "$PIDF"
 fi
-[ "${KEEP:-0}" = 1 ] || rm -rf "$LAB_DIR/nodes/$NAME"
+if [ "${KEEP:-0}" != 1 ]; then
+  # The tree's /usr is an overlay (lib.sh, node_tree): unmounted before the tree goes.
+  ! mountpoint -q "$LAB_DIR/nodes/$NAME/usr" || umount "$LAB_DIR/nodes/$NAME/usr" || umount -l "$LAB_DIR/nodes/$NAME/usr"
+  rm -rf "$LAB_DIR/nodes/$NAME" "$LAB_DIR/nodes/$NAME.usr"
+fi
