@@ -55,6 +55,27 @@ const V1_PLUGIN_NAMES: { [id: string]: string } = {
     overlayfs: "io.containerd.snapshotter.v1.overlayfs", zfs: "io.containerd.snapshotter.v1.zfs",
 };
 
+/**
+ * runc's options as containerd names them (containerd/api types/runc/options, `toml` tags).
+ * containerd 1.x's TOML decoder (github.com/BurntSushi/toml) matches a key to a field
+ * case-insensitively, so 1.x configs in the field say `systemdCgroup` or `binaryName`: read here
+ * as the canonical key, so that what is carried is written once, in containerd's spelling.
+ */
+const RUNC_OPTIONS = ["NoPivotRoot", "NoNewKeyring", "ShimCgroup", "IoUid", "IoGid", "BinaryName", "Root", "CriuPath",
+    "SystemdCgroup", "CriuImagePath", "CriuWorkPath", "TaskApiAddress", "TaskApiVersion"];
+const RUNC_OPTION_BY_LOWER = new Map(RUNC_OPTIONS.map(k => [k.toLowerCase(), k]));
+
+/** `p` with a runtime option spelled in another case as its canonical key (`…options.systemdCgroup` → `SystemdCgroup`). */
+export function canonicalPath(p: string[]): string[] {
+    if (p.length === 7 && p[0] === "plugins" && p[2] === "containerd" && p[3] === "runtimes" && p[5] === "options") {
+        const canonical = RUNC_OPTION_BY_LOWER.get(p[6].toLowerCase());
+        if (canonical && canonical !== p[6]) {
+            return [...p.slice(0, 6), canonical];
+        }
+    }
+    return p;
+}
+
 const OWN_FIELDS = new Set(["version", "root", "state", "temp", "plugin_dir", "grpc", "ttrpc", "debug", "metrics", "oom_score", "cgroup"]);
 const LISTS = new Set(["disabled_plugins", "required_plugins", "imports"]);
 const ENTRY_MAPS = new Set(["timeouts", "proxy_plugins", "stream_processors"]);
@@ -151,6 +172,11 @@ export function readLiveConfig(main: ConfigFile, dropIns: { [path: string]: stri
             let p = written;
             if (version < 2 && p[0] === "plugins" && V1_PLUGIN_NAMES[p[1]]) {
                 p = ["plugins", V1_PLUGIN_NAMES[p[1]], ...p.slice(2)];
+            }
+            const canonical = canonicalPath(p);
+            if (canonical !== p) {
+                notes.push(`${formatKey(written)} (${file}) is read as ${formatKey(canonical.slice(4))}: containerd matches these keys case-insensitively`);
+                p = canonical;
             }
             if (is2 && version < 3) {
                 const m = toSchema3(p, running);

@@ -189,6 +189,19 @@ describe("upgrade: containerd 1.7's defaults", () => {
         const off = carryReport(live17(`version = 2\n[plugins."${CRI}"]\nenable_cdi = false\n`), target("2.3.7"));
         assert.deepStrictEqual(off.dropped.map(d => [d.key, d.status]), [[cri("enable_cdi"), "refused"]]);
     });
+    it("a runc option spelled in another case (systemdCgroup, binaryName) is read as its canonical key, and carried as such", () => {
+        const rt = `plugins."${CRI}".containerd.runtimes`;
+        const live = live17(`version = 2\n[${rt}.runc.options]\nsystemdCgroup = true\n[${rt}.alt]\nruntime_type = "io.containerd.runc.v2"\n[${rt}.alt.options]\nbinaryName = "/usr/local/bin/crun"\n`);
+        assert.deepStrictEqual(live.settings.map(s => s.path.slice(4).join(".")),
+            ["runc.options.SystemdCgroup", "alt.runtime_type", "alt.options.BinaryName"]);
+        assert.ok(live.notes.some(n => n.includes("systemdCgroup") && n.includes("runc.options.SystemdCgroup") && n.includes("case-insensitively")), live.notes.join("\n"));
+        const r = carryReport(live, target("2.3.7"));
+        assert.ok(r.carried.includes(`${rt}.runc.options.systemdCgroup`), "carried by config.systemdCgroup (true by default)");
+        const alt = r.dropped.find(d => d.key === `${rt}.alt.options.binaryName`);
+        assert.deepStrictEqual(alt?.carrier, { kind: "runtime", name: "alt", field: "options.BinaryName", shown: `"/usr/local/bin/crun"` });
+        const carried = carryReport(live, target("2.3.7", { config: { runtimes: { alt: { runtimeType: "io.containerd.runc.v2", options: { BinaryName: "/usr/local/bin/crun" } } } } }));
+        assert.deepStrictEqual(carried.dropped, []);
+    });
     it("a copied 1.7 default config with SystemdCgroup flipped loses only the defaults 2.0 changed", () => {
         const text = fixture("config-default-1.7.30.toml").replace("SystemdCgroup = false", "SystemdCgroup = true");
         const r = carryReport(live17(text), target("2.3.7"));
