@@ -1,14 +1,10 @@
 #!/usr/bin/env bash
-# setup.sh [all|stack|rest]: installs on a fresh machine, cached where slow, what the tests use:
+# setup.sh [all|stack]: installs on a fresh machine, cached where slow, what the tests use:
 #   stack: what the stack program (scripts/up.sh) and most tests need: npm packages, the lab's host
 #          packages, the Pulumi CLI and the command provider, containerd 2.2.9 and runc, and the
 #          lab's base node tree;
-#   rest:  what only some tests need, in this order: the containerd releases of the upgrade tests
-#          (1.7, 2.3), the lab cluster's Kubernetes binaries, the Kubernetes provider;
-#   all:   both (the default).
-# With SETUP_READY=DIR, each piece done touches DIR/stack, DIR/artifacts, DIR/kube or
-# DIR/kubernetes-provider: tests/run.sh runs `rest` beside the tests, and tests/e2e/run.sh starts
-# a file once the pieces it names are there.
+#   all:   that, then what only some tests need: the containerd releases of the upgrade tests
+#          (1.7, 2.3), the lab cluster's Kubernetes binaries, the Kubernetes provider (the default).
 #
 # The Go builds run one after the other: they share many packages (gRPC, protobuf, golang.org/x,
 # the Pulumi SDK), which a later build takes from Go's build cache; side by side, each compiled them
@@ -17,39 +13,32 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PART=${1:-all}
-case $PART in all|stack|rest) ;; *) echo "usage: $0 [all|stack|rest]" >&2; exit 2;; esac
+case $PART in all|stack) ;; *) echo "usage: $0 [all|stack]" >&2; exit 2;; esac
 t0=$(date +%s)
 step() { echo "--- $* ($(( $(date +%s) - t0 ))s)"; }
-ready() { [ -z "${SETUP_READY:-}" ] || touch "$SETUP_READY/$1"; }
-if [ "$PART" != rest ]; then
-  step "npm packages"
-  if ! { [ -d node_modules/@pulumi/command ] && [ node_modules/.package-lock.json -nt package-lock.json ]; }; then
-    npm ci --no-audit --no-fund --loglevel=error
-  fi
-  step "lab host packages"
-  bash lab/install-deps.sh
-  LOGS=${CONTAINERD_NODE_CACHE:-$HOME/.cache/containerd-node}/setup
-  mkdir -p "$LOGS"
-  step "lab base node tree (beside the builds; $LOGS/base.log)"
-  bash lab/base.sh >"$LOGS/base.log" 2>&1 &
-  base=$!
-  step "Pulumi engine (the CLI and the command provider)"
-  bash scripts/engine/build.sh stack
-  step "containerd and runc"
-  bash artifacts/build.sh stack >/dev/null
-  wait "$base" || { echo "the lab base node tree failed:"; tail -20 "$LOGS/base.log"; exit 1; }
-  tail -n 1 "$LOGS/base.log"
-  ready stack
+step "npm packages"
+if ! { [ -d node_modules/@pulumi/command ] && [ node_modules/.package-lock.json -nt package-lock.json ]; }; then
+  npm ci --no-audit --no-fund --loglevel=error
 fi
-if [ "$PART" != stack ]; then
+step "lab host packages"
+bash lab/install-deps.sh
+LOGS=${CONTAINERD_NODE_CACHE:-$HOME/.cache/containerd-node}/setup
+mkdir -p "$LOGS"
+step "lab base node tree (beside the builds; $LOGS/base.log)"
+bash lab/base.sh >"$LOGS/base.log" 2>&1 &
+base=$!
+step "Pulumi engine (the CLI and the command provider)"
+bash scripts/engine/build.sh stack
+step "containerd and runc"
+bash artifacts/build.sh stack >/dev/null
+wait "$base" || { echo "the lab base node tree failed:"; tail -20 "$LOGS/base.log"; exit 1; }
+tail -n 1 "$LOGS/base.log"
+if [ "$PART" = all ]; then
   step "containerd releases of the upgrade tests"
   bash artifacts/build.sh all >/dev/null
-  ready artifacts
   step "Kubernetes binaries"
   bash scripts/kube/build.sh
-  ready kube
   step "Kubernetes provider"
   bash scripts/engine/build.sh all
-  ready kubernetes-provider
 fi
 step "setup done"

@@ -3,16 +3,8 @@
 # (real Pulumi engine and providers, real systemd nodes over SSH). Prints "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
-bash scripts/setup.sh stack || { echo "0 passed, 1 failed"; exit 1; }
+bash scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
 source scripts/engine/env.sh
-# What only some e2e files need (the Kubernetes binaries and provider, the upgrade tests' releases:
-# most of a fresh machine's set-up) builds beside the tests, niced: the files that need a piece
-# start once it is there (tests/e2e/run.sh), the others meanwhile.
-SETUP_READY=$(mktemp -d)
-SETUP_LOG=${CONTAINERD_NODE_CACHE:-$HOME/.cache/containerd-node}/setup/rest.log
-export SETUP_READY SETUP_LOG
-(nice -n 10 bash scripts/setup.sh rest >"$SETUP_LOG" 2>&1 || echo "$?" >"$SETUP_READY/failed") &
-rest=$!
 log=$(mktemp)
 npx mocha --reporter spec 2>&1 | tee "$log"
 unit_rc=${PIPESTATUS[0]}
@@ -21,10 +13,6 @@ unit_rc=${PIPESTATUS[0]}
 go_rc=${PIPESTATUS[0]}
 bash tests/e2e/run.sh 2>&1 | tee -a "$log"
 e2e_rc=${PIPESTATUS[0]}
-wait "$rest"
-echo "set-up beside the tests ($SETUP_LOG):"; grep -E '^(--- |built |reusing )' "$SETUP_LOG" | sed 's/^/  /'
-if [ -e "$SETUP_READY/failed" ]; then echo "  it failed (exit $(cat "$SETUP_READY/failed")):"; tail -20 "$SETUP_LOG"; e2e_rc=1; fi
-rm -rf "$SETUP_READY"
 bash lab/down.sh >/dev/null 2>&1 || true
 bash artifacts/serve.sh stop || true
 passed=$(awk '/^ *[0-9]+ passing/{s+=$1} /^--- PASS/{s++} END{print s+0}' "$log")

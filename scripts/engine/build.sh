@@ -33,6 +33,9 @@ BIN=$ENGINE/bin
 export PULUMI_HOME=$ENGINE/home PULUMI_SKIP_UPDATE_CHECK=true
 mkdir -p "$BIN" "$PULUMI_HOME"
 export GOFLAGS=-mod=mod CGO_ENABLED=0
+# The Go compiler collects its garbage less often: about 15% less build time on 2 cores (the stand-in
+# command provider from an empty build cache: 55–61 s against 68–69 s), for some more memory.
+export GOGC=${GOGC:-400}
 
 # replaces MODULE@VERSION: the module's own non-relative replace lines (a wrapper must repeat them).
 replaces() {

@@ -13,6 +13,9 @@ set -euo pipefail
 source "$(dirname "$0")/versions.env"
 CACHE=$KUBE_CACHE
 export GOFLAGS=-mod=mod CGO_ENABLED=0
+# The Go compiler collects its garbage less often: about 15% less build time on 2 cores (the stand-in
+# command provider from an empty build cache: 55–61 s against 68–69 s), for some more memory.
+export GOGC=${GOGC:-400}
 
 # build VERSION BINARY...: k8s.io/kubernetes/cmd/BINARY at VERSION into $CACHE/VERSION/.
 build() {
@@ -21,7 +24,11 @@ build() {
   mkdir -p "$OUT"
   for b in "$@"; do [ -x "$OUT/$b" ] || missing+=("$b"); done
   [ ${#missing[@]} -gt 0 ] || return 0
-  local start w gomod staging
+  local start w gomod staging tags=""
+  # The 1.23 kubelet without the in-tree cloud providers and their credential helpers (AWS, Azure,
+  # GCE, OpenStack, vSphere SDKs: the `providerless` build tag, which Kubernetes' own builds
+  # offer): the lab has no cloud, and they were much of its build. 1.33 has none in tree.
+  [ "$K8S_VERSION" != "$KUBELET_VERSION" ] || tags=providerless
   start=$(date +%s)
   w=$(mktemp -d)
   gomod=$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
@@ -38,7 +45,7 @@ build() {
     ld="-s -w -X k8s.io/component-base/version.gitVersion=v$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$(echo "$K8S_VERSION" | cut -d. -f2)"
     # One go build for all of them: it links one binary while it compiles the next one's packages.
     pkgs=(); for b in "${missing[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$b"); done
-    go build -trimpath -ldflags "$ld" -o "$OUT/" "${pkgs[@]}"
+    go build -trimpath -tags "$tags" -ldflags "$ld" -o "$OUT/" "${pkgs[@]}"
     echo "built ${missing[*]}" )
   rm -rf "$w"
   echo "built Kubernetes $K8S_VERSION ${missing[*]} in $(( $(date +%s) - start ))s"

@@ -5,7 +5,6 @@
  * kubeconfig given as content. A Node that joins later is a create at the next preview; one that
  * left is dropped from the stack with nothing run on it; an unpinned node is refused.
  */
-// e2e-needs: kube (the set-up pieces it waits for beyond the stack; scripts/setup.sh)
 import * as assert from "assert";
 import { execFileSync } from "child_process";
 import * as fs from "fs";

@@ -4,7 +4,6 @@
  * cluster by discovery (previewed), and the provisioning stack that deploys workloads with
  * @pulumi/kubernetes and converts the nodes under them (run, then run again).
  */
-// e2e-needs: kube kubernetes-provider (the set-up pieces it waits for beyond the stack; scripts/setup.sh)
 import * as assert from "assert";
 import { execFileSync } from "child_process";
 import * as fs from "fs";

@@ -9,7 +9,6 @@
  * k8s.e2e.ts is left out: applied before these nodes join, its pods would land on them, and
  * their drains would evict them.
  */
-// e2e-needs: kube (the set-up pieces it waits for beyond the stack; scripts/setup.sh)
 import * as assert from "assert";
 import { execFileSync } from "child_process";
 import * as fs from "fs";

@@ -4,7 +4,6 @@
  * kubelet to containerd, verifies and uncordons; failures put the node back. (A failure budget and
  * an SSH session cut while the kubelet is stopped: k8s-budget.e2e.ts.)
  */
-// e2e-needs: kube (the set-up pieces it waits for beyond the stack; scripts/setup.sh)
 import * as assert from "assert";
 import { execFileSync } from "child_process";
 import * as path from "path";

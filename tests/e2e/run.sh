@@ -9,12 +9,6 @@
 # leave sees only its own). Node names, SSH ports and kubelet ports are already distinct across
 # files. One artifact server serves them all. The longest files start first.
 #
-# A file may name set-up pieces it needs beyond the stack (scripts/setup.sh) in a line
-# `// e2e-needs: PIECE...`. With SETUP_READY=DIR (tests/run.sh builds those pieces beside the
-# suite), a file starts once DIR has a mark for each of them; the first file in order whose
-# pieces are ready takes a free slot. DIR/failed (the set-up's exit status) fails the files still
-# waiting, naming the set-up's log (SETUP_LOG). Without SETUP_READY everything is taken as built.
-#
 # Each file's output is printed whole when it ends, with its time; then the suite's time.
 # Exit status: 0 when every file passed.
 set -uo pipefail
@@ -32,6 +26,9 @@ else
     [[ " ${ORDER[*]} " == *" $n "* ]] || files+=("$f")
   done
 fi
+# The whole project is type-checked once, here; the files then run transpile-only (ts-node's type
+# check took more CPU in each of the eleven mocha processes than this one tsc run).
+npx tsc --noEmit -p tsconfig.json || { echo "e2e: the type check (tsc --noEmit, above) failed: no file was run" >&2; exit 1; }
 out=$(mktemp -d)
 bash artifacts/serve.sh 18080 >/dev/null || { echo "e2e: the artifact server did not start (artifacts/serve.sh 18080, above): no file was run" >&2; exit 1; }
 t0=$(date +%s)
@@ -43,7 +40,7 @@ run_file() {
   (
     s=$(date +%s)
     mkdir -p "$PWD/.lab/e2e-$n/tmp"
-    TMPDIR=$PWD/.lab/e2e-$n/tmp LAB_DIR=$PWD/.lab/e2e-$n API_PORT=$((16443 + i)) ETCD_PORT=$((12379 + 2 * i)) REGISTRY_PORT=$((5443 + i)) \
+    TS_NODE_TRANSPILE_ONLY=true TMPDIR=$PWD/.lab/e2e-$n/tmp LAB_DIR=$PWD/.lab/e2e-$n API_PORT=$((16443 + i)) ETCD_PORT=$((12379 + 2 * i)) REGISTRY_PORT=$((5443 + i)) \
       npx mocha --no-config --require ts-node/register --extension ts --timeout 1200000 --reporter spec "$f" >"$out/$n.log" 2>&1 </dev/null
     rc=$?
     # Whatever the file's own hooks left running (a file that died midway): its nodes, its cluster.
@@ -67,46 +64,11 @@ report() {
   done
 }
 
-# needs FILE: the set-up pieces FILE waits for.
-needs() { sed -n 's|^// e2e-needs: \([a-z][a-z -]*[a-z]\).*|\1|p' "$1" | head -1; }
-# ready FILE: every piece FILE needs is built.
-ready() {
-  local p
-  [ -n "${SETUP_READY:-}" ] || return 0
-  for p in $(needs "$1"); do [ -e "$SETUP_READY/$p" ] || return 1; done
-}
-# set_up_failed FILE: the set-up ended without building a piece FILE waits for; FILE is failed.
-set_up_failed() {
-  local n
-  n=$(basename "$1" .e2e.ts)
-  { echo "e2e: $n was not run: the set-up of what it needs ($(needs "$1")) failed (exit $(cat "$SETUP_READY/failed"))"
-    [ -z "${SETUP_LOG:-}" ] || { echo "the end of $SETUP_LOG:"; tail -20 "$SETUP_LOG"; }; } >"$out/$n.log"
-  echo 0 >"$out/$n.time"
-  echo 1 >"$out/$n.rc"
-}
-
-# The index of a file (its ports) is its place in the list, whenever it starts.
-declare -A index
 i=0
-for f in "${files[@]}"; do index[$f]=$i; i=$((i + 1)); done
-pending=("${files[@]}")
-while [ ${#pending[@]} -gt 0 ]; do
+for f in "${files[@]}"; do
   while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; report; done
-  next=""
-  for f in "${pending[@]}"; do ready "$f" && { next=$f; break; }; done
-  if [ -z "$next" ]; then
-    if [ -e "$SETUP_READY/failed" ]; then
-      for f in "${pending[@]}"; do set_up_failed "$f"; done
-      pending=()
-    else
-      sleep 2; report
-    fi
-    continue
-  fi
-  run_file "${index[$next]}" "$next"
-  rest=()
-  for f in "${pending[@]}"; do [ "$f" = "$next" ] || rest+=("$f"); done
-  pending=("${rest[@]}")
+  run_file "$i" "$f"
+  i=$((i + 1))
 done
 wait
 report

@@ -5,7 +5,6 @@
  * lost, a major move drains, a patch move restarts in place, a 2.x that fails goes back to 1.7,
  * and one fleet converges Docker, 1.7 and 2.x nodes.
  */
-// e2e-needs: artifacts kube (the set-up pieces it waits for beyond the stack; scripts/setup.sh)
 import * as assert from "assert";
 import { execFileSync, spawnSync } from "child_process";
 import * as path from "path";
