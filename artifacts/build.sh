@@ -26,8 +26,7 @@ RUNC=runc-$RUNC_VERSION.amd64
 TAGS="urfave_cli_no_docs no_btrfs no_devmapper no_zfs"
 
 # checksum FILE: $OUT/FILE.sha256sum, unless it is already newer than FILE; written aside and
-# renamed (tests already running may read it: tests/run.sh builds the upgrade tests' releases
-# while the other tests run).
+# renamed (a run of another checkout with the same cache may be reading it).
 checksum() {
   [ "$OUT/$1.sha256sum" -nt "$OUT/$1" ] && return 0
   (cd "$OUT" && sha256sum "$1" >"$1.sha256sum.tmp" && mv "$1.sha256sum.tmp" "$1.sha256sum")

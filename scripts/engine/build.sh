@@ -84,7 +84,7 @@ if [ -z "$cli" ]; then
     "github.com/pulumi/pulumi/sdk/v3 v$SDK_VERSION"
   cli_note="built v$SDK_VERSION"
 fi
-# Files other runs may be using right now (the tests start while the Kubernetes pieces build) are
+# Files another run may be using right now (a test of another checkout with the same cache) are
 # replaced only when they change, and then by a rename: never seen half-written or missing.
 [ "$(readlink "$BIN/pulumi" 2>/dev/null)" = "$cli" ] || { ln -sfn "$cli" "$BIN/pulumi.tmp"; mv -T "$BIN/pulumi.tmp" "$BIN/pulumi"; }
 # No Node.js language host here (the Go module proxy does not serve it): programs run inline
