@@ -386,9 +386,17 @@ export interface ContainerdNodeArgs {
     upgrade?: UpgradeArgs;
     /**
      * Pre-flight disk check: refuse to start when less than this much is free under containerd's
-     * root, or under /var/lib/containerd-node where artifacts are staged (MiB). Default 1024.
+     * root, or under `stateDir` where artifacts are staged (MiB). Default 1024.
      */
     minFreeDiskMiB?: number;
+    /**
+     * containerd-node's own directory on the node: the node library, the lock and the run claim
+     * that keep two runs off the same node, the steps' run records, staged artifacts. Two stacks
+     * that name one machine with different directories are not kept apart: keep the default
+     * unless the machine is shared on purpose (bench/scale.ts stands many fleet nodes on one lab
+     * node this way). Default "/var/lib/containerd-node".
+     */
+    stateDir?: string;
     /**
      * Resources the first step that changes the node waits for; the read-only pre-flight step does
      * not (a rolling conversion checks every node before touching any). The component's own

@@ -9,7 +9,7 @@ import { NodeStep, nodeSteps } from "./scripts/claim";
 import { NODE_LIB_FILE, NODE_LIB_PATH } from "./scripts/lib";
 import { sq, wrapDetached, wrapScript } from "./scripts/shell";
 import {
-    configureScript, dockerCleanupScript, migrateImagesScript, preflightScript, registryAuthScript, STATE_DIR, switchScript, uploadPath,
+    configureScript, dockerCleanupScript, migrateImagesScript, preflightScript, registryAuthScript, switchScript, uploadPath,
 } from "./scripts/steps";
 import { RegistryAuthValues } from "./render/registryAuth";
 import { DEFAULTS, InvalidArgumentError, NodeSpec, resolveSpec } from "./spec";
@@ -124,7 +124,7 @@ export class ContainerdNode extends pulumi.ComponentResource {
         let last: pulumi.Resource[] = after === undefined ? [] : Array.isArray(after) ? after as pulumi.Resource[] : [after as pulumi.Resource];
         // Every step but the read-only pre-flight runs detached on the node (the library's cn_run).
         const holder = `stack ${pulumi.getProject()}/${pulumi.getStack()}`;
-        const wrap = (step: string) => (s: string) => step === "preflight" ? wrapScript(s, user) : wrapDetached(step, s, user, holder, NODE_LIB_FILE);
+        const wrap = (step: string) => (s: string) => step === "preflight" ? wrapScript(s, user) : wrapDetached(step, s, user, holder, NODE_LIB_FILE, spec.stateDir);
         const remote = (step: string, script: string | pulumi.Output<string>, after: pulumi.Resource[] = last, triggers?: pulumi.Input<any>[]) => {
             const create = typeof script === "string" ? wrap(step)(script) : script.apply(wrap(step));
             const cmd = new RemoteStep(`${name}-${step}`, { connection, create, triggers }, { parent: this, dependsOn: after });
@@ -156,7 +156,7 @@ export class ContainerdNode extends pulumi.ComponentResource {
                 .apply(([host, privateKey, privateKeyPassword, password, hostKey]) => readFactsLimited({
                     host, port: connection.port as number, user, privateKey, privateKeyPassword, password, hostKey,
                     agentSocketPath: c.agentSocketPath, dialErrorLimit: connection.dialErrorLimit as number, perDialTimeout: connection.perDialTimeout as number,
-                }, spec.kubelet?.configPath));
+                }, spec.kubelet?.configPath, spec.stateDir));
         const { plan, refusal } = planOutputs(spec.kubernetes?.nodeName ?? name, spec, facts, authValues, this, holder);
         this.plan = plan;
         this.path = this.plan.apply(p => p ? pathText(p.path) : "unknown (the node's facts were not read)");
@@ -175,14 +175,14 @@ export class ContainerdNode extends pulumi.ComponentResource {
             const lib = new CopyStep(`${name}-lib`, {
                 connection,
                 source: new pulumi.asset.FileAsset(NODE_LIB_PATH),
-                remotePath: `${STATE_DIR}/${NODE_LIB_FILE}`,
+                remotePath: `${spec.stateDir}/${NODE_LIB_FILE}`,
             }, { parent: this, dependsOn: startAfter });
             // Files given by path travel from the operator's machine before the configure step reads them.
             const uploads: pulumi.Resource[] = [lib];
             const upload = (kind: string, path: string, sha256: string) => uploads.push(new CopyStep(`${name}-upload-${kind}`, {
                 connection,
                 source: new pulumi.asset.FileAsset(path),
-                remotePath: uploadPath(kind, sha256),
+                remotePath: uploadPath(spec, kind, sha256),
             }, { parent: this, dependsOn: startAfter }));
             const src = spec.containerd.source;
             if (src.kind === "file") {

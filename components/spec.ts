@@ -6,6 +6,7 @@ import {
     ArtifactSource, ContainerdNodeArgs, RegistryAuthArgs, RegistryTlsArgs, DockerMode, InstallSource, KubeletFlagsLocation, TomlValue, UpgradeDrainPolicy,
 } from "./args";
 import { kubeletVerdict } from "./compat";
+import { STATE_DIR_DEFAULT } from "./facts";
 import { formatKey, leaves, parseKey, plainToml, Table } from "./toml/keys";
 import { isSecretKey } from "./toml/secrets";
 import { configSchemaVersion, kubeletCompatibilityProblem, parseVersion, Version } from "./versions";
@@ -45,6 +46,7 @@ export const DEFAULTS = {
     upgradeDrain: "major" as UpgradeDrainPolicy,
     packageName: "containerd",
     minFreeDiskMiB: 1024,
+    stateDir: STATE_DIR_DEFAULT,
     /** The socket every client (kubelet, crictl, ctr) is pointed at. */
     socket: "/run/containerd/containerd.sock",
 };
@@ -103,6 +105,8 @@ export interface NodeSpec {
         acknowledgeDropped: string[];
     };
     minFreeDiskMiB: number;
+    /** containerd-node's own directory on the node (stateDir). */
+    stateDir: string;
 }
 
 const SHA256_RE = /^[0-9a-f]{64}$/;
@@ -153,6 +157,13 @@ function downloadUrl(field: string, text: unknown): string {
 
 function absPath(field: string, text: unknown): string {
     return typeof text === "string" && ABS_PATH_RE.test(text) ? text : fail(field, `expected an absolute path, got ${JSON.stringify(text)}`);
+}
+
+/** A directory for containerd-node's own files: absolute, plain characters, not "/" itself. */
+function stateDir(field: string, text: unknown): string {
+    return typeof text === "string" && /^(\/[A-Za-z0-9._-]+)+$/.test(text) && !/\/\.\.?(\/|$)/.test(text)
+        ? text
+        : fail(field, `expected an absolute directory path of letters, digits, ".", "_", "-" and "/" (no trailing "/", no "." or ".." parts), got ${JSON.stringify(text)}`);
 }
 
 function posInt(field: string, n: unknown, min: number, max: number): number {
@@ -422,5 +433,6 @@ export function resolveSpec(args: ContainerdNodeArgs): NodeSpec {
             acknowledgeDropped: acks.map((a, i) => droppedKey(`upgrade.acknowledgeDropped[${i}]`, a)),
         },
         minFreeDiskMiB: posInt("minFreeDiskMiB", args.minFreeDiskMiB ?? DEFAULTS.minFreeDiskMiB, 0, 10_000_000),
+        stateDir: stateDir("stateDir", args.stateDir ?? DEFAULTS.stateDir),
     };
 }

@@ -59,6 +59,7 @@ export const DEFAULT_KEYS: { [member: string]: keyof typeof DEFAULTS } = {
     "DockerArgs.mode": "dockerMode",
     "UpgradeArgs.drain": "upgradeDrain",
     "ContainerdNodeArgs.minFreeDiskMiB": "minFreeDiskMiB",
+    "ContainerdNodeArgs.stateDir": "stateDir",
 };
 /** DEFAULTS entries that are no argument's default. */
 export const NOT_ARGS: readonly (keyof typeof DEFAULTS)[] = ["socket"];

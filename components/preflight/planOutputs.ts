@@ -20,13 +20,13 @@ const waiting: (() => void)[] = [];
 export type FactsOrError = NodeFacts | { error: string };
 
 /** readNodeFacts, FACT_READS at a time across the program; a failure is returned, not thrown. */
-export async function readFactsLimited(c: ResolvedConnection, kubeletConfig?: string): Promise<FactsOrError> {
+export async function readFactsLimited(c: ResolvedConnection, kubeletConfig?: string, stateDir?: string): Promise<FactsOrError> {
     while (reading >= FACT_READS) {
         await new Promise<void>(r => waiting.push(r));
     }
     reading++;
     try {
-        return await readNodeFacts(c, kubeletConfig);
+        return await readNodeFacts(c, kubeletConfig, stateDir);
     } catch (e) {
         return { error: (e as Error).message };
     } finally {

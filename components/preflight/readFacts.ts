@@ -113,8 +113,8 @@ function runOnce(c: ResolvedConnection, command: string): Promise<{ code: number
 }
 
 /** Dials (a few times, 1 s apart), runs the read-only facts reader and parses what it printed. */
-export async function readNodeFacts(c: ResolvedConnection, kubeletConfig?: string): Promise<NodeFacts> {
-    const command = wrapScript(nodeFactsScript(kubeletConfig), c.user);
+export async function readNodeFacts(c: ResolvedConnection, kubeletConfig?: string, stateDir?: string): Promise<NodeFacts> {
+    const command = wrapScript(nodeFactsScript(kubeletConfig, stateDir), c.user);
     const dials = Math.max(1, Math.min(c.dialErrorLimit, MAX_READ_DIALS));
     let last: Error | undefined;
     for (let i = 1; i <= dials; i++) {

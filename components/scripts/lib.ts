@@ -11,6 +11,7 @@
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import { cnDirAssignment, STATE_DIR_DEFAULT } from "../facts";
 
 /**
  * Where lib.sh is: beside this module's folder in the sources (components/scripts → components/node),
@@ -74,12 +75,14 @@ export const UPGRADE_DRAINS = libFunctions("upgrade_drains");
 export const DETECT_RUNTIME = libFunctions("detect_runtime");
 
 /** Strict bash, a known environment, and containerd-node's directory: how every step starts. */
-const HEAD = `set -euo pipefail
+function head(stateDir: string): string {
+    return `set -euo pipefail
 umask 022
 # containerd 1.7's ctr prints every deprecation on every call: the pre-flight reads them itself.
 export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin CONTAINERD_SUPPRESS_DEPRECATION_WARNINGS=1
-CN_DIR=\${CN_DIR:-/var/lib/containerd-node}
+${cnDirAssignment(stateDir)}
 `;
+}
 
 /**
  * What every mutating step starts with: the head, the library (the file the node's lib step
@@ -87,8 +90,8 @@ CN_DIR=\${CN_DIR:-/var/lib/containerd-node}
  * variables, the per-node lock and the run claim (claim.ts), which holds for other stacks
  * `claim.seconds` after the step; the run's `last` node step ends it.
  */
-export function prelude(step: string, claim: { seconds: number; last: boolean }): string {
-    return `${HEAD}source "$CN_DIR/${NODE_LIB_FILE}"
+export function prelude(step: string, claim: { seconds: number; last: boolean }, stateDir: string): string {
+    return `${head(stateDir)}source "$CN_DIR/${NODE_LIB_FILE}"
 cn_begin ${step} ${claim.seconds} ${claim.last ? 1 : 0}
 `;
 }
@@ -101,8 +104,8 @@ cn_begin ${step} ${claim.seconds} ${claim.last ? 1 : 0}
  * the library and any artifact given by path; a deploy user that is not root (sudo) owns those two,
  * as it writes them over SFTP.
  */
-export function preflightPrelude(): string {
-    return `${HEAD}# shellcheck disable=SC2034 # read by die
+export function preflightPrelude(stateDir: string): string {
+    return `${head(stateDir)}# shellcheck disable=SC2034 # read by die
 STEP=preflight PHASE=start
 ${libFunctions("log", "phase", "die", "free_mib", "version_matches", "detect_runtime")}mkdir -p "$CN_DIR/lib" "$CN_DIR/cache"
 if [ -n "\${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ]; then chown "$SUDO_USER" "$CN_DIR/lib" "$CN_DIR/cache"; fi
@@ -111,6 +114,6 @@ if [ -n "\${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ]; then chown "$SUDO_USER"
 
 /** The library inline, no file needed (tests): as `prelude`, a step that is not the run's last. */
 export function standalonePrelude(step: string): string {
-    return `${HEAD}${NODE_LIB}cn_begin ${step} 900 0
+    return `${head(STATE_DIR_DEFAULT)}${NODE_LIB}cn_begin ${step} 900 0
 `;
 }

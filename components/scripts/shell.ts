@@ -1,4 +1,5 @@
 /** Shell text helpers: quoting and heredocs, so rendered content reaches the node byte for byte. */
+import { cnDirAssignment } from "../facts";
 
 /** Single-quotes a value for bash. */
 export function sq(value: string | number): string {
@@ -57,14 +58,15 @@ function libMissing(step: string, lib: string): string {
  * Wraps a mutating step: as wrapScript, but the script runs on the node as a transient systemd
  * unit (the node library's cn_run, components/node/lib.sh), which this SSH session only follows;
  * a lost session leaves it running, and the next run of the same step finds it. `holder` names the run
- * in the node's lock (e.g. the stack). `libFile` is the node library, relative to CN_DIR.
+ * in the node's lock (e.g. the stack). `libFile` is the node library, relative to CN_DIR, which is
+ * `stateDir`.
  */
-export function wrapDetached(step: string, script: string, user: string, holder: string, libFile: string): string {
+export function wrapDetached(step: string, script: string, user: string, holder: string, libFile: string, stateDir: string): string {
     const end = "CNODE_SCRIPT_END";
     if (script.split("\n").includes(end)) {
         throw new Error(`script contains the line ${end}`);
     }
-    const run = `CN_DIR=\${CN_DIR:-/var/lib/containerd-node}; l=$CN_DIR/${libFile}; [ -f "$l" ] || { echo "${libMissing(step, "$l")}" >&2; exit 1; }; source "$l"; CN_HOLDER=$1 cn_run ${step} "$0"`;
+    const run = `${cnDirAssignment(stateDir)}; l=$CN_DIR/${libFile}; [ -f "$l" ] || { echo "${libMissing(step, "$l")}" >&2; exit 1; }; source "$l"; CN_HOLDER=$1 cn_run ${step} "$0"`;
     const sh = user === "root" ? "bash" : "sudo -n bash";
     return [
         `f=$(mktemp /tmp/containerd-node.XXXXXX) || exit 1`,

@@ -18,11 +18,9 @@ import { claimOf } from "./claim";
 import { preflightPrelude, prelude } from "./lib";
 import { heredoc, sq, stepValues } from "./shell";
 
-export const STATE_DIR = "/var/lib/containerd-node";
-
 /** Where the install step leaves a file it was given by path (CopyToRemote target). */
-export function uploadPath(kind: string, sha256: string): string {
-    return `${STATE_DIR}/cache/${kind}-${sha256.slice(0, 16)}`;
+export function uploadPath(spec: NodeSpec, kind: string, sha256: string): string {
+    return `${spec.stateDir}/cache/${kind}-${sha256.slice(0, 16)}`;
 }
 
 /** The values of an artifact, as the node library's cn_stage reads them (PREFIX_FROM, _URL, _SHA256). */
@@ -50,7 +48,7 @@ export function preflightScript(spec: NodeSpec): string {
     const c = spec.containerd;
     const needsRunc = (c.source.kind === "tarball" || c.source.kind === "file") && !c.runc;
     const arch = c.source.kind === "tarball" ? /linux-(amd64|arm64|ppc64le|s390x|riscv64)/.exec(c.source.url)?.[1] : undefined;
-    return `${preflightPrelude()}
+    return `${preflightPrelude(spec.stateDir)}
 phase "checking the node"
 command -v systemctl >/dev/null || die "systemd is required"
 ARCH=$(uname -m); case "$ARCH" in x86_64) ARCH=amd64;; aarch64) ARCH=arm64;; esac
@@ -103,7 +101,7 @@ export function configureScript(spec: NodeSpec): string {
         ["TLS_FILES", registryTlsFiles(spec).map(f => `${f.field}\t${f.path}`).join("\n")],
         ["REGISTRY_AUTH", spec.config.registryAuth.length > 0 ? "1" : "0"],
     ]);
-    return `${prelude("configure", claimOf(spec, "configure"))}${v}cn_configure_begin
+    return `${prelude("configure", claimOf(spec, "configure"), spec.stateDir)}${v}cn_configure_begin
 phase "writing /etc/containerd/config.toml"
 ${heredoc(`put "$R"/etc/containerd/config.toml 0644`, renderConfigToml(spec))}
 phase "writing registry hosts (certs.d)"
@@ -122,7 +120,7 @@ cn_configure_end
  */
 export function registryAuthScript(spec: NodeSpec, values: RegistryAuthValues): string {
     const f = sq(REGISTRY_AUTH_FILE);
-    return `${prelude("registry-auth", claimOf(spec, "registry-auth"))}${stepValues(deferValues(spec))}cn_defer
+    return `${prelude("registry-auth", claimOf(spec, "registry-auth"), spec.stateDir)}${stepValues(deferValues(spec))}cn_defer
 txn_begin
 note_unit containerd
 phase "writing the registry credentials"
@@ -141,7 +139,7 @@ log "registry credentials for ${spec.config.registryAuth.join(", ")} in ${REGIST
 
 /** Imports Docker's tagged images into containerd's k8s.io namespace while Docker still runs. */
 export function migrateImagesScript(spec: NodeSpec): string {
-    return `${prelude("migrate-images", claimOf(spec, "migrate-images"))}${stepValues([["BIN_DIR", spec.containerd.binDir], ["SOCKET", spec.config.socket]])}cn_migrate_images
+    return `${prelude("migrate-images", claimOf(spec, "migrate-images"), spec.stateDir)}${stepValues([["BIN_DIR", spec.containerd.binDir], ["SOCKET", spec.config.socket]])}cn_migrate_images
 `;
 }
 
@@ -168,13 +166,13 @@ export function switchScript(spec: NodeSpec, soft?: SoftFailure): string {
         ] as [string, string][] : []),
         ...(kubelet && plan ? [["KUBELET_EDIT", "1"], ...kubeletEditValues(plan, kubelet.configPath)] as [string, string][] : []),
     ];
-    return `${prelude("switch", claimOf(spec, "switch"))}${stepValues(v)}cn_switch
+    return `${prelude("switch", claimOf(spec, "switch"), spec.stateDir)}${stepValues(v)}cn_switch
 `;
 }
 
 /** After verification only: what can't be rolled back (package purge, Docker's data). */
 export function dockerCleanupScript(spec: NodeSpec): string {
-    return `${prelude("docker-cleanup", claimOf(spec, "docker-cleanup"))}${stepValues([
+    return `${prelude("docker-cleanup", claimOf(spec, "docker-cleanup"), spec.stateDir)}${stepValues([
         ["PURGE", spec.docker.mode === "purge" ? "1" : "0"], ["REMOVE_DATA", spec.docker.removeData ? "1" : "0"],
     ])}cn_docker_cleanup
 `;

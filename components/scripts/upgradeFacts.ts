@@ -31,7 +31,7 @@
  *
  * The parser is upgrade/facts.ts (parseUpgradeFacts).
  */
-import { CLAIM_LINE, RUNTIME_LINE, UPGRADE_FACTS_FORMAT, UPGRADE_FACTS_MAGIC } from "../facts";
+import { CLAIM_LINE, cnDirAssignment, RUNTIME_LINE, STATE_DIR_DEFAULT, UPGRADE_FACTS_FORMAT, UPGRADE_FACTS_MAGIC } from "../facts";
 import { DETECT_RUNTIME } from "./lib";
 import { sq } from "./shell";
 
@@ -383,11 +383,12 @@ ${UPGRADE_FACTS_FN}upgrade_facts ${sq(kubeletConfig)}
  * (claim.ts) and the upgrade facts. Read-only: it
  * writes nothing on the node, not even containerd-node's own directory.
  */
-export function nodeFactsScript(kubeletConfig = "/var/lib/kubelet/config.yaml"): string {
+export function nodeFactsScript(kubeletConfig = "/var/lib/kubelet/config.yaml", stateDir = STATE_DIR_DEFAULT): string {
     return `set -euo pipefail
 export LC_ALL=C
+${cnDirAssignment(stateDir)}
 ${DETECT_RUNTIME}echo "${RUNTIME_LINE} $(detect_runtime)"
-echo "${CLAIM_LINE} $(base64 -w0 "\${CN_DIR:-/var/lib/containerd-node}/claim" 2>/dev/null || echo -)"
+echo "${CLAIM_LINE} $(base64 -w0 "$CN_DIR/claim" 2>/dev/null || echo -)"
 ${UPGRADE_FACTS_FN}upgrade_facts ${sq(kubeletConfig)}
 `;
 }

@@ -45,7 +45,7 @@ describe("docs: the Args reference table (docs/args.md)", () => {
             "config.runtimes", "config.registryAuth", "config.extraToml", "unit.limitNOFILE", "unit.tasksMax",
             "unit.oomScoreAdjust", "kubelet.version", "kubelet.flagsLocation", "kubelet.configPath", "kubelet.kubeconfigPath",
             "docker.mode", "docker.removeData", "docker.migrateImages", "upgrade.drain", "upgrade.acknowledgeDropped",
-            "nodeFacts", "minFreeDiskMiB",
+            "nodeFacts", "minFreeDiskMiB", "stateDir",
         ]) {
             assert.ok(fields.includes(f), `no row for ${f}`);
         }

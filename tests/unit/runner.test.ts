@@ -3,6 +3,7 @@ import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { STATE_DIR_DEFAULT } from "../../components/facts";
 import { NODE_LIB, NODE_LIB_FILE } from "../../components/scripts/lib";
 import { wrapDetached } from "../../components/scripts/shell";
 
@@ -36,7 +37,7 @@ const run = (n: ReturnType<typeof fakeNode>, holder = "stack p/s") =>
 describe("detached steps: the node library's runner", () => {
     it("a step sent as the component sends it: runs with the library the lib step copied; without it, says how to bring it back", () => {
         const n = fakeNode();
-        const send = (user: string) => spawnSync("bash", ["-c", wrapDetached("configure", "echo ran-with-$STEP_LIB_OK\n", user, "stack p/s", NODE_LIB_FILE)], { env: { ...n.env, STEP_LIB_OK: "lib" }, encoding: "utf8" });
+        const send = (user: string) => spawnSync("bash", ["-c", wrapDetached("configure", "echo ran-with-$STEP_LIB_OK\n", user, "stack p/s", NODE_LIB_FILE, STATE_DIR_DEFAULT)], { env: { ...n.env, STEP_LIB_OK: "lib" }, encoding: "utf8" });
         let r = send("root");
         assert.strictEqual(r.status, 1);
         assert.match(r.stderr, new RegExp(`step configure: the node library ${n.env.CN_DIR}/${NODE_LIB_FILE} is missing \\(removed since the lib step of this node copied it\\): run pulumi up --replace with the URN of that step, NODE-lib`));
@@ -45,6 +46,22 @@ describe("detached steps: the node library's runner", () => {
         r = send("root");
         assert.strictEqual(r.status, 0, r.stderr);
         assert.strictEqual(r.stdout, "ran-with-lib\n");
+    });
+
+    it("a stateDir of its own: the step uses the library and keeps its run records there, not in a CN_DIR the session had", () => {
+        const n = fakeNode();
+        const own = path.join(n.dir, "own-state");
+        const send = () => spawnSync("bash", ["-c", wrapDetached("configure", "echo in-$CN_DIR\n", "root", "stack p/s", NODE_LIB_FILE, own)], { env: n.env, encoding: "utf8" });
+        let r = send();
+        assert.strictEqual(r.status, 1);
+        assert.match(r.stderr, new RegExp(`the node library ${own}/${NODE_LIB_FILE} is missing`));
+        fs.mkdirSync(path.join(own, "lib"), { recursive: true });
+        fs.writeFileSync(path.join(own, NODE_LIB_FILE), NODE_LIB);
+        r = send();
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.strictEqual(r.stdout, `in-${own}\n`);
+        assert.strictEqual(fs.readdirSync(path.join(own, "runs", "done")).length, 1);
+        assert.ok(!fs.existsSync(path.join(n.env.CN_DIR, "runs")), "nothing in the session's CN_DIR");
     });
 
     it("runs the step apart from its caller: stdout at the end, stderr streamed, its exit status; the script removed", () => {

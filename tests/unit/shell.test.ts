@@ -10,6 +10,8 @@ import { NODE_LIB, standalonePrelude as prelude } from "../../components/scripts
 import { heredoc, sq, wrapScript } from "../../components/scripts/shell";
 import { KUBECONFIG_FROM_STDIN } from "../../components/kubeconfig";
 import { resolveSpec } from "../../components/spec";
+import * as steps from "../../components/scripts/steps";
+import { nodeFactsScript } from "../../components/scripts/upgradeFacts";
 import { baseArgs } from "./helpers";
 
 // These run the exact bash the nodes run, against files in a temp dir.
@@ -218,6 +220,25 @@ describe("shell helpers", () => {
         const r = spawnSync("sh", ["-c", wrapScript("echo \"$BASH_VERSION\" | grep -q . && echo in-bash; exit 7", "root")], { encoding: "utf8" });
         assert.strictEqual(r.status, 7);
         assert.strictEqual(r.stdout.trim(), "in-bash");
+    });
+    it("stateDir reaches every step and the facts reader; at the default a step reads as it did before stateDir", () => {
+        const texts = (args: Partial<ContainerdNodeArgs>) => {
+            const spec = resolveSpec(baseArgs(args));
+            return [steps.preflightScript(spec), steps.configureScript(spec), steps.switchScript(spec), steps.migrateImagesScript(spec), steps.dockerCleanupScript(spec)];
+        };
+        for (const t of texts({})) {
+            assert.match(t, /^CN_DIR=\$\{CN_DIR:-\/var\/lib\/containerd-node\}$/m);
+        }
+        for (const t of texts({ stateDir: "/srv/cn" })) {
+            assert.match(t, /^CN_DIR='\/srv\/cn'$/m);
+            assert.doesNotMatch(t, /var\/lib\/containerd-node/);
+        }
+        assert.strictEqual(steps.uploadPath(resolveSpec(baseArgs({ stateDir: "/srv/cn" })), "runc", "ab".repeat(32)), "/srv/cn/cache/runc-abababababababab");
+        // The facts reader finds the claim under the stateDir it is given.
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-statedir-"));
+        fs.writeFileSync(path.join(dir, "claim"), "x");
+        const r = spawnSync("bash", ["-c", nodeFactsScript(undefined, dir)], { encoding: "utf8", env: { ...process.env, CN_ROOT: dir } });
+        assert.match(r.stdout, new RegExp(`^containerd-node-claim ${Buffer.from("x").toString("base64")}$`, "m"));
     });
     it("sq quotes single quotes", () => {
         const r = spawnSync("bash", ["-c", `printf %s ${sq("it's $HOME")}`], { encoding: "utf8" });

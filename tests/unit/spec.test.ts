@@ -70,6 +70,13 @@ describe("resolveSpec validation (fails at preview, naming the field)", () => {
         rejects(baseArgs({ config: { registryTls: { "https://r.corp": { caFile: "/c.pem" } } } }), `config.registryTls["https://r.corp"]`, /registry host/);
     });
     it("insecure registry with scheme", () => rejects(baseArgs({ config: { insecureRegistries: ["http://10.0.0.5"] } }), "config.insecureRegistries[0]", /registry host/));
+    it("stateDir: absolute, plain characters, no . or .. parts, not / itself", () => {
+        assert.strictEqual(resolveSpec(baseArgs()).stateDir, "/var/lib/containerd-node");
+        assert.strictEqual(resolveSpec(baseArgs({ stateDir: "/srv/cn_1/x.y" })).stateDir, "/srv/cn_1/x.y");
+        for (const bad of ["var/lib/x", "/", "/var/lib/x/", "/var/../etc", "/var/./x", "/var/lib/a b", "/var/lib/it's", "/var/$HOME"]) {
+            rejects(baseArgs({ stateDir: bad }), "stateDir", /expected an absolute directory path/);
+        }
+    });
     it("port out of range", () => rejects(baseArgs({ connection: { host: "h", port: 70000, privateKey: "k" } }), "connection.port", /1 to 65535/));
     it("port zero", () => rejects(baseArgs({ connection: { host: "h", port: 0, privateKey: "k" } }), "connection.port", /1 to 65535/));
     it("no auth method", () => rejects(baseArgs({ connection: { host: "h" } }), "connection", /privateKey, password or agentSocketPath/));

@@ -1,0 +1,176 @@
+/**
+ * Fleet-scale harness: fleets of many nodes with no more than a few machines. Every fleet node is
+ * one of a few real lab nodes (systemd-nspawn, sshd) under a name of its own and with a
+ * `stateDir` of its own on that machine (so each has its own library copy, lock, claim and run
+ * records, and the steps of two fleet nodes never take each other for a rerun). The lab nodes
+ * are converted first by a fleet of their own, so every fleet node's steps run for real (SSH,
+ * the node library, each step's checks) and find the machine as declared: what is measured is
+ * what Pulumi and the package cost per node, not containerd's install.
+ *
+ * For each size, and each checkpoint mode (`PULUMI_SKIP_CHECKPOINTS` off and on), on the file
+ * backend, through the real CLI and command provider:
+ *   - `pulumi preview` of the new fleet: wall time and peak memory of the whole process tree,
+ *     the nodes' facts read over SSH as a person's preview reads them;
+ *   - `pulumi up`: wall time against the ideal ⌈N / maxUnavailable⌉ × one fleet node's time
+ *     (a fleet of one, measured first), resource operations, and the engine's cost per operation
+ *     (CPU seconds of the `pulumi` process, the engine and its checkpoint writes, divided by the
+ *     operations);
+ *   - the state per node (the stack's checkpoint divided by N);
+ *   - a second `pulumi up`: its wall time; it must change nothing (checked).
+ *
+ *   npm run bench:scale [-- SIZE…] [--hosts K] [--checkpoints on|off|both] [--max-unavailable N|N%]
+ */
+import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import * as path from "path";
+import { timeCli } from "./cli";
+import { treeRss } from "./proc";
+import { artifacts, ARTIFACT_PORT, changes, labNode, labStack, nodeDown, nodeUp, onNode, privateKey, REPO } from "../tests/e2e/lab";
+import { spawnSync } from "child_process";
+
+const A = artifacts();
+const SETTINGS = {
+    containerd: {
+        version: A.CONTAINERD2_VERSION,
+        source: { kind: "tarball" as const, url: `http://127.0.0.1:${ARTIFACT_PORT}/${A.CONTAINERD2_FILE}`, sha256: A.CONTAINERD2_SHA256 },
+        runc: { url: `http://127.0.0.1:${ARTIFACT_PORT}/${A.RUNC_FILE}`, sha256: A.RUNC_SHA256 },
+    },
+    docker: { mode: "disable" as const },
+};
+/** Where each fleet node keeps its own files on its machine. */
+const SCALE_DIR = "/var/lib/containerd-node-scale";
+
+function arg(name: string, fallback: string): string {
+    const i = process.argv.indexOf(name);
+    return i >= 0 ? process.argv[i + 1] : fallback;
+}
+
+interface Sampled<T> {
+    result: T;
+    seconds: number;
+    /** Peak resident memory of this process and its children (the CLI, the providers), MiB. */
+    peakMiB: number;
+    /** CPU seconds by program name, over the call. */
+    cpu: Map<string, number>;
+}
+
+/** Runs `f`, sampling this process tree every 100 ms for memory and CPU. */
+async function sampled<T>(f: () => Promise<T>): Promise<Sampled<T>> {
+    const before = new Map<number, { name: string; seconds: number }>();
+    treeRss(process.pid, before);
+    const cpuByPid = new Map<number, { name: string; seconds: number }>();
+    let peak = 0;
+    const sample = () => {
+        const rss = treeRss(process.pid, cpuByPid);
+        peak = Math.max(peak, [...rss.values()].reduce((a, b) => a + b, 0));
+    };
+    const timer = setInterval(sample, 100);
+    const t0 = Date.now();
+    try {
+        const result = await f();
+        return {
+            result,
+            seconds: (Date.now() - t0) / 1000,
+            peakMiB: peak / 2 ** 20,
+            cpu: [...cpuByPid].reduce((m, [pid, p]) => m.set(p.name, (m.get(p.name) ?? 0) + p.seconds - (before.get(pid)?.seconds ?? 0)), new Map<string, number>()),
+        };
+    } finally {
+        clearInterval(timer);
+        sample();
+    }
+}
+
+/** A fleet of `n` nodes on the given machines, round robin, each with its own stateDir. */
+function fleetNodes(n: number, hosts: string[], tag: string) {
+    return Array.from({ length: n }, (_, i) => {
+        const name = `${tag}-${String(i).padStart(5, "0")}`;
+        return { ...labNode(hosts[i % hosts.length]), name, overrides: { stateDir: `${SCALE_DIR}/${name}` } };
+    });
+}
+
+async function fleetStack(name: string, nodes: object[], maxUnavailable: string | number, skipCheckpoints: boolean): Promise<Stack> {
+    const stack = await labStack(name, { nodes, privateKey: privateKey(), maxUnavailable, ...SETTINGS });
+    if (skipCheckpoints) {
+        (stack.workspace as LocalWorkspace).envVars.PULUMI_SKIP_CHECKPOINTS = "true";
+    }
+    return stack;
+}
+
+/** The stack's checkpoint, as the file backend holds it, in bytes. */
+async function stateBytes(stack: Stack): Promise<number> {
+    const d = await stack.exportStack();
+    return Buffer.byteLength(JSON.stringify(d));
+}
+
+function waves(n: number, maxUnavailable: string): number {
+    const m = /^(\d+)%$/.exec(maxUnavailable);
+    const per = m ? Math.max(1, Math.floor(n * Number(m[1]) / 100)) : Number(maxUnavailable);
+    return Math.ceil(n / per);
+}
+
+async function main(): Promise<void> {
+    const sizes = process.argv.slice(2).filter((a, i, all) => /^\d+$/.test(a) && !/^--/.test(all[i - 1] ?? "")).map(Number);
+    const hostCount = Number(arg("--hosts", "2"));
+    const modes = { on: [true], off: [false], both: [false, true] }[arg("--checkpoints", "both") as "on" | "off" | "both"];
+    const maxUnavailable = arg("--max-unavailable", "10%");
+    if (!modes) {
+        throw new Error("--checkpoints: expected on, off or both");
+    }
+    spawnSync(path.join(REPO, "artifacts", "serve.sh"), [String(ARTIFACT_PORT)], { stdio: "inherit" });
+    const hosts = Array.from({ length: hostCount }, (_, i) => `scale-h${i + 1}`);
+    hosts.forEach((h, i) => nodeUp(h, 2271 + i));
+    const stacks: Stack[] = [];
+    try {
+        // The machines themselves, converted once: every fleet node then finds its machine as declared.
+        const warm = await labStack("scale-machines", { nodes: hosts.map(labNode), privateKey: privateKey(), maxUnavailable: hostCount, ...SETTINGS });
+        stacks.push(warm);
+        const w = await warm.up({ color: "never" });
+        if (w.summary.result !== "succeeded") {
+            throw new Error(`converting the lab machines: ${w.summary.result}`);
+        }
+        // One fleet node's time: a fleet of one on a converted machine.
+        const one = await fleetStack("scale-one", fleetNodes(1, hosts, "one"), 1, false);
+        stacks.push(one);
+        const oneCli = timeCli(one);
+        await one.up({ color: "never" });
+        const nodeSeconds = oneCli.up;
+        console.log(`one fleet node on a converted machine: pulumi up ${nodeSeconds.toFixed(1)} s`);
+        console.log(`maxUnavailable ${maxUnavailable}, ${hostCount} machines; engine ms/op: CPU of the pulumi process per resource operation`);
+        console.log("nodes | checkpoints | preview s | preview MiB | up s | ideal s | ops | engine ms/op | state KiB/node | no-op up s");
+        for (const n of sizes) {
+            for (const skip of modes) {
+                const tag = `s${n}${skip ? "k" : "c"}`;
+                const stack = await fleetStack(`scale-${tag}`, fleetNodes(n, hosts, tag), maxUnavailable, skip);
+                stacks.push(stack);
+                const cli = timeCli(stack);
+                const pre = await sampled(() => stack.preview({ color: "never" }));
+                const up = await sampled(() => stack.up({ color: "never" }));
+                if (up.result.summary.result !== "succeeded") {
+                    throw new Error(`${n} nodes: up ${up.result.summary.result}`);
+                }
+                const upSeconds = cli.up;
+                const rc = up.result.summary.resourceChanges ?? {};
+                const ops = Object.entries(rc).filter(([k]) => k !== "same").reduce((a, [, v]) => a + (v ?? 0), 0);
+                const engineMs = 1000 * (up.cpu.get("pulumi") ?? 0) / ops;
+                const kib = (await stateBytes(stack)) / 1024 / n;
+                const again = await stack.up({ color: "never" });
+                const changed = changes(again.summary.resourceChanges as any);
+                if (Object.keys(changed).length > 0) {
+                    throw new Error(`${n} nodes: the second up changed ${JSON.stringify(changed)}`);
+                }
+                const row = [n, skip ? "skipped" : "every op", pre.seconds.toFixed(1), pre.peakMiB.toFixed(0), upSeconds.toFixed(1),
+                    (waves(n, maxUnavailable) * nodeSeconds).toFixed(0), ops, engineMs.toFixed(1), kib.toFixed(1), cli.up.toFixed(1)].join(" | ");
+                console.log(row);
+                await stack.workspace.removeStack(stack.name, { force: true });
+                stacks.pop();
+                hosts.forEach(h => onNode(h, `rm -rf ${SCALE_DIR}/${tag}-*`));
+            }
+        }
+    } finally {
+        for (const s of stacks) {
+            await s.workspace.removeStack(s.name, { force: true }).catch(() => undefined);
+        }
+        hosts.forEach(nodeDown);
+    }
+}
+
+main().catch(e => { console.error(e); process.exit(1); });
