@@ -18,7 +18,9 @@
  *   - the state per node (the stack's checkpoint divided by N);
  *   - a second `pulumi up`: its wall time; it must change nothing (checked).
  *
- *   npm run bench:scale [-- SIZE…] [--hosts K] [--checkpoints on|off|both] [--max-unavailable N|N%]
+ *   npm run bench:scale [-- SIZE…] [--hosts K] [--checkpoints on|off|both] [--max-unavailable N|N%] [--keep]
+ *
+ * `--keep` leaves the lab machines up at the end (lab/node-down.sh scale-hN takes them down).
  */
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import * as path from "path";
@@ -169,7 +171,9 @@ async function main(): Promise<void> {
         for (const s of stacks) {
             await s.workspace.removeStack(s.name, { force: true }).catch(() => undefined);
         }
-        hosts.forEach(nodeDown);
+        if (!process.argv.includes("--keep")) {
+            hosts.forEach(nodeDown);
+        }
     }
 }
 

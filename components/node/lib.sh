@@ -161,10 +161,14 @@ cn_run() {
     date -u +%Y-%m-%dT%H:%M:%SZ >"$dir/started"
     systemctl reset-failed "$unit" >/dev/null 2>&1 || true
     # The script holds the step's values (credentials too): removed as soon as it has run.
-    # shellcheck disable=SC2016 # the unit's own script: $1 is its argument
+    # The unit's command line is two plain paths: systemd writes a transient unit's command to
+    # /run/systemd/transient and reads it back at every daemon-reload, and a reload (anyone's
+    # systemctl enable, say) between systemd-run and the start re-read "$1" and ";" mangled.
+    # shellcheck disable=SC2016 # the runner's own text: $1 is its argument
+    printf '%s\n' 'bash "$1/script" >"$1/out" 2>"$1/err"; rc=$?; rm -f "$1/script"; echo "$rc" >"$1/rc.tmp"; mv -f "$1/rc.tmp" "$1/rc"' >"$dir/run"
     systemd-run --quiet --collect --unit="$unit" --description="containerd-node step $name" \
       --setenv=CN_DIR="$CN_DIR" --setenv=CN_RUN_DIR="$dir" --setenv=CN_HOLDER="${CN_HOLDER:-}" \
-      /bin/bash -c 'bash "$1/script" >"$1/out" 2>"$1/err"; rc=$?; rm -f "$1/script"; echo "$rc" >"$1/rc.tmp"; mv -f "$1/rc.tmp" "$1/rc"' _ "$dir" ||
+      /bin/bash "$dir/run" "$dir" ||
       { echo "containerd-node: step '$name': systemd-run could not start it" >&2; return 1; }
   fi
   cn_follow "$name" "$dir" "$unit"

@@ -8,13 +8,14 @@
  * converges.
  */
 import * as assert from "assert";
+import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { execFileSync, spawn } from "child_process";
 import * as path from "path";
 import { artifacts, changes, inNode, labNode, labStack, LAB_DIR, nodeUp, onNode, REPO, settled, upExpectingFailure } from "./lab";
 import { claimOn, consistent, containerd, convergesAgain, files, images, killPulumi, reached, matrixHooks, settings } from "./faultsLab";
 
 const A = artifacts();
-const PORTS: { [n: string]: number } = { "f-two": 2284, "f-bad": 2285, "f-full": 2286, "f-key": 2287, "f-kill": 2288, "f-two2": 2292 };
+const PORTS: { [n: string]: number } = { "f-two": 2284, "f-bad": 2285, "f-full": 2286, "f-key": 2287, "f-kill": 2288, "f-two2": 2292, "f-skip": 2293 };
 
 describe("e2e: interruptions leave no half-converted node (fault matrix, continued)", function () {
     this.timeout(30 * 60 * 1000);
@@ -164,5 +165,36 @@ while [ ! -f /tmp/release-lock ]; do sleep 0.2; done`], { env: { ...process.env,
         assert.deepStrictEqual(changes((await stack.up({ color: "never" })).summary.resourceChanges as any), {});
         assert.strictEqual(consistent(node).runtime, `containerd ${A.CONTAINERD2_VERSION}`);
         rows.push(`pulumi SIGKILL | switch, "docker: disable" (node then: ${state.runtime}) | 0 | 0 | ${seconds.toFixed(1)} s (then refresh --clear-pending-creates)`);
+    });
+
+    it("pulumi killed (SIGKILL) during switch with PULUMI_SKIP_CHECKPOINTS (a large fleet's setting): the state knows nothing of the run; the next up runs every step again, finds the node as declared, and converges", async () => {
+        const node = "f-skip";
+        nodeUp(node, PORTS[node]);
+        const imgs = images(node);
+        const stack = await labStack(node, { nodes: [labNode(node)], ...settings() });
+        (stack.workspace as LocalWorkspace).envVars.PULUMI_SKIP_CHECKPOINTS = "true";
+        const killed = upExpectingFailure(stack);
+        await reached(node, "switch", "docker: disable");
+        killPulumi(node);
+        await killed;
+        await stack.cancel();
+        settled(node);
+        assert.strictEqual(consistent(node).runtime, `containerd ${A.CONTAINERD2_VERSION}`, "the switch went on to the end on the node");
+        const deployment = (await stack.exportStack()).deployment;
+        assert.strictEqual((deployment.resources ?? []).length, 0, "no checkpoint was written: the state has none of the run's resources");
+        assert.deepStrictEqual(deployment.pending_operations ?? [], []);
+        const t0 = Date.now();
+        const again = await stack.up({ color: "never" });
+        const seconds = (Date.now() - t0) / 1000;
+        // Every step is created again; each finds its work done on the node (or the result of the
+        // run no one followed).
+        assert.match(again.stdout, /containerd config unchanged: no restart/);
+        assert.match(again.stdout, /\[switch\] (found this step's run on the node, finished while no one followed it: its result|the kubelet's flags and Docker's state are already as declared: nothing restarted)/);
+        assert.ok((again.summary.resourceChanges?.create ?? 0) >= 5, `every resource created again: ${JSON.stringify(again.summary.resourceChanges)}`);
+        assert.deepStrictEqual(changes((await stack.up({ color: "never" })).summary.resourceChanges as any), {});
+        assert.strictEqual(consistent(node).runtime, `containerd ${A.CONTAINERD2_VERSION}`);
+        assert.strictEqual(images(node), imgs);
+        assert.strictEqual(claimOn(node), "none", "the claim was released by the last step of the run that converged");
+        rows.push(`pulumi SIGKILL, PULUMI_SKIP_CHECKPOINTS | switch, "docker: disable" | 0 | 0 | ${seconds.toFixed(1)} s (every step again, nothing to do)`);
     });
 });

@@ -19,6 +19,7 @@ function fakeNode() {
     fs.writeFileSync(path.join(bin, "systemd-run"), `#!/bin/bash
 unit=""; envs=()
 while [ $# -gt 0 ]; do case "$1" in --unit=*) unit=\${1#--unit=};; --setenv=*) envs+=("\${1#--setenv=}");; --*) ;; *) break;; esac; shift; done
+printf '%s\\n' "$@" >"${dir}/units/$unit.command"
 env "\${envs[@]}" setsid "$@" </dev/null >/dev/null 2>&1 &
 echo $! >"${dir}/units/$unit.pid"
 `, { mode: 0o755 });
@@ -74,6 +75,21 @@ describe("detached steps: the node library's runner", () => {
         const done = fs.readdirSync(path.join(n.dir, "state", "runs", "done"));
         assert.strictEqual(done.length, 1);
         assert.ok(!fs.existsSync(path.join(n.dir, "state", "runs", "done", done[0], "script")), "no copy of the script is left");
+    });
+
+    it("the unit's command line is plain paths: nothing systemd would read back otherwise at a daemon-reload before the start", () => {
+        const n = fakeNode();
+        fs.writeFileSync(n.script, "echo done\n");
+        const r = spawnSync("bash", ["-c", run(n)], { env: n.env, encoding: "utf8" });
+        assert.strictEqual(r.status, 0, r.stderr);
+        const [command] = fs.readdirSync(path.join(n.dir, "units")).filter(f => f.endsWith(".command"));
+        const argv = fs.readFileSync(path.join(n.dir, "units", command), "utf8").trimEnd().split("\n");
+        assert.strictEqual(argv[0], "/bin/bash");
+        assert.strictEqual(argv.length, 3);
+        for (const a of argv) {
+            // systemd expands $ and %, and splits on ; and whitespace, when it parses ExecStart.
+            assert.match(a, /^[A-Za-z0-9._/-]+$/, `a plain path: ${a}`);
+        }
     });
 
     it("a caller that dies leaves the step running; the next caller follows it to its result, which is reported once", async () => {
