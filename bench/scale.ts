@@ -7,7 +7,8 @@
  * the node library, each step's checks) and find the machine as declared: what is measured is
  * what Pulumi and the package cost per node, not containerd's install.
  *
- * For each size, and each checkpoint mode (`PULUMI_SKIP_CHECKPOINTS` off and on), on the file
+ * For each size, and each checkpoint mode (after every operation, the engine's default; skipped:
+ * `PULUMI_SKIP_CHECKPOINTS=true`, written once at the end), on the file
  * backend, through the real CLI and command provider:
  *   - `pulumi preview` of the new fleet: wall time and peak memory of the whole process tree,
  *     the nodes' facts read over SSH as a person's preview reads them;
@@ -18,14 +19,18 @@
  *   - the state per node (the stack's checkpoint divided by N);
  *   - a second `pulumi up`: its wall time; it must change nothing (checked).
  *
- *   npm run bench:scale [-- SIZE…] [--hosts K] [--checkpoints on|off|both] [--max-unavailable N|N%] [--keep]
+ *   npm run bench:scale [-- SIZE…] [--hosts K] [--checkpoints every|skipped|both] [--max-unavailable N|N%] [--keep]
  *
  * `--keep` leaves the lab machines up at the end (lab/node-down.sh scale-hN takes them down).
  */
+import * as pulumi from "@pulumi/pulumi";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { timeCli } from "./cli";
 import { treeRss } from "./proc";
+import { ContainerdFleet } from "../components";
 import { artifacts, ARTIFACT_PORT, changes, labNode, labStack, nodeDown, nodeUp, onNode, privateKey, REPO } from "../tests/e2e/lab";
 import { spawnSync } from "child_process";
 
@@ -89,12 +94,30 @@ function fleetNodes(n: number, hosts: string[], tag: string) {
     });
 }
 
-async function fleetStack(name: string, nodes: object[], maxUnavailable: string | number, skipCheckpoints: boolean): Promise<Stack> {
-    const stack = await labStack(name, { nodes, privateKey: privateKey(), maxUnavailable, ...SETTINGS });
-    if (skipCheckpoints) {
-        (stack.workspace as LocalWorkspace).envVars.PULUMI_SKIP_CHECKPOINTS = "true";
-    }
-    return stack;
+/**
+ * A stack whose inline program is one ContainerdFleet of `nodes` (built here, not passed through
+ * stack config: a thousand nodes' config is more than one command-line argument may hold).
+ */
+async function fleetStack(name: string, nodes: ReturnType<typeof fleetNodes>, maxUnavailable: string | number, skipCheckpoints: boolean): Promise<Stack> {
+    const key = privateKey();
+    const program = async () => {
+        const fleet = new ContainerdFleet("fleet", {
+            nodes: nodes.map(n => ({ name: n.name, connection: { host: n.host, port: n.port, hostKey: n.hostKey, privateKey: pulumi.secret(key) }, overrides: n.overrides })),
+            settings: SETTINGS,
+            maxUnavailable,
+        });
+        return { nodes: fleet.table.apply(t => t.length) };
+    };
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), `cnode-${name}-`));
+    fs.mkdirSync(path.join(work, ".state"));
+    return LocalWorkspace.createStack({ stackName: name, projectName: "containerd-node", program }, {
+        workDir: work,
+        projectSettings: { name: "containerd-node", runtime: "nodejs", backend: { url: `file://${path.join(work, ".state")}` } },
+        envVars: {
+            PULUMI_CONFIG_PASSPHRASE: "lab", PULUMI_SKIP_UPDATE_CHECK: "true",
+            ...(skipCheckpoints ? { PULUMI_SKIP_CHECKPOINTS: "true" } : {}),
+        },
+    });
 }
 
 /** The stack's checkpoint, as the file backend holds it, in bytes. */
@@ -112,14 +135,18 @@ function waves(n: number, maxUnavailable: string): number {
 async function main(): Promise<void> {
     const sizes = process.argv.slice(2).filter((a, i, all) => /^\d+$/.test(a) && !/^--/.test(all[i - 1] ?? "")).map(Number);
     const hostCount = Number(arg("--hosts", "2"));
-    const modes = { on: [true], off: [false], both: [false, true] }[arg("--checkpoints", "both") as "on" | "off" | "both"];
+    const modes = { every: [false], skipped: [true], both: [false, true] }[arg("--checkpoints", "both") as "every" | "skipped" | "both"];
     const maxUnavailable = arg("--max-unavailable", "10%");
     if (!modes) {
-        throw new Error("--checkpoints: expected on, off or both");
+        throw new Error("--checkpoints: expected every, skipped or both");
     }
     spawnSync(path.join(REPO, "artifacts", "serve.sh"), [String(ARTIFACT_PORT)], { stdio: "inherit" });
     const hosts = Array.from({ length: hostCount }, (_, i) => `scale-h${i + 1}`);
     hosts.forEach((h, i) => nodeUp(h, 2271 + i));
+    // Hundreds of fleet nodes dial each machine at once (every pre-flight starts together), where
+    // a real fleet has one sshd per node: past sshd's MaxStartups (10 unauthenticated connections
+    // by default) it drops new ones.
+    hosts.forEach(h => onNode(h, "echo 'MaxStartups 4000' >/etc/ssh/sshd_config.d/scale.conf && systemctl reload ssh"));
     const stacks: Stack[] = [];
     try {
         // The machines themselves, converted once: every fleet node then finds its machine as declared.

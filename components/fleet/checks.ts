@@ -1,6 +1,7 @@
 /**
  * Fleet-wide checks and merges (pure): pods that would break when Docker goes away, the Nodes'
- * rollback marks, and per-node overrides of the shared settings.
+ * rollback marks, per-node overrides of the shared settings, and what a large fleet is told
+ * about checkpoints.
  */
 import { FAILURE_ANNOTATION, retryMark, ROLLBACK_ANNOTATION } from "../scripts/kubectl";
 
@@ -74,4 +75,26 @@ export function mergeSettings<T>(base: T, over: unknown): T {
         out[k] = mergeSettings(out[k], v);
     }
     return out as T;
+}
+
+/** Fleets of this many nodes or more are told about checkpoints (see checkpointAdvice). */
+export const LARGE_FLEET = 100;
+
+/**
+ * What a large fleet's run is told when every resource operation rewrites the whole state: a
+ * self-managed backend (file, S3, GCS, Azure Blob) has no journaling, so the engine's own work
+ * per operation grows with the fleet, and a whole run with its square (pulumi/pulumi#10668).
+ * `PULUMI_SKIP_CHECKPOINTS=true` writes the state once, at the end; a run killed before then
+ * leaves none of its own operations in the state, and the next run does every step again, which
+ * finds its work done on the node (docs/fleets.md, "Large fleets"). Undefined when the fleet is
+ * small or the setting is on.
+ */
+export function checkpointAdvice(nodes: number, env: { [name: string]: string | undefined }): string | undefined {
+    const on = /^(1|true|yes)$/i.test(env.PULUMI_SKIP_CHECKPOINTS ?? "");
+    if (nodes < LARGE_FLEET || on) {
+        return undefined;
+    }
+    return `a fleet of ${nodes} nodes: on a self-managed backend (file, S3, GCS, Azure Blob) the engine rewrites the whole state after each of the run's operations, ` +
+        `so its own work grows with the square of the fleet; run pulumi with PULUMI_SKIP_CHECKPOINTS=true (the state is written once, at the end; ` +
+        `see "Large fleets" in containerd-node's docs/fleets.md). Pulumi Cloud's journaling needs no such setting`;
 }

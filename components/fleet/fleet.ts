@@ -6,7 +6,7 @@ import { kubeconfigWiring } from "../kubeconfig";
 import { ContainerdNode, StepDurations } from "../containerdNode";
 import { sq } from "../scripts/shell";
 import { DEFAULTS, InvalidArgumentError, resolveSpec } from "../spec";
-import { dockerSocketPods, mergeSettings, parseGateReport, rollbackMarks } from "./checks";
+import { checkpointAdvice, dockerSocketPods, mergeSettings, parseGateReport, rollbackMarks } from "./checks";
 import { discoverNodes, DiscoveryArgs } from "./discover";
 import { gateScript } from "./gate";
 import { FleetNodeArgs, FleetSettings } from "./nodeArgs";
@@ -135,6 +135,10 @@ export class ContainerdFleet extends pulumi.ComponentResource {
             budget = resolveFailureBudget(args.failureBudget, args.nodes.length, !!args.kubernetes);
         } catch (e) {
             throw e instanceof InvalidArgumentError ? new pulumi.ResourceError(e.message, this) : e;
+        }
+        const advice = checkpointAdvice(args.nodes.length, process.env);
+        if (advice) {
+            pulumi.log.warn(advice, this);
         }
         const gate = args.healthGate ?? {};
         const probes = gate.probes ?? [];

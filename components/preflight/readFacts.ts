@@ -127,8 +127,9 @@ export async function readNodeFacts(c: ResolvedConnection, kubeletConfig?: strin
         } catch (e) {
             last = e as Error;
             // Only a failed dial is retried: a bad key, a refused login or a reader that ran and
-            // failed would fail again.
-            const dialFailed = (last as NodeJS.ErrnoException).code !== undefined || /timed out/i.test(last.message);
+            // failed would fail again. A connection closed before the key exchange is a dial that
+            // failed too: sshd drops new connections beyond its MaxStartups while many are pending.
+            const dialFailed = (last as NodeJS.ErrnoException).code !== undefined || /timed out|Connection lost before handshake/i.test(last.message);
             if (!dialFailed || i === dials) {
                 break;
             }

@@ -1,5 +1,6 @@
 import * as assert from "assert";
 import { planWaves, resolveFailureBudget, resolveMaxUnavailable } from "../../components/fleet/waves";
+import { checkpointAdvice, LARGE_FLEET } from "../../components/fleet/checks";
 
 const names = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `w${i + 1}` }));
 
@@ -53,5 +54,20 @@ describe("wave planning", () => {
     }
     it("a failure budget above 0 needs Kubernetes mode", () => {
         assert.throws(() => resolveFailureBudget(1, 10, false), /invalid failureBudget: a budget above 0 needs kubernetes/);
+    });
+});
+
+describe("large fleets and checkpoints", () => {
+    it("a fleet of LARGE_FLEET nodes or more is told to skip checkpoints, unless the setting is on", () => {
+        assert.strictEqual(checkpointAdvice(LARGE_FLEET - 1, {}), undefined);
+        const advice = checkpointAdvice(LARGE_FLEET, {});
+        assert.match(advice ?? "", new RegExp(`^a fleet of ${LARGE_FLEET} nodes: .*PULUMI_SKIP_CHECKPOINTS=true`));
+        assert.match(advice ?? "", /docs\/fleets\.md/);
+        for (const on of ["true", "1", "TRUE", "yes"]) {
+            assert.strictEqual(checkpointAdvice(5000, { PULUMI_SKIP_CHECKPOINTS: on }), undefined, on);
+        }
+        for (const off of ["false", "0", ""]) {
+            assert.ok(checkpointAdvice(5000, { PULUMI_SKIP_CHECKPOINTS: off }), off);
+        }
     });
 });
