@@ -19,8 +19,9 @@
  *   - the state per node (the stack's checkpoint divided by N);
  *   - a second `pulumi up`: its wall time; it must change nothing (checked).
  *
- *   npm run bench:scale [-- SIZE…] [--hosts K] [--checkpoints every|skipped|both] [--max-unavailable N|N%] [--keep]
+ *   npm run bench:scale [-- SIZE…] [--hosts K] [--checkpoints every|skipped|both] [--max-unavailable N|N%] [--parallel P] [--keep]
  *
+ * `--parallel` is `pulumi up --parallel` (default: the CLI's own, 8 in CLI 3.248).
  * `--keep` leaves the lab machines up at the end (lab/node-down.sh scale-hN takes them down).
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -137,6 +138,7 @@ async function main(): Promise<void> {
     const hostCount = Number(arg("--hosts", "2"));
     const modes = { every: [false], skipped: [true], both: [false, true] }[arg("--checkpoints", "both") as "every" | "skipped" | "both"];
     const maxUnavailable = arg("--max-unavailable", "10%");
+    const parallel = process.argv.includes("--parallel") ? Number(arg("--parallel", "")) : undefined;
     if (!modes) {
         throw new Error("--checkpoints: expected every, skipped or both");
     }
@@ -163,7 +165,7 @@ async function main(): Promise<void> {
         await one.up({ color: "never" });
         const nodeSeconds = oneCli.up;
         console.log(`one fleet node on a converted machine: pulumi up ${nodeSeconds.toFixed(1)} s`);
-        console.log(`maxUnavailable ${maxUnavailable}, ${hostCount} machines; engine ms/op: CPU of the pulumi process per resource operation`);
+        console.log(`maxUnavailable ${maxUnavailable}, --parallel ${parallel ?? "(the CLI's default)"}, ${hostCount} machines; engine ms/op: CPU of the pulumi process per resource operation`);
         console.log("nodes | checkpoints | preview s | preview MiB | up s | ideal s | ops | engine ms/op | state KiB/node | no-op up s");
         for (const n of sizes) {
             for (const skip of modes) {
@@ -171,8 +173,8 @@ async function main(): Promise<void> {
                 const stack = await fleetStack(`scale-${tag}`, fleetNodes(n, hosts, tag), maxUnavailable, skip);
                 stacks.push(stack);
                 const cli = timeCli(stack);
-                const pre = await sampled(() => stack.preview({ color: "never" }));
-                const up = await sampled(() => stack.up({ color: "never" }));
+                const pre = await sampled(() => stack.preview({ color: "never", parallel }));
+                const up = await sampled(() => stack.up({ color: "never", parallel }));
                 if (up.result.summary.result !== "succeeded") {
                     throw new Error(`${n} nodes: up ${up.result.summary.result}`);
                 }
@@ -181,7 +183,7 @@ async function main(): Promise<void> {
                 const ops = Object.entries(rc).filter(([k]) => k !== "same").reduce((a, [, v]) => a + (v ?? 0), 0);
                 const engineMs = 1000 * (up.cpu.get("pulumi") ?? 0) / ops;
                 const kib = (await stateBytes(stack)) / 1024 / n;
-                const again = await stack.up({ color: "never" });
+                const again = await stack.up({ color: "never", parallel });
                 const changed = changes(again.summary.resourceChanges as any);
                 if (Object.keys(changed).length > 0) {
                     throw new Error(`${n} nodes: the second up changed ${JSON.stringify(changed)}`);
