@@ -16,15 +16,10 @@ import * as path from "path";
 import { timeCli } from "./cli";
 import { resolveSpec } from "../components/spec";
 import { configureScript, preflightScript, switchScript } from "../components/scripts/steps";
-import { artifacts, ARTIFACT_PORT, changes, labNode, labStack, LAB_DIR, nodeDown, nodeUp, privateKey, REPO } from "../tests/e2e/lab";
+import { ARTIFACT_PORT, changes, labContainerd2, labNode, labStack, LAB_DIR, nodeDown, nodeUp, privateKey, REPO } from "../tests/e2e/lab";
 
-const A = artifacts();
 const settings = {
-    containerd: {
-        version: A.CONTAINERD2_VERSION,
-        source: { kind: "tarball" as const, url: `http://127.0.0.1:${ARTIFACT_PORT}/${A.CONTAINERD2_FILE}`, sha256: A.CONTAINERD2_SHA256 },
-        runc: { url: `http://127.0.0.1:${ARTIFACT_PORT}/${A.RUNC_FILE}`, sha256: A.RUNC_SHA256 },
-    },
+    containerd: labContainerd2(),
     kubelet: { version: "1.30.4" },
     docker: { mode: "disable" as const },
 };

@@ -32,16 +32,11 @@ import * as path from "path";
 import { timeCli } from "./cli";
 import { treeRss } from "./proc";
 import { ContainerdFleet } from "../components";
-import { artifacts, ARTIFACT_PORT, changes, labNode, labStack, nodeDown, nodeUp, onNode, privateKey, REPO } from "../tests/e2e/lab";
+import { ARTIFACT_PORT, changes, labContainerd2, labNode, labStack, nodeDown, nodeUp, onNode, privateKey, REPO } from "../tests/e2e/lab";
 import { spawnSync } from "child_process";
 
-const A = artifacts();
 const SETTINGS = {
-    containerd: {
-        version: A.CONTAINERD2_VERSION,
-        source: { kind: "tarball" as const, url: `http://127.0.0.1:${ARTIFACT_PORT}/${A.CONTAINERD2_FILE}`, sha256: A.CONTAINERD2_SHA256 },
-        runc: { url: `http://127.0.0.1:${ARTIFACT_PORT}/${A.RUNC_FILE}`, sha256: A.RUNC_SHA256 },
-    },
+    containerd: labContainerd2(),
     docker: { mode: "disable" as const },
 };
 /** Where each fleet node keeps its own files on its machine. */

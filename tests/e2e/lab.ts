@@ -26,6 +26,16 @@ export function artifacts(): { [k: string]: string } {
     return Object.fromEntries(text.trim().split("\n").map(l => l.split("=", 2) as [string, string]));
 }
 
+/** containerd 2.x and runc from the lab's artifact server, as a node's `containerd` input. */
+export function labContainerd2() {
+    const A = artifacts();
+    return {
+        version: A.CONTAINERD2_VERSION,
+        source: { kind: "tarball" as const, url: `http://127.0.0.1:${ARTIFACT_PORT}/${A.CONTAINERD2_FILE}`, sha256: A.CONTAINERD2_SHA256 },
+        runc: { url: `http://127.0.0.1:${ARTIFACT_PORT}/${A.RUNC_FILE}`, sha256: A.RUNC_SHA256 },
+    };
+}
+
 /** Runs a command on a lab node; returns stdout (throws with stderr on failure unless allowFail). */
 export function onNode(node: string, script: string, allowFail = false): string {
     const r = spawnSync(path.join(REPO, "lab", "ssh.sh"), [node, script], { encoding: "utf8", env: { ...process.env, LAB_DIR } });
@@ -172,16 +182,11 @@ export const ADMIN_KUBECONFIG = path.join(LAB_DIR, "cluster", "admin.conf");
  * dockershim, kubelet 1.23) to the lab's containerd 2.x, in Kubernetes mode.
  */
 export function clusterSettings(over: { [k: string]: unknown } = {}) {
-    const A = artifacts();
     return {
         privateKey: privateKey(),
         kubeconfig: ADMIN_KUBECONFIG,
         kubectl: KUBECTL,
-        containerd: {
-            version: A.CONTAINERD2_VERSION,
-            source: { kind: "tarball", url: `http://127.0.0.1:${ARTIFACT_PORT}/${A.CONTAINERD2_FILE}`, sha256: A.CONTAINERD2_SHA256 },
-            runc: { url: `http://127.0.0.1:${ARTIFACT_PORT}/${A.RUNC_FILE}`, sha256: A.RUNC_SHA256 },
-        },
+        containerd: labContainerd2(),
         // The lab's kubelets use cgroupfs (as Docker does) and the locally made pause image; nothing
         // on this machine may lower an OOM score (no CAP_SYS_RESOURCE), hence restrict_oom_score_adj.
         config: {
