@@ -32,6 +32,7 @@ import * as path from "path";
 import { timeCli } from "./cli";
 import { treeRss } from "./proc";
 import { ContainerdFleet } from "../components";
+import { resolveMaxUnavailable } from "../components/fleet/waves";
 import { ARTIFACT_PORT, changes, labContainerd2, labNode, labStack, nodeDown, nodeUp, onNode, privateKey, REPO } from "../tests/e2e/lab";
 import { spawnSync } from "child_process";
 
@@ -122,17 +123,12 @@ async function stateBytes(stack: Stack): Promise<number> {
     return Buffer.byteLength(JSON.stringify(d));
 }
 
-function waves(n: number, maxUnavailable: string): number {
-    const m = /^(\d+)%$/.exec(maxUnavailable);
-    const per = m ? Math.max(1, Math.floor(n * Number(m[1]) / 100)) : Number(maxUnavailable);
-    return Math.ceil(n / per);
-}
-
 async function main(): Promise<void> {
     const sizes = process.argv.slice(2).filter((a, i, all) => /^\d+$/.test(a) && !/^--/.test(all[i - 1] ?? "")).map(Number);
     const hostCount = Number(arg("--hosts", "2"));
     const modes = { every: [false], skipped: [true], both: [false, true] }[arg("--checkpoints", "both") as "every" | "skipped" | "both"];
-    const maxUnavailable = arg("--max-unavailable", "10%");
+    const given = arg("--max-unavailable", "10%");
+    const maxUnavailable = /^\d+$/.test(given) ? Number(given) : given;
     const parallel = process.argv.includes("--parallel") ? Number(arg("--parallel", "")) : undefined;
     if (!modes) {
         throw new Error("--checkpoints: expected every, skipped or both");
@@ -184,7 +180,7 @@ async function main(): Promise<void> {
                     throw new Error(`${n} nodes: the second up changed ${JSON.stringify(changed)}`);
                 }
                 const row = [n, skip ? "skipped" : "every op", pre.seconds.toFixed(1), pre.peakMiB.toFixed(0), upSeconds.toFixed(1),
-                    (waves(n, maxUnavailable) * nodeSeconds).toFixed(0), ops, engineMs.toFixed(1), kib.toFixed(1), cli.up.toFixed(1)].join(" | ");
+                    (Math.ceil(n / resolveMaxUnavailable(maxUnavailable, n)) * nodeSeconds).toFixed(0), ops, engineMs.toFixed(1), kib.toFixed(1), cli.up.toFixed(1)].join(" | ");
                 console.log(row);
                 await stack.workspace.removeStack(stack.name, { force: true });
                 stacks.pop();

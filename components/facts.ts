@@ -19,15 +19,6 @@ export const RUNTIME_LINE = "containerd-node-runtime";
  */
 export const STATE_DIR_DEFAULT = "/var/lib/containerd-node";
 
-/**
- * How a node-side script sets CN_DIR, the directory the node library works in. At the default it
- * keeps a CN_DIR the script was started with (the node library's runner passes its own on), so
- * the steps of a stack made before `stateDir` existed read the same.
- */
-export function cnDirAssignment(stateDir: string): string {
-    return stateDir === STATE_DIR_DEFAULT ? `CN_DIR=\${CN_DIR:-${STATE_DIR_DEFAULT}}` : `CN_DIR='${stateDir.replace(/'/g, "'\\''")}'`;
-}
-
 /** The facts reader's line with the node's claim file, base64 (`-`: none). */
 export const CLAIM_LINE = "containerd-node-claim";
 

@@ -11,7 +11,8 @@
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { cnDirAssignment, STATE_DIR_DEFAULT } from "../facts";
+import { STATE_DIR_DEFAULT } from "../facts";
+import { cnDirAssignment } from "./shell";
 
 /**
  * Where lib.sh is: beside this module's folder in the sources (components/scripts → components/node),

@@ -1,9 +1,18 @@
 /** Shell text helpers: quoting and heredocs, so rendered content reaches the node byte for byte. */
-import { cnDirAssignment } from "../facts";
+import { STATE_DIR_DEFAULT } from "../facts";
 
 /** Single-quotes a value for bash. */
 export function sq(value: string | number): string {
     return `'${String(value).replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * How a node-side script sets CN_DIR, the directory the node library works in (`stateDir`). At
+ * the default it keeps a CN_DIR the script was started with (the node library's runner passes its
+ * own on), so the steps of a stack made before `stateDir` existed read the same.
+ */
+export function cnDirAssignment(stateDir: string): string {
+    return stateDir === STATE_DIR_DEFAULT ? `CN_DIR=\${CN_DIR:-${STATE_DIR_DEFAULT}}` : `CN_DIR=${sq(stateDir)}`;
 }
 
 /**

@@ -31,9 +31,9 @@
  *
  * The parser is upgrade/facts.ts (parseUpgradeFacts).
  */
-import { CLAIM_LINE, cnDirAssignment, RUNTIME_LINE, STATE_DIR_DEFAULT, UPGRADE_FACTS_FORMAT, UPGRADE_FACTS_MAGIC } from "../facts";
+import { CLAIM_LINE, RUNTIME_LINE, STATE_DIR_DEFAULT, UPGRADE_FACTS_FORMAT, UPGRADE_FACTS_MAGIC } from "../facts";
 import { DETECT_RUNTIME } from "./lib";
-import { sq } from "./shell";
+import { cnDirAssignment, sq } from "./shell";
 
 /** Limits of the reader: files followed, import depth, bytes per file, seconds per command. */
 export const UPGRADE_FACTS_LIMITS = { files: 64, depth: 8, fileBytes: 1 << 20, stderrBytes: 64 << 10, timeoutSeconds: 15 };

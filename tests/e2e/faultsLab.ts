@@ -7,15 +7,9 @@ import * as assert from "assert";
 import { execFileSync, spawn } from "child_process";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
-import { artifacts, ARTIFACT_PORT, changes, LAB_DIR, nodeDown, onNode, privateKey, REPO } from "./lab";
+import { ARTIFACT_PORT, changes, labContainerd2, LAB_DIR, nodeDown, onNode, privateKey, REPO } from "./lab";
 
-const A = artifacts();
-export const url = (file: string) => `http://127.0.0.1:${ARTIFACT_PORT}/${file}`;
-export const containerd = {
-    version: A.CONTAINERD2_VERSION,
-    source: { kind: "tarball", url: url(A.CONTAINERD2_FILE), sha256: A.CONTAINERD2_SHA256 },
-    runc: { url: url(A.RUNC_FILE), sha256: A.RUNC_SHA256 },
-};
+export const containerd = labContainerd2();
 // Read when a stack is made: the lab key exists only once a node has been booted.
 export const settings = () => ({ privateKey: privateKey(), containerd, kubelet: { version: "1.30.4" }, docker: { mode: "disable" } });
 
