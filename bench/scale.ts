@@ -19,8 +19,11 @@
  *   - the state per node (the stack's checkpoint divided by N);
  *   - a second `pulumi up`: its wall time; it must change nothing (checked).
  *
- *   npm run bench:scale [-- SIZE…] [--hosts K] [--checkpoints every|skipped|both] [--max-unavailable N|N%] [--parallel P] [--keep]
+ *   npm run bench:scale [-- SIZE…] [--hosts K] [--checkpoints every|skipped|both] [--max-unavailable N|N%] [--parallel P] [--preview-only] [--keep]
  *
+ * `--preview-only` measures only the previews, each twice: with the facts read over SSH, and with
+ * every node's facts given (`nodeFacts`, what `bench:preview` measures), so the reads' share shows
+ * as the difference; the CPU seconds of the program's process and of the CLI are printed apart.
  * `--parallel` is `pulumi up --parallel` (default: the CLI's own, 8 in CLI 3.248).
  * `--keep` leaves the lab machines up at the end (lab/node-down.sh scale-hN takes them down).
  */
@@ -32,6 +35,8 @@ import * as path from "path";
 import { timeCli } from "./cli";
 import { treeRss } from "./proc";
 import { ContainerdFleet } from "../components";
+import { NodeFacts } from "../components/facts";
+import { readNodeFacts } from "../components/preflight/readFacts";
 import { resolveMaxUnavailable } from "../components/fleet/waves";
 import { ARTIFACT_PORT, changes, labContainerd2, labNode, labStack, nodeDown, nodeUp, onNode, privateKey, REPO } from "../tests/e2e/lab";
 import { spawnSync } from "child_process";
@@ -95,11 +100,14 @@ function fleetNodes(n: number, hosts: string[], tag: string) {
  * A stack whose inline program is one ContainerdFleet of `nodes` (built here, not passed through
  * stack config: a thousand nodes' config is more than one command-line argument may hold).
  */
-async function fleetStack(name: string, nodes: ReturnType<typeof fleetNodes>, maxUnavailable: string | number, skipCheckpoints: boolean): Promise<Stack> {
+async function fleetStack(name: string, nodes: ReturnType<typeof fleetNodes>, maxUnavailable: string | number, skipCheckpoints: boolean, facts?: NodeFacts): Promise<Stack> {
     const key = privateKey();
     const program = async () => {
         const fleet = new ContainerdFleet("fleet", {
-            nodes: nodes.map(n => ({ name: n.name, connection: { host: n.host, port: n.port, hostKey: n.hostKey, privateKey: pulumi.secret(key) }, overrides: n.overrides })),
+            nodes: nodes.map(n => ({
+                name: n.name, connection: { host: n.host, port: n.port, hostKey: n.hostKey, privateKey: pulumi.secret(key) },
+                overrides: n.overrides, ...(facts ? { nodeFacts: facts } : {}),
+            })),
             settings: SETTINGS,
             maxUnavailable,
         });
@@ -157,6 +165,29 @@ async function main(): Promise<void> {
         const nodeSeconds = oneCli.up;
         console.log(`one fleet node on a converted machine: pulumi up ${nodeSeconds.toFixed(1)} s`);
         console.log(`maxUnavailable ${maxUnavailable}, --parallel ${parallel ?? "(the CLI's default)"}, ${hostCount} machines; engine ms/op: CPU of the pulumi process per resource operation`);
+        if (process.argv.includes("--preview-only")) {
+            // What a converted fleet node's facts read as: given to every node of the second preview.
+            const o = fleetNodes(1, hosts, "one")[0];
+            const facts = await readNodeFacts({
+                host: o.host, port: o.port, user: "root", privateKey: privateKey(), hostKey: o.hostKey, dialErrorLimit: 3, perDialTimeout: 15,
+            }, undefined, o.overrides.stateDir);
+            console.log("nodes | facts | preview s | preview MiB | program CPU s | CLI CPU s");
+            let first: number | undefined;
+            for (const n of sizes) {
+                for (const given of [false, true]) {
+                    const stack = await fleetStack(`scale-p${n}${given ? "g" : "r"}`, fleetNodes(n, hosts, "one"), maxUnavailable, true, given ? facts : undefined);
+                    stacks.push(stack);
+                    const pre = await sampled(() => stack.preview({ color: "never", parallel }));
+                    const ratio = first === undefined ? "" : ` (x${(pre.seconds / first).toFixed(2)} the first size's)`;
+                    first = given ? first : first ?? pre.seconds;
+                    console.log([n, given ? "given" : "read over SSH", pre.seconds.toFixed(1) + (given ? "" : ratio), pre.peakMiB.toFixed(0),
+                        (pre.cpu.get("node") ?? 0).toFixed(1), (pre.cpu.get("pulumi") ?? 0).toFixed(1)].join(" | "));
+                    await stack.workspace.removeStack(stack.name, { force: true });
+                    stacks.pop();
+                }
+            }
+            return;
+        }
         console.log("nodes | checkpoints | preview s | preview MiB | up s | ideal s | ops | engine ms/op | state KiB/node | no-op up s");
         for (const n of sizes) {
             for (const skip of modes) {
