@@ -26,6 +26,8 @@ interface StepArgs {
 export interface RemoteStepArgs extends StepArgs {
     /** Sent as one secret, as the generated class does: it holds the key or password. */
     connection: pulumi.Input<command.types.input.remote.ConnectionArgs>;
+    /** Given to `create` on its standard input: the step's script (components/scripts/shell.ts). */
+    stdin?: pulumi.Input<string>;
 }
 
 export interface LocalStepArgs extends StepArgs {
@@ -67,6 +69,7 @@ export class RemoteStep extends pulumi.CustomResource {
         super("command:remote:Command", name, stepProps({
             connection: pulumi.secret(args.connection),
             create: args.create,
+            stdin: args.stdin,
             triggers: args.triggers,
         }), stepOptions(opts, ["connection"]));
     }

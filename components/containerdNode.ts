@@ -7,7 +7,7 @@ import { CopyStep, LocalStep, RemoteStep } from "./commands";
 import { drainScript, rollbackMarkScript, verifyNodeScript } from "./scripts/kubectl";
 import { NodeStep, nodeSteps } from "./scripts/claim";
 import { NODE_LIB_FILE, NODE_LIB_PATH } from "./scripts/lib";
-import { sq, wrapDetached, wrapScript } from "./scripts/shell";
+import { detachedCommand, scriptCommand, sq } from "./scripts/shell";
 import {
     configureScript, dockerCleanupScript, migrateImagesScript, preflightScript, registryAuthScript, switchScript, uploadPath,
 } from "./scripts/steps";
@@ -124,10 +124,10 @@ export class ContainerdNode extends pulumi.ComponentResource {
         let last: pulumi.Resource[] = after === undefined ? [] : Array.isArray(after) ? after as pulumi.Resource[] : [after as pulumi.Resource];
         // Every step but the read-only pre-flight runs detached on the node (the library's cn_run).
         const holder = `stack ${pulumi.getProject()}/${pulumi.getStack()}`;
-        const wrap = (step: string) => (s: string) => step === "preflight" ? wrapScript(s, user) : wrapDetached(step, s, user, holder, NODE_LIB_FILE, spec.stateDir);
-        const remote = (step: string, script: string | pulumi.Output<string>, after: pulumi.Resource[] = last, triggers?: pulumi.Input<any>[]) => {
-            const create = typeof script === "string" ? wrap(step)(script) : script.apply(wrap(step));
-            const cmd = new RemoteStep(`${name}-${step}`, { connection, create, triggers }, { parent: this, dependsOn: after });
+        // Each step's script is the stdin of a short command that runs it (components/scripts/shell.ts).
+        const remote = (step: string, script: pulumi.Input<string>, after: pulumi.Resource[] = last, triggers?: pulumi.Input<any>[]) => {
+            const create = step === "preflight" ? scriptCommand(user) : detachedCommand(step, user, holder, NODE_LIB_FILE, spec.stateDir);
+            const cmd = new RemoteStep(`${name}-${step}`, { connection, create, stdin: script, triggers }, { parent: this, dependsOn: after });
             last = [cmd];
             return cmd;
         };

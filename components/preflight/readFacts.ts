@@ -8,7 +8,7 @@ import { Client, ConnectConfig } from "ssh2";
 import { parseClaim } from "../claim";
 import { CLAIM_LINE, NodeFacts, RUNTIME_LINE } from "../facts";
 import { nodeFactsScript } from "../scripts/upgradeFacts";
-import { wrapScript } from "../scripts/shell";
+import { scriptCommand } from "../scripts/shell";
 import { parseUpgradeFacts } from "../upgrade/facts";
 
 /** The connection as the steps get it, resolved (secrets as plain text, in memory only). */
@@ -80,7 +80,7 @@ function connectConfig(c: ResolvedConnection, refused: { key?: string }): Connec
     };
 }
 
-function runOnce(c: ResolvedConnection, command: string): Promise<{ code: number; stdout: string; stderr: string }> {
+function runOnce(c: ResolvedConnection, command: string, stdin: string): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
         const client = new Client();
         const refused: { key?: string } = {};
@@ -102,6 +102,7 @@ function runOnce(c: ResolvedConnection, command: string): Promise<{ code: number
             const errOut: Buffer[] = [];
             stream.on("data", (d: Buffer) => out.push(d));
             stream.stderr.on("data", (d: Buffer) => errOut.push(d));
+            stream.end(stdin);
             stream.on("close", (code: number | null) => {
                 settled = true;
                 client.end();
@@ -114,12 +115,12 @@ function runOnce(c: ResolvedConnection, command: string): Promise<{ code: number
 
 /** Dials (a few times, 1 s apart), runs the read-only facts reader and parses what it printed. */
 export async function readNodeFacts(c: ResolvedConnection, kubeletConfig?: string, stateDir?: string): Promise<NodeFacts> {
-    const command = wrapScript(nodeFactsScript(kubeletConfig, stateDir), c.user);
+    const script = nodeFactsScript(kubeletConfig, stateDir);
     const dials = Math.max(1, Math.min(c.dialErrorLimit, MAX_READ_DIALS));
     let last: Error | undefined;
     for (let i = 1; i <= dials; i++) {
         try {
-            const r = await runOnce(c, command);
+            const r = await runOnce(c, scriptCommand(c.user), script);
             if (r.code !== 0) {
                 throw new Error(`the facts reader exited ${r.code}: ${r.stderr.trim().split("\n").slice(-5).join("; ")}`);
             }

@@ -87,7 +87,7 @@ ${cnDirAssignment(stateDir)}
 
 /**
  * What every mutating step starts with: the head, the library (the file the node's lib step
- * copied; the runner's caller, wrapDetached, has checked it is there), then cn_begin: the step's
+ * copied; the runner's caller, detachedCommand, has checked it is there), then cn_begin: the step's
  * variables, the per-node lock and the run claim (claim.ts), which holds for other stacks
  * `claim.seconds` after the step; the run's `last` node step ends it.
  */

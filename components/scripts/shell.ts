@@ -40,22 +40,20 @@ export function heredoc(command: string, content: string): string {
 }
 
 /**
- * Wraps a bash script so it runs as root under bash whatever the login shell is: the script goes
- * to a temp file first, so commands inside it can't swallow the rest of the script from stdin.
+ * How every script reaches a node: as the standard input of a short fixed command, which saves it
+ * to a temp file and runs that as root under bash whatever the login shell is (from a file, so
+ * commands inside it can't swallow the rest of the script from stdin). The command provider
+ * quotes only the command in a failed step's error, so the error is its few lines and the
+ * script's own output, not the script; the preview diffs the script as the step's `stdin`.
  */
-export function wrapScript(script: string, user: string): string {
-    const end = "CNODE_SCRIPT_END";
-    if (script.split("\n").includes(end)) {
-        throw new Error(`script contains the line ${end}`);
-    }
+const SAVE_STDIN = `f=$(mktemp /tmp/containerd-node.XXXXXX) || exit 1
+cat >"$f" || { rm -f "$f"; exit 1; }`;
+
+/** The command that runs the script on its standard input (the pre-flight's, the facts reader's). */
+export function scriptCommand(user: string): string {
     const run = user === "root" ? `bash "$f"` : `sudo -n bash "$f"`;
-    return [
-        `f=$(mktemp /tmp/containerd-node.XXXXXX) || exit 1`,
-        `cat >"$f" <<'${end}'`,
-        script.endsWith("\n") ? script.slice(0, -1) : script,
-        end,
-        `${run} </dev/null; rc=$?; rm -f "$f"; exit $rc`,
-    ].join("\n");
+    return `${SAVE_STDIN}
+${run} </dev/null; rc=$?; rm -f "$f"; exit $rc`;
 }
 
 /** What a step whose library is missing says: how to bring it back. */
@@ -64,24 +62,15 @@ function libMissing(step: string, lib: string): string {
 }
 
 /**
- * Wraps a mutating step: as wrapScript, but the script runs on the node as a transient systemd
- * unit (the node library's cn_run, components/node/lib.sh), which this SSH session only follows;
- * a lost session leaves it running, and the next run of the same step finds it. `holder` names the run
- * in the node's lock (e.g. the stack). `libFile` is the node library, relative to CN_DIR, which is
- * `stateDir`.
+ * The command of a mutating step: as scriptCommand, but the script runs on the node as a
+ * transient systemd unit (the node library's cn_run, components/node/lib.sh), which this SSH
+ * session only follows; a lost session leaves it running, and the next run of the same step finds
+ * it. `holder` names the run in the node's lock (e.g. the stack). `libFile` is the node library,
+ * relative to CN_DIR, which is `stateDir`.
  */
-export function wrapDetached(step: string, script: string, user: string, holder: string, libFile: string, stateDir: string): string {
-    const end = "CNODE_SCRIPT_END";
-    if (script.split("\n").includes(end)) {
-        throw new Error(`script contains the line ${end}`);
-    }
+export function detachedCommand(step: string, user: string, holder: string, libFile: string, stateDir: string): string {
     const run = `${cnDirAssignment(stateDir)}; l=$CN_DIR/${libFile}; [ -f "$l" ] || { echo "${libMissing(step, "$l")}" >&2; exit 1; }; source "$l"; CN_HOLDER=$1 cn_run ${step} "$0"`;
     const sh = user === "root" ? "bash" : "sudo -n bash";
-    return [
-        `f=$(mktemp /tmp/containerd-node.XXXXXX) || exit 1`,
-        `cat >"$f" <<'${end}'`,
-        script.endsWith("\n") ? script.slice(0, -1) : script,
-        end,
-        `${sh} -c ${sq(run)} "$f" ${sq(holder)} </dev/null; rc=$?; rm -f "$f"; exit $rc`,
-    ].join("\n");
+    return `${SAVE_STDIN}
+${sh} -c ${sq(run)} "$f" ${sq(holder)} </dev/null; rc=$?; rm -f "$f"; exit $rc`;
 }

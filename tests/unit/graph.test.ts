@@ -93,8 +93,8 @@ describe("ContainerdNode resource graph", () => {
         assert.deepStrictEqual(res.get("h1-configure")!.dependsOn, ["h1-lib"]);
         assert.deepStrictEqual(res.get("h1-switch")!.dependsOn, ["h1-configure"]);
         // The last node step ends the run's claim on the node; the others keep it.
-        assert.match(res.get("h1-configure")!.inputs.create, /^cn_begin configure 900 0$/m);
-        assert.match(res.get("h1-switch")!.inputs.create, /^cn_begin switch 900 1$/m);
+        assert.match(res.get("h1-configure")!.inputs.stdin, /^cn_begin configure 900 0$/m);
+        assert.match(res.get("h1-switch")!.inputs.stdin, /^cn_begin switch 900 1$/m);
         for (const r of res.values()) {
             if (r.type === "command:remote:Command") {
                 // The whole connection (key included) reaches the provider as a secret.
@@ -109,7 +109,7 @@ describe("ContainerdNode resource graph", () => {
         const { res } = await build("k1", k8sArgs());
         assert.deepStrictEqual(steps(res, "k1"), ["preflight", "lib", "configure", "drain", "switch", "verify"]);
         // The claim holds through the drain and verify timeouts (300 + 180 s by default).
-        assert.match(res.get("k1-switch")!.inputs.create, /^cn_begin switch 1380 1$/m);
+        assert.match(res.get("k1-switch")!.inputs.stdin, /^cn_begin switch 1380 1$/m);
         assert.deepStrictEqual(res.get("k1-drain")!.dependsOn, ["k1-configure"]);
         assert.deepStrictEqual(res.get("k1-switch")!.dependsOn, ["k1-drain"]);
         assert.deepStrictEqual(res.get("k1-verify")!.dependsOn, ["k1-switch"]);
@@ -166,12 +166,12 @@ describe("ContainerdNode resource graph", () => {
         }));
         assert.deepStrictEqual(steps(res, "o1"), ["preflight", "lib", "upload-containerd", "upload-runc", "configure", "migrate-images", "switch", "docker-cleanup"]);
         for (const [step, last] of [["configure", 0], ["migrate-images", 0], ["switch", 0], ["docker-cleanup", 1]] as const) {
-            assert.match(res.get(`o1-${step}`)!.inputs.create, new RegExp(`^cn_begin ${step} \\d+ ${last}$`, "m"), step);
+            assert.match(res.get(`o1-${step}`)!.inputs.stdin, new RegExp(`^cn_begin ${step} \\d+ ${last}$`, "m"), step);
         }
         assert.deepStrictEqual(res.get("o1-configure")!.dependsOn.sort(), ["o1-lib", "o1-upload-containerd", "o1-upload-runc"]);
         assert.deepStrictEqual(res.get("o1-upload-runc")!.dependsOn, ["o1-preflight"]);
         assert.strictEqual(res.get("o1-upload-containerd")!.inputs.remotePath, "/var/lib/containerd-node/cache/containerd-cccccccccccccccc");
-        assert.match(res.get("o1-docker-cleanup")!.inputs.create, /^PURGE='1' \\\nREMOVE_DATA='1'\ncn_docker_cleanup$/m);
+        assert.match(res.get("o1-docker-cleanup")!.inputs.stdin, /^PURGE='1' \\\nREMOVE_DATA='1'\ncn_docker_cleanup$/m);
     });
     it("docker keep without kubelet: no switch step", async () => {
         const { res } = await build("n1", baseArgs({ docker: { mode: "keep" } }));
@@ -182,8 +182,8 @@ describe("ContainerdNode resource graph", () => {
         const b = (await build("s", baseArgs({ kubelet: { version: "1.30.4" }, config: { sandboxImage: "registry.example.com/pause:3.10" } }))).res;
         const differing = [...a.keys()].filter(k => JSON.stringify(a.get(k)!.inputs) !== JSON.stringify(b.get(k)!.inputs));
         assert.deepStrictEqual(differing, ["s-configure"]);
-        assert.match(a.get("s-configure")!.inputs.create, /pinned_images\]\nsandbox = "registry.k8s.io\/pause:3.10"/);
-        assert.match(b.get("s-configure")!.inputs.create, /pinned_images\]\nsandbox = "registry.example.com\/pause:3.10"/);
+        assert.match(a.get("s-configure")!.inputs.stdin, /pinned_images\]\nsandbox = "registry.k8s.io\/pause:3.10"/);
+        assert.match(b.get("s-configure")!.inputs.stdin, /pinned_images\]\nsandbox = "registry.example.com\/pause:3.10"/);
     });
     it("changing SystemdCgroup changes configure and switch (the kubelet's cgroup driver must match)", async () => {
         const a = (await build("c", baseArgs({ kubelet: { version: "1.30.4" } }))).res;
@@ -196,7 +196,7 @@ describe("ContainerdNode resource graph", () => {
         const b = (await build("v", baseArgs({ kubelet: { version: "1.30.4" }, containerd: { version: "2.1.5", source: { kind: "tarball", url: "https://example.com/containerd-2.1.5-linux-amd64.tar.gz", sha256: "e".repeat(64) } } }))).res;
         const differing = [...a.keys()].filter(k => JSON.stringify(a.get(k)!.inputs) !== JSON.stringify(b.get(k)!.inputs));
         assert.deepStrictEqual(differing, ["v-configure", "v-switch"]);
-        assert.match(b.get("v-switch")!.inputs.create, /^VERSION='2\.1\.5' \\$/m, "the version a staged move must be to");
+        assert.match(b.get("v-switch")!.inputs.stdin, /^VERSION='2\.1\.5' \\$/m, "the version a staged move must be to");
     });
     it("the node library travels as a file, once per node (its state a hash, not its text); no step carries it, every later step sources it by content hash", async () => {
         const { res } = await build("lib", baseArgs());
@@ -209,10 +209,10 @@ describe("ContainerdNode resource graph", () => {
         assert.strictEqual(copy.inputs.remotePath, `/var/lib/containerd-node/${NODE_LIB_FILE}`);
         assert.strictEqual(await copy.inputs.source.path, NODE_LIB_PATH);
         assert.deepStrictEqual(copy.dependsOn, ["lib-preflight"], "copied once the pre-flight made its directory");
-        const pre: string = res.get("lib-preflight")!.inputs.create;
+        const pre: string = res.get("lib-preflight")!.inputs.stdin;
         assert.ok(!pre.includes("txn_begin() {") && pre.length < 6000, `the pre-flight carries only the functions it uses (${pre.length} bytes)`);
         for (const step of ["configure", "switch"]) {
-            const text: string = res.get(`lib-${step}`)!.inputs.create;
+            const text: string = res.get(`lib-${step}`)!.inputs.stdin;
             assert.ok(text.includes(`source "$CN_DIR/${NODE_LIB_FILE}"`), step);
             assert.ok(!text.includes("txn_begin() {"), `${step} does not repeat the library`);
         }
@@ -229,7 +229,7 @@ describe("ContainerdNode resource graph", () => {
     it("the SSH key never appears in any command text", async () => {
         const { res } = await build("sec", k8sArgs());
         for (const r of res.values()) {
-            const text = JSON.stringify({ create: r.inputs.create, update: r.inputs.update, delete: r.inputs.delete, env: r.inputs.environment });
+            const text = JSON.stringify({ create: r.inputs.create, stdin: r.inputs.stdin, update: r.inputs.update, delete: r.inputs.delete, env: r.inputs.environment });
             assert.doesNotMatch(text, /SECRETKEYMATERIAL/, r.name);
         }
     });
@@ -237,7 +237,7 @@ describe("ContainerdNode resource graph", () => {
         let authCreate: unknown;
         const grab: pulumi.ResourceTransformation = a => {
             if (a.name === "ra-registry-auth") {
-                authCreate = a.props.create;
+                authCreate = a.props.stdin;
             }
             return undefined;
         };
@@ -247,9 +247,9 @@ describe("ContainerdNode resource graph", () => {
         await value(node.runtimeAfter);
         await new Promise(r => setTimeout(r, 50));
         const res = new Map(created.map(c => [c.name, { ...c, dependsOn: dependsOnByName.get(c.name) ?? [] }]));
-        assert.ok(pulumi.Output.isInstance(authCreate) && await (authCreate as any).isSecret, "the step's command text is a secret");
+        assert.ok(pulumi.Output.isInstance(authCreate) && await (authCreate as any).isSecret, "the step's script is a secret");
         // What the engine receives: a secret envelope (the SDK's signature key and value).
-        const sent = res.get("ra-registry-auth")!.inputs.create;
+        const sent = res.get("ra-registry-auth")!.inputs.stdin;
         assert.strictEqual(sent[pulumi.runtime.specialSigKey], pulumi.runtime.specialSecretSig);
         assert.match(sent.value, /password = "PULLPASSWORD"/);
         for (const r of res.values()) {
@@ -258,7 +258,7 @@ describe("ContainerdNode resource graph", () => {
             }
         }
         assert.deepStrictEqual(res.get("ra-configure")!.dependsOn, ["ra-registry-auth"]);
-        assert.match(res.get("ra-configure")!.inputs.create, /^imports = \[ "\/etc\/containerd\/containerd-node\/registry-auth\.toml" \]$/m);
+        assert.match(res.get("ra-configure")!.inputs.stdin, /^imports = \[ "\/etc\/containerd\/containerd-node\/registry-auth\.toml" \]$/m);
     });
     it("a node whose facts can't be read over SSH is refused at up in its pre-flight, saying why", async () => {
         // Port 1 on the loopback: nothing listens, the dial is refused at once.
@@ -266,19 +266,19 @@ describe("ContainerdNode resource graph", () => {
         execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(dir, "k")]);
         const key = fs.readFileSync(path.join(dir, "k"), "utf8");
         const { res } = await build("unread", baseArgs({ connection: { host: "127.0.0.1", port: 1, privateKey: key, dialErrorLimit: 1 }, nodeFacts: undefined }));
-        const pre = res.get("unread-preflight")!.inputs.create as string;
+        const pre = res.get("unread-preflight")!.inputs.stdin as string;
         assert.match(pre, /containerd-node: unread: could not read the node.*s facts over SSH: reading root@127\.0\.0\.1:1: .*ECONNREFUSED/);
         assert.match(pre, /\nexit 1\n/);
         assert.ok(!pre.includes(key.split("\n")[1]), "no key material in the message");
         const bad = await build("badkey", baseArgs({ connection: { host: "127.0.0.1", port: 1, privateKey: "not a key" }, nodeFacts: undefined }));
-        assert.match(bad.res.get("badkey-preflight")!.inputs.create, /reading root@127\.0\.0\.1:1: Cannot parse privateKey: Unsupported key format/);
+        assert.match(bad.res.get("badkey-preflight")!.inputs.stdin, /reading root@127\.0\.0\.1:1: Cannot parse privateKey: Unsupported key format/);
     });
     it("another stack's claim on the node, found by the facts read, refuses the run in the pre-flight; this stack's own does not", async () => {
         const claim = (holder: string) => ({ ...DOCKER_FACTS, claim: { holder, step: "configure", state: "finished at 2026-12-01T10:00:00Z", since: "2026-12-01T09:59:00Z", until: Date.now() / 1000 + 600 } });
-        const other = (await build("cl1", baseArgs({ nodeFacts: claim("stack p/other") }))).res.get("cl1-preflight")!.inputs.create as string;
+        const other = (await build("cl1", baseArgs({ nodeFacts: claim("stack p/other") }))).res.get("cl1-preflight")!.inputs.stdin as string;
         assert.match(other, /containerd-node: the pre-flight refuses the run:\ncl1: the node is being converted by stack p\/other \(its run has had the node since 2026-12-01T09:59:00Z; its step configure finished at 2026-12-01T10:00:00Z\)/);
         assert.match(other, /\nexit 1\n/);
-        const own = (await build("cl2", baseArgs({ nodeFacts: claim(`stack ${pulumi.getProject()}/${pulumi.getStack()}`) }))).res.get("cl2-preflight")!.inputs.create as string;
+        const own = (await build("cl2", baseArgs({ nodeFacts: claim(`stack ${pulumi.getProject()}/${pulumi.getStack()}`) }))).res.get("cl2-preflight")!.inputs.stdin as string;
         assert.doesNotMatch(own, /refuses the run/);
     });
     it("a node whose live config cannot be judged is refused in its pre-flight, quoting no line of the file", async () => {
@@ -288,7 +288,7 @@ describe("ContainerdNode resource graph", () => {
             upgrade: { ...DOCKER_FACTS.upgrade, main: { path: "/etc/containerd/config.toml", text: broken }, containerdVersion: { major: 1, minor: 7, patch: 35, text: "1.7.35" } },
         };
         const { res } = await build("bad-config", baseArgs({ kubelet: { version: "1.33.13" }, nodeFacts }));
-        const pre = res.get("bad-config-preflight")!.inputs.create as string;
+        const pre = res.get("bad-config-preflight")!.inputs.stdin as string;
         assert.match(pre, /bad-config: the pre-flight could not judge the node.*s live config, so it cannot tell what the rendered one would drop: \/etc\/containerd\/config\.toml: not valid TOML: .*at row 3, col 24, pos 100:' >&2\n/);
         assert.match(pre, /\nexit 1\n/);
         assert.doesNotMatch(JSON.stringify([...res.values()].map(r => r.inputs)), /TOPSECRET/);
@@ -404,11 +404,11 @@ describe("ContainerdFleet resource graph", () => {
             for (const step of ["drain", "switch", "verify", "gate"]) {
                 assert.deepStrictEqual(res.get(`f7b-${step}`)!.inputs.triggers, [""], step);
             }
-            assert.match(res.get("f7b-switch")!.inputs.create, /^SOFT_PLANNED='' \\$/m, "skipped unless the Node's mark is still the planned one");
+            assert.match(res.get("f7b-switch")!.inputs.stdin, /^SOFT_PLANNED='' \\$/m, "skipped unless the Node's mark is still the planned one");
             // Run as the node runs it (the library, the step's values): a Node whose mark moved since the
             // run was planned (here: rolled back) is skipped, changing nothing.
             const { NODE_LIB } = await import("../../components/scripts/lib");
-            const text: string = res.get("f7b-switch")!.inputs.create;
+            const text: string = res.get("f7b-switch")!.inputs.stdin;
             const body = text.slice(text.indexOf("# shellcheck disable=SC2034 # read by the node library"), text.indexOf("\ncn_switch\n"));
             const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-soft-"));
             fs.writeFileSync(path.join(dir, "kubectl"), `#!/bin/bash\necho '{"metadata":{"annotations":{"containerd-node.pulumi.com/rolled-back":"1700000000"}}}'\n`, { mode: 0o755 });
@@ -449,7 +449,7 @@ describe("ContainerdFleet resource graph", () => {
             kubernetes: { kubeconfig: "/tmp/kc" },
         });
         assert.strictEqual(res.get("f9a-switch")!.inputs.triggers, undefined);
-        assert.doesNotMatch(res.get("f9a-switch")!.inputs.create, /ABSORB_FAILURE/);
+        assert.doesNotMatch(res.get("f9a-switch")!.inputs.stdin, /ABSORB_FAILURE/);
         assert.doesNotMatch(res.get("f9a-drain")!.inputs.create, /fail_soft/);
         assert.ok(!res.has("f9-result"));
     });

@@ -5,7 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import { STATE_DIR_DEFAULT } from "../../components/facts";
 import { NODE_LIB, NODE_LIB_FILE } from "../../components/scripts/lib";
-import { wrapDetached } from "../../components/scripts/shell";
+import { detachedCommand } from "../../components/scripts/shell";
 
 // The node library's detached runner (cn_run, components/node/lib.sh), run locally: systemd-run and systemctl are
 // stand-ins on PATH that start the unit's command in the background and answer is-active by its
@@ -38,7 +38,7 @@ const run = (n: ReturnType<typeof fakeNode>, holder = "stack p/s") =>
 describe("detached steps: the node library's runner", () => {
     it("a step sent as the component sends it: runs with the library the lib step copied; without it, says how to bring it back", () => {
         const n = fakeNode();
-        const send = (user: string) => spawnSync("bash", ["-c", wrapDetached("configure", "echo ran-with-$STEP_LIB_OK\n", user, "stack p/s", NODE_LIB_FILE, STATE_DIR_DEFAULT)], { env: { ...n.env, STEP_LIB_OK: "lib" }, encoding: "utf8" });
+        const send = (user: string) => spawnSync("bash", ["-c", detachedCommand("configure", user, "stack p/s", NODE_LIB_FILE, STATE_DIR_DEFAULT)], { input: "echo ran-with-$STEP_LIB_OK\n", env: { ...n.env, STEP_LIB_OK: "lib" }, encoding: "utf8" });
         let r = send("root");
         assert.strictEqual(r.status, 1);
         assert.match(r.stderr, new RegExp(`step configure: the node library ${n.env.CN_DIR}/${NODE_LIB_FILE} is missing \\(removed since the lib step of this node copied it\\): run pulumi up --replace with the URN of that step, NODE-lib`));
@@ -52,7 +52,7 @@ describe("detached steps: the node library's runner", () => {
     it("a stateDir of its own: the step uses the library and keeps its run records there, not in a CN_DIR the session had", () => {
         const n = fakeNode();
         const own = path.join(n.dir, "own-state");
-        const send = () => spawnSync("bash", ["-c", wrapDetached("configure", "echo in-$CN_DIR\n", "root", "stack p/s", NODE_LIB_FILE, own)], { env: n.env, encoding: "utf8" });
+        const send = () => spawnSync("bash", ["-c", detachedCommand("configure", "root", "stack p/s", NODE_LIB_FILE, own)], { input: "echo in-$CN_DIR\n", env: n.env, encoding: "utf8" });
         let r = send();
         assert.strictEqual(r.status, 1);
         assert.match(r.stderr, new RegExp(`the node library ${own}/${NODE_LIB_FILE} is missing`));

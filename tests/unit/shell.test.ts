@@ -7,7 +7,7 @@ import { ContainerdNodeArgs } from "../../components/args";
 import { kubeletEditPlan } from "../../components/render/kubeletFlags";
 import { renderKubeletEdit } from "../../components/scripts/kubeletEdit";
 import { NODE_LIB, standalonePrelude as prelude } from "../../components/scripts/lib";
-import { heredoc, sq, wrapScript } from "../../components/scripts/shell";
+import { heredoc, scriptCommand, sq } from "../../components/scripts/shell";
 import { KUBECONFIG_FROM_STDIN } from "../../components/kubeconfig";
 import { resolveSpec } from "../../components/spec";
 import * as steps from "../../components/scripts/steps";
@@ -216,10 +216,12 @@ describe("Node API helpers (bash, as on the node)", () => {
 });
 
 describe("shell helpers", () => {
-    it("wrapScript runs the script with bash and returns its exit code", () => {
-        const r = spawnSync("sh", ["-c", wrapScript("echo \"$BASH_VERSION\" | grep -q . && echo in-bash; exit 7", "root")], { encoding: "utf8" });
+    it("scriptCommand runs the script on its stdin with bash, from a file (a command in it can't read the rest), and returns its exit code", () => {
+        const script = "echo \"$BASH_VERSION\" | grep -q . && echo in-bash\ncat\necho after-cat; exit 7\n";
+        const r = spawnSync("sh", ["-c", scriptCommand("root")], { input: script, encoding: "utf8" });
         assert.strictEqual(r.status, 7);
-        assert.strictEqual(r.stdout.trim(), "in-bash");
+        assert.strictEqual(r.stdout, "in-bash\nafter-cat\n");
+        assert.ok(scriptCommand("root").length < 200 && !scriptCommand("root").includes("in-bash"), "the command holds no script");
     });
     it("stateDir reaches every step and the facts reader; at the default a step reads as it did before stateDir", () => {
         const texts = (args: Partial<ContainerdNodeArgs>) => {
