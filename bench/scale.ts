@@ -19,11 +19,15 @@
  *   - the state per node (the stack's checkpoint divided by N);
  *   - a second `pulumi up`: its wall time; it must change nothing (checked).
  *
- *   npm run bench:scale [-- SIZE…] [--hosts K] [--checkpoints every|skipped|both] [--max-unavailable N|N%] [--parallel P] [--preview-only] [--keep]
+ *   npm run bench:scale [-- SIZE…] [--hosts K] [--checkpoints every|skipped|both] [--max-unavailable N|N%] [--parallel P] [--preview-only] [--away] [--keep]
  *
  * `--preview-only` measures only the previews, each twice: with the facts read over SSH, and with
  * every node's facts given (`nodeFacts`, what `bench:preview` measures), so the reads' share shows
  * as the difference; the CPU seconds of the program's process and of the CLI are printed apart.
+ * `--away` (one size) runs a fleet of that many nodes plus one on a machine of its own, which is
+ * taken down once the second wave starts: the run must fail naming that node, and no node of a
+ * later wave may have any step beyond its pre-flight (checked against the state).
+ *
  * `--parallel` is `pulumi up --parallel` (default: the CLI's own, 8 in CLI 3.248).
  * `--keep` leaves the lab machines up at the end (lab/node-down.sh scale-hN takes them down).
  */
@@ -37,6 +41,7 @@ import { treeRss } from "./proc";
 import { ContainerdFleet } from "../components";
 import { NodeFacts } from "../components/facts";
 import { readNodeFacts } from "../components/preflight/readFacts";
+import { readFactsLimited } from "../components/preflight/planOutputs";
 import { resolveMaxUnavailable } from "../components/fleet/waves";
 import { ARTIFACT_PORT, changes, labContainerd2, labNode, labStack, nodeDown, nodeUp, onNode, privateKey, REPO } from "../tests/e2e/lab";
 import { spawnSync } from "child_process";
@@ -131,6 +136,69 @@ async function stateBytes(stack: Stack): Promise<number> {
     return Buffer.byteLength(JSON.stringify(d));
 }
 
+/** The steps after the pre-flight, by the suffix of their resource names. */
+const AFTER_PREFLIGHT = /-(lib|configure|migrate-images|switch|docker-cleanup)$/;
+
+/**
+ * A node that goes away mid-wave: `n` fleet nodes and one more on a machine of its own, second in
+ * the second wave, taken down once that wave's first step starts. Prints what the run did.
+ */
+async function awayMidWave(n: number, hosts: string[], maxUnavailable: string | number, parallel?: number): Promise<void> {
+    const away = "scale-away";
+    nodeUp(away, 2279);
+    const nodes = fleetNodes(n, hosts, "aw");
+    const perWave = resolveMaxUnavailable(maxUnavailable, n + 1);
+    nodes.splice(perWave + 1, 0, { ...labNode(away), name: "aw-away", overrides: { stateDir: `${SCALE_DIR}/aw-away` } });
+    const waveOf = new Map(nodes.map((node, i) => [node.name, Math.floor(i / perWave) + 1]));
+    const stack = await fleetStack("scale-away", nodes, maxUnavailable, true);
+    let downAt: number | undefined;
+    const t0 = Date.now();
+    let error = "";
+    try {
+        await stack.up({
+            color: "never", parallel, onEvent: e => {
+                const name = e.resourcePreEvent?.metadata.urn.split("::").pop() ?? "";
+                if (downAt === undefined && AFTER_PREFLIGHT.test(name) && waveOf.get(name.replace(AFTER_PREFLIGHT, "")) === 2) {
+                    downAt = (Date.now() - t0) / 1000;
+                    nodeDown(away);
+                }
+            },
+        });
+    } catch (e) {
+        error = (e as Error).message;
+    }
+    const seconds = (Date.now() - t0) / 1000;
+    const state = await stack.exportStack();
+    const stepsAfter = new Map<number, number>();
+    const switched = new Map<number, number>();
+    for (const r of (state.deployment.resources ?? []) as { urn: string }[]) {
+        const name = r.urn.split("::").pop()!;
+        if (AFTER_PREFLIGHT.test(name)) {
+            const wave = waveOf.get(name.replace(AFTER_PREFLIGHT, "")) ?? 0;
+            stepsAfter.set(wave, (stepsAfter.get(wave) ?? 0) + 1);
+            if (name.endsWith("-switch")) {
+                switched.set(wave, (switched.get(wave) ?? 0) + 1);
+            }
+        }
+    }
+    const waves = Math.ceil(nodes.length / perWave);
+    console.log(`${nodes.length} nodes, ${waves} waves of ${perWave}; aw-away (wave 2) taken down at ${downAt?.toFixed(1)} s; the up ended after ${seconds.toFixed(1)} s`);
+    console.log(`the error: ${error.split("\n").filter(l => /aw-away/.test(l)).slice(0, 2).map(l => l.trim().slice(0, 300)).join(" | ") || "(none naming aw-away)"}`);
+    for (let w = 1; w <= waves; w++) {
+        console.log(`wave ${w}: ${switched.get(w) ?? 0} nodes switched, ${stepsAfter.get(w) ?? 0} steps after the pre-flight in the state`);
+    }
+    const later = [...stepsAfter].filter(([w]) => w > 2).reduce((a, [, c]) => a + c, 0);
+    const ok = error !== "" && /aw-away/.test(error) && later === 0 && (switched.get(1) ?? 0) === perWave;
+    console.log(ok ? "as it should: the run failed naming the node, wave 1 done, no node of a later wave touched"
+        : "NOT as it should (see above)");
+    await stack.workspace.removeStack(stack.name, { force: true });
+    hosts.forEach(h => onNode(h, `rm -rf ${SCALE_DIR}/aw-*`));
+    nodeDown(away);
+    if (!ok) {
+        process.exitCode = 1;
+    }
+}
+
 async function main(): Promise<void> {
     const sizes = process.argv.slice(2).filter((a, i, all) => /^\d+$/.test(a) && !/^--/.test(all[i - 1] ?? "")).map(Number);
     const hostCount = Number(arg("--hosts", "2"));
@@ -165,12 +233,25 @@ async function main(): Promise<void> {
         const nodeSeconds = oneCli.up;
         console.log(`one fleet node on a converted machine: pulumi up ${nodeSeconds.toFixed(1)} s`);
         console.log(`maxUnavailable ${maxUnavailable}, --parallel ${parallel ?? "(the CLI's default)"}, ${hostCount} machines; engine ms/op: CPU of the pulumi process per resource operation`);
+        if (process.argv.includes("--away")) {
+            await awayMidWave(sizes[0], hosts, maxUnavailable, parallel);
+            return;
+        }
         if (process.argv.includes("--preview-only")) {
             // What a converted fleet node's facts read as: given to every node of the second preview.
             const o = fleetNodes(1, hosts, "one")[0];
             const facts = await readNodeFacts({
                 host: o.host, port: o.port, user: "root", privateKey: privateKey(), hostKey: o.hostKey, dialErrorLimit: 3, perDialTimeout: 15,
             }, undefined, o.overrides.stateDir);
+            // The reads alone, as a preview makes them (FACT_READS at a time), in this process.
+            const cpu0 = process.cpuUsage();
+            const t0 = Date.now();
+            const all = fleetNodes(Math.max(...sizes), hosts, "one");
+            await Promise.all(all.map(o => readFactsLimited({
+                host: o.host, port: o.port, user: "root", privateKey: privateKey(), hostKey: o.hostKey, dialErrorLimit: 3, perDialTimeout: 15,
+            }, undefined, o.overrides.stateDir).then(f => { if ("error" in f) { throw new Error(f.error); } })));
+            const used = process.cpuUsage(cpu0);
+            console.log(`${all.length} facts reads alone: ${((Date.now() - t0) / 1000).toFixed(1)} s, this process's CPU ${((used.user + used.system) / 1000 / all.length).toFixed(1)} ms a read`);
             console.log("nodes | facts | preview s | preview MiB | program CPU s | CLI CPU s");
             let first: number | undefined;
             for (const n of sizes) {
