@@ -571,15 +571,21 @@ cn_stage() {
   case "$SOURCE" in
     tarball|file)
       phase "fetching containerd $VERSION"
-      cn_fetch containerd "$CONTAINERD_FROM" "$CONTAINERD_URL" "$CONTAINERD_SHA256"
       dir=$(cn_staged containerd "$CONTAINERD_SHA256")
-      rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
-      staged "$dir.tmp" tar -xzf "$(cn_cached containerd "$CONTAINERD_SHA256")" -C "$dir.tmp" || die "could not unpack the containerd tarball"
-      [ -x "$dir.tmp/bin/containerd" ] || die "the tarball has no bin/containerd: expected the containerd-X.Y.Z-linux-ARCH.tar.gz release layout"
-      V=$("$dir.tmp/bin/containerd" --version | awk '{print $3}')
-      version_matches "$V" "$VERSION" || die "the tarball holds containerd $V, containerd.version declares $VERSION"
-      rm -rf "$dir" && mv "$dir.tmp" "$dir"
-      log "staged containerd $V in $dir";;
+      # Staged by an earlier run from the tarball of this SHA-256 (moved in place only once whole):
+      # a rerun does not download and unpack it again.
+      if [ -x "$dir/bin/containerd" ] && V=$("$dir/bin/containerd" --version | awk '{print $3}') && version_matches "$V" "$VERSION"; then
+        log "containerd $V already staged in $dir"
+      else
+        cn_fetch containerd "$CONTAINERD_FROM" "$CONTAINERD_URL" "$CONTAINERD_SHA256"
+        rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+        staged "$dir.tmp" tar -xzf "$(cn_cached containerd "$CONTAINERD_SHA256")" -C "$dir.tmp" || die "could not unpack the containerd tarball"
+        [ -x "$dir.tmp/bin/containerd" ] || die "the tarball has no bin/containerd: expected the containerd-X.Y.Z-linux-ARCH.tar.gz release layout"
+        V=$("$dir.tmp/bin/containerd" --version | awk '{print $3}')
+        version_matches "$V" "$VERSION" || die "the tarball holds containerd $V, containerd.version declares $VERSION"
+        rm -rf "$dir" && mv "$dir.tmp" "$dir"
+        log "staged containerd $V in $dir"
+      fi;;
     package)
       phase "installing the $PACKAGE package"
       if command -v apt-get >/dev/null; then
@@ -599,8 +605,10 @@ cn_stage() {
     phase "fetching runc"
     cn_fetch runc "$RUNC_FROM" "$RUNC_URL" "$RUNC_SHA256"
     dir=$(cn_staged runc "$RUNC_SHA256")
-    mkdir -p "$dir"
-    staged "$dir" install -m 0755 "$(cn_cached runc "$RUNC_SHA256")" "$dir/runc" || die "could not stage runc"
+    if ! cmp -s "$(cn_cached runc "$RUNC_SHA256")" "$dir/runc"; then
+      mkdir -p "$dir"
+      staged "$dir" install -m 0755 "$(cn_cached runc "$RUNC_SHA256")" "$dir/runc" || die "could not stage runc"
+    fi
     "$dir/runc" --version >/dev/null || die "the runc binary does not run on this node"
   fi
   if [ -n "${CNI_FROM:-}" ]; then

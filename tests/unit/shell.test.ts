@@ -197,6 +197,35 @@ describe("staging on a full disk (bash, as on the node)", () => {
     });
 });
 
+describe("staging containerd (bash, as on the node)", () => {
+    it("unpacks the tarball once: a rerun finds it staged under its SHA-256 and neither fetches nor unpacks it again", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-stage-"));
+        // A release tarball's layout, with a containerd that prints its version as the real one does.
+        fs.mkdirSync(path.join(dir, "tree", "bin"), { recursive: true });
+        fs.writeFileSync(path.join(dir, "tree", "bin", "containerd"), "#!/bin/sh\necho containerd github.com/containerd/containerd/v2 v2.2.9 0123abc\n", { mode: 0o755 });
+        const sha = "ab".repeat(32);
+        const cache = path.join(dir, "state", "cache");
+        fs.mkdirSync(cache, { recursive: true });
+        const tarball = path.join(cache, `containerd-${sha.slice(0, 16)}`);
+        assert.strictEqual(spawnSync("tar", ["-czf", tarball, "-C", path.join(dir, "tree"), "bin"]).status, 0);
+        const real = spawnSync("sha256sum", [tarball], { encoding: "utf8" }).stdout.slice(0, 64);
+        fs.renameSync(tarball, path.join(cache, `containerd-${real.slice(0, 16)}`));
+        const stage = () => bash(`${prelude("configure")}\nSOURCE=file VERSION=2.2.9 CONTAINERD_FROM=path CONTAINERD_URL=${sq(tarball)} CONTAINERD_SHA256=${real}\ncn_stage`, dir);
+        let r = stage();
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.match(r.stderr, /staged containerd v2\.2\.9 in \S+\/stage\/containerd-/);
+        // The cached tarball gone: a fetch would fail ("did not arrive"); the staged tree is used.
+        fs.rmSync(path.join(cache, `containerd-${real.slice(0, 16)}`));
+        r = stage();
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.match(r.stderr, /containerd v2\.2\.9 already staged in /);
+        // A different version declared: the staged tree is not taken for it.
+        r = bash(`${prelude("configure")}\nSOURCE=file VERSION=2.3.7 CONTAINERD_FROM=path CONTAINERD_URL=x CONTAINERD_SHA256=${real}\ncn_stage`, dir);
+        assert.strictEqual(r.code, 1);
+        assert.match(r.stderr, /did not arrive/);
+    });
+});
+
 describe("Node API helpers (bash, as on the node)", () => {
     it("node_status reads runtime and Ready from the API server's pretty-printed JSON", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-api-"));
