@@ -28,7 +28,8 @@ export {
 } from "./fleet/discover";
 export { planWaves, resolveMaxUnavailable, WaveNode } from "./fleet/waves";
 export { dockerSocketPods, mergeSettings } from "./fleet/checks";
-export { readLiveConfig, LiveConfig, LiveSetting } from "./upgrade/liveConfig";
+export { readLiveConfig, LiveConfig, LiveFile, LiveSetting } from "./upgrade/liveConfig";
+export { dropInVerdict, importsReport, DropInFinding, ImportFinding, ImportsReport } from "./upgrade/imports";
 export { acknowledged, carryReport, Carrier, CarryReport, DroppedSetting, TypedInput } from "./upgrade/carry";
 export { deprecationFindings, parseCtrDeprecations, CtrDeprecation, DeprecationFinding } from "./upgrade/deprecations";
 export {
@@ -36,7 +37,7 @@ export {
     CgroupVersion, CompatCheck, Libc, Verdict,
 } from "./compat";
 export { drainDecision, DrainDecision } from "./upgrade/drain";
-export { carrierText, formatDeprecation, formatDropped, formatVerdict, refusals } from "./upgrade/messages";
+export { carrierText, formatDeprecation, formatDropIn, formatDropped, formatImport, formatVerdict, refusals } from "./upgrade/messages";
 export { formatKey, parseKey } from "./toml/keys";
 export { toSchema3 } from "./toml/schema3";
 export { upgradeFactsScript, UPGRADE_FACTS_FN, UPGRADE_FACTS_LIMITS } from "./scripts/upgradeFacts";

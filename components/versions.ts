@@ -43,6 +43,14 @@ export function configSchemaVersion(containerd: Version): 2 | 3 {
 }
 
 /**
+ * The highest config version a containerd version reads (its `version.ConfigVersion`): 2 on 1.x
+ * (1.6.32+ and 1.7.17+ exit on a higher one), 3 on 2.0–2.2, 4 from 2.3.
+ */
+export function maxConfigVersion(containerd: Version): number {
+    return containerd.major < 2 ? 2 : atLeast(containerd, 2, 3) ? 4 : 3;
+}
+
+/**
  * Kubernetes 1.26+ needs CRI v1, served by containerd 1.6.15 and later: the rule below the
  * support table (compat.ts kubeletVerdict, which the spec checks first).
  */

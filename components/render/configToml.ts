@@ -35,6 +35,7 @@ function runtimesTable(c: NodeSpec["config"]): Table {
  * "io.containerd.grpc.v1.cri") or schema 3 (2.x, "io.containerd.cri.v1.images"/"…runtime").
  * Written whole from the spec, never by editing `containerd config default`, so a key can't be
  * missed silently. Mirrors go to certs.d (config_path), not to the deprecated registry.mirrors.
+ * `imports` lists config.imports (the node's drop-in directories) and the credentials file.
  */
 export function renderConfigToml(spec: NodeSpec): string {
     const c = spec.config;
@@ -74,8 +75,10 @@ export function renderConfigToml(spec: NodeSpec): string {
             },
         };
     }
-    if (c.registryAuth.length > 0) {
-        doc = { imports: [REGISTRY_AUTH_FILE], ...doc };
+    // Listed first, as containerd writes it; the credentials file last, so that it wins.
+    const imports = [...c.imports, ...(c.registryAuth.length > 0 ? [REGISTRY_AUTH_FILE] : [])];
+    if (imports.length > 0) {
+        doc = { imports, ...doc };
     }
     return TOP_OF_FILE + TOML.stringify(mergeToml(doc, c.extraToml) as TOML.JsonMap);
 }

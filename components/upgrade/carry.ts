@@ -3,7 +3,8 @@
  * typed input that would. A setting is carried when the rendered config.toml holds its value at
  * the path the target reads (toml/schema3.ts), when the certs.d files hold it (mirrors, insecure
  * registries) or the unit does (oom_score), or when the rendered file leaves it to a 2.x target
- * whose own default it is (defaults2.ts); it may be left out when it is containerd 1.7's default
+ * whose own default it is (defaults2.ts), or when it comes from a drop-in the rendered file goes
+ * on importing (imports.ts); it may be left out when it is containerd 1.7's default
  * and the rendered file does not set it (defaults17.ts). Anything else is refused by
  * name unless `upgrade.acknowledgeDropped` lists it.
  */
@@ -18,6 +19,7 @@ import { CRI, CRI_IMAGES, CRI_RUNTIME, toSchema3 } from "../toml/schema3";
 import { isSecretKey, shownValue } from "../toml/secrets";
 import { default17 } from "./defaults17";
 import { isDefault2 } from "./defaults2";
+import { keptDropIns } from "./imports";
 import { LiveConfig, LiveSetting } from "./liveConfig";
 
 export type TypedInput =
@@ -53,8 +55,10 @@ export interface CarryReport {
     target: string;
     /** Live settings the rendered files would not carry, in the live config's order. */
     dropped: DroppedSetting[];
-    /** Live keys the rendered files carry. */
+    /** Live keys the rendered files carry (those of `imported` too). */
     carried: string[];
+    /** Live keys of the drop-ins the rendered config goes on importing. */
+    imported: string[];
     /** Live keys at containerd 1.7's default, which the target shares: nothing lost. */
     defaults: string[];
 }
@@ -163,7 +167,8 @@ export function carryReport(live: LiveConfig, spec: NodeSpec, auth: RegistryAuth
         throw new Error(`the live config is schema ${live.schema}, the target containerd ${spec.containerd.version.text} reads ${schema}: going back is not an upgrade`);
     }
     const rendered = new Map(leaves(TOML.parse(renderConfigToml(spec)) as Table).map(l => [JSON.stringify(l.path), l.value]));
-    const report: CarryReport = { target: spec.containerd.version.text, dropped: [], carried: [], defaults: [] };
+    const report: CarryReport = { target: spec.containerd.version.text, dropped: [], carried: [], imported: [], defaults: [] };
+    const kept = keptDropIns(live, spec);
     const acks = spec.upgrade.acknowledgeDropped;
 
     for (const s of live.settings) {
@@ -183,6 +188,12 @@ export function carryReport(live: LiveConfig, spec: NodeSpec, auth: RegistryAuth
             || (t.length === 1 && t[0] === "oom_score" && value === spec.unit.oomScoreAdjust)
             || (m.kind === "moved" && schema === 3 && atTarget === undefined && isDefault2(t, value))) {
             report.carried.push(s.key);
+            continue;
+        }
+        // containerd migrates the drop-in from its own version; what it ignores is reported below.
+        if (m.kind === "moved" && kept.has(s.file)) {
+            report.carried.push(s.key);
+            report.imported.push(s.key);
             continue;
         }
         const d17 = live.schema === 2 ? default17(s.path, s.value) : undefined;

@@ -6,6 +6,7 @@ import { Verdict } from "../compat";
 import { formatKey } from "../toml/keys";
 import { Carrier, CarryReport, DroppedSetting } from "./carry";
 import { DeprecationFinding } from "./deprecations";
+import { DropInFinding, ImportFinding, ImportsReport } from "./imports";
 
 const q = (s: string) => JSON.stringify(s);
 
@@ -53,6 +54,28 @@ export function formatDeprecation(node: string, f: DeprecationFinding): string {
     return `${node}: ${f.status === "warning" ? "warning" : "deprecated"}: ${f.what} [${about}]: ${f.todo}${tail}`;
 }
 
+export function formatImport(node: string, f: ImportFinding): string {
+    const holds = f.files.length === 0 ? "matching no file now" : `holding ${f.files.join(", ")}`;
+    switch (f.status) {
+        case "kept":
+            return `${node}: imports ${q(f.entry)} (${holds}) kept: config.imports lists it`;
+        case "acknowledged":
+            return `${node}: imports ${q(f.entry)} (${holds}) is no longer imported, as upgrade.acknowledgeDropped says`;
+        case "refused":
+            return `${node}: imports ${q(f.entry)} (${holds}) would no longer be imported: set config.imports including ${q(f.entry)}, or list imports in upgrade.acknowledgeDropped`;
+        default: {
+            const never: never = f.status;
+            throw new Error(`unknown status ${JSON.stringify(never)}`);
+        }
+    }
+}
+
+export function formatDropIn(node: string, d: DropInFinding): string {
+    return d.status === "kept"
+        ? `${node}: drop-in ${d.file} kept: ${d.detail}`
+        : `${node}: drop-in ${d.file} declares ${d.version === 0 ? "no version" : `version ${d.version}`}, the rendered root version ${d.root}: ${d.detail}: ${d.todo}`;
+}
+
 export function formatVerdict(node: string, v: Verdict): string {
     switch (v.status) {
         case "ok":
@@ -69,8 +92,10 @@ export function formatVerdict(node: string, v: Verdict): string {
 }
 
 /** The lines that refuse the run; none: the node may go ahead. */
-export function refusals(node: string, carry: CarryReport, deprecations: DeprecationFinding[], verdicts: Verdict[]): string[] {
+export function refusals(node: string, carry: CarryReport, deprecations: DeprecationFinding[], verdicts: Verdict[], imports?: ImportsReport): string[] {
     return [
+        ...(imports?.imports ?? []).filter(f => f.status === "refused").map(f => formatImport(node, f)),
+        ...(imports?.dropIns ?? []).filter(d => d.status === "refused").map(d => formatDropIn(node, d)),
         ...carry.dropped.filter(d => d.status === "refused").map(d => formatDropped(node, d)),
         ...deprecations.filter(f => f.status === "refused").map(f => formatDeprecation(node, f)),
         ...verdicts.filter(v => v.status === "refused").map(v => formatVerdict(node, v)),
