@@ -30,14 +30,14 @@ export { planWaves, resolveMaxUnavailable, WaveNode } from "./fleet/waves";
 export { dockerSocketPods, mergeSettings } from "./fleet/checks";
 export { readLiveConfig, LiveConfig, LiveFile, LiveSetting } from "./upgrade/liveConfig";
 export { dropInVerdict, importsReport, DropInFinding, ImportFinding, ImportsReport } from "./upgrade/imports";
-export { acknowledged, carryReport, Carrier, CarryReport, DroppedSetting, TypedInput } from "./upgrade/carry";
+export { acknowledged, carryReport, Carrier, CarryReport, ChangedDefault, DroppedSetting, TypedInput } from "./upgrade/carry";
 export { deprecationFindings, parseCtrDeprecations, CtrDeprecation, DeprecationFinding } from "./upgrade/deprecations";
 export {
     cgroupVerdicts, glibcNeeded, glibcVerdict, kubeletVerdict, parseCgroupFs, parseLibc, KUBERNETES_CONTAINERD,
     CgroupVersion, CompatCheck, Libc, Verdict,
 } from "./compat";
 export { drainDecision, DrainDecision } from "./upgrade/drain";
-export { carrierText, formatDeprecation, formatDropIn, formatDropped, formatImport, formatVerdict, refusals } from "./upgrade/messages";
+export { carrierText, formatChanged, formatDeprecation, formatDropIn, formatDropped, formatImport, formatVerdict, refusals } from "./upgrade/messages";
 export { formatKey, parseKey } from "./toml/keys";
 export { toSchema3 } from "./toml/schema3";
 export { upgradeFactsScript, UPGRADE_FACTS_FN, UPGRADE_FACTS_LIMITS } from "./scripts/upgradeFacts";

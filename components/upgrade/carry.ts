@@ -4,9 +4,9 @@
  * the path the target reads (toml/schema3.ts), when the certs.d files hold it (mirrors, insecure
  * registries) or the unit does (oom_score), or when the rendered file leaves it to a 2.x target
  * whose own default it is (defaults2.ts), or when it comes from a drop-in the rendered file goes
- * on importing (imports.ts); it may be left out when it is containerd 1.7's default
- * and the rendered file does not set it (defaults17.ts). Anything else is refused by
- * name unless `upgrade.acknowledgeDropped` lists it.
+ * on importing (imports.ts); it may be left out when it is containerd 1.x's default and the
+ * rendered file does not set it (defaults17.ts), and a 1.x default that 2.0 changed is reported
+ * as a warning. Anything else is refused by name unless `upgrade.acknowledgeDropped` lists it.
  */
 import * as TOML from "@iarna/toml";
 import { RegistryAuthArgs, RegistryTlsArgs, TomlValue } from "../args";
@@ -50,6 +50,19 @@ export interface DroppedSetting {
     status: "refused" | "acknowledged";
 }
 
+/** A live setting at 1.x's default where 2.0 changed the default: not refused, but said. */
+export interface ChangedDefault {
+    key: string;
+    file: string;
+    shown: string;
+    /** What 2.x (or the rendered file) does instead. */
+    change: string;
+    /** The input that keeps 1.x's value. */
+    carrier: Carrier;
+    /** "warning" unless `upgrade.acknowledgeDropped` lists the key. */
+    status: "warning" | "acknowledged";
+}
+
 export interface CarryReport {
     /** Containerd version the config is rendered for. */
     target: string;
@@ -59,8 +72,10 @@ export interface CarryReport {
     carried: string[];
     /** Live keys of the drop-ins the rendered config goes on importing. */
     imported: string[];
-    /** Live keys at containerd 1.7's default, which the target shares: nothing lost. */
+    /** Live keys at containerd 1.x's default, which the target shares: nothing lost. */
     defaults: string[];
+    /** Live settings at a 1.x default that 2.0 changed, which the rendered files do not hold. */
+    changed: ChangedDefault[];
 }
 
 const V1_SHIMS = ["io.containerd.runtime.v1.linux", "io.containerd.runc.v1"];
@@ -167,7 +182,7 @@ export function carryReport(live: LiveConfig, spec: NodeSpec, auth: RegistryAuth
         throw new Error(`the live config is schema ${live.schema}, the target containerd ${spec.containerd.version.text} reads ${schema}: going back is not an upgrade`);
     }
     const rendered = new Map(leaves(TOML.parse(renderConfigToml(spec)) as Table).map(l => [JSON.stringify(l.path), l.value]));
-    const report: CarryReport = { target: spec.containerd.version.text, dropped: [], carried: [], imported: [], defaults: [] };
+    const report: CarryReport = { target: spec.containerd.version.text, dropped: [], carried: [], imported: [], defaults: [], changed: [] };
     const kept = keptDropIns(live, spec);
     const acks = spec.upgrade.acknowledgeDropped;
 
@@ -197,7 +212,7 @@ export function carryReport(live: LiveConfig, spec: NodeSpec, auth: RegistryAuth
             continue;
         }
         const d17 = live.schema === 2 ? default17(s.path, s.value) : undefined;
-        if (d17 && (atTarget === undefined || d17.overridden)) {
+        if (d17 && !d17.changedIn2 && (atTarget === undefined || d17.overridden)) {
             report.defaults.push(s.key);
             continue;
         }
@@ -207,7 +222,12 @@ export function carryReport(live: LiveConfig, spec: NodeSpec, auth: RegistryAuth
             ?? typedCarrier(t, shown, value, schema)
             ?? (isSecretKey(t) ? { kind: "none", reason: "a credential: config.extraToml would show it in the preview's command text, and refuses it" } : undefined)
             ?? { kind: "extraToml", path: t, shown };
-        report.dropped.push(dropped(s, carrier, acknowledged(acks, parseKey(s.key) ?? [], s.path, t) ? "acknowledged" : "refused"));
+        const acked = acknowledged(acks, parseKey(s.key) ?? [], s.path, t);
+        if (d17?.changedIn2) {
+            report.changed.push({ key: s.key, file: s.file, shown, change: d17.changedIn2, carrier, status: acked ? "acknowledged" : "warning" });
+            continue;
+        }
+        report.dropped.push(dropped(s, carrier, acked ? "acknowledged" : "refused"));
     }
     return report;
 }

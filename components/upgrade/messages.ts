@@ -4,7 +4,7 @@
  */
 import { Verdict } from "../compat";
 import { formatKey } from "../toml/keys";
-import { Carrier, CarryReport, DroppedSetting } from "./carry";
+import { Carrier, CarryReport, ChangedDefault, DroppedSetting } from "./carry";
 import { DeprecationFinding } from "./deprecations";
 import { DropInFinding, ImportFinding, ImportsReport } from "./imports";
 
@@ -46,6 +46,11 @@ export function formatDropped(node: string, d: DroppedSetting): string {
     return d.carrier.kind === "none"
         ? `${what} would be dropped: no equivalent in the rendered config (${d.carrier.reason}); list it in upgrade.acknowledgeDropped to drop it`
         : `${what} would be dropped: set ${carrierText(d.carrier)}, or list it in upgrade.acknowledgeDropped`;
+}
+
+export function formatChanged(node: string, c: ChangedDefault): string {
+    return `${node}: warning: ${c.key} = ${c.shown} (${c.file}) is 1.x's default, which 2.x changes: ${c.change}; ` +
+        `to keep 1.x's value set ${carrierText(c.carrier)}, or list the key in upgrade.acknowledgeDropped`;
 }
 
 export function formatDeprecation(node: string, f: DeprecationFinding): string {

@@ -162,17 +162,20 @@ describe("upgrade: containerd 1.7's defaults", () => {
     it("every entry is 2.2.7's default at the new path too, or a key 2.0 removed", () => {
         for (const l of dump17) {
             const m = toSchema3(l.path, ver("2.2.7"));
-            if (!default17(l.path, l.value) || m.kind === "removed" || l.path.join(".").endsWith("NoPivotRoot") || l.path.join(".").endsWith("config_path")) {
+            if (!default17(l.path, l.value) || default17(l.path, l.value)?.changedIn2 || m.kind === "removed" || l.path.join(".").endsWith("NoPivotRoot") || l.path.join(".").endsWith("config_path")) {
                 continue;
             }
             assert.deepStrictEqual(dump22.get(JSON.stringify(m.path)), m.asList ? [l.value] : l.value, formatKey(l.path));
         }
     });
-    it("leaves out the defaults 2.0 changed, and a value other than the default", () => {
+    it("marks the defaults 2.0 changed, and knows no value other than the default", () => {
         for (const k of ["enable_unprivileged_ports", "enable_unprivileged_icmp", "enable_cdi"]) {
-            assert.strictEqual(default17(["plugins", CRI, k], false), undefined, k);
+            assert.match(default17(["plugins", CRI, k], false)?.changedIn2 ?? "", /2\.0's default is true/, k);
+            assert.strictEqual(default17(["plugins", CRI, k], true), undefined, k);
         }
-        assert.strictEqual(default17(["plugins", CRI, "sandbox_image"], "registry.k8s.io/pause:3.8"), undefined);
+        assert.ok(default17(["plugins", CRI, "sandbox_image"], "registry.k8s.io/pause:3.8")?.changedIn2);
+        assert.ok(default17(["plugins", CRI, "sandbox_image"], "registry.k8s.io/pause:3.6"), "1.6's");
+        assert.strictEqual(default17(["plugins", CRI, "sandbox_image"], "registry.k8s.io/pause:3.9"), undefined);
         assert.ok(default17(["plugins", CRI, "max_container_log_line_size"], 16384));
         assert.strictEqual(default17(["plugins", CRI, "max_container_log_line_size"], -1), undefined);
     });
@@ -181,13 +184,14 @@ describe("upgrade: containerd 1.7's defaults", () => {
             assert.deepStrictEqual(dump22.get(JSON.stringify(d.path)), d.value, formatKey(d.path));
         }
     });
-    it("a 1.7 setting equal to 2.x's own default is carried, not refused; another value of it is refused", () => {
+    it("a 1.7 setting equal to 2.x's own default is carried; 1.7's default of it is a warning, not a refusal", () => {
         const text = `version = 2\n[plugins."${CRI}"]\nenable_cdi = true\nenable_unprivileged_ports = true\nenable_unprivileged_icmp = true\n`;
         const r = carryReport(live17(text), target("2.3.7"));
         assert.deepStrictEqual(r.dropped, []);
         assert.deepStrictEqual(r.carried.sort(), [cri("enable_cdi"), cri("enable_unprivileged_icmp"), cri("enable_unprivileged_ports")]);
         const off = carryReport(live17(`version = 2\n[plugins."${CRI}"]\nenable_cdi = false\n`), target("2.3.7"));
-        assert.deepStrictEqual(off.dropped.map(d => [d.key, d.status]), [[cri("enable_cdi"), "refused"]]);
+        assert.deepStrictEqual(off.dropped, []);
+        assert.deepStrictEqual(off.changed.map(d => [d.key, d.status, d.carrier.kind]), [[cri("enable_cdi"), "warning", "extraToml"]]);
     });
     it("a runc option spelled in another case (systemdCgroup, binaryName) is read as its canonical key, and carried as such", () => {
         const rt = `plugins."${CRI}".containerd.runtimes`;
@@ -202,10 +206,11 @@ describe("upgrade: containerd 1.7's defaults", () => {
         const carried = carryReport(live, target("2.3.7", { config: { runtimes: { alt: { runtimeType: "io.containerd.runc.v2", options: { BinaryName: "/usr/local/bin/crun" } } } } }));
         assert.deepStrictEqual(carried.dropped, []);
     });
-    it("a copied 1.7 default config with SystemdCgroup flipped loses only the defaults 2.0 changed", () => {
+    it("a copied 1.7 default config with SystemdCgroup flipped refuses nothing; the defaults 2.0 changed are warnings", () => {
         const text = fixture("config-default-1.7.30.toml").replace("SystemdCgroup = false", "SystemdCgroup = true");
         const r = carryReport(live17(text), target("2.3.7"));
-        assert.deepStrictEqual(r.dropped.map(d => d.key).sort(), [
+        assert.deepStrictEqual(r.dropped, []);
+        assert.deepStrictEqual(r.changed.map(d => d.key).sort(), [
             cri("enable_cdi"), cri("enable_unprivileged_icmp"), cri("enable_unprivileged_ports"), cri("sandbox_image"),
         ]);
     });
@@ -229,9 +234,10 @@ describe("upgrade: what the rendered config would not carry", () => {
         const ca = byKey(r, cri(`registry.configs."registry.example.com".tls.ca_file`))?.carrier;
         assert.deepStrictEqual(ca, { kind: "registryTls", registry: "registry.example.com", field: "caFile", path: "/etc/containerd/certs/example-ca.pem" });
         assert.strictEqual(carrierText(ca!), `config.registryTls["registry.example.com"].caFile = "/etc/containerd/certs/example-ca.pem"`);
-        for (const k of ["disable_apparmor", "device_ownership_from_security_context", "enable_unprivileged_ports"]) {
+        for (const k of ["disable_apparmor", "device_ownership_from_security_context"]) {
             assert.strictEqual(byKey(r, cri(k))?.carrier.kind, "extraToml", k);
         }
+        assert.strictEqual(r.changed.find(c => c.key === cri("enable_unprivileged_ports"))?.carrier.kind, "extraToml", "1.7's default: a warning");
         assert.ok(r.dropped.every(d => d.status === "refused"));
     });
     it("counts what the rendered files carry and the 1.7 defaults 2.x shares as nothing lost", () => {
