@@ -17,6 +17,7 @@ import { NodeSpec } from "../spec";
 import { isPrefix, KeyPath, leaves, parseKey, sameValue, Table } from "../toml/keys";
 import { CRI, CRI_IMAGES, CRI_RUNTIME, toSchema3 } from "../toml/schema3";
 import { isSecretKey, shownValue } from "../toml/secrets";
+import { atLeast } from "../versions";
 import { default17 } from "./defaults17";
 import { isDefault2 } from "./defaults2";
 import { keptDropIns } from "./imports";
@@ -35,7 +36,7 @@ export type Carrier =
     | { kind: "registryAuth"; registry: string; field: keyof RegistryAuthArgs }
     | { kind: "runtime"; name: string; /** "runtimeType" or "options.<key>" */ field: string; shown: string }
     | { kind: "input"; input: TypedInput; shown: string }
-    | { kind: "extraToml"; /** the path the target reads */ path: string[]; shown: string }
+    | { kind: "extraToml"; /** the path the target reads */ path: string[]; shown: string; /** what setting it costs, if anything */ caveat?: string }
     | { kind: "none"; reason: string };
 
 export interface DroppedSetting {
@@ -80,6 +81,40 @@ export interface CarryReport {
 
 const V1_SHIMS = ["io.containerd.runtime.v1.linux", "io.containerd.runc.v1"];
 const trimSlash = (s: string) => s.replace(/\/+$/, "");
+
+/**
+ * The registry's own server among a mirror list's endpoints: not a mirror (hosts.toml's
+ * `server` reaches it; config.registryMirrors refuses an empty list). docker.io's is
+ * registry-1.docker.io, which old configs also name by its index.docker.io alias.
+ */
+export function isOwnServer(registry: string, endpoint: string): boolean {
+    const e = trimSlash(endpoint);
+    return e === upstreamServer(registry) || (registry === "docker.io" && e === "https://index.docker.io");
+}
+
+/**
+ * CRI image settings that containerd 2.1+ pulls cannot honour through the transfer service: with
+ * one set, CRI falls back to local pulls and logs a warning (containerd's CRI config documentation,
+ * "Configuration differences and automatic fallback to Local Mode").
+ */
+function transferCaveat(t: string[], value: TomlValue, target: NodeSpec["containerd"]["version"]): string | undefined {
+    if (!(t.length === 3 && t[0] === "plugins" && t[1] === CRI_IMAGES) || target.major < 2 || !atLeast(target, 2, 1)) {
+        return undefined;
+    }
+    const fallback = `containerd ${target.text} then pulls without the transfer service (it falls back to local pulls, use_local_image_pull, and logs a warning)`;
+    switch (t[2]) {
+        case "discard_unpacked_layers":
+            return value === true ? `the transfer service can't discard unpacked layers: ${fallback}` : undefined;
+        case "disable_snapshot_annotations":
+            return value === false ? `the transfer service passes no snapshot annotations (a remote snapshotter takes them from its own exports): ${fallback}` : undefined;
+        case "image_pull_with_sync_fs":
+            return value === true ? `the transfer service has no sync_fs: ${fallback}` : undefined;
+        case "max_concurrent_downloads":
+            return value !== 3 ? `the transfer service reads plugins."io.containerd.transfer.v1.local".max_concurrent_downloads instead: set that to keep transfer pulls` : undefined;
+        default:
+            return undefined;
+    }
+}
 
 /** True when an entry of `upgrade.acknowledgeDropped` names one of these keys or a table above it. */
 export function acknowledged(acks: readonly string[], ...paths: KeyPath[]): boolean {
@@ -144,7 +179,7 @@ function registryCarrier(r: string[], value: TomlValue, spec: NodeSpec, auth: Re
         }
         const endpoints = value.map(String);
         // 1.x appends the registry itself after the endpoints, as hosts.toml's `server` does.
-        const mirrors = endpoints.filter(e => trimSlash(e) !== upstreamServer(host) && trimSlash(e) !== `http://${host}`);
+        const mirrors = endpoints.filter(e => !isOwnServer(host, e) && trimSlash(e) !== `http://${host}`);
         const insecure = endpoints.some(e => trimSlash(e) === `http://${host}`);
         const carried = (mirrors.length === 0 || sameValue(c.registryMirrors[host] ?? [], mirrors))
             && (!insecure || c.insecureRegistries.includes(host));
@@ -221,7 +256,7 @@ export function carryReport(live: LiveConfig, spec: NodeSpec, auth: RegistryAuth
             ?? (m.kind === "removed" ? { kind: "none", reason: m.reason } : undefined)
             ?? typedCarrier(t, shown, value, schema)
             ?? (isSecretKey(t) ? { kind: "none", reason: "a credential: config.extraToml would show it in the preview's command text, and refuses it" } : undefined)
-            ?? { kind: "extraToml", path: t, shown };
+            ?? extraToml(t, shown, value, spec);
         const acked = acknowledged(acks, parseKey(s.key) ?? [], s.path, t);
         if (d17?.changedIn2) {
             report.changed.push({ key: s.key, file: s.file, shown, change: d17.changedIn2, carrier, status: acked ? "acknowledged" : "warning" });
@@ -230,6 +265,11 @@ export function carryReport(live: LiveConfig, spec: NodeSpec, auth: RegistryAuth
         report.dropped.push(dropped(s, carrier, acked ? "acknowledged" : "refused"));
     }
     return report;
+}
+
+function extraToml(t: string[], shown: string, value: TomlValue, spec: NodeSpec): Carrier {
+    const caveat = transferCaveat(t, value, spec.containerd.version);
+    return caveat === undefined ? { kind: "extraToml", path: t, shown } : { kind: "extraToml", path: t, shown, caveat };
 }
 
 function dropped(s: LiveSetting, carrier: Carrier, status: DroppedSetting["status"]): DroppedSetting {

@@ -28,7 +28,7 @@ export function carrierText(c: Carrier): string {
         case "input":
             return `${c.input} = ${c.shown}`;
         case "extraToml":
-            return `config.extraToml with ${formatKey(c.path)} = ${c.shown}`;
+            return `config.extraToml with ${formatKey(c.path)} = ${c.shown}${c.caveat ? ` (but ${c.caveat})` : ""}`;
         case "none":
             return `nothing: ${c.reason}`;
         default: {

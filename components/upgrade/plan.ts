@@ -96,7 +96,8 @@ function findings(facts: NodeFacts, spec: NodeSpec, running: Version, auth: Regi
         out.imports = importsReport(live, spec);
         out.schema = live.version;
         const ctr = ctrDeprecationsOutput(u);
-        out.deprecations = deprecationFindings(live, "stdout" in ctr ? parseCtrDeprecations(ctr.stdout) : undefined, target, spec.upgrade.acknowledgeDropped);
+        out.deprecations = deprecationFindings(live, "stdout" in ctr ? parseCtrDeprecations(ctr.stdout) : undefined, target, spec.upgrade.acknowledgeDropped,
+            new Set([...out.carry.carried, ...out.carry.defaults]));
     }
     // A refused kubelet never gets here: the spec refuses it, naming kubelet.version.
     if (spec.kubelet) {
@@ -134,6 +135,7 @@ export function planNode(node: string, facts: NodeFacts, spec: NodeSpec, auth: R
             `${c.carried.length} settings carried${c.imported.length > 0 ? ` (${c.imported.length} by the drop-ins it imports)` : ""}, ${c.defaults.length} at 1.x's default, ${c.dropped.length} not carried`);
         lines.push(...c.dropped.filter(d => d.status === "acknowledged").map(d => formatDropped(node, d)));
     }
+    lines.push(...f.deprecations.filter(d => d.status === "acknowledged").map(d => formatDeprecation(node, d)));
     if (f.imports) {
         lines.push(...f.imports.imports.filter(i => i.status !== "refused").map(i => formatImport(node, i)));
         lines.push(...f.imports.dropIns.filter(d => d.status === "kept").map(d => formatDropIn(node, d)));
@@ -141,7 +143,7 @@ export function planNode(node: string, facts: NodeFacts, spec: NodeSpec, auth: R
     const refused = refusals(node, f.carry ?? { target: spec.containerd.version.text, dropped: [], carried: [], imported: [], defaults: [], changed: [] }, f.deprecations, f.verdicts, f.imports);
     const warnings = [
         ...(f.carry?.changed ?? []).filter(c => c.status === "warning").map(c => formatChanged(node, c)),
-        ...f.deprecations.filter(d => d.status !== "refused").map(d => formatDeprecation(node, d)),
+        ...f.deprecations.filter(d => d.status === "warning").map(d => formatDeprecation(node, d)),
         ...f.verdicts.filter(v => v.status === "warning").map(v => formatVerdict(node, v)),
     ];
     return { path, lines, refused, warnings };

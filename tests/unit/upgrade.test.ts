@@ -229,7 +229,8 @@ describe("upgrade: what the rendered config would not carry", () => {
         assert.deepStrictEqual(byKey(r, cri("containerd.runtimes.nvidia.runtime_type"))?.carrier, { kind: "runtime", name: "nvidia", field: "runtimeType", shown: `"io.containerd.runc.v2"` });
         assert.deepStrictEqual(byKey(r, cri("sandbox_image"))?.carrier, { kind: "input", input: "config.sandboxImage", shown: `"registry.k8s.io/pause:3.9"` });
         assert.deepStrictEqual(byKey(r, cri("max_container_log_line_size"))?.carrier, { kind: "extraToml", path: ["plugins", CRI_RUNTIME, "max_container_log_line_size"], shown: "-1" });
-        assert.deepStrictEqual(byKey(r, cri("containerd.discard_unpacked_layers"))?.carrier, { kind: "extraToml", path: ["plugins", CRI_IMAGES, "discard_unpacked_layers"], shown: "true" });
+        assert.deepStrictEqual(byKey(r, cri("containerd.discard_unpacked_layers"))?.carrier, { kind: "extraToml", path: ["plugins", CRI_IMAGES, "discard_unpacked_layers"], shown: "true",
+            caveat: "the transfer service can't discard unpacked layers: containerd 2.3.7 then pulls without the transfer service (it falls back to local pulls, use_local_image_pull, and logs a warning)" });
         assert.deepStrictEqual(byKey(r, `plugins."io.containerd.gc.v1.scheduler".pause_threshold`)?.carrier?.kind, "extraToml");
         const ca = byKey(r, cri(`registry.configs."registry.example.com".tls.ca_file`))?.carrier;
         assert.deepStrictEqual(ca, { kind: "registryTls", registry: "registry.example.com", field: "caFile", path: "/etc/containerd/certs/example-ca.pem" });
