@@ -33,11 +33,11 @@ export { dropInVerdict, importsReport, DropInFinding, ImportFinding, ImportsRepo
 export { acknowledged, carryReport, Carrier, CarryReport, ChangedDefault, DroppedSetting, TypedInput } from "./upgrade/carry";
 export { deprecationFindings, parseCtrDeprecations, CtrDeprecation, DeprecationFinding } from "./upgrade/deprecations";
 export {
-    cgroupVerdicts, glibcNeeded, glibcVerdict, kubeletVerdict, parseCgroupFs, parseLibc, KUBERNETES_CONTAINERD,
+    cgroupVerdicts, glibcNeeded, glibcVerdict, kubeletVerdict, parseCgroupFs, parseLibc, CONTAINERD_SUPPORTED_LINES, KUBERNETES_CONTAINERD,
     CgroupVersion, CompatCheck, Libc, Verdict,
 } from "./compat";
 export { drainDecision, DrainDecision } from "./upgrade/drain";
-export { carrierText, formatChanged, formatDeprecation, formatDropIn, formatDropped, formatImport, formatVerdict, refusals } from "./upgrade/messages";
+export { byFile, carrierText, formatChanged, formatDeprecation, formatDropIn, formatDropped, formatImport, formatVerdict, refusals } from "./upgrade/messages";
 export { formatKey, parseKey } from "./toml/keys";
 export { toSchema3 } from "./toml/schema3";
 export { upgradeFactsScript, UPGRADE_FACTS_FN, UPGRADE_FACTS_LIMITS } from "./scripts/upgradeFacts";

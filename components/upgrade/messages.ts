@@ -1,6 +1,7 @@
 /**
  * One line per pre-flight finding, naming the node, the key, its value (a secret's redacted) and
- * the input to use: what a refused preview prints.
+ * the input to use: what a refused preview prints. Findings about settings are grouped by the
+ * file that set them, the file named once on a line of its own (byFile).
  */
 import { Verdict } from "../compat";
 import { formatKey } from "../toml/keys";
@@ -38,8 +39,19 @@ export function carrierText(c: Carrier): string {
     }
 }
 
+/**
+ * Lines for findings of one or more files: `NODE: in FILE:` once per file, in the findings'
+ * order, then each finding's line (`format`'s, which starts with `NODE: `) indented beneath it.
+ */
+export function byFile<T extends { file: string }>(node: string, items: readonly T[], format: (node: string, item: T) => string): string[] {
+    const files = [...new Set(items.map(i => i.file))];
+    return files.flatMap(f => [`${node}: in ${f}:`,
+        ...items.filter(i => i.file === f).map(i => `${node}:   ${format(node, i).slice(node.length + 2)}`)]);
+}
+
+/** A setting the rendered config would not carry (or drops, as acknowledged), without its file: see byFile. */
 export function formatDropped(node: string, d: DroppedSetting): string {
-    const what = `${node}: ${d.key} = ${d.shown} (${d.file})`;
+    const what = `${node}: ${d.key} = ${d.shown}`;
     if (d.status === "acknowledged") {
         return `${what} is dropped, as upgrade.acknowledgeDropped says`;
     }
@@ -49,7 +61,7 @@ export function formatDropped(node: string, d: DroppedSetting): string {
 }
 
 export function formatChanged(node: string, c: ChangedDefault): string {
-    return `${node}: warning: ${c.key} = ${c.shown} (${c.file}) is 1.x's default, which 2.x changes: ${c.change}; ` +
+    return `${node}: warning: ${c.key} = ${c.shown} is 1.x's default, which 2.x changes: ${c.change}; ` +
         `to keep 1.x's value set ${carrierText(c.carrier)}, or list the key in upgrade.acknowledgeDropped`;
 }
 
@@ -101,7 +113,7 @@ export function refusals(node: string, carry: CarryReport, deprecations: Depreca
     return [
         ...(imports?.imports ?? []).filter(f => f.status === "refused").map(f => formatImport(node, f)),
         ...(imports?.dropIns ?? []).filter(d => d.status === "refused").map(d => formatDropIn(node, d)),
-        ...carry.dropped.filter(d => d.status === "refused").map(d => formatDropped(node, d)),
+        ...byFile(node, carry.dropped.filter(d => d.status === "refused"), formatDropped),
         ...deprecations.filter(f => f.status === "refused").map(f => formatDeprecation(node, f)),
         ...verdicts.filter(v => v.status === "refused").map(v => formatVerdict(node, v)),
     ];

@@ -16,7 +16,7 @@ import { deprecationFindings, DeprecationFinding, parseCtrDeprecations } from ".
 import { drainDecision, DrainDecision } from "./drain";
 import { importsReport, ImportsReport } from "./imports";
 import { readLiveConfig } from "./liveConfig";
-import { formatChanged, formatDeprecation, formatDropIn, formatDropped, formatImport, formatVerdict, refusals } from "./messages";
+import { byFile, formatChanged, formatDeprecation, formatDropIn, formatDropped, formatImport, formatVerdict, refusals } from "./messages";
 
 export type NodePath =
     /** The kubelet (or nothing) runs on Docker: the seeds' conversion. */
@@ -133,7 +133,7 @@ export function planNode(node: string, facts: NodeFacts, spec: NodeSpec, auth: R
         const c = f.carry;
         lines.push(`${node}: config ${facts.upgrade.configPath} (schema ${f.schema}) → schema ${spec.config.schema} for containerd ${c.target}: ` +
             `${c.carried.length} settings carried${c.imported.length > 0 ? ` (${c.imported.length} by the drop-ins it imports)` : ""}, ${c.defaults.length} at 1.x's default, ${c.dropped.length} not carried`);
-        lines.push(...c.dropped.filter(d => d.status === "acknowledged").map(d => formatDropped(node, d)));
+        lines.push(...byFile(node, c.dropped.filter(d => d.status === "acknowledged"), formatDropped));
     }
     lines.push(...f.deprecations.filter(d => d.status === "acknowledged").map(d => formatDeprecation(node, d)));
     if (f.imports) {
@@ -142,7 +142,7 @@ export function planNode(node: string, facts: NodeFacts, spec: NodeSpec, auth: R
     }
     const refused = refusals(node, f.carry ?? { target: spec.containerd.version.text, dropped: [], carried: [], imported: [], defaults: [], changed: [] }, f.deprecations, f.verdicts, f.imports);
     const warnings = [
-        ...(f.carry?.changed ?? []).filter(c => c.status === "warning").map(c => formatChanged(node, c)),
+        ...byFile(node, (f.carry?.changed ?? []).filter(c => c.status === "warning"), formatChanged),
         ...f.deprecations.filter(d => d.status === "warning").map(d => formatDeprecation(node, d)),
         ...f.verdicts.filter(v => v.status === "warning").map(v => formatVerdict(node, v)),
     ];

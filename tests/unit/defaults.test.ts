@@ -71,7 +71,7 @@ describe("upgrade: `containerd config default` written to disk", () => {
     it("a changed default's warning says what 2.x does and goes once the value is declared or acknowledged", () => {
         const text = DUMPS[0][1];
         const cdi = carryReport(live("1.7.35", text), cgroupfs()).changed.find(c => c.key === cri("enable_cdi"))!;
-        assert.strictEqual(formatChanged("n1", cdi), `n1: warning: ${cri("enable_cdi")} = false (${MAIN}) is 1.x's default, which 2.x changes: ` +
+        assert.strictEqual(formatChanged("n1", cdi), `n1: warning: ${cri("enable_cdi")} = false is 1.x's default, which 2.x changes: ` +
             `2.0's default is true: CDI devices named by annotations or the device plugin API are injected; ` +
             `to keep 1.x's value set config.extraToml with plugins."io.containerd.cri.v1.runtime".enable_cdi = false, or list the key in upgrade.acknowledgeDropped`);
         const declared = carryReport(live("1.7.35", text), cgroupfs({ extraToml: { plugins: { "io.containerd.cri.v1.runtime": { enable_cdi: false } } } }));

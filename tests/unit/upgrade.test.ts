@@ -11,7 +11,7 @@ import { deprecationFindings, parseCtrDeprecations } from "../../components/upgr
 import { drainDecision } from "../../components/upgrade/drain";
 import { formatKey, leaves, parseKey, Table } from "../../components/toml/keys";
 import { LiveConfig, readLiveConfig } from "../../components/upgrade/liveConfig";
-import { carrierText, formatDeprecation, formatDropped, formatVerdict, refusals } from "../../components/upgrade/messages";
+import { byFile, carrierText, formatDeprecation, formatDropped, formatVerdict, refusals } from "../../components/upgrade/messages";
 import { CRI, CRI_IMAGES, CRI_RUNTIME, toSchema3 } from "../../components/toml/schema3";
 import { InvalidArgumentError, resolveSpec } from "../../components/spec";
 import { parseVersion, Version } from "../../components/versions";
@@ -313,17 +313,25 @@ describe("upgrade: what the rendered config would not carry", () => {
         const live = live17(`version = 2\n[plugins."${CRI}"]\ndisable_cgroup = true\n[plugins."${CRI}".containerd.runtimes.old]\nruntime_type = "io.containerd.runc.v1"\n[plugins."${CRI}".containerd]\nsnapshotter = "aufs"\n`);
         const d = carryReport(live, target("2.3.7")).dropped;
         assert.deepStrictEqual(d.map(x => x.carrier.kind), ["none", "none", "none"]);
-        assert.match(formatDropped("n1", d[1]), /^n1: plugins\."io\.containerd\.grpc\.v1\.cri"\.containerd\.runtimes\.old\.runtime_type = "io\.containerd\.runc\.v1" \(\/etc\/containerd\/config\.toml\) would be dropped: no equivalent .*removed the io\.containerd\.runc\.v1 shim.*acknowledgeDropped to drop it$/);
+        assert.match(formatDropped("n1", d[1]), /^n1: plugins\."io\.containerd\.grpc\.v1\.cri"\.containerd\.runtimes\.old\.runtime_type = "io\.containerd\.runc\.v1" would be dropped: no equivalent .*removed the io\.containerd\.runc\.v1 shim.*acknowledgeDropped to drop it$/);
     });
     it("an acknowledgement covers the key and every key beneath it, in any spelling", () => {
         assert.ok(acknowledged([`plugins.'io.containerd.grpc.v1.cri'.registry`], ["plugins", CRI, "registry", "mirrors", "x", "endpoint"]));
         assert.ok(!acknowledged([cri("registry.mirrors")], ["plugins", CRI, "registry", "configs"]));
         assert.ok(!acknowledged(["io.containerd.deprecation/runtime-v1"], ["plugins"]));
     });
-    it("prints one line per finding: node, key, value, file and the input to use", () => {
+    it("prints one line per finding: node, key, value and the input to use", () => {
         const line = formatDropped("node-1", byKey(r, cri(`registry.mirrors."docker.io".endpoint`))!);
-        assert.strictEqual(line, `node-1: ${cri(`registry.mirrors."docker.io".endpoint`)} = ["https://mirror.gcr.io","https://registry-1.docker.io"] (${MAIN}) would be dropped: set config.registryMirrors["docker.io"] = ["https://mirror.gcr.io"], or list it in upgrade.acknowledgeDropped`);
-        assert.match(formatDropped("node-1", byKey(r, `plugins."io.containerd.gc.v1.scheduler".pause_threshold`)!), /\(\/etc\/containerd\/conf\.d\/50-local\.toml\) would be dropped: set config\.extraToml with plugins\."io\.containerd\.gc\.v1\.scheduler"\.pause_threshold = 0\.05/);
+        assert.strictEqual(line, `node-1: ${cri(`registry.mirrors."docker.io".endpoint`)} = ["https://mirror.gcr.io","https://registry-1.docker.io"] would be dropped: set config.registryMirrors["docker.io"] = ["https://mirror.gcr.io"], or list it in upgrade.acknowledgeDropped`);
+        assert.match(formatDropped("node-1", byKey(r, `plugins."io.containerd.gc.v1.scheduler".pause_threshold`)!), /pause_threshold = 0\.05 would be dropped: set config\.extraToml with plugins\."io\.containerd\.gc\.v1\.scheduler"\.pause_threshold = 0\.05/);
+    });
+    it("names each file once, its findings beneath it", () => {
+        const lines = byFile("node-1", r.dropped, formatDropped);
+        assert.deepStrictEqual(lines.filter(l => l.startsWith("node-1: in ")).sort(), [`node-1: in ${DROP_IN}:`, `node-1: in ${MAIN}:`]);
+        assert.strictEqual(lines.length, r.dropped.length + 2);
+        const at = lines.indexOf(`node-1: in ${DROP_IN}:`);
+        assert.match(lines.slice(at + 1).join("\n"), /^node-1: {3}plugins\."io\.containerd\.gc\.v1\.scheduler"\.pause_threshold = 0\.05 would be dropped/m);
+        assert.ok(!lines.some(l => l.includes(`(${MAIN})`) || l.includes(`(${DROP_IN})`)), "no file on a finding's line");
     });
 });
 
@@ -433,7 +441,12 @@ describe("upgrade: compatibility", () => {
         assert.strictEqual(k("1.35.0", "2.2.0").status, "ok");
         assert.strictEqual(k("1.35.0", "2.0.6").status, "refused");
         assert.strictEqual(k("1.34.2", "1.7.27").status, "refused");
-        assert.strictEqual(k("1.33.5", "2.3.7").status, "warning", "newer than the table lists for 1.33: untested");
+        assert.strictEqual(k("1.33.5", "2.3.7").status, "warning", "2.3 is listed from 1.36: the pairing is untested");
+        const w = (k("1.33.5", "2.3.7") as { warning: string }).warning;
+        assert.strictEqual(w, "containerd 2.3 (the LTS line, supported to 2028-04-30) is listed from Kubernetes 1.36; for kubelet 1.33.5 containerd's support table lists " +
+            "2.1.0+, 2.0.4+, 1.7.24+, 1.6.36+: a pairing containerd does not test (upgrade the kubelet to 1.36+ for a tested one)");
+        assert.ok(!w.includes("newer than"), "2.3 is in the table, not newer than it");
+        assert.match((k("1.33.5", "2.4.0") as { warning: string }).warning, /containerd 2\.4\.0 is newer than containerd's support table lists for kubelet 1\.33\.5/);
         assert.strictEqual(k("1.28.0", "2.1.4").status, "warning", "older than the table");
         assert.strictEqual(k("1.35.0", "2.1").status, "refused", "a bare minor can't be checked against 2.1.5");
     });
@@ -478,7 +491,7 @@ describe("upgrade: refusals", () => {
     it("lists only what refuses the run", () => {
         const carry = carryReport(installer(), target("2.3.7"));
         const lines = refusals("node-1", carry, deprecationFindings(installer(), [], ver("2.3.7"), []), [kubeletVerdict(ver("1.36.0"), ver("2.3.7")), kubeletVerdict(ver("1.22.0"), ver("2.3.7"))]);
-        assert.strictEqual(lines.length, carry.dropped.length + 1);
+        assert.strictEqual(lines.length, carry.dropped.length + 2 + 1, "the dropped settings under their two files, and the kubelet");
         assert.ok(lines.every(l => l.startsWith("node-1: ")));
         assert.match(lines[lines.length - 1], /kubelet: refused: kubelet 1\.22\.0/);
     });
