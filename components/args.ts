@@ -203,7 +203,8 @@ export interface ContainerdConfigArgs {
     imports?: string[];
     /**
      * Typed escape hatch: a TOML table deep-merged over the rendered file (its keys win). Use keys
-     * of the schema the installed version reads (version 2 for 1.x, 3 for 2.x). Credentials are
+     * of the schema the installed version reads (version 2 for 1.x, 3 for 2.0–2.2, 4 for 2.3+, where
+     * the servers' settings live in plugins such as `io.containerd.server.v1.grpc`). Credentials are
      * refused here: the config's text is shown by `pulumi preview` and kept in the state as plain
      * text (use `registryAuth`, whose values stay secrets). Default none.
      */

@@ -9,6 +9,7 @@ import {
 import { kubeletVerdict } from "./compat";
 import { STATE_DIR_DEFAULT } from "./facts";
 import { formatKey, leaves, parseKey, plainToml, Table } from "./toml/keys";
+import { toSchema4 } from "./toml/schema4";
 import { isSecretKey } from "./toml/secrets";
 import { configSchemaVersion, kubeletCompatibilityProblem, parseVersion, Version } from "./versions";
 
@@ -64,7 +65,7 @@ export interface NodeSpec {
         cni?: ResolvedArtifact;
     };
     config: {
-        schema: 2 | 3;
+        schema: 2 | 3 | 4;
         systemdCgroup: boolean;
         sandboxImage: string;
         registryMirrors: { [registry: string]: string[] };
@@ -343,8 +344,16 @@ export function resolveSpec(args: ContainerdNodeArgs): NodeSpec {
     if (cfg.extraToml !== undefined && (typeof cfg.extraToml !== "object" || Array.isArray(cfg.extraToml))) {
         fail("config.extraToml", "expected a TOML table (an object)");
     }
+    if (cfg.extraToml !== undefined && "version" in cfg.extraToml) {
+        fail("config.extraToml.version", "the rendered file declares the config version its containerd reads (2 for 1.x, 3 for 2.0–2.2, 4 for 2.3+)");
+    }
     if (cfg.extraToml !== undefined && "imports" in cfg.extraToml) {
         fail("config.extraToml.imports", "use config.imports: the rendered imports list is its own (the registry credentials file is imported too)");
+    }
+    // containerd 2.3+ (version 4) ignores the servers' top-level settings: they live in plugins.
+    const moved = configSchemaVersion(cv) === 4 ? leaves(plainToml(cfg.extraToml ?? {}) as Table).find(l => toSchema4(l.path).length !== l.path.length) : undefined;
+    if (moved) {
+        fail(`config.extraToml.${formatKey(moved.path)}`, `containerd ${cv.text} reads config version 4, which ignores it at the top level: set ${formatKey(toSchema4(moved.path))}`);
     }
     const imports = (cfg.imports ?? []).map((p, i) => importPath(`config.imports[${i}]`, p));
     const dupImport = imports.find((p, i) => imports.indexOf(p) !== i);

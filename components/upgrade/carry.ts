@@ -16,6 +16,7 @@ import { renderConfigToml } from "../render/configToml";
 import { NodeSpec } from "../spec";
 import { isPrefix, KeyPath, leaves, parseKey, sameValue, Table } from "../toml/keys";
 import { CRI, CRI_IMAGES, CRI_RUNTIME, toSchema3 } from "../toml/schema3";
+import { SERVER_GRPC, toSchema4 } from "../toml/schema4";
 import { isSecretKey, shownValue } from "../toml/secrets";
 import { atLeast } from "../versions";
 import { default17 } from "./defaults17";
@@ -125,8 +126,8 @@ export function acknowledged(acks: readonly string[], ...paths: KeyPath[]): bool
 }
 
 /** What the target reads at `t` and the typed input that sets it; undefined: none but extraToml. */
-function typedCarrier(t: string[], shown: string, value: TomlValue, schema: 2 | 3): Carrier | undefined {
-    const runtimePlugin = schema === 3 ? CRI_RUNTIME : CRI;
+function typedCarrier(t: string[], shown: string, value: TomlValue, schema: 2 | 3 | 4): Carrier | undefined {
+    const runtimePlugin = schema >= 3 ? CRI_RUNTIME : CRI;
     const at = (plugin: string, ...p: string[]) => t.length === p.length + 2 && t[0] === "plugins" && t[1] === plugin && p.every((s, i) => t[i + 2] === s);
     const input = (i: TypedInput): Carrier => ({ kind: "input", input: i, shown });
     if (t.length === 1 && (t[0] === "root" || t[0] === "state")) {
@@ -135,10 +136,10 @@ function typedCarrier(t: string[], shown: string, value: TomlValue, schema: 2 | 
     if (t.length === 1 && t[0] === "oom_score") {
         return input("unit.oomScoreAdjust");
     }
-    if (t.length === 2 && t[0] === "grpc" && t[1] === "address") {
+    if ((t.length === 2 && t[0] === "grpc" && t[1] === "address") || at(SERVER_GRPC, "address")) {
         return { kind: "none", reason: "the package points every client at /run/containerd/containerd.sock" };
     }
-    if (schema === 3 ? at(CRI_IMAGES, "pinned_images", "sandbox") : at(CRI, "sandbox_image")) {
+    if (schema >= 3 ? at(CRI_IMAGES, "pinned_images", "sandbox") : at(CRI, "sandbox_image")) {
         return input("config.sandboxImage");
     }
     if (at(runtimePlugin, "cni", "conf_dir")) {
@@ -147,14 +148,14 @@ function typedCarrier(t: string[], shown: string, value: TomlValue, schema: 2 | 
     if (at(runtimePlugin, "cni", "bin_dir") || (at(runtimePlugin, "cni", "bin_dirs") && Array.isArray(value) && value.length === 1)) {
         return { kind: "input", input: "config.cniBinDir", shown: JSON.stringify(Array.isArray(value) ? value[0] : value) };
     }
-    if ((schema === 3 ? at(CRI_IMAGES, "snapshotter") : at(CRI, "containerd", "snapshotter")) && value === "aufs") {
+    if ((schema >= 3 ? at(CRI_IMAGES, "snapshotter") : at(CRI, "containerd", "snapshotter")) && value === "aufs") {
         return { kind: "none", reason: "2.0 removed the aufs snapshotter" };
     }
     if (!(t.length >= 6 && t[0] === "plugins" && t[1] === runtimePlugin && t[2] === "containerd" && t[3] === "runtimes")) {
         return undefined;
     }
     const [name, field, option] = [t[4], t[5], t[6]];
-    if (field === "runtime_type" && typeof value === "string" && V1_SHIMS.includes(value) && schema === 3) {
+    if (field === "runtime_type" && typeof value === "string" && V1_SHIMS.includes(value) && schema >= 3) {
         return { kind: "none", reason: `2.0 removed the ${value} shim: use io.containerd.runc.v2` };
     }
     if (name === "runc") {
@@ -204,7 +205,7 @@ function registryCarrier(r: string[], value: TomlValue, spec: NodeSpec, auth: Re
         return { carrier: { kind: "registryTls", registry: host, field, path: value }, carried: c.registryTls[host]?.[field] === value };
     }
     if (table === "configs" && rest[0] === "tls") {
-        const reason = spec.config.schema === 3 ? "2.0 removed registry.configs.*.tls" : "containerd 1.x refuses configs.tls next to the config_path the rendered file sets";
+        const reason = spec.config.schema >= 3 ? "2.0 removed registry.configs.*.tls" : "containerd 1.x refuses configs.tls next to the config_path the rendered file sets";
         return { carrier: { kind: "none", reason: `${reason}; certs.d's hosts.toml takes a host's CA and client files (config.registryTls) and skip_verify (config.insecureRegistries)` }, carried: false };
     }
     return undefined;
@@ -225,18 +226,20 @@ export function carryReport(live: LiveConfig, spec: NodeSpec, auth: RegistryAuth
         if (s.path[0] === "imports" || s.path[0] === "version") {
             continue;  // the imported files' settings are listed one by one
         }
-        const m = live.schema === 2 && schema === 3 ? toSchema3(s.path, spec.containerd.version) : { kind: "moved" as const, path: s.path };
+        const m3 = live.schema === 2 && schema >= 3 ? toSchema3(s.path, spec.containerd.version) : { kind: "moved" as const, path: s.path };
+        // Version 4 moves the servers' top-level settings into server plugins.
+        const m = m3.kind === "moved" && schema === 4 ? { ...m3, path: toSchema4(m3.path) } : m3;
         const t = m.kind === "moved" ? m.path : [];
         const value = m.kind === "moved" && m.asList ? [s.value] : s.value;
         const atTarget = rendered.get(JSON.stringify(t));
         // registry.configs.*.tls has no schema 3 path (2.0 removed it): look at the live one.
-        const registry = isPrefix(["plugins", schema === 3 ? CRI_IMAGES : CRI, "registry"], t) ? t.slice(3)
+        const registry = isPrefix(["plugins", schema >= 3 ? CRI_IMAGES : CRI, "registry"], t) ? t.slice(3)
             : isPrefix(["plugins", CRI, "registry", "configs"], s.path) && s.path[5] === "tls" ? s.path.slice(3) : undefined;
         const reg = registry && registryCarrier(registry, value, spec, auth);
 
         if ((m.kind === "moved" && atTarget !== undefined && sameValue(atTarget, value)) || reg?.carried
             || (t.length === 1 && t[0] === "oom_score" && value === spec.unit.oomScoreAdjust)
-            || (m.kind === "moved" && schema === 3 && atTarget === undefined && isDefault2(t, value))) {
+            || (m.kind === "moved" && schema >= 3 && atTarget === undefined && isDefault2(t, value))) {
             report.carried.push(s.key);
             continue;
         }

@@ -5,10 +5,10 @@
  * handler, a cloud image's settings). containerd migrates each file from its own `version`
  * (cmd/containerd/server/config LoadConfig), so a drop-in older than the root is migrated and
  * kept; a newer one loses settings (containerd#12891: a version 3 drop-in over a version 2 root
- * leaves the root's sandbox_image unmigrated) or stops containerd: 2.3 exits on "drop-in config
- * version N higher than root config version M" (field reports kubernetes-sigs/kubespray#13285,
- * k0sproject/k0s#7689, from NVIDIA toolkit drop-ins), and every version exits on a file above the
- * config version it reads.
+ * leaves the root's sandbox_image unmigrated) or stops containerd: 2.3.0–2.3.4 exit on "drop-in
+ * config version N higher than root config version M" (field reports kubernetes-sigs/kubespray#13285,
+ * k0sproject/k0s#7689, from NVIDIA toolkit drop-ins; 2.3.6 loads it), and every version exits on a
+ * file above the config version it reads.
  */
 import * as TOML from "@iarna/toml";
 import { renderConfigToml } from "../render/configToml";
@@ -76,10 +76,15 @@ export function dropInVerdict(file: string, version: number, root: number, targe
             ? `containerd ${target.text} reads version 2 at most: 1.6.32+ and 1.7.17+ exit ("containerd config version \`${version}\` is not supported, the max version is \`2\`")`
             : `containerd ${target.text} reads version ${max} at most and exits ("expected containerd config version equal to or less than \`${max}\`, got \`${version}\`")`);
     }
+    if (version > root && atLeast(target, 2, 3) && !atLeast(target, 2, 3, 5)) {
+        return refused(`containerd 2.3.0–2.3.4 exit on a drop-in newer than their root ("drop-in config version ${version} higher than root config version ${root}"; kubernetes-sigs/kubespray#13285)`);
+    }
+    if (version > root && !atLeast(target, 2, 3)) {
+        return refused(`the root's settings that need migrating from version ${root} are no longer migrated, and ignored (containerd#12891: sandbox_image falls back to the default pause image)`);
+    }
     if (version > root) {
-        return refused(atLeast(target, 2, 3)
-            ? `containerd ${target.text} exits on a drop-in newer than its root ("drop-in config version ${version} higher than root config version ${root}"; kubernetes-sigs/kubespray#13285)`
-            : `the root's settings that need migrating from version ${root} are no longer migrated, and ignored (containerd#12891: sandbox_image falls back to the default pause image)`);
+        // Checked with 2.3.6: each file is migrated on its own, the newer drop-in loaded as it is.
+        return { file, version, root, status: "kept", detail: `${shown} over the rendered version ${root} root: containerd ${target.text} loads it (2.3.0–2.3.4 would exit on it)` };
     }
     const detail = target.major < 2 || version === root ? `${shown}, as the rendered root`
         : `${shown} under the rendered version ${root} root: containerd ${target.text} migrates it in memory at every start`;

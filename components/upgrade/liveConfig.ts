@@ -18,7 +18,8 @@ import * as path from "path";
 import * as TOML from "@iarna/toml";
 import { TomlValue } from "../args";
 import { ConfigFile } from "../facts";
-import { Version } from "../versions";
+import { maxConfigVersion, Version } from "../versions";
+import { toSchema4 } from "../toml/schema4";
 import { formatKey, isPrefix, isTable, isZero, leaves, plainToml, Table } from "../toml/keys";
 import { toSchema3 } from "../toml/schema3";
 
@@ -178,7 +179,7 @@ export function readLiveConfig(main: ConfigFile, dropIns: { [path: string]: stri
     const notes: string[] = [];
     const is2 = running.major >= 2;
     const versions = files.map(f => declaredVersion(f.doc, f.file));
-    const max = is2 ? 3 : 2;
+    const max = maxConfigVersion(running);
     if (versions[0] > max) {
         throw new Error(`${files[0].file}: config version ${versions[0]} is not read by this pre-flight on containerd ${running.text}`);
     }
@@ -203,6 +204,11 @@ export function readLiveConfig(main: ConfigFile, dropIns: { [path: string]: stri
             let p = written;
             if (version < 2 && p[0] === "plugins" && V1_PLUGIN_NAMES[p[1]]) {
                 p = ["plugins", V1_PLUGIN_NAMES[p[1]], ...p.slice(2)];
+            }
+            // A version 4 file's top-level server settings are not migrated: containerd ignores them.
+            if (version >= 4 && toSchema4(p).length !== p.length) {
+                notes.push(`${formatKey(written)} (${file}) is ignored by containerd ${running.text}: a version 4 file holds it in a server plugin`);
+                return [];
             }
             const canonical = canonicalPath(p);
             if (canonical !== p) {

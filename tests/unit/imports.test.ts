@@ -83,7 +83,7 @@ describe("upgrade: the live config's imports", () => {
 });
 
 describe("upgrade: drop-in versions", () => {
-    it("a version 2 drop-in (nvidia-ctk's) under the rendered version 3 root is kept, its settings carried by the import", () => {
+    it("a version 2 drop-in (nvidia-ctk's) under the rendered root (version 4 for 2.3, 3 for 2.2) is kept, its settings carried by the import", () => {
         const dropIns = { [NVIDIA]: fixture("99-nvidia-v2.toml") };
         const r = importsReport(live("1.7.35", dropIns), keeping("2.3.7"));
         assert.deepStrictEqual(r.dropIns.map(d => [d.file, d.version, d.status]), [[NVIDIA, 2, "kept"]]);
@@ -93,17 +93,20 @@ describe("upgrade: drop-in versions", () => {
         }
         assert.ok(!carry.dropped.some(d => d.file === NVIDIA), JSON.stringify(carry.dropped));
         const p = planNode("gpu-1", eksNode("1.7.35", dropIns), keeping("2.3.7"));
-        assert.ok(p.lines.includes(`gpu-1: drop-in ${NVIDIA} kept: version 2 under the rendered version 3 root: containerd 2.3.7 migrates it in memory at every start`), p.lines.join("\n"));
+        assert.ok(p.lines.includes(`gpu-1: drop-in ${NVIDIA} kept: version 2 under the rendered version 4 root: containerd 2.3.7 migrates it in memory at every start`), p.lines.join("\n"));
+        const on22 = planNode("gpu-1", eksNode("1.7.35", dropIns), keeping("2.2.9"));
+        assert.ok(on22.lines.includes(`gpu-1: drop-in ${NVIDIA} kept: version 2 under the rendered version 3 root: containerd 2.2.9 migrates it in memory at every start`), on22.lines.join("\n"));
         assert.match(p.lines.join("\n"), /settings carried \(\d+ by the drop-ins it imports\)/);
     });
     it("without the import, the drop-in's settings are each reported too", () => {
         const carry = carryReport(live("1.7.35", { [NVIDIA]: fixture("99-nvidia-v2.toml") }), spec("2.3.7"));
         assert.ok(carry.dropped.some(d => d.key === cri("containerd.runtimes.nvidia.options.BinaryName") && d.file === NVIDIA));
     });
-    it("a version 4 drop-in (written from 2.3's config dump) is refused where containerd would not start, naming node, file, version and what to do", () => {
+    it("a version 4 drop-in (written from 2.3's config dump) is kept under 2.3's version 4 root, refused where containerd would not start, naming node, file, version and what to do", () => {
         const dropIns = { [NVIDIA]: fixture("99-nvidia-v4.toml") };
         const l = live("1.7.35", dropIns);
         assert.ok(l.notes.some(n => n.includes(`${NVIDIA} declares version 4`)), "1.7 never read it: no live setting");
+        assert.deepStrictEqual(importsReport(l, keeping("2.3.7")).dropIns.map(d => [d.version, d.root, d.status]), [[4, 4, "kept"]]);
         const p = planNode("gpu-1", eksNode("1.7.35", dropIns), keeping("2.2.7"));
         assert.ok(p.refused.includes(`gpu-1: drop-in ${NVIDIA} declares version 4, the rendered root version 3: containerd 2.2.7 reads version 3 at most and exits ("expected containerd config version equal to or less than \`3\`, got \`4\`"): rewrite 99-nvidia.toml at version 3 or lower, or leave it out of config.imports`),
             p.refused.join("\n"));
@@ -111,7 +114,8 @@ describe("upgrade: drop-in versions", () => {
     it("a drop-in newer than the root: 2.3 exits, earlier 2.x lose the root's migrated settings (containerd#12891)", () => {
         const on23 = dropInVerdict(NVIDIA, 4, 3, ver("2.3.2"));
         assert.strictEqual(on23.status, "refused");
-        assert.match(on23.detail, /containerd 2\.3\.2 exits on a drop-in newer than its root \("drop-in config version 4 higher than root config version 3"/);
+        assert.match(on23.detail, /containerd 2\.3\.0–2\.3\.4 exit on a drop-in newer than their root \("drop-in config version 4 higher than root config version 3"/);
+        assert.strictEqual(dropInVerdict(NVIDIA, 4, 3, ver("2.3.6")).status, "kept", "the check is gone from 2.3.5 on (checked with 2.3.6)");
         const on21 = dropInVerdict(NVIDIA, 3, 2, ver("2.1.5"));
         assert.strictEqual(on21.status, "refused");
         assert.match(on21.detail, /containerd#12891/);

@@ -85,7 +85,7 @@ describe("upgrade plan: what refuses a node", () => {
         assert.match(line("runtimes.nvidia.options.BinaryName") ?? "", /set config\.runtimes\["nvidia"\]\.options\.BinaryName = "\/usr\/bin\/nvidia-container-runtime"/);
         assert.match(line("auth.password") ?? "", /auth\.password = <secret, 21 chars>/);
         assert.match(p.warnings.join("\n"), /^k8s-u1: warning: registry\.mirrors for "docker\.io" \(deprecated; removal planned for 2\.4\) .*io\.containerd\.deprecation\/cri-registry-mirrors/m);
-        assert.match(p.lines[2], /^k8s-u1: config \/etc\/containerd\/config\.toml \(schema 2\) → schema 3 for containerd 2\.3\.7: \d+ settings carried, \d+ at 1\.x's default, 16 not carried$/);
+        assert.match(p.lines[2], /^k8s-u1: config \/etc\/containerd\/config\.toml \(schema 2\) → schema 4 for containerd 2\.3\.7: \d+ settings carried, \d+ at 1\.x's default, 16 not carried$/);
         assert.strictEqual(pathText(p.path), "containerd 1.7.35 → 2.3.7 (drained)");
     });
     it("a 1.22 kubelet with a 2.x containerd is refused at preview, naming kubelet.version; 1.36 needs 2.2+", () => {
