@@ -1,9 +1,13 @@
 import * as assert from "assert";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import * as TOML from "@iarna/toml";
 import { ContainerdNodeArgs } from "../../components/args";
 import { NodeFacts } from "../../components/facts";
+import { upgradeFactsScript } from "../../components/scripts/upgradeFacts";
+import { parseUpgradeFacts } from "../../components/upgrade/facts";
 import { renderConfigToml } from "../../components/render/configToml";
 import { REGISTRY_AUTH_FILE } from "../../components/render/registryAuth";
 import { InvalidArgumentError, resolveSpec } from "../../components/spec";
@@ -111,7 +115,7 @@ describe("upgrade: drop-in versions", () => {
         assert.ok(p.refused.includes(`gpu-1: drop-in ${NVIDIA} declares version 4, the rendered root version 3: containerd 2.2.7 reads version 3 at most and exits ("expected containerd config version equal to or less than \`3\`, got \`4\`"): rewrite 99-nvidia.toml at version 3 or lower, or leave it out of config.imports`),
             p.refused.join("\n"));
     });
-    it("a drop-in newer than the root: 2.3 exits, earlier 2.x lose the root's migrated settings (containerd#12891)", () => {
+    it("a drop-in newer than the root: 2.3.0–2.3.4 exit, 2.3.5+ load it, earlier 2.x lose the root's migrated settings (containerd#12891)", () => {
         const on23 = dropInVerdict(NVIDIA, 4, 3, ver("2.3.2"));
         assert.strictEqual(on23.status, "refused");
         assert.match(on23.detail, /containerd 2\.3\.0–2\.3\.4 exit on a drop-in newer than their root \("drop-in config version 4 higher than root config version 3"/);
@@ -127,5 +131,35 @@ describe("upgrade: drop-in versions", () => {
         const r = importsReport(live("1.7.20", { [NVIDIA]: v3 }), keeping("1.7.35"));
         assert.deepStrictEqual(r.dropIns.map(d => [d.version, d.status]), [[3, "refused"]]);
         assert.match(r.dropIns[0].detail, /reads version 2 at most: 1\.6\.32\+ and 1\.7\.17\+ exit/);
+    });
+});
+
+describe("upgrade: drop-ins as the node-side reader finds them", () => {
+    it("the reader (bash, run on a fake node tree) reads the glob's drop-ins with their text; the plan judges each", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-imports-"));
+        const root = path.join(dir, "root"), bin = path.join(dir, "bin");
+        const put = (p: string, text: string, mode = 0o644) => {
+            fs.mkdirSync(path.dirname(path.join(root, p)), { recursive: true });
+            fs.writeFileSync(path.join(root, p), text, { mode });
+        };
+        put(MAIN, fixture("config-eks-al2.toml"));
+        put(NVIDIA, fixture("99-nvidia-v4.toml"));
+        put("/etc/containerd/config.d/README", "not matched by *.toml\n");
+        put("/usr/bin/containerd", "#!/bin/sh\necho 'containerd github.com/containerd/containerd v1.7.35 0b3b6a3'\n", 0o755);
+        fs.mkdirSync(bin);
+        fs.writeFileSync(path.join(bin, "systemctl"), "#!/bin/sh\necho \"$3=\"\n", { mode: 0o755 });
+        try {
+            const r = spawnSync("bash", ["-c", upgradeFactsScript()], { encoding: "utf8", env: { ...process.env, CN_ROOT: root, PATH: `${bin}:${process.env.PATH}` } });
+            assert.strictEqual(r.status, 0, r.stderr);
+            const u = parseUpgradeFacts(r.stdout);
+            assert.deepStrictEqual(u.files.map(f => [f.path, f.importedBy ?? "", f.status]), [[MAIN, "", "present"], [NVIDIA, MAIN, "present"]]);
+            assert.strictEqual(u.dropIns[NVIDIA], fixture("99-nvidia-v4.toml"));
+            const node: NodeFacts = { runtime: "containerd://1.7.35", upgrade: u };
+            const p = planNode("gpu-1", node, keeping("2.2.9"));
+            assert.ok(p.refused.some(l => l.startsWith(`gpu-1: drop-in ${NVIDIA} declares version 4, the rendered root version 3`)), p.refused.join("\n"));
+            assert.ok(planNode("gpu-1", node, keeping("2.3.7")).lines.includes(`gpu-1: drop-in ${NVIDIA} kept: version 4, as the rendered root`));
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });
