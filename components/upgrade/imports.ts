@@ -68,7 +68,7 @@ const base = (p: string) => p.slice(p.lastIndexOf("/") + 1);
 /** One drop-in's version against the rendered root's, on `target`. */
 export function dropInVerdict(file: string, version: number, root: number, target: Version): DropInFinding {
     const max = maxConfigVersion(target);
-    const shown = version === 0 ? "no version (read as version 1)" : `version ${version}`;
+    const shown = version !== 0 ? `version ${version}` : target.major < 2 ? "no version" : "no version (read as version 1)";
     const rewrite = `rewrite ${base(file)} at version ${Math.min(root, max)} or lower, or leave it out of config.imports`;
     const refused = (detail: string): DropInFinding => ({ file, version, root, status: "refused", detail, todo: rewrite });
     if (version > max) {
@@ -86,8 +86,10 @@ export function dropInVerdict(file: string, version: number, root: number, targe
         // Checked with 2.3.6: each file is migrated on its own, the newer drop-in loaded as it is.
         return { file, version, root, status: "kept", detail: `${shown} over the rendered version ${root} root: containerd ${target.text} loads it (2.3.0–2.3.4 would exit on it)` };
     }
-    const detail = target.major < 2 || version === root ? `${shown}, as the rendered root`
-        : `${shown} under the rendered version ${root} root: containerd ${target.text} migrates it in memory at every start`;
+    const detail = version === root ? `${shown}, as the rendered root`
+        // 1.x decodes every file with the merged version: the root's.
+        : target.major < 2 ? `${shown}: containerd ${target.text} reads it as version ${root}, the root's (full plugin names only)`
+            : `${shown} under the rendered version ${root} root: containerd ${target.text} migrates it in memory at every start`;
     return { file, version, root, status: "kept", detail };
 }
 

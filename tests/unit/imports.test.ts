@@ -125,6 +125,7 @@ describe("upgrade: drop-in versions", () => {
         assert.match(on21.detail, /containerd#12891/);
         assert.strictEqual(dropInVerdict(NVIDIA, 0, 3, ver("2.3.7")).status, "kept", "no version: migrated from version 1");
         assert.strictEqual(dropInVerdict(NVIDIA, 3, 3, ver("2.3.7")).detail, "version 3, as the rendered root");
+        assert.strictEqual(dropInVerdict(NVIDIA, 0, 2, ver("1.7.35")).detail, "no version: containerd 1.7.35 reads it as version 2, the root's (full plugin names only)");
     });
     it("a version 3 drop-in where the target is containerd 1.x: refused (1.7.17+ exits)", () => {
         const v3 = fixture("99-nvidia-v4.toml").replace("version = 4", "version = 3");
