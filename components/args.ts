@@ -193,8 +193,18 @@ export interface ContainerdConfigArgs {
      */
     runtimes?: { [name: string]: RuntimeHandlerArgs };
     /**
+     * Files the rendered config imports (containerd's top-level `imports`): absolute paths, or
+     * globs (`*`, `?`, `[…]`) matched at every start, such as the drop-in directory a cloud node
+     * image or a GPU toolkit writes to. Keep the live config's imports here: the rendered file
+     * replaces it, and an import it no longer lists refuses an upgrade. Each drop-in must declare
+     * a config version no higher than the rendered file's. e.g.
+     * `["/etc/containerd/config.d/*.toml"]`. Default none.
+     */
+    imports?: string[];
+    /**
      * Typed escape hatch: a TOML table deep-merged over the rendered file (its keys win). Use keys
-     * of the schema the installed version reads (version 2 for 1.x, 3 for 2.x). Credentials are
+     * of the schema the installed version reads (version 2 for 1.x, 3 for 2.0–2.2, 4 for 2.3+, where
+     * the servers' settings live in plugins such as `io.containerd.server.v1.grpc`). Credentials are
      * refused here: the config's text is shown by `pulumi preview` and kept in the state as plain
      * text (use `registryAuth`, whose values stay secrets). Default none.
      */

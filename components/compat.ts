@@ -24,6 +24,16 @@ export const KUBERNETES_CONTAINERD: { readonly [kubernetes: string]: readonly st
     "1.36": ["2.3.0", "2.2.0"],
 };
 
+/**
+ * containerd's release lines still supported in December 2026 and until when (RELEASES.md,
+ * "Current State of containerd Releases"): 2.3 is the LTS line, 2.0 in extended support. 2.2
+ * ended on 2026-11-06, 1.7's extended support in September 2026, 1.6 in August 2025.
+ */
+export const CONTAINERD_SUPPORTED_LINES: { readonly [line: string]: { readonly status: "LTS" | "extended"; readonly until: string } } = {
+    "2.3": { status: "LTS", until: "2028-04-30" },
+    "2.0": { status: "extended", until: "2027-03" },
+};
+
 const v = (text: string) => parseVersion(text) as Version;
 const plus = (list: readonly string[]) => list.map(x => `${x}+`).join(", ");
 
@@ -42,9 +52,18 @@ export function kubeletVerdict(kubelet: Version, target: Version): Verdict {
     const first = row.map(v).find(f => f.major === target.major && f.minor === target.minor);
     const needs = `kubelet ${kubelet.text} needs containerd ${plus(row)} (containerd's support table)`;
     if (first === undefined) {
-        return compareVersions(target, v(row[0])) > 0
-            ? { check, status: "warning", warning: `containerd ${target.text} is newer than containerd's support table lists for kubelet ${kubelet.text} (${plus(row)}): untested` }
-            : { check, status: "refused", reason: `${needs}, got ${target.text}` };
+        if (compareVersions(target, v(row[0])) <= 0) {
+            return { check, status: "refused", reason: `${needs}, got ${target.text}` };
+        }
+        // A line the table lists for later Kubernetes releases (2.3 from 1.36) is in the table,
+        // not newer than it: only this pairing is one containerd does not test.
+        const line = `${target.major}.${target.minor}`;
+        const from = Object.keys(KUBERNETES_CONTAINERD).find(k => KUBERNETES_CONTAINERD[k].some(x => x.startsWith(`${line}.`)));
+        const support = CONTAINERD_SUPPORTED_LINES[line];
+        const what = support ? `containerd ${line} (${support.status === "LTS" ? "the LTS line" : "in extended support"}, supported to ${support.until})` : `containerd ${line}`;
+        return from
+            ? { check, status: "warning", warning: `${what} is listed from Kubernetes ${from}; for kubelet ${kubelet.text} containerd's support table lists ${plus(row)}: a pairing containerd does not test (upgrade the kubelet to ${from}+ for a tested one)` }
+            : { check, status: "warning", warning: `containerd ${target.text} is newer than containerd's support table lists for kubelet ${kubelet.text} (${plus(row)}): untested` };
     }
     if (target.patch === undefined && first.patch !== 0) {
         return { check, status: "refused", reason: `${needs}: declare the full containerd version (e.g. "${first.text}") so it can be checked` };

@@ -3,7 +3,7 @@
  * own folder), never from a module that imports it back.
  * 1. versions.ts; claim.ts, facts.ts: what the pre-flight reads off a node (NodeClaim, NodeFacts,
  *    the reader's line tags).
- * 2. args.ts; then toml/ (dotted keys, secret keys, schema 3 paths) and compat.ts (support
+ * 2. args.ts; then toml/ (dotted keys, secret keys, schema 3 and 4 paths) and compat.ts (support
  *    tables, verdicts); then spec.ts (defaults, validation).
  * 3. render/ (file text); above it scripts/ (node-side bash, which embeds rendered files and
  *    sources node/lib.sh, the node library: a bash file, copied to each node as is) and
@@ -28,17 +28,19 @@ export {
 } from "./fleet/discover";
 export { planWaves, resolveMaxUnavailable, WaveNode } from "./fleet/waves";
 export { dockerSocketPods, mergeSettings } from "./fleet/checks";
-export { readLiveConfig, LiveConfig, LiveSetting } from "./upgrade/liveConfig";
-export { acknowledged, carryReport, Carrier, CarryReport, DroppedSetting, TypedInput } from "./upgrade/carry";
+export { readLiveConfig, LiveConfig, LiveFile, LiveSetting } from "./upgrade/liveConfig";
+export { dropInVerdict, importsReport, DropInFinding, ImportFinding, ImportsReport } from "./upgrade/imports";
+export { acknowledged, carryReport, Carrier, CarryReport, ChangedDefault, DroppedSetting, TypedInput } from "./upgrade/carry";
 export { deprecationFindings, parseCtrDeprecations, CtrDeprecation, DeprecationFinding } from "./upgrade/deprecations";
 export {
-    cgroupVerdicts, glibcNeeded, glibcVerdict, kubeletVerdict, parseCgroupFs, parseLibc, KUBERNETES_CONTAINERD,
+    cgroupVerdicts, glibcNeeded, glibcVerdict, kubeletVerdict, parseCgroupFs, parseLibc, CONTAINERD_SUPPORTED_LINES, KUBERNETES_CONTAINERD,
     CgroupVersion, CompatCheck, Libc, Verdict,
 } from "./compat";
 export { drainDecision, DrainDecision } from "./upgrade/drain";
-export { carrierText, formatDeprecation, formatDropped, formatVerdict, refusals } from "./upgrade/messages";
+export { byFile, carrierText, formatChanged, formatDeprecation, formatDropIn, formatDropped, formatImport, formatVerdict, refusals } from "./upgrade/messages";
 export { formatKey, parseKey } from "./toml/keys";
 export { toSchema3 } from "./toml/schema3";
+export { toSchema4 } from "./toml/schema4";
 export { upgradeFactsScript, UPGRADE_FACTS_FN, UPGRADE_FACTS_LIMITS } from "./scripts/upgradeFacts";
 export { ctrDeprecationsOutput, parseUpgradeFacts } from "./upgrade/facts";
 export { AbsentFile, CommandRun, ConfigFile, FactsFile, NodeFacts, PresentFile, UnreadFile, UpgradeFacts } from "./facts";

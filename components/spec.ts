@@ -2,12 +2,14 @@
  * Every default of ContainerdNodeArgs, resolved in one place, and every validation: the rest of the
  * package works on the resolved NodeSpec and never sees an undefined knob.
  */
+import * as path from "path";
 import {
     ArtifactSource, ContainerdNodeArgs, RegistryAuthArgs, RegistryTlsArgs, DockerMode, InstallSource, KubeletFlagsLocation, TomlValue, UpgradeDrainPolicy,
 } from "./args";
 import { kubeletVerdict } from "./compat";
 import { STATE_DIR_DEFAULT } from "./facts";
 import { formatKey, leaves, parseKey, plainToml, Table } from "./toml/keys";
+import { toSchema4 } from "./toml/schema4";
 import { isSecretKey } from "./toml/secrets";
 import { configSchemaVersion, kubeletCompatibilityProblem, parseVersion, Version } from "./versions";
 
@@ -63,7 +65,7 @@ export interface NodeSpec {
         cni?: ResolvedArtifact;
     };
     config: {
-        schema: 2 | 3;
+        schema: 2 | 3 | 4;
         systemdCgroup: boolean;
         sandboxImage: string;
         registryMirrors: { [registry: string]: string[] };
@@ -78,6 +80,8 @@ export interface NodeSpec {
         cniBinDir: string;
         cniConfDir: string;
         runtimes: { [name: string]: { runtimeType: string; options: { [key: string]: TomlValue } } };
+        /** Resolved imports the rendered file lists before its own (config.imports). */
+        imports: string[];
         extraToml: { [key: string]: TomlValue };
     };
     unit: { limitNOFILE: string; tasksMax: string; oomScoreAdjust: number };
@@ -157,6 +161,17 @@ function downloadUrl(field: string, text: unknown): string {
 
 function absPath(field: string, text: unknown): string {
     return typeof text === "string" && ABS_PATH_RE.test(text) ? text : fail(field, `expected an absolute path, got ${JSON.stringify(text)}`);
+}
+
+/**
+ * An `imports` entry: an absolute path, cleaned as containerd cleans it (a glob's `*`, `?` and
+ * `[…]` kept), one a TOML string can hold.
+ */
+function importPath(field: string, text: unknown): string {
+    if (typeof text !== "string" || !text.startsWith("/") || /[\x00-\x1f\x7f]/.test(text)) {
+        return fail(field, `expected an absolute path or glob such as "/etc/containerd/config.d/*.toml", got ${JSON.stringify(text)}`);
+    }
+    return path.posix.normalize(text).replace(/(.)\/+$/, "$1");
 }
 
 /** A directory for containerd-node's own files: absolute, plain characters, not "/" itself. */
@@ -329,6 +344,22 @@ export function resolveSpec(args: ContainerdNodeArgs): NodeSpec {
     if (cfg.extraToml !== undefined && (typeof cfg.extraToml !== "object" || Array.isArray(cfg.extraToml))) {
         fail("config.extraToml", "expected a TOML table (an object)");
     }
+    if (cfg.extraToml !== undefined && "version" in cfg.extraToml) {
+        fail("config.extraToml.version", "the rendered file declares the config version its containerd reads (2 for 1.x, 3 for 2.0–2.2, 4 for 2.3+)");
+    }
+    if (cfg.extraToml !== undefined && "imports" in cfg.extraToml) {
+        fail("config.extraToml.imports", "use config.imports: the rendered imports list is its own (the registry credentials file is imported too)");
+    }
+    // containerd 2.3+ (version 4) ignores the servers' top-level settings: they live in plugins.
+    const moved = configSchemaVersion(cv) === 4 ? leaves(plainToml(cfg.extraToml ?? {}) as Table).find(l => toSchema4(l.path).length !== l.path.length) : undefined;
+    if (moved) {
+        fail(`config.extraToml.${formatKey(moved.path)}`, `containerd ${cv.text} reads config version 4, which ignores it at the top level: set ${formatKey(toSchema4(moved.path))}`);
+    }
+    const imports = (cfg.imports ?? []).map((p, i) => importPath(`config.imports[${i}]`, p));
+    const dupImport = imports.find((p, i) => imports.indexOf(p) !== i);
+    if (dupImport !== undefined) {
+        fail(`config.imports[${imports.lastIndexOf(dupImport)}]`, `${JSON.stringify(dupImport)} is listed twice`);
+    }
     // extraToml is part of the configure step's command text, which a preview shows in full.
     const credential = leaves(plainToml(cfg.extraToml ?? {}) as Table).find(l => isSecretKey(l.path));
     if (credential) {
@@ -414,6 +445,7 @@ export function resolveSpec(args: ContainerdNodeArgs): NodeSpec {
             cniBinDir: absPath("config.cniBinDir", cfg.cniBinDir ?? DEFAULTS.cniBinDir),
             cniConfDir: absPath("config.cniConfDir", cfg.cniConfDir ?? DEFAULTS.cniConfDir),
             runtimes,
+            imports,
             extraToml: cfg.extraToml ?? {},
         },
         unit: {

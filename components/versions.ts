@@ -35,11 +35,22 @@ export function atLeast(v: Version, major: number, minor: number, patch = 0): bo
 }
 
 /**
- * The config.toml schema a containerd version reads. 1.x refuses anything above 2; 2.0–2.2 read 3;
- * 2.3+ write 4 but migrate a version 3 file on load, and version 3 keeps a rollback to 2.x possible.
+ * The config.toml schema rendered for a containerd version: its own config version, as
+ * kubespray and AKS render it (2 for 1.x, which refuses anything above; 3 for 2.0–2.2; 4 from
+ * 2.3, which exits on a drop-in of a higher version than the root's, so a version 3 root can't
+ * import the version 4 drop-ins written on 2.3 nodes). 2.0–2.2 exit on a version 4 file: a move
+ * back below 2.3 needs its own version's file, which the rendered config is.
  */
-export function configSchemaVersion(containerd: Version): 2 | 3 {
-    return containerd.major < 2 ? 2 : 3;
+export function configSchemaVersion(containerd: Version): 2 | 3 | 4 {
+    return containerd.major < 2 ? 2 : atLeast(containerd, 2, 3) ? 4 : 3;
+}
+
+/**
+ * The highest config version a containerd version reads (its `version.ConfigVersion`): 2 on 1.x
+ * (1.6.32+ and 1.7.17+ exit on a higher one), 3 on 2.0–2.2, 4 from 2.3.
+ */
+export function maxConfigVersion(containerd: Version): number {
+    return containerd.major < 2 ? 2 : atLeast(containerd, 2, 3) ? 4 : 3;
 }
 
 /**

@@ -1,6 +1,7 @@
 import * as TOML from "@iarna/toml";
 import { NodeSpec } from "../spec";
 import { isTable, Table } from "../toml/keys";
+import { SERVER_GRPC } from "../toml/schema4";
 import { atLeast } from "../versions";
 import { REGISTRY_AUTH_FILE } from "./registryAuth";
 
@@ -32,9 +33,11 @@ function runtimesTable(c: NodeSpec["config"]): Table {
 
 /**
  * /etc/containerd/config.toml for the installed version: schema 2 (containerd 1.x, plugin
- * "io.containerd.grpc.v1.cri") or schema 3 (2.x, "io.containerd.cri.v1.images"/"…runtime").
+ * "io.containerd.grpc.v1.cri"), schema 3 (2.0–2.2, "io.containerd.cri.v1.images"/"…runtime") or
+ * schema 4 (2.3+: schema 3 with the socket in the "io.containerd.server.v1.grpc" plugin).
  * Written whole from the spec, never by editing `containerd config default`, so a key can't be
  * missed silently. Mirrors go to certs.d (config_path), not to the deprecated registry.mirrors.
+ * `imports` lists config.imports (the node's drop-in directories) and the credentials file.
  */
 export function renderConfigToml(spec: NodeSpec): string {
     const c = spec.config;
@@ -60,12 +63,14 @@ export function renderConfigToml(spec: NodeSpec): string {
             },
         };
     } else {
+        // Version 4 (2.3+) holds the socket in the gRPC server plugin: a top-level [grpc] is ignored there.
         doc = {
-            version: 3,
+            version: c.schema,
             root: c.root,
             state: c.state,
-            grpc: { address: c.socket },
+            ...(c.schema === 4 ? {} : { grpc: { address: c.socket } }),
             plugins: {
+                ...(c.schema === 4 ? { [SERVER_GRPC]: { address: c.socket } } : {}),
                 "io.containerd.cri.v1.images": {
                     pinned_images: { sandbox: c.sandboxImage },
                     registry: { config_path: "/etc/containerd/certs.d" },
@@ -74,8 +79,10 @@ export function renderConfigToml(spec: NodeSpec): string {
             },
         };
     }
-    if (c.registryAuth.length > 0) {
-        doc = { imports: [REGISTRY_AUTH_FILE], ...doc };
+    // Listed first, as containerd writes it; the credentials file last, so that it wins.
+    const imports = [...c.imports, ...(c.registryAuth.length > 0 ? [REGISTRY_AUTH_FILE] : [])];
+    if (imports.length > 0) {
+        doc = { imports, ...doc };
     }
     return TOP_OF_FILE + TOML.stringify(mergeToml(doc, c.extraToml) as TOML.JsonMap);
 }

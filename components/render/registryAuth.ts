@@ -22,7 +22,7 @@ export type RegistryAuthValues = { [registry: string]: { [K in keyof RegistryAut
 export const AUTH_KEYS: { [K in keyof RegistryAuthArgs]-?: string } = { username: "username", password: "password", auth: "auth", identityToken: "identitytoken" };
 
 /** The plugin table whose registry.configs the installed containerd reads. */
-export const authPlugin = (spec: NodeSpec) => spec.config.schema === 3 ? CRI_IMAGES : CRI;
+export const authPlugin = (spec: NodeSpec) => spec.config.schema >= 3 ? CRI_IMAGES : CRI;
 
 export function renderRegistryAuthToml(spec: NodeSpec, values: RegistryAuthValues): string {
     const configs: Table = {};

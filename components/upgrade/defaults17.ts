@@ -1,16 +1,18 @@
 /**
- * containerd 1.7's defaults for the settings a live config may hold without anyone having chosen
- * them (installers copied `containerd config default`): such a setting can be left out of the
- * rendered file only when 2.x's default is the same, or 2.x dropped a key whose default did
- * nothing. Checked against `containerd config default` of 1.7.30 and 2.2.7, built from their
- * tags (tests/fixtures/upgrade; the unit tests hold the table to both), and internal/cri/config
- * at v2.0.0 and v2.3.0. Deliberately absent: the defaults 2.0 changed (enable_unprivileged_ports,
- * enable_unprivileged_icmp, enable_cdi: false → true; sandbox_image), so an explicit 1.7 value of
- * theirs is reported and carried.
+ * containerd 1.x's defaults for the settings a live config may hold without anyone having chosen
+ * them (installers and many nodes run with the whole `containerd config default` dump, edited in
+ * one place): such a setting is no loss when 2.x's default is the same, or 2.x dropped a key whose
+ * default did nothing; a default 2.0 changed (enable_unprivileged_ports, enable_unprivileged_icmp,
+ * enable_cdi: false → true; the pause image; NRI's disable) is not refused either, but reported
+ * with the input that keeps 1.x's value. CRI's defaults here, every other plugin's in
+ * defaultsPlugins1x.ts. Checked against `containerd config default` of 1.7.35 and 1.6.20 (their
+ * real output) and 1.7.30, 2.2.7 and 2.2.9 (tests/fixtures/upgrade; the unit tests hold the table
+ * to them), and internal/cri/config at v2.0.0 and v2.3.0.
  */
 import { TomlValue } from "../args";
 import { isZero, KeyPath, sameValue } from "../toml/keys";
 import { CRI } from "../toml/schema3";
+import { PLUGIN_DEFAULTS_1X } from "./defaultsPlugins1x";
 
 export interface Default17 {
     /** Schema 2 path; "*" matches any one segment (a runtime handler's name). */
@@ -22,6 +24,13 @@ export interface Default17 {
      * package's own and loses nothing this default did. Otherwise a rendered value decides.
      */
     overridden?: true;
+    /** Other values that are the default too: 1.6's, another architecture's. */
+    also?: TomlValue[];
+    /**
+     * For a default 2.0 changed: what 2.x (or the rendered file) does instead. The live value is
+     * then reported as a warning naming the input that keeps it, unless the rendered file holds it.
+     */
+    changedIn2?: string;
 }
 
 const cri = (...p: string[]) => ["plugins", CRI, ...p];
@@ -46,6 +55,13 @@ export const DEFAULTS_1_7: readonly Default17[] = [
         .map(([k, v]) => ({ path: ["timeouts", `io.containerd.timeout.${k}`], value: v })),
     ...decoder("tar", "application/vnd.oci.image.layer.v1.tar+encrypted", "application/vnd.oci.image.layer.v1.tar"),
     ...decoder("tar.gzip", "application/vnd.oci.image.layer.v1.tar+gzip+encrypted", "application/vnd.oci.image.layer.v1.tar+gzip"),
+    { path: cri("enable_cdi"), value: false, changedIn2: "2.0's default is true: CDI devices named by annotations or the device plugin API are injected" },
+    { path: cri("enable_unprivileged_ports"), value: false, changedIn2: "2.0's default is true: every pod may bind ports below 1024 (net.ipv4.ip_unprivileged_port_start = 0)" },
+    { path: cri("enable_unprivileged_icmp"), value: false, changedIn2: "2.0's default is true: every pod may ping (net.ipv4.ping_group_range covers every group)" },
+    {
+        path: cri("sandbox_image"), value: "registry.k8s.io/pause:3.8", also: ["registry.k8s.io/pause:3.6"],
+        changedIn2: "the rendered config pins config.sandboxImage instead: an air-gapped node needs that image present",
+    },
     { path: cri("max_container_log_line_size"), value: 16384 },
     { path: cri("max_concurrent_downloads"), value: 3 },
     { path: cri("stats_collect_period"), value: 10 },
@@ -91,10 +107,11 @@ export const DEFAULTS_1_7: readonly Default17[] = [
     // sets SystemdCgroup, so a live `false` there is still compared with it.
     ...["NoPivotRoot", "NoNewKeyring", "ShimCgroup", "IoUid", "IoGid", "BinaryName", "Root", "CriuPath", "CriuImagePath", "CriuWorkPath", "SystemdCgroup"]
         .map(k => ({ path: runtime("options", k), value: null })),
+    ...PLUGIN_DEFAULTS_1X,
 ];
 
-/** The table entry saying `value` at schema 2 `path` is containerd 1.7's default, if there is one. */
+/** The table entry saying `value` at schema 2 `path` is containerd 1.x's default, if there is one. */
 export function default17(path: KeyPath, value: TomlValue): Default17 | undefined {
     return DEFAULTS_1_7.find(d => d.path.length === path.length && d.path.every((s, i) => s === "*" || s === path[i])
-        && (d.value === null ? isZero(value) : sameValue(d.value, value)));
+        && (d.value === null ? isZero(value) : sameValue(d.value, value) || (d.also ?? []).some(a => sameValue(a, value))));
 }

@@ -6,7 +6,7 @@
  * pkg/deprecation and pkg/cri/config ValidatePluginConfig at v1.7.30.
  */
 import { Version, atLeast } from "../versions";
-import { formatKey, isZero, KeyPath, parseKey } from "../toml/keys";
+import { formatKey, isPrefix, isZero, KeyPath, parseKey } from "../toml/keys";
 import { CRI, CRI_IMAGES, CRI_RUNTIME } from "../toml/schema3";
 import { acknowledged } from "./carry";
 import { LiveConfig, LiveSetting } from "./liveConfig";
@@ -24,8 +24,12 @@ export interface DeprecationFinding {
     key?: string;
     what: string;
     todo: string;
-    /** "refused" unless `upgrade.acknowledgeDropped` lists the key or the id. */
-    status: "refused" | "acknowledged" | "warning";
+    /**
+     * "refused" unless `upgrade.acknowledgeDropped` lists the key or the id; a warning it lists
+     * is "acknowledged" too; "settled": the rendered files carry every setting of the table
+     * (a registry's mirrors, configs or auths), so the deprecated form goes with the old file.
+     */
+    status: "refused" | "acknowledged" | "warning" | "settled";
     source: "config" | "ctr" | "config+ctr";
     /** When the feature was last used (ctr's lastOccurrence). */
     lastOccurrence?: string;
@@ -156,9 +160,11 @@ function scanRegistry(settings: LiveSetting[]): Found[] {
 /**
  * The deprecations of a live config and of `ctr deprecations list` (undefined where ctr has no
  * such command: before 1.7.9/1.6.25), for a move to `target`. A config finding and ctr's entry
- * with the same id are one finding.
+ * with the same id are one finding. `carried`: the live keys the rendered files carry or leave
+ * at a shared default (carry.ts), which settle a registry table's finding.
  */
-export function deprecationFindings(live: LiveConfig, ctr: CtrDeprecation[] | undefined, target: Version, acks: readonly string[]): DeprecationFinding[] {
+export function deprecationFindings(live: LiveConfig, ctr: CtrDeprecation[] | undefined, target: Version, acks: readonly string[],
+    carried?: ReadonlySet<string>): DeprecationFinding[] {
     const found: Found[] = [...live.settings.flatMap(scanSetting), ...scanRegistry(live.settings)];
     if (live.version < 2) {
         found.push({ key: "version", what: "the config has no version (version 1): 2.x migrates it in memory at every start", refused: false,
@@ -167,7 +173,8 @@ export function deprecationFindings(live: LiveConfig, ctr: CtrDeprecation[] | un
     const findings: DeprecationFinding[] = found.map(f => {
         const pol = f.id ? policy(f.id.slice(ID.length), target) : undefined;
         const refused = f.refused ?? pol?.refused ?? false;
-        return { id: f.id, key: f.key, what: f.what, todo: f.todo ?? pol?.todo ?? "", status: status(refused, acks, f.id, f.key), source: "config" };
+        const settled = carried !== undefined && f.id?.startsWith(ID + "cri-registry-") && tableCarried(live, f.key, carried);
+        return { id: f.id, key: f.key, what: f.what, todo: f.todo ?? pol?.todo ?? "", status: settled ? "settled" : status(refused, acks, f.id, f.key), source: "config" };
     });
     for (const d of ctr ?? []) {
         const same = findings.filter(f => f.id === d.id);
@@ -185,9 +192,13 @@ export function deprecationFindings(live: LiveConfig, ctr: CtrDeprecation[] | un
 }
 
 function status(refused: boolean, acks: readonly string[], id?: string, key?: string): DeprecationFinding["status"] {
-    if (!refused) {
-        return "warning";
-    }
     const byKey = key !== undefined && acknowledged(acks, parseKey(key) ?? []);
-    return (id !== undefined && acks.includes(id)) || byKey ? "acknowledged" : "refused";
+    return (id !== undefined && acks.includes(id)) || byKey ? "acknowledged" : refused ? "refused" : "warning";
+}
+
+/** True when every live setting under the table `key` is carried. */
+function tableCarried(live: LiveConfig, key: string, carried: ReadonlySet<string>): boolean {
+    const table = parseKey(key) ?? [];
+    const under = live.settings.filter(s => isPrefix(table, parseKey(s.key) ?? []));
+    return under.length > 0 && under.every(s => carried.has(s.key));
 }

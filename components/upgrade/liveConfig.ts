@@ -18,7 +18,8 @@ import * as path from "path";
 import * as TOML from "@iarna/toml";
 import { TomlValue } from "../args";
 import { ConfigFile } from "../facts";
-import { Version } from "../versions";
+import { maxConfigVersion, Version } from "../versions";
+import { toSchema4 } from "../toml/schema4";
 import { formatKey, isPrefix, isTable, isZero, leaves, plainToml, Table } from "../toml/keys";
 import { toSchema3 } from "../toml/schema3";
 
@@ -33,6 +34,17 @@ export interface LiveSetting {
     file: string;
 }
 
+/** One file of the live config, as containerd loaded it. */
+export interface LiveFile {
+    path: string;
+    /** The `version` the file itself declares; 0 when it declares none. */
+    version: number;
+    /** Its `imports`, each resolved as containerd resolves it (absolute, cleaned; a glob stays a glob). */
+    imports: string[];
+    /** The file whose imports named or matched it; undefined for the main config. */
+    importedBy?: string;
+}
+
 export interface LiveConfig {
     /** Schema of every `path`: 2 on containerd 1.x, 3 on 2.x. */
     schema: 2 | 3;
@@ -40,6 +52,8 @@ export interface LiveConfig {
     version: number;
     /** The files in the order containerd loads them. */
     files: string[];
+    /** The same files with their own versions and imports. */
+    sources: LiveFile[];
     settings: LiveSetting[];
     /** What the reader assumed, e.g. a missing `version`. */
     notes: string[];
@@ -107,12 +121,28 @@ function parseFile(f: ConfigFile): Table {
     }
 }
 
+/** True when the absolute path `file` is what the resolved import `entry` names or matches. */
+export function importMatches(entry: string, file: string): boolean {
+    // containerd globs only a path with "*" in it (and then "?" and "[…]" too).
+    return entry.includes("*") ? globRegExp(entry).test(file) : entry === file;
+}
+
+/** An `imports` entry as containerd resolves it: cleaned, relative to the importing file's directory. */
+export const resolveImport = (importer: string, entry: string) => path.posix.resolve(path.posix.dirname(importer), entry);
+
+interface Loaded {
+    file: string;
+    doc: Table;
+    imports: string[];
+    importedBy?: string;
+}
+
 /** The files in containerd's load order, each parsed. */
-function loadOrder(main: ConfigFile, dropIns: { [path: string]: string }): { file: string; doc: Table }[] {
-    const loaded = new Map<string, Table>();
-    const pending = [main.path];
+function loadOrder(main: ConfigFile, dropIns: { [path: string]: string }): Loaded[] {
+    const loaded = new Map<string, Loaded>();
+    const pending: { p: string; by?: string }[] = [{ p: main.path }];
     while (pending.length > 0) {
-        const p = pending.shift() as string;
+        const { p, by } = pending.shift()!;
         if (loaded.has(p)) {
             continue;
         }
@@ -121,20 +151,14 @@ function loadOrder(main: ConfigFile, dropIns: { [path: string]: string }): { fil
             throw new Error(`${p} is imported but was not read from the node`);
         }
         const doc = parseFile({ path: p, text });
-        loaded.set(p, doc);
-        const imports = Array.isArray(doc.imports) ? doc.imports.map(String) : [];
-        for (const imp of imports) {
-            const abs = path.posix.resolve(path.posix.dirname(p), imp);
-            // containerd globs only a path with "*" in it (and then "?" and "[…]" too).
-            if (abs.includes("*")) {
-                const re = globRegExp(abs);
-                pending.push(...Object.keys(dropIns).filter(k => re.test(k)).sort());
-            } else {
-                pending.push(abs);
-            }
+        const imports = (Array.isArray(doc.imports) ? doc.imports.map(String) : []).map(imp => resolveImport(p, imp));
+        loaded.set(p, { file: p, doc, imports, importedBy: by });
+        for (const abs of imports) {
+            const found = abs.includes("*") ? Object.keys(dropIns).filter(k => importMatches(abs, k)).sort() : [abs];
+            pending.push(...found.map(f => ({ p: f, by: p })));
         }
     }
-    return [...loaded].map(([file, doc]) => ({ file, doc }));
+    return [...loaded.values()];
 }
 
 function declaredVersion(doc: Table, file: string): number {
@@ -155,15 +179,23 @@ export function readLiveConfig(main: ConfigFile, dropIns: { [path: string]: stri
     const notes: string[] = [];
     const is2 = running.major >= 2;
     const versions = files.map(f => declaredVersion(f.doc, f.file));
-    const too = versions.findIndex(v => v > (is2 ? 3 : 2));
-    if (too >= 0) {
-        throw new Error(`${files[too].file}: config version ${versions[too]} is not read by this pre-flight on containerd ${running.text}`);
+    const max = maxConfigVersion(running);
+    if (versions[0] > max) {
+        throw new Error(`${files[0].file}: config version ${versions[0]} is not read by this pre-flight on containerd ${running.text}`);
     }
+    // A drop-in of a version the running containerd does not read (written since its last
+    // start: 1.7.17+ refuses to start on a version 3 file) gives no live setting; the drop-in
+    // check (imports.ts) judges it against the target.
+    const unread = new Set(files.filter((f, i) => i > 0 && versions[i] > max).map(f => f.file));
+    unread.forEach(f => notes.push(`${f} declares version ${versions[files.findIndex(x => x.file === f)]}, which containerd ${running.text} does not read: none of its settings is live`));
     // 1.x decodes with the merged version (a later non-zero one wins); 2.x migrates each file.
-    const merged = versions.reduce((a, v) => v || a, 0);
+    const merged = versions.filter((_, i) => !unread.has(files[i].file)).reduce((a, v) => v || a, 0);
     const out = new Map<string, LiveSetting>();
 
     files.forEach(({ file, doc }, i) => {
+        if (unread.has(file)) {
+            return;
+        }
         const version = is2 ? versions[i] : merged;
         if (version < 2 && (is2 || i === 0)) {
             notes.push(`${is2 ? file : "the config"} has no version: containerd reads it as version 1 (short plugin names such as "cri"); read here as version 2 with the full names`);
@@ -172,6 +204,11 @@ export function readLiveConfig(main: ConfigFile, dropIns: { [path: string]: stri
             let p = written;
             if (version < 2 && p[0] === "plugins" && V1_PLUGIN_NAMES[p[1]]) {
                 p = ["plugins", V1_PLUGIN_NAMES[p[1]], ...p.slice(2)];
+            }
+            // A version 4 file's top-level server settings are not migrated: containerd ignores them.
+            if (version >= 4 && toSchema4(p).length !== p.length) {
+                notes.push(`${formatKey(written)} (${file}) is ignored by containerd ${running.text}: a version 4 file holds it in a server plugin`);
+                return [];
             }
             const canonical = canonicalPath(p);
             if (canonical !== p) {
@@ -220,5 +257,6 @@ export function readLiveConfig(main: ConfigFile, dropIns: { [path: string]: stri
             out.set(id, e);
         }
     });
-    return { schema: is2 ? 3 : 2, version: is2 ? versions[0] : merged, files: files.map(f => f.file), settings: [...out.values()], notes };
+    const sources = files.map((f, i): LiveFile => ({ path: f.file, version: versions[i], imports: f.imports, ...(f.importedBy ? { importedBy: f.importedBy } : {}) }));
+    return { schema: is2 ? 3 : 2, version: is2 ? versions[0] : merged, files: files.map(f => f.file), sources, settings: [...out.values()], notes };
 }

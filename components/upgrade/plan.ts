@@ -14,8 +14,9 @@ import { carryReport, CarryReport } from "./carry";
 import { ctrDeprecationsOutput } from "./facts";
 import { deprecationFindings, DeprecationFinding, parseCtrDeprecations } from "./deprecations";
 import { drainDecision, DrainDecision } from "./drain";
+import { importsReport, ImportsReport } from "./imports";
 import { readLiveConfig } from "./liveConfig";
-import { formatDeprecation, formatDropped, formatVerdict, refusals } from "./messages";
+import { byFile, formatChanged, formatDeprecation, formatDropIn, formatDropped, formatImport, formatVerdict, refusals } from "./messages";
 
 export type NodePath =
     /** The kubelet (or nothing) runs on Docker: the seeds' conversion. */
@@ -78,6 +79,7 @@ const isOwnConfig = (facts: UpgradeFacts) => facts.main?.text.startsWith(TOP_OF_
 
 interface Findings {
     carry?: CarryReport;
+    imports?: ImportsReport;
     /** The version the live config declares. */
     schema?: number;
     deprecations: DeprecationFinding[];
@@ -91,9 +93,11 @@ function findings(facts: NodeFacts, spec: NodeSpec, running: Version, auth: Regi
     if (u.main && !isOwnConfig(u)) {
         const live = readLiveConfig(u.main, u.dropIns, running);
         out.carry = carryReport(live, spec, auth);
+        out.imports = importsReport(live, spec);
         out.schema = live.version;
         const ctr = ctrDeprecationsOutput(u);
-        out.deprecations = deprecationFindings(live, "stdout" in ctr ? parseCtrDeprecations(ctr.stdout) : undefined, target, spec.upgrade.acknowledgeDropped);
+        out.deprecations = deprecationFindings(live, "stdout" in ctr ? parseCtrDeprecations(ctr.stdout) : undefined, target, spec.upgrade.acknowledgeDropped,
+            new Set([...out.carry.carried, ...out.carry.defaults]));
     }
     // A refused kubelet never gets here: the spec refuses it, naming kubelet.version.
     if (spec.kubelet) {
@@ -128,12 +132,18 @@ export function planNode(node: string, facts: NodeFacts, spec: NodeSpec, auth: R
     if (f.carry) {
         const c = f.carry;
         lines.push(`${node}: config ${facts.upgrade.configPath} (schema ${f.schema}) → schema ${spec.config.schema} for containerd ${c.target}: ` +
-            `${c.carried.length} settings carried, ${c.defaults.length} at 1.7's default, ${c.dropped.length} not carried`);
-        lines.push(...c.dropped.filter(d => d.status === "acknowledged").map(d => formatDropped(node, d)));
+            `${c.carried.length} settings carried${c.imported.length > 0 ? ` (${c.imported.length} by the drop-ins it imports)` : ""}, ${c.defaults.length} at 1.x's default, ${c.dropped.length} not carried`);
+        lines.push(...byFile(node, c.dropped.filter(d => d.status === "acknowledged"), formatDropped));
     }
-    const refused = refusals(node, f.carry ?? { target: spec.containerd.version.text, dropped: [], carried: [], defaults: [] }, f.deprecations, f.verdicts);
+    lines.push(...f.deprecations.filter(d => d.status === "acknowledged").map(d => formatDeprecation(node, d)));
+    if (f.imports) {
+        lines.push(...f.imports.imports.filter(i => i.status !== "refused").map(i => formatImport(node, i)));
+        lines.push(...f.imports.dropIns.filter(d => d.status === "kept").map(d => formatDropIn(node, d)));
+    }
+    const refused = refusals(node, f.carry ?? { target: spec.containerd.version.text, dropped: [], carried: [], imported: [], defaults: [], changed: [] }, f.deprecations, f.verdicts, f.imports);
     const warnings = [
-        ...f.deprecations.filter(d => d.status !== "refused").map(d => formatDeprecation(node, d)),
+        ...byFile(node, (f.carry?.changed ?? []).filter(c => c.status === "warning"), formatChanged),
+        ...f.deprecations.filter(d => d.status === "warning").map(d => formatDeprecation(node, d)),
         ...f.verdicts.filter(v => v.status === "warning").map(v => formatVerdict(node, v)),
     ];
     return { path, lines, refused, warnings };

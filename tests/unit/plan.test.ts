@@ -81,11 +81,11 @@ describe("upgrade plan: what refuses a node", () => {
         const all = [...p.lines, ...p.refused, ...p.warnings].join("\n");
         assert.ok(!all.includes(PASSWORD), "the password is not printed");
         const line = (key: string) => p.refused.find(l => l.includes(key));
-        assert.match(line(`registry.mirrors."docker.io".endpoint`) ?? "", /^k8s-u1: plugins\."io\.containerd\.grpc\.v1\.cri"\.registry\.mirrors\."docker\.io"\.endpoint = \["https:\/\/mirror\.gcr\.io","https:\/\/registry-1\.docker\.io"\] \(\/etc\/containerd\/config\.toml\) would be dropped: set config\.registryMirrors\["docker\.io"\] = \["https:\/\/mirror\.gcr\.io"\]/);
+        assert.match(line(`registry.mirrors."docker.io".endpoint`) ?? "", /^k8s-u1: {3}plugins\."io\.containerd\.grpc\.v1\.cri"\.registry\.mirrors\."docker\.io"\.endpoint = \["https:\/\/mirror\.gcr\.io","https:\/\/registry-1\.docker\.io"\] would be dropped: set config\.registryMirrors\["docker\.io"\] = \["https:\/\/mirror\.gcr\.io"\]/);
         assert.match(line("runtimes.nvidia.options.BinaryName") ?? "", /set config\.runtimes\["nvidia"\]\.options\.BinaryName = "\/usr\/bin\/nvidia-container-runtime"/);
         assert.match(line("auth.password") ?? "", /auth\.password = <secret, 21 chars>/);
         assert.match(p.warnings.join("\n"), /^k8s-u1: warning: registry\.mirrors for "docker\.io" \(deprecated; removal planned for 2\.4\) .*io\.containerd\.deprecation\/cri-registry-mirrors/m);
-        assert.match(p.lines[2], /^k8s-u1: config \/etc\/containerd\/config\.toml \(schema 2\) → schema 3 for containerd 2\.3\.7: \d+ settings carried, \d+ at 1\.7's default, 17 not carried$/);
+        assert.match(p.lines[2], /^k8s-u1: config \/etc\/containerd\/config\.toml \(schema 2\) → schema 4 for containerd 2\.3\.7: \d+ settings carried, \d+ at 1\.x's default, 16 not carried$/);
         assert.strictEqual(pathText(p.path), "containerd 1.7.35 → 2.3.7 (drained)");
     });
     it("a 1.22 kubelet with a 2.x containerd is refused at preview, naming kubelet.version; 1.36 needs 2.2+", () => {

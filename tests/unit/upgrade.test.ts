@@ -11,7 +11,7 @@ import { deprecationFindings, parseCtrDeprecations } from "../../components/upgr
 import { drainDecision } from "../../components/upgrade/drain";
 import { formatKey, leaves, parseKey, Table } from "../../components/toml/keys";
 import { LiveConfig, readLiveConfig } from "../../components/upgrade/liveConfig";
-import { carrierText, formatDeprecation, formatDropped, formatVerdict, refusals } from "../../components/upgrade/messages";
+import { byFile, carrierText, formatDeprecation, formatDropped, formatVerdict, refusals } from "../../components/upgrade/messages";
 import { CRI, CRI_IMAGES, CRI_RUNTIME, toSchema3 } from "../../components/toml/schema3";
 import { InvalidArgumentError, resolveSpec } from "../../components/spec";
 import { parseVersion, Version } from "../../components/versions";
@@ -162,17 +162,20 @@ describe("upgrade: containerd 1.7's defaults", () => {
     it("every entry is 2.2.7's default at the new path too, or a key 2.0 removed", () => {
         for (const l of dump17) {
             const m = toSchema3(l.path, ver("2.2.7"));
-            if (!default17(l.path, l.value) || m.kind === "removed" || l.path.join(".").endsWith("NoPivotRoot") || l.path.join(".").endsWith("config_path")) {
+            if (!default17(l.path, l.value) || default17(l.path, l.value)?.changedIn2 || m.kind === "removed" || l.path.join(".").endsWith("NoPivotRoot") || l.path.join(".").endsWith("config_path")) {
                 continue;
             }
             assert.deepStrictEqual(dump22.get(JSON.stringify(m.path)), m.asList ? [l.value] : l.value, formatKey(l.path));
         }
     });
-    it("leaves out the defaults 2.0 changed, and a value other than the default", () => {
+    it("marks the defaults 2.0 changed, and knows no value other than the default", () => {
         for (const k of ["enable_unprivileged_ports", "enable_unprivileged_icmp", "enable_cdi"]) {
-            assert.strictEqual(default17(["plugins", CRI, k], false), undefined, k);
+            assert.match(default17(["plugins", CRI, k], false)?.changedIn2 ?? "", /2\.0's default is true/, k);
+            assert.strictEqual(default17(["plugins", CRI, k], true), undefined, k);
         }
-        assert.strictEqual(default17(["plugins", CRI, "sandbox_image"], "registry.k8s.io/pause:3.8"), undefined);
+        assert.ok(default17(["plugins", CRI, "sandbox_image"], "registry.k8s.io/pause:3.8")?.changedIn2);
+        assert.ok(default17(["plugins", CRI, "sandbox_image"], "registry.k8s.io/pause:3.6"), "1.6's");
+        assert.strictEqual(default17(["plugins", CRI, "sandbox_image"], "registry.k8s.io/pause:3.9"), undefined);
         assert.ok(default17(["plugins", CRI, "max_container_log_line_size"], 16384));
         assert.strictEqual(default17(["plugins", CRI, "max_container_log_line_size"], -1), undefined);
     });
@@ -181,13 +184,14 @@ describe("upgrade: containerd 1.7's defaults", () => {
             assert.deepStrictEqual(dump22.get(JSON.stringify(d.path)), d.value, formatKey(d.path));
         }
     });
-    it("a 1.7 setting equal to 2.x's own default is carried, not refused; another value of it is refused", () => {
+    it("a 1.7 setting equal to 2.x's own default is carried; 1.7's default of it is a warning, not a refusal", () => {
         const text = `version = 2\n[plugins."${CRI}"]\nenable_cdi = true\nenable_unprivileged_ports = true\nenable_unprivileged_icmp = true\n`;
         const r = carryReport(live17(text), target("2.3.7"));
         assert.deepStrictEqual(r.dropped, []);
         assert.deepStrictEqual(r.carried.sort(), [cri("enable_cdi"), cri("enable_unprivileged_icmp"), cri("enable_unprivileged_ports")]);
         const off = carryReport(live17(`version = 2\n[plugins."${CRI}"]\nenable_cdi = false\n`), target("2.3.7"));
-        assert.deepStrictEqual(off.dropped.map(d => [d.key, d.status]), [[cri("enable_cdi"), "refused"]]);
+        assert.deepStrictEqual(off.dropped, []);
+        assert.deepStrictEqual(off.changed.map(d => [d.key, d.status, d.carrier.kind]), [[cri("enable_cdi"), "warning", "extraToml"]]);
     });
     it("a runc option spelled in another case (systemdCgroup, binaryName) is read as its canonical key, and carried as such", () => {
         const rt = `plugins."${CRI}".containerd.runtimes`;
@@ -202,10 +206,11 @@ describe("upgrade: containerd 1.7's defaults", () => {
         const carried = carryReport(live, target("2.3.7", { config: { runtimes: { alt: { runtimeType: "io.containerd.runc.v2", options: { BinaryName: "/usr/local/bin/crun" } } } } }));
         assert.deepStrictEqual(carried.dropped, []);
     });
-    it("a copied 1.7 default config with SystemdCgroup flipped loses only the defaults 2.0 changed", () => {
+    it("a copied 1.7 default config with SystemdCgroup flipped refuses nothing; the defaults 2.0 changed are warnings", () => {
         const text = fixture("config-default-1.7.30.toml").replace("SystemdCgroup = false", "SystemdCgroup = true");
         const r = carryReport(live17(text), target("2.3.7"));
-        assert.deepStrictEqual(r.dropped.map(d => d.key).sort(), [
+        assert.deepStrictEqual(r.dropped, []);
+        assert.deepStrictEqual(r.changed.map(d => d.key).sort(), [
             cri("enable_cdi"), cri("enable_unprivileged_icmp"), cri("enable_unprivileged_ports"), cri("sandbox_image"),
         ]);
     });
@@ -224,14 +229,16 @@ describe("upgrade: what the rendered config would not carry", () => {
         assert.deepStrictEqual(byKey(r, cri("containerd.runtimes.nvidia.runtime_type"))?.carrier, { kind: "runtime", name: "nvidia", field: "runtimeType", shown: `"io.containerd.runc.v2"` });
         assert.deepStrictEqual(byKey(r, cri("sandbox_image"))?.carrier, { kind: "input", input: "config.sandboxImage", shown: `"registry.k8s.io/pause:3.9"` });
         assert.deepStrictEqual(byKey(r, cri("max_container_log_line_size"))?.carrier, { kind: "extraToml", path: ["plugins", CRI_RUNTIME, "max_container_log_line_size"], shown: "-1" });
-        assert.deepStrictEqual(byKey(r, cri("containerd.discard_unpacked_layers"))?.carrier, { kind: "extraToml", path: ["plugins", CRI_IMAGES, "discard_unpacked_layers"], shown: "true" });
+        assert.deepStrictEqual(byKey(r, cri("containerd.discard_unpacked_layers"))?.carrier, { kind: "extraToml", path: ["plugins", CRI_IMAGES, "discard_unpacked_layers"], shown: "true",
+            caveat: "the transfer service can't discard unpacked layers: containerd 2.3.7 then pulls without the transfer service (it falls back to local pulls, use_local_image_pull, and logs a warning)" });
         assert.deepStrictEqual(byKey(r, `plugins."io.containerd.gc.v1.scheduler".pause_threshold`)?.carrier?.kind, "extraToml");
         const ca = byKey(r, cri(`registry.configs."registry.example.com".tls.ca_file`))?.carrier;
         assert.deepStrictEqual(ca, { kind: "registryTls", registry: "registry.example.com", field: "caFile", path: "/etc/containerd/certs/example-ca.pem" });
         assert.strictEqual(carrierText(ca!), `config.registryTls["registry.example.com"].caFile = "/etc/containerd/certs/example-ca.pem"`);
-        for (const k of ["disable_apparmor", "device_ownership_from_security_context", "enable_unprivileged_ports"]) {
+        for (const k of ["disable_apparmor", "device_ownership_from_security_context"]) {
             assert.strictEqual(byKey(r, cri(k))?.carrier.kind, "extraToml", k);
         }
+        assert.strictEqual(r.changed.find(c => c.key === cri("enable_unprivileged_ports"))?.carrier.kind, "extraToml", "1.7's default: a warning");
         assert.ok(r.dropped.every(d => d.status === "refused"));
     });
     it("counts what the rendered files carry and the 1.7 defaults 2.x shares as nothing lost", () => {
@@ -306,17 +313,25 @@ describe("upgrade: what the rendered config would not carry", () => {
         const live = live17(`version = 2\n[plugins."${CRI}"]\ndisable_cgroup = true\n[plugins."${CRI}".containerd.runtimes.old]\nruntime_type = "io.containerd.runc.v1"\n[plugins."${CRI}".containerd]\nsnapshotter = "aufs"\n`);
         const d = carryReport(live, target("2.3.7")).dropped;
         assert.deepStrictEqual(d.map(x => x.carrier.kind), ["none", "none", "none"]);
-        assert.match(formatDropped("n1", d[1]), /^n1: plugins\."io\.containerd\.grpc\.v1\.cri"\.containerd\.runtimes\.old\.runtime_type = "io\.containerd\.runc\.v1" \(\/etc\/containerd\/config\.toml\) would be dropped: no equivalent .*removed the io\.containerd\.runc\.v1 shim.*acknowledgeDropped to drop it$/);
+        assert.match(formatDropped("n1", d[1]), /^n1: plugins\."io\.containerd\.grpc\.v1\.cri"\.containerd\.runtimes\.old\.runtime_type = "io\.containerd\.runc\.v1" would be dropped: no equivalent .*removed the io\.containerd\.runc\.v1 shim.*acknowledgeDropped to drop it$/);
     });
     it("an acknowledgement covers the key and every key beneath it, in any spelling", () => {
         assert.ok(acknowledged([`plugins.'io.containerd.grpc.v1.cri'.registry`], ["plugins", CRI, "registry", "mirrors", "x", "endpoint"]));
         assert.ok(!acknowledged([cri("registry.mirrors")], ["plugins", CRI, "registry", "configs"]));
         assert.ok(!acknowledged(["io.containerd.deprecation/runtime-v1"], ["plugins"]));
     });
-    it("prints one line per finding: node, key, value, file and the input to use", () => {
+    it("prints one line per finding: node, key, value and the input to use", () => {
         const line = formatDropped("node-1", byKey(r, cri(`registry.mirrors."docker.io".endpoint`))!);
-        assert.strictEqual(line, `node-1: ${cri(`registry.mirrors."docker.io".endpoint`)} = ["https://mirror.gcr.io","https://registry-1.docker.io"] (${MAIN}) would be dropped: set config.registryMirrors["docker.io"] = ["https://mirror.gcr.io"], or list it in upgrade.acknowledgeDropped`);
-        assert.match(formatDropped("node-1", byKey(r, `plugins."io.containerd.gc.v1.scheduler".pause_threshold`)!), /\(\/etc\/containerd\/conf\.d\/50-local\.toml\) would be dropped: set config\.extraToml with plugins\."io\.containerd\.gc\.v1\.scheduler"\.pause_threshold = 0\.05/);
+        assert.strictEqual(line, `node-1: ${cri(`registry.mirrors."docker.io".endpoint`)} = ["https://mirror.gcr.io","https://registry-1.docker.io"] would be dropped: set config.registryMirrors["docker.io"] = ["https://mirror.gcr.io"], or list it in upgrade.acknowledgeDropped`);
+        assert.match(formatDropped("node-1", byKey(r, `plugins."io.containerd.gc.v1.scheduler".pause_threshold`)!), /pause_threshold = 0\.05 would be dropped: set config\.extraToml with plugins\."io\.containerd\.gc\.v1\.scheduler"\.pause_threshold = 0\.05/);
+    });
+    it("names each file once, its findings beneath it", () => {
+        const lines = byFile("node-1", r.dropped, formatDropped);
+        assert.deepStrictEqual(lines.filter(l => l.startsWith("node-1: in ")).sort(), [`node-1: in ${DROP_IN}:`, `node-1: in ${MAIN}:`]);
+        assert.strictEqual(lines.length, r.dropped.length + 2);
+        const at = lines.indexOf(`node-1: in ${DROP_IN}:`);
+        assert.match(lines.slice(at + 1).join("\n"), /^node-1: {3}plugins\."io\.containerd\.gc\.v1\.scheduler"\.pause_threshold = 0\.05 would be dropped/m);
+        assert.ok(!lines.some(l => l.includes(`(${MAIN})`) || l.includes(`(${DROP_IN})`)), "no file on a finding's line");
     });
 });
 
@@ -426,7 +441,12 @@ describe("upgrade: compatibility", () => {
         assert.strictEqual(k("1.35.0", "2.2.0").status, "ok");
         assert.strictEqual(k("1.35.0", "2.0.6").status, "refused");
         assert.strictEqual(k("1.34.2", "1.7.27").status, "refused");
-        assert.strictEqual(k("1.33.5", "2.3.7").status, "warning", "newer than the table lists for 1.33: untested");
+        assert.strictEqual(k("1.33.5", "2.3.7").status, "warning", "2.3 is listed from 1.36: the pairing is untested");
+        const w = (k("1.33.5", "2.3.7") as { warning: string }).warning;
+        assert.strictEqual(w, "containerd 2.3 (the LTS line, supported to 2028-04-30) is listed from Kubernetes 1.36; for kubelet 1.33.5 containerd's support table lists " +
+            "2.1.0+, 2.0.4+, 1.7.24+, 1.6.36+: a pairing containerd does not test (upgrade the kubelet to 1.36+ for a tested one)");
+        assert.ok(!w.includes("newer than"), "2.3 is in the table, not newer than it");
+        assert.match((k("1.33.5", "2.4.0") as { warning: string }).warning, /containerd 2\.4\.0 is newer than containerd's support table lists for kubelet 1\.33\.5/);
         assert.strictEqual(k("1.28.0", "2.1.4").status, "warning", "older than the table");
         assert.strictEqual(k("1.35.0", "2.1").status, "refused", "a bare minor can't be checked against 2.1.5");
     });
@@ -471,7 +491,7 @@ describe("upgrade: refusals", () => {
     it("lists only what refuses the run", () => {
         const carry = carryReport(installer(), target("2.3.7"));
         const lines = refusals("node-1", carry, deprecationFindings(installer(), [], ver("2.3.7"), []), [kubeletVerdict(ver("1.36.0"), ver("2.3.7")), kubeletVerdict(ver("1.22.0"), ver("2.3.7"))]);
-        assert.strictEqual(lines.length, carry.dropped.length + 1);
+        assert.strictEqual(lines.length, carry.dropped.length + 2 + 1, "the dropped settings under their two files, and the kubelet");
         assert.ok(lines.every(l => l.startsWith("node-1: ")));
         assert.match(lines[lines.length - 1], /kubelet: refused: kubelet 1\.22\.0/);
     });
