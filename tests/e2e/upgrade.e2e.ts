@@ -199,17 +199,19 @@ systemctl restart containerd`);
         } catch (e) {
             preview = String((e as Error).message);
         }
-        assert.match(preview, /up-u1: plugins\."io\.containerd\.grpc\.v1\.cri"\.registry\.mirrors\."docker\.io"\.endpoint = \["https:\/\/mirror\.lab\.internal","https:\/\/registry-1\.docker\.io"\] \(\/etc\/containerd\/config\.toml\) would be dropped: set config\.registryMirrors\["docker\.io"\] = \["https:\/\/mirror\.lab\.internal"\]/);
-        assert.match(preview, /up-u1: plugins\."io\.containerd\.grpc\.v1\.cri"\.registry\.configs\."registry\.lab\.internal"\.auth\.password = <secret, 19 chars> .*config\.registryAuth\["registry\.lab\.internal"\]\.password \(a secret\)/);
-        assert.match(preview, /up-u1: plugins\."io\.containerd\.grpc\.v1\.cri"\.containerd\.runtimes\.runc-alt\.options\.BinaryName = "\/usr\/local\/bin\/lab-runc"/);
+        // The file named once, its findings under it.
+        assert.match(preview, /up-u1: in \/etc\/containerd\/config\.toml:/);
+        assert.match(preview, /up-u1: {3}plugins\."io\.containerd\.grpc\.v1\.cri"\.registry\.mirrors\."docker\.io"\.endpoint = \["https:\/\/mirror\.lab\.internal","https:\/\/registry-1\.docker\.io"\] would be dropped: set config\.registryMirrors\["docker\.io"\] = \["https:\/\/mirror\.lab\.internal"\]/);
+        assert.match(preview, /up-u1: +plugins\."io\.containerd\.grpc\.v1\.cri"\.registry\.configs\."registry\.lab\.internal"\.auth\.password = <secret, 19 chars> .*config\.registryAuth\["registry\.lab\.internal"\]\.password \(a secret\)/);
+        assert.match(preview, /up-u1: +plugins\."io\.containerd\.grpc\.v1\.cri"\.containerd\.runtimes\.runc-alt\.options\.BinaryName = "\/usr\/local\/bin\/lab-runc"/);
         assert.match(preview, /up-u1: .*runtimes\.legacy\.runtime_type = "io\.containerd\.runc\.v1" .*would be dropped: no equivalent .*removed the io\.containerd\.runc\.v1 shim/);
         const tls = `plugins."io.containerd.grpc.v1.cri".registry.configs."${LAB_TLS_REGISTRY}".tls`;
         for (const [key, field, file] of [["ca_file", "caFile", "ca.pem"], ["cert_file", "certFile", "node.crt"], ["key_file", "keyFile", "node.key"]]) {
-            assert.ok(preview.includes(`up-u1: ${tls}.${key} = "/etc/containerd/lab-tls/${file}" (/etc/containerd/config.toml) would be dropped: ` +
+            assert.ok(preview.includes(`up-u1:   ${tls}.${key} = "/etc/containerd/lab-tls/${file}" would be dropped: ` +
                 `set config.registryTls["${LAB_TLS_REGISTRY}"].${field} = "/etc/containerd/lab-tls/${file}", or list it in upgrade.acknowledgeDropped`), `${key}: ${preview}`);
         }
         assert.match(preview, /up-u1: deprecated: .*io\.containerd\.runc\.v1/);
-        assert.match(preview, /up-u2: plugins\."io\.containerd\.grpc\.v1\.cri"\.registry\.mirrors\."docker\.io"/, "u2 is judged too");
+        assert.match(preview, /up-u2: +plugins\."io\.containerd\.grpc\.v1\.cri"\.registry\.mirrors\."docker\.io"/, "u2 is judged too");
         assert.ok(!preview.includes(PASSWORD), "the password is never printed");
 
         const err = await upExpectingFailure(stack);
@@ -259,7 +261,8 @@ systemctl restart containerd`);
         apply(ALT(U1, "alt-after"));
         kubectl("-n", "up", "wait", "--for=condition=Ready", "pod/alt-after", "--timeout=90s");
         const dump = onNode(U1, "containerd config dump");
-        assert.match(dump, /version = 4/, "2.3 migrates the schema 3 file in memory");
+        assert.match(dump, /version = 4/, "2.3's own schema");
+        assert.strictEqual(onNode(U1, "grep -m1 '^version' /etc/containerd/config.toml").trim(), "version = 4", "rendered as the schema 2.3 reads natively");
         for (const want of [/sandbox = 'registry\.k8s\.io\/pause:3\.9'|sandbox = "registry\.k8s\.io\/pause:3\.9"/, /runtimes\.runc-alt\.options\][^[]*BinaryName = ['"]\/usr\/local\/bin\/lab-runc['"]/,
             /SystemdCgroup = false/, /restrict_oom_score_adj = true/, /config_path = ['"]\/etc\/containerd\/certs\.d['"]/, /registry\.lab\.internal/]) {
             assert.match(dump, want);
