@@ -263,6 +263,9 @@ systemctl restart containerd`);
         const dump = onNode(U1, "containerd config dump");
         assert.match(dump, /version = 4/, "2.3's own schema");
         assert.strictEqual(onNode(U1, "grep -m1 '^version' /etc/containerd/config.toml").trim(), "version = 4", "rendered as the schema 2.3 reads natively");
+        // The same file as version 3 (what earlier releases rendered for 2.3): 2.3 reads the same settings.
+        const v3 = onNode(U1, `sed -e 's/^version = 4$/version = 3/' -e 's/^\\[plugins."io.containerd.server.v1.grpc"\\]$/[grpc]/' /etc/containerd/config.toml >/tmp/v3.toml && grep -q '^\\[grpc\\]$' /tmp/v3.toml && containerd -c /tmp/v3.toml config dump`);
+        assert.strictEqual(v3, dump, "containerd 2.3's config dump of the version 3 rendering is the same");
         for (const want of [/sandbox = 'registry\.k8s\.io\/pause:3\.9'|sandbox = "registry\.k8s\.io\/pause:3\.9"/, /runtimes\.runc-alt\.options\][^[]*BinaryName = ['"]\/usr\/local\/bin\/lab-runc['"]/,
             /SystemdCgroup = false/, /restrict_oom_score_adj = true/, /config_path = ['"]\/etc\/containerd\/certs\.d['"]/, /registry\.lab\.internal/]) {
             assert.match(dump, want);
