@@ -32,6 +32,14 @@ function runtimesTable(c: NodeSpec["config"]): Table {
 }
 
 /**
+ * The rendered file's `imports`: config.imports, then the credentials file (last, so that it
+ * wins). config.extraToml can't set them (spec.ts refuses it), so this is the whole list.
+ */
+export function renderedImports(c: NodeSpec["config"]): string[] {
+    return [...c.imports, ...(c.registryAuth.length > 0 ? [REGISTRY_AUTH_FILE] : [])];
+}
+
+/**
  * /etc/containerd/config.toml for the installed version: schema 2 (containerd 1.x, plugin
  * "io.containerd.grpc.v1.cri"), schema 3 (2.0–2.2, "io.containerd.cri.v1.images"/"…runtime") or
  * schema 4 (2.3+: schema 3 with the socket in the "io.containerd.server.v1.grpc" plugin).
@@ -79,8 +87,7 @@ export function renderConfigToml(spec: NodeSpec): string {
             },
         };
     }
-    // Listed first, as containerd writes it; the credentials file last, so that it wins.
-    const imports = [...c.imports, ...(c.registryAuth.length > 0 ? [REGISTRY_AUTH_FILE] : [])];
+    const imports = renderedImports(c);
     if (imports.length > 0) {
         doc = { imports, ...doc };
     }

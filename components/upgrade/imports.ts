@@ -10,10 +10,8 @@
  * k0sproject/k0s#7689, from NVIDIA toolkit drop-ins; 2.3.6 loads it), and every version exits on a
  * file above the config version it reads.
  */
-import * as TOML from "@iarna/toml";
-import { renderConfigToml } from "../render/configToml";
+import { renderedImports } from "../render/configToml";
 import { NodeSpec } from "../spec";
-import { Table } from "../toml/keys";
 import { atLeast, maxConfigVersion, Version } from "../versions";
 import { importMatches, LiveConfig } from "./liveConfig";
 
@@ -45,10 +43,12 @@ export interface ImportsReport {
     dropIns: DropInFinding[];
 }
 
-/** The rendered config's imports and version. */
+/**
+ * The rendered config's imports and version, from the spec the renderer reads (the file declares
+ * the config version of its schema; config.extraToml can set neither).
+ */
 function renderedRoot(spec: NodeSpec): { imports: string[]; version: number } {
-    const doc = TOML.parse(renderConfigToml(spec)) as Table;
-    return { imports: Array.isArray(doc.imports) ? doc.imports.map(String) : [], version: typeof doc.version === "number" ? doc.version : 0 };
+    return { imports: renderedImports(spec.config), version: spec.config.schema };
 }
 
 /** The live drop-ins the config rendered from `spec` imports: matched by its imports, or imported by one it keeps. */

@@ -8,7 +8,7 @@ import { ContainerdNodeArgs } from "../../components/args";
 import { NodeFacts } from "../../components/facts";
 import { upgradeFactsScript } from "../../components/scripts/upgradeFacts";
 import { parseUpgradeFacts } from "../../components/upgrade/facts";
-import { renderConfigToml } from "../../components/render/configToml";
+import { renderConfigToml, renderedImports } from "../../components/render/configToml";
 import { REGISTRY_AUTH_FILE } from "../../components/render/registryAuth";
 import { InvalidArgumentError, resolveSpec } from "../../components/spec";
 import { CRI } from "../../components/toml/schema3";
@@ -64,6 +64,15 @@ describe("upgrade: the live config's imports", () => {
         const p = planNode("eks-1", eksNode("1.7.35"), keeping("2.3.7"));
         assert.ok(!p.refused.some(l => l.includes("imports")), p.refused.join("\n"));
         assert.ok(p.lines.includes(`eks-1: imports "${GLOB}" (matching no file now) kept: config.imports lists it`), p.lines.join("\n"));
+    });
+    it("the pre-flight's rendered imports and version are the rendered file's own", () => {
+        for (const [v, over] of [["1.7.35", {}], ["2.2.9", { config: { imports: [GLOB] } }], ["2.3.7", { config: { imports: [GLOB], registryAuth: { "r.example.com": { username: "u", password: "p" } } } }],
+            ["2.3.7", { config: { registryAuth: { "r.example.com": { username: "u", password: "p" } } } }]] as [string, Partial<ContainerdNodeArgs>][]) {
+            const s = spec(v, over);
+            const doc = TOML.parse(renderConfigToml(s));
+            assert.deepStrictEqual(doc.imports ?? [], renderedImports(s.config), v);
+            assert.strictEqual(doc.version, s.config.schema, v);
+        }
     });
     it("acknowledging `imports` drops it on purpose", () => {
         const r = importsReport(live("1.7.35"), spec("2.3.7", { upgrade: { acknowledgeDropped: ["imports"] } }));
