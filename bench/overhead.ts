@@ -15,7 +15,8 @@ import { spawnSync } from "child_process";
 import * as path from "path";
 import { timeCli } from "./cli";
 import { resolveSpec } from "../components/spec";
-import { configureScript, preflightScript, switchScript } from "../components/scripts/steps";
+import { configureScript, switchScript } from "../components/scripts/steps";
+import { nodeFactsScript } from "../components/scripts/upgradeFacts";
 import { ARTIFACT_PORT, changes, labContainerd2, labNode, labStack, LAB_DIR, nodeDown, nodeUp, privateKey, REPO } from "../tests/e2e/lab";
 
 const settings = {
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
 
         // B: the same scripts, one SSH session, one bash.
         const spec = resolveSpec({ connection: { host: "127.0.0.1", privateKey: "x" }, ...settings });
-        const steps = [preflightScript, configureScript, switchScript].map(f => f(spec));
+        const steps = [nodeFactsScript({ stateDir: spec.stateDir, freePaths: [spec.config.root], prepare: true }), configureScript(spec), switchScript(spec)];
         const script = steps.map((s, i) => `bash <<'STEP_${i}_END' || exit $?\n${s}\nSTEP_${i}_END`).join("\n");
         t0 = Date.now();
         const bare = spawnSync(path.join(REPO, "lab", "ssh.sh"), [pb, "bash -s"], { input: script, encoding: "utf8", env: { ...process.env, LAB_DIR } });

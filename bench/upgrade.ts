@@ -18,7 +18,8 @@ import { timeCli } from "./cli";
 import { ContainerdNodeArgs } from "../components/args";
 import { gateScript } from "../components/fleet/gate";
 import { drainScript, verifyNodeScript } from "../components/scripts/kubectl";
-import { configureScript, preflightScript, registryAuthScript, switchScript } from "../components/scripts/steps";
+import { configureScript, registryAuthScript, switchScript } from "../components/scripts/steps";
+import { nodeFactsScript } from "../components/scripts/upgradeFacts";
 import { resolveSpec } from "../components/spec";
 import {
     artifacts, ARTIFACT_PORT, KUBECTL, labNode, labStack, LAB_DIR, LAB17_CARRIED, LAB17_REGISTRY_PASSWORD, nodeDown, privateKey, REPO,
@@ -64,7 +65,7 @@ function bareMove(node: string, drain: "major" | "never"): number {
         containerd, config: { ...LAB17_CARRIED, registryAuth: AUTH }, kubelet: { version: "1.33.13" }, upgrade: { drain },
     };
     const spec = resolveSpec(args);
-    const remote = [preflightScript(spec), registryAuthScript(spec, AUTH), configureScript(spec), switchScript(spec)]
+    const remote = [nodeFactsScript({ stateDir: spec.stateDir, freePaths: [spec.config.root], kubelet: true, prepare: true }), registryAuthScript(spec, AUTH), configureScript(spec), switchScript(spec)]
         .map((s, i) => `bash <<'STEP_${i}_END' || exit $?\n${s}\nSTEP_${i}_END`).join("\n");
     const env = { ...process.env, LAB_DIR, KUBECONFIG: ADMIN };
     const t0 = Date.now();

@@ -7,23 +7,14 @@ import { CopyStep, LocalStep, RemoteStep } from "./commands";
 import { drainScript, rollbackMarkScript, verifyNodeScript } from "./scripts/kubectl";
 import { NodeStep, nodeSteps } from "./scripts/claim";
 import { NODE_LIB_FILE, NODE_LIB_PATH } from "./scripts/lib";
-import { detachedCommand, scriptCommand, sq } from "./scripts/shell";
+import { detachedCommand, sq } from "./scripts/shell";
 import {
-    configureScript, dockerCleanupScript, migrateImagesScript, preflightScript, registryAuthScript, switchScript, uploadPath,
+    configureScript, dockerCleanupScript, migrateImagesScript, registryAuthScript, switchScript, uploadPath,
 } from "./scripts/steps";
 import { RegistryAuthValues } from "./render/registryAuth";
 import { DEFAULTS, InvalidArgumentError, NodeSpec, resolveSpec } from "./spec";
 import { NodePlan, pathText } from "./upgrade/plan";
 import { planOutputs, readFactsLimited } from "./preflight/planOutputs";
-
-/** Facts the pre-flight step read off the node before anything was changed. */
-export interface PreflightFacts {
-    runtime: string;
-    docker: string;
-    containerd: string;
-    arch: string;
-    freeMiB: number;
-}
 
 /** Seconds a step reported on a JSON stdout line (`{"seconds":N,…}`), if it did. */
 export function reportedSeconds(stdout: string | undefined): number | undefined {
@@ -53,21 +44,14 @@ export interface StepDurations {
     verify?: number;
 }
 
-/** Parses the pre-flight step's last stdout line. */
-export function parsePreflight(stdout: string): PreflightFacts {
-    const line = stdout.trim().split("\n").filter(l => l.startsWith("{")).pop();
-    if (!line) {
-        throw new Error(`pre-flight printed no facts: ${stdout}`);
-    }
-    return JSON.parse(line) as PreflightFacts;
-}
-
 /**
  * Brings one Linux node from whatever runtime it has to a declared containerd state and keeps it
- * there. Steps, in order: preflight → lib → configure → [migrate-images] → [drain] → [switch]
- * → [verify] → [docker-cleanup]; brackets mark optional steps (drain and verify: Kubernetes mode,
- * where verify also sets the cri-socket annotation and lifts the cordon). Few steps on purpose:
- * each is an SSH session in a run and a resource in every preview of the fleet.
+ * there. Before any step, at preview and at up, the pre-flight reads the node's facts over SSH and
+ * plans it (what it takes, what refuses it). Steps, in order: lib → [registry-auth] → configure →
+ * [migrate-images] → [drain] → [switch] → [verify] → [docker-cleanup]; brackets mark optional
+ * steps (drain and verify: Kubernetes mode, where verify also sets the cri-socket annotation and
+ * lifts the cordon). Few steps on purpose: each is an SSH session in a run, a resource in every
+ * preview of the fleet and its bytes in the state, which the engine rewrites after every step.
  * `pulumi destroy` leaves the node as it is (see docs/operations.md).
  */
 export class ContainerdNode extends pulumi.ComponentResource {
@@ -87,8 +71,11 @@ export class ContainerdNode extends pulumi.ComponentResource {
     public readonly plan: pulumi.Output<NodePlan | undefined>;
     /** The path the node takes, e.g. "containerd 1.7.35 → 2.3.7 (drained)". */
     public readonly path: pulumi.Output<string>;
-    /** The read-only pre-flight step. */
-    public readonly preflight: pulumi.Resource;
+    /**
+     * Why the pre-flight refuses the run ("" when it does not): the node's first step fails with it,
+     * and a fleet's barrier before every change.
+     */
+    public readonly refusal: pulumi.Output<string>;
     /**
      * The last step: depend on this to order work after the node is converted. A promise when
      * `startAfter` is one (the steps are built once it resolves).
@@ -126,7 +113,7 @@ export class ContainerdNode extends pulumi.ComponentResource {
         const holder = `stack ${pulumi.getProject()}/${pulumi.getStack()}`;
         // Each step's script is the stdin of a short command that runs it (components/scripts/shell.ts).
         const remote = (step: string, script: pulumi.Input<string>, after: pulumi.Resource[] = last, triggers?: pulumi.Input<any>[]) => {
-            const create = step === "preflight" ? scriptCommand(user) : detachedCommand(step, user, holder, NODE_LIB_FILE, spec.stateDir);
+            const create = detachedCommand(step, user, holder, NODE_LIB_FILE, spec.stateDir);
             const cmd = new RemoteStep(`${name}-${step}`, { connection, create, stdin: script, triggers }, { parent: this, dependsOn: after });
             last = [cmd];
             return cmd;
@@ -146,9 +133,9 @@ export class ContainerdNode extends pulumi.ComponentResource {
             return cmd;
         };
 
-        // The node's facts, read before any step (at preview too), decide its plan: the path it
-        // takes and what refuses it. A refusal is an error in the preview and fails the pre-flight
-        // step, which every change to the node (and, in a fleet, to any node) waits for.
+        // The pre-flight: the node's facts, read before any step (at preview too), decide its plan:
+        // the path it takes and what refuses it. A refusal is an error in the preview and fails the
+        // node's first step (in a fleet, the barrier every change to any node waits for).
         // The credentials are resolved only inside applies (the step's text, the plan).
         const authValues = pulumi.output(args.config?.registryAuth ?? {}) as pulumi.Output<RegistryAuthValues>;
         const facts = args.nodeFacts !== undefined ? pulumi.output(args.nodeFacts as pulumi.Input<NodeFacts>)
@@ -156,26 +143,30 @@ export class ContainerdNode extends pulumi.ComponentResource {
                 .apply(([host, privateKey, privateKeyPassword, password, hostKey]) => readFactsLimited({
                     host, port: connection.port as number, user, privateKey, privateKeyPassword, password, hostKey,
                     agentSocketPath: c.agentSocketPath, dialErrorLimit: connection.dialErrorLimit as number, perDialTimeout: connection.perDialTimeout as number,
-                }, spec.kubelet?.configPath, spec.stateDir));
+                }, {
+                    kubeletConfig: spec.kubelet?.configPath, stateDir: spec.stateDir, freePaths: [spec.config.root],
+                    kubelet: spec.kubelet !== undefined, prepare: !pulumi.runtime.isDryRun(),
+                }));
         const { plan, refusal } = planOutputs(spec.kubernetes?.nodeName ?? name, spec, facts, authValues, this, holder);
         this.plan = plan;
         this.path = this.plan.apply(p => p ? pathText(p.path) : "unknown (the node's facts were not read)");
-        const preflight = remote("preflight", refusal.apply(r => r
-            ? `echo ${sq(`containerd-node: ${r}`)} >&2\nexit 1\n`
-            : preflightScript(spec)));
-        this.preflight = preflight;
+        this.refusal = refusal;
+        // The node's first step runs its script only when nothing refuses the node.
+        const refusedOr = (script: pulumi.Input<string>) => pulumi.all([refusal, script]).apply(([r, s]) => r
+            ? `echo ${sq(`containerd-node: ${r}`)} >&2\nexit 1\n` : s);
 
         // Every step after the pre-flight, in order, once `after` is known. Only plain arrays go
         // to dependsOn: the SDK walks the whole object graph of a resolved promise there
         // (resources reach their parents, i.e. the whole fleet): quadratic in a fleet.
         const steps = (after: pulumi.Resource[]): NodeSteps => {
-            const startAfter = [preflight, ...after.filter(r => r !== preflight)];
+            const startAfter = after;
             // The node library, as a file: once per version (its path names its content hash), and
-            // the state holds the file's hash, not its text. Every later step sources it.
+            // the state holds the file's hash, not its text. Every later step sources it. Copied
+            // once the pre-flight has read the node (which at up makes its directory).
             const lib = new CopyStep(`${name}-lib`, {
                 connection,
                 source: new pulumi.asset.FileAsset(NODE_LIB_PATH),
-                remotePath: `${spec.stateDir}/${NODE_LIB_FILE}`,
+                remotePath: refusal.apply(() => `${spec.stateDir}/${NODE_LIB_FILE}`),
             }, { parent: this, dependsOn: startAfter });
             // Files given by path travel from the operator's machine before the configure step reads them.
             const uploads: pulumi.Resource[] = [lib];
@@ -198,10 +189,11 @@ export class ContainerdNode extends pulumi.ComponentResource {
             // The same list the steps' scripts are rendered from: the last of them ends the run's claim.
             const onNode = nodeSteps(spec);
             const has = (step: NodeStep) => onNode.includes(step);
-            if (has("registry-auth")) {
-                before = [remote("registry-auth", pulumi.secret(authValues).apply(v => registryAuthScript(spec, v)), before)];
+            const auth = has("registry-auth");
+            if (auth) {
+                before = [remote("registry-auth", refusedOr(pulumi.secret(authValues).apply(v => registryAuthScript(spec, v))), before)];
             }
-            const configured = remote("configure", configureScript(spec), before);
+            const configured = remote("configure", auth ? configureScript(spec) : refusedOr(configureScript(spec)), before);
             if (has("migrate-images")) {
                 remote("migrate-images", migrateImagesScript(spec));
             }
@@ -244,7 +236,8 @@ export class ContainerdNode extends pulumi.ComponentResource {
             built instanceof Promise ? pulumi.output(built.then(f)) as pulumi.Output<T> : pulumi.output(f(built)) as pulumi.Output<T>;
         this.done = built instanceof Promise ? built.then(s => s.done) : built.done;
 
-        this.runtimeBefore = preflight.stdout.apply(s => parsePreflight(s).runtime);
+        // Recorded on the node with its original state, so it stays what it was before the first run.
+        this.runtimeBefore = facts.apply(f => "error" in f ? "unknown" : f.host?.runtimeBefore ?? f.runtime);
         this.runtimeAfter = fromSteps(s => s.runtime).apply(s => s.trim().split("\n").pop() ?? "");
         this.containerdVersion = this.runtimeAfter.apply(r => r.replace(/^containerd:\/\//, "").replace(/^v/, ""));
         this.containerRuntimeVersion = spec.kubernetes ? this.runtimeAfter : pulumi.output(undefined);

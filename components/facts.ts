@@ -22,6 +22,35 @@ export const STATE_DIR_DEFAULT = "/var/lib/containerd-node";
 /** The facts reader's line with the node's claim file, base64 (`-`: none). */
 export const CLAIM_LINE = "containerd-node-claim";
 
+/** The facts reader's lines about the machine itself: `containerd-node-host KEY VALUE` (HostFacts). */
+export const HOST_LINE = "containerd-node-host";
+
+/**
+ * What the pre-flight checks about the machine before any change (components/preflight/hostChecks.ts):
+ * what a conversion needs there, read at preview and at up.
+ */
+export interface HostFacts {
+    /** `uname -m`, as Go names it (amd64, arm64, …). */
+    arch: string;
+    /** Whether systemctl is there. */
+    systemd: boolean;
+    /** MiB free on the filesystem of each path the reader was asked about (containerd's root, stateDir). */
+    freeMiB: { [path: string]: number };
+    /** The package manager the node has: apt-get, dnf or yum; undefined when none. */
+    packageManager?: string;
+    /** Whether a runc is on the PATH. */
+    runc: boolean;
+    /** `kubelet --version`'s version (e.g. "v1.31.4"); undefined when there is no kubelet. */
+    kubeletVersion?: string;
+    /** `systemctl is-active docker` ("active", "inactive", …). */
+    docker: string;
+    /**
+     * The runtime the node used before containerd-node first changed it, as the node library
+     * recorded it with the node's original state (`stateDir`/original); undefined before that.
+     */
+    runtimeBefore?: string;
+}
+
 export interface ConfigFile {
     path: string;
     text: string;
@@ -113,4 +142,6 @@ export interface NodeFacts {
     upgrade: UpgradeFacts;
     /** A run's claim on the node (components/scripts/claim.ts), when one is there. */
     claim?: NodeClaim;
+    /** The machine's facts; absent from facts a caller read with an older reader (then unchecked). */
+    host?: HostFacts;
 }

@@ -9,11 +9,12 @@
  *    sources node/lib.sh, the node library: a bash file, copied to each node as is) and
  *    upgrade/ (the pre-flight's pure analysis, which compares with the rendered config), which
  *    never import each other.
- * 4. preflight/ (the facts read over SSH, the plan as Outputs), kubeconfig.ts, commands.ts.
+ * 4. preflight/ (the facts read over SSH, the checks of the machine, the plan as Outputs),
+ *    kubeconfig.ts, commands.ts.
  * 5. containerdNode.ts; then fleet/; then this file.
  */
 export * from "./args";
-export { ContainerdNode, PreflightFacts, parsePreflight, StepDurations } from "./containerdNode";
+export { ContainerdNode, StepDurations } from "./containerdNode";
 export { DEFAULTS, InvalidArgumentError, NodeSpec, resolveSpec } from "./spec";
 export { renderConfigToml, mergeToml } from "./render/configToml";
 export { renderHostsTomls } from "./render/hostsToml";
@@ -43,9 +44,10 @@ export { toSchema3 } from "./toml/schema3";
 export { toSchema4 } from "./toml/schema4";
 export { upgradeFactsScript, UPGRADE_FACTS_FN, UPGRADE_FACTS_LIMITS } from "./scripts/upgradeFacts";
 export { ctrDeprecationsOutput, parseUpgradeFacts } from "./upgrade/facts";
-export { AbsentFile, CommandRun, ConfigFile, FactsFile, NodeFacts, PresentFile, UnreadFile, UpgradeFacts } from "./facts";
+export { AbsentFile, CommandRun, ConfigFile, FactsFile, HostFacts, NodeFacts, PresentFile, UnreadFile, UpgradeFacts } from "./facts";
 export { planNode, pathText, NodePath, NodePlan } from "./upgrade/plan";
 export { NodeClaim } from "./claim";
-export { readNodeFacts, parseNodeFacts, ResolvedConnection } from "./preflight/readFacts";
-export { nodeFactsScript } from "./scripts/upgradeFacts";
+export { readNodeFacts, parseHostFacts, parseNodeFacts, ResolvedConnection } from "./preflight/readFacts";
+export { hostRefusals, tarballArch } from "./preflight/hostChecks";
+export { nodeFactsScript, NodeFactsOptions } from "./scripts/upgradeFacts";
 export { renderRegistryAuthToml, REGISTRY_AUTH_FILE, RegistryAuthValues } from "./render/registryAuth";

@@ -193,24 +193,30 @@ export class ContainerdFleet extends pulumi.ComponentResource {
         // Every Node's retry mark in one read (see ContainerdNodeArgs.rollbackMark).
         const marks = !k8s ? undefined : read(`${kubectl} get nodes -o json`).apply(rollbackMarks);
 
-        // Every node's pre-flight runs first; the first change to any node waits for all of them
-        // (and for the socket check), then for the gates of the previous wave. Barriers (local
-        // no-op commands) keep that linear: N nodes each depending on N pre-flights is N² edges.
-        // A node that could not be built (a bug: its input was checked above) fails the program;
-        // the barrier still gets registered, failing, so that the program ends and nothing runs.
-        let settlePreflights!: (r: PromiseSettledResult<pulumi.Resource>[]) => void;
-        const settled = new Promise<PromiseSettledResult<pulumi.Resource>[]>(r => { settlePreflights = r; });
-        const allPreflights = settled.then(rs => rs.flatMap(r => r.status === "fulfilled" ? [r.value] : []));
+        // Every node's pre-flight (its facts read and plan) comes first; the first change to any
+        // node waits for all of them (and for the socket check), then for the gates of the previous
+        // wave. Barriers (local no-op commands) keep that linear: N nodes each waiting on N plans
+        // is N² edges. A node that could not be built (a bug: its input was checked above) fails
+        // the program; the barrier still gets registered, failing, so that the program ends and
+        // nothing runs.
+        let settleNodes!: (r: PromiseSettledResult<ContainerdNode>[]) => void;
+        const settled = new Promise<PromiseSettledResult<ContainerdNode>[]>(r => { settleNodes = r; });
         const unbuilt = pulumi.output(settled.then(rs => rs.some(r => r.status === "rejected")
             ? "a node could not be built (see the program's error)" : ""));
+        // Each refused node's lines, in wave order.
+        const nodeRefusals = pulumi.output(settled.then(rs => pulumi.all(rs.flatMap(r => r.status === "fulfilled" ? [r.value.refusal] : []))))
+            .apply(rs => rs as string[]);
         // Their text is stable (no node names or counts): adding a node changes no barrier.
         const barrier = (id: string, create: pulumi.Input<string>, after: pulumi.Input<pulumi.Input<pulumi.Resource>[]>) =>
             new LocalStep(`${name}-${id}`, { create }, { parent: this, dependsOn: after });
         const checked = barrier("preflight-passed",
-            pulumi.all([refusal, unbuilt]).apply(([refused, broken]) => refused || broken
-                ? `echo ${sq(`containerd-node: ${refused || broken}`)} >&2; exit 1` : "echo 'pre-flight passed on every node'"),
-            allPreflights);
-        const preflights: Promise<pulumi.Resource>[] = [];
+            pulumi.all([refusal, unbuilt, nodeRefusals]).apply(([refused, broken, nodes]) => {
+                const why = refused || broken || (nodes.some(Boolean)
+                    ? `the pre-flight refuses ${nodes.filter(Boolean).length} of ${nodes.length} nodes, so no node is changed:\n${nodes.filter(Boolean).join("\n")}` : "");
+                return why ? `echo ${sq(`containerd-node: ${why}`)} >&2; exit 1` : "echo 'pre-flight passed on every node'";
+            }),
+            []);
+        const built: Promise<ContainerdNode>[] = [];
         // What a wave's first change waits for: a plain array for the first wave; for the others,
         // a promise of the previous wave's barrier that resolves once the engine has registered it,
         // so the nodes of a wave are built (see ContainerdNodeArgs.startAfter) only then.
@@ -220,10 +226,9 @@ export class ContainerdFleet extends pulumi.ComponentResource {
         let failedSoFar: pulumi.Output<string[]> = pulumi.output([]);
         const needsGate = !!k8s || probes.length > 0 || (gate.pauseSecondsBetweenWaves ?? 0) > 0;
 
-        // Nodes (component and pre-flight) are built a batch at a time, in wave order: a batch
-        // once the engine has registered the pre-flights of the one before (planned them at
-        // preview, run them at up). Each registration holds hundreds of SDK promises until the
-        // engine answers, and a whole fleet's at once was most of a large preview's memory.
+        // Nodes are built a batch at a time, in wave order: a batch once the engine has registered
+        // the components of the one before. Each registration holds SDK promises until the engine
+        // answers (their steps are built later, a wave at a time: see ContainerdNodeArgs.startAfter).
         let batch: Promise<pulumi.Resource>[] = [];
         let batchGate: Promise<unknown> = Promise.resolve();
         const nextInBatch = (): Promise<unknown> => {
@@ -249,9 +254,8 @@ export class ContainerdFleet extends pulumi.ComponentResource {
                     this.nodes[n.name] = built;
                     return built;
                 });
-                const preflight = node.then(nd => nd.preflight);
-                preflights.push(preflight);
-                batch.push(preflight);
+                built.push(node);
+                batch.push(node);
                 const script = (planned?: string) => gateScript({
                     node: n.nodeName ?? n.name,
                     kubernetes: k8s ? { kubectl, containerdVersion: spec.containerd.version.text } : undefined,
@@ -302,7 +306,7 @@ export class ContainerdFleet extends pulumi.ComponentResource {
                 ? `echo ${sq(`containerd-node: ${f.length} of ${args.nodes.length} nodes failed within the failure budget of ${budget}: ${f.join(", ")}; each is left as that step's failure leaves it (its Node's containerd-node.pulumi.com/phase says which); run pulumi up again to retry them`)} >&2; exit 1`
                 : "echo 'every node passed'"), passed));
         }
-        Promise.allSettled(preflights).then(settlePreflights);
+        Promise.allSettled(built).then(settleNodes);
         this.table = pulumi.all(rows);
         this.registerOutputs({ waves: this.waves, table: this.table, dockerSocketPods: this.dockerSocketPods });
     }

@@ -314,6 +314,33 @@ detect_runtime() {
     echo none
   fi
 }
+# host_facts KUBELET PATH...: what the pre-flight checks about the machine (components/facts.ts
+# HostFacts), one `containerd-node-host KEY VALUE` line each: the architecture, systemd, the MiB
+# free on the filesystem of each PATH, the package manager, runc, the kubelet's version (KUBELET
+# 1: asked for), Docker's state, and the runtime recorded with the node's original state (before).
+host_facts() {
+  local kubelet=$1 p pm=- kv=- before=- a B=$CN_DIR/original; shift
+  a=$(uname -m); case "$a" in x86_64) a=amd64;; aarch64) a=arm64;; esac
+  echo "containerd-node-host arch $a"
+  if command -v systemctl >/dev/null; then echo "containerd-node-host systemd 1"; else echo "containerd-node-host systemd 0"; fi
+  for p in "$@"; do echo "containerd-node-host free $(free_mib "$p") $p"; done
+  for p in apt-get dnf yum; do if command -v "$p" >/dev/null; then pm=$p; break; fi; done
+  echo "containerd-node-host package-manager $pm"
+  if command -v runc >/dev/null; then echo "containerd-node-host runc 1"; else echo "containerd-node-host runc 0"; fi
+  if [ "$kubelet" = 1 ] && command -v kubelet >/dev/null; then kv=$(kubelet --version 2>/dev/null | awk '{print $2}'); fi
+  echo "containerd-node-host kubelet ${kv:--}"
+  echo "containerd-node-host docker $(systemctl is-active docker 2>/dev/null || true)"
+  if [ -s "$B/runtime" ]; then before=$(cat "$B/runtime")
+  elif [ -f "$B/complete" ]; then
+    # Saved by a library that did not record the runtime: told from the saved services.
+    if grep -q '^docker active' "$B/services" 2>/dev/null; then
+      before="docker://$(dockerd --version 2>/dev/null | sed -n 's/^Docker version \([^,]*\),.*/\1/p')"
+    elif grep -q '^containerd active' "$B/services" 2>/dev/null && [ -x "$B/files/usr/local/bin/containerd" ]; then
+      before="containerd://$("$B/files/usr/local/bin/containerd" --version 2>/dev/null | awk '{print $3}' | sed 's/^v//')"
+    fi
+  fi
+  echo "containerd-node-host before $before"
+}
 # version_matches REPORTED DECLARED: "1.6" matches "1.6.20~ds1"; "v2.1.4" matches "2.1.4".
 version_matches() { local got=${1#v} want=${2#v}; [ "$got" = "$want" ] && return 0; case "$got" in "$want".*|"$want"~*|"$want"-*|"$want"+*) return 0;; esac; return 1; }
 # upgrade_drains RUNNING TARGET POLICY: exit 0 when the move drains the node.
@@ -540,6 +567,7 @@ cn_backup() {
     if [ -e "$p" ] || [ -L "$p" ]; then mkdir -p "$B/files$(dirname "$p")"; cp -a "$p" "$B/files$p"; echo "present $p"; else echo "absent $p"; fi
   done >"$B/manifest"
   for u in containerd docker.socket docker kubelet; do echo "$u $(systemctl is-active $u 2>/dev/null || true) $(systemctl is-enabled $u 2>/dev/null || true)"; done >"$B/services"
+  detect_runtime >"$B/runtime"
   printf '%s' "$REVERT_SH" >"$B/revert.sh"
   chmod 0755 "$B/revert.sh"
   touch "$B/complete"

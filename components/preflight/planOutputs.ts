@@ -1,7 +1,7 @@
 /**
  * The node's plan as Outputs of its component: the facts read (a limited number of nodes at a
  * time), the plan, and what it reports: the plan's lines at preview and up, its warnings, and a
- * refusal, which the component turns into a failing pre-flight step.
+ * refusal, which keeps every step of the node (and, in a fleet, of every node) from running.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { claimConflict } from "../claim";
@@ -9,6 +9,8 @@ import { NodeFacts } from "../facts";
 import { RegistryAuthValues } from "../render/registryAuth";
 import { NodeSpec } from "../spec";
 import { NodePlan, planNode } from "../upgrade/plan";
+import { NodeFactsOptions } from "../scripts/upgradeFacts";
+import { hostRefusals } from "./hostChecks";
 import { readNodeFacts, ResolvedConnection } from "./readFacts";
 
 /** Nodes whose facts are read at a time (a fleet's preview reads them all). */
@@ -20,13 +22,13 @@ const waiting: (() => void)[] = [];
 export type FactsOrError = NodeFacts | { error: string };
 
 /** readNodeFacts, FACT_READS at a time across the program; a failure is returned, not thrown. */
-export async function readFactsLimited(c: ResolvedConnection, kubeletConfig?: string, stateDir?: string): Promise<FactsOrError> {
+export async function readFactsLimited(c: ResolvedConnection, options: NodeFactsOptions = {}): Promise<FactsOrError> {
     while (reading >= FACT_READS) {
         await new Promise<void>(r => waiting.push(r));
     }
     reading++;
     try {
-        return await readNodeFacts(c, kubeletConfig, stateDir);
+        return await readNodeFacts(c, options);
     } catch (e) {
         return { error: (e as Error).message };
     } finally {
@@ -45,7 +47,8 @@ type PlanOrError =
 
 /**
  * Plans the node and reports the plan on `parent`. `refusal` is "" when the node may go ahead,
- * else the message its pre-flight fails with. `holder` names this run in the node's claim.
+ * else the message the node's first step (in a fleet, the barrier before every change) fails
+ * with. `holder` names this run in the node's claim.
  */
 export function planOutputs(label: string, spec: NodeSpec, facts: pulumi.Output<FactsOrError>, auth: pulumi.Output<RegistryAuthValues>,
     parent: pulumi.Resource, holder: string): { plan: pulumi.Output<NodePlan | undefined>; refusal: pulumi.Output<string> } {
@@ -56,7 +59,9 @@ export function planOutputs(label: string, spec: NodeSpec, facts: pulumi.Output<
             return { unread: f.error };
         }
         try {
-            return { plan: planNode(label, f, spec, a), claimed: claimConflict(label, f.claim, holder, Date.now() / 1000) };
+            const plan = planNode(label, f, spec, a);
+            const host = f.host ? hostRefusals(label, spec, f, f.host, plan.path.kind !== "current") : [];
+            return { plan: { ...plan, refused: [...host, ...plan.refused] }, claimed: claimConflict(label, f.claim, holder, Date.now() / 1000) };
         } catch (e) {
             // Only the first line: a TOML parser's message goes on to quote the file (secrets too).
             return { unjudged: (e as Error).message.split("\n")[0] };
@@ -68,7 +73,7 @@ export function planOutputs(label: string, spec: NodeSpec, facts: pulumi.Output<
             const msg = `${label}: could not read the node's facts over SSH: ${p.unread}`;
             // At preview the node may not be up yet (a stack that makes it); at up it must answer.
             if (dryRun) {
-                pulumi.log.warn(`${msg}; the pre-flight will read them at up`, parent);
+                pulumi.log.warn(`${msg}; they will be read again at up`, parent);
                 return "";
             }
             pulumi.log.error(msg, parent);

@@ -6,8 +6,8 @@
 import { createHash } from "crypto";
 import { Client, ConnectConfig } from "ssh2";
 import { parseClaim } from "../claim";
-import { CLAIM_LINE, NodeFacts, RUNTIME_LINE } from "../facts";
-import { nodeFactsScript } from "../scripts/upgradeFacts";
+import { CLAIM_LINE, HOST_LINE, HostFacts, NodeFacts, RUNTIME_LINE } from "../facts";
+import { nodeFactsScript, NodeFactsOptions } from "../scripts/upgradeFacts";
 import { scriptCommand } from "../scripts/shell";
 import { parseUpgradeFacts } from "../upgrade/facts";
 
@@ -28,7 +28,38 @@ export interface ResolvedConnection {
 /** Dials at most this many times: a preview must not wait minutes for a node that is down. */
 const MAX_READ_DIALS = 3;
 
-/** Parses the reader's stdout: the runtime line, the claim line, then the facts block. */
+/** The reader's `containerd-node-host KEY VALUE` lines (the node library's host_facts); undefined without them. */
+export function parseHostFacts(stdout: string): HostFacts | undefined {
+    const host: HostFacts = { arch: "", systemd: false, freeMiB: {}, runc: false, docker: "" };
+    let seen = false;
+    for (const line of stdout.split("\n")) {
+        if (!line.startsWith(`${HOST_LINE} `)) {
+            continue;
+        }
+        seen = true;
+        const [key, ...rest] = line.slice(HOST_LINE.length + 1).split(" ");
+        const value = rest.join(" ").trim();
+        const given = value === "-" || value === "" ? undefined : value;
+        switch (key) {
+            case "arch": host.arch = value; break;
+            case "systemd": host.systemd = value === "1"; break;
+            case "free": {
+                const [mib, ...p] = rest;
+                host.freeMiB[p.join(" ")] = Number(mib);
+                break;
+            }
+            case "package-manager": host.packageManager = given; break;
+            case "runc": host.runc = value === "1"; break;
+            case "kubelet": host.kubeletVersion = given; break;
+            case "docker": host.docker = value; break;
+            case "before": host.runtimeBefore = given; break;
+            default: break;
+        }
+    }
+    return seen ? host : undefined;
+}
+
+/** Parses the reader's stdout: the runtime line, the claim line, the host lines, then the facts block. */
 export function parseNodeFacts(stdout: string): NodeFacts {
     const line = stdout.split("\n").find(l => l.startsWith(`${RUNTIME_LINE} `));
     if (line === undefined) {
@@ -36,7 +67,8 @@ export function parseNodeFacts(stdout: string): NodeFacts {
     }
     const claimLine = stdout.split("\n").find(l => l.startsWith(`${CLAIM_LINE} `))?.slice(CLAIM_LINE.length + 1).trim();
     const claim = claimLine && claimLine !== "-" ? parseClaim(Buffer.from(claimLine, "base64").toString("utf8")) : undefined;
-    return { runtime: line.slice(RUNTIME_LINE.length + 1).trim(), upgrade: parseUpgradeFacts(stdout), ...(claim ? { claim } : {}) };
+    const host = parseHostFacts(stdout);
+    return { runtime: line.slice(RUNTIME_LINE.length + 1).trim(), upgrade: parseUpgradeFacts(stdout), ...(claim ? { claim } : {}), ...(host ? { host } : {}) };
 }
 
 /** The key blob of `ssh-ed25519 AAAA… comment`, to compare with what the server presents. */
@@ -113,9 +145,12 @@ function runOnce(c: ResolvedConnection, command: string, stdin: string): Promise
     });
 }
 
-/** Dials (a few times, 1 s apart), runs the read-only facts reader and parses what it printed. */
-export async function readNodeFacts(c: ResolvedConnection, kubeletConfig?: string, stateDir?: string): Promise<NodeFacts> {
-    const script = nodeFactsScript(kubeletConfig, stateDir);
+/**
+ * Dials (a few times, 1 s apart), runs the facts reader (read-only unless `options.prepare`) and
+ * parses what it printed.
+ */
+export async function readNodeFacts(c: ResolvedConnection, options: NodeFactsOptions = {}): Promise<NodeFacts> {
+    const script = nodeFactsScript(options);
     const dials = Math.max(1, Math.min(c.dialErrorLimit, MAX_READ_DIALS));
     let last: Error | undefined;
     for (let i = 1; i <= dials; i++) {

@@ -1,8 +1,8 @@
 /**
  * The node library (components/node/lib.sh), as the TypeScript side knows it: the file's path and
  * text, its name on the node (by content hash), the few of its functions that run elsewhere too
- * (the pre-flight, before the library is on the node; the drain step on the operator's machine;
- * the facts read at preview), and each step's prelude, which sources it.
+ * (the pre-flight's facts read, before the library is on the node; the drain step on the
+ * operator's machine), and each step's prelude, which sources it.
  *
  * The library reaches the node once per version, as a file (the node's `lib` step, a CopyToRemote:
  * the state keeps its hash, not its text). So each step's command text, which `pulumi preview`
@@ -72,6 +72,9 @@ export const VERSION_MATCHES = libFunctions("version_matches");
  */
 export const UPGRADE_DRAINS = libFunctions("upgrade_drains");
 
+/** host_facts KUBELET PATH…, with free_mib: the machine's facts the pre-flight checks (HostFacts). */
+export const HOST_FACTS = libFunctions("free_mib", "host_facts");
+
 /** detect_runtime: the runtime the node uses now, printed as `docker://X`, `containerd://X` or `none`. */
 export const DETECT_RUNTIME = libFunctions("detect_runtime");
 
@@ -94,22 +97,6 @@ ${cnDirAssignment(stateDir)}
 export function prelude(step: string, claim: { seconds: number; last: boolean }, stateDir: string): string {
     return `${head(stateDir)}source "$CN_DIR/${NODE_LIB_FILE}"
 cn_begin ${step} ${claim.seconds} ${claim.last ? 1 : 0}
-`;
-}
-
-/**
- * The pre-flight step's start. It runs before the library is on the node, so it carries the few
- * functions it uses (a few hundred bytes, not the library); and it takes no lock: it changes
- * nothing, and a rerun's pre-flight must not be refused while the step a lost session left
- * running still holds it. It makes containerd-node's own directories, where the next steps copy
- * the library and any artifact given by path; a deploy user that is not root (sudo) owns those two,
- * as it writes them over SFTP.
- */
-export function preflightPrelude(stateDir: string): string {
-    return `${head(stateDir)}# shellcheck disable=SC2034 # read by die
-STEP=preflight PHASE=start
-${libFunctions("log", "phase", "die", "free_mib", "version_matches", "detect_runtime")}mkdir -p "$CN_DIR/lib" "$CN_DIR/cache"
-if [ -n "\${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ]; then chown "$SUDO_USER" "$CN_DIR/lib" "$CN_DIR/cache"; fi
 `;
 }
 

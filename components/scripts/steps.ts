@@ -15,7 +15,7 @@ import { NodeSpec, ResolvedArtifact } from "../spec";
 import { SoftFailure } from "./kubectl";
 import { kubeletEditValues } from "./kubeletEdit";
 import { claimOf } from "./claim";
-import { preflightPrelude, prelude } from "./lib";
+import { prelude } from "./lib";
 import { heredoc, sq, stepValues } from "./shell";
 
 /** Where the install step leaves a file it was given by path (CopyToRemote target). */
@@ -38,41 +38,6 @@ function containerdArtifact(spec: NodeSpec): ResolvedArtifact | undefined {
 /** What the node library's cn_defer reads: whether a kubelet is declared, and what containerd. */
 function deferValues(spec: NodeSpec): [string, string][] {
     return [["VERSION", spec.containerd.version.text], ["SOCKET", spec.config.socket], ["KUBELET", spec.kubelet ? "1" : "0"]];
-}
-
-/**
- * Checks before anything is touched (it only makes containerd-node's own directories, where the
- * next steps copy files); prints one JSON line of facts on stdout.
- */
-export function preflightScript(spec: NodeSpec): string {
-    const c = spec.containerd;
-    const needsRunc = (c.source.kind === "tarball" || c.source.kind === "file") && !c.runc;
-    const arch = c.source.kind === "tarball" ? /linux-(amd64|arm64|ppc64le|s390x|riscv64)/.exec(c.source.url)?.[1] : undefined;
-    return `${preflightPrelude(spec.stateDir)}
-phase "checking the node"
-command -v systemctl >/dev/null || die "systemd is required"
-ARCH=$(uname -m); case "$ARCH" in x86_64) ARCH=amd64;; aarch64) ARCH=arm64;; esac
-${arch ? `[ "$ARCH" = ${sq(arch)} ] || die "the tarball is for linux-${arch}, the node is $ARCH"` : ""}
-# Both filesystems: containerd's root, and the state directory the artifacts are staged in.
-for d in ${sq(spec.config.root)} "$CN_DIR"; do
-  f=$(free_mib "$d")
-  [ "$f" -ge ${spec.minFreeDiskMiB} ] || die "only $f MiB free on the filesystem of $d, need ${spec.minFreeDiskMiB} MiB (minFreeDiskMiB)"
-done
-FREE=$(free_mib ${sq(spec.config.root)})
-${c.source.kind === "docker" ? `command -v containerd >/dev/null || die "containerd.source is docker but no containerd binary is installed"
-version_matches "$(containerd --version | awk '{print $3}')" ${sq(c.version.text)} || die "Docker's containerd is $(containerd --version | awk '{print $3}'), containerd.version declares ${c.version.text}"` : ""}
-${c.source.kind === "package" ? `command -v apt-get >/dev/null || command -v dnf >/dev/null || command -v yum >/dev/null || die "containerd.source is package but the node has no apt-get, dnf or yum"` : ""}
-${needsRunc ? `command -v runc >/dev/null || die "the containerd tarball brings no runc and the node has none: set containerd.runc"` : ""}
-${spec.kubelet ? `if command -v kubelet >/dev/null; then
-  KV=$(kubelet --version | awk '{print $2}')
-  version_matches "$KV" ${sq(`${spec.kubelet.version.major}.${spec.kubelet.version.minor}`)} || die "the node's kubelet is $KV, kubelet.version declares ${spec.kubelet.version.text}"
-fi` : ""}
-RUNTIME=$(detect_runtime)
-DOCKER=$(systemctl is-active docker 2>/dev/null || true)
-CONTAINERD=$(containerd --version 2>/dev/null | awk '{print $3}' || true)
-log "runtime in use: $RUNTIME; docker: $DOCKER; containerd binary: \${CONTAINERD:-none}; free: \${FREE} MiB"
-printf '{"runtime":"%s","docker":"%s","containerd":"%s","arch":"%s","freeMiB":%s}\\n' "$RUNTIME" "$DOCKER" "$CONTAINERD" "$ARCH" "$FREE"
-`;
 }
 
 /**

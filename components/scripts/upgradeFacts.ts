@@ -32,7 +32,7 @@
  * The parser is upgrade/facts.ts (parseUpgradeFacts).
  */
 import { CLAIM_LINE, RUNTIME_LINE, STATE_DIR_DEFAULT, UPGRADE_FACTS_FORMAT, UPGRADE_FACTS_MAGIC } from "../facts";
-import { DETECT_RUNTIME } from "./lib";
+import { DETECT_RUNTIME, HOST_FACTS } from "./lib";
 import { cnDirAssignment, sq } from "./shell";
 
 /** Limits of the reader: files followed, import depth, bytes per file, seconds per command. */
@@ -377,18 +377,40 @@ ${UPGRADE_FACTS_FN}upgrade_facts ${sq(kubeletConfig)}
 `;
 }
 
+/** What the facts reader is asked besides the upgrade facts. */
+export interface NodeFactsOptions {
+    /** The KubeletConfiguration file (kubelet.configPath). */
+    kubeletConfig?: string;
+    /** containerd-node's directory on the node (`stateDir`). */
+    stateDir?: string;
+    /** Paths whose filesystem's free space the pre-flight checks (containerd's root; stateDir is always one). */
+    freePaths?: string[];
+    /** Whether to read the kubelet's version (a kubelet is declared). */
+    kubelet?: boolean;
+    /**
+     * At up, not at preview: make containerd-node's own directories, where the steps copy the
+     * library and files given by path (owned by a deploy user that is not root, which copies over
+     * SFTP). Nothing else is written.
+     */
+    prepare?: boolean;
+}
+
 /**
  * What the pre-flight reads over SSH before a run plans a node (at preview and at up): the
  * runtime in use (the node library's detect_runtime), another run's claim on the node
- * (claim.ts) and the upgrade facts. Read-only: it
- * writes nothing on the node, not even containerd-node's own directory.
+ * (claim.ts), the machine's facts (host_facts) and the upgrade facts. Read-only, unless
+ * `prepare`: then it makes containerd-node's own directories and nothing else.
  */
-export function nodeFactsScript(kubeletConfig = "/var/lib/kubelet/config.yaml", stateDir = STATE_DIR_DEFAULT): string {
+export function nodeFactsScript(o: NodeFactsOptions = {}): string {
+    const paths = [...(o.freePaths ?? []), "$CN_DIR"].map(p => p === "$CN_DIR" ? `"$CN_DIR"` : sq(p)).join(" ");
     return `set -euo pipefail
-export LC_ALL=C
-${cnDirAssignment(stateDir)}
-${DETECT_RUNTIME}echo "${RUNTIME_LINE} $(detect_runtime)"
+export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+${cnDirAssignment(o.stateDir ?? STATE_DIR_DEFAULT)}
+${o.prepare ? `mkdir -p "$CN_DIR/lib" "$CN_DIR/cache"
+if [ -n "\${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ]; then chown "$SUDO_USER" "$CN_DIR/lib" "$CN_DIR/cache"; fi
+` : ""}${DETECT_RUNTIME}${HOST_FACTS}echo "${RUNTIME_LINE} $(detect_runtime)"
 echo "${CLAIM_LINE} $(base64 -w0 "$CN_DIR/claim" 2>/dev/null || echo -)"
-${UPGRADE_FACTS_FN}upgrade_facts ${sq(kubeletConfig)}
+host_facts ${o.kubelet ? 1 : 0} ${paths}
+${UPGRADE_FACTS_FN}upgrade_facts ${sq(o.kubeletConfig ?? "/var/lib/kubelet/config.yaml")}
 `;
 }

@@ -26,8 +26,6 @@ pulumi.runtime.setMocks({
         const state = { ...args.inputs };
         if (args.type === "command:remote:Command" || args.type === "command:local:Command") {
             state.stdout = failingGates.has(args.name) ? `{"node":"${args.name}","passed":false,"failure":"switch 2026-11-25T10:00:00Z"}`
-                : args.name.endsWith("preflight")
-                ? '{"runtime":"docker://20.10.24","docker":"active","containerd":"1.6.20","arch":"amd64","freeMiB":5000}'
                 : "containerd://2.1.4";
         }
         const result = { id: `${args.name}-id`, state };
@@ -86,10 +84,10 @@ const k8sArgs = (over: Partial<ContainerdNodeArgs> = {}) => baseArgs({
 });
 
 describe("ContainerdNode resource graph", () => {
-    it("host mode: preflight → lib → configure → switch, no Kubernetes steps", async () => {
+    it("host mode: lib → configure → switch, no Kubernetes steps (the pre-flight is the facts read, not a step)", async () => {
         const { res } = await build("h1", baseArgs());
-        assert.deepStrictEqual(steps(res, "h1"), ["preflight", "lib", "configure", "switch"]);
-        assert.deepStrictEqual(res.get("h1-lib")!.dependsOn, ["h1-preflight"]);
+        assert.deepStrictEqual(steps(res, "h1"), ["lib", "configure", "switch"]);
+        assert.deepStrictEqual(res.get("h1-lib")!.dependsOn, []);
         assert.deepStrictEqual(res.get("h1-configure")!.dependsOn, ["h1-lib"]);
         assert.deepStrictEqual(res.get("h1-switch")!.dependsOn, ["h1-configure"]);
         // The last node step ends the run's claim on the node; the others keep it.
@@ -107,7 +105,7 @@ describe("ContainerdNode resource graph", () => {
     });
     it("Kubernetes mode adds drain and a kubectl verify that sets the cri-socket annotation (≤1.33) and uncordons", async () => {
         const { res } = await build("k1", k8sArgs());
-        assert.deepStrictEqual(steps(res, "k1"), ["preflight", "lib", "configure", "drain", "switch", "verify"]);
+        assert.deepStrictEqual(steps(res, "k1"), ["lib", "configure", "drain", "switch", "verify"]);
         // The claim holds through the drain and verify timeouts (300 + 180 s by default).
         assert.match(res.get("k1-switch")!.inputs.stdin, /^cn_begin switch 1380 1$/m);
         assert.deepStrictEqual(res.get("k1-drain")!.dependsOn, ["k1-configure"]);
@@ -164,12 +162,12 @@ describe("ContainerdNode resource graph", () => {
             containerd: { version: "2.1.4", source: { kind: "file", path: "/tmp/containerd.tgz", sha256: "c".repeat(64) }, runc: { path: "/tmp/runc", sha256: "d".repeat(64) } },
             docker: { mode: "purge", removeData: true, migrateImages: true },
         }));
-        assert.deepStrictEqual(steps(res, "o1"), ["preflight", "lib", "upload-containerd", "upload-runc", "configure", "migrate-images", "switch", "docker-cleanup"]);
+        assert.deepStrictEqual(steps(res, "o1"), ["upload-containerd", "upload-runc", "lib", "configure", "migrate-images", "switch", "docker-cleanup"]);
         for (const [step, last] of [["configure", 0], ["migrate-images", 0], ["switch", 0], ["docker-cleanup", 1]] as const) {
             assert.match(res.get(`o1-${step}`)!.inputs.stdin, new RegExp(`^cn_begin ${step} \\d+ ${last}$`, "m"), step);
         }
         assert.deepStrictEqual(res.get("o1-configure")!.dependsOn.sort(), ["o1-lib", "o1-upload-containerd", "o1-upload-runc"]);
-        assert.deepStrictEqual(res.get("o1-upload-runc")!.dependsOn, ["o1-preflight"]);
+        assert.deepStrictEqual(res.get("o1-upload-runc")!.dependsOn, []);
         assert.strictEqual(res.get("o1-upload-containerd")!.inputs.remotePath, "/var/lib/containerd-node/cache/containerd-cccccccccccccccc");
         assert.match(res.get("o1-docker-cleanup")!.inputs.stdin, /^PURGE='1' \\\nREMOVE_DATA='1'\ncn_docker_cleanup$/m);
     });
@@ -208,9 +206,6 @@ describe("ContainerdNode resource graph", () => {
         assert.strictEqual(copy.type, "command:remote:CopyToRemote");
         assert.strictEqual(copy.inputs.remotePath, `/var/lib/containerd-node/${NODE_LIB_FILE}`);
         assert.strictEqual(await copy.inputs.source.path, NODE_LIB_PATH);
-        assert.deepStrictEqual(copy.dependsOn, ["lib-preflight"], "copied once the pre-flight made its directory");
-        const pre: string = res.get("lib-preflight")!.inputs.stdin;
-        assert.ok(!pre.includes("txn_begin() {") && pre.length < 6000, `the pre-flight carries only the functions it uses (${pre.length} bytes)`);
         for (const step of ["configure", "switch"]) {
             const text: string = res.get(`lib-${step}`)!.inputs.stdin;
             assert.ok(text.includes(`source "$CN_DIR/${NODE_LIB_FILE}"`), step);
@@ -260,40 +255,40 @@ describe("ContainerdNode resource graph", () => {
         assert.deepStrictEqual(res.get("ra-configure")!.dependsOn, ["ra-registry-auth"]);
         assert.match(res.get("ra-configure")!.inputs.stdin, /^imports = \[ "\/etc\/containerd\/containerd-node\/registry-auth\.toml" \]$/m);
     });
-    it("a node whose facts can't be read over SSH is refused at up in its pre-flight, saying why", async () => {
+    it("a node whose facts can't be read over SSH is refused at up by its first step, saying why", async () => {
         // Port 1 on the loopback: nothing listens, the dial is refused at once.
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-key-"));
         execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(dir, "k")]);
         const key = fs.readFileSync(path.join(dir, "k"), "utf8");
         const { res } = await build("unread", baseArgs({ connection: { host: "127.0.0.1", port: 1, privateKey: key, dialErrorLimit: 1 }, nodeFacts: undefined }));
-        const pre = res.get("unread-preflight")!.inputs.stdin as string;
+        const pre = res.get("unread-configure")!.inputs.stdin as string;
         assert.match(pre, /containerd-node: unread: could not read the node.*s facts over SSH: reading root@127\.0\.0\.1:1: .*ECONNREFUSED/);
         assert.match(pre, /\nexit 1\n/);
         assert.ok(!pre.includes(key.split("\n")[1]), "no key material in the message");
         const bad = await build("badkey", baseArgs({ connection: { host: "127.0.0.1", port: 1, privateKey: "not a key" }, nodeFacts: undefined }));
-        assert.match(bad.res.get("badkey-preflight")!.inputs.stdin, /reading root@127\.0\.0\.1:1: Cannot parse privateKey: Unsupported key format/);
+        assert.match(bad.res.get("badkey-configure")!.inputs.stdin, /reading root@127\.0\.0\.1:1: Cannot parse privateKey: Unsupported key format/);
     });
-    it("another stack's claim on the node, found by the facts read, refuses the run in the pre-flight; this stack's own does not", async () => {
+    it("another stack's claim on the node, found by the facts read, refuses the run at the first step; this stack's own does not", async () => {
         const claim = (holder: string) => ({ ...DOCKER_FACTS, claim: { holder, step: "configure", state: "finished at 2026-12-01T10:00:00Z", since: "2026-12-01T09:59:00Z", until: Date.now() / 1000 + 600 } });
-        const other = (await build("cl1", baseArgs({ nodeFacts: claim("stack p/other") }))).res.get("cl1-preflight")!.inputs.stdin as string;
+        const other = (await build("cl1", baseArgs({ nodeFacts: claim("stack p/other") }))).res.get("cl1-configure")!.inputs.stdin as string;
         assert.match(other, /containerd-node: the pre-flight refuses the run:\ncl1: the node is being converted by stack p\/other \(its run has had the node since 2026-12-01T09:59:00Z; its step configure finished at 2026-12-01T10:00:00Z\)/);
         assert.match(other, /\nexit 1\n/);
-        const own = (await build("cl2", baseArgs({ nodeFacts: claim(`stack ${pulumi.getProject()}/${pulumi.getStack()}`) }))).res.get("cl2-preflight")!.inputs.stdin as string;
+        const own = (await build("cl2", baseArgs({ nodeFacts: claim(`stack ${pulumi.getProject()}/${pulumi.getStack()}`) }))).res.get("cl2-configure")!.inputs.stdin as string;
         assert.doesNotMatch(own, /refuses the run/);
     });
-    it("a node whose live config cannot be judged is refused in its pre-flight, quoting no line of the file", async () => {
+    it("a node whose live config cannot be judged is refused at its first step, quoting no line of the file", async () => {
         const broken = "version = 2\n[plugins.\"io.containerd.grpc.v1.cri\".registry.configs.\"r\".auth]\npassword = \"TOPSECRET\" junk\n";
         const nodeFacts = {
             runtime: "containerd://1.7.35",
             upgrade: { ...DOCKER_FACTS.upgrade, main: { path: "/etc/containerd/config.toml", text: broken }, containerdVersion: { major: 1, minor: 7, patch: 35, text: "1.7.35" } },
         };
         const { res } = await build("bad-config", baseArgs({ kubelet: { version: "1.33.13" }, nodeFacts }));
-        const pre = res.get("bad-config-preflight")!.inputs.stdin as string;
+        const pre = res.get("bad-config-configure")!.inputs.stdin as string;
         assert.match(pre, /bad-config: the pre-flight could not judge the node.*s live config, so it cannot tell what the rendered one would drop: \/etc\/containerd\/config\.toml: not valid TOML: .*at row 3, col 24, pos 100:' >&2\n/);
         assert.match(pre, /\nexit 1\n/);
         assert.doesNotMatch(JSON.stringify([...res.values()].map(r => r.inputs)), /TOPSECRET/);
     });
-    it("outputs come from the preflight and verify steps", async () => {
+    it("outputs come from the facts read and the verify step", async () => {
         const { node } = await build("out", k8sArgs());
         assert.strictEqual(await value(node.runtimeBefore), "docker://20.10.24");
         assert.strictEqual(await value(node.runtimeAfter), "containerd://2.1.4");
@@ -329,20 +324,20 @@ describe("ContainerdFleet resource graph", () => {
         return { f, res, table };
     }
 
-    it("every pre-flight runs first; a wave's first change waits for all pre-flights and the previous wave", async () => {
+    it("every node's pre-flight (facts and plan) comes first; a wave's first change waits for all of them and the previous wave", async () => {
         const { f, res } = await fleet("f1", { nodes: ["a", "b", "c"].map(n => ({ name: `f1${n}`, connection: conn(n), nodeFacts: DOCKER_FACTS })), maxUnavailable: 2 });
         assert.deepStrictEqual(f.waves, [["f1a", "f1b"], ["f1c"]]);
-        for (const n of ["f1a", "f1b", "f1c"]) {
-            assert.deepStrictEqual(res.get(`${n}-preflight`)!.dependsOn, [], `${n}'s pre-flight waits for nothing`);
-        }
-        // Through barriers, so that the edges grow linearly with the fleet.
-        assert.deepStrictEqual(res.get("f1-preflight-passed")!.dependsOn.sort(), ["f1a-preflight", "f1b-preflight", "f1c-preflight"]);
-        // A node's first step after its pre-flight copies the library; configure waits for that copy.
-        assert.deepStrictEqual(res.get("f1a-lib")!.dependsOn.sort(), ["f1-preflight-passed", "f1a-preflight"]);
-        assert.deepStrictEqual(res.get("f1b-lib")!.dependsOn.sort(), ["f1-preflight-passed", "f1b-preflight"]);
+        assert.ok(![...res.keys()].some(k => /^f1.-preflight$/.test(k)), "no pre-flight step: the pre-flight is the facts read");
+        // Through barriers, so that the edges grow linearly with the fleet; the first one's text
+        // holds every node's verdict, so it is registered (and run) once every node is planned.
+        assert.deepStrictEqual(res.get("f1-preflight-passed")!.dependsOn, []);
+        assert.strictEqual(res.get("f1-preflight-passed")!.inputs.create, "echo 'pre-flight passed on every node'");
+        // A node's first step copies the library; configure waits for that copy.
+        assert.deepStrictEqual(res.get("f1a-lib")!.dependsOn, ["f1-preflight-passed"]);
+        assert.deepStrictEqual(res.get("f1b-lib")!.dependsOn, ["f1-preflight-passed"]);
         assert.deepStrictEqual(res.get("f1a-configure")!.dependsOn, ["f1a-lib"]);
         assert.deepStrictEqual(res.get("f1-wave-1-passed")!.dependsOn.sort(), ["f1a-switch", "f1b-switch"]);
-        assert.deepStrictEqual(res.get("f1c-lib")!.dependsOn.sort(), ["f1-wave-1-passed", "f1c-preflight"]);
+        assert.deepStrictEqual(res.get("f1c-lib")!.dependsOn, ["f1-wave-1-passed"]);
         assert.ok(!res.has("f1-wave-2-passed"), "no barrier after the last wave");
         assert.ok(![...res.keys()].some(k => k.endsWith("-gate")), "host mode without probes has no gates");
     });
@@ -453,24 +448,35 @@ describe("ContainerdFleet resource graph", () => {
         assert.doesNotMatch(res.get("f9a-drain")!.inputs.create, /fail_soft/);
         assert.ok(!res.has("f9-result"));
     });
-    it("nodes are built a batch at a time: the next batch once the engine has registered the pre-flights before it", async () => {
+    it("a node the pre-flight refuses fails the barrier before every change, naming the node and why; no node is changed", async () => {
+        const noSystemd = { ...DOCKER_FACTS, host: { arch: "amd64", systemd: false, freeMiB: { "/var/lib/containerd": 5000 }, runc: true, docker: "active" } };
+        const { res } = await fleet("f6", { nodes: [
+            { name: "f6a", connection: conn("a"), nodeFacts: DOCKER_FACTS },
+            { name: "f6b", connection: conn("b"), nodeFacts: noSystemd },
+        ] });
+        const create: string = res.get("f6-preflight-passed")!.inputs.create;
+        assert.match(create, /^echo 'containerd-node: the pre-flight refuses 1 of 2 nodes, so no node is changed:\nthe pre-flight refuses the run:\nf6b: systemd is required: the node has no systemctl' >&2; exit 1$/);
+        assert.ok(res.get("f6a-lib")!.dependsOn.includes("f6-preflight-passed"), "the other node waits for the barrier too");
+    });
+    it("nodes are built a batch at a time: the next batch once the engine has registered the components before it", async () => {
         const { ContainerdFleet } = await import("../../components/fleet/fleet");
         created = [];
-        held.set("b7-preflight", () => undefined);
+        held.set("b7", () => undefined);
         const nodes = Array.from({ length: 101 }, (_, i) => ({ name: `b${i}`, connection: conn(`h${i}`), nodeFacts: DOCKER_FACTS }));
         const f = new ContainerdFleet("b", { nodes, settings, maxUnavailable: "50%" }, { transformations: [recordDeps] });
         await new Promise(r => setTimeout(r, 300));
         const names = () => new Set(created.map(c => c.name));
-        assert.ok(names().has("b99") && names().has("b99-preflight"), "the first 100 nodes are built");
-        assert.ok(!names().has("b100"), "the 101st waits while a pre-flight of the first batch is not registered");
-        held.get("b7-preflight")!();
+        assert.ok(names().has("b99"), "the first 100 nodes are built");
+        assert.ok(!names().has("b100"), "the 101st waits while a component of the first batch is not registered");
+        assert.ok(!names().has("b-preflight-passed"), "the barrier waits for every node's plan");
+        held.get("b7")!();
         held.clear();
         const table = await value(f.table);
-        assert.ok(names().has("b100") && names().has("b100-preflight"), "built once it was registered");
+        assert.ok(names().has("b100"), "built once it was registered");
         assert.strictEqual(table.length, 101);
         assert.strictEqual(Object.keys(f.nodes).length, 101);
-        await new Promise(r => setTimeout(r, 100));
-        assert.strictEqual(dependsOnByName.get("b-preflight-passed")!.length, 101, "every pre-flight before the first change");
+        const order = created.map(c => c.name);
+        assert.ok(order.indexOf("b-preflight-passed") > order.indexOf("b100"), "the barrier comes after every node");
     });
     it("bad input of a node of a later batch fails at once, naming the node and the field", async () => {
         const { ContainerdFleet } = await import("../../components/fleet/fleet");

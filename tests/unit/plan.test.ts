@@ -6,7 +6,7 @@ import { ContainerdNodeArgs, UpgradeDrainPolicy } from "../../components/args";
 import { NodeFacts, UpgradeFacts } from "../../components/facts";
 import { drainScript, verifyNodeScript } from "../../components/scripts/kubectl";
 import { NODE_LIB } from "../../components/scripts/lib";
-import { configureScript, dockerCleanupScript, migrateImagesScript, preflightScript, switchScript } from "../../components/scripts/steps";
+import { configureScript, dockerCleanupScript, migrateImagesScript, switchScript } from "../../components/scripts/steps";
 import { nodeFactsScript } from "../../components/scripts/upgradeFacts";
 import { UPGRADE_DRAINS } from "../../components/scripts/lib";
 import { resolveSpec } from "../../components/spec";
@@ -190,8 +190,9 @@ describe("node-side scripts are shellcheck-clean", () => {
         it(name, () => {
             assert.strictEqual(spawnSync("shellcheck", ["--version"]).status, 0, "shellcheck is missing: bash lab/install-deps.sh installs it");
             const scripts: { [step: string]: string } = {
-                preflight: preflightScript(s), configure: configureScript(s), switch: switchScript(s),
-                "migrate-images": migrateImagesScript(s), "docker-cleanup": dockerCleanupScript(s), "facts reader": nodeFactsScript(),
+                configure: configureScript(s), switch: switchScript(s),
+                "migrate-images": migrateImagesScript(s), "docker-cleanup": dockerCleanupScript(s),
+                "facts reader": nodeFactsScript({ stateDir: s.stateDir, freePaths: [s.config.root], kubelet: s.kubelet !== undefined, prepare: true }),
             };
             if (s.kubernetes) {
                 Object.assign(scripts, { drain: drainScript(s), verify: verifyNodeScript(s), "switch, within a budget": switchScript(s, { planned: "" }) });

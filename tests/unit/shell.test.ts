@@ -255,7 +255,7 @@ describe("shell helpers", () => {
     it("stateDir reaches every step and the facts reader; at the default a step reads as it did before stateDir", () => {
         const texts = (args: Partial<ContainerdNodeArgs>) => {
             const spec = resolveSpec(baseArgs(args));
-            return [steps.preflightScript(spec), steps.configureScript(spec), steps.switchScript(spec), steps.migrateImagesScript(spec), steps.dockerCleanupScript(spec)];
+            return [steps.configureScript(spec), steps.switchScript(spec), steps.migrateImagesScript(spec), steps.dockerCleanupScript(spec)];
         };
         for (const t of texts({})) {
             assert.match(t, /^CN_DIR=\$\{CN_DIR:-\/var\/lib\/containerd-node\}$/m);
@@ -268,7 +268,7 @@ describe("shell helpers", () => {
         // The facts reader finds the claim under the stateDir it is given.
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-statedir-"));
         fs.writeFileSync(path.join(dir, "claim"), "x");
-        const r = spawnSync("bash", ["-c", nodeFactsScript(undefined, dir)], { encoding: "utf8", env: { ...process.env, CN_ROOT: dir } });
+        const r = spawnSync("bash", ["-c", nodeFactsScript({ stateDir: dir })], { encoding: "utf8", env: { ...process.env, CN_ROOT: dir } });
         assert.match(r.stdout, new RegExp(`^containerd-node-claim ${Buffer.from("x").toString("base64")}$`, "m"));
     });
     it("sq quotes single quotes", () => {
