@@ -395,8 +395,9 @@ export interface ContainerdNodeArgs {
     /** Moving a node that already runs containerd to the declared version. */
     upgrade?: UpgradeArgs;
     /**
-     * Pre-flight disk check: refuse to start when less than this much is free under containerd's
-     * root, or under `stateDir` where artifacts are staged (MiB). Default 1024.
+     * Pre-flight disk check: refuse a run that installs or moves containerd when less than this
+     * much is free under containerd's root, or under `stateDir` where artifacts are staged (MiB).
+     * Default 1024.
      */
     minFreeDiskMiB?: number;
     /**
@@ -408,11 +409,11 @@ export interface ContainerdNodeArgs {
      */
     stateDir?: string;
     /**
-     * Resources the first step that changes the node waits for; the read-only pre-flight step does
-     * not (a rolling conversion checks every node before touching any). The component's own
-     * `dependsOn` gates every step, pre-flight included. Given a promise, the steps after the
-     * pre-flight are only built once it resolves (ContainerdFleet resolves it when the previous
-     * wave is registered, which bounds the resources in flight in a large preview).
+     * Resources the node's first step waits for (a rolling conversion: the previous wave). The
+     * pre-flight, which reads and plans the node, does not wait: it is not a step. The component's
+     * own `dependsOn` gates every step too. Given a promise, the steps are only built once it
+     * resolves (ContainerdFleet resolves it when the previous wave is registered, which bounds
+     * the resources in flight in a large preview).
      */
     startAfter?: pulumi.Resource[] | Promise<pulumi.Resource[]>;
     /**

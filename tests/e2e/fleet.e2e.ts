@@ -87,7 +87,6 @@ describe("e2e: fleet in waves — a failure stops the rollout, a rerun resumes",
             .map(e => [e.resourcePreEvent.metadata.urn.split("::").pop(), e.resourcePreEvent.metadata.op]));
         const fleet1 = [...ops].filter(([n]) => n.startsWith("fleet-1-"));
         assert.ok(fleet1.length >= 3 && fleet1.every(([, op]) => op === "same" || op === "create"), `fleet-1: ${JSON.stringify(fleet1)}`);
-        assert.strictEqual(ops.get("fleet-1-preflight"), "same");
         if (fleet1Converted) {
             assert.deepStrictEqual(fleet1.filter(([, op]) => op !== "same"), [], "a converted node has nothing left to do");
         }
@@ -120,9 +119,10 @@ describe("e2e: fleet one node at a time (maxUnavailable 1)", function () {
         assert.deepStrictEqual(res.outputs.waves.value, [["fleet-4"], ["fleet-5"], ["fleet-6"]]);
         const at = (kind: "resourcePreEvent" | "resOutputsEvent", name: string) =>
             events.findIndex(e => e[kind]?.metadata.urn.endsWith(`::${name}`));
-        // Every pre-flight ran before any change; then strictly one node at a time.
-        const lastPreflight = Math.max(...nodes.map(([n]) => at("resOutputsEvent", `${n}-preflight`)));
-        assert.ok(lastPreflight >= 0 && lastPreflight < at("resourcePreEvent", "fleet-4-configure"), "all pre-flights first");
+        // Every node's pre-flight passed (the barrier that holds their verdicts ran) before any
+        // change; then strictly one node at a time.
+        const passed = at("resOutputsEvent", "fleet-preflight-passed");
+        assert.ok(passed >= 0 && passed < at("resourcePreEvent", "fleet-4-lib"), "all pre-flights first");
         for (let i = 1; i < nodes.length; i++) {
             const prevDone = at("resOutputsEvent", `${nodes[i - 1][0]}-switch`);
             const nextStart = at("resourcePreEvent", `${nodes[i][0]}-configure`);
