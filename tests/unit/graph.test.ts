@@ -291,6 +291,10 @@ describe("ContainerdNode resource graph", () => {
     it("outputs come from the facts read and the verify step", async () => {
         const { node } = await build("out", k8sArgs());
         assert.strictEqual(await value(node.runtimeBefore), "docker://20.10.24");
+        // Facts read with the key are marked secret; the runtime before is not one (nor is the fleet's table).
+        const secretFacts = await build("out-s", k8sArgs({ nodeFacts: pulumi.secret({ ...DOCKER_FACTS, host: { arch: "amd64", systemd: true, freeMiB: {}, runc: true, docker: "inactive", runtimeBefore: "docker://19.3.15" } }) }));
+        assert.strictEqual(await value(secretFacts.node.runtimeBefore), "docker://19.3.15", "as recorded with the original state");
+        assert.strictEqual(await (secretFacts.node.runtimeBefore as any).isSecret, false);
         assert.strictEqual(await value(node.runtimeAfter), "containerd://2.1.4");
         assert.strictEqual(await value(node.containerdVersion), "2.1.4");
         assert.strictEqual(await value(node.containerRuntimeVersion), "containerd://2.1.4");
