@@ -26,7 +26,7 @@
  * as the difference; the CPU seconds of the program's process and of the CLI are printed apart.
  * `--away` (one size) runs a fleet of that many nodes plus one on a machine of its own, which is
  * taken down once the second wave starts: the run must fail naming that node, and no node of a
- * later wave may have any step beyond its pre-flight (checked against the state).
+ * later wave may have any step (checked against the state).
  *
  * `--parallel` is `pulumi up --parallel` (default: the CLI's own, 8 in CLI 3.248).
  * `--keep` leaves the lab machines up at the end (lab/node-down.sh scale-hN takes them down).
@@ -154,8 +154,8 @@ async function stateBytes(stack: Stack): Promise<number> {
     return Buffer.byteLength(JSON.stringify(d));
 }
 
-/** The steps after the pre-flight, by the suffix of their resource names. */
-const AFTER_PREFLIGHT = /-(lib|configure|migrate-images|switch|docker-cleanup)$/;
+/** A fleet node's steps, by the suffix of their resource names. */
+const NODE_STEP = /-(lib|configure|migrate-images|switch|docker-cleanup)$/;
 
 /**
  * A node that goes away mid-wave: `n` fleet nodes and one more on a machine of its own, second in
@@ -177,7 +177,7 @@ async function awayMidWave(n: number, hosts: string[], maxUnavailable: string | 
         await stack.up({
             color: "never", parallel, onEvent: e => {
                 const name = e.resourcePreEvent?.metadata.urn.split("::").pop() ?? "";
-                if (downAt === undefined && AFTER_PREFLIGHT.test(name) && waveOf.get(name.replace(AFTER_PREFLIGHT, "")) === 2) {
+                if (downAt === undefined && NODE_STEP.test(name) && waveOf.get(name.replace(NODE_STEP, "")) === 2) {
                     downAt = (Date.now() - t0) / 1000;
                     nodeDown(away);
                 }
@@ -192,8 +192,8 @@ async function awayMidWave(n: number, hosts: string[], maxUnavailable: string | 
     const switched = new Map<number, number>();
     for (const r of (state.deployment.resources ?? []) as { urn: string }[]) {
         const name = r.urn.split("::").pop()!;
-        if (AFTER_PREFLIGHT.test(name)) {
-            const wave = waveOf.get(name.replace(AFTER_PREFLIGHT, "")) ?? 0;
+        if (NODE_STEP.test(name)) {
+            const wave = waveOf.get(name.replace(NODE_STEP, "")) ?? 0;
             stepsAfter.set(wave, (stepsAfter.get(wave) ?? 0) + 1);
             if (name.endsWith("-switch")) {
                 switched.set(wave, (switched.get(wave) ?? 0) + 1);
@@ -207,7 +207,7 @@ async function awayMidWave(n: number, hosts: string[], maxUnavailable: string | 
     const at = lines.findIndex(l => /\(aw-away-[a-z-]+\):$/.test(l));
     console.log(`the error: ${at >= 0 ? `${lines[at]} ${lines[at + 1].slice(0, 300)}` : "(none naming aw-away)"}`);
     for (let w = 1; w <= waves; w++) {
-        console.log(`wave ${w}: ${switched.get(w) ?? 0} nodes switched, ${stepsAfter.get(w) ?? 0} steps after the pre-flight in the state`);
+        console.log(`wave ${w}: ${switched.get(w) ?? 0} nodes switched, ${stepsAfter.get(w) ?? 0} steps in the state`);
     }
     const later = [...stepsAfter].filter(([w]) => w > 2).reduce((a, [, c]) => a + c, 0);
     const ok = at >= 0 && later === 0 && (switched.get(1) ?? 0) === perWave;
@@ -234,7 +234,7 @@ async function main(): Promise<void> {
     spawnSync(path.join(REPO, "artifacts", "serve.sh"), [String(ARTIFACT_PORT)], { stdio: "inherit" });
     const hosts = Array.from({ length: hostCount }, (_, i) => `scale-h${i + 1}`);
     hosts.forEach((h, i) => nodeUp(h, 2271 + i));
-    // Hundreds of fleet nodes dial each machine at once (every pre-flight starts together), where
+    // Hundreds of fleet nodes dial each machine at once (every facts read starts together), where
     // a real fleet has one sshd per node: past sshd's MaxStartups (10 unauthenticated connections
     // by default) it drops new ones.
     hosts.forEach(h => onNode(h, "echo 'MaxStartups 4000' >/etc/ssh/sshd_config.d/scale.conf && systemctl reload ssh"));
