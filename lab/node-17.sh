@@ -14,7 +14,13 @@
 # Waits for Ready on containerd://CONTAINERD17_VERSION. The registry password is REGISTRY_PASSWORD
 # (default lab-registry-s3cret). With CONTAINERD_INSTALL=package the node keeps Debian's
 # containerd package (1.6, /usr/bin, its unit in /lib/systemd/system) and runc instead, as a
-# distribution install leaves it, and waits for Ready on that version. Stop with lab/node-down.sh NAME.
+# distribution install leaves it, and waits for Ready on that version. With CONTAINERD_LAYOUT=dropin
+# the config is laid out as cloud node images and GPU toolkits leave it instead: a root config
+# that only imports /etc/containerd/conf.d/*.toml, and a version 2 drop-in there with the CRI
+# settings and a GPU-style runtime handler, lab-gpu (the lab's runc wrapper, logging each call to
+# /var/log/lab-gpu-runc.log; RuntimeClass lab-gpu).
+# (containerd 1.x replaces a plugin's whole table with a drop-in's, so the drop-in holds all of
+# the CRI plugin's settings, as such drop-ins for 1.x do.) Stop with lab/node-down.sh NAME.
 source "$(dirname "$0")/lib.sh"
 NAME=$1 PORT=$2 KPORT=$3
 DIR=$LAB_DIR/nodes/$NAME
@@ -107,6 +113,39 @@ oom_score = 0
           cert_file = "/etc/containerd/lab-tls/node.crt"
           key_file = "/etc/containerd/lab-tls/node.key"
 TOML
+if [ "${CONTAINERD_LAYOUT:-single}" = dropin ]; then
+  install -m 0644 /dev/stdin "$DIR/etc/containerd/config.toml" <<'TOML'
+version = 2
+imports = ["/etc/containerd/conf.d/*.toml"]
+root = "/var/lib/containerd"
+state = "/run/containerd"
+TOML
+  mkdir -p "$DIR/etc/containerd/conf.d"
+  install -m 0644 /dev/stdin "$DIR/etc/containerd/conf.d/99-lab-gpu.toml" <<TOML
+version = 2
+
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "$PAUSE"
+  restrict_oom_score_adj = true
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        SystemdCgroup = false
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.lab-gpu]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.lab-gpu.options]
+        BinaryName = "/usr/local/bin/lab-gpu-runc"
+        SystemdCgroup = false
+TOML
+  # The handler's runtime: the lab's runc wrapper, each call logged (which handler ran a container).
+  install -m 0755 /dev/stdin "$DIR/usr/local/bin/lab-gpu-runc" <<'SH'
+#!/bin/sh
+echo "$*" >>/var/log/lab-gpu-runc.log
+exec /usr/local/bin/lab-runc "$@"
+SH
+fi
 printf 'runtime-endpoint: unix:///run/containerd/containerd.sock\nimage-endpoint: unix:///run/containerd/containerd.sock\ntimeout: 10\n' \
   >"$DIR/etc/crictl.yaml"
 # kubeadm's flags for a containerd node (the endpoint is in config.yaml; the pause flag only keeps
@@ -122,6 +161,9 @@ BEFORE
 "$LAB_SCRIPTS/kubelet-join.sh" "$NAME" "$KPORT" containerd
 K() { "$KUBE_BIN/kubectl" --kubeconfig "$LAB_DIR/cluster/admin.conf" "$@"; }
 printf 'apiVersion: node.k8s.io/v1\nkind: RuntimeClass\nmetadata: {name: runc-alt}\nhandler: runc-alt\n' | K apply -f - >/dev/null
+if [ "${CONTAINERD_LAYOUT:-single}" = dropin ]; then
+  printf 'apiVersion: node.k8s.io/v1\nkind: RuntimeClass\nmetadata: {name: lab-gpu}\nhandler: lab-gpu\n' | K apply -f - >/dev/null
+fi
 v=$(K get node "$NAME" -o jsonpath='{.status.nodeInfo.containerRuntimeVersion}')
 [ "$v" = "containerd://$WANT" ] || { echo "node $NAME runs $v, not containerd://$WANT" >&2; exit 1; }
 echo "node $NAME (containerd $WANT from the $INSTALL, kubelet $KUBELET_CURRENT_VERSION) Ready on 127.0.0.1:$PORT in $(( $(date +%s) - start ))s"

@@ -28,9 +28,16 @@ const kubectl = (...args: string[]) => execFileSync(KUBECTL, ["--kubeconfig", AD
 const jp = (node: string, p: string) => kubectl("get", "node", node, "-o", `jsonpath={${p}}`);
 const lab = (script: string, ...args: string[]) =>
     execFileSync(path.join(REPO, "lab", script), args, { stdio: "inherit", env: { ...process.env, LAB_DIR, REGISTRY_PASSWORD: PASSWORD } });
-/** A 1.x node as a distribution install leaves it: Debian's containerd package (1.6), /usr/bin, its own unit. */
-const packageNode = (name: string) => execFileSync(path.join(REPO, "lab", "node-17.sh"), [name, String(SSH_PORT[name]), String(KUBELET_PORT[name])],
-    { stdio: "inherit", env: { ...process.env, LAB_DIR, REGISTRY_PASSWORD: PASSWORD, CONTAINERD_INSTALL: "package" } });
+/**
+ * A 1.x node (lab/node-17.sh); `env` picks its variant: CONTAINERD_INSTALL=package, Debian's
+ * containerd package (1.6) as a distribution install leaves it; CONTAINERD_LAYOUT=dropin, a root
+ * config that imports conf.d/*.toml, with a version 2 drop-in holding a GPU-style runtime handler.
+ */
+const node17 = (name: string, env: { [k: string]: string }) => execFileSync(path.join(REPO, "lab", "node-17.sh"), [name, String(SSH_PORT[name]), String(KUBELET_PORT[name])],
+    { stdio: "inherit", env: { ...process.env, LAB_DIR, REGISTRY_PASSWORD: PASSWORD, ...env } });
+/** Where the drop-in layout's root config imports from, and its GPU-style drop-in. */
+const CONF_D = "/etc/containerd/conf.d/*.toml";
+const GPU_DROP_IN = "/etc/containerd/conf.d/99-lab-gpu.toml";
 const apply = (yaml: string) => execFileSync(KUBECTL, ["--kubeconfig", ADMIN, "apply", "-f", "-"], { input: yaml, stdio: ["pipe", "inherit", "inherit"] });
 const tarball = (v: string, file: string, sha256: string) =>
     ({ version: v, source: { kind: "tarball", url: `http://127.0.0.1:${ARTIFACT_PORT}/${file}`, sha256 }, runc: { url: `http://127.0.0.1:${ARTIFACT_PORT}/${A.RUNC_FILE}`, sha256: A.RUNC_SHA256 } });
@@ -124,14 +131,14 @@ spec:
       - {name: agent, image: "lab/busybox:1", imagePullPolicy: Never, command: ["/bin/busybox", "sleep", "1000000"]}
 `;
 
-/** A pod on the second runtime handler (RuntimeClass runc-alt), pinned to `node`. */
-const ALT = (node: string, name: string) => `
+/** A pod on a second runtime handler (by default RuntimeClass runc-alt), pinned to `node`. */
+const ALT = (node: string, name: string, runtimeClass = "runc-alt") => `
 apiVersion: v1
 kind: Pod
 metadata: {name: ${name}, namespace: up}
 spec:
   nodeName: ${node}
-  runtimeClassName: runc-alt
+  runtimeClassName: ${runtimeClass}
   hostNetwork: true
   automountServiceAccountToken: false
   terminationGracePeriodSeconds: 1
@@ -332,11 +339,13 @@ systemctl restart containerd`);
         assert.strictEqual(jp(U2, ".status.nodeInfo.containerRuntimeVersion"), `containerd://${A.CONTAINERD23_VERSION}`);
     });
 
-    it("one fleet converges a Docker node, a 1.7 node (tarball), a 1.6 node (Debian's package) and a 2.x node; each row says its path", async () => {
+    it("one fleet converges a Docker node, a 1.7 node (tarball, its CRI settings and a GPU-style handler in a drop-in), a 1.6 node (Debian's package) and a 2.x node; each row says its path", async () => {
         lab("node-up.sh", M1, String(SSH_PORT[M1]));
         lab("kubelet-join.sh", M1, String(KUBELET_PORT[M1]));
-        lab("node-17.sh", M2, String(SSH_PORT[M2]), String(KUBELET_PORT[M2]));
-        packageNode(M3);
+        node17(M2, { CONTAINERD_LAYOUT: "dropin" });
+        node17(M3, { CONTAINERD_INSTALL: "package" });
+        const dropIn = onNode(M2, `cat ${GPU_DROP_IN}`);
+        assert.match(dropIn, /^version = 2$/m);
         // The package's own version, as `containerd --version` says it ("1.6.20~ds1").
         const pkg = onNode(M3, "containerd --version | awk '{print $3}'").trim();
         assert.match(pkg, /^1\.6\./);
@@ -348,8 +357,10 @@ systemctl restart containerd`);
             config: { sandboxImage: "k8s.gcr.io/pause:3.2" },
         };
         const tlsFiles = { overrides: { config: { registryTls } } };
+        // m2's config goes on importing its drop-ins, as a GPU toolkit's handler needs.
+        const importing = { overrides: { config: { registryTls, imports: [CONF_D] } } };
         const stack = await labStack("up-mixed", {
-            nodes: [{ ...labNode(M1), overrides: docker }, { ...labNode(M2), ...tlsFiles }, { ...labNode(M3), ...tlsFiles }, { ...labNode(U1), ...tlsFiles }],
+            nodes: [{ ...labNode(M1), overrides: docker }, { ...labNode(M2), ...importing }, { ...labNode(M3), ...tlsFiles }, { ...labNode(U1), ...tlsFiles }],
             ...settings({ containerd: C237, config: untls }),
         });
         const preview = await stack.preview({ color: "never" });
@@ -357,6 +368,9 @@ systemctl restart containerd`);
         assert.match(preview.stdout, new RegExp(`up-m2: containerd ${A.CONTAINERD17_VERSION} → ${A.CONTAINERD23_VERSION} \\(drained\\)`));
         assert.match(preview.stdout, new RegExp(`up-u1: already on containerd ${A.CONTAINERD23_VERSION}`));
         assert.ok(preview.stdout.includes(`up-m3: containerd ${pkg} → ${A.CONTAINERD23_VERSION} (drained)`), preview.stdout);
+        // The pre-flight reports the drop-in directory kept and the drop-in's version against the rendered root's.
+        assert.ok(preview.stdout.includes(`up-m2: imports "${CONF_D}" (holding ${GPU_DROP_IN}) kept: config.imports lists it`), preview.stdout);
+        assert.ok(preview.stdout.includes(`up-m2: drop-in ${GPU_DROP_IN} kept: version 2 under the rendered version 4 root: containerd ${A.CONTAINERD23_VERSION} migrates it in memory at every start`), preview.stdout);
         const res = await stack.up({ color: "never" });
         const rows = Object.fromEntries((res.outputs.table.value as any[]).map(r => [r.node, r]));
         assert.strictEqual(rows[M1].path, "docker://20.10.24+dfsg1 → containerd");
@@ -370,6 +384,15 @@ systemctl restart containerd`);
             assert.strictEqual(jp(n, ".status.nodeInfo.containerRuntimeVersion"), `containerd://${A.CONTAINERD23_VERSION}`, n);
             assert.strictEqual(ready(n), "True", n);
         }
+        // m2 on 2.3: the rendered root imports conf.d, the drop-in is as it was, 2.3's config dump
+        // holds its handler, and a pod on that handler's RuntimeClass runs through its runtime.
+        assert.match(onNode(M2, "cat /etc/containerd/config.toml"), new RegExp(`^imports = \\[.*"${CONF_D.replace(/[.*/]/g, "\\$&")}"`, "m"));
+        assert.strictEqual(onNode(M2, `cat ${GPU_DROP_IN}`), dropIn, "the drop-in is left as it was");
+        assert.match(onNode(M2, "containerd config dump"), /runtimes\.lab-gpu\.options\][^[]*BinaryName = ['"]\/usr\/local\/bin\/lab-gpu-runc['"]/);
+        apply(ALT(M2, "gpu-after", "lab-gpu"));
+        kubectl("-n", "up", "wait", "--for=condition=Ready", "pod/gpu-after", "--timeout=90s");
+        const gpu = containerOf("up", "gpu-after");
+        assert.match(onNode(M2, "cat /var/log/lab-gpu-runc.log"), new RegExp(`create .*${gpu.id}`), "the container was created by the drop-in handler's runtime");
         assert.deepStrictEqual(changes((await stack.up({ color: "never" })).summary.resourceChanges as any), {});
     });
 });
