@@ -16,7 +16,10 @@ case $RUNTIME in
     PAUSE=$(sed -n 's/.*--pod-infra-container-image=\([^ "]*\).*/\1/p' "$DIR/var/lib/kubelet/kubeadm-flags.env");;
   containerd)
     BIN=$KUBELET_CURRENT RUNC=/usr/local/sbin/runc ENDPOINT=unix:///run/containerd/containerd.sock
-    PAUSE=$(sed -n 's/^ *sandbox_image *= *"\(.*\)"/\1/p' "$DIR/etc/containerd/config.toml");;
+    # The config's sandbox_image, or its drop-ins' (lab/node-17.sh CONTAINERD_LAYOUT=dropin).
+    PAUSE=$(for f in "$DIR/etc/containerd/config.toml" "$DIR"/etc/containerd/conf.d/*.toml; do
+      if [ -f "$f" ]; then sed -n 's/^ *sandbox_image *= *"\(.*\)"/\1/p' "$f"; fi
+    done | tail -n 1);;
   *) echo "kubelet-join.sh: the runtime is docker or containerd, not $RUNTIME" >&2; exit 2;;
 esac
 start=$(date +%s)

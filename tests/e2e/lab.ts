@@ -2,6 +2,7 @@
  * Test helpers for the real thing: lab nodes (lab/*.sh), the artifact server, and stacks of the
  * repo's own index.ts driven through the Automation API against the real Pulumi engine.
  */
+import * as assert from "assert";
 import { LocalWorkspace, Stack, ConfigMap } from "@pulumi/pulumi/automation";
 import { ChildProcess, execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
@@ -170,6 +171,20 @@ export function stateText(stack: Stack): string {
 /** Counts of each operation in a preview/up summary, without "same". */
 export function changes(summary: { [op: string]: number } | undefined): { [op: string]: number } {
     return Object.fromEntries(Object.entries(summary ?? {}).filter(([op, n]) => op !== "same" && n > 0));
+}
+
+/** Runs `pulumi up`, which must change nothing; the assertion names each resource it changed, and how. */
+export async function upChangesNothing(stack: Stack, what = "a second pulumi up changes nothing"): Promise<void> {
+    const changed: string[] = [];
+    const res = await stack.up({
+        color: "never", onEvent: e => {
+            const m = e.resourcePreEvent?.metadata;
+            if (m && m.op !== "same" && m.op !== "read") {
+                changed.push(`${m.urn.split("::").pop()} ${m.op} [${(m.diffs ?? []).join(",")}]`);
+            }
+        },
+    });
+    assert.deepStrictEqual(changes(res.summary.resourceChanges as { [op: string]: number }), {}, `${what}: ${changed.join("; ")}`);
 }
 
 export const privateKey = () => fs.readFileSync(path.join(LAB_DIR, "id_ed25519"), "utf8");

@@ -12,7 +12,7 @@ import * as TOML from "@iarna/toml";
 import { Stack } from "@pulumi/pulumi/automation";
 import {
     artifacts, ARTIFACT_PORT, changes, durations, KUBECTL, labNode, labStack, LAB_DIR, LAB_TLS_IMAGE, LAB_TLS_REGISTRY, LAB17_CARRIED, LAB17_MIRROR, LAB17_REGISTRY_PASSWORD,
-    nodeDown, onNode, privateKey, REPO, stateText, upExpectingFailure,
+    nodeDown, onNode, privateKey, REPO, stateText, upChangesNothing, upExpectingFailure,
 } from "./lab";
 
 const A = artifacts();
@@ -310,7 +310,7 @@ systemctl restart containerd`);
         assert.deepStrictEqual(containerOf("up", agent), before, "same container, PID and restart count");
         assert.deepStrictEqual(containerOf("up", "alt-after"), alt);
         assert.strictEqual(onNode(U1, "systemctl show -p MainPID --value kubelet").trim(), kubeletPid, "the kubelet was not restarted");
-        assert.deepStrictEqual(changes((await stack1.up({ color: "never" })).summary.resourceChanges as any), {});
+        await upChangesNothing(stack1);
     });
 
     it("a 2.x whose CRI does not come up is rolled back: 1.7 runs again, Ready, uncordoned, every file as before", async () => {
@@ -386,13 +386,13 @@ systemctl restart containerd`);
         }
         // m2 on 2.3: the rendered root imports conf.d, the drop-in is as it was, 2.3's config dump
         // holds its handler, and a pod on that handler's RuntimeClass runs through its runtime.
-        assert.match(onNode(M2, "cat /etc/containerd/config.toml"), new RegExp(`^imports = \\[.*"${CONF_D.replace(/[.*/]/g, "\\$&")}"`, "m"));
+        assert.match(onNode(M2, "cat /etc/containerd/config.toml"), new RegExp(`^imports = \\[[^\\]]*"${CONF_D.replace(/[.*/]/g, "\\$&")}"`, "m"));
         assert.strictEqual(onNode(M2, `cat ${GPU_DROP_IN}`), dropIn, "the drop-in is left as it was");
         assert.match(onNode(M2, "containerd config dump"), /runtimes\.lab-gpu\.options\][^[]*BinaryName = ['"]\/usr\/local\/bin\/lab-gpu-runc['"]/);
         apply(ALT(M2, "gpu-after", "lab-gpu"));
         kubectl("-n", "up", "wait", "--for=condition=Ready", "pod/gpu-after", "--timeout=90s");
         const gpu = containerOf("up", "gpu-after");
         assert.match(onNode(M2, "cat /var/log/lab-gpu-runc.log"), new RegExp(`create .*${gpu.id}`), "the container was created by the drop-in handler's runtime");
-        assert.deepStrictEqual(changes((await stack.up({ color: "never" })).summary.resourceChanges as any), {});
+        await upChangesNothing(stack);
     });
 });
