@@ -314,12 +314,27 @@ detect_runtime() {
     echo none
   fi
 }
+# original_runtime: the runtime the node used before containerd-node first changed it, as cn_backup
+# recorded it with the original state; for a state saved by a library that did not record it,
+# told from the saved service states. Nothing before the first save.
+original_runtime() {
+  local B=$CN_DIR/original
+  if [ -s "$B/runtime" ]; then cat "$B/runtime"
+  elif [ -f "$B/complete" ]; then
+    if grep -q '^docker active' "$B/services" 2>/dev/null; then
+      echo "docker://$(dockerd --version 2>/dev/null | sed -n 's/^Docker version \([^,]*\),.*/\1/p')"
+    elif grep -q '^containerd active' "$B/services" 2>/dev/null && [ -x "$B/files/usr/local/bin/containerd" ]; then
+      echo "containerd://$("$B/files/usr/local/bin/containerd" --version 2>/dev/null | awk '{print $3}' | sed 's/^v//')"
+    fi
+  fi
+}
+
 # host_facts KUBELET PATH...: what the pre-flight checks about the machine (components/facts.ts
 # HostFacts), one `containerd-node-host KEY VALUE` line each: the architecture, systemd, the MiB
 # free on the filesystem of each PATH, the package manager, runc, the kubelet's version (KUBELET
-# 1: asked for), Docker's state, and the runtime recorded with the node's original state (before).
+# 1: asked for), Docker's state, and the runtime before the first run (original_runtime).
 host_facts() {
-  local kubelet=$1 p pm=- kv=- before=- a B=$CN_DIR/original; shift
+  local kubelet=$1 p pm=- kv=- before a; shift
   a=$(uname -m); case "$a" in x86_64) a=amd64;; aarch64) a=arm64;; esac
   echo "containerd-node-host arch $a"
   if command -v systemctl >/dev/null; then echo "containerd-node-host systemd 1"; else echo "containerd-node-host systemd 0"; fi
@@ -330,17 +345,10 @@ host_facts() {
   if [ "$kubelet" = 1 ] && command -v kubelet >/dev/null; then kv=$(kubelet --version 2>/dev/null | awk '{print $2}'); fi
   echo "containerd-node-host kubelet ${kv:--}"
   echo "containerd-node-host docker $(systemctl is-active docker 2>/dev/null || true)"
-  if [ -s "$B/runtime" ]; then before=$(cat "$B/runtime")
-  elif [ -f "$B/complete" ]; then
-    # Saved by a library that did not record the runtime: told from the saved services.
-    if grep -q '^docker active' "$B/services" 2>/dev/null; then
-      before="docker://$(dockerd --version 2>/dev/null | sed -n 's/^Docker version \([^,]*\),.*/\1/p')"
-    elif grep -q '^containerd active' "$B/services" 2>/dev/null && [ -x "$B/files/usr/local/bin/containerd" ]; then
-      before="containerd://$("$B/files/usr/local/bin/containerd" --version 2>/dev/null | awk '{print $3}' | sed 's/^v//')"
-    fi
-  fi
-  echo "containerd-node-host before $before"
+  before=$(original_runtime)
+  echo "containerd-node-host before ${before:--}"
 }
+
 # version_matches REPORTED DECLARED: "1.6" matches "1.6.20~ds1"; "v2.1.4" matches "2.1.4".
 version_matches() { local got=${1#v} want=${2#v}; [ "$got" = "$want" ] && return 0; case "$got" in "$want".*|"$want"~*|"$want"-*|"$want"+*) return 0;; esac; return 1; }
 # upgrade_drains RUNNING TARGET POLICY: exit 0 when the move drains the node.

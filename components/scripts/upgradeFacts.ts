@@ -406,9 +406,13 @@ export function nodeFactsScript(o: NodeFactsOptions = {}): string {
     return `set -euo pipefail
 export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 ${cnDirAssignment(o.stateDir ?? STATE_DIR_DEFAULT)}
-${o.prepare ? `mkdir -p "$CN_DIR/lib" "$CN_DIR/cache"
+${DETECT_RUNTIME}${HOST_FACTS}${o.prepare ? `mkdir -p "$CN_DIR/lib" "$CN_DIR/cache"
 if [ -n "\${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ]; then chown "$SUDO_USER" "$CN_DIR/lib" "$CN_DIR/cache"; fi
-` : ""}${DETECT_RUNTIME}${HOST_FACTS}echo "${RUNTIME_LINE} $(detect_runtime)"
+# An original state saved by an earlier library: its runtime recorded once, as cn_backup now does.
+if [ -f "$CN_DIR/original/complete" ] && [ ! -s "$CN_DIR/original/runtime" ]; then
+  r=$(original_runtime); [ -z "$r" ] || echo "$r" >"$CN_DIR/original/runtime"
+fi
+` : ""}echo "${RUNTIME_LINE} $(detect_runtime)"
 echo "${CLAIM_LINE} $(base64 -w0 "$CN_DIR/claim" 2>/dev/null || echo -)"
 host_facts ${o.kubelet ? 1 : 0} ${paths}
 ${UPGRADE_FACTS_FN}upgrade_facts ${sq(o.kubeletConfig ?? "/var/lib/kubelet/config.yaml")}

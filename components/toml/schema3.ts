@@ -40,6 +40,16 @@ const REMOVED: { path: string[]; reason: string }[] = [
     { path: ["plugins", CRI, "registry", "configs", "*", "tls"], reason: "2.0 removed registry.configs.*.tls: TLS settings live in certs.d/<host>/hosts.toml" },
 ];
 
+/**
+ * Plugins 2.0 renamed: a version 2 file's settings under the old ID are migrated to the new one,
+ * but under the old ID in a version 3 or 4 file they are ignored (checked with containerd 2.2.9
+ * and 2.3.6: `config dump` keeps the new plugin's default and lists the old ID apart).
+ */
+const RENAMED_IN_2: { [old: string]: string } = {
+    "io.containerd.internal.v1.restart": "io.containerd.monitor.container.v1.restart",
+    "io.containerd.monitor.v1.cgroups": "io.containerd.monitor.task.v1.cgroups",
+};
+
 function matches(pattern: string[], path: KeyPath): boolean {
     return pattern.length <= path.length && pattern.every((s, i) => s === "*" || path[i] === s);
 }
@@ -54,6 +64,9 @@ export function toSchema3(path: KeyPath, target: Version): Schema3Path {
     const reason = removedIn2(path);
     if (reason !== undefined) {
         return { kind: "removed", reason };
+    }
+    if (path[0] === "plugins" && path.length > 1 && RENAMED_IN_2[path[1]] !== undefined) {
+        return { kind: "moved", path: ["plugins", RENAMED_IN_2[path[1]], ...path.slice(2)] };
     }
     if (!isPrefix(["plugins", CRI], path) || path.length === 2) {
         return { kind: "moved", path: [...path] };

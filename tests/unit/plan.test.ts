@@ -99,6 +99,15 @@ describe("upgrade plan: what refuses a node", () => {
         assert.match(p.refused.join("\n"), /glibc/);
         assert.match(p.refused.join("\n"), /static/);
     });
+    it("a setting of a plugin 2.0 renamed is advised under its new name, and carried once set there", () => {
+        const main = `version = 2\n[plugins."io.containerd.internal.v1.restart"]\n  interval = "20s"\n`;
+        for (const v of ["2.2.9", "2.3.7"]) {
+            const p = planNode("n1", containerdFacts("1.7.35", main), spec(v));
+            assert.match(p.refused.join("\n"), /plugins\."io\.containerd\.internal\.v1\.restart"\.interval = "20s" would be dropped: set config\.extraToml with plugins\."io\.containerd\.monitor\.container\.v1\.restart"\.interval = "20s"/, v);
+            const set = spec(v, { config: { extraToml: { plugins: { "io.containerd.monitor.container.v1.restart": { interval: "20s" } } } } });
+            assert.deepStrictEqual(planNode("n1", containerdFacts("1.7.35", main), set).refused, [], `${v}: carried`);
+        }
+    });
     it("a config the pre-flight cannot read refuses nothing by itself but is an error the caller reports", () => {
         assert.throws(() => planNode("n1", containerdFacts("1.7.35", "version = 2\n[plugins\n"), spec("2.3.7")));
     });

@@ -137,6 +137,11 @@ describe("upgrade: schema 2 → 3 paths", () => {
         assert.deepStrictEqual(t(cri("cni.bin_dir")), { kind: "moved", path: ["plugins", CRI_RUNTIME, "cni", "bin_dirs"], asList: true });
         assert.deepStrictEqual(t(cri("cni.bin_dir"), "2.0.6"), { kind: "moved", path: ["plugins", CRI_RUNTIME, "cni", "bin_dir"] });
     });
+    it("renames the plugins 2.0 renamed: their settings under the old ID in a version 3 or 4 file are ignored", () => {
+        assert.deepStrictEqual(t(`plugins."io.containerd.internal.v1.restart".interval`), { kind: "moved", path: ["plugins", "io.containerd.monitor.container.v1.restart", "interval"] });
+        assert.deepStrictEqual(t(`plugins."io.containerd.monitor.v1.cgroups".no_prometheus`), { kind: "moved", path: ["plugins", "io.containerd.monitor.task.v1.cgroups", "no_prometheus"] });
+        assert.deepStrictEqual(t(`plugins."io.containerd.gc.v1.scheduler".pause_threshold`), { kind: "moved", path: ["plugins", "io.containerd.gc.v1.scheduler", "pause_threshold"] });
+    });
     it("knows what 2.0 removed", () => {
         for (const k of [cri("systemd_cgroup"), cri("containerd.default_runtime.runtime_type"), cri("containerd.runtimes.runc.runtime_engine"),
             cri(`registry.configs."r".tls.ca_file`), cri("containerd.runtimes.x.options.CriuPath"), `plugins."io.containerd.runtime.v1.linux".shim`]) {
