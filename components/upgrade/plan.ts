@@ -2,7 +2,7 @@
  * What a run will do to one node, decided from the facts read off it before anything changes
  * (pure): which path it takes (Docker → containerd, an in-place move between containerd
  * versions, nothing), whether it is drained, and what refuses it. The preview prints the plan;
- * a refusal fails the preview and the node's pre-flight step.
+ * a refusal fails the preview, and at up keeps every step of the node from running.
  */
 import { cgroupVerdicts, glibcVerdict, kubeletVerdict, parseCgroupFs, parseLibc, Verdict } from "../compat";
 import { NodeFacts, UpgradeFacts } from "../facts";
