@@ -42,8 +42,6 @@ export interface HostFacts {
     runc: boolean;
     /** `kubelet --version`'s version (e.g. "v1.31.4"); undefined when there is no kubelet. */
     kubeletVersion?: string;
-    /** `systemctl is-active docker` ("active", "inactive", …). */
-    docker: string;
     /**
      * The runtime the node used before containerd-node first changed it, as the node library
      * recorded it with the node's original state (`stateDir`/original); undefined before that.

@@ -331,20 +331,22 @@ original_runtime() {
 
 # host_facts KUBELET PATH...: what the pre-flight checks about the machine (components/facts.ts
 # HostFacts), one `containerd-node-host KEY VALUE` line each: the architecture, systemd, the MiB
-# free on the filesystem of each PATH, the package manager, runc, the kubelet's version (KUBELET
-# 1: asked for), Docker's state, and the runtime before the first run (original_runtime).
+# free on the filesystem of each PATH (or of its nearest existing parent), the package manager,
+# runc, the kubelet's version (KUBELET 1: asked for), and the runtime before the first run
+# (original_runtime). Read at every preview: bash builtins where they do, one df for every path.
 host_facts() {
-  local kubelet=$1 p pm=- kv=- before a; shift
-  a=$(uname -m); case "$a" in x86_64) a=amd64;; aarch64) a=arm64;; esac
+  local kubelet=$1 p pm=- kv=- before a=$HOSTTYPE free dirs=(); shift
+  case "$a" in x86_64) a=amd64;; aarch64) a=arm64;; esac
   echo "containerd-node-host arch $a"
   if command -v systemctl >/dev/null; then echo "containerd-node-host systemd 1"; else echo "containerd-node-host systemd 0"; fi
-  for p in "$@"; do echo "containerd-node-host free $(free_mib "$p") $p"; done
+  for p in "$@"; do while [ ! -e "$p" ]; do p=${p%/*}; p=${p:-/}; done; dirs+=("$p"); done
+  mapfile -t free < <(df -Pm "${dirs[@]}" | { read -r _; while read -r _ _ _ avail _; do echo "$avail"; done; })
+  for p in "${!dirs[@]}"; do echo "containerd-node-host free ${free[$p]:-0} ${*:$((p + 1)):1}"; done
   for p in apt-get dnf yum; do if command -v "$p" >/dev/null; then pm=$p; break; fi; done
   echo "containerd-node-host package-manager $pm"
   if command -v runc >/dev/null; then echo "containerd-node-host runc 1"; else echo "containerd-node-host runc 0"; fi
   if [ "$kubelet" = 1 ] && command -v kubelet >/dev/null; then kv=$(kubelet --version 2>/dev/null | awk '{print $2}'); fi
   echo "containerd-node-host kubelet ${kv:--}"
-  echo "containerd-node-host docker $(systemctl is-active docker 2>/dev/null || true)"
   before=$(original_runtime)
   echo "containerd-node-host before ${before:--}"
 }

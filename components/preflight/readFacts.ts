@@ -30,7 +30,7 @@ const MAX_READ_DIALS = 3;
 
 /** The reader's `containerd-node-host KEY VALUE` lines (the node library's host_facts); undefined without them. */
 export function parseHostFacts(stdout: string): HostFacts | undefined {
-    const host: HostFacts = { arch: "", systemd: false, freeMiB: {}, runc: false, docker: "" };
+    const host: HostFacts = { arch: "", systemd: false, freeMiB: {}, runc: false };
     let seen = false;
     for (const line of stdout.split("\n")) {
         if (!line.startsWith(`${HOST_LINE} `)) {
@@ -51,7 +51,6 @@ export function parseHostFacts(stdout: string): HostFacts | undefined {
             case "package-manager": host.packageManager = given; break;
             case "runc": host.runc = value === "1"; break;
             case "kubelet": host.kubeletVersion = given; break;
-            case "docker": host.docker = value; break;
             case "before": host.runtimeBefore = given; break;
             default: break;
         }

@@ -292,7 +292,7 @@ describe("ContainerdNode resource graph", () => {
         const { node } = await build("out", k8sArgs());
         assert.strictEqual(await value(node.runtimeBefore), "docker://20.10.24");
         // Facts read with the key are marked secret; the runtime before is not one (nor is the fleet's table).
-        const secretFacts = await build("out-s", k8sArgs({ nodeFacts: pulumi.secret({ ...DOCKER_FACTS, host: { arch: "amd64", systemd: true, freeMiB: {}, runc: true, docker: "inactive", runtimeBefore: "docker://19.3.15" } }) }));
+        const secretFacts = await build("out-s", k8sArgs({ nodeFacts: pulumi.secret({ ...DOCKER_FACTS, host: { arch: "amd64", systemd: true, freeMiB: {}, runc: true, runtimeBefore: "docker://19.3.15" } }) }));
         assert.strictEqual(await value(secretFacts.node.runtimeBefore), "docker://19.3.15", "as recorded with the original state");
         assert.strictEqual(await (secretFacts.node.runtimeBefore as any).isSecret, false);
         assert.strictEqual(await value(node.runtimeAfter), "containerd://2.1.4");
@@ -453,7 +453,7 @@ describe("ContainerdFleet resource graph", () => {
         assert.ok(!res.has("f9-result"));
     });
     it("a node the pre-flight refuses fails the barrier before every change, naming the node and why; no node is changed", async () => {
-        const noSystemd = { ...DOCKER_FACTS, host: { arch: "amd64", systemd: false, freeMiB: { "/var/lib/containerd": 5000 }, runc: true, docker: "active" } };
+        const noSystemd = { ...DOCKER_FACTS, host: { arch: "amd64", systemd: false, freeMiB: { "/var/lib/containerd": 5000 }, runc: true } };
         const { res } = await fleet("f6", { nodes: [
             { name: "f6a", connection: conn("a"), nodeFacts: DOCKER_FACTS },
             { name: "f6b", connection: conn("b"), nodeFacts: noSystemd },

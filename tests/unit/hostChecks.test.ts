@@ -11,7 +11,7 @@ import { nodeFactsScript } from "../../components/scripts/upgradeFacts";
 import { resolveSpec } from "../../components/spec";
 import { baseArgs, DOCKER_FACTS } from "./helpers";
 
-const HOST: HostFacts = { arch: "amd64", systemd: true, freeMiB: { "/var/lib/containerd": 5000, "/var/lib/containerd-node": 5000 }, runc: true, docker: "active" };
+const HOST: HostFacts = { arch: "amd64", systemd: true, freeMiB: { "/var/lib/containerd": 5000, "/var/lib/containerd-node": 5000 }, runc: true };
 
 describe("the pre-flight's checks of the machine", () => {
     const spec = resolveSpec(baseArgs({ kubelet: { version: "1.31.4" } }));
