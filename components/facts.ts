@@ -30,7 +30,7 @@ export const HOST_LINE = "containerd-node-host";
  * what a conversion needs there, read at preview and at up.
  */
 export interface HostFacts {
-    /** `uname -m`, as Go names it (amd64, arm64, …). */
+    /** The machine's architecture (bash's HOSTTYPE: `uname -m`'s name), as Go names it (amd64, arm64, …). */
     arch: string;
     /** Whether systemctl is there. */
     systemd: boolean;

@@ -390,7 +390,8 @@ export interface NodeFactsOptions {
     /**
      * At up, not at preview: make containerd-node's own directories, where the steps copy the
      * library and files given by path (owned by a deploy user that is not root, which copies over
-     * SFTP). Nothing else is written.
+     * SFTP), and record the runtime before the first run for an original state an earlier library
+     * saved without it. Nothing else is written.
      */
     prepare?: boolean;
 }
@@ -399,7 +400,7 @@ export interface NodeFactsOptions {
  * What the pre-flight reads over SSH before a run plans a node (at preview and at up): the
  * runtime in use (the node library's detect_runtime), another run's claim on the node
  * (claim.ts), the machine's facts (host_facts) and the upgrade facts. Read-only, unless
- * `prepare`: then it makes containerd-node's own directories and nothing else.
+ * `prepare` (at up): then it writes under containerd-node's own directory and nowhere else.
  */
 export function nodeFactsScript(o: NodeFactsOptions = {}): string {
     const paths = [...(o.freePaths ?? []), "$CN_DIR"].map(p => p === "$CN_DIR" ? `"$CN_DIR"` : sq(p)).join(" ");
