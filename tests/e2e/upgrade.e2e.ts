@@ -3,7 +3,8 @@
  * with mirrors, a registry password and a second runtime handler; kubelet 1.33 joined to a real
  * control plane) move to 2.3 in place through `pulumi up`: the pre-flight refuses what would be
  * lost, a major move drains, a patch move restarts in place, a 2.x that fails goes back to 1.7,
- * and one fleet converges Docker, 1.7 and 2.x nodes.
+ * and one fleet converges Docker, 1.7 and 2.x nodes (one of the 1.7 nodes keeps its CRI settings
+ * and a GPU-style runtime handler in a version 2 drop-in its root config imports).
  */
 import * as assert from "assert";
 import { execFileSync, spawnSync } from "child_process";
