@@ -155,11 +155,10 @@ export class ContainerdNode extends pulumi.ComponentResource {
         const refusedOr = (script: pulumi.Input<string>) => pulumi.all([refusal, script]).apply(([r, s]) => r
             ? `echo ${sq(`containerd-node: ${r}`)} >&2\nexit 1\n` : s);
 
-        // Every step after the pre-flight, in order, once `after` is known. Only plain arrays go
+        // Every step after the pre-flight, in order, once `startAfter` is known. Only plain arrays go
         // to dependsOn: the SDK walks the whole object graph of a resolved promise there
         // (resources reach their parents, i.e. the whole fleet): quadratic in a fleet.
-        const steps = (after: pulumi.Resource[]): NodeSteps => {
-            const startAfter = after;
+        const steps = (startAfter: pulumi.Resource[]): NodeSteps => {
             // The node library, as a file: once per version (its path names its content hash), and
             // the state holds the file's hash, not its text. Every later step sources it. Copied
             // once the pre-flight has read the node (which at up makes its directory).

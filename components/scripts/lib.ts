@@ -12,7 +12,7 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { STATE_DIR_DEFAULT } from "../facts";
-import { cnDirAssignment } from "./shell";
+import { cnDirAssignment, NODE_PATH } from "./shell";
 
 /**
  * Where lib.sh is: beside this module's folder in the sources (components/scripts → components/node),
@@ -83,7 +83,7 @@ function head(stateDir: string): string {
     return `set -euo pipefail
 umask 022
 # containerd 1.7's ctr prints every deprecation on every call: the pre-flight reads them itself.
-export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin CONTAINERD_SUPPRESS_DEPRECATION_WARNINGS=1
+export LC_ALL=C PATH=${NODE_PATH} CONTAINERD_SUPPRESS_DEPRECATION_WARNINGS=1
 ${cnDirAssignment(stateDir)}
 `;
 }

@@ -1,6 +1,9 @@
 /** Shell text helpers: quoting and heredocs, so rendered content reaches the node byte for byte. */
 import { STATE_DIR_DEFAULT } from "../facts";
 
+/** The PATH every node-side script runs with, whatever the login's or sudo's is. */
+export const NODE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
 /** Single-quotes a value for bash. */
 export function sq(value: string | number): string {
     return `'${String(value).replace(/'/g, `'\\''`)}'`;

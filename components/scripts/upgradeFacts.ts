@@ -33,7 +33,7 @@
  */
 import { CLAIM_LINE, RUNTIME_LINE, STATE_DIR_DEFAULT, UPGRADE_FACTS_FORMAT, UPGRADE_FACTS_MAGIC } from "../facts";
 import { DETECT_RUNTIME, HOST_FACTS } from "./lib";
-import { cnDirAssignment, sq } from "./shell";
+import { cnDirAssignment, NODE_PATH, sq } from "./shell";
 
 /** Limits of the reader: files followed, import depth, bytes per file, seconds per command. */
 export const UPGRADE_FACTS_LIMITS = { files: 64, depth: 8, fileBytes: 1 << 20, stderrBytes: 64 << 10, timeoutSeconds: 15 };
@@ -403,9 +403,9 @@ export interface NodeFactsOptions {
  * `prepare` (at up): then it writes under containerd-node's own directory and nowhere else.
  */
 export function nodeFactsScript(o: NodeFactsOptions = {}): string {
-    const paths = [...(o.freePaths ?? []), "$CN_DIR"].map(p => p === "$CN_DIR" ? `"$CN_DIR"` : sq(p)).join(" ");
+    const paths = [...(o.freePaths ?? []).map(sq), `"$CN_DIR"`].join(" ");
     return `set -euo pipefail
-export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export LC_ALL=C PATH=${NODE_PATH}
 ${cnDirAssignment(o.stateDir ?? STATE_DIR_DEFAULT)}
 ${DETECT_RUNTIME}${HOST_FACTS}${o.prepare ? `mkdir -p "$CN_DIR/lib" "$CN_DIR/cache"
 if [ -n "\${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ]; then chown "$SUDO_USER" "$CN_DIR/lib" "$CN_DIR/cache"; fi
