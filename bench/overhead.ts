@@ -15,7 +15,8 @@ import { spawnSync } from "child_process";
 import * as path from "path";
 import { timeCli } from "./cli";
 import { resolveSpec } from "../components/spec";
-import { configureScript, switchScript } from "../components/scripts/steps";
+import { stepScript } from "../components/scripts/steps";
+import { partSteps } from "../components/scripts/claim";
 import { nodeFactsScript } from "../components/scripts/upgradeFacts";
 import { ARTIFACT_PORT, changes, labContainerd2, labNode, labStack, LAB_DIR, nodeDown, nodeUp, privateKey, REPO } from "../tests/e2e/lab";
 
@@ -45,7 +46,7 @@ async function main(): Promise<void> {
 
         // B: the same scripts, one SSH session, one bash.
         const spec = resolveSpec({ connection: { host: "127.0.0.1", privateKey: "x" }, ...settings });
-        const steps = [nodeFactsScript({ stateDir: spec.stateDir, freePaths: [spec.config.root], prepare: true }), configureScript(spec), switchScript(spec)];
+        const steps = [nodeFactsScript({ stateDir: spec.stateDir, freePaths: [spec.config.root], prepare: true }), ...partSteps(spec).map(s => stepScript(spec, s.step))];
         const script = steps.map((s, i) => `bash <<'STEP_${i}_END' || exit $?\n${s}\nSTEP_${i}_END`).join("\n");
         t0 = Date.now();
         const bare = spawnSync(path.join(REPO, "lab", "ssh.sh"), [pb, "bash -s"], { input: script, encoding: "utf8", env: { ...process.env, LAB_DIR } });

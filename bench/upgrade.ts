@@ -18,7 +18,7 @@ import { timeCli } from "./cli";
 import { ContainerdNodeArgs } from "../components/args";
 import { gateScript } from "../components/fleet/gate";
 import { drainScript, verifyNodeScript } from "../components/scripts/kubectl";
-import { configureScript, registryAuthScript, switchScript } from "../components/scripts/steps";
+import { registryAuthScript, stepScript } from "../components/scripts/steps";
 import { nodeFactsScript } from "../components/scripts/upgradeFacts";
 import { resolveSpec } from "../components/spec";
 import {
@@ -65,7 +65,7 @@ function bareMove(node: string, drain: "major" | "never"): number {
         containerd, config: { ...LAB17_CARRIED, registryAuth: AUTH }, kubelet: { version: "1.33.13" }, upgrade: { drain },
     };
     const spec = resolveSpec(args);
-    const remote = [nodeFactsScript({ stateDir: spec.stateDir, freePaths: [spec.config.root], kubelet: true, prepare: true }), registryAuthScript(spec, AUTH), configureScript(spec), switchScript(spec)]
+    const remote = [nodeFactsScript({ stateDir: spec.stateDir, freePaths: [spec.config.root], kubelet: true, prepare: true }), registryAuthScript(spec, AUTH), stepScript(spec, "configure"), stepScript(spec, "switch")]
         .map((s, i) => `bash <<'STEP_${i}_END' || exit $?\n${s}\nSTEP_${i}_END`).join("\n");
     const env = { ...process.env, LAB_DIR, KUBECONFIG: ADMIN };
     const t0 = Date.now();

@@ -8,9 +8,7 @@ import { drainScript, rollbackMarkScript, verifyNodeScript } from "./scripts/kub
 import { NodeStep, nodeSteps } from "./scripts/claim";
 import { NODE_LIB_FILE, NODE_LIB_PATH } from "./scripts/lib";
 import { detachedCommand, sq } from "./scripts/shell";
-import {
-    configureScript, dockerCleanupScript, migrateImagesScript, registryAuthScript, switchScript, uploadPath,
-} from "./scripts/steps";
+import { registryAuthScript, stepScript, uploadPath } from "./scripts/steps";
 import { RegistryAuthValues } from "./render/registryAuth";
 import { DEFAULTS, InvalidArgumentError, NodeSpec, resolveSpec } from "./spec";
 import { NodePlan, pathText } from "./upgrade/plan";
@@ -112,9 +110,11 @@ export class ContainerdNode extends pulumi.ComponentResource {
         // Every step but the read-only pre-flight runs detached on the node (the library's cn_run).
         const holder = `stack ${pulumi.getProject()}/${pulumi.getStack()}`;
         // Each step's script is the stdin of a short command that runs it (components/scripts/shell.ts).
-        const remote = (step: string, script: pulumi.Input<string>, after: pulumi.Resource[] = last, triggers?: pulumi.Input<any>[]) => {
+        const remote = (step: NodeStep, script: pulumi.Input<string>, after: pulumi.Resource[] = last, triggers?: pulumi.Input<any>[], formerly?: string) => {
             const create = detachedCommand(step, user, holder, NODE_LIB_FILE, spec.stateDir);
-            const cmd = new RemoteStep(`${name}-${step}`, { connection, create, stdin: script, triggers }, { parent: this, dependsOn: after });
+            const cmd = new RemoteStep(`${name}-${step}`, { connection, create, stdin: script, triggers }, {
+                parent: this, dependsOn: after, aliases: formerly === undefined ? undefined : [{ name: `${name}-${formerly}` }],
+            });
             last = [cmd];
             return cmd;
         };
@@ -159,32 +159,30 @@ export class ContainerdNode extends pulumi.ComponentResource {
         // to dependsOn: the SDK walks the whole object graph of a resolved promise there
         // (resources reach their parents, i.e. the whole fleet): quadratic in a fleet.
         const steps = (startAfter: pulumi.Resource[]): NodeSteps => {
-            // The node library, as a file: once per version (its path names its content hash), and
-            // the state holds the file's hash, not its text. Every later step sources it. Copied
-            // once the pre-flight has read the node (which at up makes its directory).
-            const lib = new CopyStep(`${name}-lib`, {
+            // Files given by path travel from the operator's machine before the first step reads
+            // them, once the pre-flight has read the node (which at up makes their directory).
+            const uploads: pulumi.Resource[] = [];
+            const upload = (kind: string, source: string, remotePath: string) => uploads.push(new CopyStep(`${name}-${kind}`, {
                 connection,
-                source: new pulumi.asset.FileAsset(NODE_LIB_PATH),
-                remotePath: refusal.apply(() => `${spec.stateDir}/${NODE_LIB_FILE}`),
-            }, { parent: this, dependsOn: startAfter });
-            // Files given by path travel from the operator's machine before the configure step reads them.
-            const uploads: pulumi.Resource[] = [lib];
-            const upload = (kind: string, path: string, sha256: string) => uploads.push(new CopyStep(`${name}-upload-${kind}`, {
-                connection,
-                source: new pulumi.asset.FileAsset(path),
-                remotePath: uploadPath(spec, kind, sha256),
+                source: new pulumi.asset.FileAsset(source),
+                remotePath: refusal.apply(() => remotePath),
             }, { parent: this, dependsOn: startAfter }));
+            // The node library: the facts read at up puts it on the node; when the caller gave the
+            // facts, nothing read the node, so it is copied (its state holds the file's hash).
+            if (args.nodeFacts !== undefined) {
+                upload("lib", NODE_LIB_PATH, `${spec.stateDir}/${NODE_LIB_FILE}`);
+            }
             const src = spec.containerd.source;
             if (src.kind === "file") {
-                upload("containerd", src.path, src.sha256);
+                upload("upload-containerd", src.path, uploadPath(spec, "containerd", src.sha256));
             }
             for (const [kind, a] of [["runc", spec.containerd.runc], ["cni", spec.containerd.cni]] as const) {
                 if (a?.kind === "path") {
-                    upload(kind, a.path, a.sha256);
+                    upload(`upload-${kind}`, a.path, uploadPath(spec, kind, a.sha256));
                 }
             }
             // (They wait for startAfter: what follows needs no edge of its own to it.)
-            let before: pulumi.Resource[] = uploads;
+            let before: pulumi.Resource[] = uploads.length > 0 ? uploads : startAfter;
             // The same list the steps' scripts are rendered from: the last of them ends the run's claim.
             const onNode = nodeSteps(spec);
             const has = (step: NodeStep) => onNode.includes(step);
@@ -192,17 +190,20 @@ export class ContainerdNode extends pulumi.ComponentResource {
             if (auth) {
                 before = [remote("registry-auth", refusedOr(pulumi.secret(authValues).apply(v => registryAuthScript(spec, v))), before)];
             }
-            const configured = remote("configure", auth ? configureScript(spec) : refusedOr(configureScript(spec)), before);
-            if (has("migrate-images")) {
-                remote("migrate-images", migrateImagesScript(spec));
+            const first = (script: string) => auth ? script : refusedOr(script);
+            if (!spec.kubernetes) {
+                // Host mode: one step does the node's whole work (it was the configure step's
+                // resource: an update of it, not a new one, in stacks made before).
+                const converged = remote("converge", first(stepScript(spec, "converge")), before, undefined, "configure");
+                return { done: converged, runtime: converged.stdout, switch: has("switch") ? converged.stdout : undefined };
             }
+            remote("configure", first(stepScript(spec, "configure")), before);
 
-            let drain: LocalStep | undefined;
             // Read at every preview and update: a switch rollback (or a failure within a fleet's
             // failure budget) since the last drain changed the Node's retry mark, so the drain runs
             // again (and the preview says it will); the rollback lifted its cordon.
             // (Not a secret, though a kubeconfig's content on its stdin makes the read's result one.)
-            const mark = !spec.kubernetes ? undefined : pulumi.output(args.rollbackMark ?? pulumi.unsecret(command.local.runOutput({
+            const mark = pulumi.output(args.rollbackMark ?? pulumi.unsecret(command.local.runOutput({
                 command: `${kc!.prologue}${rollbackMarkScript(spec)}`,
                 interpreter: ["/bin/bash", "-c"],
                 environment: kc!.environment,
@@ -210,23 +211,19 @@ export class ContainerdNode extends pulumi.ComponentResource {
             }, { parent: this }).stdout.apply(s => s.trim())));
             // Within a failure budget every step after the drain is triggered by the mark too: it
             // may have run (and skipped or absorbed a failure) in the run that failed.
-            const soft = mark && args.softFailures ? mark : undefined;
+            const soft = args.softFailures ? mark : undefined;
             const softTriggers = soft ? [soft] : undefined;
-            if (mark) {
-                drain = local("drain", soft ? soft.apply(planned => drainScript(spec, { planned })) : drainScript(spec), undefined, [mark]);
-            }
+            const drain = local("drain", soft ? soft.apply(planned => drainScript(spec, { planned })) : drainScript(spec), undefined, [mark]);
             let switched: RemoteStep | undefined;
             if (has("switch")) {
-                switched = remote("switch", soft ? soft.apply(planned => switchScript(spec, { planned })) : switchScript(spec), last, softTriggers);
+                switched = remote("switch", soft ? soft.apply(planned => stepScript(spec, "switch", { planned })) : stepScript(spec, "switch"), last, softTriggers);
             }
-            // Kubernetes mode: checked from the API by the operator's kubectl, after every drain.
-            const verify = spec.kubernetes && drain
-                ? local("verify", soft ? soft.apply(planned => verifyNodeScript(spec, { planned })) : verifyNodeScript(spec), drain.stdout, softTriggers)
-                : undefined;
+            // Checked from the API by the operator's kubectl, after every drain.
+            const verify = local("verify", soft ? soft.apply(planned => verifyNodeScript(spec, { planned })) : verifyNodeScript(spec), drain.stdout, softTriggers);
             if (has("docker-cleanup")) {
-                remote("docker-cleanup", dockerCleanupScript(spec));
+                remote("docker-cleanup", stepScript(spec, "docker-cleanup"));
             }
-            return { done: last[0], runtime: (verify ?? configured).stdout, drain: drain?.stdout, switch: switched?.stdout, verify: verify?.stdout };
+            return { done: last[0], runtime: verify.stdout, drain: drain.stdout, switch: switched?.stdout, verify: verify.stdout };
         };
         // A promise: built once it resolves, so a fleet holds the resources of a wave or two in
         // flight at a time instead of all of them (most of a large preview's memory).

@@ -2,9 +2,10 @@
 # shellcheck disable=SC2034 # the library's variables are read by the steps that source it
 #
 # containerd-node's node library: the bash every step after the pre-flight sources, and the
-# boot-time recovery unit runs. It reaches the node as this file, once per version: the node's
-# `lib` step (a CopyToRemote of this file) puts it at $CN_DIR/lib/node-HASH.sh, HASH the first 16
-# hex digits of its SHA-256, so the state holds its hash, not its text, and versions never mix.
+# boot-time recovery unit runs. It reaches the node as this file, once per version, at
+# $CN_DIR/lib/node-HASH.sh, HASH the first 16 hex digits of its SHA-256: the facts read at up puts
+# it there when it is missing (or, with the node's facts given, the node's `lib` step copies it),
+# so the state never holds its text, and versions never mix.
 # Each step's command text names that path (components/scripts/lib.ts), so a change to this file
 # is a change of every step that sources it in `pulumi preview`.
 #
@@ -558,6 +559,14 @@ cn_begin() {
   cn_claim
   trap 'cn_claim_end $?' EXIT
 }
+
+# cn_part NAME: the start of one part of a step that runs several (host mode's converge runs
+# configure, migrate-images, switch and docker-cleanup), each in a subshell of its own: the part's
+# name in its log and errors, a transaction of its own (rolled back on its own, as a step is). The
+# claim stays with the step: the step's own end keeps or ends it. SECONDS counts the part's own.
+cn_part() { STEP=$1 PHASE=start CHANGED="" TXN="" ON_ROLLBACK="" CN_CLAIM_SINCE="" SECONDS=0; trap - EXIT; }
+# cn_runtime: the last line of a step of several parts: the runtime it leaves, as configure prints it.
+cn_runtime() { echo "containerd://$(check_containerd "$BIN_DIR/ctr" "$SOCKET" "$VERSION")"; }
 
 # cn_backup: once per node, before the first change: copies every file the component may
 # overwrite (and the kubelet's config file, KUBELET_CONFIG), the service states and a revert.sh

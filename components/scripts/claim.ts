@@ -19,24 +19,55 @@
  */
 import { NodeSpec } from "../spec";
 
-/** The node steps after the pre-flight that change the node, in the order they run. */
-export type NodeStep = "registry-auth" | "configure" | "migrate-images" | "switch" | "docker-cleanup";
+/**
+ * The node's work, in the order it runs: each part is one transaction of the node library (one
+ * cn_* call, components/node/lib.sh), rolled back on its own when it fails.
+ */
+export type StepPart = "configure" | "migrate-images" | "switch" | "docker-cleanup";
 
-/** Which of them a node of this spec has (ContainerdNode builds exactly these). */
-export function nodeSteps(spec: NodeSpec): NodeStep[] {
-    const steps: NodeStep[] = [];
-    if (spec.config.registryAuth.length > 0) {
-        steps.push("registry-auth");
-    }
-    steps.push("configure");
+/** The parts a node of this spec has. */
+export function nodeParts(spec: NodeSpec): StepPart[] {
+    const parts: StepPart[] = ["configure"];
     if (spec.docker.migrateImages) {
-        steps.push("migrate-images");
+        parts.push("migrate-images");
     }
     if (spec.kubelet || spec.docker.mode !== "keep") {
-        steps.push("switch");
+        parts.push("switch");
     }
     if (spec.docker.mode === "purge" || spec.docker.removeData) {
-        steps.push("docker-cleanup");
+        parts.push("docker-cleanup");
+    }
+    return parts;
+}
+
+/**
+ * The node steps after the pre-flight that change the node, in the order they run: in host mode
+ * one, `converge`, that runs every part (each step is a resource in every preview, an SSH session
+ * and its bytes in the state, which the engine rewrites after every operation); in Kubernetes mode
+ * the operator's drain and verify run between parts, so `configure` (with migrate-images) comes
+ * before the drain, `switch` between the drain and the verify, `docker-cleanup` (what can't be
+ * rolled back) after the verify. `registry-auth` comes first, apart: its text is a secret.
+ */
+export type NodeStep = "registry-auth" | "converge" | "configure" | "switch" | "docker-cleanup";
+
+/** Which steps a node of this spec has (ContainerdNode builds exactly these), with the parts each runs. */
+export function nodeSteps(spec: NodeSpec): NodeStep[] {
+    return [...(spec.config.registryAuth.length > 0 ? ["registry-auth" as const] : []), ...partSteps(spec).map(s => s.step)];
+}
+
+/** The steps that run the parts, each with its parts, in order (every step but registry-auth). */
+export function partSteps(spec: NodeSpec): { step: Exclude<NodeStep, "registry-auth">; parts: StepPart[] }[] {
+    const parts = nodeParts(spec);
+    if (!spec.kubernetes) {
+        return [{ step: "converge", parts }];
+    }
+    const steps: { step: Exclude<NodeStep, "registry-auth">; parts: StepPart[] }[] = [
+        { step: "configure", parts: parts.filter(p => p === "configure" || p === "migrate-images") },
+    ];
+    for (const p of ["switch", "docker-cleanup"] as const) {
+        if (parts.includes(p)) {
+            steps.push({ step: p, parts: [p] });
+        }
     }
     return steps;
 }

@@ -4,13 +4,17 @@
  * (the pre-flight's facts read, before the library is on the node; the drain step on the
  * operator's machine), and each step's prelude, which sources it.
  *
- * The library reaches the node once per version, as a file (the node's `lib` step, a CopyToRemote:
- * the state keeps its hash, not its text). So each step's command text, which `pulumi preview`
- * diffs and the engine keeps per resource, carries only what is that step's own.
+ * The library reaches the node once per version, as a file: the facts read at up puts it there
+ * when it is missing (LIB_INSTALL), or, when the caller gave the node's facts, the node's `lib`
+ * step (a CopyToRemote: the state keeps its hash, not its text). Neither leaves its text in the
+ * state, so each step's command text, which `pulumi preview` diffs and the engine keeps per
+ * resource, carries only what is that step's own; and the steps name the file by its hash, so a
+ * new library is a change of every step.
  */
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import * as zlib from "zlib";
 import { STATE_DIR_DEFAULT } from "../facts";
 import { cnDirAssignment, NODE_PATH } from "./shell";
 
@@ -34,8 +38,27 @@ export const NODE_LIB_PATH = libPath();
 /** The node library's text. */
 export const NODE_LIB = fs.readFileSync(NODE_LIB_PATH, "utf8");
 
+/** The library's SHA-256, in hex. */
+const NODE_LIB_SHA256 = createHash("sha256").update(NODE_LIB).digest("hex");
+
 /** The library's path on the node, relative to CN_DIR: named by content, so versions never mix. */
-export const NODE_LIB_FILE = `lib/node-${createHash("sha256").update(NODE_LIB).digest("hex").slice(0, 16)}.sh`;
+export const NODE_LIB_FILE = `lib/node-${NODE_LIB_SHA256.slice(0, 16)}.sh`;
+
+/**
+ * Bash (for the facts read at up) that puts the library at `$CN_DIR/NODE_LIB_FILE` when no file
+ * is there: its text gzipped, in base64 (a third of its size), checked against its SHA-256 before
+ * it is moved in place. Writes nothing when the file is there.
+ */
+export const LIB_INSTALL = `l="$CN_DIR"/${NODE_LIB_FILE}
+if [ ! -f "$l" ]; then
+  mkdir -p "$CN_DIR/lib"
+  base64 -d <<'CNODE_EOF' | gzip -dc >"$l.tmp"
+${zlib.gzipSync(NODE_LIB, { level: 9 }).toString("base64").replace(/.{76}/g, "$&\n").trim()}
+CNODE_EOF
+  echo "${NODE_LIB_SHA256}  $l.tmp" | sha256sum -c --status || { rm -f "$l.tmp"; echo "containerd-node: the node library did not arrive whole at $l" >&2; exit 1; }
+  chmod 0644 "$l.tmp" && mv -f "$l.tmp" "$l"
+fi
+`;
 
 /**
  * Functions of the library by name, as text, each with the comment lines right above it that

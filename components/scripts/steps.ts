@@ -14,7 +14,7 @@ import { renderUnit } from "../render/unit";
 import { NodeSpec, ResolvedArtifact } from "../spec";
 import { SoftFailure } from "./kubectl";
 import { kubeletEditValues } from "./kubeletEdit";
-import { claimOf } from "./claim";
+import { claimOf, NodeStep, partSteps, StepPart } from "./claim";
 import { prelude } from "./lib";
 import { heredoc, sq, stepValues } from "./shell";
 
@@ -40,18 +40,24 @@ function deferValues(spec: NodeSpec): [string, string][] {
     return [["VERSION", spec.containerd.version.text], ["SOCKET", spec.config.socket], ["KUBELET", spec.kubelet ? "1" : "0"]];
 }
 
+/** One part of a step (claim.ts StepPart): the values it reads and its body, calls into the library. */
+interface Part {
+    values: [string, string][];
+    body: string;
+}
+
 /**
- * Saves the node's original state (once per node: the library's cn_backup) and stages the artifacts (nothing
- * live yet); then, as one transaction, makes the staged binaries and rendered files live, restarts
- * containerd only when they changed, and checks it: running, enabled, the declared version, CRI
- * loaded. Prints `containerd://VERSION`.
+ * configure: saves the node's original state (once per node: the library's cn_backup) and stages
+ * the artifacts (nothing live yet); then, as one transaction, makes the staged binaries and
+ * rendered files live, restarts containerd only when they changed, and checks it: running,
+ * enabled, the declared version, CRI loaded. Prints `containerd://VERSION`.
  */
-export function configureScript(spec: NodeSpec): string {
+function configurePart(spec: NodeSpec): Part {
     const c = spec.containerd;
     const hosts = renderHostsTomls(spec);
     const hostFiles = Object.entries(hosts).map(([registry, text]) =>
         heredoc(`put "$R"${sq(`/etc/containerd/certs.d/${registry}/hosts.toml`)} 0644`, text));
-    const v = stepValues([
+    const values: [string, string][] = [
         ...deferValues(spec),
         ["SOURCE", c.source.kind],
         ...artifactValues("CONTAINERD", containerdArtifact(spec)),
@@ -65,8 +71,8 @@ export function configureScript(spec: NodeSpec): string {
         ["REGISTRIES", Object.keys(hosts).join(" ")],
         ["TLS_FILES", registryTlsFiles(spec).map(f => `${f.field}\t${f.path}`).join("\n")],
         ["REGISTRY_AUTH", spec.config.registryAuth.length > 0 ? "1" : "0"],
-    ]);
-    return `${prelude("configure", claimOf(spec, "configure"), spec.stateDir)}${v}cn_configure_begin
+    ];
+    return { values, body: `cn_configure_begin
 phase "writing /etc/containerd/config.toml"
 ${heredoc(`put "$R"/etc/containerd/config.toml 0644`, renderConfigToml(spec))}
 phase "writing registry hosts (certs.d)"
@@ -74,7 +80,7 @@ ${hostFiles.map(f => `${f}\n`).join("")}phase "writing the containerd unit"
 ${heredoc(`put "$R"/etc/systemd/system/containerd.service 0644`, renderUnit(spec))}
 ${heredoc(`put "$R"/etc/crictl.yaml 0644`, renderCrictlYaml(spec))}
 cn_configure_end
-`;
+` };
 }
 
 /**
@@ -102,21 +108,20 @@ log "registry credentials for ${spec.config.registryAuth.join(", ")} in ${REGIST
 `;
 }
 
-/** Imports Docker's tagged images into containerd's k8s.io namespace while Docker still runs. */
-export function migrateImagesScript(spec: NodeSpec): string {
-    return `${prelude("migrate-images", claimOf(spec, "migrate-images"), spec.stateDir)}${stepValues([["BIN_DIR", spec.containerd.binDir], ["SOCKET", spec.config.socket]])}cn_migrate_images
-`;
+/** migrate-images: imports Docker's tagged images into containerd's k8s.io namespace while Docker still runs. */
+function migrateImagesPart(spec: NodeSpec): Part {
+    return { values: [["BIN_DIR", spec.containerd.binDir], ["SOCKET", spec.config.socket]], body: "cn_migrate_images\n" };
 }
 
 /**
- * Moves the node onto containerd: stops the kubelet, puts Docker in its declared state, edits the
+ * switch: moves the node onto containerd: stops the kubelet, puts Docker in its declared state, edits the
  * kubelet's flags/config, starts the kubelet and checks it (in Kubernetes mode: the Node is Ready
  * and reports containerd, read with the kubelet's own credentials); makes a move the configure
  * step staged. Any failure rolls the node back to its previous runtime, flags and services (the
  * library's cn_switch). Within a fleet's failure budget (`soft`): skipped when the Node's retry
  * mark changed since the run was planned; a failure is recorded on the Node and absorbed.
  */
-export function switchScript(spec: NodeSpec, soft?: SoftFailure): string {
+function switchPart(spec: NodeSpec, soft?: SoftFailure): Part {
     const plan = kubeletEditPlan(spec);
     const k8s = spec.kubernetes;
     const kubelet = spec.kubelet;
@@ -131,14 +136,47 @@ export function switchScript(spec: NodeSpec, soft?: SoftFailure): string {
         ] as [string, string][] : []),
         ...(kubelet && plan ? [["KUBELET_EDIT", "1"], ...kubeletEditValues(plan, kubelet.configPath)] as [string, string][] : []),
     ];
-    return `${prelude("switch", claimOf(spec, "switch"), spec.stateDir)}${stepValues(v)}cn_switch
-`;
+    return { values: v, body: "cn_switch\n" };
 }
 
-/** After verification only: what can't be rolled back (package purge, Docker's data). */
-export function dockerCleanupScript(spec: NodeSpec): string {
-    return `${prelude("docker-cleanup", claimOf(spec, "docker-cleanup"), spec.stateDir)}${stepValues([
-        ["PURGE", spec.docker.mode === "purge" ? "1" : "0"], ["REMOVE_DATA", spec.docker.removeData ? "1" : "0"],
-    ])}cn_docker_cleanup
+/** docker-cleanup: after verification only, what can't be rolled back (package purge, Docker's data). */
+function dockerCleanupPart(spec: NodeSpec): Part {
+    return { values: [["PURGE", spec.docker.mode === "purge" ? "1" : "0"], ["REMOVE_DATA", spec.docker.removeData ? "1" : "0"]], body: "cn_docker_cleanup\n" };
+}
+
+function part(spec: NodeSpec, p: StepPart, soft?: SoftFailure): Part {
+    switch (p) {
+        case "configure": return configurePart(spec);
+        case "migrate-images": return migrateImagesPart(spec);
+        case "switch": return switchPart(spec, soft);
+        case "docker-cleanup": return dockerCleanupPart(spec);
+    }
+}
+
+/**
+ * The command text of a node step (claim.ts partSteps): the prelude, the values of its parts
+ * (each once: parts that read the same name read the same value), then its parts' bodies. A step
+ * of several parts runs each in a subshell under its own name (the library's cn_part), so each
+ * is its own transaction, as it was as a step of its own, and the step's last line of stdout is
+ * the runtime (cn_runtime). `soft`: the switch within a fleet's failure budget (Kubernetes mode).
+ */
+export function stepScript(spec: NodeSpec, step: Exclude<NodeStep, "registry-auth">, soft?: SoftFailure): string {
+    const found = partSteps(spec).find(s => s.step === step);
+    if (!found) {
+        throw new Error(`a node of this spec has no step ${step}`);
+    }
+    const parts = found.parts.map(p => ({ name: p, ...part(spec, p, soft) }));
+    const values = new Map<string, string>();
+    for (const p of parts) {
+        for (const [k, v] of p.values) {
+            if (values.has(k) && values.get(k) !== v) {
+                throw new Error(`the parts of step ${step} read ${k} as ${values.get(k)} and ${v}`);
+            }
+            values.set(k, v);
+        }
+    }
+    const body = parts.length === 1 ? parts[0].body
+        : `${parts.map(p => `(\ncn_part ${p.name}\n${p.body})\n`).join("")}cn_runtime
 `;
+    return `${prelude(step, claimOf(spec, step), spec.stateDir)}${stepValues([...values])}${body}`;
 }

@@ -32,7 +32,7 @@
  * The parser is upgrade/facts.ts (parseUpgradeFacts).
  */
 import { CLAIM_LINE, RUNTIME_LINE, STATE_DIR_DEFAULT, UPGRADE_FACTS_FORMAT, UPGRADE_FACTS_MAGIC } from "../facts";
-import { DETECT_RUNTIME, HOST_FACTS } from "./lib";
+import { DETECT_RUNTIME, HOST_FACTS, LIB_INSTALL } from "./lib";
 import { cnDirAssignment, NODE_PATH, sq } from "./shell";
 
 /** Limits of the reader: files followed, import depth, bytes per file, seconds per command. */
@@ -388,10 +388,11 @@ export interface NodeFactsOptions {
     /** Whether to read the kubelet's version (a kubelet is declared). */
     kubelet?: boolean;
     /**
-     * At up, not at preview: make containerd-node's own directories, where the steps copy the
-     * library and files given by path (owned by a deploy user that is not root, which copies over
-     * SFTP), and record the runtime before the first run for an original state an earlier library
-     * saved without it. Nothing else is written.
+     * At up, not at preview: make containerd-node's own directories (where files given by path
+     * are copied: owned by a deploy user that is not root, which copies over SFTP), put the node
+     * library there when this version of it is missing (lib.ts LIB_INSTALL), and record the
+     * runtime before the first run for an original state an earlier library saved without it.
+     * Nothing else is written.
      */
     prepare?: boolean;
 }
@@ -409,7 +410,7 @@ export LC_ALL=C PATH=${NODE_PATH}
 ${cnDirAssignment(o.stateDir ?? STATE_DIR_DEFAULT)}
 ${DETECT_RUNTIME}${HOST_FACTS}${o.prepare ? `mkdir -p "$CN_DIR/lib" "$CN_DIR/cache"
 if [ -n "\${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ]; then chown "$SUDO_USER" "$CN_DIR/lib" "$CN_DIR/cache"; fi
-# An original state saved by an earlier library: its runtime recorded once, as cn_backup now does.
+${LIB_INSTALL}# An original state saved by an earlier library: its runtime recorded once, as cn_backup now does.
 if [ -f "$CN_DIR/original/complete" ] && [ ! -s "$CN_DIR/original/runtime" ]; then
   r=$(original_runtime); [ -z "$r" ] || echo "$r" >"$CN_DIR/original/runtime"
 fi

@@ -32,6 +32,25 @@ const A = "stack p/a", B = "stack p/b";
 
 describe("the run claim: another stack is refused between this run's steps", function () {
     this.timeout(10000);
+    it("a step of several parts (host mode's converge): each part is a transaction of its own; a failed part puts back only its own changes, and the step fails and releases the node", () => {
+        const n = node();
+        const parts = (last: string) => lastStep("converge", `(\ncn_part configure\ntxn_begin\necho new | put "$CN_DIR/conf" 0644\nsleep 2\n)\n(\ncn_part switch\ntxn_begin\necho x | put "$CN_DIR/flags" 0644\necho "[$STEP] seconds $SECONDS" >&2\n${last}\n)`);
+        const failed = n.run(A, parts(`die "it broke"`));
+        assert.strictEqual(failed.code, 1);
+        // (bash counts whole seconds of the clock: 0 or 1 here, not the step's 2 or more)
+        assert.match(failed.stderr, /\[switch\] seconds [01]\n/, "a part counts its own seconds");
+        assert.match(failed.stderr, /containerd-node: step 'switch' failed during 'start': it broke\ncontainerd-node: rolling back step 'switch'\n  removed .*\/flags \(did not exist\)/);
+        assert.doesNotMatch(failed.stderr, /rolling back step 'configure'/);
+        assert.strictEqual(fs.readFileSync(path.join(n.cn, "conf"), "utf8"), "new\n", "the finished part stands");
+        assert.ok(!fs.existsSync(path.join(n.cn, "flags")), "the failed part is put back");
+        assert.ok(!fs.existsSync(path.join(n.cn, "ran-converge")), "the step stopped at the failed part");
+        assert.strictEqual(n.claim(), undefined, "the failed run released the node");
+        const ok = n.run(A, parts("true"));
+        assert.strictEqual(ok.code, 0, ok.stderr);
+        assert.ok(fs.existsSync(path.join(n.cn, "flags")) && fs.existsSync(path.join(n.cn, "ran-converge")));
+        assert.deepStrictEqual(fs.readdirSync(path.join(n.cn, "txn")), [], "every part's transaction ended");
+        assert.strictEqual(n.claim(), undefined, "the node's last step released it");
+    });
     it("a finished step keeps the node claimed: another stack's step is refused naming the holder, its step and since when, and changes nothing", () => {
         const n = node();
         assert.strictEqual(n.run(A, step("configure")).code, 0);

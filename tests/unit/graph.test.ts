@@ -84,15 +84,16 @@ const k8sArgs = (over: Partial<ContainerdNodeArgs> = {}) => baseArgs({
 });
 
 describe("ContainerdNode resource graph", () => {
-    it("host mode: lib → configure → switch, no Kubernetes steps (the pre-flight is the facts read, not a step)", async () => {
+    it("host mode: one step, converge, runs configure then switch, each in its own transaction (the pre-flight is the facts read, not a step)", async () => {
         const { res } = await build("h1", baseArgs());
-        assert.deepStrictEqual(steps(res, "h1"), ["lib", "configure", "switch"]);
+        // The facts were given (nothing read the node, so nothing put the library there): lib copies it.
+        assert.deepStrictEqual(steps(res, "h1"), ["lib", "converge"]);
         assert.deepStrictEqual(res.get("h1-lib")!.dependsOn, []);
-        assert.deepStrictEqual(res.get("h1-configure")!.dependsOn, ["h1-lib"]);
-        assert.deepStrictEqual(res.get("h1-switch")!.dependsOn, ["h1-configure"]);
-        // The last node step ends the run's claim on the node; the others keep it.
-        assert.match(res.get("h1-configure")!.inputs.stdin, /^cn_begin configure 900 0$/m);
-        assert.match(res.get("h1-switch")!.inputs.stdin, /^cn_begin switch 900 1$/m);
+        assert.deepStrictEqual(res.get("h1-converge")!.dependsOn, ["h1-lib"]);
+        // The node's only step ends the run's claim; each part runs in a subshell of its own, the runtime last.
+        const text: string = res.get("h1-converge")!.inputs.stdin;
+        assert.match(text, /^cn_begin converge 900 1$/m);
+        assert.match(text, /\n\(\ncn_part configure\ncn_configure_begin\n[\s\S]*\ncn_configure_end\n\)\n\(\ncn_part switch\ncn_switch\n\)\ncn_runtime\n$/);
         for (const r of res.values()) {
             if (r.type === "command:remote:Command") {
                 // The whole connection (key included) reaches the provider as a secret.
@@ -162,38 +163,51 @@ describe("ContainerdNode resource graph", () => {
             containerd: { version: "2.1.4", source: { kind: "file", path: "/tmp/containerd.tgz", sha256: "c".repeat(64) }, runc: { path: "/tmp/runc", sha256: "d".repeat(64) } },
             docker: { mode: "purge", removeData: true, migrateImages: true },
         }));
-        assert.deepStrictEqual(steps(res, "o1"), ["upload-containerd", "upload-runc", "lib", "configure", "migrate-images", "switch", "docker-cleanup"]);
-        for (const [step, last] of [["configure", 0], ["migrate-images", 0], ["switch", 0], ["docker-cleanup", 1]] as const) {
-            assert.match(res.get(`o1-${step}`)!.inputs.stdin, new RegExp(`^cn_begin ${step} \\d+ ${last}$`, "m"), step);
-        }
-        assert.deepStrictEqual(res.get("o1-configure")!.dependsOn.sort(), ["o1-lib", "o1-upload-containerd", "o1-upload-runc"]);
+        assert.deepStrictEqual(steps(res, "o1"), ["lib", "upload-containerd", "upload-runc", "converge"]);
+        const text: string = res.get("o1-converge")!.inputs.stdin;
+        assert.match(text, /^cn_begin converge \d+ 1$/m);
+        assert.deepStrictEqual([...text.matchAll(/^cn_part (\S+)$/gm)].map(m => m[1]), ["configure", "migrate-images", "switch", "docker-cleanup"]);
+        assert.deepStrictEqual(res.get("o1-converge")!.dependsOn.sort(), ["o1-lib", "o1-upload-containerd", "o1-upload-runc"]);
         assert.deepStrictEqual(res.get("o1-upload-runc")!.dependsOn, []);
         assert.strictEqual(res.get("o1-upload-containerd")!.inputs.remotePath, "/var/lib/containerd-node/cache/containerd-cccccccccccccccc");
-        assert.match(res.get("o1-docker-cleanup")!.inputs.stdin, /^PURGE='1' \\\nREMOVE_DATA='1'\ncn_docker_cleanup$/m);
+        // Each value once, in one block before the parts.
+        assert.match(text, /^PURGE='1' \\\nREMOVE_DATA='1'\n\(\ncn_part configure$/m);
+        assert.strictEqual(text.match(/^BIN_DIR=/gm)!.length, 1);
     });
-    it("docker keep without kubelet: no switch step", async () => {
+    it("Kubernetes mode: image migration runs in configure, before the drain; docker cleanup is a step after the verify", async () => {
+        const { res } = await build("o2", k8sArgs({ docker: { mode: "purge", migrateImages: true } }));
+        assert.deepStrictEqual(steps(res, "o2"), ["lib", "configure", "drain", "switch", "verify", "docker-cleanup"]);
+        assert.deepStrictEqual([...res.get("o2-configure")!.inputs.stdin.matchAll(/^cn_part (\S+)$/gm)].map((m: string[]) => m[1]), ["configure", "migrate-images"]);
+        for (const [step, last] of [["configure", 0], ["switch", 0], ["docker-cleanup", 1]] as const) {
+            assert.match(res.get(`o2-${step}`)!.inputs.stdin, new RegExp(`^cn_begin ${step} \\d+ ${last}$`, "m"), step);
+        }
+        assert.match(res.get("o2-switch")!.inputs.stdin, /\ncn_switch\n$/, "one part: no subshell");
+        assert.deepStrictEqual(res.get("o2-docker-cleanup")!.dependsOn, ["o2-verify"]);
+        assert.match(res.get("o2-docker-cleanup")!.inputs.stdin, /^PURGE='1' \\\nREMOVE_DATA='0'\ncn_docker_cleanup\n$/m);
+    });
+    it("docker keep without kubelet: no switch", async () => {
         const { res } = await build("n1", baseArgs({ docker: { mode: "keep" } }));
-        assert.ok(!res.has("n1-switch"));
+        assert.doesNotMatch(res.get("n1-converge")!.inputs.stdin, /cn_switch|cn_part/, "configure alone, no subshell");
     });
-    it("changing the sandbox image changes only the configure step's script", async () => {
+    it("changing the sandbox image changes only the configure part's lines", async () => {
         const a = (await build("s", baseArgs({ kubelet: { version: "1.30.4" } }))).res;
         const b = (await build("s", baseArgs({ kubelet: { version: "1.30.4" }, config: { sandboxImage: "registry.example.com/pause:3.10" } }))).res;
         const differing = [...a.keys()].filter(k => JSON.stringify(a.get(k)!.inputs) !== JSON.stringify(b.get(k)!.inputs));
-        assert.deepStrictEqual(differing, ["s-configure"]);
-        assert.match(a.get("s-configure")!.inputs.stdin, /pinned_images\]\nsandbox = "registry.k8s.io\/pause:3.10"/);
-        assert.match(b.get("s-configure")!.inputs.stdin, /pinned_images\]\nsandbox = "registry.example.com\/pause:3.10"/);
+        assert.deepStrictEqual(differing, ["s-converge"]);
+        assert.match(a.get("s-converge")!.inputs.stdin, /pinned_images\]\nsandbox = "registry.k8s.io\/pause:3.10"/);
+        assert.match(b.get("s-converge")!.inputs.stdin, /pinned_images\]\nsandbox = "registry.example.com\/pause:3.10"/);
     });
     it("changing SystemdCgroup changes configure and switch (the kubelet's cgroup driver must match)", async () => {
-        const a = (await build("c", baseArgs({ kubelet: { version: "1.30.4" } }))).res;
-        const b = (await build("c", baseArgs({ kubelet: { version: "1.30.4" }, config: { systemdCgroup: false } }))).res;
+        const a = (await build("c", k8sArgs())).res;
+        const b = (await build("c", k8sArgs({ config: { systemdCgroup: false } }))).res;
         const differing = [...a.keys()].filter(k => JSON.stringify(a.get(k)!.inputs) !== JSON.stringify(b.get(k)!.inputs));
         assert.deepStrictEqual(differing, ["c-configure", "c-switch"]);
     });
-    it("changing the containerd version re-runs configure and switch (a kubelet on containerd gets the move in the switch)", async () => {
-        const a = (await build("v", baseArgs({ kubelet: { version: "1.30.4" } }))).res;
-        const b = (await build("v", baseArgs({ kubelet: { version: "1.30.4" }, containerd: { version: "2.1.5", source: { kind: "tarball", url: "https://example.com/containerd-2.1.5-linux-amd64.tar.gz", sha256: "e".repeat(64) } } }))).res;
+    it("changing the containerd version re-runs configure, drain, switch and verify (a kubelet on containerd gets the move in the switch)", async () => {
+        const a = (await build("v", k8sArgs())).res;
+        const b = (await build("v", k8sArgs({ containerd: { version: "2.1.5", source: { kind: "tarball", url: "https://example.com/containerd-2.1.5-linux-amd64.tar.gz", sha256: "e".repeat(64) } } }))).res;
         const differing = [...a.keys()].filter(k => JSON.stringify(a.get(k)!.inputs) !== JSON.stringify(b.get(k)!.inputs));
-        assert.deepStrictEqual(differing, ["v-configure", "v-switch"]);
+        assert.deepStrictEqual(differing, ["v-configure", "v-drain", "v-switch", "v-verify"], "the drain decides by the version, the verify checks it");
         assert.match(b.get("v-switch")!.inputs.stdin, /^VERSION='2\.1\.5' \\$/m, "the version a staged move must be to");
     });
     it("the node library travels as a file, once per node (its state a hash, not its text); no step carries it, every later step sources it by content hash", async () => {
@@ -206,12 +220,12 @@ describe("ContainerdNode resource graph", () => {
         assert.strictEqual(copy.type, "command:remote:CopyToRemote");
         assert.strictEqual(copy.inputs.remotePath, `/var/lib/containerd-node/${NODE_LIB_FILE}`);
         assert.strictEqual(await copy.inputs.source.path, NODE_LIB_PATH);
-        for (const step of ["configure", "switch"]) {
+        for (const step of ["converge"]) {
             const text: string = res.get(`lib-${step}`)!.inputs.stdin;
             assert.ok(text.includes(`source "$CN_DIR/${NODE_LIB_FILE}"`), step);
             assert.ok(!text.includes("txn_begin() {"), `${step} does not repeat the library`);
         }
-        assert.ok(res.get("lib-configure")!.dependsOn.includes("lib-lib"), "configure waits for the library");
+        assert.ok(res.get("lib-converge")!.dependsOn.includes("lib-lib"), "the step waits for the library");
         // The names the library writes on the Node are the ones the operator's steps read.
         const k = await import("../../components/scripts/kubectl");
         const ours = [k.CORDON_ANNOTATION, k.ROLLBACK_ANNOTATION, k.PHASE_ANNOTATION, k.FAILURE_ANNOTATION];
@@ -252,8 +266,8 @@ describe("ContainerdNode resource graph", () => {
                 assert.doesNotMatch(JSON.stringify(r.inputs), /PULLPASSWORD/, r.name);
             }
         }
-        assert.deepStrictEqual(res.get("ra-configure")!.dependsOn, ["ra-registry-auth"]);
-        assert.match(res.get("ra-configure")!.inputs.stdin, /^imports = \[ "\/etc\/containerd\/containerd-node\/registry-auth\.toml" \]$/m);
+        assert.deepStrictEqual(res.get("ra-converge")!.dependsOn, ["ra-registry-auth"]);
+        assert.match(res.get("ra-converge")!.inputs.stdin, /^imports = \[ "\/etc\/containerd\/containerd-node\/registry-auth\.toml" \]$/m);
     });
     it("a node whose facts can't be read over SSH is refused at up by its first step, saying why", async () => {
         // Port 1 on the loopback: nothing listens, the dial is refused at once.
@@ -261,19 +275,20 @@ describe("ContainerdNode resource graph", () => {
         execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(dir, "k")]);
         const key = fs.readFileSync(path.join(dir, "k"), "utf8");
         const { res } = await build("unread", baseArgs({ connection: { host: "127.0.0.1", port: 1, privateKey: key, dialErrorLimit: 1 }, nodeFacts: undefined }));
-        const pre = res.get("unread-configure")!.inputs.stdin as string;
+        assert.deepStrictEqual(steps(res, "unread"), ["converge"], "read over SSH: the read puts the library on the node, no lib step");
+        const pre = res.get("unread-converge")!.inputs.stdin as string;
         assert.match(pre, /containerd-node: unread: could not read the node.*s facts over SSH: reading root@127\.0\.0\.1:1: .*ECONNREFUSED/);
         assert.match(pre, /\nexit 1\n/);
         assert.ok(!pre.includes(key.split("\n")[1]), "no key material in the message");
         const bad = await build("badkey", baseArgs({ connection: { host: "127.0.0.1", port: 1, privateKey: "not a key" }, nodeFacts: undefined }));
-        assert.match(bad.res.get("badkey-configure")!.inputs.stdin, /reading root@127\.0\.0\.1:1: Cannot parse privateKey: Unsupported key format/);
+        assert.match(bad.res.get("badkey-converge")!.inputs.stdin, /reading root@127\.0\.0\.1:1: Cannot parse privateKey: Unsupported key format/);
     });
     it("another stack's claim on the node, found by the facts read, refuses the run at the first step; this stack's own does not", async () => {
         const claim = (holder: string) => ({ ...DOCKER_FACTS, claim: { holder, step: "configure", state: "finished at 2026-12-01T10:00:00Z", since: "2026-12-01T09:59:00Z", until: Date.now() / 1000 + 600 } });
-        const other = (await build("cl1", baseArgs({ nodeFacts: claim("stack p/other") }))).res.get("cl1-configure")!.inputs.stdin as string;
+        const other = (await build("cl1", baseArgs({ nodeFacts: claim("stack p/other") }))).res.get("cl1-converge")!.inputs.stdin as string;
         assert.match(other, /containerd-node: the pre-flight refuses the run:\ncl1: the node is being converted by stack p\/other \(its run has had the node since 2026-12-01T09:59:00Z; its step configure finished at 2026-12-01T10:00:00Z\)/);
         assert.match(other, /\nexit 1\n/);
-        const own = (await build("cl2", baseArgs({ nodeFacts: claim(`stack ${pulumi.getProject()}/${pulumi.getStack()}`) }))).res.get("cl2-configure")!.inputs.stdin as string;
+        const own = (await build("cl2", baseArgs({ nodeFacts: claim(`stack ${pulumi.getProject()}/${pulumi.getStack()}`) }))).res.get("cl2-converge")!.inputs.stdin as string;
         assert.doesNotMatch(own, /refuses the run/);
     });
     it("a node whose live config cannot be judged is refused at its first step, quoting no line of the file", async () => {
@@ -283,7 +298,7 @@ describe("ContainerdNode resource graph", () => {
             upgrade: { ...DOCKER_FACTS.upgrade, main: { path: "/etc/containerd/config.toml", text: broken }, containerdVersion: { major: 1, minor: 7, patch: 35, text: "1.7.35" } },
         };
         const { res } = await build("bad-config", baseArgs({ kubelet: { version: "1.33.13" }, nodeFacts }));
-        const pre = res.get("bad-config-configure")!.inputs.stdin as string;
+        const pre = res.get("bad-config-converge")!.inputs.stdin as string;
         assert.match(pre, /bad-config: the pre-flight could not judge the node.*s live config, so it cannot tell what the rendered one would drop: \/etc\/containerd\/config\.toml: not valid TOML: .*at row 3, col 24, pos 100:' >&2\n/);
         assert.match(pre, /\nexit 1\n/);
         assert.doesNotMatch(JSON.stringify([...res.values()].map(r => r.inputs)), /TOPSECRET/);
@@ -336,11 +351,11 @@ describe("ContainerdFleet resource graph", () => {
         // holds every node's verdict, so it is registered (and run) once every node is planned.
         assert.deepStrictEqual(res.get("f1-preflight-passed")!.dependsOn, []);
         assert.strictEqual(res.get("f1-preflight-passed")!.inputs.create, "echo 'pre-flight passed on every node'");
-        // A node's first step copies the library; configure waits for that copy.
+        // The facts are given here, so a node's first step copies the library; converge waits for that copy.
         assert.deepStrictEqual(res.get("f1a-lib")!.dependsOn, ["f1-preflight-passed"]);
         assert.deepStrictEqual(res.get("f1b-lib")!.dependsOn, ["f1-preflight-passed"]);
-        assert.deepStrictEqual(res.get("f1a-configure")!.dependsOn, ["f1a-lib"]);
-        assert.deepStrictEqual(res.get("f1-wave-1-passed")!.dependsOn.sort(), ["f1a-switch", "f1b-switch"]);
+        assert.deepStrictEqual(res.get("f1a-converge")!.dependsOn, ["f1a-lib"]);
+        assert.deepStrictEqual(res.get("f1-wave-1-passed")!.dependsOn.sort(), ["f1a-converge", "f1b-converge"]);
         assert.deepStrictEqual(res.get("f1c-lib")!.dependsOn, ["f1-wave-1-passed"]);
         assert.ok(!res.has("f1-wave-2-passed"), "no barrier after the last wave");
         assert.ok(![...res.keys()].some(k => k.endsWith("-gate")), "host mode without probes has no gates");

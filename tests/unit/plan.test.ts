@@ -6,10 +6,14 @@ import { ContainerdNodeArgs, UpgradeDrainPolicy } from "../../components/args";
 import { NodeFacts, UpgradeFacts } from "../../components/facts";
 import { drainScript, verifyNodeScript } from "../../components/scripts/kubectl";
 import { NODE_LIB } from "../../components/scripts/lib";
-import { configureScript, dockerCleanupScript, migrateImagesScript, switchScript } from "../../components/scripts/steps";
+import { stepScript } from "../../components/scripts/steps";
+import { partSteps } from "../../components/scripts/claim";
+
+/** The text of the node's step that configures it (host mode: converge; Kubernetes mode: configure). */
+const configureScript = (s: NodeSpec) => stepScript(s, partSteps(s)[0].step);
 import { nodeFactsScript } from "../../components/scripts/upgradeFacts";
 import { UPGRADE_DRAINS } from "../../components/scripts/lib";
-import { resolveSpec } from "../../components/spec";
+import { NodeSpec, resolveSpec } from "../../components/spec";
 import { drainDecision } from "../../components/upgrade/drain";
 import { pathText, planNode } from "../../components/upgrade/plan";
 import { parseNodeFacts } from "../../components/preflight/readFacts";
@@ -137,10 +141,10 @@ describe("the node facts reader over SSH", () => {
     });
 });
 
-/** A step's block of values, as rendered: from its shellcheck line to the library call after it. */
+/** A step's block of values, as rendered: from its shellcheck line to the library call (or first part) after it. */
 function valuesOf(text: string): string {
     const from = text.indexOf("# shellcheck disable=SC2034 # read by the node library\n");
-    const to = text.indexOf("\ncn_", from);
+    const to = from + text.slice(from).search(/\n(cn_|\()/);
     assert.ok(from >= 0 && to > from, "the step has a block of values, then a call");
     return text.slice(from, to);
 }
@@ -199,12 +203,11 @@ describe("node-side scripts are shellcheck-clean", () => {
         it(name, () => {
             assert.strictEqual(spawnSync("shellcheck", ["--version"]).status, 0, "shellcheck is missing: bash lab/install-deps.sh installs it");
             const scripts: { [step: string]: string } = {
-                configure: configureScript(s), switch: switchScript(s),
-                "migrate-images": migrateImagesScript(s), "docker-cleanup": dockerCleanupScript(s),
+                ...Object.fromEntries(partSteps(s).map(({ step }) => [step, stepScript(s, step)])),
                 "facts reader": nodeFactsScript({ stateDir: s.stateDir, freePaths: [s.config.root], kubelet: s.kubelet !== undefined, prepare: true }),
             };
             if (s.kubernetes) {
-                Object.assign(scripts, { drain: drainScript(s), verify: verifyNodeScript(s), "switch, within a budget": switchScript(s, { planned: "" }) });
+                Object.assign(scripts, { drain: drainScript(s), verify: verifyNodeScript(s), "switch, within a budget": stepScript(s, "switch", { planned: "" }) });
             }
             for (const [step, text] of Object.entries(scripts)) {
                 // SC1090/SC1091/SC2154: the library is sourced from a path known on the node only.

@@ -6,10 +6,11 @@ import * as path from "path";
 import { ContainerdNodeArgs } from "../../components/args";
 import { kubeletEditPlan } from "../../components/render/kubeletFlags";
 import { renderKubeletEdit } from "../../components/scripts/kubeletEdit";
-import { NODE_LIB, standalonePrelude as prelude } from "../../components/scripts/lib";
+import { LIB_INSTALL, NODE_LIB, NODE_LIB_FILE, standalonePrelude as prelude } from "../../components/scripts/lib";
 import { heredoc, scriptCommand, sq } from "../../components/scripts/shell";
 import { KUBECONFIG_FROM_STDIN } from "../../components/kubeconfig";
 import { resolveSpec } from "../../components/spec";
+import { partSteps } from "../../components/scripts/claim";
 import * as steps from "../../components/scripts/steps";
 import { nodeFactsScript } from "../../components/scripts/upgradeFacts";
 import { baseArgs } from "./helpers";
@@ -255,7 +256,7 @@ describe("shell helpers", () => {
     it("stateDir reaches every step and the facts reader; at the default a step reads as it did before stateDir", () => {
         const texts = (args: Partial<ContainerdNodeArgs>) => {
             const spec = resolveSpec(baseArgs(args));
-            return [steps.configureScript(spec), steps.switchScript(spec), steps.migrateImagesScript(spec), steps.dockerCleanupScript(spec)];
+            return partSteps(spec).map(({ step }) => steps.stepScript(spec, step));
         };
         for (const t of texts({})) {
             assert.match(t, /^CN_DIR=\$\{CN_DIR:-\/var\/lib\/containerd-node\}$/m);
@@ -270,6 +271,22 @@ describe("shell helpers", () => {
         fs.writeFileSync(path.join(dir, "claim"), "x");
         const r = spawnSync("bash", ["-c", nodeFactsScript({ stateDir: dir })], { encoding: "utf8", env: { ...process.env, CN_ROOT: dir } });
         assert.match(r.stdout, new RegExp(`^containerd-node-claim ${Buffer.from("x").toString("base64")}$`, "m"));
+    });
+    it("the facts read at up puts the node library in place when this version is missing, byte for byte; at preview, and when it is there, it writes nothing", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-libinstall-"));
+        const file = path.join(dir, NODE_LIB_FILE);
+        const read = (prepare: boolean) => spawnSync("bash", ["-c", nodeFactsScript({ stateDir: dir, prepare })], { encoding: "utf8", env: { ...process.env, CN_ROOT: dir } });
+        assert.strictEqual(read(false).status, 0);
+        assert.ok(!fs.existsSync(file), "not at preview");
+        const r = read(true);
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.strictEqual(fs.readFileSync(file, "utf8"), NODE_LIB);
+        assert.strictEqual(fs.statSync(file).mode & 0o777, 0o644);
+        fs.utimesSync(file, 1000, 1000);
+        assert.strictEqual(read(true).status, 0);
+        assert.strictEqual(fs.statSync(file).mtimeMs, 1000 * 1000, "left as it was");
+        assert.ok(LIB_INSTALL.length < NODE_LIB.length / 2, "sent compressed");
+        fs.rmSync(dir, { recursive: true });
     });
     it("sq quotes single quotes", () => {
         const r = spawnSync("bash", ["-c", `printf %s ${sq("it's $HOME")}`], { encoding: "utf8" });
