@@ -155,7 +155,7 @@ async function stateBytes(stack: Stack): Promise<number> {
 }
 
 /** A fleet node's steps, by the suffix of their resource names. */
-const NODE_STEP = /-(lib|configure|migrate-images|switch|docker-cleanup)$/;
+const NODE_STEP = /-(lib|registry-auth|converge|configure|switch|docker-cleanup)$/;
 
 /**
  * A node that goes away mid-wave: `n` fleet nodes and one more on a machine of its own, second in
@@ -195,7 +195,7 @@ async function awayMidWave(n: number, hosts: string[], maxUnavailable: string | 
         if (NODE_STEP.test(name)) {
             const wave = waveOf.get(name.replace(NODE_STEP, "")) ?? 0;
             stepsAfter.set(wave, (stepsAfter.get(wave) ?? 0) + 1);
-            if (name.endsWith("-switch")) {
+            if (name.endsWith("-converge")) {
                 switched.set(wave, (switched.get(wave) ?? 0) + 1);
             }
         }

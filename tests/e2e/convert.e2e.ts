@@ -112,7 +112,7 @@ describe("e2e: Docker → containerd 2.x from the release tarball", function () 
         assert.deepStrictEqual(opsOf(events), []);
     });
 
-    it("changing the sandbox image previews as an update of the configure step only; a running task survives the restart", async () => {
+    it("changing the sandbox image previews as an update of the node's one step, its config lines; a running task survives the restart", async () => {
         onNode(NODE, "ctr -n k8s.io run -d docker.io/lab/busybox:1 survivor /bin/busybox sleep 100000 >/dev/null");
         const pid = onNode(NODE, "ctr -n k8s.io task ls | awk '$1==\"survivor\"{print $2}'").trim();
         const daemonPid = onNode(NODE, "systemctl show -p MainPID --value containerd").trim();
@@ -121,13 +121,13 @@ describe("e2e: Docker → containerd 2.x from the release tarball", function () 
 
         const pe: any[] = [];
         const preview = await stack.preview({ color: "never", diff: true, onEvent: e => pe.push(e) });
-        assert.deepStrictEqual(opsOf(pe), [`update ${NODE}-configure`]);
+        assert.deepStrictEqual(opsOf(pe), [`update ${NODE}-converge`]);
         assert.match(preview.stdout, /-\s*sandbox = "registry\.k8s\.io\/pause:3\.10"/);
         assert.match(preview.stdout, /\+\s*sandbox = "registry\.k8s\.io\/pause:3\.9"/);
 
         const ue: any[] = [];
         await stack.up({ color: "never", onEvent: e => ue.push(e) });
-        assert.deepStrictEqual(opsOf(ue), [`update ${NODE}-configure`]);
+        assert.deepStrictEqual(opsOf(ue), [`update ${NODE}-converge`]);
         assert.match(onNode(NODE, "cat /etc/containerd/config.toml"), /sandbox = "registry\.k8s\.io\/pause:3\.9"/);
         assert.notStrictEqual(onNode(NODE, "systemctl show -p MainPID --value containerd").trim(), daemonPid, "containerd was restarted");
         const after = onNode(NODE, "ctr -n k8s.io task ls | awk '$1==\"survivor\"{print $2, $3}'").trim();
@@ -142,7 +142,7 @@ describe("e2e: Docker → containerd 2.x from the release tarball", function () 
         assert.match(err, /rolling back step 'configure'/);
         // The error quotes the step's short command, not its script (the script is its stdin).
         assert.match(err, /Process exited with status 1: running "f=\$\(mktemp /);
-        assert.doesNotMatch(err, /cn_begin configure/, "no line of the step's script in the error");
+        assert.doesNotMatch(err, /cn_begin converge/, "no line of the step's script in the error");
         assert.strictEqual(onNode(NODE, "sha256sum /etc/containerd/config.toml"), before, "config.toml restored");
         assert.strictEqual(onNode(NODE, "systemctl is-active containerd").trim(), "active");
         assert.match(onNode(NODE, "ctr -n k8s.io task ls"), /survivor\s+\d+\s+RUNNING/);

@@ -51,7 +51,7 @@ describe("e2e: the examples", function () {
         const { containerd, kubelet } = fleetSettings();
         const stack = await exampleStack("host-node", "host", { host: n.host, port: n.port, hostKey: n.hostKey, privateKey: privateKey(), containerd, kubelet }, ["privateKey"]);
         const preview = await stack.preview({ color: "never" });
-        assert.match(preview.stdout, /\+ +command:remote:Command +node-configure +create/);
+        assert.match(preview.stdout, /\+ +command:remote:Command +node-converge +create/);
         const res = await stack.up({ color: "never" });
         assert.strictEqual(res.outputs.runtimeAfter.value, `containerd://${containerd.version}`);
         assert.deepStrictEqual(changes((await stack.up({ color: "never" })).summary.resourceChanges as any), {});

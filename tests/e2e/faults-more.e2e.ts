@@ -25,39 +25,42 @@ describe("e2e: interruptions leave no half-converted node (fault matrix, continu
     it("two stacks converting one node: refused by the node's lock during a step and by the run's claim between steps, naming the holder; each converges", async () => {
         const node = "f-two";
         nodeUp(node, PORTS[node]);
-        const [a, b] = await Promise.all(["f-two-a", "f-two-b"].map(n => labStack(n, { nodes: [labNode(node)], ...settings() })));
+        // With registry credentials a run has two node steps, registry-auth and converge, so it can stop between them.
+        const auth = { registryAuth: { "registry.invalid:5000": { username: "robot", password: "f-two-pass" } } };
+        const [a, b] = await Promise.all(["f-two-a", "f-two-b"].map(n => labStack(n, { nodes: [labNode(node)], ...settings(), ...auth })));
         // 1. Stack a's step holding the node's lock, exactly as a running step holds it: b is
         // refused at its first mutating step, naming a, and changes nothing.
         const before = files(node);
         const holder = spawn(path.join(REPO, "lab", "ssh.sh"), [node, `mkdir -p /var/lib/containerd-node && exec 9>/var/lib/containerd-node/lock && flock 9 &&
-echo "stack containerd-node/f-two-a, step configure, since $(date -u +%Y-%m-%dT%H:%M:%SZ)" >/var/lib/containerd-node/lock.holder && echo held &&
+echo "stack containerd-node/f-two-a, step converge, since $(date -u +%Y-%m-%dT%H:%M:%SZ)" >/var/lib/containerd-node/lock.holder && echo held &&
 while [ ! -f /tmp/release-lock ]; do sleep 0.2; done`], { env: { ...process.env, LAB_DIR }, stdio: ["ignore", "pipe", "inherit"] });
         await new Promise<void>(r => holder.stdout!.on("data", d => { if (String(d).includes("held")) { r(); } }));
         const err = await upExpectingFailure(b);
-        assert.match(err, /step 'configure' refused: this node is busy with stack containerd-node\/f-two-a, step configure, since 20\d\d-/);
+        assert.match(err, /step 'registry-auth' refused: this node is busy with stack containerd-node\/f-two-a, step converge, since 20\d\d-/);
         assert.strictEqual(files(node), before, "the refused stack changed nothing");
         onNode(node, "touch /tmp/release-lock");
         await new Promise(r => holder.on("close", r));
-        // 2. Stack a's run dies between its steps (pulumi killed while configure runs; configure
-        // completes on the node and the switch never starts): the node stays claimed by a, so b is
-        // refused though no step of a runs, and changes nothing. a's next run goes on and releases it.
-        const killed = upExpectingFailure(a);
-        await reached(node, "configure", "starting containerd");
-        killPulumi("f-two-a");
-        await killed;
-        settled(node);
-        assert.match(claimOn(node), /^stack containerd-node\/f-two-a\tconfigure\tfinished at 20[\d-]+T[\d:]+Z\t20[\d-]+T[\d:]+Z\t\d+$/);
+        // 2. Stack a's run stops between its steps (an up of its first step only, as a pulumi
+        // killed between two steps leaves it): the node stays claimed by a, so b is refused though
+        // no step of a runs, and changes nothing. a's next run goes on and releases it.
+        const urn = (type: string, name: string) => `urn:pulumi:f-two-a::containerd-node::containerd-node:index:ContainerdFleet${type}::${name}`;
+        const first = await a.up({ color: "never", target: [
+            "urn:pulumi:f-two-a::containerd-node::containerd-node:index:ContainerdFleet::fleet", urn("$command:local:Command", "fleet-preflight-passed"),
+            urn("$containerd-node:index:ContainerdNode", node), urn("$containerd-node:index:ContainerdNode$command:remote:Command", `${node}-registry-auth`),
+        ] });
+        assert.match(first.stdout, /f-two-registry-auth +created/);
+        assert.doesNotMatch(first.stdout, /f-two-converge/);
+        assert.match(claimOn(node), /^stack containerd-node\/f-two-a\tregistry-auth\tfinished at 20[\d-]+T[\d:]+Z\t20[\d-]+T[\d:]+Z\t\d+$/);
         const between = files(node);
         // The facts read finds the claim: b's preview says so, and its up is refused in the
         // pre-flight, before any node changes.
         const preview = await b.preview({ color: "never" });
-        assert.match(preview.stdout, /f-two: the node is being converted by stack containerd-node\/f-two-a \(its run has had the node since 20[^;]+; its step configure finished at 20[^)]+\): run again once that run is over .*; an up now would be refused/);
+        assert.match(preview.stdout, /f-two: the node is being converted by stack containerd-node\/f-two-a \(its run has had the node since 20[^;]+; its step registry-auth finished at 20[^)]+\): run again once that run is over .*; an up now would be refused/);
         const refused = await upExpectingFailure(b);
-        assert.match(refused, /the pre-flight refuses the run:\s+f-two: the node is being converted by stack containerd-node\/f-two-a \(its run has had the node since 20[^;]+; its step configure finished at 20[^)]+\): run again once that run is over/);
+        assert.match(refused, /the pre-flight refuses the run:\s+f-two: the node is being converted by stack containerd-node\/f-two-a \(its run has had the node since 20[^;]+; its step registry-auth finished at 20[^)]+\): run again once that run is over/);
         assert.strictEqual(files(node), between, "refused by the claim: nothing changed");
-        await a.cancel();
         const resumed = await a.up({ color: "never" });
-        assert.match(resumed.stdout, /\[switch\] released the node \(claimed since 20/, "its last step ends the claim");
+        assert.match(resumed.stdout, /\[converge\] released the node \(claimed since 20/, "its last step ends the claim");
         assert.strictEqual(claimOn(node), "none");
         assert.strictEqual(consistent(node).runtime, `containerd ${A.CONTAINERD2_VERSION}`);
         // b may go now: its steps find the node as declared, and it releases the node in turn.
@@ -80,7 +83,7 @@ while [ ! -f /tmp/release-lock ]; do sleep 0.2; done`], { env: { ...process.env,
         }
         assert.strictEqual(consistent(other).runtime, `containerd ${A.CONTAINERD2_VERSION}`);
         assert.strictEqual(claimOn(other), "none", "each run released the node");
-        rows.push(`two stacks on one node | during a step; between steps (pulumi of the first killed); both at once (${atOnce}) | 0 | 0 | (the other stack's step: refused, naming the holder)`);
+        rows.push(`two stacks on one node | during a step; between steps (the first's run stopped after registry-auth); both at once (${atOnce}) | 0 | 0 | (the other stack's step: refused, naming the holder)`);
     });
 
     it("a corrupt download is refused by its checksum and changes nothing", async () => {
@@ -141,7 +144,7 @@ while [ ! -f /tmp/release-lock ]; do sleep 0.2; done`], { env: { ...process.env,
         const imgs = images(node);
         const stack = await labStack(node, { nodes: [labNode(node)], ...settings() });
         const killed = upExpectingFailure(stack);
-        await reached(node, "switch", "docker: disable");
+        await reached(node, "converge", "docker: disable");
         killPulumi(node);
         await killed;
         // The file backend's lock outlives the CLI: `pulumi cancel` is what its error message offers.
@@ -159,7 +162,7 @@ while [ ! -f /tmp/release-lock ]; do sleep 0.2; done`], { env: { ...process.env,
         assert.match(again.stdout, /pending operations from previous deployment/);
         // The killed follower may still have filed the result on the node (it outlives its session
         // until it writes to it): then the switch runs again and finds nothing left to do.
-        assert.match(again.stdout, /\[switch\] (found this step's run on the node, finished while no one followed it: its result|the kubelet's flags and Docker's state are already as declared: nothing restarted)/);
+        assert.match(again.stdout, /\[converge\] found this step's run on the node, finished while no one followed it: its result|\[switch\] (the kubelet's flags and Docker's state are already as declared: nothing restarted)/);
         await stack.refresh({ color: "never", clearPendingCreates: true });
         assert.deepStrictEqual(await pending(), [], "refresh --clear-pending-creates leaves none");
         assert.deepStrictEqual(changes((await stack.up({ color: "never" })).summary.resourceChanges as any), {});
@@ -174,7 +177,7 @@ while [ ! -f /tmp/release-lock ]; do sleep 0.2; done`], { env: { ...process.env,
         const stack = await labStack(node, { nodes: [labNode(node)], ...settings() });
         (stack.workspace as LocalWorkspace).envVars.PULUMI_SKIP_CHECKPOINTS = "true";
         const killed = upExpectingFailure(stack);
-        await reached(node, "switch", "docker: disable");
+        await reached(node, "converge", "docker: disable");
         killPulumi(node);
         await killed;
         await stack.cancel();
@@ -189,7 +192,7 @@ while [ ! -f /tmp/release-lock ]; do sleep 0.2; done`], { env: { ...process.env,
         // Every step is created again; each finds its work done on the node (or the result of the
         // run no one followed).
         assert.match(again.stdout, /containerd config unchanged: no restart/);
-        assert.match(again.stdout, /\[switch\] (found this step's run on the node, finished while no one followed it: its result|the kubelet's flags and Docker's state are already as declared: nothing restarted)/);
+        assert.match(again.stdout, /\[converge\] found this step's run on the node, finished while no one followed it: its result|\[switch\] (the kubelet's flags and Docker's state are already as declared: nothing restarted)/);
         assert.ok((again.summary.resourceChanges?.create ?? 0) >= 5, `every resource created again: ${JSON.stringify(again.summary.resourceChanges)}`);
         assert.deepStrictEqual(changes((await stack.up({ color: "never" })).summary.resourceChanges as any), {});
         assert.strictEqual(consistent(node).runtime, `containerd ${A.CONTAINERD2_VERSION}`);

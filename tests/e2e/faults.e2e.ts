@@ -20,6 +20,7 @@ describe("e2e: interruptions leave no half-converted node (fault matrix)", funct
     const rows: string[] = [];
     matrixHooks(PORTS, rows);
 
+    // The node's one step in host mode, converge, cut in each of its transactions (its parts).
     const cuts = [["f-cut-cfg", "configure", "installing binaries"], ["f-cut-cfg2", "configure", "starting containerd"],
         ["f-cut-sw", "switch", "docker: disable"], ["f-cut-sw2", "switch", "pointing the kubelet at containerd"]];
     for (const [node, step, phase] of cuts) {
@@ -27,7 +28,7 @@ describe("e2e: interruptions leave no half-converted node (fault matrix)", funct
             nodeUp(node, PORTS[node]);
             const before = images(node);
             const stack = await labStack(node, { nodes: [labNode(node)], ...settings() });
-            const cutter = cutAt(node, step, phase);
+            const cutter = cutAt(node, "converge", phase);
             let cutOut = "";
             cutter.stdout!.on("data", d => { cutOut += d; });
             const cutterDone = new Promise(r => cutter.on("close", r));
@@ -52,7 +53,7 @@ describe("e2e: interruptions leave no half-converted node (fault matrix)", funct
         const failed = upExpectingFailure(stack);
         // A hard reset once the switch has Docker stopped: the node's nspawn killed (its tree kept),
         // so nothing on the node gets to clean up before the boot.
-        await reached(node, "switch", "docker: disable");
+        await reached(node, "converge", "docker: disable");
         // SIGKILL to the container's init (PID 1 of its namespace) kills every process in it at once;
         // killing nspawn alone would leave them running.
         const pid = fs.readFileSync(path.join(LAB_DIR, `${node}.pid`), "utf8").trim();
@@ -61,11 +62,11 @@ describe("e2e: interruptions leave no half-converted node (fault matrix)", funct
         execFileSync("bash", ["-c", `source ${path.join(REPO, "lab", "lib.sh")}; node_boot ${node}; node_active ${node} containerd`], { stdio: "inherit", env: { ...process.env, LAB_DIR } });
         const state = consistent(node);
         assert.strictEqual(state.runtime, "docker", "the switch a reboot cut short was rolled back at boot");
-        assert.match(onNode(node, "cat /var/lib/containerd-node/runs/switch-*/err"), /the node rebooted during this step \(docker: disable\); at boot every file and service it had changed was put back/);
+        assert.match(onNode(node, "cat /var/lib/containerd-node/runs/converge-*/err"), /the node rebooted during this step \(docker: disable\); at boot every file and service it had changed was put back/);
         assert.strictEqual(images(node), before);
         const t0 = Date.now();
         const again = await stack.up({ color: "never" });
-        assert.match(again.stdout, /\[switch\] containerd-node: the node rebooted during this step \(docker: disable\).*; running it again/);
+        assert.match(again.stdout, /\[converge\] containerd-node: the node rebooted during this step \(docker: disable\).*; running it again/);
         const seconds = (Date.now() - t0) / 1000;
         assert.strictEqual(consistent(node).runtime, `containerd ${A.CONTAINERD2_VERSION}`);
         assert.deepStrictEqual(changes((await stack.up({ color: "never" })).summary.resourceChanges as any), {});

@@ -54,10 +54,10 @@ describe("e2e: fleet in waves — a failure stops the rollout, a rerun resumes",
         } catch (e) {
             err = String((e as Error).message);
         }
-        assert.match(err, /fleet-2-configure/);
+        assert.match(err, /fleet-2-converge/);
         assert.match(err, /step 'configure' failed during 'starting containerd'/);
         // Its wave-mate ran in parallel: the engine lets the step under way finish and starts no
-        // new one, so it is either converted or still on Docker between two steps, never half-switched.
+        // new one, so it is either converted or untouched (its step not started), never half-switched.
         const dockerOn1 = onNode("fleet-1", "systemctl is-active docker", true).trim();
         const flags1 = onNode("fleet-1", "cat /var/lib/kubelet/kubeadm-flags.env");
         if (dockerOn1 === "active") {
@@ -68,7 +68,7 @@ describe("e2e: fleet in waves — a failure stops the rollout, a rerun resumes",
             assert.strictEqual(onNode("fleet-1", "systemctl is-active containerd").trim(), "active");
         }
         fleet1Converted = dockerOn1 !== "active";
-        console.log(`      fleet-1 after the failed run: ${fleet1Converted ? "converted" : "still on Docker (stopped between steps)"}`);
+        console.log(`      fleet-1 after the failed run: ${fleet1Converted ? "converted" : "still on Docker (its step had not started)"}`);
         assert.strictEqual(onNode("fleet-2", "systemctl is-active docker").trim(), "active", "the failed node is back on Docker");
         assert.strictEqual(onNode("fleet-3", "systemctl is-active docker").trim(), "active");
         assert.strictEqual(onNode("fleet-3", "test -e /var/lib/containerd-node/original && echo touched || echo untouched").trim(), "untouched",
@@ -86,11 +86,11 @@ describe("e2e: fleet in waves — a failure stops the rollout, a rerun resumes",
         const ops = new Map<string, string>(events.filter(e => e.resourcePreEvent)
             .map(e => [e.resourcePreEvent.metadata.urn.split("::").pop(), e.resourcePreEvent.metadata.op]));
         const fleet1 = [...ops].filter(([n]) => n.startsWith("fleet-1-"));
-        assert.ok(fleet1.length >= 3 && fleet1.every(([, op]) => op === "same" || op === "create"), `fleet-1: ${JSON.stringify(fleet1)}`);
+        assert.ok(fleet1.length >= 1 && fleet1.every(([, op]) => op === "same" || op === "create"), `fleet-1: ${JSON.stringify(fleet1)}`);
         if (fleet1Converted) {
             assert.deepStrictEqual(fleet1.filter(([, op]) => op !== "same"), [], "a converted node has nothing left to do");
         }
-        assert.strictEqual(ops.get("fleet-2-configure"), "create", "the failed step runs again with the fix");
+        assert.strictEqual(ops.get("fleet-2-converge"), "create", "the failed step runs again with the fix");
         for (const [n] of NODES) {
             assert.strictEqual(res.outputs.runtimes.value[n].after, `containerd://${A.CONTAINERD2_VERSION}`);
             assert.strictEqual(onNode(n, "systemctl is-active containerd").trim(), "active");
@@ -122,10 +122,10 @@ describe("e2e: fleet one node at a time (maxUnavailable 1)", function () {
         // Every node's pre-flight passed (the barrier that holds their verdicts ran) before any
         // change; then strictly one node at a time.
         const passed = at("resOutputsEvent", "fleet-preflight-passed");
-        assert.ok(passed >= 0 && passed < at("resourcePreEvent", "fleet-4-lib"), "all pre-flights first");
+        assert.ok(passed >= 0 && passed < at("resourcePreEvent", "fleet-4-converge"), "all pre-flights first");
         for (let i = 1; i < nodes.length; i++) {
-            const prevDone = at("resOutputsEvent", `${nodes[i - 1][0]}-switch`);
-            const nextStart = at("resourcePreEvent", `${nodes[i][0]}-configure`);
+            const prevDone = at("resOutputsEvent", `${nodes[i - 1][0]}-converge`);
+            const nextStart = at("resourcePreEvent", `${nodes[i][0]}-converge`);
             assert.ok(prevDone >= 0 && nextStart > prevDone, `${nodes[i][0]} starts after ${nodes[i - 1][0]} is done (${prevDone} < ${nextStart})`);
         }
         for (const [n] of nodes) {

@@ -147,22 +147,21 @@ describe("e2e: the npm package, installed from its tarball into a new project", 
         const planned = res.events.filter((e: any) => e.resourcePreEvent).map((e: any) => e.resourcePreEvent.metadata);
         const ofType = (t: string) => planned.filter((m: any) => m.type === t && m.op === "create").map((m: any) => m.urn.split("::").pop()).sort();
         assert.deepStrictEqual(ofType("containerd-node:index:ContainerdNode"), ["pkg-node"]);
-        assert.deepStrictEqual(ofType("command:remote:Command"),
-            ["pkg-node-configure", "pkg-node-migrate-images", "pkg-node-switch"]);
+        assert.deepStrictEqual(ofType("command:remote:Command"), ["pkg-node-converge"]);
         assert.match(res.stdout, /command:remote:Command/);
-        // The node library, found in the installed package and copied as a file: its inputs
-        // hold its hash, not its text.
-        assert.deepStrictEqual(ofType("command:remote:CopyToRemote"), ["pkg-node-lib"]);
+        // The node library, found in the installed package: the facts read at up puts it on the
+        // node; the step sources it by its hash, and holds none of its text.
+        assert.deepStrictEqual(ofType("command:remote:CopyToRemote"), []);
         const lib = fs.readFileSync(path.join(app, "node_modules", "containerd-node", "components", "node", "lib.sh"), "utf8");
-        const libInputs = JSON.stringify(planned.find((m: any) => m.urn.endsWith("::pkg-node-lib")).new.inputs);
-        assert.ok(libInputs.includes(crypto.createHash("sha256").update(lib).digest("hex")), `the library's hash: ${libInputs.slice(0, 400)}`);
-        assert.ok(!libInputs.includes("txn_begin"), "not its text");
+        const converge = planned.find((m: any) => m.urn.endsWith("::pkg-node-converge"));
+        const stepInputs = JSON.stringify(converge.new.inputs);
+        assert.ok(stepInputs.includes(`lib/node-${crypto.createHash("sha256").update(lib).digest("hex").slice(0, 16)}.sh`), `the library's hash: ${stepInputs.slice(0, 400)}`);
+        assert.ok(!stepInputs.includes("txn_begin"), "not its text");
 
-        // The preview shows the steps' inputs (the diff, and in full the events: the configure
+        // The preview shows the steps' inputs (the diff, and in full the events: the step's
         // script holds the tarball's sha256), the connection only as a secret...
         assert.match(res.stdout, /connection\s*: \[secret\]/);
-        const configure = planned.find((m: any) => m.urn.endsWith("::pkg-node-configure"));
-        assert.ok(JSON.stringify(configure.new.inputs).includes(SHA256), "the events carry the steps' inputs");
+        assert.ok(stepInputs.includes(SHA256), "the events carry the steps' inputs");
         // ...and the key nowhere: not in the display, the program's output or the engine's events.
         // Except the SDK's own debug diagnostics ("RegisterResource RPC finished: …, resp: …"),
         // which print each response, secrets unwrapped; the package can't keep a key out of
