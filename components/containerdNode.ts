@@ -235,7 +235,7 @@ export class ContainerdNode extends pulumi.ComponentResource {
         // Recorded on the node with its original state, so it stays what it was before the first run.
         // (Not a secret, though the facts read with the key are marked one.)
         this.runtimeBefore = pulumi.unsecret(facts.apply(f => "error" in f ? "unknown" : f.host?.runtimeBefore ?? f.runtime));
-        this.runtimeAfter = fromSteps(s => s.runtime).apply(s => s.trim().split("\n").pop() ?? "");
+        this.runtimeAfter = fromSteps(s => s.runtime).apply(s => (s ?? "").trim().split("\n").pop() ?? "");
         this.containerdVersion = this.runtimeAfter.apply(r => r.replace(/^containerd:\/\//, "").replace(/^v/, ""));
         this.containerRuntimeVersion = spec.kubernetes ? this.runtimeAfter : pulumi.output(undefined);
         this.durations = fromSteps(s => pulumi.all([s.drain, s.switch, s.verify])).apply(([d, sw, v]) => ({

@@ -18,13 +18,15 @@ const calls: string[] = [];
 const callStdin = new Map<string, unknown>();
 /** Resources whose registration the mock engine holds until they are released. */
 const held = new Map<string, () => void>();
+/** Steps that come back with no stdout, as the steps an up with --target leaves out do. */
+const noOutputs = new Set<string>();
 const dependsOnByName = new Map<string, string[]>();
 
 pulumi.runtime.setMocks({
     newResource: (args) => {
         created.push({ type: args.type, name: args.name, inputs: args.inputs, dependsOn: dependsOnByName.get(args.name) ?? [] });
         const state = { ...args.inputs };
-        if (args.type === "command:remote:Command" || args.type === "command:local:Command") {
+        if ((args.type === "command:remote:Command" || args.type === "command:local:Command") && !noOutputs.has(args.name)) {
             state.stdout = failingGates.has(args.name) ? `{"node":"${args.name}","passed":false,"failure":"switch 2026-11-25T10:00:00Z"}`
                 : "containerd://2.1.4";
         }
@@ -313,6 +315,16 @@ describe("ContainerdNode resource graph", () => {
         assert.strictEqual(await value(node.runtimeAfter), "containerd://2.1.4");
         assert.strictEqual(await value(node.containerdVersion), "2.1.4");
         assert.strictEqual(await value(node.containerRuntimeVersion), "containerd://2.1.4");
+    });
+    it("a step with no outputs (one an up with --target leaves out) gives an empty runtimeAfter, not an error", async () => {
+        noOutputs.add("tg-converge");
+        try {
+            const { node } = await build("tg", baseArgs());
+            assert.strictEqual(await value(node.runtimeAfter), "");
+            assert.deepStrictEqual(await value(node.durations), { drain: undefined, switch: undefined, verify: undefined });
+        } finally {
+            noOutputs.clear();
+        }
     });
     it("bad input fails as a ResourceError naming the field", () => {
         assert.throws(() => new ContainerdNode("bad", baseArgs({ connection: { host: "h", port: 99999, privateKey: "k" } })),
