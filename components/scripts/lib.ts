@@ -101,11 +101,13 @@ export const HOST_FACTS = libFunctions("original_runtime", "host_facts");
 /** detect_runtime: the runtime the node uses now, printed as `docker://X`, `containerd://X` or `none`. */
 export const DETECT_RUNTIME = libFunctions("detect_runtime");
 
-/** Strict bash, a known environment, and containerd-node's directory: how every step starts. */
+/**
+ * Strict bash, a known environment, and containerd-node's directory: how every step starts.
+ * (containerd 1.7's ctr prints every deprecation on every call: the pre-flight reads them itself.)
+ */
 function head(stateDir: string): string {
     return `set -euo pipefail
 umask 022
-# containerd 1.7's ctr prints every deprecation on every call: the pre-flight reads them itself.
 export LC_ALL=C PATH=${NODE_PATH} CONTAINERD_SUPPRESS_DEPRECATION_WARNINGS=1
 ${cnDirAssignment(stateDir)}
 `;

@@ -61,7 +61,7 @@ ${run} </dev/null; rc=$?; rm -f "$f"; exit $rc`;
 
 /** What a step whose library is missing says: how to bring it back. */
 function libMissing(step: string, lib: string): string {
-    return `containerd-node: step ${step}: the node library ${lib} is missing (removed since this run's facts read put it there): run pulumi up again; with nodeFacts given, pulumi up --replace with the URN of the node's lib step`;
+    return `containerd-node: step ${step}: no node library at ${lib}: run pulumi up again (its facts read puts it back; with nodeFacts given: --replace the node's lib step)`;
 }
 
 /**

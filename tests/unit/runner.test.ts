@@ -41,7 +41,7 @@ describe("detached steps: the node library's runner", () => {
         const send = (user: string) => spawnSync("bash", ["-c", detachedCommand("configure", user, "stack p/s", NODE_LIB_FILE, STATE_DIR_DEFAULT)], { input: "echo ran-with-$STEP_LIB_OK\n", env: { ...n.env, STEP_LIB_OK: "lib" }, encoding: "utf8" });
         let r = send("root");
         assert.strictEqual(r.status, 1);
-        assert.match(r.stderr, new RegExp(`step configure: the node library ${n.env.CN_DIR}/${NODE_LIB_FILE} is missing \\(removed since this run's facts read put it there\\): run pulumi up again; with nodeFacts given, pulumi up --replace with the URN of the node's lib step`));
+        assert.match(r.stderr, new RegExp(`step configure: no node library at ${n.env.CN_DIR}/${NODE_LIB_FILE}: run pulumi up again \\(its facts read puts it back; with nodeFacts given: --replace the node's lib step\\)`));
         fs.mkdirSync(path.join(n.env.CN_DIR, "lib"), { recursive: true });
         fs.writeFileSync(path.join(n.env.CN_DIR, NODE_LIB_FILE), NODE_LIB);
         r = send("root");
@@ -55,7 +55,7 @@ describe("detached steps: the node library's runner", () => {
         const send = () => spawnSync("bash", ["-c", detachedCommand("configure", "root", "stack p/s", NODE_LIB_FILE, own)], { input: "echo in-$CN_DIR\n", env: n.env, encoding: "utf8" });
         let r = send();
         assert.strictEqual(r.status, 1);
-        assert.match(r.stderr, new RegExp(`the node library ${own}/${NODE_LIB_FILE} is missing`));
+        assert.match(r.stderr, new RegExp(`no node library at ${own}/${NODE_LIB_FILE}:`));
         fs.mkdirSync(path.join(own, "lib"), { recursive: true });
         fs.writeFileSync(path.join(own, NODE_LIB_FILE), NODE_LIB);
         r = send();
