@@ -45,11 +45,13 @@ export interface StepDurations {
 /**
  * Brings one Linux node from whatever runtime it has to a declared containerd state and keeps it
  * there. Before any step, at preview and at up, the pre-flight reads the node's facts over SSH and
- * plans it (what it takes, what refuses it). Steps, in order: lib → [registry-auth] → configure →
- * [migrate-images] → [drain] → [switch] → [verify] → [docker-cleanup]; brackets mark optional
- * steps (drain and verify: Kubernetes mode, where verify also sets the cri-socket annotation and
- * lifts the cordon). Few steps on purpose: each is an SSH session in a run, a resource in every
- * preview of the fleet and its bytes in the state, which the engine rewrites after every step.
+ * plans it (what it takes, what refuses it); at up that read also puts the node library on the
+ * node. Steps, in order: [registry-auth] → converge in host mode (configure, [migrate-images],
+ * [switch], [docker-cleanup] as its parts); in Kubernetes mode configure (with [migrate-images]) →
+ * drain → [switch] → verify (which also sets the cri-socket annotation and lifts the cordon) →
+ * [docker-cleanup]; brackets mark what only some nodes have (claim.ts partSteps). Few steps on
+ * purpose: each is an SSH session in a run, a resource in every preview of the fleet and its bytes
+ * in the state, which the engine rewrites after every step.
  * `pulumi destroy` leaves the node as it is (see docs/operations.md).
  */
 export class ContainerdNode extends pulumi.ComponentResource {

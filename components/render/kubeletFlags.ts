@@ -67,7 +67,7 @@ export function kubeletEditPlan(spec: NodeSpec): KubeletEditPlan | undefined {
     }
     // The sandbox image is containerd's setting now (config.sandboxImage). The flag is gone in
     // 1.35 and only pins the image against GC before; a stale value there would just mislead, and
-    // keeping it out lets a sandbox image change touch the configure step alone.
+    // keeping it out lets a sandbox image change touch the config's lines alone.
     remove.push("--pod-infra-container-image");
 
     const primaryFile = KUBELET_FLAG_FILES.find(f => f.location === k.flagsLocation);

@@ -84,10 +84,11 @@ cn_configure_end
 }
 
 /**
- * Writes the registry credentials file (0600) before the configure step, whose config imports it.
- * Its command text holds the credentials: the component passes it as a secret. containerd is
- * restarted here only when the credentials changed and it already runs a config of this package
- * that imports the file (no move staged); otherwise the configure or switch step restarts it.
+ * Writes the registry credentials file (0600) before the step that writes the config (converge,
+ * or configure), which imports it. Its command text holds the credentials: the component passes it
+ * as a secret. containerd is restarted here only when the credentials changed and it already runs
+ * a config of this package that imports the file (no move staged); otherwise the configure or
+ * switch part restarts it.
  */
 export function registryAuthScript(spec: NodeSpec, values: RegistryAuthValues): string {
     const f = sq(REGISTRY_AUTH_FILE);
