@@ -409,6 +409,14 @@ export interface ContainerdNodeArgs {
      */
     stateDir?: string;
     /**
+     * How many nodes' facts the program reads over SSH at once, at preview and at up (each read
+     * waits while this many are under way). A fleet of real machines waits on each read's round
+     * trips more than on its CPU (about 9 ms of the program's a read): more at once shortens a
+     * large fleet's preview, up to what the machine running `pulumi` and its network can take.
+     * ContainerdFleet passes its own to every node. Default 16.
+     */
+    factReads?: number;
+    /**
      * Resources the node's first step waits for (a rolling conversion: the previous wave). The
      * pre-flight, which reads and plans the node, does not wait: it is not a step. The component's
      * own `dependsOn` gates every step too. Given a promise, the steps are only built once it

@@ -148,7 +148,7 @@ export class ContainerdNode extends pulumi.ComponentResource {
                 }, {
                     kubeletConfig: spec.kubelet?.configPath, stateDir: spec.stateDir, freePaths: [spec.config.root],
                     kubelet: spec.kubelet !== undefined, prepare: !pulumi.runtime.isDryRun(),
-                }));
+                }, spec.factReads));
         const { plan, refusal } = planOutputs(spec.kubernetes?.nodeName ?? name, spec, facts, authValues, this, holder);
         this.plan = plan;
         this.path = this.plan.apply(p => p ? pathText(p.path) : "unknown (the node's facts were not read)");

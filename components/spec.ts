@@ -49,6 +49,7 @@ export const DEFAULTS = {
     packageName: "containerd",
     minFreeDiskMiB: 1024,
     stateDir: STATE_DIR_DEFAULT,
+    factReads: 16,
     /** The socket every client (kubelet, crictl, ctr) is pointed at. */
     socket: "/run/containerd/containerd.sock",
 };
@@ -111,6 +112,8 @@ export interface NodeSpec {
     minFreeDiskMiB: number;
     /** containerd-node's own directory on the node (stateDir). */
     stateDir: string;
+    /** How many nodes' facts the program reads over SSH at once. */
+    factReads: number;
 }
 
 const SHA256_RE = /^[0-9a-f]{64}$/;
@@ -466,5 +469,6 @@ export function resolveSpec(args: ContainerdNodeArgs): NodeSpec {
         },
         minFreeDiskMiB: posInt("minFreeDiskMiB", args.minFreeDiskMiB ?? DEFAULTS.minFreeDiskMiB, 0, 10_000_000),
         stateDir: stateDir("stateDir", args.stateDir ?? DEFAULTS.stateDir),
+        factReads: posInt("factReads", args.factReads ?? DEFAULTS.factReads, 1, 1000),
     };
 }

@@ -60,6 +60,7 @@ export const DEFAULT_KEYS: { [member: string]: keyof typeof DEFAULTS } = {
     "UpgradeArgs.drain": "upgradeDrain",
     "ContainerdNodeArgs.minFreeDiskMiB": "minFreeDiskMiB",
     "ContainerdNodeArgs.stateDir": "stateDir",
+    "ContainerdNodeArgs.factReads": "factReads",
 };
 /** DEFAULTS entries that are no argument's default. */
 export const NOT_ARGS: readonly (keyof typeof DEFAULTS)[] = ["socket"];

@@ -59,6 +59,11 @@ export interface ContainerdFleetArgs {
      * while there are any, unless this is true. Default false.
      */
     acknowledgeDockerSocketPods?: boolean;
+    /**
+     * How many nodes' facts are read over SSH at once, at preview and at up (ContainerdNodeArgs
+     * `factReads`, given to every node). Default 16.
+     */
+    factReads?: number;
 }
 
 /** A fleet whose nodes are found in the cluster (`ContainerdFleet.fromCluster`). */
@@ -154,6 +159,7 @@ export class ContainerdFleet extends pulumi.ComponentResource {
                 ...mergeSettings(args.settings, n.overrides),
                 connection: n.connection,
                 nodeFacts: n.nodeFacts,
+                factReads: args.factReads,
                 kubernetes: k8s ? {
                     kubeconfig: k8s.kubeconfig, kubectl: k8s.kubectl, nodeName: n.nodeName ?? n.name,
                     drain: k8s.drain, verifyTimeoutSeconds: k8s.verifyTimeoutSeconds,

@@ -122,6 +122,8 @@ txn_end() {
     echo "containerd-node: step '$STEP' failed (exit $rc) during '$PHASE'; the node was put back as it was before this step" >&2
   fi
   [ -n "$TXN" ] && rm -rf "$TXN"
+  # Ended: a reboot from here on (the step's next part, its end) finds no transaction to put back.
+  [ -z "${CN_RUN_DIR:-}" ] || rm -f "$CN_RUN_DIR/txn"
   cn_claim_end "$rc"
   # Within a fleet's failure budget the node is now back as it was: the step ends successfully
   # (so the rollout goes on) and says on stdout that it failed.
@@ -239,7 +241,7 @@ cn_recover_at_boot() {
       rm -rf "$txn"
       echo "containerd-node: the node rebooted during this step ($(tail -n 1 "$dir/phases" 2>/dev/null || echo "phase unknown")); at boot every file and service it had changed was put back" >>"$dir/err"
     else
-      echo "containerd-node: the node rebooted during this step, before it had changed anything" >>"$dir/err"
+      echo "containerd-node: the node rebooted during this step ($(tail -n 1 "$dir/phases" 2>/dev/null || echo "phase unknown")), outside its transactions: nothing was half-done, and what it had finished stands" >>"$dir/err"
     fi
     rm -f "$dir/script"
     touch "$dir/interrupted"

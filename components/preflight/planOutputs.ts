@@ -7,34 +7,42 @@ import * as pulumi from "@pulumi/pulumi";
 import { claimConflict } from "../claim";
 import { NodeFacts } from "../facts";
 import { RegistryAuthValues } from "../render/registryAuth";
-import { NodeSpec } from "../spec";
+import { DEFAULTS, NodeSpec } from "../spec";
 import { NodePlan, planNode } from "../upgrade/plan";
 import { NodeFactsOptions } from "../scripts/upgradeFacts";
 import { hostRefusals } from "./hostChecks";
 import { readNodeFacts, ResolvedConnection } from "./readFacts";
 
-/** Nodes whose facts are read at a time (a fleet's preview reads them all). */
-const FACT_READS = 16;
+/** Reads under way in this program (a fleet's preview reads every node), and those waiting. */
 let reading = 0;
 const waiting: (() => void)[] = [];
 
 /** A failed read, as a value: the plan says why there is none. */
 export type FactsOrError = NodeFacts | { error: string };
 
-/** readNodeFacts, FACT_READS at a time across the program; a failure is returned, not thrown. */
-export async function readFactsLimited(c: ResolvedConnection, options: NodeFactsOptions = {}): Promise<FactsOrError> {
-    while (reading >= FACT_READS) {
+/**
+ * Runs `read` once fewer than `limit` reads (of any limit) are under way in this program; each
+ * that ends lets the next waiting one check again.
+ */
+export async function limitedRead<T>(limit: number, read: () => Promise<T>): Promise<T> {
+    while (reading >= limit) {
         await new Promise<void>(r => waiting.push(r));
     }
     reading++;
     try {
-        return await readNodeFacts(c, options);
-    } catch (e) {
-        return { error: (e as Error).message };
+        return await read();
     } finally {
         reading--;
         waiting.shift()?.();
     }
+}
+
+/**
+ * readNodeFacts, once fewer than `limit` reads are under way in the program (the node's
+ * `factReads`); a failure is returned, not thrown.
+ */
+export async function readFactsLimited(c: ResolvedConnection, options: NodeFactsOptions = {}, limit: number = DEFAULTS.factReads): Promise<FactsOrError> {
+    return limitedRead(limit, () => readNodeFacts(c, options)).catch(e => ({ error: (e as Error).message }));
 }
 
 type PlanOrError =

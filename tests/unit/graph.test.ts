@@ -393,7 +393,9 @@ describe("ContainerdFleet resource graph", () => {
         const { f } = await fleet("f3", {
             nodes: [{ name: "f3a", connection: conn("a"), nodeFacts: DOCKER_FACTS }, { name: "f3b", connection: conn("b"), nodeFacts: DOCKER_FACTS, overrides: { config: { sandboxImage: "mirror.local/pause:3.10" } } }],
             settings: { ...settings, config: { systemdCgroup: false } },
+            factReads: 64,
         });
+        assert.strictEqual(f.nodes.f3a.spec.factReads, 64, "the fleet's reads at once, given to every node");
         assert.strictEqual(f.nodes.f3a.spec.config.sandboxImage, "registry.k8s.io/pause:3.10");
         assert.strictEqual(f.nodes.f3b.spec.config.sandboxImage, "mirror.local/pause:3.10");
         assert.strictEqual(f.nodes.f3b.spec.config.systemdCgroup, false, "shared settings kept");

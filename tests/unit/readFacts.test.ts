@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import * as net from "net";
 import { readNodeFacts } from "../../components/preflight/readFacts";
+import { limitedRead } from "../../components/preflight/planOutputs";
 
 describe("the facts read over SSH: dials", function () {
     this.timeout(20_000);
@@ -20,5 +21,27 @@ describe("the facts read over SSH: dials", function () {
         } finally {
             server.close();
         }
+    });
+});
+
+describe("the facts reads at once (factReads)", () => {
+    it("no more than the limit are under way at a time; every read runs", async () => {
+        for (const limit of [1, 5, 64]) {
+            let now = 0, most = 0;
+            const results = await Promise.all(Array.from({ length: 40 }, (_, i) => limitedRead(limit, async () => {
+                most = Math.max(most, ++now);
+                await new Promise(r => setTimeout(r, 2));
+                now--;
+                return i;
+            })));
+            assert.deepStrictEqual(results, Array.from({ length: 40 }, (_, i) => i));
+            assert.strictEqual(most, Math.min(limit, 40), `limit ${limit}`);
+        }
+    });
+    it("a read that fails lets the next one go", async () => {
+        const failed = limitedRead(1, async () => { throw new Error("down"); });
+        const next = limitedRead(1, async () => "read");
+        await assert.rejects(failed, /down/);
+        assert.strictEqual(await next, "read");
     });
 });

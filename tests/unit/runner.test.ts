@@ -141,3 +141,45 @@ describe("detached steps: the node library's runner", () => {
         assert.strictEqual(new Set(names).size, 2);
     });
 });
+
+describe("the boot-time recovery (cn_recover_at_boot), on a run a reboot cut short", () => {
+    // The library's own functions in a temp CN_DIR; cn_recover_unit (which installs the boot unit
+    // under /etc) stubbed out, systemctl a no-op stand-in.
+    const node = () => {
+        const n = fakeNode();
+        const cn = n.env.CN_DIR;
+        fs.mkdirSync(path.join(cn, "txn"), { recursive: true });
+        const bash = (script: string) => spawnSync("bash", ["-c", `source ${n.dir}/lib.sh\ncn_recover_unit() { :; }\n${script}`], { env: n.env, encoding: "utf8" });
+        return { n, cn, bash };
+    };
+    it("during a part's transaction: what it changed is put back, and the run's result says so", () => {
+        const { cn, bash } = node();
+        const run = path.join(cn, "runs", "converge-aaaa");
+        const file = path.join(cn, "conf");
+        fs.mkdirSync(run, { recursive: true });
+        fs.writeFileSync(file, "old\n");
+        // A converge in its switch part, killed (as a reset kills it) inside the part's transaction.
+        const cut = bash(`CN_RUN_DIR=${run}\n(\ncn_part configure\ntxn_begin\necho done | put ${file}.c 0644\n)\ncn_part switch\ntxn_begin\nphase "docker: disable"\necho new | put ${file} 0644\nkill -KILL $$`);
+        assert.strictEqual(cut.status, null, cut.stderr);
+        assert.strictEqual(fs.readFileSync(file, "utf8"), "new\n");
+        const r = bash("cn_recover_at_boot");
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.strictEqual(fs.readFileSync(file, "utf8"), "old\n", "the cut part's change put back");
+        assert.strictEqual(fs.readFileSync(`${file}.c`, "utf8"), "done\n", "the finished part's stands");
+        assert.match(fs.readFileSync(path.join(run, "err"), "utf8"), /the node rebooted during this step \(docker: disable\); at boot every file and service it had changed was put back/);
+        assert.strictEqual(fs.readFileSync(path.join(run, "rc"), "utf8").trim(), "1");
+        assert.ok(fs.existsSync(path.join(run, "interrupted")));
+    });
+    it("between two parts: nothing to put back, and the result says what it had finished stands", () => {
+        const { cn, bash } = node();
+        const run = path.join(cn, "runs", "converge-bbbb");
+        const file = path.join(cn, "conf");
+        fs.mkdirSync(run, { recursive: true });
+        const cut = bash(`CN_RUN_DIR=${run}\n(\ncn_part configure\ntxn_begin\nphase "checking containerd"\necho new | put ${file} 0644\n)\nkill -KILL $$`);
+        assert.strictEqual(cut.status, null, cut.stderr);
+        assert.ok(!fs.existsSync(path.join(run, "txn")), "the finished part's transaction is no longer the run's");
+        assert.strictEqual(bash("cn_recover_at_boot").status, 0);
+        assert.strictEqual(fs.readFileSync(file, "utf8"), "new\n");
+        assert.match(fs.readFileSync(path.join(run, "err"), "utf8"), /the node rebooted during this step \(checking containerd\), outside its transactions: nothing was half-done, and what it had finished stands/);
+    });
+});

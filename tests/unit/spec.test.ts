@@ -99,3 +99,13 @@ describe("resolveSpec validation (fails at preview, naming the field)", () => {
     it("runtime handler type", () => rejects(baseArgs({ config: { runtimes: { gvisor: { runtimeType: "runsc" } } } }), `config.runtimes["gvisor"].runtimeType`, /io\.containerd\.runsc\.v1/));
     it("removeData with keep", () => rejects(baseArgs({ docker: { mode: "keep", removeData: true } }), "docker.removeData", /keep/));
 });
+
+describe("factReads", () => {
+    it("defaults to 16 and takes an integer from 1 to 1000; anything else is refused naming the field", () => {
+        assert.strictEqual(resolveSpec(baseArgs()).factReads, 16);
+        assert.strictEqual(resolveSpec(baseArgs({ factReads: 200 })).factReads, 200);
+        for (const bad of [0, 1001, 2.5, -1]) {
+            rejects(baseArgs({ factReads: bad }), "factReads", /expected an integer from 1 to 1000/);
+        }
+    });
+});
