@@ -268,9 +268,11 @@ export interface DrainArgs {
 /** A kubeconfig given by its content, e.g. the `kubeconfig` output of the program that made the cluster. */
 export interface KubeconfigContent {
     /**
-     * The kubeconfig's text (YAML or JSON). Kept a Pulumi secret whether or not it was one, and
-     * given to each step on its stdin: kubectl reads it from a 0600 file the step makes and
-     * removes; it is never in command text or the environment.
+     * The kubeconfig's text (YAML or JSON). Kept a Pulumi secret whether or not it was one; never
+     * in command text, the environment or a step's state. Reads get it on stdin and put it in a
+     * 0600 file they remove; the drain, verify and gate steps read a 0600 file the program writes
+     * at `pulumi up` in a 0700 directory of the user's own under `$TMPDIR` and removes once the
+     * node's steps have run (or when it exits).
      */
     content: pulumi.Input<string>;
 }
@@ -285,8 +287,8 @@ export type KubeconfigInput = string | KubeconfigContent;
 export interface KubernetesArgs {
     /**
      * The kubeconfig: the path of a file on the machine running `pulumi up`, or `{ content }`
-     * (e.g. the `kubeconfig` output of the program that made the cluster; kept a secret, given to
-     * each kubectl step on stdin and read from a 0600 file the step removes). Required.
+     * (e.g. the `kubeconfig` output of the program that made the cluster; kept a secret, read by
+     * kubectl from 0600 files removed after use, never in a step's state). Required.
      */
     kubeconfig: KubeconfigInput;
     /** The Node object's name. Required. */

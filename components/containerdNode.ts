@@ -121,14 +121,16 @@ export class ContainerdNode extends pulumi.ComponentResource {
             return cmd;
         };
         const kc = args.kubernetes ? kubeconfigWiring("kubernetes.kubeconfig", args.kubernetes.kubeconfig) : undefined;
+        // The drain and verify steps' kubeconfig: a file of the run when given as content (kubeconfig.ts).
+        const kcSteps = kc?.steps(name);
         const local = (step: string, script: pulumi.Input<string>, extraInputs?: pulumi.Input<string>, triggers?: pulumi.Input<any>[]) => {
-            const text = pulumi.output(script).apply(s => `${kc?.prologue ?? ""}${s}`);
+            const text = pulumi.output(script).apply(s => `${kcSteps?.prologue ?? ""}${s}`);
             const create = extraInputs === undefined ? text : pulumi.interpolate`# after: ${extraInputs}\n${text}`;
             const cmd = new LocalStep(`${name}-${step}`, {
                 create,
                 interpreter: ["/bin/bash", "-c"],
-                environment: kc?.environment,
-                stdin: kc?.stdin,
+                environment: kcSteps?.environment,
+                stdin: kcSteps?.stdin,
                 triggers,
             }, { parent: this, dependsOn: last });
             last = [cmd];
@@ -206,10 +208,10 @@ export class ContainerdNode extends pulumi.ComponentResource {
             // again (and the preview says it will); the rollback lifted its cordon.
             // (Not a secret, though a kubeconfig's content on its stdin makes the read's result one.)
             const mark = pulumi.output(args.rollbackMark ?? pulumi.unsecret(command.local.runOutput({
-                command: `${kc!.prologue}${rollbackMarkScript(spec)}`,
+                command: `${kc!.read.prologue}${rollbackMarkScript(spec)}`,
                 interpreter: ["/bin/bash", "-c"],
-                environment: kc!.environment,
-                stdin: kc!.stdin,
+                environment: kc!.read.environment,
+                stdin: kc!.read.stdin,
             }, { parent: this }).stdout.apply(s => s.trim())));
             // Within a failure budget every step after the drain is triggered by the mark too: it
             // may have run (and skipped or absorbed a failure) in the run that failed.
@@ -222,6 +224,8 @@ export class ContainerdNode extends pulumi.ComponentResource {
             }
             // Checked from the API by the operator's kubectl, after every drain.
             const verify = local("verify", soft ? soft.apply(planned => verifyNodeScript(spec, { planned })) : verifyNodeScript(spec), drain.stdout, softTriggers);
+            // The node's last local step has run: its kubeconfig file goes (at exit otherwise).
+            verify.stdout.apply(() => kcSteps?.release());
             if (has("docker-cleanup")) {
                 remote("docker-cleanup", stepScript(spec, "docker-cleanup"));
             }

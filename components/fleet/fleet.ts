@@ -179,9 +179,9 @@ export class ContainerdFleet extends pulumi.ComponentResource {
         const kc = k8s ? kubeconfigWiring("kubernetes.kubeconfig", k8s.kubeconfig) : undefined;
         // The pods and marks are not secrets, though a kubeconfig's content on a read's stdin makes its result one.
         const read = (cmd: string) => pulumi.unsecret(command.local.runOutput({
-            command: `${kc!.prologue}${cmd}`,
-            environment: kc!.environment,
-            stdin: kc!.stdin,
+            command: `${kc!.read.prologue}${cmd}`,
+            environment: kc!.read.environment,
+            stdin: kc!.read.stdin,
             logging: "none",
         }, { parent: this }).stdout);
         const socketPods: pulumi.Output<string[]> = !k8s ? pulumi.output([]) : read(`${kubectl} get pods -A -o json`)
@@ -270,13 +270,21 @@ export class ContainerdFleet extends pulumi.ComponentResource {
                     pauseSeconds: w < this.waves.length - 1 ? gate.pauseSecondsBetweenWaves ?? 0 : 0,
                     planned,
                 });
-                const gated = (done: pulumi.Resource): pulumi.Resource => !needsGate ? done : new LocalStep(`${n.name}-gate`, {
-                    create: (soft && mark ? mark.apply(script) : pulumi.output(script())).apply(s => `${kc?.prologue ?? ""}${s}`),
-                    interpreter: ["/bin/bash", "-c"],
-                    environment: kc?.environment,
-                    stdin: kc?.stdin,
-                    triggers: soft && mark ? [mark] : undefined,
-                }, { parent: this, dependsOn: [done] });
+                const gated = (done: pulumi.Resource): pulumi.Resource => {
+                    if (!needsGate) {
+                        return done;
+                    }
+                    const kg = kc?.steps(`${n.name}-gate`);
+                    const gate = new LocalStep(`${n.name}-gate`, {
+                        create: (soft && mark ? mark.apply(script) : pulumi.output(script())).apply(s => `${kg?.prologue ?? ""}${s}`),
+                        interpreter: ["/bin/bash", "-c"],
+                        environment: kg?.environment,
+                        stdin: kg?.stdin,
+                        triggers: soft && mark ? [mark] : undefined,
+                    }, { parent: this, dependsOn: [done] });
+                    gate.stdout.apply(() => kg?.release());
+                    return gate;
+                };
                 const passed = node.then(nd => nd.done).then(gated);
                 passedOfThisWave.push(passed);
                 const report = !soft ? undefined

@@ -13,7 +13,7 @@ import * as assert from "assert";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { artifacts, ARTIFACT_PORT, changes, cutAt, labNode, labStack, nodeDown, nodeUp, REPO, settled, stateText, upExpectingFailure } from "./lab";
+import { artifacts, ARTIFACT_PORT, changes, checkpointResources, cutAt, labNode, labStack, nodeDown, nodeUp, REPO, settled, stateText, upExpectingFailure } from "./lab";
 import { ADMIN, AGENT, apply, jp, KUBELET_PORT, kubeadmFlags, kubeconfigFiles, kubectl, lab, NAMESPACE, settings, SSH_PORT } from "./k8sLab";
 
 const A = artifacts();
@@ -126,6 +126,13 @@ describe("e2e: Kubernetes — a failure budget and an interrupted switch on a re
             assert.ok(!text.includes(clientKey), "the kubeconfig's key is in no output and only encrypted in the state");
         }
         assert.deepStrictEqual(kubeconfigFiles(), tmpBefore, "every step removed its kubeconfig file");
+        // The kubectl steps hold the slot of the program's file, not the content (once a secret on each step's stdin, twice).
+        const kubectlSteps = checkpointResources(stack).filter(r => /-(drain|verify)$/.test(r.urn));
+        assert.strictEqual(kubectlSteps.length, 2);
+        for (const r of kubectlSteps) {
+            assert.strictEqual(r.inputs.stdin, undefined, r.urn);
+            assert.match(r.inputs.environment.CN_KUBECONFIG_SLOT, /^[0-9a-f]{16}$/, r.urn);
+        }
         console.log(`      SSH cut | switch, "stopping the kubelet" (Kubernetes mode; node then: Ready on containerd, cordoned) | 0 | 0 | ${seconds.toFixed(1)} s`);
     });
 });

@@ -26,7 +26,14 @@ export const settings = clusterSettings;
 export const kubeadmFlags = (n: string) => onNode(n, "cat /var/lib/kubelet/kubeadm-flags.env");
 
 /** The private kubeconfig files local steps make (from a kubeconfig's content) in the temp directory. */
-export const kubeconfigFiles = () => fs.readdirSync(os.tmpdir()).filter(f => f.startsWith("containerd-node-kubeconfig.")).sort();
+/** Kubeconfig files on the machine running pulumi: the reads' (made and removed by each) and the steps' (written by the program at up). */
+export const kubeconfigFiles = () => {
+    const own = path.join(os.tmpdir(), `containerd-node-${process.getuid!()}`);
+    return [
+        ...fs.readdirSync(os.tmpdir()).filter(f => f.startsWith("containerd-node-kubeconfig.")),
+        ...(fs.existsSync(own) ? fs.readdirSync(own).map(f => path.join(path.basename(own), f)) : []),
+    ].sort();
+};
 
 export function podsOn(node: string, selector: string): string[] {
     return kubectl("get", "pods", "-A", "-l", selector, "--field-selector", `spec.nodeName=${node}`, "-o", "jsonpath={.items[*].metadata.name}")

@@ -161,6 +161,16 @@ export function durations(events: any[]): { [name: string]: number } {
 }
 
 /** Every file of a lab stack's file:// backend, as stored. */
+/** The stack's latest checkpoint's resources, as the file backend keeps them. */
+export function checkpointResources(stack: Stack): { urn: string; type: string; inputs?: any; outputs?: any }[] {
+    const stacks = path.join(stack.workspace.workDir, ".state", ".pulumi", "stacks");
+    const file = fs.readdirSync(stacks, { recursive: true, encoding: "utf8" }).find(f => path.basename(f) === `${stack.name}.json`);
+    if (file === undefined) {
+        throw new Error(`no checkpoint of ${stack.name} under ${stacks}`);
+    }
+    return JSON.parse(fs.readFileSync(path.join(stacks, file), "utf8")).checkpoint.latest.resources;
+}
+
 export function stateText(stack: Stack): string {
     const dir = path.join(stack.workspace.workDir, ".state");
     const walk = (d: string): string[] => fs.readdirSync(d, { withFileTypes: true })

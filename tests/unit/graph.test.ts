@@ -21,10 +21,17 @@ const held = new Map<string, () => void>();
 /** Steps that come back with no stdout, as the steps an up with --target leaves out do. */
 const noOutputs = new Set<string>();
 const dependsOnByName = new Map<string, string[]>();
+/** A local step's kubeconfig file as it was when the step was registered (null: none there), by step. */
+const kubeconfigAtRegistration = new Map<string, { content: string; mode: number } | null>();
 
 pulumi.runtime.setMocks({
     newResource: (args) => {
         created.push({ type: args.type, name: args.name, inputs: args.inputs, dependsOn: dependsOnByName.get(args.name) ?? [] });
+        const slot = args.inputs.environment?.CN_KUBECONFIG_SLOT;
+        if (slot !== undefined) {
+            const file = path.join(os.tmpdir(), `containerd-node-${process.getuid!()}`, `kubeconfig-${slot}`);
+            kubeconfigAtRegistration.set(args.name, fs.existsSync(file) ? { content: fs.readFileSync(file, "utf8"), mode: fs.statSync(file).mode & 0o777 } : null);
+        }
         const state = { ...args.inputs };
         if ((args.type === "command:remote:Command" || args.type === "command:local:Command") && !noOutputs.has(args.name)) {
             state.stdout = failingGates.has(args.name) ? `{"node":"${args.name}","passed":false,"failure":"switch 2026-11-25T10:00:00Z"}`
@@ -123,16 +130,26 @@ describe("ContainerdNode resource graph", () => {
         assert.match(patch.inputs.create, /annotate --overwrite node "\$NODE" kubeadm\.alpha\.kubernetes\.io\/cri-socket='unix:\/\/\/run\/containerd\/containerd\.sock'/);
         assert.match(patch.inputs.create, /"\$K" uncordon "\$NODE"/);
     });
-    it("a kubeconfig's content reaches kubectl on stdin, a secret: never in command text or the environment", async () => {
+    it("a kubeconfig's content reaches the drain and verify as a file of the run named by the node's slot: never in the state, command text or environment", async () => {
         const CONTENT = "apiVersion: v1\nkind: Config\nusers: [{name: u, user: {token: kc-s3cret-token}}]\n";
         const { res } = await build("kc1", k8sArgs({ kubernetes: { kubeconfig: { content: pulumi.output(CONTENT) }, nodeName: "worker-1" } }));
+        const slots = new Set<string>();
         for (const step of ["drain", "verify"]) {
             const r = res.get(`kc1-${step}`)!;
-            assert.strictEqual(r.inputs.environment, undefined, `${step}: no KUBECONFIG path`);
-            assert.deepStrictEqual(r.inputs.stdin, { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: CONTENT }, `${step}: stdin, a secret though given plain`);
-            assert.ok(!JSON.stringify(r.inputs.create).includes("kc-s3cret-token"), `${step}: not in the command text`);
-            assert.match(r.inputs.create, /^(# after: .*\n)?KUBECONFIG=\$\(umask 077 && mktemp/, `${step}: the private file first`);
+            assert.strictEqual(r.inputs.stdin, undefined, `${step}: nothing on stdin (the state would keep it twice)`);
+            assert.deepStrictEqual(Object.keys(r.inputs.environment), ["CN_KUBECONFIG_SLOT"], `${step}: the slot, no path`);
+            const slot = r.inputs.environment.CN_KUBECONFIG_SLOT;
+            assert.match(slot, /^[0-9a-f]{16}$/, `${step}: a plain string, not a secret`);
+            slots.add(slot);
+            assert.ok(!JSON.stringify(r.inputs).includes("kc-s3cret-token"), `${step}: not in any input`);
+            assert.match(r.inputs.create, /^(# after: .*\n)?KUBECONFIG=\$\{TMPDIR:-\/tmp\}\/containerd-node-\$\(id -u\)\/kubeconfig-\$CN_KUBECONFIG_SLOT\n/, `${step}: the file first`);
+            // Written (at up) before the step that reads it was registered; 0600.
+            assert.deepStrictEqual(kubeconfigAtRegistration.get(`kc1-${step}`), { content: CONTENT, mode: 0o600 }, `${step}: the file there when it runs`);
         }
+        assert.strictEqual(slots.size, 1, "one file per node");
+        // Removed once the node's last local step (verify) has run.
+        const file = path.join(os.tmpdir(), `containerd-node-${process.getuid!()}`, `kubeconfig-${[...slots][0]}`);
+        assert.strictEqual(fs.existsSync(file), false, "removed after verify");
         const mark = [...callStdin.entries()].find(([cmd]) => cmd.includes("KUBECONFIG=$(umask 077") && !cmd.includes("get pods"));
         assert.ok(mark, "the rollback-mark read gets the prologue");
         assert.strictEqual(mark![1], CONTENT, "and the content on its stdin");
