@@ -111,6 +111,12 @@ export interface UpgradeFacts {
     dropIns: { [path: string]: string };
     /** What the reader did not follow (an imports array in a form it does not parse, a limit reached), for the report. */
     notes: string[];
+    /**
+     * Why the imports and `ctr deprecations list` were left out, when they were: nothing judges a
+     * hand-made config here (the runtime in use is not containerd, or the main config is this
+     * package's own; see planNode).
+     */
+    light?: string;
     /** The gRPC socket the config files set ([grpc] address, the last file that sets one); ctr was pointed at it. */
     grpcAddress?: string;
     /** The containerd binary: the running one's argv[0], else the unit's, else the first in the usual directories. */

@@ -18,6 +18,9 @@
  *                                           containerd's load order: the main config first (imported-by "-"),
  *                                           then each file's imports, breadth first, each file once
  *   note B(text)                            what the reader could not follow (an imports form, a limit)
+ *   light B(why)                            the imports and `ctr deprecations list` were left out: nothing
+ *                                           judges a hand-made config here (the runtime in use is not
+ *                                           containerd, or the main config is containerd-node's own)
  *   grpc-address B(address)                 [grpc] address the config files set (the last one wins)
  *   bin containerd|ctr B(path)              the binaries found
  *   exit containerd|ctr N                   `containerd --version`, `ctr deprecations list --format json`:
@@ -32,6 +35,7 @@
  * The parser is upgrade/facts.ts (parseUpgradeFacts).
  */
 import { CLAIM_LINE, RUNTIME_LINE, STATE_DIR_DEFAULT, UPGRADE_FACTS_FORMAT, UPGRADE_FACTS_MAGIC } from "../facts";
+import { TOP_OF_FILE } from "../render/configToml";
 import { DETECT_RUNTIME, HOST_FACTS, LIB_INSTALL } from "./lib";
 import { cnDirAssignment, NODE_PATH, sq } from "./shell";
 
@@ -200,6 +204,8 @@ UF_IMPORTS_AWK=${sq(IMPORTS_AWK)}
 UF_GRPC_ADDRESS_AWK=${sq(GRPC_ADDRESS_AWK)}
 # shellcheck disable=SC2016
 UF_FAIL_CGROUP_V1_AWK=${sq(FAIL_CGROUP_V1_AWK)}
+# shellcheck disable=SC2016 # the line as the file has it
+UF_OWN_LINE=${sq(TOP_OF_FILE.replace(/\n$/, ""))}
 UF_BIN_DIRS="/usr/local/bin /usr/bin /usr/local/sbin /usr/sbin /bin /sbin /opt/bin"
 # uf_b64 < BYTES: base64 on one line, "-" for nothing
 uf_b64() { local s; s=$(base64 | tr -d '\\n'); printf '%s' "\${s:--}"; }
@@ -267,8 +273,9 @@ uf_run() {
     printf 'exit %s %s\\n' "$name" "\${PIPESTATUS[0]}" >&"$UF_FD"; } 4>&1 | head -c ${L.stderrBytes}; } | uf_b64) || true
   uf_rec stderr "$name" "$err"
 }
+# upgrade_facts KUBELET_CONFIG [RUNTIME]: RUNTIME is detect_runtime's, when known
 upgrade_facts() {
-  local kubelet_config=$1 R=\${CN_ROOT:-} pid="" cfg="" src=default bin="" ctr="" a args addr="" libc="" fs v
+  local kubelet_config=$1 rt=\${2-} R=\${CN_ROOT:-} pid="" cfg="" src=default bin="" ctr="" a args addr="" libc="" fs v light="" first
   local -a argv=() queue=() from=() depth=() loaded=() imps=() found=()
   exec {UF_FD}>&1
   printf '%s %s begin\\n' ${UPGRADE_FACTS_MAGIC} ${UPGRADE_FACTS_FORMAT} >&"$UF_FD"
@@ -301,6 +308,10 @@ upgrade_facts() {
   cfg=$(uf_clean "$cfg")
   uf_rec config "$(uf_s "$cfg")" "$src"
 
+  # Only a hand-made config of a containerd in use is judged (plan.ts): else its imports and
+  # ctr's deprecations are left out (they are most of the reader's time).
+  case $rt in ""|containerd://*) ;; *) light="the runtime in use is $rt" ;; esac
+
   # The main config and what it imports, in containerd's load order, each file once.
   queue=("$cfg"); from=(""); depth=(0)
   local i=0 p f d size imp rc
@@ -317,6 +328,8 @@ upgrade_facts() {
     size=$(wc -c <"$f")
     if [ "$size" -gt ${L.fileBytes} ]; then uf_rec file "$(uf_s "$p")" "$(uf_s "$a")" error "$(uf_s "$size bytes, more than the ${L.fileBytes} read")"; continue; fi
     uf_rec file "$(uf_s "$p")" "$(uf_s "$a")" present "$(uf_b64 <"$f")"
+    if [ "$i" -eq 1 ] && [ -z "$light" ] && IFS= read -r first <"$f" && [ "$first" = "$UF_OWN_LINE" ]; then light="the config is containerd-node's own"; fi
+    [ -z "$light" ] || break
     v=$(awk "$UF_GRPC_ADDRESS_AWK" "$f" 2>/dev/null) || v=""
     [ -z "$v" ] || addr=$v
     rc=0; v=$(awk "$UF_IMPORTS_AWK" "$f" 2>/dev/null) || rc=$?
@@ -336,6 +349,7 @@ upgrade_facts() {
     done
   done
   [ -z "$addr" ] || uf_rec grpc-address "$(uf_s "$addr")"
+  [ -z "$light" ] || uf_rec light "$(uf_s "$light")"
 
   # The binaries: the running or the unit's containerd, else the usual directories; ctr next to it.
   if [ -n "$bin" ] && [ -f "$R$bin" ] && [ -x "$R$bin" ]; then :; else bin=$(uf_find_bin containerd "") || bin=""; fi
@@ -345,7 +359,8 @@ upgrade_facts() {
   fi
   if ctr=$(uf_find_bin ctr "\${bin%/*}"); then
     uf_rec bin ctr "$(uf_s "$ctr")"
-    if [ -n "$addr" ]; then uf_run ctr "$R$ctr" --address "$addr" deprecations list --format json
+    if [ -n "$light" ]; then :
+    elif [ -n "$addr" ]; then uf_run ctr "$R$ctr" --address "$addr" deprecations list --format json
     else uf_run ctr "$R$ctr" deprecations list --format json; fi
   fi
 
@@ -368,12 +383,13 @@ upgrade_facts() {
 
 /**
  * The reader as a whole script: strict bash, the functions, one call. `kubeletConfig` is the
- * KubeletConfiguration file (kubelet.configPath).
+ * KubeletConfiguration file (kubelet.configPath); `runtime`, the runtime in use when known
+ * (detect_runtime's `docker://X`, `containerd://X`, `none`).
  */
-export function upgradeFactsScript(kubeletConfig = "/var/lib/kubelet/config.yaml"): string {
+export function upgradeFactsScript(kubeletConfig = "/var/lib/kubelet/config.yaml", runtime?: string): string {
     return `set -euo pipefail
 export LC_ALL=C
-${UPGRADE_FACTS_FN}upgrade_facts ${sq(kubeletConfig)}
+${UPGRADE_FACTS_FN}upgrade_facts ${sq(kubeletConfig)}${runtime === undefined ? "" : ` ${sq(runtime)}`}
 `;
 }
 
@@ -414,9 +430,10 @@ ${LIB_INSTALL}# An original state saved by an earlier library: its runtime recor
 if [ -f "$CN_DIR/original/complete" ] && [ ! -s "$CN_DIR/original/runtime" ]; then
   r=$(original_runtime); [ -z "$r" ] || echo "$r" >"$CN_DIR/original/runtime"
 fi
-` : ""}echo "${RUNTIME_LINE} $(detect_runtime)"
+` : ""}RT=$(detect_runtime)
+echo "${RUNTIME_LINE} $RT"
 echo "${CLAIM_LINE} $(base64 -w0 "$CN_DIR/claim" 2>/dev/null || echo -)"
 host_facts ${o.kubelet ? 1 : 0} ${paths}
-${UPGRADE_FACTS_FN}upgrade_facts ${sq(o.kubeletConfig ?? "/var/lib/kubelet/config.yaml")}
+${UPGRADE_FACTS_FN}upgrade_facts ${sq(o.kubeletConfig ?? "/var/lib/kubelet/config.yaml")} "$RT"
 `;
 }

@@ -127,6 +127,7 @@ export function parseUpgradeFacts(stdout: string): UpgradeFacts {
                 notes.push(str(f[0], n, "note"));
                 break;
             case "grpc-address":
+            case "light":
             case "libc":
             case "cgroupfs":
                 arity(1);
@@ -226,6 +227,7 @@ export function parseUpgradeFacts(stdout: string): UpgradeFacts {
         dropIns,
         notes,
         grpcAddress: texts["grpc-address"],
+        ...(texts.light !== undefined ? { light: texts.light } : {}),
         containerdBinary: bins.containerd,
         containerdVersionRun,
         containerdVersion: word === undefined ? undefined : parseVersion(word),

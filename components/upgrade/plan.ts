@@ -91,6 +91,10 @@ function findings(facts: NodeFacts, spec: NodeSpec, running: Version, auth: Regi
     const target = spec.containerd.version;
     const out: Findings = { deprecations: [], verdicts: [] };
     if (u.main && !isOwnConfig(u)) {
+        if (u.light !== undefined) {
+            // The reader judged otherwise (it reads the runtime and the file's first line itself).
+            throw new Error(`the facts reader left out the config's imports and ctr's deprecations (${u.light}), but the plan judges ${u.configPath}`);
+        }
         const live = readLiveConfig(u.main, u.dropIns, running);
         out.carry = carryReport(live, spec, auth);
         out.imports = importsReport(live, spec);

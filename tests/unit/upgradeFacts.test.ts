@@ -1,3 +1,4 @@
+import { TOP_OF_FILE } from "../../components/render/configToml";
 import * as assert from "assert";
 import { createHash } from "crypto";
 import { spawnSync } from "child_process";
@@ -76,9 +77,9 @@ function snapshot(root: string): { [p: string]: string } {
 }
 
 /** Runs the reader; asserts it changed nothing in the tree and left nothing in TMPDIR. */
-function read(f: Fake, kubeletConfig?: string, env: { [k: string]: string } = {}): { facts: UpgradeFacts; stdout: string; stderr: string } {
+function read(f: Fake, kubeletConfig?: string, env: { [k: string]: string } = {}, runtime?: string): { facts: UpgradeFacts; stdout: string; stderr: string } {
     const before = snapshot(f.root);
-    const r = spawnSync("bash", ["-c", upgradeFactsScript(kubeletConfig)], {
+    const r = spawnSync("bash", ["-c", upgradeFactsScript(kubeletConfig, runtime)], {
         encoding: "utf8",
         env: { ...process.env, CN_ROOT: f.root, PATH: `${f.bin}:${process.env.PATH}`, TMPDIR: f.tmp, ...env },
     });
@@ -202,6 +203,32 @@ describe("upgrade facts: the node-side reader (bash, as on the node) and its par
         assert.ok(!verdicts.some(v => v.status === "refused"), "failCgroupV1: false lets a 1.35 kubelet run on v1");
     });
 
+    it("reads the imports and ctr's deprecations only where a hand-made config of a containerd in use is judged", () => {
+        const full = read(installerNode(JSON.stringify(DEPRECATIONS)), undefined, {}, "containerd://1.7.35").facts;
+        assert.strictEqual(full.light, undefined);
+        assert.ok(full.files.length > 1, "imports followed");
+        assert.ok(full.ctrDeprecations, "ctr run");
+        // Docker in use (its own containerd underneath): only what the Docker path reads.
+        const docker = read(installerNode(JSON.stringify(DEPRECATIONS)), undefined, {}, "docker://20.10.24").facts;
+        assert.strictEqual(docker.light, "the runtime in use is docker://20.10.24");
+        assert.deepStrictEqual(docker.files.map(x => x.path), ["/etc/containerd/custom.toml"], "the main config only");
+        assert.strictEqual(docker.ctrDeprecations, undefined, "ctr not run");
+        assert.strictEqual(docker.ctrBinary, "/usr/local/bin/ctr");
+        assert.strictEqual(docker.containerdVersion?.text, "1.7.35", "containerd's version still read (containerd.source docker)");
+        assert.strictEqual(docker.libc, "glibc 2.36");
+        assert.strictEqual(docker.failCgroupV1, false);
+        // A config this package wrote: its imports and deprecations are not judged either.
+        const own = installerNode(JSON.stringify(DEPRECATIONS));
+        put(own, "/etc/containerd/custom.toml", TOP_OF_FILE + MAIN);
+        const mine = read(own, undefined, {}, "containerd://1.7.35").facts;
+        assert.strictEqual(mine.light, "the config is containerd-node's own");
+        assert.deepStrictEqual(mine.files.map(x => x.path), ["/etc/containerd/custom.toml"]);
+        assert.strictEqual(mine.ctrDeprecations, undefined);
+        assert.ok(mine.main?.text.startsWith(TOP_OF_FILE), "what planNode checks");
+        // The first line alone, without its newline, is not the file's own: judged in full, as planNode would.
+        put(own, "/etc/containerd/custom.toml", TOP_OF_FILE.trimEnd());
+        assert.strictEqual(read(own, undefined, {}, "containerd://1.7.35").facts.light, undefined);
+    });
     it("a containerd that is not running: the unit's -c names the config; ctr printing nothing means no deprecations", () => {
         const f = fakeNode();
         put(f, "/etc/containerd/from-unit.toml", "version = 2\n[plugins.\"io.containerd.grpc.v1.cri\"]\n  sandbox_image = \"pause:3.9\"\n");
