@@ -32,7 +32,7 @@
  * The parser is upgrade/facts.ts (parseUpgradeFacts).
  */
 import { CLAIM_LINE, RUNTIME_LINE, STATE_DIR_DEFAULT, UPGRADE_FACTS_FORMAT, UPGRADE_FACTS_MAGIC } from "../facts";
-import { DETECT_RUNTIME, HOST_FACTS, LIB_INSTALL } from "./lib";
+import { DETECT_RUNTIME, DOCKER_FACTS, HOST_FACTS, LIB_INSTALL } from "./lib";
 import { cnDirAssignment, NODE_PATH, sq } from "./shell";
 
 /** Limits of the reader: files followed, import depth, bytes per file, seconds per command. */
@@ -417,6 +417,7 @@ fi
 ` : ""}echo "${RUNTIME_LINE} $(detect_runtime)"
 echo "${CLAIM_LINE} $(base64 -w0 "$CN_DIR/claim" 2>/dev/null || echo -)"
 host_facts ${o.kubelet ? 1 : 0} ${paths}
+${DOCKER_FACTS}docker_facts
 ${UPGRADE_FACTS_FN}upgrade_facts ${sq(o.kubeletConfig ?? "/var/lib/kubelet/config.yaml")}
 `;
 }
