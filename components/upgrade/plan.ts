@@ -10,6 +10,8 @@ import { TOP_OF_FILE } from "../render/configToml";
 import { RegistryAuthValues } from "../render/registryAuth";
 import { NodeSpec } from "../spec";
 import { compareVersions, parseVersion, Version } from "../versions";
+import { dockerCarryReport } from "../docker/carry";
+import { dockerLines, dockerRefusals } from "../docker/messages";
 import { carryReport, CarryReport } from "./carry";
 import { ctrDeprecationsOutput } from "./facts";
 import { deprecationFindings, DeprecationFinding, parseCtrDeprecations } from "./deprecations";
@@ -122,6 +124,11 @@ export function planNode(node: string, facts: NodeFacts, spec: NodeSpec, auth: R
     const lines = [`${node}: ${pathText(path)}`];
     if (path.kind === "upgrade") {
         lines.push(`${node}: ${path.drain.action === "drain" ? "drained first" : "not drained"}: ${path.drain.reason}`);
+    }
+    if (path.kind === "docker" && facts.docker) {
+        // Docker's own settings: carried by typed inputs, not needed, acknowledged, or refused.
+        const report = dockerCarryReport(facts.docker, spec);
+        return { path, lines: [...lines, ...dockerLines(node, report)], refused: dockerRefusals(node, report), warnings: [] };
     }
     const running = path.kind === "upgrade" ? path.from : path.kind === "current" ? path.version : undefined;
     // A node this package already manages at the declared version has nothing to judge.
