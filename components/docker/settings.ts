@@ -100,7 +100,7 @@ function fileSettings(facts: DockerFacts, problems: DockerProblem[]): DockerSett
         doc = JSON.parse(f.text.replace(/^\uFEFF/, ""));
     } catch (e) {
         // Node's message quotes part of the text, which may hold a credential.
-        problems.push({ file: f.path, what: `not valid JSON (dockerd does not start with it): ${(e as Error).message.replace(/"(?:[^"\\]|\\.)*"/g, "…")}` });
+        problems.push({ file: f.path, what: `not valid JSON (dockerd does not start with it): ${(e as Error).message.replace(/,? ".*"(\.\.\.)? is not valid JSON$/s, "").replace(/".*"/gs, "…")}` });
         return [];
     }
     if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
