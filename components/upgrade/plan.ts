@@ -117,7 +117,9 @@ function findings(facts: NodeFacts, spec: NodeSpec, running: Version, auth: Regi
 /**
  * The plan for a node. Hand-made settings, deprecations and compatibility are checked when the
  * node's containerd is in use and moves to another version, or when its config was not written
- * by this package (a first run on a containerd node): then the rendered file replaces it.
+ * by this package (a first run on a containerd node): then the rendered file replaces it. A node
+ * on Docker whose facts hold Docker's configuration gets what becomes of each of its settings
+ * (docker/carry.ts): carried, not needed, acknowledged, or refused.
  */
 export function planNode(node: string, facts: NodeFacts, spec: NodeSpec, auth: RegistryAuthValues = {}): NodePlan {
     const path = nodePath(facts, spec);

@@ -4,7 +4,7 @@ import { dockerCarryReport, DockerCarryReport } from "../../components/docker/ca
 import { parseEnvFile, splitShown } from "../../components/docker/environment";
 import { dockerSizeBytes, kubeletLogSize } from "../../components/docker/logSize";
 import { dockerSettings } from "../../components/docker/settings";
-import { DockerFacts, DockerFile } from "../../components/facts";
+import { DockerFacts } from "../../components/facts";
 import { InvalidArgumentError, resolveSpec } from "../../components/spec";
 import { planNode } from "../../components/upgrade/plan";
 import { baseArgs, DOCKER_FACTS } from "./helpers";
@@ -247,6 +247,3 @@ describe("upgrade.acknowledgeDropped: Docker's keys", () => {
             (e: Error) => e instanceof InvalidArgumentError && e.field === "upgrade.acknowledgeDropped[1]" && /"docker:" and a daemon.json key/.test(e.message));
     });
 });
-
-// A file of the facts, for the type's sake.
-export const absent: DockerFile = { path: "/etc/docker/daemon.json", status: "absent" };
