@@ -342,9 +342,13 @@ export interface UpgradeArgs {
      * carry and that you accept to lose, as dotted TOML keys the pre-flight names, e.g.
      * `plugins."io.containerd.grpc.v1.cri".registry.configs."r.example.com".tls.ca_file`. A key
      * also covers every key beneath it. A deprecation the pre-flight reports by its containerd id
-     * (`io.containerd.deprecation/pull-schema-1-image`) can be listed the same way. Without an
-     * entry, each such setting refuses the run, naming the node, the key and its value.
-     * Default none.
+     * (`io.containerd.deprecation/pull-schema-1-image`) can be listed the same way. On a node
+     * converted from Docker, one of Docker's settings that no typed input carries is listed as
+     * `docker:` and its daemon.json key, dotted below a table: `docker:log-opts` (every log
+     * option), `docker:log-opts.max-size`, `docker:runtimes.nvidia`, `docker:proxies.http-proxy`
+     * (also for the proxy variables of docker.service's environment),
+     * `docker:"certs.d"."r.example.com:5000"`. Without an entry, each such setting refuses the
+     * run, naming the node, the key and its value. Default none.
      */
     acknowledgeDropped?: string[];
 }

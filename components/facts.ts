@@ -139,6 +139,41 @@ export interface UpgradeFacts {
     failCgroupV1?: boolean;
 }
 
+/** The Docker facts reader's begin and end lines: `containerd-node-docker-facts 1 begin`, `… end` (node library's docker_facts). */
+export const DOCKER_FACTS_MAGIC = "containerd-node-docker-facts";
+export const DOCKER_FACTS_FORMAT = 1;
+
+/** A file of Docker's configuration as the reader found it: its text, absent, or why it was not read. */
+export type DockerFile =
+    | { path: string; status: "present"; /** The file's bytes as UTF-8. */ text: string }
+    | { path: string; status: "absent" }
+    | { path: string; status: "error"; /** Why, e.g. "is a directory". */ error: string };
+
+/** Docker's own configuration on a node (the node library's docker_facts), read when Docker is installed. */
+export interface DockerFacts {
+    /** The dockerd binary found; undefined when there is none (a unit only). */
+    dockerd?: string;
+    /** docker.service's systemd LoadState ("loaded", "not-found", "masked"); undefined without systemctl. */
+    unitLoadState?: string;
+    /** docker.service's MainPID when it runs. */
+    pid?: number;
+    /**
+     * dockerd's arguments, argv[0] first: the running process's (`process`, every variable
+     * expanded), else the unit's ExecStart (`unit`: split on blanks, `$VARS` as written).
+     */
+    argv?: { source: "process" | "unit"; args: string[] };
+    /** `systemctl show -p Environment docker`'s value: the unit's and its drop-ins' Environment=, as systemd prints them. */
+    environment: string;
+    /** The unit's EnvironmentFile= files (e.g. /etc/default/docker, /etc/sysconfig/docker), in the unit's order. */
+    envFiles: DockerFile[];
+    /** docker.service's drop-ins (DropInPaths), in systemd's order. */
+    dropIns: DockerFile[];
+    /** daemon.json: dockerd's `--config-file` (`named` "flag"), else /etc/docker/daemon.json. */
+    daemonJson: DockerFile & { named: "flag" | "default" };
+    /** /etc/docker/certs.d/HOST/ directories and the names of their files. */
+    certsD: { host: string; files: string[] }[];
+}
+
 /** The facts of the pre-flight read: the upgrade facts and the runtime the kubelet uses now. */
 export interface NodeFacts {
     /** `docker://X`, `containerd://X` or `none` (the node library's detect_runtime). */
@@ -148,4 +183,6 @@ export interface NodeFacts {
     claim?: NodeClaim;
     /** The machine's facts; absent from facts a caller read with an older reader (then unchecked). */
     host?: HostFacts;
+    /** Docker's own configuration, when Docker is installed; absent otherwise (and from an older reader's facts). */
+    docker?: DockerFacts;
 }

@@ -236,13 +236,27 @@ function imageRef(field: string, text: unknown): string {
 
 const DEPRECATION_ID_RE = /^io\.containerd\.deprecation\/[a-z0-9-]+$/;
 
-/** A dotted TOML key, respelled canonically so it compares with the keys the pre-flight names; or a deprecation id. */
+/**
+ * How `upgrade.acknowledgeDropped` names one of Docker's settings: `docker:` and its daemon.json
+ * key, dotted below a table (`docker:log-opts.max-size`, `docker:runtimes.nvidia`,
+ * `docker:proxies.http-proxy`, `docker:"certs.d"."r.example.com:5000"`).
+ */
+export const DOCKER_ACK_PREFIX = "docker:";
+
+/**
+ * A dotted TOML key, respelled canonically so it compares with the keys the pre-flight names; a
+ * deprecation id; or `docker:` and a Docker setting's dotted key, respelled the same way.
+ */
 function droppedKey(field: string, text: unknown): string {
     if (typeof text === "string" && DEPRECATION_ID_RE.test(text)) {
         return text;
     }
+    if (typeof text === "string" && text.startsWith(DOCKER_ACK_PREFIX)) {
+        const path = parseKey(text.slice(DOCKER_ACK_PREFIX.length));
+        return path ? DOCKER_ACK_PREFIX + formatKey(path) : fail(field, `expected "docker:" and a daemon.json key like "docker:log-opts.max-size" or "docker:runtimes.nvidia", got ${JSON.stringify(text)}`);
+    }
     const path = typeof text === "string" ? parseKey(text) : undefined;
-    return path ? formatKey(path) : fail(field, `expected a dotted TOML key like 'plugins."io.containerd.grpc.v1.cri".registry.mirrors' or a deprecation id like "io.containerd.deprecation/pull-schema-1-image", got ${JSON.stringify(text)}`);
+    return path ? formatKey(path) : fail(field, `expected a dotted TOML key like 'plugins."io.containerd.grpc.v1.cri".registry.mirrors', a deprecation id like "io.containerd.deprecation/pull-schema-1-image" or a Docker setting like "docker:log-opts", got ${JSON.stringify(text)}`);
 }
 
 function artifact(field: string, a: ArtifactSource | undefined): ResolvedArtifact | undefined {

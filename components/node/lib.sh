@@ -354,6 +354,109 @@ host_facts() {
   echo "containerd-node-host before ${before:--}"
 }
 
+# docker_b64 < BYTES: base64 on one line, "-" for nothing (docker_facts' values)
+docker_b64() { local s; s=$(base64 | tr -d '\n'); printf '%s' "${s:--}"; }
+# docker_file KIND PATH [EXTRA]: one `KIND B(path) [EXTRA] present B(content)|absent|error B(why)`
+# record of a file under CN_ROOT, read up to 1 MiB
+docker_file() {
+  local kind=$1 p=$2 extra=${3:-} f=${CN_ROOT:-}$2 size
+  local -a head=("$kind" "$(printf '%s' "$p" | docker_b64)")
+  [ -z "$extra" ] || head+=("$extra")
+  if [ ! -e "$f" ]; then echo "${head[*]} absent"
+  elif [ -d "$f" ]; then echo "${head[*]} error $(printf 'is a directory' | docker_b64)"
+  elif [ ! -r "$f" ]; then echo "${head[*]} error $(printf 'not readable' | docker_b64)"
+  else
+    size=$(wc -c <"$f")
+    if [ "$size" -gt 1048576 ]; then echo "${head[*]} error $(printf '%s bytes, more than the 1048576 read' "$size" | docker_b64)"
+    else echo "${head[*]} present $(docker_b64 <"$f")"; fi
+  fi
+}
+# docker_facts: Docker's own configuration, read-only (no file written, not even a here-string's), when Docker is installed (a dockerd binary
+# or a docker.service unit); nothing at all otherwise. Records between
+# `containerd-node-docker-facts 1 begin` and `… end` (components/docker/facts.ts parses them),
+# B = base64 of the bytes ("-": empty):
+#   dockerd B(path)                the dockerd binary found
+#   unit B(LoadState)              docker.service's LoadState, when systemctl is there
+#   pid N                          docker.service's MainPID, when it runs
+#   argv process|unit B(arg)...    dockerd's arguments: /proc/PID/cmdline, else ExecStart's argv[]
+#                                  (split on blanks, $VARS unexpanded)
+#   environment B(text)            `systemctl show -p Environment docker`: the unit's and drop-ins' Environment=
+#   env-file B(path) present B(content)|absent|error B(why)   each of -p EnvironmentFiles
+#   drop-in B(path) present B(content)|absent|error B(why)    each of -p DropInPaths
+#   daemon-json B(path) flag|default present B(content)|absent|error B(why)
+#                                  dockerd's --config-file, else /etc/docker/daemon.json
+#   certs-file B(host) B(name)     each file in /etc/docker/certs.d/HOST/ (names only)
+# Paths are read under CN_ROOT (unset on a node: "/"); systemctl comes from PATH.
+docker_facts() {
+  local R=${CN_ROOT:-} d bin="" load="" pid="" src="" cfg="" named=default a line p h n
+  local -a argv=() words=()
+  for d in /usr/bin /usr/local/bin /usr/sbin /usr/local/sbin /bin /sbin /opt/bin; do
+    if [ -f "$R$d/dockerd" ] && [ -x "$R$d/dockerd" ]; then bin=$d/dockerd; break; fi
+  done
+  if command -v systemctl >/dev/null 2>&1; then
+    load=$(systemctl show -p LoadState docker 2>/dev/null | sed -n 's/^LoadState=//p' | head -n1) || load=""
+  fi
+  if [ -z "$bin" ] && { [ -z "$load" ] || [ "$load" = not-found ]; }; then return 0; fi
+  echo "containerd-node-docker-facts 1 begin"
+  [ -z "$bin" ] || echo "dockerd $(printf '%s' "$bin" | docker_b64)"
+  if [ -n "$load" ]; then
+    echo "unit $(printf '%s' "$load" | docker_b64)"
+    pid=$(systemctl show -p MainPID docker 2>/dev/null | sed -n 's/^MainPID=//p' | head -n1) || pid=""
+    if [ -n "$pid" ] && [ "$pid" != 0 ] && [ -r "$R/proc/$pid/cmdline" ]; then
+      echo "pid $pid"
+      src=process
+      while IFS= read -r -d '' a || [ -n "$a" ]; do argv+=("$a"); done <"$R/proc/$pid/cmdline"
+    else
+      # "{ path=/usr/bin/dockerd ; argv[]=/usr/bin/dockerd -H fd:// $DOCKER_OPTS ; ignore_errors=no ; … }"
+      line=$(systemctl show -p ExecStart docker 2>/dev/null | sed -n 's/^ExecStart=//p' | head -n1) || line=""
+      case $line in
+        *"argv[]="*)
+          src=unit
+          line=${line#*"argv[]="}; line=${line%% ;*}
+          read -r -a argv < <(printf '%s\n' "$line") || true ;;
+      esac
+    fi
+    if [ -n "$src" ]; then
+      words=()
+      for a in ${argv[@]+"${argv[@]}"}; do words+=("$(printf '%s' "$a" | docker_b64)"); done
+      echo "argv $src ${words[*]}"
+    fi
+    line=$(systemctl show -p Environment docker 2>/dev/null | sed -n 's/^Environment=//p' | head -n1) || line=""
+    echo "environment $(printf '%s' "$line" | docker_b64)"
+    # one "EnvironmentFiles=PATH (ignore_errors=yes)" line per file
+    while IFS= read -r line; do
+      p=${line#EnvironmentFiles=}; p=${p% (ignore_errors=*}
+      [ -z "$p" ] || docker_file env-file "$p"
+    done < <(systemctl show -p EnvironmentFiles docker 2>/dev/null | grep '^EnvironmentFiles=.' || true)
+    line=$(systemctl show -p DropInPaths docker 2>/dev/null | sed -n 's/^DropInPaths=//p' | head -n1) || line=""
+    read -r -a words < <(printf '%s\n' "$line") || true
+    for p in ${words[@]+"${words[@]}"}; do docker_file drop-in "$p"; done
+  fi
+  # dockerd's --config-file, as its own flag parser takes it
+  set -- ${argv[@]+"${argv[@]}"}
+  [ $# -eq 0 ] || shift
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --config-file|-config-file) [ $# -lt 2 ] || { cfg=$2; named=flag; }; shift ;;
+      --config-file=*|-config-file=*) cfg=${1#*=}; named=flag ;;
+    esac
+    shift
+  done
+  [ -n "$cfg" ] || cfg=/etc/docker/daemon.json
+  case $cfg in /*) ;; *) cfg=/$cfg ;; esac
+  docker_file daemon-json "$cfg" "$named"
+  for d in "$R"/etc/docker/certs.d/*/; do
+    [ -d "$d" ] || continue
+    h=${d%/}; h=${h##*/}
+    for p in "$d"*; do
+      [ -f "$p" ] || continue
+      n=${p##*/}
+      echo "certs-file $(printf '%s' "$h" | docker_b64) $(printf '%s' "$n" | docker_b64)"
+    done
+  done
+  echo "containerd-node-docker-facts 1 end"
+}
+
 # version_matches REPORTED DECLARED: "1.6" matches "1.6.20~ds1"; "v2.1.4" matches "2.1.4".
 version_matches() { local got=${1#v} want=${2#v}; [ "$got" = "$want" ] && return 0; case "$got" in "$want".*|"$want"~*|"$want"-*|"$want"+*) return 0;; esac; return 1; }
 # upgrade_drains RUNNING TARGET POLICY: exit 0 when the move drains the node.

@@ -9,6 +9,7 @@ import { parseClaim } from "../claim";
 import { CLAIM_LINE, HOST_LINE, HostFacts, NodeFacts, RUNTIME_LINE } from "../facts";
 import { nodeFactsScript, NodeFactsOptions } from "../scripts/upgradeFacts";
 import { scriptCommand } from "../scripts/shell";
+import { parseDockerFacts } from "../docker/facts";
 import { parseUpgradeFacts } from "../upgrade/facts";
 
 /** The connection as the steps get it, resolved (secrets as plain text, in memory only). */
@@ -58,7 +59,7 @@ export function parseHostFacts(stdout: string): HostFacts | undefined {
     return seen ? host : undefined;
 }
 
-/** Parses the reader's stdout: the runtime line, the claim line, the host lines, then the facts block. */
+/** Parses the reader's stdout: the runtime line, the claim line, the host lines, the Docker facts block (when Docker is installed), then the facts block. */
 export function parseNodeFacts(stdout: string): NodeFacts {
     const line = stdout.split("\n").find(l => l.startsWith(`${RUNTIME_LINE} `));
     if (line === undefined) {
@@ -67,7 +68,11 @@ export function parseNodeFacts(stdout: string): NodeFacts {
     const claimLine = stdout.split("\n").find(l => l.startsWith(`${CLAIM_LINE} `))?.slice(CLAIM_LINE.length + 1).trim();
     const claim = claimLine && claimLine !== "-" ? parseClaim(Buffer.from(claimLine, "base64").toString("utf8")) : undefined;
     const host = parseHostFacts(stdout);
-    return { runtime: line.slice(RUNTIME_LINE.length + 1).trim(), upgrade: parseUpgradeFacts(stdout), ...(claim ? { claim } : {}), ...(host ? { host } : {}) };
+    const docker = parseDockerFacts(stdout);
+    return {
+        runtime: line.slice(RUNTIME_LINE.length + 1).trim(), upgrade: parseUpgradeFacts(stdout),
+        ...(claim ? { claim } : {}), ...(host ? { host } : {}), ...(docker ? { docker } : {}),
+    };
 }
 
 /** The key blob of `ssh-ed25519 AAAA… comment`, to compare with what the server presents. */

@@ -102,6 +102,14 @@ export const HOST_FACTS = libFunctions("original_runtime", "host_facts");
 export const DETECT_RUNTIME = libFunctions("detect_runtime");
 
 /**
+ * docker_facts, with its helpers: Docker's own configuration (daemon.json, dockerd's arguments,
+ * docker.service's environment, drop-ins and environment files, certs.d's file names), read-only,
+ * between `containerd-node-docker-facts 1 begin` and `… end` lines; nothing when Docker is not
+ * installed. Parsed by components/docker/facts.ts.
+ */
+export const DOCKER_FACTS = libFunctions("docker_b64", "docker_file", "docker_facts");
+
+/**
  * Strict bash, a known environment, and containerd-node's directory: how every step starts.
  * (containerd 1.7's ctr prints every deprecation on every call: the pre-flight reads them itself.)
  */

@@ -36,7 +36,7 @@
  */
 import { CLAIM_LINE, RUNTIME_LINE, STATE_DIR_DEFAULT, UPGRADE_FACTS_FORMAT, UPGRADE_FACTS_MAGIC } from "../facts";
 import { TOP_OF_FILE } from "../render/configToml";
-import { DETECT_RUNTIME, HOST_FACTS, LIB_INSTALL } from "./lib";
+import { DETECT_RUNTIME, DOCKER_FACTS, HOST_FACTS, LIB_INSTALL } from "./lib";
 import { cnDirAssignment, NODE_PATH, sq } from "./shell";
 
 /** Limits of the reader: files followed, import depth, bytes per file, seconds per command. */
@@ -434,6 +434,8 @@ fi
 echo "${RUNTIME_LINE} $RT"
 echo "${CLAIM_LINE} $(base64 -w0 "$CN_DIR/claim" 2>/dev/null || echo -)"
 host_facts ${o.kubelet ? 1 : 0} ${paths}
+# Docker's own settings matter only while Docker is the runtime in use: the conversion carries them.
+${DOCKER_FACTS}case $RT in docker://*) docker_facts ;; esac
 ${UPGRADE_FACTS_FN}upgrade_facts ${sq(o.kubeletConfig ?? "/var/lib/kubelet/config.yaml")} "$RT"
 `;
 }

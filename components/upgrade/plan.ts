@@ -10,6 +10,8 @@ import { TOP_OF_FILE } from "../render/configToml";
 import { RegistryAuthValues } from "../render/registryAuth";
 import { NodeSpec } from "../spec";
 import { compareVersions, parseVersion, Version } from "../versions";
+import { dockerCarryReport } from "../docker/carry";
+import { dockerLines, dockerRefusals } from "../docker/messages";
 import { carryReport, CarryReport } from "./carry";
 import { ctrDeprecationsOutput } from "./facts";
 import { deprecationFindings, DeprecationFinding, parseCtrDeprecations } from "./deprecations";
@@ -119,13 +121,20 @@ function findings(facts: NodeFacts, spec: NodeSpec, running: Version, auth: Regi
 /**
  * The plan for a node. Hand-made settings, deprecations and compatibility are checked when the
  * node's containerd is in use and moves to another version, or when its config was not written
- * by this package (a first run on a containerd node): then the rendered file replaces it.
+ * by this package (a first run on a containerd node): then the rendered file replaces it. A node
+ * on Docker whose facts hold Docker's configuration gets what becomes of each of its settings
+ * (docker/carry.ts): carried, not needed, acknowledged, or refused.
  */
 export function planNode(node: string, facts: NodeFacts, spec: NodeSpec, auth: RegistryAuthValues = {}): NodePlan {
     const path = nodePath(facts, spec);
     const lines = [`${node}: ${pathText(path)}`];
     if (path.kind === "upgrade") {
         lines.push(`${node}: ${path.drain.action === "drain" ? "drained first" : "not drained"}: ${path.drain.reason}`);
+    }
+    if (path.kind === "docker" && facts.docker) {
+        // Docker's own settings: carried by typed inputs, not needed, acknowledged, or refused.
+        const report = dockerCarryReport(facts.docker, spec);
+        return { path, lines: [...lines, ...dockerLines(node, report)], refused: dockerRefusals(node, report), warnings: [] };
     }
     const running = path.kind === "upgrade" ? path.from : path.kind === "current" ? path.version : undefined;
     // A node this package already manages at the declared version has nothing to judge.

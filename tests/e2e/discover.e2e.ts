@@ -66,6 +66,21 @@ describe("e2e: nodes found from the cluster (discover)", function () {
         lab("cluster-down.sh");
     });
 
+    it("Docker's settings: one not carried refuses the preview, naming node, key and value; acknowledged, it is said dropped", async () => {
+        const unsaid = await labStack("discover-docker", {
+            ...clusterSettings({ kubeconfig: undefined, kubeconfigContent: fs.readFileSync(ADMIN_KUBECONFIG, "utf8"), upgrade: { acknowledgeDropped: ["docker:runtimes.lab-runc"] } }),
+            discover: discover(path.join(LAB_DIR, "known_hosts")),
+        });
+        const refused = await unsaid.preview({ color: "never" }).then(() => "", e => String(e));
+        for (const n of ["d-1", "d-2"]) {
+            assert.match(refused, new RegExp(`${n}: in /etc/docker/daemon\\.json:`), refused.slice(-3000));
+            assert.match(refused, new RegExp(`${n}:   docker:default-runtime = "lab-runc" would be dropped: set config\\.extraToml with .*default_runtime_name = "lab-runc"`), refused.slice(-3000));
+        }
+        const { stdout } = await previewOps(stack);
+        assert.match(stdout, /d-1:   docker:default-runtime = "lab-runc" is dropped, as upgrade\.acknowledgeDropped says/);
+        assert.match(stdout, /d-1:   docker:iptables = false not carried, not needed: Docker's own API, networks or daemon/);
+        assert.match(stdout, /d-1: Docker's settings: 0 carried, \d+ not needed under containerd, 2 dropped as acknowledged, 0 not carried/);
+    });
     it("the preview lists the Nodes found and plans each one's steps", async () => {
         const { ops, stdout } = await previewOps(stack);
         assert.match(stdout, /2 Nodes matching containerd-node\.test\/pool=disc found: d-1 \(127\.0\.0\.31\), d-2 \(127\.0\.0\.32\)/);

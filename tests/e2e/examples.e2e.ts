@@ -25,8 +25,8 @@ const lab = (script: string, ...args: string[]) => execFileSync(path.join(REPO, 
 
 /** The fleet settings of the lab (what clusterSettings holds per node). */
 function fleetSettings() {
-    const { containerd, config, kubelet, docker } = clusterSettings();
-    return { containerd, config, kubelet, docker };
+    const { containerd, config, kubelet, docker, upgrade } = clusterSettings();
+    return { containerd, config, kubelet, docker, upgrade };
 }
 
 describe("e2e: the examples", function () {

@@ -206,6 +206,9 @@ export const ADMIN_KUBECONFIG = path.join(LAB_DIR, "cluster", "admin.conf");
  * Stack settings that convert lab/node-up.sh nodes joined to the lab cluster (Docker and
  * dockershim, kubelet 1.23) to the lab's containerd 2.x, in Kubernetes mode.
  */
+/** What of the lab kubelets' Docker settings (lab/kubelet-join.sh) the lab's conversion drops. */
+export const LAB_DOCKER_DROPPED = ["docker:default-runtime", "docker:runtimes.lab-runc"];
+
 export function clusterSettings(over: { [k: string]: unknown } = {}) {
     return {
         privateKey: privateKey(),
@@ -221,6 +224,10 @@ export function clusterSettings(over: { [k: string]: unknown } = {}) {
         },
         kubelet: { version: "1.23.17" },
         docker: { mode: "disable", migrateImages: true },
+        // The lab's Docker runs containers through lab-runc (lab/kubelet-join.sh's daemon.json), a
+        // runc that leaves OOM scores alone in systemd-nspawn; under containerd
+        // restrict_oom_score_adj does that, so the conversion drops it, as a person would say.
+        upgrade: { acknowledgeDropped: [...LAB_DOCKER_DROPPED] },
         drain: { timeoutSeconds: 120, gracePeriodSeconds: 1 },
         verifyTimeoutSeconds: 120,
         ...over,
