@@ -416,7 +416,8 @@ export interface NodeFactsOptions {
 /**
  * What the pre-flight reads over SSH before a run plans a node (at preview and at up): the
  * runtime in use (the node library's detect_runtime), another run's claim on the node
- * (claim.ts), the machine's facts (host_facts) and the upgrade facts. Read-only, unless
+ * (claim.ts), the machine's facts (host_facts), Docker's settings while Docker is the runtime
+ * in use (docker_facts) and the upgrade facts. Read-only, unless
  * `prepare` (at up): then it writes under containerd-node's own directory and nowhere else.
  */
 export function nodeFactsScript(o: NodeFactsOptions = {}): string {
