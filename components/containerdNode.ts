@@ -11,7 +11,7 @@ import { detachedCommand, sq } from "./scripts/shell";
 import { registryAuthScript, stepScript, uploadPath } from "./scripts/steps";
 import { RegistryAuthValues } from "./render/registryAuth";
 import { DEFAULTS, InvalidArgumentError, NodeSpec, resolveSpec } from "./spec";
-import { NodePlan, pathText } from "./upgrade/plan";
+import { NodePlan, pathText } from "./preflight/plan";
 import { planOutputs, readFactsLimited } from "./preflight/planOutputs";
 
 /** Seconds a step reported on a JSON stdout line (`{"seconds":N,…}`), if it did. */

@@ -45,7 +45,7 @@ export { toSchema4 } from "./toml/schema4";
 export { upgradeFactsScript, UPGRADE_FACTS_FN, UPGRADE_FACTS_LIMITS } from "./scripts/upgradeFacts";
 export { ctrDeprecationsOutput, parseUpgradeFacts } from "./upgrade/facts";
 export { AbsentFile, CommandRun, ConfigFile, DockerFacts, DockerFile, FactsFile, HostFacts, NodeFacts, PresentFile, UnreadFile, UpgradeFacts } from "./facts";
-export { planNode, pathText, NodePath, NodePlan } from "./upgrade/plan";
+export { planNode, pathText, NodePath, NodePlan } from "./preflight/plan";
 export { NodeClaim } from "./claim";
 export { readNodeFacts, parseHostFacts, parseNodeFacts, ResolvedConnection } from "./preflight/readFacts";
 export { hostRefusals, tarballArch } from "./preflight/hostChecks";

@@ -8,7 +8,7 @@ import { claimConflict } from "../claim";
 import { NodeFacts } from "../facts";
 import { RegistryAuthValues } from "../render/registryAuth";
 import { DEFAULTS, NodeSpec } from "../spec";
-import { NodePlan, planNode } from "../upgrade/plan";
+import { NodePlan, planNode } from "./plan";
 import { NodeFactsOptions } from "../scripts/upgradeFacts";
 import { hostRefusals } from "./hostChecks";
 import { readNodeFacts, ResolvedConnection } from "./readFacts";

@@ -308,7 +308,7 @@ upgrade_facts() {
   cfg=$(uf_clean "$cfg")
   uf_rec config "$(uf_s "$cfg")" "$src"
 
-  # Only a hand-made config of a containerd in use is judged (plan.ts): else its imports and
+  # Only a hand-made config of a containerd in use is judged (preflight/plan.ts): else its imports and
   # ctr's deprecations are left out (they are most of the reader's time).
   case $rt in ""|containerd://*) ;; *) light="the runtime in use is $rt" ;; esac
 

@@ -9,7 +9,7 @@ import { carryReport, isOwnServer } from "../../components/upgrade/carry";
 import { deprecationFindings } from "../../components/upgrade/deprecations";
 import { readLiveConfig } from "../../components/upgrade/liveConfig";
 import { carrierText } from "../../components/upgrade/messages";
-import { planNode } from "../../components/upgrade/plan";
+import { planNode } from "../../components/preflight/plan";
 import { parseVersion, Version } from "../../components/versions";
 import { baseArgs } from "./helpers";
 

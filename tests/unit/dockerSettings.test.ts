@@ -6,7 +6,7 @@ import { dockerSizeBytes, kubeletLogSize } from "../../components/docker/logSize
 import { dockerSettings } from "../../components/docker/settings";
 import { DockerFacts } from "../../components/facts";
 import { InvalidArgumentError, resolveSpec } from "../../components/spec";
-import { planNode } from "../../components/upgrade/plan";
+import { planNode } from "../../components/preflight/plan";
 import { baseArgs, DOCKER_FACTS } from "./helpers";
 
 const STOCK = ["/usr/bin/dockerd", "-H", "fd://", "--containerd=/run/containerd/containerd.sock"];

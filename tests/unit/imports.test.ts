@@ -15,7 +15,7 @@ import { CRI } from "../../components/toml/schema3";
 import { carryReport } from "../../components/upgrade/carry";
 import { dropInVerdict, importsReport } from "../../components/upgrade/imports";
 import { readLiveConfig } from "../../components/upgrade/liveConfig";
-import { planNode } from "../../components/upgrade/plan";
+import { planNode } from "../../components/preflight/plan";
 import { parseVersion, Version } from "../../components/versions";
 import { baseArgs } from "./helpers";
 

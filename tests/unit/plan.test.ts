@@ -15,7 +15,7 @@ import { nodeFactsScript } from "../../components/scripts/upgradeFacts";
 import { UPGRADE_DRAINS } from "../../components/scripts/lib";
 import { NodeSpec, resolveSpec } from "../../components/spec";
 import { drainDecision } from "../../components/upgrade/drain";
-import { pathText, planNode } from "../../components/upgrade/plan";
+import { pathText, planNode } from "../../components/preflight/plan";
 import { parseNodeFacts } from "../../components/preflight/readFacts";
 import { TOP_OF_FILE } from "../../components/render/configToml";
 import { parseVersion, Version } from "../../components/versions";

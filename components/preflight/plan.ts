@@ -12,13 +12,13 @@ import { NodeSpec } from "../spec";
 import { compareVersions, parseVersion, Version } from "../versions";
 import { dockerCarryReport } from "../docker/carry";
 import { dockerLines, dockerRefusals } from "../docker/messages";
-import { carryReport, CarryReport } from "./carry";
-import { ctrDeprecationsOutput } from "./facts";
-import { deprecationFindings, DeprecationFinding, parseCtrDeprecations } from "./deprecations";
-import { drainDecision, DrainDecision } from "./drain";
-import { importsReport, ImportsReport } from "./imports";
-import { readLiveConfig } from "./liveConfig";
-import { byFile, formatChanged, formatDeprecation, formatDropIn, formatDropped, formatImport, formatVerdict, refusals } from "./messages";
+import { carryReport, CarryReport } from "../upgrade/carry";
+import { ctrDeprecationsOutput } from "../upgrade/facts";
+import { deprecationFindings, DeprecationFinding, parseCtrDeprecations } from "../upgrade/deprecations";
+import { drainDecision, DrainDecision } from "../upgrade/drain";
+import { importsReport, ImportsReport } from "../upgrade/imports";
+import { readLiveConfig } from "../upgrade/liveConfig";
+import { byFile, formatChanged, formatDeprecation, formatDropIn, formatDropped, formatImport, formatVerdict, refusals } from "../upgrade/messages";
 
 export type NodePath =
     /** The kubelet (or nothing) runs on Docker: the seeds' conversion. */
