@@ -251,6 +251,21 @@ export interface KubeletArgs {
     configPath?: string;
     /** kubeconfig the kubelet itself uses, read on the node to confirm Ready. Default "/etc/kubernetes/kubelet.conf". */
     kubeconfigPath?: string;
+    /**
+     * The size at which the kubelet rotates a container's log, a Kubernetes quantity ("100M" is
+     * 10^8 bytes, "100Mi" 100 × 2^20; Docker's "100m" is the kubelet's "100M"). Under containerd
+     * the kubelet rotates container logs, as Docker's json-file `log-opts` `max-size` did: this
+     * carries it. Written as `containerLogMaxSize` in the KubeletConfiguration file when the node
+     * has one, else as `--container-log-max-size` in the kubelet's flags (a flag already there is
+     * rewritten either way: it would win). Default none: the kubelet's own (10Mi).
+     */
+    containerLogMaxSize?: string;
+    /**
+     * How many log files the kubelet keeps per container (2–1000), as Docker's `log-opts`
+     * `max-file` did: `containerLogMaxFiles`, or `--container-log-max-files`, written as
+     * containerLogMaxSize is. Default none: the kubelet's own (5).
+     */
+    containerLogMaxFiles?: number;
 }
 
 /** Cordon/drain settings (Kubernetes mode only). */

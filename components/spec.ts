@@ -91,6 +91,9 @@ export interface NodeSpec {
         flagsLocation: KubeletFlagsLocation;
         configPath: string;
         kubeconfigPath: string;
+        /** A Kubernetes quantity, validated (quantityBytes). */
+        containerLogMaxSize?: string;
+        containerLogMaxFiles?: number;
     };
     kubernetes?: {
         /** How kubectl gets the kubeconfig (the content itself stays in the args: a secret Output). */
@@ -188,6 +191,24 @@ function posInt(field: string, n: unknown, min: number, max: number): number {
     return Number.isInteger(n) && (n as number) >= min && (n as number) <= max
         ? n as number
         : fail(field, `expected an integer from ${min} to ${max}, got ${JSON.stringify(n)}`);
+}
+
+const QUANTITY_UNITS: { [suffix: string]: number } = { "": 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+
+/**
+ * The bytes of a Kubernetes quantity as the kubelet's containerLogMaxSize takes it ("100M",
+ * "10Mi", "512"); undefined for anything else (a fraction, "m" (milli), an unknown suffix).
+ */
+export function quantityBytes(text: string): number | undefined {
+    const m = /^([1-9][0-9]*)(k|M|G|T|Ki|Mi|Gi|Ti)?$/.exec(text);
+    return m ? Number(m[1]) * QUANTITY_UNITS[m[2] ?? ""] : undefined;
+}
+
+function logSize(field: string, text: unknown): string {
+    return typeof text === "string" && quantityBytes(text) !== undefined
+        ? text
+        : fail(field, `expected a Kubernetes quantity of bytes such as "100M" (10^8) or "10Mi" (10 × 2^20), got ${JSON.stringify(text)}` +
+            (typeof text === "string" && /^[0-9]+m$/.test(text) ? ` (a lowercase m is milli in a quantity: Docker's ${JSON.stringify(text)} is the kubelet's ${JSON.stringify(text.replace(/m$/, "M"))})` : ""));
 }
 
 function oneOf<T extends string>(field: string, value: unknown, allowed: readonly T[]): T {
@@ -401,6 +422,8 @@ export function resolveSpec(args: ContainerdNodeArgs): NodeSpec {
             flagsLocation,
             configPath: absPath("kubelet.configPath", args.kubelet.configPath ?? DEFAULTS.kubeletConfigPath),
             kubeconfigPath: absPath("kubelet.kubeconfigPath", args.kubelet.kubeconfigPath ?? DEFAULTS.kubeletKubeconfigPath),
+            ...(args.kubelet.containerLogMaxSize === undefined ? {} : { containerLogMaxSize: logSize("kubelet.containerLogMaxSize", args.kubelet.containerLogMaxSize) }),
+            ...(args.kubelet.containerLogMaxFiles === undefined ? {} : { containerLogMaxFiles: posInt("kubelet.containerLogMaxFiles", args.kubelet.containerLogMaxFiles, 2, 1000) }),
         };
     }
 

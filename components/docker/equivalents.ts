@@ -7,12 +7,12 @@
  * `log-opts`; containerd's config for the rest (containerd/docs/cri/config.md).
  */
 import * as path from "path";
-import { NodeSpec } from "../spec";
+import { NodeSpec, quantityBytes } from "../spec";
 import { isTable, sameValue, Table } from "../toml/keys";
 import { CRI, CRI_IMAGES, CRI_RUNTIME } from "../toml/schema3";
 import type { Carrier } from "../upgrade/carry";
 import { atLeast } from "../versions";
-import { kubeletLogSize } from "./logSize";
+import { dockerSizeBytes, kubeletLogSize } from "./logSize";
 import { DockerSetting, JsonValue } from "./settings";
 
 /** A setting judged: carried (`carriers` hold it), not needed (`info`), or lost unless set (`refused`, `carriers` would carry it). */
@@ -176,15 +176,28 @@ export function equivalent(s: DockerSetting, spec: NodeSpec): Equivalent {
             return v === "json-file" || v === "local"
                 ? info("CRI writes container logs as files under /var/log/pods, which the kubelet rotates")
                 : refuse(`CRI writes container logs only as files under /var/log/pods: collect them from there with a log agent`);
-        case "log-opts":
+        case "log-opts": {
+            // Under CRI the kubelet rotates container logs (kubernetes/kubernetes#59902).
+            const k = spec.kubelet;
             if (sub === "max-size") {
+                const bytes = dockerSizeBytes(String(v));
                 const size = kubeletLogSize(String(v));
-                return refuse(`the kubelet rotates container logs under CRI; no typed input for its containerLogMaxSize yet: set it to ${size ? json(size) : "the same size"} in the KubeletConfiguration (Docker's ${json(v)}; the kubelet's default 10Mi)`);
+                if (!k || bytes === undefined) {
+                    return refuse(!k ? "without a kubelet nothing rotates container logs under containerd" : `Docker would not read ${json(v)} as a size`);
+                }
+                const declared = k.containerLogMaxSize === undefined ? undefined : quantityBytes(k.containerLogMaxSize);
+                return judged(declared === bytes, [{ kind: "input", input: "kubelet.containerLogMaxSize", shown: json(size!) }]);
             }
             if (sub === "max-file") {
-                return refuse(`the kubelet rotates container logs under CRI; no typed input for its containerLogMaxFiles yet: set it to ${Math.max(2, Number(v) || 0)} in the KubeletConfiguration (at least 2; the kubelet's default 5)`);
+                if (!k) {
+                    return refuse("without a kubelet nothing rotates container logs under containerd");
+                }
+                // The kubelet keeps at least 2 files (its validation); Docker's 1 is kept as 2.
+                const files = Math.max(2, Number(v) || 0);
+                return judged(k.containerLogMaxFiles === files, [{ kind: "input", input: "kubelet.containerLogMaxFiles", shown: String(files) }]);
             }
             return refuse("CRI's log files take no options");
+        }
         case "runtimes":
             return runtime(sub, v, spec);
         case "default-runtime":

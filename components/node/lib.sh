@@ -908,9 +908,11 @@ cn_docker_cleanup() {
 # where present), REMOVE_FLAGS, PRIMARY (the flags file new flags go to, or auto: the first that
 # exists), FLAG_FILES (lines "PATH:VARIABLE", the files the kubelet's flags may be in),
 # KUBELET_CONFIG with CONFIG_SET (lines "KEY<TAB>VALUE<TAB>ADD": ADD 1 sets it even when absent),
-# CGROUP_SYSTEMD (1: nothing else sets the cgroup driver, so the flags get --cgroup-driver=systemd).
+# CGROUP_SYSTEMD (1: nothing else sets the cgroup driver, so the flags get --cgroup-driver=systemd),
+# LOG_ROTATION (optional; lines "KEY<TAB>VALUE<TAB>FLAG": the key set in KUBELET_CONFIG when it
+# exists, else FLAG=VALUE in the primary flags file).
 cn_kubelet_edit() {
-  local fv f var primary src k v add has_cgroup_flag=0 names=""
+  local fv f var primary src k v add flag has_cgroup_flag=0 names=""
   if [ "$PRIMARY" = auto ]; then
     PRIMARY=none
     while IFS= read -r fv; do [ -f "${fv%%:*}" ] && { PRIMARY=${fv%%:*}; break; }; done <<<"$FLAG_FILES"
@@ -929,16 +931,25 @@ cn_kubelet_edit() {
   rm -f "$CN_DIR/flags.tmp"
   while IFS= read -r fv; do f=${fv%%:*}; if [ -f "$f" ] && grep -q -- '--cgroup-driver' "$f"; then has_cgroup_flag=1; fi; done <<<"$FLAG_FILES"
   if [ -f "$KUBELET_CONFIG" ]; then
+    # Its keys, container log rotation's too (added when absent).
     while IFS=$'\t' read -r k v add; do
       [ -n "$k" ] || continue
       awk -v key="$k" -v val="$v" -v add="$add" "$YAML_KEY_AWK" "$KUBELET_CONFIG" >"$CN_DIR/yaml.tmp" && put "$KUBELET_CONFIG" 0644 <"$CN_DIR/yaml.tmp"
-    done <<<"$CONFIG_SET"
+    done < <(printf '%s\n' "$CONFIG_SET"; printf '%s\n' "${LOG_ROTATION-}" | awk -F'\t' 'NF { print $1 "\t" $2 "\t1" }')
     rm -f "$CN_DIR/yaml.tmp"
-  elif [ "$CGROUP_SYSTEMD" = 1 ] && [ "$has_cgroup_flag" = 0 ] && [ "$PRIMARY" != none ]; then
-    # Nothing sets the driver and the kubelet's default (cgroupfs) would not match SystemdCgroup.
-    while IFS= read -r fv; do if [ "${fv%%:*}" = "$PRIMARY" ]; then var=${fv##*:}; fi; done <<<"$FLAG_FILES"
-    awk -v var="$var" -v primary=1 -v set=--cgroup-driver=systemd -v ifset= -v remove= "$FLAGS_AWK" "$PRIMARY" >"$CN_DIR/flags.tmp"
-    put "$PRIMARY" 0644 <"$CN_DIR/flags.tmp"; rm -f "$CN_DIR/flags.tmp"
+  else
+    # No config file: what it would set goes to the primary flags file. The cgroup driver only
+    # when nothing sets it (the kubelet's default, cgroupfs, would not match SystemdCgroup).
+    [ -z "${LOG_ROTATION-}" ] || [ "$PRIMARY" != none ] ||
+      die "the kubelet has no config file ($KUBELET_CONFIG) and no flags file: set kubelet.flagsLocation for its container log rotation"
+    flag=""
+    if [ "$CGROUP_SYSTEMD" = 1 ] && [ "$has_cgroup_flag" = 0 ]; then flag=--cgroup-driver=systemd; fi
+    flag="$flag$(printf '%s\n' "${LOG_ROTATION-}" | awk -F'\t' 'NF { printf " %s=%s", $3, $2 }')"
+    if [ -n "$flag" ] && [ "$PRIMARY" != none ]; then
+      while IFS= read -r fv; do if [ "${fv%%:*}" = "$PRIMARY" ]; then var=${fv##*:}; fi; done <<<"$FLAG_FILES"
+      awk -v var="$var" -v primary=1 -v set="${flag# }" -v ifset= -v remove= "$FLAGS_AWK" "$PRIMARY" >"$CN_DIR/flags.tmp"
+      put "$PRIMARY" 0644 <"$CN_DIR/flags.tmp"; rm -f "$CN_DIR/flags.tmp"
+    fi
   fi
   return 0
 }

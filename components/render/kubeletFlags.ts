@@ -25,6 +25,11 @@ export interface KubeletEditPlan {
     configSetIfPresent: [string, string][];
     /** Add --cgroup-driver to the primary file when neither a flag nor the config file sets it. */
     cgroupDriver: "systemd" | "cgroupfs";
+    /**
+     * Container log rotation (kubelet.containerLogMaxSize/Files): [KubeletConfiguration key,
+     * value, flag]. Set in the config file when it exists, else as the flag in the primary file.
+     */
+    logRotation: [string, string, string][];
 }
 
 export const KUBELET_FLAG_FILES = [
@@ -70,6 +75,14 @@ export function kubeletEditPlan(spec: NodeSpec): KubeletEditPlan | undefined {
     // keeping it out lets a sandbox image change touch the config's lines alone.
     remove.push("--pod-infra-container-image");
 
+    // Where Docker's json-file log-opts rotated container logs, the kubelet does under containerd.
+    const logRotation: [string, string, string][] = [
+        ...(k.containerLogMaxSize !== undefined ? [["containerLogMaxSize", k.containerLogMaxSize, "--container-log-max-size"] as [string, string, string]] : []),
+        ...(k.containerLogMaxFiles !== undefined ? [["containerLogMaxFiles", String(k.containerLogMaxFiles), "--container-log-max-files"] as [string, string, string]] : []),
+    ];
+    // A flag wins over the config file: one already there is rewritten too.
+    setIfPresent.push(...logRotation.map(([, v, flag]) => [flag, v] as [string, string]));
+
     const primaryFile = KUBELET_FLAG_FILES.find(f => f.location === k.flagsLocation);
     return {
         flagFiles: KUBELET_FLAG_FILES.map(f => ({ path: f.path, variable: f.variable })),
@@ -80,5 +93,6 @@ export function kubeletEditPlan(spec: NodeSpec): KubeletEditPlan | undefined {
         configSet: [["cgroupDriver", cgroupDriver], ...(viaConfig ? [["containerRuntimeEndpoint", endpoint] as [string, string]] : [])],
         configSetIfPresent: viaConfig ? [] : [["containerRuntimeEndpoint", endpoint]],
         cgroupDriver,
+        logRotation,
     };
 }

@@ -20,6 +20,8 @@ export function kubeletEditValues(plan: KubeletEditPlan, configPath: string): [s
         ["FLAG_FILES", plan.flagFiles.map(f => `${f.path}:${f.variable}`).join("\n")],
         ["CONFIG_SET", [...plan.configSet.map(([k, v]) => `${k}\t${v}\t1`), ...plan.configSetIfPresent.map(([k, v]) => `${k}\t${v}\t0`)].join("\n")],
         ["CGROUP_SYSTEMD", plan.cgroupDriver === "systemd" ? "1" : "0"],
+        // Only when set: a step that sets none keeps the text it had.
+        ...(plan.logRotation.length > 0 ? [["LOG_ROTATION", plan.logRotation.map(r => r.join("\t")).join("\n")] as [string, string]] : []),
     ];
 }
 

@@ -26,7 +26,8 @@ import { LiveConfig, LiveSetting } from "./liveConfig";
 
 export type TypedInput =
     | "config.systemdCgroup" | "config.sandboxImage" | "config.root" | "config.state"
-    | "config.cniBinDir" | "config.cniConfDir" | "unit.oomScoreAdjust";
+    | "config.cniBinDir" | "config.cniConfDir" | "unit.oomScoreAdjust"
+    | "kubelet.containerLogMaxSize" | "kubelet.containerLogMaxFiles";
 
 /** The input that carries a setting into the rendered files; `shown` values are redacted like DroppedSetting's. */
 export type Carrier =

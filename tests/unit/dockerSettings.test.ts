@@ -104,18 +104,41 @@ describe("Docker settings: nvidia-docker2", () => {
 });
 
 describe("Docker settings: kubeadm's documented daemon.json", () => {
-    it("systemd cgroups carried by config.systemdCgroup; json-file and overlay2 not needed; max-size refused with the kubelet's size", () => {
-        const r = report(docker({ json: KUBEADM }));
+    const kubelet = (rotation: { containerLogMaxSize?: string; containerLogMaxFiles?: number } = {}) => ({ kubelet: { version: "1.30.4", ...rotation } });
+    it("systemd cgroups carried by config.systemdCgroup; json-file and overlay2 not needed; max-size refused naming the kubelet's size", () => {
+        const r = report(docker({ json: KUBEADM }), kubelet());
         assert.deepStrictEqual(status(r), {
             'exec-opts="native.cgroupdriver=systemd"': "carried", 'log-driver="json-file"': "info", 'log-opts.max-size="100m"': "refused",
             'storage-driver="overlay2"': "info", 'hosts=["fd://"]': "info", 'containerd="/run/containerd/containerd.sock"': "info",
         });
-        const p = plan(docker({ json: KUBEADM }));
+        const p = plan(docker({ json: KUBEADM }), kubelet());
         assert.deepStrictEqual(p.refused, [
             "n1: in /etc/docker/daemon.json:",
-            'n1:   docker:log-opts.max-size = "100m" would be dropped: no equivalent under containerd (the kubelet rotates container logs under CRI; no typed input for its containerLogMaxSize yet: set it to "100M" in the KubeletConfiguration (Docker\'s "100m"; the kubelet\'s default 10Mi)); list docker:log-opts.max-size in upgrade.acknowledgeDropped to drop it',
+            'n1:   docker:log-opts.max-size = "100m" would be dropped: set kubelet.containerLogMaxSize = "100M", or list docker:log-opts.max-size in upgrade.acknowledgeDropped',
         ]);
         assert.ok(p.lines.includes('n1:   docker:exec-opts = "native.cgroupdriver=systemd" carried: config.systemdCgroup = true'), p.lines.join("\n"));
+    });
+    it("log-opts carried by kubelet.containerLogMaxSize/Files of the same bytes and count; Docker's 100m is not the kubelet's 100Mi", () => {
+        const json = `{"log-driver":"json-file","log-opts":{"max-size":"100m","max-file":"3"}}`;
+        const carried = report(docker({ json }), kubelet({ containerLogMaxSize: "100M", containerLogMaxFiles: 3 }));
+        assert.strictEqual(byKey(carried, "log-opts.max-size")[0].status, "carried");
+        assert.strictEqual(byKey(carried, "log-opts.max-file")[0].status, "carried");
+        assert.ok(plan(docker({ json }), kubelet({ containerLogMaxSize: "100M", containerLogMaxFiles: 3 })).lines
+            .includes('n1:   docker:log-opts.max-size = "100m" carried: kubelet.containerLogMaxSize = "100M"'));
+        const mebi = report(docker({ json }), kubelet({ containerLogMaxSize: "100Mi", containerLogMaxFiles: 5 }));
+        assert.strictEqual(byKey(mebi, "log-opts.max-size")[0].status, "refused", "100Mi is 104857600 bytes, not 10^8");
+        assert.strictEqual(byKey(mebi, "log-opts.max-file")[0].status, "refused");
+        // Docker keeps 1 file if told; the kubelet at least 2: 2 carries it.
+        assert.strictEqual(byKey(report(docker({ json: `{"log-opts":{"max-file":"1"}}` }), kubelet({ containerLogMaxFiles: 2 })), "log-opts.max-file")[0].status, "carried");
+        // No kubelet: nothing rotates them under containerd.
+        assert.match(plan(docker({ json })).refused.join("\n"), /max-size = "100m" would be dropped: no equivalent under containerd \(without a kubelet nothing rotates container logs under containerd\)/);
+    });
+    it("kubelet.containerLogMaxSize must be a quantity of bytes, containerLogMaxFiles 2 to 1000: refused naming the field", () => {
+        assert.throws(() => spec(kubelet({ containerLogMaxSize: "100m" })),
+            /invalid kubelet\.containerLogMaxSize: expected a Kubernetes quantity of bytes such as "100M" \(10\^8\) or "10Mi" \(10 × 2\^20\), got "100m" \(a lowercase m is milli in a quantity: Docker's "100m" is the kubelet's "100M"\)/);
+        assert.throws(() => spec(kubelet({ containerLogMaxSize: "1.5Gi" })), /invalid kubelet\.containerLogMaxSize/);
+        assert.throws(() => spec(kubelet({ containerLogMaxFiles: 1 })), /invalid kubelet\.containerLogMaxFiles: expected an integer from 2 to 1000, got 1/);
+        assert.strictEqual(spec(kubelet({ containerLogMaxSize: "10Mi", containerLogMaxFiles: 4 })).kubelet?.containerLogMaxSize, "10Mi");
     });
     it("cgroupfs against config.systemdCgroup true is refused naming the input", () => {
         const r = report(docker({ json: `{"exec-opts":["native.cgroupdriver=cgroupfs"]}` }));

@@ -99,6 +99,25 @@ describe("kubelet flags edit (bash + awk, as on the node)", () => {
         assert.strictEqual(r.code, 0, r.stderr);
         assert.strictEqual(r.kubeadm, 'KUBELET_KUBEADM_ARGS="--cgroup-driver=systemd --container-runtime-endpoint=unix:///run/containerd/containerd.sock"\n');
     });
+    it("container log rotation (kubelet.containerLogMaxSize/Files): into the config file when there is one, a flag already set rewritten; else as flags", () => {
+        const rotation = { containerLogMaxSize: "100M", containerLogMaxFiles: 10 };
+        const withConfig = runEdit({ kubelet: { version: "1.30.4", ...rotation } }, {
+            kubeadm: 'KUBELET_KUBEADM_ARGS="--container-log-max-files=3 --node-ip=10.0.0.5"\n',
+            config: "kind: KubeletConfiguration\ncgroupDriver: cgroupfs\ncontainerLogMaxSize: 10Mi\n",
+        });
+        assert.strictEqual(withConfig.code, 0, withConfig.stderr);
+        assert.strictEqual(withConfig.config, "kind: KubeletConfiguration\ncgroupDriver: systemd\ncontainerLogMaxSize: 100M\ncontainerLogMaxFiles: 10\n");
+        assert.strictEqual(withConfig.kubeadm, 'KUBELET_KUBEADM_ARGS="--container-log-max-files=10 --node-ip=10.0.0.5 --container-runtime-endpoint=unix:///run/containerd/containerd.sock"\n',
+            "the flag, which would win over the file, says the same");
+        const flagsOnly = runEdit({ ...k120, kubelet: { version: "1.20.15", ...rotation } }, { kubeadm: 'KUBELET_KUBEADM_ARGS="--node-ip=10.0.0.5"\n' });
+        assert.strictEqual(flagsOnly.code, 0, flagsOnly.stderr);
+        assert.strictEqual(flagsOnly.kubeadm, 'KUBELET_KUBEADM_ARGS="--node-ip=10.0.0.5 --container-runtime=remote --container-runtime-endpoint=unix:///run/containerd/containerd.sock --container-log-max-size=100M --container-log-max-files=10"\n');
+        const again = runEdit({ ...k120, kubelet: { version: "1.20.15", ...rotation } }, { kubeadm: flagsOnly.kubeadm });
+        assert.strictEqual(again.kubeadm, flagsOnly.kubeadm, "idempotent");
+        assert.doesNotMatch(again.stderr, /wrote/);
+        // Neither set: the step's values are what they were (no LOG_ROTATION line).
+        assert.doesNotMatch(renderKubeletEdit(kubeletEditPlan(resolveSpec(baseArgs({ kubelet: { version: "1.30.4" } })))!, "/c"), /LOG_ROTATION/);
+    });
     it("fails clearly when auto finds no flags file", () => {
         const r = runEdit({ kubelet: { version: "1.30.4" } }, {});
         assert.notStrictEqual(r.code, 0);
