@@ -94,7 +94,7 @@ exec $RUNC "\$@"
 SH
 chmod 0755 "$DIR/usr/local/bin/lab-runc"
 [ "$RUNTIME" != docker ] ||
-  echo '{"iptables":false,"ip-forward":false,"bridge":"none","default-runtime":"lab-runc","runtimes":{"lab-runc":{"path":"/usr/local/bin/lab-runc"}}}' \
+  echo '{"iptables":false,"ip-forward":false,"bridge":"none","default-runtime":"lab-runc","runtimes":{"lab-runc":{"path":"/usr/local/bin/lab-runc"}},"log-driver":"json-file","log-opts":{"max-size":"1m","max-file":"3"}}' \
     >"$DIR/etc/docker/daemon.json"
 # The kubelet's OOM watcher reads /dev/kmsg, which a container has not (kind does the same). The
 # pause image: busybox waiting for TERM.

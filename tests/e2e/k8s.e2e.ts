@@ -121,6 +121,37 @@ describe("e2e: Kubernetes — drain, switch the kubelet, verify and uncordon on 
         console.log(`      node conversion: drain ${d["k8s-a-drain"]}s, switch ${d["k8s-a-switch"]}s, verify ${d["k8s-a-verify"]}s, whole run ${d.total}s`);
     });
 
+    it("container logs rotate at the size and count Docker's json-file had (log-opts 1m × 3, carried to the kubelet)", async () => {
+        const config = onNode(NODES.a, "cat /var/lib/kubelet/config.yaml");
+        assert.match(config, /^containerLogMaxSize: 1M$/m);
+        assert.match(config, /^containerLogMaxFiles: 3$/m);
+        // About 3.6 MB of output: rotated at 1M (the kubelet looks every 10 s), at most 3 files kept.
+        apply(`
+apiVersion: v1
+kind: Pod
+metadata: {name: logger, namespace: apps}
+spec:
+  nodeName: ${NODES.a}
+  hostNetwork: true
+  automountServiceAccountToken: false
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: logger, image: "lab/busybox:1", imagePullPolicy: Never, command: ["/bin/busybox", "sh", "-c",
+     "i=0; while [ $i -lt 50000 ]; do echo \\"line $i of a container log that the kubelet rotates: 0123456789\\"; i=$((i+1)); done; exec /bin/busybox sleep 1000000"]}
+`);
+        let files: string[] = [];
+        const until = Date.now() + 90_000;
+        while (Date.now() < until) {
+            files = onNode(NODES.a, "ls /var/log/pods/apps_logger_*/logger/ 2>/dev/null || true", true).split(/\s+/).filter(Boolean);
+            if (files.some(f => /^0\.log\.\d{8}-\d{6}/.test(f))) {
+                break;
+            }
+            await new Promise(r => setTimeout(r, 3000));
+        }
+        kubectl("-n", "apps", "delete", "pod", "logger", "--wait=false");
+        assert.ok(files.some(f => /^0\.log\.\d{8}-\d{6}/.test(f)), `rotated: ${files.join(" ")}`);
+        assert.ok(files.length <= 3, `at most containerLogMaxFiles (3) files: ${files.join(" ")}`);
+    });
     it("a second pulumi up changes nothing; a new stack on the converted node does not drain it", async () => {
         const again = await stackA.up({ color: "never" });
         assert.deepStrictEqual(changes(again.summary.resourceChanges as any), {});

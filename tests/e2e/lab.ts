@@ -208,6 +208,8 @@ export const ADMIN_KUBECONFIG = path.join(LAB_DIR, "cluster", "admin.conf");
  */
 /** What of the lab kubelets' Docker settings (lab/kubelet-join.sh) the lab's conversion drops. */
 export const LAB_DOCKER_DROPPED = ["docker:default-runtime", "docker:runtimes.lab-runc"];
+/** The lab kubelets' kubelet settings: the container log rotation their Docker had (json-file, 1m × 3). */
+export const LAB_KUBELET = { version: "1.23.17", containerLogMaxSize: "1M", containerLogMaxFiles: 3 };
 
 export function clusterSettings(over: { [k: string]: unknown } = {}) {
     return {
@@ -222,7 +224,7 @@ export function clusterSettings(over: { [k: string]: unknown } = {}) {
             sandboxImage: "k8s.gcr.io/pause:3.2",
             extraToml: { plugins: { "io.containerd.cri.v1.runtime": { restrict_oom_score_adj: true } } },
         },
-        kubelet: { version: "1.23.17" },
+        kubelet: LAB_KUBELET,
         docker: { mode: "disable", migrateImages: true },
         // The lab's Docker runs containers through lab-runc (lab/kubelet-join.sh's daemon.json), a
         // runc that leaves OOM scores alone in systemd-nspawn; under containerd

@@ -12,7 +12,7 @@ import * as path from "path";
 import * as TOML from "@iarna/toml";
 import { Stack } from "@pulumi/pulumi/automation";
 import {
-    artifacts, ARTIFACT_PORT, changes, durations, KUBECTL, labNode, labStack, LAB_DIR, LAB_DOCKER_DROPPED, LAB_TLS_IMAGE, LAB_TLS_REGISTRY, LAB17_CARRIED, LAB17_MIRROR, LAB17_REGISTRY_PASSWORD,
+    artifacts, ARTIFACT_PORT, changes, durations, KUBECTL, labNode, labStack, LAB_DIR, LAB_DOCKER_DROPPED, LAB_KUBELET, LAB_TLS_IMAGE, LAB_TLS_REGISTRY, LAB17_CARRIED, LAB17_MIRROR, LAB17_REGISTRY_PASSWORD,
     nodeDown, onNode, privateKey, REPO, stateText, upChangesNothing, upExpectingFailure,
 } from "./lab";
 
@@ -353,7 +353,7 @@ systemctl restart containerd`);
         // The Docker node has none of the lab registry's TLS files: only the 1.x nodes name them.
         const { registryTls, ...untls } = CARRIED;
         const docker = {
-            kubelet: { version: "1.23.17" },
+            kubelet: LAB_KUBELET,
             docker: { mode: "disable", migrateImages: true },
             config: { sandboxImage: "k8s.gcr.io/pause:3.2" },
             // Its Docker's lab-runc (lab/kubelet-join.sh): restrict_oom_score_adj does its job under containerd.
