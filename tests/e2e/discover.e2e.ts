@@ -79,7 +79,8 @@ describe("e2e: nodes found from the cluster (discover)", function () {
         const { stdout } = await previewOps(stack);
         assert.match(stdout, /d-1:   docker:default-runtime = "lab-runc" is dropped, as upgrade\.acknowledgeDropped says/);
         assert.match(stdout, /d-1:   docker:iptables = false not carried, not needed: Docker's own API, networks or daemon/);
-        assert.match(stdout, /d-1: Docker's settings: 0 carried, \d+ not needed under containerd, 2 dropped as acknowledged, 0 not carried/);
+        assert.match(stdout, /d-1: Docker's settings: 2 carried, \d+ not needed under containerd, 2 dropped as acknowledged, 0 not carried/);
+        assert.match(stdout, /d-1:   docker:log-opts\.max-size = "1m" carried: kubelet\.containerLogMaxSize = "1M"/);
     });
     it("the preview lists the Nodes found and plans each one's steps", async () => {
         const { ops, stdout } = await previewOps(stack);
