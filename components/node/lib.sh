@@ -388,31 +388,40 @@ docker_file() {
 #   certs-file B(host) B(name)     each file in /etc/docker/certs.d/HOST/ (names only)
 # Paths are read under CN_ROOT (unset on a node: "/"); systemctl comes from PATH.
 docker_facts() {
-  local R=${CN_ROOT:-} d bin="" load="" pid="" src="" cfg="" named=default a line p h n
-  local -a argv=() words=()
+  local R=${CN_ROOT:-} d bin="" load="" pid="" exec="" env="" dropins="" src="" cfg="" named=default a line p h n
+  local -a argv=() words=() envfiles=()
   for d in /usr/bin /usr/local/bin /usr/sbin /usr/local/sbin /bin /sbin /opt/bin; do
     if [ -f "$R$d/dockerd" ] && [ -x "$R$d/dockerd" ]; then bin=$d/dockerd; break; fi
   done
+  # docker.service's properties, in one call (the first line of each; EnvironmentFiles one line a file)
   if command -v systemctl >/dev/null 2>&1; then
-    load=$(systemctl show -p LoadState docker 2>/dev/null | sed -n 's/^LoadState=//p' | head -n1) || load=""
+    while IFS= read -r line; do
+      case $line in
+        LoadState=*) [ -n "$load" ] || load=${line#LoadState=} ;;
+        MainPID=*) [ -n "$pid" ] || pid=${line#MainPID=} ;;
+        ExecStart=*) [ -n "$exec" ] || exec=${line#ExecStart=} ;;
+        Environment=*) [ -n "$env" ] || env=${line#Environment=} ;;
+        # "EnvironmentFiles=PATH (ignore_errors=yes)"
+        EnvironmentFiles=?*) p=${line#EnvironmentFiles=}; envfiles+=("${p% (ignore_errors=*}") ;;
+        DropInPaths=*) [ -n "$dropins" ] || dropins=${line#DropInPaths=} ;;
+      esac
+    done < <(systemctl show -p LoadState -p MainPID -p ExecStart -p Environment -p EnvironmentFiles -p DropInPaths docker 2>/dev/null || true)
   fi
   if [ -z "$bin" ] && { [ -z "$load" ] || [ "$load" = not-found ]; }; then return 0; fi
   echo "containerd-node-docker-facts 1 begin"
   [ -z "$bin" ] || echo "dockerd $(printf '%s' "$bin" | docker_b64)"
   if [ -n "$load" ]; then
     echo "unit $(printf '%s' "$load" | docker_b64)"
-    pid=$(systemctl show -p MainPID docker 2>/dev/null | sed -n 's/^MainPID=//p' | head -n1) || pid=""
     if [ -n "$pid" ] && [ "$pid" != 0 ] && [ -r "$R/proc/$pid/cmdline" ]; then
       echo "pid $pid"
       src=process
       while IFS= read -r -d '' a || [ -n "$a" ]; do argv+=("$a"); done <"$R/proc/$pid/cmdline"
     else
       # "{ path=/usr/bin/dockerd ; argv[]=/usr/bin/dockerd -H fd:// $DOCKER_OPTS ; ignore_errors=no ; … }"
-      line=$(systemctl show -p ExecStart docker 2>/dev/null | sed -n 's/^ExecStart=//p' | head -n1) || line=""
-      case $line in
+      case $exec in
         *"argv[]="*)
           src=unit
-          line=${line#*"argv[]="}; line=${line%% ;*}
+          line=${exec#*"argv[]="}; line=${line%% ;*}
           read -r -a argv < <(printf '%s\n' "$line") || true ;;
       esac
     fi
@@ -421,15 +430,9 @@ docker_facts() {
       for a in ${argv[@]+"${argv[@]}"}; do words+=("$(printf '%s' "$a" | docker_b64)"); done
       echo "argv $src ${words[*]}"
     fi
-    line=$(systemctl show -p Environment docker 2>/dev/null | sed -n 's/^Environment=//p' | head -n1) || line=""
-    echo "environment $(printf '%s' "$line" | docker_b64)"
-    # one "EnvironmentFiles=PATH (ignore_errors=yes)" line per file
-    while IFS= read -r line; do
-      p=${line#EnvironmentFiles=}; p=${p% (ignore_errors=*}
-      [ -z "$p" ] || docker_file env-file "$p"
-    done < <(systemctl show -p EnvironmentFiles docker 2>/dev/null | grep '^EnvironmentFiles=.' || true)
-    line=$(systemctl show -p DropInPaths docker 2>/dev/null | sed -n 's/^DropInPaths=//p' | head -n1) || line=""
-    read -r -a words < <(printf '%s\n' "$line") || true
+    echo "environment $(printf '%s' "$env" | docker_b64)"
+    for p in ${envfiles[@]+"${envfiles[@]}"}; do [ -z "$p" ] || docker_file env-file "$p"; done
+    read -r -a words < <(printf '%s\n' "$dropins") || true
     for p in ${words[@]+"${words[@]}"}; do docker_file drop-in "$p"; done
   fi
   # dockerd's --config-file, as its own flag parser takes it

@@ -26,17 +26,31 @@ function put(f: Fake, nodePath: string, content: string, mode = 0o644) {
     fs.writeFileSync(p, content, { mode });
 }
 
-/** `systemctl show -p PROP docker`, as systemd prints it: `props` gives each property's lines. */
+/**
+ * `systemctl show -p PROP… docker`, as systemd prints it: `props` gives each property's lines.
+ * Each call is logged to systemctl.calls beside the node's tree.
+ */
 function systemctl(f: Fake, props: { [prop: string]: string[] }) {
-    const cases = Object.entries(props).map(([k, lines]) => `  ${k}) printf '%s\\n' ${lines.map(l => sq(`${k}=${l}`)).join(" ")} ;;`).join("\n");
+    const cases = Object.entries(props).map(([k, lines]) => `    ${k}) printf '%s\\n' ${lines.map(l => sq(`${k}=${l}`)).join(" ")} ;;`).join("\n");
     fs.writeFileSync(path.join(f.bin, "systemctl"), `#!/bin/sh
-[ "$1" = show ] && [ "$2" = -p ] && [ "$4" = docker ] || { echo "fake systemctl: $*" >&2; exit 1; }
-case "$3" in
+echo "$*" >>${sq(path.join(path.dirname(f.root), "systemctl.calls"))}
+[ "$1" = show ] || { echo "fake systemctl: $*" >&2; exit 1; }
+shift
+unit=""
+for a in "$@"; do unit=$a; done
+[ "$unit" = docker ] || { echo "fake systemctl: $*" >&2; exit 1; }
+while [ "$1" = -p ]; do
+  case "$2" in
 ${cases}
-  *) printf '%s=\\n' "$3" ;;
-esac
+    *) printf '%s=\\n' "$2" ;;
+  esac
+  shift 2
+done
 `, { mode: 0o755 });
 }
+
+/** How many times the reader ran systemctl. */
+const systemctlCalls = (f: Fake) => fs.readFileSync(path.join(path.dirname(f.root), "systemctl.calls"), "utf8").trim().split("\n").length;
 
 function snapshot(root: string): string {
     const h = createHash("sha256");
@@ -117,6 +131,7 @@ describe("docker_facts (the node library's Docker reader, run by bash)", () => {
             ["/etc/systemd/system/docker.service.d/http-proxy.conf", "present"], ["/etc/systemd/system/docker.service.d/missing.conf", "absent"],
         ]);
         assert.deepStrictEqual(d.certsD, [{ host: "registry.example.com:5000", files: ["ca.crt", "client.key"] }]);
+        assert.strictEqual(systemctlCalls(f), 1, "docker.service's properties in one call");
     });
 
     it("a stopped Docker: the unit's ExecStart argv[], $DOCKER_OPTS as written; no daemon.json", () => {
