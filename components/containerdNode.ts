@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { ContainerdNodeArgs } from "./args";
 import { NodeFacts } from "./facts";
-import { kubeconfigWiring } from "./kubeconfig";
+import { kubeconfigWiring, writeLocalLibrary } from "./kubeconfig";
 import { CopyStep, LocalStep, RemoteStep } from "./commands";
 import { drainScript, rollbackMarkScript, verifyNodeScript } from "./scripts/kubectl";
 import { NodeStep, nodeSteps } from "./scripts/claim";
@@ -123,14 +123,16 @@ export class ContainerdNode extends pulumi.ComponentResource {
         const kc = args.kubernetes ? kubeconfigWiring("kubernetes.kubeconfig", args.kubernetes.kubeconfig) : undefined;
         // The drain and verify steps' kubeconfig: a file of the run when given as content (kubeconfig.ts).
         const kcSteps = kc?.steps(name);
+        if (kcSteps && !pulumi.runtime.isDryRun()) {
+            // The local steps' library (components/node/kubectl.sh), which their text sources.
+            writeLocalLibrary();
+        }
         const local = (step: string, script: pulumi.Input<string>, extraInputs?: pulumi.Input<string>, triggers?: pulumi.Input<any>[]) => {
-            const text = pulumi.output(script).apply(s => `${kcSteps?.prologue ?? ""}${s}`);
-            const create = extraInputs === undefined ? text : pulumi.interpolate`# after: ${extraInputs}\n${text}`;
+            const create = extraInputs === undefined ? script : pulumi.interpolate`# after: ${extraInputs}\n${script}`;
             const cmd = new LocalStep(`${name}-${step}`, {
                 create,
                 interpreter: ["/bin/bash", "-c"],
                 environment: kcSteps?.environment,
-                stdin: kcSteps?.stdin,
                 triggers,
             }, { parent: this, dependsOn: last });
             last = [cmd];
