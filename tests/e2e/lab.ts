@@ -206,8 +206,14 @@ export const ADMIN_KUBECONFIG = path.join(LAB_DIR, "cluster", "admin.conf");
  * Stack settings that convert lab/node-up.sh nodes joined to the lab cluster (Docker and
  * dockershim, kubelet 1.23) to the lab's containerd 2.x, in Kubernetes mode.
  */
-/** What of the lab kubelets' Docker settings (lab/kubelet-join.sh) the lab's conversion drops. */
-export const LAB_DOCKER_DROPPED = ["docker:default-runtime", "docker:runtimes.lab-runc"];
+/**
+ * What of the lab kubelets' Docker settings (lab/kubelet-join.sh) the lab's conversion drops: Docker's
+ * default runtime, lab-runc, a runc that leaves OOM scores alone in systemd-nspawn; under
+ * containerd restrict_oom_score_adj does that, and pods that want lab-runc name its RuntimeClass.
+ */
+export const LAB_DOCKER_DROPPED = ["docker:default-runtime"];
+/** The lab Docker's second runtime (daemon.json `runtimes`), carried as a CRI runtime handler. */
+export const LAB_DOCKER_RUNTIMES = { "lab-runc": { runtimeType: "io.containerd.runc.v2", options: { BinaryName: "/usr/local/bin/lab-runc", SystemdCgroup: false } } };
 /** The lab kubelets' kubelet settings: the container log rotation their Docker had (json-file, 1m × 3). */
 export const LAB_KUBELET = { version: "1.23.17", containerLogMaxSize: "1M", containerLogMaxFiles: 3 };
 
@@ -223,12 +229,10 @@ export function clusterSettings(over: { [k: string]: unknown } = {}) {
             systemdCgroup: false,
             sandboxImage: "k8s.gcr.io/pause:3.2",
             extraToml: { plugins: { "io.containerd.cri.v1.runtime": { restrict_oom_score_adj: true } } },
+            runtimes: LAB_DOCKER_RUNTIMES,
         },
         kubelet: LAB_KUBELET,
         docker: { mode: "disable", migrateImages: true },
-        // The lab's Docker runs containers through lab-runc (lab/kubelet-join.sh's daemon.json), a
-        // runc that leaves OOM scores alone in systemd-nspawn; under containerd
-        // restrict_oom_score_adj does that, so the conversion drops it, as a person would say.
         upgrade: { acknowledgeDropped: [...LAB_DOCKER_DROPPED] },
         drain: { timeoutSeconds: 120, gracePeriodSeconds: 1 },
         verifyTimeoutSeconds: 120,
