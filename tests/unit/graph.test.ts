@@ -288,6 +288,28 @@ describe("ContainerdNode resource graph", () => {
         assert.deepStrictEqual(res.get("ra-converge")!.dependsOn, ["ra-registry-auth"]);
         assert.match(res.get("ra-converge")!.inputs.stdin, /^imports = \[ "\/etc\/containerd\/containerd-node\/registry-auth\.toml" \]$/m);
     });
+    it("the proxy travels in a step of its own before converge, a secret when a value is one; plain values stay readable", async () => {
+        const { res } = await build("px", baseArgs({ kubelet: { version: "1.30.4" }, proxy: { httpProxy: pulumi.secret("http://u:PROXYPASSWORD@proxy.corp:3128"), noProxy: ".corp" } }));
+        assert.deepStrictEqual(steps(res, "px"), ["lib", "proxy", "converge"]);
+        const sent = res.get("px-proxy")!.inputs.stdin;
+        assert.strictEqual(sent[pulumi.runtime.specialSigKey], pulumi.runtime.specialSecretSig, "the step's script is a secret");
+        assert.match(sent.value, /Environment="HTTP_PROXY=http:\/\/u:PROXYPASSWORD@proxy\.corp:3128"/);
+        for (const r of res.values()) {
+            if (r.name !== "px-proxy") {
+                assert.doesNotMatch(JSON.stringify(r.inputs), /PROXYPASSWORD/, r.name);
+            }
+        }
+        assert.deepStrictEqual(res.get("px-converge")!.dependsOn, ["px-proxy"]);
+        assert.match(res.get("px-proxy")!.inputs.stdin.value, /^echo 'containerd-node: |^set -euo pipefail/, "the first step: refused when the pre-flight refuses");
+        const plain = await build("pp", baseArgs({ proxy: { noProxy: ".corp" } }));
+        assert.strictEqual(typeof plain.res.get("pp-proxy")!.inputs.stdin, "string", "no secret given, none made");
+        assert.match(plain.res.get("pp-proxy")!.inputs.stdin, /Environment="NO_PROXY=\.corp"/);
+    });
+    it("a proxy value given as a secret is checked at preview, refusing the node naming the field, never showing it", async () => {
+        const { node } = await build("pb", baseArgs({ proxy: { httpProxy: pulumi.secret("socks5://u:BADPASSWORD@p:1") } }));
+        const refusal = await value(node.refusal);
+        assert.match(refusal, /^pb: invalid proxy\.httpProxy: expected the proxy's URL, .* got <secret, 26 chars>$/);
+    });
     it("a node whose facts can't be read over SSH is refused at up by its first step, saying why", async () => {
         // Port 1 on the loopback: nothing listens, the dial is refused at once.
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-key-"));
