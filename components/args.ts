@@ -237,9 +237,9 @@ export interface ProxyArgs {
     /** The proxy for HTTPS registries (HTTPS_PROXY), written as `httpProxy` is. */
     httpsProxy?: pulumi.Input<string>;
     /**
-     * Hosts reached without the proxy (NO_PROXY), comma-separated: host names (`.example.com` or
-     * `example.com` also covers its subdomains), IP addresses, CIDRs, `host:port`, or `*`. Go never
-     * proxies `localhost` or a loopback address whatever this says.
+     * Hosts reached without the proxy (NO_PROXY), comma-separated: host names (`example.com` also
+     * covers its subdomains, `.example.com` only them), IP addresses, CIDRs, `host:port`, or `*`.
+     * Go never proxies `localhost` or a loopback address whatever this says.
      */
     noProxy?: pulumi.Input<string>;
 }

@@ -19,7 +19,8 @@ port = int(sys.argv[1])
 PLAIN = sys.argv[2:] == ["--plain"]
 if not PLAIN:
     cert, key, ca = sys.argv[2], sys.argv[3], sys.argv[4]
-REPO = "lab/plain" if PLAIN else "lab/tls"
+IMAGE = "lab/plain:1" if PLAIN else "lab/tls:1"
+REPO = IMAGE.split(":")[0]
 
 
 def digest(b: bytes) -> str:
@@ -88,12 +89,12 @@ class Registry(BaseHTTPRequestHandler):
 
 server = ThreadingHTTPServer(("127.0.0.1", port), Registry)
 if PLAIN:
-    print(f"serving {REPO}:1 on http://127.0.0.1:{port}", flush=True)
+    print(f"serving {IMAGE} on http://127.0.0.1:{port}", flush=True)
 else:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
     ctx.load_verify_locations(ca)
     ctx.verify_mode = ssl.CERT_REQUIRED
     server.socket = ctx.wrap_socket(server.socket, server_side=True)
-    print(f"serving {REPO}:1 on https://127.0.0.1:{port} (client certificates of {ca} only)", flush=True)
+    print(f"serving {IMAGE} on https://127.0.0.1:{port} (client certificates of {ca} only)", flush=True)
 server.serve_forever()
