@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # proxy-up.sh USER PASSWORD: the lab's HTTP proxy, squid (Debian's package) on
-# 127.0.0.1:PROXY_PORT (default 3128), that serves only USER with PASSWORD (basic auth), and a
+# 127.0.0.1:PROXY_PORT (default 13128), that serves only USER with PASSWORD (basic auth), and a
 # plain-HTTP registry (tls-registry.py --plain, lab/plain:1) on 127.0.0.1:REGISTRY_PORT that only
 # the proxy can reach by name: squid's hosts_file names PROXIED_REGISTRY_HOST, which the nodes
 # cannot resolve, so a pull from it that works went through the proxy. (Go never proxies

@@ -21,7 +21,7 @@ import {
 const NODE = "px-1";
 const USER = "labproxy";
 const PASSWORD = "cn-proxy-Pa55-5e1f0a2b";
-const PROXY_PORT = Number(process.env.PROXY_PORT ?? 3128);
+const PROXY_PORT = Number(process.env.PROXY_PORT ?? 13128);  // lab/lib.sh's default
 const PROXY_URL = `http://${USER}:${PASSWORD}@127.0.0.1:${PROXY_PORT}`;
 const NO_PROXY = "localhost,127.0.0.1,.svc";
 /** lab/lib.sh's PROXIED_REGISTRY: a name only the proxy resolves, on REGISTRY_PORT. */

@@ -428,6 +428,20 @@ describe("ContainerdFleet resource graph", () => {
         assert.match(res.get("f2a-gate")!.inputs.create, /sleep 30/, "pause after a wave that has a successor");
         assert.doesNotMatch(res.get("f2b-gate")!.inputs.create, /sleep 30/, "no pause after the last wave");
     });
+    it("the proxy: shared by every node, a secret kept one, a node's override merged over it", async () => {
+        const { res, f } = await fleet("f5", {
+            nodes: [{ name: "f5a", connection: conn("a"), nodeFacts: DOCKER_FACTS }, { name: "f5b", connection: conn("b"), nodeFacts: DOCKER_FACTS, overrides: { proxy: { noProxy: ".b.corp" } } }],
+            settings: { ...settings, proxy: { httpProxy: pulumi.secret("http://u:FLEETPROXYPW@proxy.corp:3128"), noProxy: ".corp" } },
+        });
+        assert.deepStrictEqual(f.nodes.f5b.spec.proxy, ["httpProxy", "noProxy"]);
+        for (const n of ["f5a", "f5b"]) {
+            const sent = res.get(`${n}-proxy`)!.inputs.stdin;
+            assert.strictEqual(sent[pulumi.runtime.specialSigKey], pulumi.runtime.specialSecretSig, `${n}: a secret`);
+            assert.match(sent.value, /HTTP_PROXY=http:\/\/u:FLEETPROXYPW@proxy\.corp:3128/);
+            assert.match(sent.value, n === "f5a" ? /NO_PROXY=\.corp"/ : /NO_PROXY=\.b\.corp"/);
+        }
+        assert.deepStrictEqual(res.get("f5a-converge")!.dependsOn, ["f5a-proxy"]);
+    });
     it("per-node overrides are merged over the shared settings", async () => {
         const { f } = await fleet("f3", {
             nodes: [{ name: "f3a", connection: conn("a"), nodeFacts: DOCKER_FACTS }, { name: "f3b", connection: conn("b"), nodeFacts: DOCKER_FACTS, overrides: { config: { sandboxImage: "mirror.local/pause:3.10" } } }],
