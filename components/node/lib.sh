@@ -886,7 +886,9 @@ cn_proxy() {
   txn_begin
   note_unit containerd
   phase "writing containerd's proxy environment"
-  printf '%s' "$PROXY_TEXT" | put "$R$PROXY_DROPIN" 0600
+  # From a pipe, not a here-string's temporary file (the values may be secrets), and in this shell:
+  # put records the change in CHANGED.
+  put "$R$PROXY_DROPIN" 0600 < <(printf '%s' "$PROXY_TEXT")
   if [ -n "$DEFER" ]; then return 0; fi
   if ! changed "$PROXY_DROPIN"; then log "$PROXY_DROPIN unchanged: no restart"; return 0; fi
   systemctl daemon-reload

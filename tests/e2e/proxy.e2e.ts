@@ -129,6 +129,22 @@ describe("e2e: Docker's proxy carried to containerd (host mode, a real proxy)", 
         await upChangesNothing(stack);
     });
 
+    it("the proxy step run again with the same values restarts nothing; a changed value restarts containerd on it", async () => {
+        const pid = () => onNode(NODE, "systemctl show -p MainPID --value containerd").trim();
+        const lastRun = () => onNode(NODE, "cat \"$(ls -dt /var/lib/containerd-node/runs/done/*-proxy-* | head -n 1)/err\"");
+        const before = pid();
+        const urn = (await stack.exportStack()).deployment.resources.find((r: { urn: string }) => r.urn.endsWith(`::${NODE}-proxy`)).urn;
+        assert.strictEqual((await stack.up({ color: "never", replace: [urn] })).summary.result, "succeeded");
+        assert.match(lastRun(), /http-proxy\.conf unchanged: no restart/);
+        assert.strictEqual(pid(), before, "containerd not restarted");
+        await stack.setConfig("containerd-node:proxy.noProxy", { value: `${NO_PROXY},.lab` }, true);
+        assert.strictEqual((await stack.up({ color: "never" })).summary.result, "succeeded");
+        assert.match(lastRun(), /restarting containerd for its proxy environment/);
+        assert.notStrictEqual(pid(), before, "containerd restarted");
+        assert.strictEqual(onNode(NODE, "tr '\\0' '\\n' </proc/$(systemctl show -p MainPID --value containerd)/environ | grep '^NO_PROXY='"), "NO_PROXY=localhost,127.0.0.1,.svc,.lab\n");
+        await upChangesNothing(stack, "and then a second up changes nothing");
+    });
+
     it("without proxy the drop-in goes and containerd restarts without it", async () => {
         await stack.removeConfig("containerd-node:proxy");
         const res = await stack.up({ color: "never" });
