@@ -4,7 +4,8 @@
  * containerd does anyway), or lost unless a typed input is set or the loss acknowledged. The
  * equivalents: containerd's certs.d `hosts.toml` (containerd/docs/hosts.md) for mirrors, insecure
  * registries and TLS files; CRI's runtime handlers for `runtimes`; the kubelet's log rotation for
- * `log-opts`; containerd's config for the rest (containerd/docs/cri/config.md).
+ * `log-opts`; containerd's proxy environment (`proxy`, a containerd.service.d drop-in) for
+ * `proxies` and the proxy variables; containerd's config for the rest (containerd/docs/cri/config.md).
  */
 import * as path from "path";
 import { NodeSpec, quantityBytes } from "../spec";

@@ -11,6 +11,7 @@ import { planNode } from "../../components/preflight/plan";
 import { proxyProblems } from "../../components/preflight/planOutputs";
 import { environmentLine, PROXY_DROPIN, renderProxyDropIn } from "../../components/render/proxy";
 import { nodeSteps } from "../../components/scripts/claim";
+import { standalonePrelude } from "../../components/scripts/lib";
 import { proxyScript, stepScript } from "../../components/scripts/steps";
 import { InvalidArgumentError, resolveSpec } from "../../components/spec";
 import { baseArgs, DOCKER_FACTS } from "./helpers";
@@ -110,6 +111,39 @@ describe("proxy: the drop-in", () => {
         // SC2016: a value holding a backtick, single-quoted on purpose (values are data); SC1091: the library is on the node.
         const r = spawnSync("shellcheck", ["-s", "bash", "-e", "SC2016,SC1091", "-"], { input: script, encoding: "utf8" });
         assert.strictEqual(r.status, 0, r.stdout);
+    });
+});
+
+describe("proxy: the step's bash (the node library's cn_proxy, run here with systemctl faked)", () => {
+    /** The rendered step's values and call, its drop-in redirected into `dir`; systemctl a function that logs. */
+    function run(dir: string, values: { [k: string]: string }): { code: number | null; stderr: string; systemctl: string[] } {
+        const s = spec({ proxy: values });
+        const script = proxyScript(s, values);
+        const body = script.slice(script.indexOf("# shellcheck disable=SC2034 # read by the node library")).split(PROXY_DROPIN).join(path.join(dir, "http-proxy.conf"));
+        const log = path.join(dir, "systemctl.log");
+        fs.writeFileSync(log, "");
+        const r = spawnSync("bash", ["-c", `${standalonePrelude("proxy")}systemctl() { echo "$*" >>${JSON.stringify(log)}; [ "$1" != is-active ]; }
+${body}`],
+            { env: { ...process.env, CN_DIR: path.join(dir, "state") }, encoding: "utf8" });
+        return { code: r.status, stderr: r.stderr, systemctl: fs.readFileSync(log, "utf8").split("\n").filter(l => /^(daemon-reload|restart)/.test(l)) };
+    }
+    it("writes the drop-in 0600 and reloads systemd only when its content changed; containerd not on this package's config is left to configure", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cn-proxy-step-"));
+        const dropIn = path.join(dir, "http-proxy.conf");
+        let r = run(dir, { httpProxy: SECRET_URL, noProxy: ".corp" });
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.strictEqual(fs.readFileSync(dropIn, "utf8"), renderProxyDropIn({ httpProxy: SECRET_URL, noProxy: ".corp" }));
+        assert.strictEqual(fs.statSync(dropIn).mode & 0o777, 0o600);
+        assert.deepStrictEqual(r.systemctl, ["daemon-reload"]);
+        assert.match(r.stderr, /containerd starts with it once the configure step has made its config live/);
+        assert.doesNotMatch(r.stderr, new RegExp(PASSWORD), "the step's log never holds a value");
+        r = run(dir, { httpProxy: SECRET_URL, noProxy: ".corp" });
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.deepStrictEqual(r.systemctl, [], "unchanged: nothing reloaded or restarted");
+        assert.match(r.stderr, /http-proxy\.conf unchanged: no restart/);
+        r = run(dir, { httpProxy: SECRET_URL, noProxy: ".corp,.lab" });
+        assert.deepStrictEqual(r.systemctl, ["daemon-reload"]);
+        assert.match(fs.readFileSync(dropIn, "utf8"), /NO_PROXY=\.corp,\.lab/);
     });
 });
 
