@@ -231,7 +231,8 @@ export interface SystemdUnitArgs {
 export interface ProxyArgs {
     /**
      * The proxy for plain-HTTP registries (HTTP_PROXY): `http://host:port` or `https://host:port`,
-     * with `user:password@` if the proxy asks for it (percent-encoded, as in any URL).
+     * with `user:password@` if the proxy asks for it (percent-encoded, as in any URL; a URL with
+     * them is kept a secret even when given as a plain string).
      */
     httpProxy?: pulumi.Input<string>;
     /** The proxy for HTTPS registries (HTTPS_PROXY), written as `httpProxy` is. */

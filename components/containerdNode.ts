@@ -11,7 +11,7 @@ import { detachedCommand, sq } from "./scripts/shell";
 import { proxyScript, registryAuthScript, stepScript, uploadPath } from "./scripts/steps";
 import { ProxyValues } from "./render/proxy";
 import { RegistryAuthValues } from "./render/registryAuth";
-import { DEFAULTS, InvalidArgumentError, NodeSpec, resolveSpec } from "./spec";
+import { DEFAULTS, hasUserInfo, InvalidArgumentError, NodeSpec, resolveSpec } from "./spec";
 import { NodePlan, pathText } from "./preflight/plan";
 import { planOutputs, readFactsLimited } from "./preflight/planOutputs";
 
@@ -143,8 +143,10 @@ export class ContainerdNode extends pulumi.ComponentResource {
         // node's first step (in a fleet, the barrier every change to any node waits for).
         // The credentials are resolved only inside applies (the step's text, the plan).
         const authValues = pulumi.output(args.config?.registryAuth ?? {}) as pulumi.Output<RegistryAuthValues>;
-        // The proxy's values: a secret Output when any of them is one (pulumi.output keeps it so).
-        const proxyValues = pulumi.output(args.proxy ?? {}) as pulumi.Output<ProxyValues>;
+        // The proxy's values: a secret Output when any of them is one (pulumi.output keeps it so),
+        // and when a plain one holds a user or password.
+        const proxyValues = pulumi.output(Object.fromEntries(Object.entries(args.proxy ?? {})
+            .map(([k, v]) => [k, typeof v === "string" && hasUserInfo(v) ? pulumi.secret(v) : v]))) as pulumi.Output<ProxyValues>;
         const facts = args.nodeFacts !== undefined ? pulumi.output(args.nodeFacts as pulumi.Input<NodeFacts>)
             : pulumi.all([connection.host, connection.privateKey, connection.privateKeyPassword, connection.password, connection.hostKey])
                 .apply(([host, privateKey, privateKeyPassword, password, hostKey]) => readFactsLimited({

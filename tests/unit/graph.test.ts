@@ -301,6 +301,8 @@ describe("ContainerdNode resource graph", () => {
         }
         assert.deepStrictEqual(res.get("px-converge")!.dependsOn, ["px-proxy"]);
         assert.match(res.get("px-proxy")!.inputs.stdin.value, /^echo 'containerd-node: |^set -euo pipefail/, "the first step: refused when the pre-flight refuses");
+        const given = await build("pc", baseArgs({ proxy: { httpsProxy: "http://u:PLAINPASSWORD@proxy.corp:3128" } }));
+        assert.strictEqual(given.res.get("pc-proxy")!.inputs.stdin[pulumi.runtime.specialSigKey], pulumi.runtime.specialSecretSig, "a URL with a password is kept a secret, given plain too");
         const plain = await build("pp", baseArgs({ proxy: { noProxy: ".corp" } }));
         assert.strictEqual(typeof plain.res.get("pp-proxy")!.inputs.stdin, "string", "no secret given, none made");
         assert.match(plain.res.get("pp-proxy")!.inputs.stdin, /Environment="NO_PROXY=\.corp"/);
