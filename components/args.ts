@@ -222,6 +222,30 @@ export interface SystemdUnitArgs {
 }
 
 /**
+ * containerd's proxy environment: the variables Go's net/http reads (HTTP_PROXY, HTTPS_PROXY,
+ * NO_PROXY), which containerd pulls images through. Written as a `containerd.service.d` drop-in,
+ * `/etc/systemd/system/containerd.service.d/http-proxy.conf` (0600), by a step of its own
+ * (`proxy`), so that a value given as a Pulumi secret (a proxy URL with a user and password)
+ * stays one: shown as [secret] in a preview, never in a log. Set at least one.
+ */
+export interface ProxyArgs {
+    /**
+     * The proxy for plain-HTTP registries (HTTP_PROXY): `http://host:port` or `https://host:port`,
+     * with `user:password@` if the proxy asks for it (percent-encoded, as in any URL; a URL with
+     * them is kept a secret even when given as a plain string).
+     */
+    httpProxy?: pulumi.Input<string>;
+    /** The proxy for HTTPS registries (HTTPS_PROXY), written as `httpProxy` is. */
+    httpsProxy?: pulumi.Input<string>;
+    /**
+     * Hosts reached without the proxy (NO_PROXY), comma-separated: host names (`example.com` also
+     * covers its subdomains, `.example.com` only them), IP addresses, CIDRs, `host:port`, or `*`.
+     * Go never proxies `localhost` or a loopback address whatever this says.
+     */
+    noProxy?: pulumi.Input<string>;
+}
+
+/**
  * Where the kubelet's runtime flags are edited. "auto": the first that exists of
  * kubeadm-flags.env, /etc/default/kubelet, /etc/sysconfig/kubelet; "kubeadm-flags":
  * /var/lib/kubelet/kubeadm-flags.env (KUBELET_KUBEADM_ARGS); "default": /etc/default/kubelet
@@ -406,6 +430,13 @@ export interface ContainerdNodeArgs {
     config?: ContainerdConfigArgs;
     /** The containerd systemd unit (Delegate=yes and KillMode=process are always set). */
     unit?: SystemdUnitArgs;
+    /**
+     * containerd's proxy environment: `{ httpProxy?, httpsProxy?, noProxy? }`, each a string or a
+     * Pulumi secret, written as a containerd.service.d drop-in (see {@link ProxyArgs}); removing it
+     * removes the drop-in. Carries Docker's `proxies` and HTTP_PROXY/HTTPS_PROXY/NO_PROXY when it
+     * holds the same values. Default none.
+     */
+    proxy?: ProxyArgs;
     /**
      * The kubelet switched to containerd. Required in Kubernetes mode; omit in host mode when
      * there is no kubelet to switch.

@@ -51,3 +51,4 @@ export { readNodeFacts, parseHostFacts, parseNodeFacts, ResolvedConnection } fro
 export { hostRefusals, tarballArch } from "./preflight/hostChecks";
 export { nodeFactsScript, NodeFactsOptions } from "./scripts/upgradeFacts";
 export { renderRegistryAuthToml, REGISTRY_AUTH_FILE, RegistryAuthValues } from "./render/registryAuth";
+export { renderProxyDropIn, PROXY_DROPIN, ProxyValues } from "./render/proxy";

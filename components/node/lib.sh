@@ -642,6 +642,10 @@ echo "reverted to the state saved in $B"
 #   REGISTRIES       the certs.d hosts this package writes, space-separated
 #   TLS_FILES        registry TLS files the node must have: lines "FIELD<TAB>PATH"
 #   REGISTRY_AUTH    1 when config.registryAuth is set (the credentials file is kept)
+#   PROXY            1 when proxy is set (its drop-in is kept; otherwise this package's is removed)
+#   PROXY_DROPIN     containerd's proxy drop-in;  PROXY_DROPIN_HEAD: the first line that marks it as ours
+#   PROXY_TEXT       the proxy step's drop-in content (the step's text is a secret when a value is)
+#   CONFIG_HEAD      the first line of a config.toml this package rendered
 
 # cn_begin STEP CLAIM_SECONDS CLAIM_LAST: every mutating step's start: its variables, the per-node
 # lock and the run claim (components/scripts/claim.ts). The lock is taken within seconds or
@@ -689,7 +693,7 @@ cn_backup() {
   phase "saving the original state to $B"
   rm -rf "$B"; mkdir -p "$B/files"
   for p in /etc/containerd/config.toml /etc/containerd/certs.d /etc/systemd/system/containerd.service \
-    /etc/crictl.yaml /var/lib/kubelet/kubeadm-flags.env /etc/default/kubelet /etc/sysconfig/kubelet "$KUBELET_CONFIG" \
+    /etc/systemd/system/containerd.service.d/http-proxy.conf /etc/crictl.yaml /var/lib/kubelet/kubeadm-flags.env /etc/default/kubelet /etc/sysconfig/kubelet "$KUBELET_CONFIG" \
     /usr/local/bin/containerd /usr/local/bin/containerd-shim-runc-v2 /usr/local/bin/ctr /usr/local/sbin/runc; do
     if [ -e "$p" ] || [ -L "$p" ]; then mkdir -p "$B/files$(dirname "$p")"; cp -a "$p" "$B/files$p"; echo "present $p"; else echo "absent $p"; fi
   done >"$B/manifest"
@@ -840,6 +844,8 @@ cn_install_binaries() {
 cn_configure_end() {
   local r SV
   mkdir -p "$ROOT"
+  # proxy no longer set: this package's drop-in goes (a hand-made one stays); containerd restarts below.
+  if [ "$PROXY" != 1 ] && [ -f "$PROXY_DROPIN" ] && [ "$(head -n 1 "$PROXY_DROPIN")" = "$PROXY_DROPIN_HEAD" ]; then remove "$PROXY_DROPIN"; fi
   if [ -f "$CN_DIR/registries" ]; then
     while IFS= read -r r; do case " $REGISTRIES " in *" $r "*) ;; *) remove "/etc/containerd/certs.d/$r";; esac; done <"$CN_DIR/registries"
   fi
@@ -854,9 +860,9 @@ cn_configure_end() {
   remove "$CN_DIR/pending"
   [ "${REGISTRY_AUTH:-0}" = 1 ] || remove /etc/containerd/containerd-node/registry-auth.toml
   phase "starting containerd"
-  changed /etc/systemd/system/containerd.service && systemctl daemon-reload
+  if changed /etc/systemd/system/containerd.service "$PROXY_DROPIN"; then systemctl daemon-reload; fi
   systemctl enable containerd >/dev/null 2>&1 || systemctl enable containerd
-  if changed /etc/containerd/config.toml /etc/systemd/system/containerd.service "$BIN_DIR/containerd" /usr/local/sbin/runc || ! systemctl is-active -q containerd; then
+  if changed /etc/containerd/config.toml /etc/systemd/system/containerd.service "$PROXY_DROPIN" "$BIN_DIR/containerd" /usr/local/sbin/runc || ! systemctl is-active -q containerd; then
     log "restarting containerd (containers keep running: KillMode=process)"
     systemctl restart containerd || die "containerd did not start: $(journalctl -u containerd -n 15 --no-pager 2>&1 | tail -n 15)"
   else
@@ -867,6 +873,32 @@ cn_configure_end() {
   systemctl is-enabled -q containerd || die "containerd is not enabled"
   log "containerd $SV is running with CRI"
   echo "containerd://$SV"
+}
+
+# cn_proxy: the proxy step: containerd's proxy environment, PROXY_TEXT, as its drop-in
+# PROXY_DROPIN, 0600 (its values may be secrets, as registry credentials are). The node's original
+# state is saved first (a drop-in there may be hand-made). A changed drop-in reloads systemd, and
+# containerd restarts on it here when it runs a config of this package (CONFIG_HEAD) and no move
+# is staged; otherwise the configure part restarts it (or, staged under R, the switch's move).
+cn_proxy() {
+  cn_backup
+  cn_defer
+  txn_begin
+  note_unit containerd
+  phase "writing containerd's proxy environment"
+  # From a pipe, not a here-string's temporary file (the values may be secrets), and in this shell:
+  # put records the change in CHANGED.
+  put "$R$PROXY_DROPIN" 0600 < <(printf '%s' "$PROXY_TEXT")
+  if [ -n "$DEFER" ]; then return 0; fi
+  if ! changed "$PROXY_DROPIN"; then log "$PROXY_DROPIN unchanged: no restart"; return 0; fi
+  systemctl daemon-reload
+  if systemctl is-active -q containerd && [ "$(head -n 1 /etc/containerd/config.toml 2>/dev/null)" = "$CONFIG_HEAD" ]; then
+    log "restarting containerd for its proxy environment (containers keep running: KillMode=process)"
+    systemctl restart containerd || die "containerd did not start: $(journalctl -u containerd -n 15 --no-pager 2>&1 | tail -n 15)"
+    check_containerd "$BIN_DIR/ctr" "$SOCKET" "$VERSION" >/dev/null
+  else
+    log "containerd starts with it once the configure step has made its config live"
+  fi
 }
 
 # cn_migrate_images: imports Docker's tagged images into containerd's k8s.io namespace while

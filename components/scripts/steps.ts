@@ -6,6 +6,7 @@
  * text, so `pulumi preview --diff` shows a change of one value as a change of its line.
  */
 import { renderConfigToml, TOP_OF_FILE } from "../render/configToml";
+import { PROXY_DROPIN, PROXY_DROPIN_HEAD, ProxyValues, renderProxyDropIn } from "../render/proxy";
 import { REGISTRY_AUTH_FILE, RegistryAuthValues, renderRegistryAuthToml } from "../render/registryAuth";
 import { renderCrictlYaml } from "../render/crictl";
 import { registryTlsFiles, renderHostsTomls } from "../render/hostsToml";
@@ -14,7 +15,7 @@ import { renderUnit } from "../render/unit";
 import { NodeSpec, ResolvedArtifact } from "../spec";
 import { SoftFailure } from "./kubectl";
 import { kubeletEditValues } from "./kubeletEdit";
-import { claimOf, NodeStep, partSteps, StepPart } from "./claim";
+import { claimOf, NodeStep, partSteps, SecretStep, StepPart } from "./claim";
 import { prelude } from "./lib";
 import { heredoc, sq, stepValues } from "./shell";
 
@@ -71,6 +72,7 @@ function configurePart(spec: NodeSpec): Part {
         ["REGISTRIES", Object.keys(hosts).join(" ")],
         ["TLS_FILES", registryTlsFiles(spec).map(f => `${f.field}\t${f.path}`).join("\n")],
         ["REGISTRY_AUTH", spec.config.registryAuth.length > 0 ? "1" : "0"],
+        ...proxyDropInValues(spec),
     ];
     return { values, body: `cn_configure_begin
 phase "writing /etc/containerd/config.toml"
@@ -106,6 +108,29 @@ if [ -z "$DEFER" ] && changed ${f} && systemctl is-active -q containerd &&
   check_containerd ${sq(spec.containerd.binDir)}/ctr ${sq(spec.config.socket)} ${sq(spec.containerd.version.text)} >/dev/null
 fi
 log "registry credentials for ${spec.config.registryAuth.join(", ")} in ${REGISTRY_AUTH_FILE}"
+`;
+}
+
+/** Which proxy drop-in is this package's, and whether it is kept (the configure part removes it otherwise). */
+function proxyDropInValues(spec: NodeSpec): [string, string][] {
+    return [["PROXY", spec.proxy.length > 0 ? "1" : "0"], ["PROXY_DROPIN", PROXY_DROPIN], ["PROXY_DROPIN_HEAD", PROXY_DROPIN_HEAD]];
+}
+
+/**
+ * Writes containerd's proxy drop-in (0600) before the step that writes the config, as
+ * registry-auth writes the credentials: its text holds the proxy's values, which may be secrets,
+ * and the component passes it as a secret when one is. Restarts containerd only when the drop-in
+ * changed and containerd already runs a config of this package (the library's cn_proxy).
+ */
+export function proxyScript(spec: NodeSpec, values: ProxyValues): string {
+    return `${prelude("proxy", claimOf(spec, "proxy"), spec.stateDir)}${stepValues([
+        ...deferValues(spec),
+        ["BIN_DIR", spec.containerd.binDir],
+        ["KUBELET_CONFIG", spec.kubelet?.configPath ?? "/var/lib/kubelet/config.yaml"],
+        ["CONFIG_HEAD", TOP_OF_FILE.trim()],
+        ["PROXY_DROPIN", PROXY_DROPIN],
+        ["PROXY_TEXT", renderProxyDropIn(Object.fromEntries(spec.proxy.map(f => [f, values[f]])))],
+    ])}cn_proxy
 `;
 }
 
@@ -161,7 +186,7 @@ function part(spec: NodeSpec, p: StepPart, soft?: SoftFailure): Part {
  * is its own transaction, as it was as a step of its own, and the step's last line of stdout is
  * the runtime (cn_runtime). `soft`: the switch within a fleet's failure budget (Kubernetes mode).
  */
-export function stepScript(spec: NodeSpec, step: Exclude<NodeStep, "registry-auth">, soft?: SoftFailure): string {
+export function stepScript(spec: NodeSpec, step: Exclude<NodeStep, SecretStep>, soft?: SoftFailure): string {
     const found = partSteps(spec).find(s => s.step === step);
     if (!found) {
         throw new Error(`a node of this spec has no step ${step}`);

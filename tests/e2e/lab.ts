@@ -22,6 +22,12 @@ export const KUBECTL = (() => {
     return path.join(CACHE, "kube", v, "kubectl");
 })();
 
+/** crictl of the lab (scripts/kube/build.sh), for nodes that have none. */
+export const CRICTL = (() => {
+    const env = fs.readFileSync(path.join(REPO, "scripts", "kube", "versions.env"), "utf8");
+    return path.join(CACHE, "kube", `crictl-${/^CRICTL_VERSION=(\S+)/m.exec(env)![1]}`, "crictl");
+})();
+
 export function artifacts(): { [k: string]: string } {
     const text = fs.readFileSync(path.join(CACHE, "artifacts", "artifacts.env"), "utf8");
     return Object.fromEntries(text.trim().split("\n").map(l => l.split("=", 2) as [string, string]));
@@ -72,9 +78,12 @@ export function settled(node: string): void {
     onNode(node, "for i in $(seq 1 120); do systemctl list-units --no-legend 'containerd-node-*' | grep -q running || exit 0; sleep 1; done; exit 1");
 }
 
-/** Boots a lab node (lab/node-up.sh); `address`: a loopback address of its own for its sshd (and its Node's InternalIP once joined). */
-export function nodeUp(name: string, port: number, address?: string): void {
-    execFileSync(path.join(REPO, "lab", "node-up.sh"), [name, String(port)], { stdio: "inherit", env: { ...process.env, LAB_DIR, ...(address ? { NODE_ADDRESS: address } : {}) } });
+/**
+ * Boots a lab node (lab/node-up.sh); `address`: a loopback address of its own for its sshd (and its
+ * Node's InternalIP once joined); `env`: node-up.sh's options (e.g. DOCKER_PROXY).
+ */
+export function nodeUp(name: string, port: number, address?: string, env: { [name: string]: string } = {}): void {
+    execFileSync(path.join(REPO, "lab", "node-up.sh"), [name, String(port)], { stdio: "inherit", env: { ...process.env, LAB_DIR, ...(address ? { NODE_ADDRESS: address } : {}), ...env } });
 }
 
 export function nodeDown(name: string): void {
@@ -93,10 +102,11 @@ export function labNode(name: string) {
 /**
  * A stack of the repo's own stack program (index.ts, as scripts/stack.ts runs it: an inline
  * program driven through the real CLI), with a file:// backend in a temp dir and its config set
- * from `config` (each value JSON; `privateKey` a secret; `registryAuth` one secret per credential).
+ * from `config` (each value JSON; `privateKey` a secret; `registryAuth` one secret per credential;
+ * `proxy` its URLs secrets, its noProxy not).
  */
 export async function labStack(name: string, config: { [key: string]: unknown }): Promise<Stack> {
-    const plain = Object.fromEntries(Object.entries(config).filter(([k]) => k !== "registryAuth"));
+    const plain = Object.fromEntries(Object.entries(config).filter(([k]) => k !== "registryAuth" && k !== "proxy"));
     const stack = await inlineStack("containerd-node", name, main, plain, k => k === "privateKey" || k === "kubeconfigContent");
     // As index.ts's header tells users to (`pulumi config set --secret --path 'registryAuth["HOST"].password'`):
     // each credential its own secret.
@@ -106,6 +116,10 @@ export async function labStack(name: string, config: { [key: string]: unknown })
         for (const [f, v] of Object.entries(fields)) {
             leaves[`containerd-node:registryAuth["${host}"].${f}`] = { value: v, secret: f !== "username" };
         }
+    }
+    // As index.ts's header says: `pulumi config set --secret --path proxy.httpProxy …`.
+    for (const [f, v] of Object.entries((config.proxy ?? {}) as { [field: string]: string })) {
+        leaves[`containerd-node:proxy.${f}`] = { value: v, secret: f !== "noProxy" };
     }
     if (Object.keys(leaves).length) {
         await stack.setAllConfig(leaves, true);

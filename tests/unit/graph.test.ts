@@ -293,6 +293,30 @@ describe("ContainerdNode resource graph", () => {
         assert.deepStrictEqual(res.get("ra-converge")!.dependsOn, ["ra-registry-auth"]);
         assert.match(res.get("ra-converge")!.inputs.stdin, /^imports = \[ "\/etc\/containerd\/containerd-node\/registry-auth\.toml" \]$/m);
     });
+    it("the proxy travels in a step of its own before converge, a secret when a value is one; plain values stay readable", async () => {
+        const { res } = await build("px", baseArgs({ kubelet: { version: "1.30.4" }, proxy: { httpProxy: pulumi.secret("http://u:PROXYPASSWORD@proxy.corp:3128"), noProxy: ".corp" } }));
+        assert.deepStrictEqual(steps(res, "px"), ["lib", "proxy", "converge"]);
+        const sent = res.get("px-proxy")!.inputs.stdin;
+        assert.strictEqual(sent[pulumi.runtime.specialSigKey], pulumi.runtime.specialSecretSig, "the step's script is a secret");
+        assert.match(sent.value, /Environment="HTTP_PROXY=http:\/\/u:PROXYPASSWORD@proxy\.corp:3128"/);
+        for (const r of res.values()) {
+            if (r.name !== "px-proxy") {
+                assert.doesNotMatch(JSON.stringify(r.inputs), /PROXYPASSWORD/, r.name);
+            }
+        }
+        assert.deepStrictEqual(res.get("px-converge")!.dependsOn, ["px-proxy"]);
+        assert.match(res.get("px-proxy")!.inputs.stdin.value, /^echo 'containerd-node: |^set -euo pipefail/, "the first step: refused when the pre-flight refuses");
+        const given = await build("pc", baseArgs({ proxy: { httpsProxy: "http://u:PLAINPASSWORD@proxy.corp:3128" } }));
+        assert.strictEqual(given.res.get("pc-proxy")!.inputs.stdin[pulumi.runtime.specialSigKey], pulumi.runtime.specialSecretSig, "a URL with a password is kept a secret, given plain too");
+        const plain = await build("pp", baseArgs({ proxy: { noProxy: ".corp" } }));
+        assert.strictEqual(typeof plain.res.get("pp-proxy")!.inputs.stdin, "string", "no secret given, none made");
+        assert.match(plain.res.get("pp-proxy")!.inputs.stdin, /Environment="NO_PROXY=\.corp"/);
+    });
+    it("a proxy value given as a secret is checked at preview, refusing the node naming the field, never showing it", async () => {
+        const { node } = await build("pb", baseArgs({ proxy: { httpProxy: pulumi.secret("socks5://u:BADPASSWORD@p:1") } }));
+        const refusal = await value(node.refusal);
+        assert.match(refusal, /^pb: invalid proxy\.httpProxy: expected the proxy's URL, .* got <secret, 26 chars>$/);
+    });
     it("a node whose facts can't be read over SSH is refused at up by its first step, saying why", async () => {
         // Port 1 on the loopback: nothing listens, the dial is refused at once.
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-key-"));
@@ -410,6 +434,20 @@ describe("ContainerdFleet resource graph", () => {
         assert.match(res.get("f2a-gate")!.inputs.create, /^PROBES=\('curl -fsS http:\/\/\$NODE:8080\/healthz'\)$/m);
         assert.match(res.get("f2a-gate")!.inputs.create, /^PAUSE='30'$/m, "pause after a wave that has a successor");
         assert.match(res.get("f2b-gate")!.inputs.create, /^PAUSE='0'$/m, "no pause after the last wave");
+    });
+    it("the proxy: shared by every node, a secret kept one, a node's override merged over it", async () => {
+        const { res, f } = await fleet("f5", {
+            nodes: [{ name: "f5a", connection: conn("a"), nodeFacts: DOCKER_FACTS }, { name: "f5b", connection: conn("b"), nodeFacts: DOCKER_FACTS, overrides: { proxy: { noProxy: ".b.corp" } } }],
+            settings: { ...settings, proxy: { httpProxy: pulumi.secret("http://u:FLEETPROXYPW@proxy.corp:3128"), noProxy: ".corp" } },
+        });
+        assert.deepStrictEqual(f.nodes.f5b.spec.proxy, ["httpProxy", "noProxy"]);
+        for (const n of ["f5a", "f5b"]) {
+            const sent = res.get(`${n}-proxy`)!.inputs.stdin;
+            assert.strictEqual(sent[pulumi.runtime.specialSigKey], pulumi.runtime.specialSecretSig, `${n}: a secret`);
+            assert.match(sent.value, /HTTP_PROXY=http:\/\/u:FLEETPROXYPW@proxy\.corp:3128/);
+            assert.match(sent.value, n === "f5a" ? /NO_PROXY=\.corp"/ : /NO_PROXY=\.b\.corp"/);
+        }
+        assert.deepStrictEqual(res.get("f5a-converge")!.dependsOn, ["f5a-proxy"]);
     });
     it("per-node overrides are merged over the shared settings", async () => {
         const { f } = await fleet("f3", {
