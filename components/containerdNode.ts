@@ -180,7 +180,8 @@ export class ContainerdNode extends pulumi.ComponentResource {
             if (src.kind === "file") {
                 upload("upload-containerd", src.path, uploadPath(spec, "containerd", src.sha256));
             }
-            for (const [kind, a] of [["runc", spec.containerd.runc], ["cni", spec.containerd.cni]] as const) {
+            for (const [kind, a] of [["runc", spec.containerd.runc], ["cni", spec.containerd.cni],
+                ["buildkit", spec.tools.buildkit?.tarball], ["crictl", spec.tools.crictl?.tarball]] as const) {
                 if (a?.kind === "path") {
                     upload(`upload-${kind}`, a.path, uploadPath(spec, kind, a.sha256));
                 }
