@@ -84,7 +84,9 @@ rm -rf "$d"`);
         assert.match(onNode(NODE, "crictl images"), /docker\.io\/lab\/built\s+1\s/, "the kubelet's runtime sees it");
         apply(BUILT_POD);
         kubectl("wait", "--for=condition=Ready", "pod/built", "--timeout=120s");
-        assert.strictEqual(kubectl("logs", "built").trim(), NODE);
+        // Its output, read on the node (the API server can't reach a lab kubelet by its name).
+        assert.strictEqual(onNode(NODE, "crictl logs $(crictl ps -q --name built) 2>&1").trim(), NODE);
+        assert.match(kubectl("get", "pod", "built", "-o", "jsonpath={.status.containerStatuses[0].imageID}"), /^sha256:[0-9a-f]{64}$/);
         assert.strictEqual(jp(NODE, ".status.nodeInfo.containerRuntimeVersion"), `containerd://${A.CONTAINERD2_VERSION}`);
         kubectl("delete", "pod", "built", "--wait=false");
     });
