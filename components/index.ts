@@ -15,7 +15,7 @@
  */
 export * from "./args";
 export { ContainerdNode, StepDurations } from "./containerdNode";
-export { DEFAULTS, InvalidArgumentError, NodeSpec, resolveSpec } from "./spec";
+export { DEFAULTS, InvalidArgumentError, NodeSpec, resolveSpec, ToolSpec } from "./spec";
 export { renderConfigToml, mergeToml } from "./render/configToml";
 export { renderHostsTomls } from "./render/hostsToml";
 export { renderUnit } from "./render/unit";

@@ -1,7 +1,9 @@
 /**
  * BuildKit's files on the node (tools.buildkit): buildkitd.toml and buildkit.service. Pure: the
- * spec in, the text out. The keys and flags are BuildKit's own (github.com/moby/buildkit,
- * docs/buildkitd.toml.md, cmd/buildkitd; its unit after examples/systemd/system/buildkit.service).
+ * spec in, the text out. The keys are BuildKit's own
+ * (https://github.com/moby/buildkit/blob/v0.34.2/docs/buildkitd.toml.md), the unit after its
+ * example (https://github.com/moby/buildkit/blob/v0.34.2/examples/systemd/system/buildkit.service),
+ * without its socket activation.
  */
 import { NodeSpec } from "../spec";
 
