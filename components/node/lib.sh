@@ -890,6 +890,8 @@ cn_migrate_images() {
   log "imported: $(echo "$IMAGES" | tr '\n' ' ')"
 }
 
+# cn_arch: the machine as release file names name it (amd64, arm64, …).
+cn_arch() { case $HOSTTYPE in x86_64) echo amd64;; aarch64) echo arm64;; *) echo "$HOSTTYPE";; esac; }
 # cn_stage_tool KIND FROM URL SHA256 BINARY VERSION: a tool's release tarball (tools) fetched and
 # checked (cn_fetch), unpacked once under its SHA-256 (moved in place only once whole, so a rerun
 # neither fetches nor unpacks it again), its BINARY (a path in the tarball) reporting VERSION as
@@ -905,7 +907,8 @@ cn_stage_tool() {
     rm -rf "$dir" && mv "$dir.tmp" "$dir"
   fi
   V=$("$dir/$bin" --version 2>/dev/null | awk '{print $3; exit}') || true
-  version_matches "${V:-unknown}" "$want" || die "the $kind tarball holds ${bin##*/} ${V:-that does not run here}, tools.$kind.version declares $want"
+  [ -n "$V" ] || die "the $kind tarball's $bin does not run on this node ($HOSTTYPE): expected the linux-$(cn_arch) release"
+  version_matches "$V" "$want" || die "the $kind tarball holds ${bin##*/} $V, tools.$kind.version declares $want"
   echo "$dir"
 }
 

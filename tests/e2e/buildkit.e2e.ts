@@ -33,6 +33,13 @@ spec:
   - {name: built, image: "lab/built:1", imagePullPolicy: Never, command: ["/bin/busybox", "sh", "-c", "cat /etc/built-on; exec /bin/busybox sleep 1000000"]}
 `;
 
+/** Builds lab/built:TAG on the node from a Dockerfile: FROM scratch and the context's own static busybox, nothing pulled. */
+const build = (tag: string) => onNode(NODE, `set -e
+d=$(mktemp -d); cp /bin/busybox "$d/busybox"; echo "${NODE}" >"$d/built-on"
+printf 'FROM scratch\\nCOPY busybox /bin/busybox\\nCOPY built-on /etc/built-on\\n' >"$d/Dockerfile"
+buildctl build --frontend dockerfile.v0 --local context="$d" --local dockerfile="$d" --output type=image,name=docker.io/lab/built:${tag},unpack=true 2>&1
+rm -rf "$d"`);
+
 const mainPid = () => onNode(NODE, "systemctl show -p MainPID --value buildkit").trim();
 
 describe("e2e: image builds after Docker — BuildKit with containerd's worker in k8s.io, and crictl", function () {
@@ -73,12 +80,7 @@ describe("e2e: image builds after Docker — BuildKit with containerd's worker i
     });
 
     it("buildctl builds an image from a Dockerfile on the node into k8s.io; a pod runs it with imagePullPolicy Never", async () => {
-        // FROM scratch and the build context's own static busybox: nothing is pulled.
-        const out = onNode(NODE, `set -e
-d=$(mktemp -d); cp /bin/busybox "$d/busybox"; echo "${NODE}" >"$d/built-on"
-printf 'FROM scratch\\nCOPY busybox /bin/busybox\\nCOPY built-on /etc/built-on\\n' >"$d/Dockerfile"
-buildctl build --frontend dockerfile.v0 --local context="$d" --local dockerfile="$d" --output type=image,name=docker.io/lab/built:1,unpack=true 2>&1
-rm -rf "$d"`);
+        const out = build("1");
         assert.match(out, /naming to docker\.io\/lab\/built:1/);
         assert.match(onNode(NODE, "ctr -n k8s.io images ls -q"), /^docker\.io\/lab\/built:1$/m);
         assert.match(onNode(NODE, "crictl images"), /docker\.io\/lab\/built\s+1\s/, "the kubelet's runtime sees it");
@@ -89,6 +91,14 @@ rm -rf "$d"`);
         assert.match(kubectl("get", "pod", "built", "-o", "jsonpath={.status.containerStatuses[0].imageID}"), /^sha256:[0-9a-f]{64}$/);
         assert.strictEqual(jp(NODE, ".status.nodeInfo.containerRuntimeVersion"), `containerd://${A.CONTAINERD2_VERSION}`);
         kubectl("delete", "pod", "built", "--wait=false");
+    });
+
+    it("containerd restarted (as a config change restarts it): buildkitd, still running, builds into k8s.io again", () => {
+        const pid = mainPid();
+        onNode(NODE, "systemctl restart containerd");
+        assert.match(build("2"), /naming to docker\.io\/lab\/built:2/);
+        assert.match(onNode(NODE, "ctr -n k8s.io images ls -q"), /^docker\.io\/lab\/built:2$/m);
+        assert.strictEqual(mainPid(), pid);
     });
 
     it("a second pulumi up changes nothing, and buildkitd keeps running as it was", async () => {

@@ -198,6 +198,18 @@ describe("tools: cn_tools (bash, as on the node)", () => {
         assert.ok(!fs.existsSync(inRoot(f, "usr/local/bin")), "nothing installed");
         assert.doesNotMatch(r.calls, /systemctl/);
     });
+    it("a tarball whose binary does not run here (another architecture) is refused, saying so", () => {
+        const f = fakeNode({ buildkitdVersion: "" });
+        fs.writeFileSync(path.join(f.n.dir, "buildkit", "bin", "buildkitd"), "\x7fELF not for this machine", { mode: 0o755 });
+        const tgz = path.join(f.n.dir, "buildkit.tgz");
+        assert.strictEqual(spawnSync("tar", ["-czf", tgz, "-C", path.join(f.n.dir, "buildkit"), "."]).status, 0);
+        f.buildkit.sha256 = spawnSync("sha256sum", [tgz], { encoding: "utf8" }).stdout.slice(0, 64);
+        fs.copyFileSync(tgz, path.join(f.n.state, "cache", `buildkit-${f.buildkit.sha256.slice(0, 16)}`));
+        const r = runTools(f, { buildkit: true });
+        assert.strictEqual(r.code, 1);
+        assert.match(r.stderr, /the buildkit tarball's bin\/buildkitd does not run on this node \(x86_64\): expected the linux-amd64 release/);
+        assert.ok(!fs.existsSync(inRoot(f, "usr/local/bin")), "nothing installed");
+    });
     it("crictl: a crictl the node has of its own is left as it is", () => {
         const f = fakeNode({ crictlOnPath: true });
         const r = runTools(f, { crictl: true });
