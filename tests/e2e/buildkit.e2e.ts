@@ -33,7 +33,7 @@ spec:
   - {name: built, image: "lab/built:1", imagePullPolicy: Never, command: ["/bin/busybox", "sh", "-c", "cat /etc/built-on; exec /bin/busybox sleep 1000000"]}
 `;
 
-/** Builds lab/built:TAG on the node from a Dockerfile: FROM scratch and the context's own static busybox, nothing pulled. */
+/** Builds docker.io/lab/built:1 (or another tag) on the node from a Dockerfile: FROM scratch and the context's own static busybox, nothing pulled. */
 const build = (tag: string) => onNode(NODE, `set -e
 d=$(mktemp -d); cp /bin/busybox "$d/busybox"; echo "${NODE}" >"$d/built-on"
 printf 'FROM scratch\\nCOPY busybox /bin/busybox\\nCOPY built-on /etc/built-on\\n' >"$d/Dockerfile"
