@@ -47,7 +47,8 @@ export interface StepDurations {
  * there. Before any step, at preview and at up, the pre-flight reads the node's facts over SSH and
  * plans it (what it takes, what refuses it); at up that read also puts the node library on the
  * node. Steps, in order: [registry-auth] → converge in host mode (configure, [migrate-images],
- * [switch], [docker-cleanup] as its parts); in Kubernetes mode configure (with [migrate-images]) →
+ * [tools], [switch], [docker-cleanup] as its parts); in Kubernetes mode configure (with
+ * [migrate-images], [tools]) →
  * drain → [switch] → verify (which also sets the cri-socket annotation and lifts the cordon) →
  * [docker-cleanup]; brackets mark what only some nodes have (claim.ts partSteps). Few steps on
  * purpose: each is an SSH session in a run, a resource in every preview of the fleet and its bytes
