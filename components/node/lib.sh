@@ -643,7 +643,8 @@ echo "reverted to the state saved in $B"
 #   TLS_FILES        registry TLS files the node must have: lines "FIELD<TAB>PATH"
 #   REGISTRY_AUTH    1 when config.registryAuth is set (the credentials file is kept)
 #   BUILDKIT_VERSION BUILDKIT_FROM BUILDKIT_URL BUILDKIT_SHA256: tools.buildkit (an artifact, as RUNC_*)
-#   BUILDKIT_ADDR    buildkitd's address;  BUILDKIT_CONFIG BUILDKIT_UNIT: its buildkitd.toml and unit
+#   BUILDKIT_ADDR    buildkitd's address;  BUILDKIT_NAMESPACE: its worker's containerd namespace
+#   BUILDKIT_CONFIG BUILDKIT_UNIT: its buildkitd.toml and unit
 #   CRICTL_VERSION CRICTL_FROM CRICTL_URL CRICTL_SHA256: tools.crictl
 
 # cn_begin STEP CLAIM_SECONDS CLAIM_LAST: every mutating step's start: its variables, the per-node
@@ -922,7 +923,7 @@ buildkit_ok() {
 # their release tarballs, staged and checked first (nothing live yet); then, as one transaction:
 # buildkitd and buildctl in /usr/local/bin, BUILDKIT_CONFIG and BUILDKIT_UNIT written, buildkit
 # restarted only when one of them changed (or it is not running) and checked (a containerd worker
-# in k8s.io answers on BUILDKIT_ADDR); crictl in /usr/local/bin unless the node has a crictl of
+# in BUILDKIT_NAMESPACE answers on BUILDKIT_ADDR); crictl in /usr/local/bin unless the node has a crictl of
 # its own, which is left as it is ($CN_DIR/tools/crictl marks the one this package installed).
 # Paths are written under CN_ROOT (unset on a node: "/"); BUILDKIT_WAIT: seconds buildkitd has to
 # answer (default 30).
@@ -969,10 +970,10 @@ cn_tools() {
     log "BuildKit unchanged: no restart"
   fi
   phase "checking BuildKit"
-  wait_for "${BUILDKIT_WAIT:-30}" buildkit_ok "$R/usr/local/bin/buildctl" "$BUILDKIT_ADDR" k8s.io ||
-    die "buildkitd does not answer on $BUILDKIT_ADDR with a containerd worker in k8s.io: $("$R/usr/local/bin/buildctl" --addr "$BUILDKIT_ADDR" debug workers 2>&1 | tail -n 3) $(journalctl -u buildkit -n 10 --no-pager 2>&1 | tail -n 10)"
+  wait_for "${BUILDKIT_WAIT:-30}" buildkit_ok "$R/usr/local/bin/buildctl" "$BUILDKIT_ADDR" "$BUILDKIT_NAMESPACE" ||
+    die "buildkitd does not answer on $BUILDKIT_ADDR with a containerd worker in $BUILDKIT_NAMESPACE: $("$R/usr/local/bin/buildctl" --addr "$BUILDKIT_ADDR" debug workers 2>&1 | tail -n 3) $(journalctl -u buildkit -n 10 --no-pager 2>&1 | tail -n 10)"
   V=$("$R/usr/local/bin/buildkitd" --version | awk '{print $3; exit}')
-  log "BuildKit $V is running with containerd's worker in k8s.io ($BUILDKIT_ADDR)"
+  log "BuildKit $V is running with containerd's worker in $BUILDKIT_NAMESPACE ($BUILDKIT_ADDR)"
 }
 
 # cn_docker_cleanup: after verification only, what can't be rolled back: Docker's packages

@@ -11,7 +11,7 @@ import { renderCrictlYaml } from "../render/crictl";
 import { registryTlsFiles, renderHostsTomls } from "../render/hostsToml";
 import { kubeletEditPlan } from "../render/kubeletFlags";
 import { renderUnit } from "../render/unit";
-import { BUILDKIT_SOCKET, renderBuildkitdToml, renderBuildkitUnit } from "../render/buildkit";
+import { BUILDKIT_NAMESPACE, BUILDKIT_SOCKET, renderBuildkitdToml, renderBuildkitUnit } from "../render/buildkit";
 import { NodeSpec, ResolvedArtifact } from "../spec";
 import { SoftFailure } from "./kubectl";
 import { kubeletEditValues } from "./kubeletEdit";
@@ -128,6 +128,7 @@ export function toolsValues(spec: NodeSpec): [string, string][] {
             ["BUILDKIT_VERSION", buildkit.version],
             ...artifactValues("BUILDKIT", buildkit.tarball),
             ["BUILDKIT_ADDR", `unix://${BUILDKIT_SOCKET}`],
+            ["BUILDKIT_NAMESPACE", BUILDKIT_NAMESPACE],
             ["BUILDKIT_CONFIG", renderBuildkitdToml(spec)],
             ["BUILDKIT_UNIT", renderBuildkitUnit()],
         ] as [string, string][] : []),
