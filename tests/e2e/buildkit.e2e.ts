@@ -3,14 +3,15 @@
  * cluster, with no crictl, converted to containerd with BuildKit and crictl installed from their
  * release tarballs (artifacts/build.sh builds both from Go modules); `buildctl` builds an image from
  * a Dockerfile on the node into containerd's `k8s.io` namespace and a pod runs it with
- * `imagePullPolicy: Never`; a second `pulumi up` changes nothing; a tool's input removed later
- * leaves it installed, and a rerun of the step restarts no unchanged buildkitd.
+ * `imagePullPolicy: Never`, and again after containerd restarts; a second `pulumi up` changes
+ * nothing; a tool's input removed later leaves it installed, and a rerun of the step restarts no
+ * unchanged buildkitd; a tarball of another version than declared fails the run, changing nothing.
  */
 import * as assert from "assert";
 import { execFileSync } from "child_process";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
-import { artifacts, ARTIFACT_PORT, changes, labNode, labStack, labTools, nodeDown, nodeUp, onNode, REPO, upChangesNothing } from "./lab";
+import { artifacts, ARTIFACT_PORT, changes, labNode, labStack, labTools, nodeDown, nodeUp, onNode, REPO, upChangesNothing, upExpectingFailure } from "./lab";
 import { apply, jp, kubectl, lab, settings } from "./k8sLab";
 
 const A = artifacts();
@@ -115,5 +116,17 @@ describe("e2e: image builds after Docker — BuildKit with containerd's worker i
         assert.match(res.stdout, /\[tools\] BuildKit unchanged: no restart/);
         assert.strictEqual(mainPid(), pid, "the same buildkitd");
         assert.strictEqual(onNode(NODE, "command -v crictl").trim(), "/usr/local/bin/crictl", "left installed");
+    });
+
+    it("a tarball that is not the declared version fails the run naming both, with BuildKit left as it was", async () => {
+        const pid = mainPid();
+        const files = () => onNode(NODE, "sha256sum /usr/local/bin/buildkitd /usr/local/bin/buildctl /etc/buildkit/buildkitd.toml /etc/systemd/system/buildkit.service");
+        const before = files();
+        await stack.setConfig("containerd-node:tools", { value: JSON.stringify({ buildkit: { ...TOOLS.buildkit, version: "0.33.0" } }) });
+        const err = await upExpectingFailure(stack);
+        assert.match(err, new RegExp(`step 'tools' failed during 'fetching BuildKit 0\\.33\\.0': the buildkit tarball holds buildkitd v${TOOLS.buildkit.version.replace(/\./g, "\\.")}, tools\\.buildkit\\.version declares 0\\.33\\.0`));
+        assert.strictEqual(files(), before);
+        assert.strictEqual(mainPid(), pid);
+        assert.strictEqual(jp(NODE, ".status.nodeInfo.containerRuntimeVersion"), `containerd://${A.CONTAINERD2_VERSION}`);
     });
 });
