@@ -4,7 +4,7 @@
  */
 import * as path from "path";
 import {
-    ArtifactSource, ContainerdNodeArgs, CrictlArgs, RegistryAuthArgs, RegistryTlsArgs, DockerMode, InstallSource, KubeletFlagsLocation, TomlValue, UpgradeDrainPolicy,
+    ArtifactSource, BuildkitArgs, ContainerdNodeArgs, CrictlArgs, RegistryAuthArgs, RegistryTlsArgs, DockerMode, InstallSource, KubeletFlagsLocation, TomlValue, UpgradeDrainPolicy,
 } from "./args";
 import { kubeletVerdict } from "./compat";
 import { STATE_DIR_DEFAULT } from "./facts";
@@ -308,7 +308,7 @@ function artifact(field: string, a: ArtifactSource | undefined): ResolvedArtifac
 }
 
 /** A tool of `tools`: a full version and its release tarball. */
-function tool(field: string, t: CrictlArgs | undefined, example: string): ToolSpec | undefined {
+function tool(field: string, t: BuildkitArgs | CrictlArgs | undefined, example: string): ToolSpec | undefined {
     if (t === undefined) {
         return undefined;
     }
