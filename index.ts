@@ -14,6 +14,7 @@
  *   containerd-node:unit         SystemdUnitArgs (optional)
  *   containerd-node:kubelet      KubeletArgs (optional; required with kubeconfig)
  *   containerd-node:docker       DockerArgs (optional)
+ *   containerd-node:tools        ToolsArgs: { buildkit?: { version, source }, crictl?: { version, source } } (optional)
  *   containerd-node:discover     instead of nodes: { selector?, addressType?, user?, port?, knownHostsFile?,
  *                                hostKeys?: { NODE: key }, allowUnpinned? } (needs a kubeconfig)
  *   containerd-node:kubeconfig   path; enables cordon/drain/verify/uncordon (optional)
@@ -117,6 +118,7 @@ export = async function main() {
             unit: cfg.getObject("unit"),
             kubelet: cfg.getObject("kubelet"),
             docker: cfg.getObject("docker"),
+            tools: cfg.getObject("tools"),
         },
         kubernetes: kubeconfig ? {
             kubeconfig,

@@ -292,6 +292,57 @@ export interface KubeletArgs {
     containerLogMaxFiles?: number;
 }
 
+/**
+ * BuildKit on the node, for image builds now that `docker build` is gone: `buildkitd` with
+ * containerd's worker in containerd's `k8s.io` namespace (BuildKit's own OCI worker off), so an
+ * image it builds is in the image store the kubelet reads, usable by a pod at once
+ * (`imagePullPolicy: Never`), and `buildctl` to drive it (`buildctl build … --output
+ * type=image,name=…,unpack=true`, no `--addr` needed). Installed into /usr/local/bin, configured by
+ * /etc/buildkit/buildkitd.toml, run by /etc/systemd/system/buildkit.service (socket
+ * /run/buildkit/buildkitd.sock, root only); restarted only when one of these changed.
+ */
+export interface BuildkitArgs {
+    /** BuildKit's version, e.g. "0.34.2": the tarball's buildkitd must report it. Required. */
+    version: string;
+    /**
+     * BuildKit's release tarball, `buildkit-vX.Y.Z.linux-ARCH.tar.gz` (its `bin/buildkitd` and
+     * `bin/buildctl` are installed): `{ url, sha256 }` or `{ path, sha256 }`. Required.
+     */
+    source: ArtifactSource;
+}
+
+/**
+ * crictl, the CRI's command line (what `docker ps`/`docker images` were for the node's pods), for
+ * nodes that have none: installed as /usr/local/bin/crictl only where no crictl is on the node's
+ * PATH, or where this package installed it (then kept at the declared version). A crictl the node
+ * had is left as it is. /etc/crictl.yaml points it at containerd either way.
+ */
+export interface CrictlArgs {
+    /** crictl's version, e.g. "1.34.0": the tarball's crictl must report it. Required. */
+    version: string;
+    /**
+     * cri-tools' release tarball, `crictl-vX.Y.Z-linux-ARCH.tar.gz` (`crictl` at its top):
+     * `{ url, sha256 }` or `{ path, sha256 }`. Required.
+     */
+    source: ArtifactSource;
+}
+
+/**
+ * Tools for what Docker did on the node, each opt-in. They are installed by a part of their own
+ * (`tools`, after `configure` and `migrate-images`, before the switch; in Kubernetes mode in the
+ * `configure` step, before the drain), one transaction: a failed install puts back every file it
+ * changed and the service as it was, and stops the run before the node is switched. A tool whose
+ * input is removed later is left installed (no step runs for it): remove it by hand, e.g.
+ * `systemctl disable --now buildkit; rm /etc/systemd/system/buildkit.service /etc/buildkit/buildkitd.toml
+ * /usr/local/bin/buildkitd /usr/local/bin/buildctl` (its build cache is under /var/lib/buildkit).
+ */
+export interface ToolsArgs {
+    /** BuildKit (buildkitd + buildctl) with containerd's worker in `k8s.io`; see {@link BuildkitArgs}. Default: not installed. */
+    buildkit?: BuildkitArgs;
+    /** crictl where the node has none; see {@link CrictlArgs}. Default: not installed. */
+    crictl?: CrictlArgs;
+}
+
 /** Cordon/drain settings (Kubernetes mode only). */
 export interface DrainArgs {
     /** `kubectl drain --timeout`, seconds (1–86400). Default 300. */
@@ -444,6 +495,12 @@ export interface ContainerdNodeArgs {
     kubelet?: KubeletArgs;
     /** What happens to Docker. */
     docker?: DockerArgs;
+    /**
+     * Tools for what Docker did on the node, each opt-in: BuildKit for image builds into
+     * containerd's `k8s.io` namespace, crictl where the node has none (see {@link ToolsArgs}).
+     * Removing one later leaves it installed.
+     */
+    tools?: ToolsArgs;
     /** Moving a node that already runs containerd to the declared version. */
     upgrade?: UpgradeArgs;
     /**

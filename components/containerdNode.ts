@@ -47,8 +47,9 @@ export interface StepDurations {
  * Brings one Linux node from whatever runtime it has to a declared containerd state and keeps it
  * there. Before any step, at preview and at up, the pre-flight reads the node's facts over SSH and
  * plans it (what it takes, what refuses it); at up that read also puts the node library on the
- * node. Steps, in order: [registry-auth] → [proxy] → converge in host mode (configure, [migrate-images],
- * [switch], [docker-cleanup] as its parts); in Kubernetes mode configure (with [migrate-images]) →
+ * node. Steps, in order: [registry-auth] → [proxy] → converge in host mode (configure,
+ * [migrate-images], [tools], [switch], [docker-cleanup] as its parts); in Kubernetes mode configure
+ * (with [migrate-images], [tools]) →
  * drain → [switch] → verify (which also sets the cri-socket annotation and lifts the cordon) →
  * [docker-cleanup]; brackets mark what only some nodes have (claim.ts partSteps). Few steps on
  * purpose: each is an SSH session in a run, a resource in every preview of the fleet and its bytes
@@ -187,7 +188,8 @@ export class ContainerdNode extends pulumi.ComponentResource {
             if (src.kind === "file") {
                 upload("upload-containerd", src.path, uploadPath(spec, "containerd", src.sha256));
             }
-            for (const [kind, a] of [["runc", spec.containerd.runc], ["cni", spec.containerd.cni]] as const) {
+            for (const [kind, a] of [["runc", spec.containerd.runc], ["cni", spec.containerd.cni],
+                ["buildkit", spec.tools.buildkit?.tarball], ["crictl", spec.tools.crictl?.tarball]] as const) {
                 if (a?.kind === "path") {
                     upload(`upload-${kind}`, a.path, uploadPath(spec, kind, a.sha256));
                 }

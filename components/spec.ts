@@ -4,7 +4,7 @@
  */
 import * as path from "path";
 import {
-    ArtifactSource, ContainerdNodeArgs, ProxyArgs, RegistryAuthArgs, RegistryTlsArgs, DockerMode, InstallSource, KubeletFlagsLocation, TomlValue, UpgradeDrainPolicy,
+    ArtifactSource, BuildkitArgs, ContainerdNodeArgs, CrictlArgs, ProxyArgs, RegistryAuthArgs, RegistryTlsArgs, DockerMode, InstallSource, KubeletFlagsLocation, TomlValue, UpgradeDrainPolicy,
 } from "./args";
 import { kubeletVerdict } from "./compat";
 import { STATE_DIR_DEFAULT } from "./facts";
@@ -119,6 +119,15 @@ export interface NodeSpec {
     stateDir: string;
     /** How many nodes' facts the program reads over SSH at once. */
     factReads: number;
+    /** Tools installed beside containerd (tools): each with its version (X.Y.Z) and its release tarball. */
+    tools: { buildkit?: ToolSpec; crictl?: ToolSpec };
+}
+
+/** One tool of `tools`, resolved. */
+export interface ToolSpec {
+    /** X.Y.Z, without a "v". */
+    version: string;
+    tarball: ResolvedArtifact;
 }
 
 const SHA256_RE = /^[0-9a-f]{64}$/;
@@ -211,6 +220,11 @@ function logSize(field: string, text: unknown): string {
         ? text
         : fail(field, `expected a Kubernetes quantity of bytes such as "100M" (10^8) or "10Mi" (10 × 2^20), got ${JSON.stringify(text)}` +
             (typeof text === "string" && /^[0-9]+m$/.test(text) ? ` (a lowercase m is milli in a quantity: Docker's ${JSON.stringify(text)} is the kubelet's ${JSON.stringify(text.replace(/m$/, "M"))})` : ""));
+}
+
+/** `{ [key]: value }`, or nothing when value is undefined (a spec has no undefined members). */
+function withDefined<K extends string, V>(key: K, value: V | undefined): { [k in K]?: V } {
+    return value === undefined ? {} : { [key]: value } as { [k in K]?: V };
 }
 
 function oneOf<T extends string>(field: string, value: unknown, allowed: readonly T[]): T {
@@ -337,6 +351,24 @@ function artifact(field: string, a: ArtifactSource | undefined): ResolvedArtifac
         return { kind: "path", path: String(a.path), sha256: sha256(`${field}.sha256`, a.sha256) };
     }
     return fail(field, "expected { url, sha256 } or { path, sha256 }");
+}
+
+/** A tool of `tools`: a full version and its release tarball. */
+function tool(field: string, t: BuildkitArgs | CrictlArgs | undefined, example: string): ToolSpec | undefined {
+    if (t === undefined) {
+        return undefined;
+    }
+    if (t === null || typeof t !== "object") {
+        return fail(field, "expected { version, source: { url, sha256 } | { path, sha256 } }");
+    }
+    const v = typeof t.version === "string" ? /^v?(\d+\.\d+\.\d+)$/.exec(t.version) : null;
+    if (!v) {
+        fail(`${field}.version`, `expected a full version like "${example}", got ${JSON.stringify(t.version)}`);
+    }
+    if (t.source === undefined || t.source === null || typeof t.source !== "object") {
+        fail(`${field}.source`, "expected { url, sha256 } or { path, sha256 }");
+    }
+    return { version: v![1], tarball: artifact(`${field}.source`, t.source)! };
 }
 
 function source(field: string, s: InstallSource, v: Version): InstallSource {
@@ -570,5 +602,9 @@ export function resolveSpec(args: ContainerdNodeArgs): NodeSpec {
         minFreeDiskMiB: posInt("minFreeDiskMiB", args.minFreeDiskMiB ?? DEFAULTS.minFreeDiskMiB, 0, 10_000_000),
         stateDir: stateDir("stateDir", args.stateDir ?? DEFAULTS.stateDir),
         factReads: posInt("factReads", args.factReads ?? DEFAULTS.factReads, 1, 1000),
+        tools: {
+            ...withDefined("buildkit", tool("tools.buildkit", args.tools?.buildkit, "0.34.2")),
+            ...withDefined("crictl", tool("tools.crictl", args.tools?.crictl, "1.34.0")),
+        },
     };
 }

@@ -23,13 +23,16 @@ import { NodeSpec } from "../spec";
  * The node's work, in the order it runs: each part is one transaction of the node library (one
  * cn_* call, components/node/lib.sh), rolled back on its own when it fails.
  */
-export type StepPart = "configure" | "migrate-images" | "switch" | "docker-cleanup";
+export type StepPart = "configure" | "migrate-images" | "tools" | "switch" | "docker-cleanup";
 
 /** The parts a node of this spec has. */
 export function nodeParts(spec: NodeSpec): StepPart[] {
     const parts: StepPart[] = ["configure"];
     if (spec.docker.migrateImages) {
         parts.push("migrate-images");
+    }
+    if (spec.tools.buildkit || spec.tools.crictl) {
+        parts.push("tools");
     }
     if (spec.kubelet || spec.docker.mode !== "keep") {
         parts.push("switch");
@@ -44,7 +47,7 @@ export function nodeParts(spec: NodeSpec): StepPart[] {
  * The node steps after the pre-flight that change the node, in the order they run: in host mode
  * one, `converge`, that runs every part (each step is a resource in every preview, an SSH session
  * and its bytes in the state, which the engine rewrites after every operation); in Kubernetes mode
- * the operator's drain and verify run between parts, so `configure` (with migrate-images) comes
+ * the operator's drain and verify run between parts, so `configure` (with migrate-images and tools) comes
  * before the drain, `switch` between the drain and the verify, `docker-cleanup` (what can't be
  * rolled back) after the verify. `registry-auth` comes first, apart: its text is a secret; then
  * `proxy`, apart too: its text is a secret when a value of the proxy is.
@@ -71,7 +74,7 @@ export function partSteps(spec: NodeSpec): { step: Exclude<NodeStep, SecretStep>
         return [{ step: "converge", parts }];
     }
     const steps: { step: Exclude<NodeStep, SecretStep>; parts: StepPart[] }[] = [
-        { step: "configure", parts: parts.filter(p => p === "configure" || p === "migrate-images") },
+        { step: "configure", parts: parts.filter(p => p === "configure" || p === "migrate-images" || p === "tools") },
     ];
     for (const p of ["switch", "docker-cleanup"] as const) {
         if (parts.includes(p)) {

@@ -12,6 +12,7 @@ import { renderCrictlYaml } from "../render/crictl";
 import { registryTlsFiles, renderHostsTomls } from "../render/hostsToml";
 import { kubeletEditPlan } from "../render/kubeletFlags";
 import { renderUnit } from "../render/unit";
+import { BUILDKIT_NAMESPACE, BUILDKIT_SOCKET, renderBuildkitdToml, renderBuildkitUnit } from "../render/buildkit";
 import { NodeSpec, ResolvedArtifact } from "../spec";
 import { SoftFailure } from "./kubectl";
 import { kubeletEditValues } from "./kubeletEdit";
@@ -140,6 +141,31 @@ function migrateImagesPart(spec: NodeSpec): Part {
 }
 
 /**
+ * tools: BuildKit and crictl (spec.tools), each from its release tarball, fetched and checked
+ * first, then installed as one transaction (the library's cn_tools). BuildKit's config and unit
+ * are values: the library writes them where they go.
+ */
+export function toolsValues(spec: NodeSpec): [string, string][] {
+    const { buildkit, crictl } = spec.tools;
+    return [
+        ["SOCKET", spec.config.socket],
+        ...(buildkit ? [
+            ["BUILDKIT_VERSION", buildkit.version],
+            ...artifactValues("BUILDKIT", buildkit.tarball),
+            ["BUILDKIT_ADDR", `unix://${BUILDKIT_SOCKET}`],
+            ["BUILDKIT_NAMESPACE", BUILDKIT_NAMESPACE],
+            ["BUILDKIT_CONFIG", renderBuildkitdToml(spec)],
+            ["BUILDKIT_UNIT", renderBuildkitUnit()],
+        ] as [string, string][] : []),
+        ...(crictl ? [["CRICTL_VERSION", crictl.version], ...artifactValues("CRICTL", crictl.tarball)] as [string, string][] : []),
+    ];
+}
+
+function toolsPart(spec: NodeSpec): Part {
+    return { values: toolsValues(spec), body: "cn_tools\n" };
+}
+
+/**
  * switch: moves the node onto containerd: stops the kubelet, puts Docker in its declared state, edits the
  * kubelet's flags/config, starts the kubelet and checks it (in Kubernetes mode: the Node is Ready
  * and reports containerd, read with the kubelet's own credentials); makes a move the configure
@@ -174,6 +200,7 @@ function part(spec: NodeSpec, p: StepPart, soft?: SoftFailure): Part {
     switch (p) {
         case "configure": return configurePart(spec);
         case "migrate-images": return migrateImagesPart(spec);
+        case "tools": return toolsPart(spec);
         case "switch": return switchPart(spec, soft);
         case "docker-cleanup": return dockerCleanupPart(spec);
     }

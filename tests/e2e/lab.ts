@@ -43,6 +43,27 @@ export function labContainerd2() {
     };
 }
 
+/**
+ * BuildKit and crictl from the lab's artifact server (artifacts/build.sh), as a node's `tools`
+ * input: found by their checksum files, so an artifacts.env another checkout rewrote does not
+ * hide them.
+ */
+export function labTools() {
+    const dir = path.join(CACHE, "artifacts");
+    const tool = (re: RegExp) => {
+        const sum = fs.readdirSync(dir).find(f => re.test(f));
+        if (sum === undefined) {
+            throw new Error(`no ${re} in ${dir}: run bash artifacts/build.sh`);
+        }
+        const file = sum.replace(/\.sha256sum$/, "");
+        return { version: re.exec(sum)![1], source: { url: `http://127.0.0.1:${ARTIFACT_PORT}/${file}`, sha256: fs.readFileSync(path.join(dir, sum), "utf8").slice(0, 64) } };
+    };
+    return {
+        buildkit: tool(/^buildkit-v(\d+\.\d+\.\d+)\.linux-amd64\.tar\.gz\.sha256sum$/),
+        crictl: tool(/^crictl-v(\d+\.\d+\.\d+)-linux-amd64\.tar\.gz\.sha256sum$/),
+    };
+}
+
 /** Runs a command on a lab node; returns stdout (throws with stderr on failure unless allowFail). */
 export function onNode(node: string, script: string, allowFail = false): string {
     const r = spawnSync(path.join(REPO, "lab", "ssh.sh"), [node, script], { encoding: "utf8", env: { ...process.env, LAB_DIR } });

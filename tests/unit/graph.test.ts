@@ -198,6 +198,21 @@ describe("ContainerdNode resource graph", () => {
         assert.match(text, /^PURGE='1' \\\nREMOVE_DATA='1'\n\(\ncn_part configure$/m);
         assert.strictEqual(text.match(/^BIN_DIR=/gm)!.length, 1);
     });
+    it("tools given by path travel as uploads before the step; the tools part runs after configure, its tarballs at the cache paths the uploads fill", async () => {
+        const { res } = await build("t1", baseArgs({
+            tools: {
+                buildkit: { version: "0.34.2", source: { path: "/tmp/buildkit.tgz", sha256: "e".repeat(64) } },
+                crictl: { version: "1.34.0", source: { url: "https://example.com/crictl-v1.34.0-linux-amd64.tar.gz", sha256: "f".repeat(64) } },
+            },
+        }));
+        assert.deepStrictEqual(steps(res, "t1"), ["lib", "upload-buildkit", "converge"]);
+        assert.strictEqual(res.get("t1-upload-buildkit")!.inputs.remotePath, "/var/lib/containerd-node/cache/buildkit-eeeeeeeeeeeeeeee");
+        assert.deepStrictEqual(res.get("t1-converge")!.dependsOn.sort(), ["t1-lib", "t1-upload-buildkit"]);
+        const text: string = res.get("t1-converge")!.inputs.stdin;
+        assert.deepStrictEqual([...text.matchAll(/^cn_part (\S+)$/gm)].map(m => m[1]), ["configure", "tools", "switch"]);
+        assert.match(text, /^BUILDKIT_FROM='path' \\\nBUILDKIT_URL='\/tmp\/buildkit\.tgz' \\$/m);
+        assert.match(text, /^CRICTL_FROM='url' \\\nCRICTL_URL='https:\/\/example\.com\/crictl-v1\.34\.0-linux-amd64\.tar\.gz' \\$/m);
+    });
     it("Kubernetes mode: image migration runs in configure, before the drain; docker cleanup is a step after the verify", async () => {
         const { res } = await build("o2", k8sArgs({ docker: { mode: "purge", migrateImages: true } }));
         assert.deepStrictEqual(steps(res, "o2"), ["lib", "configure", "drain", "switch", "verify", "docker-cleanup"]);
