@@ -2,7 +2,7 @@
 # cluster-down.sh: stops the lab control plane started by cluster-up.sh and removes its state.
 source "$(dirname "$0")/lib.sh"
 C=$LAB_DIR/cluster
-for p in tls-registry kube-scheduler kube-controller-manager kube-apiserver etcd; do
+for p in plain-registry tls-registry kube-scheduler kube-controller-manager kube-apiserver etcd; do
   [ -f "$C/$p.pid" ] || continue
   pid=$(cat "$C/$p.pid")
   kill "$pid" 2>/dev/null || true

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # cluster-up.sh: a real Kubernetes control plane on 127.0.0.1 for the lab: etcd (Debian's), then
 # kube-apiserver, kube-controller-manager and kube-scheduler built by scripts/kube/build.sh, with
-# certificates generated here, and a private registry on mutual TLS (tls-registry.py).
+# certificates generated here, a private registry on mutual TLS and a plain-HTTP one with basic
+# auth (tls-registry.py).
 # Writes LAB_DIR/cluster/{admin.conf,pki/,*.pid,*.log}.
 # Nodes join with lab/kubelet-join.sh. Stop with lab/cluster-down.sh.
 source "$(dirname "$0")/lib.sh"
@@ -69,4 +70,11 @@ registry_answers() {
 }
 for _ in $(seq 30); do registry_answers 2>/dev/null && break; sleep 0.5; done
 registry_answers || { echo "the lab registry did not start:"; tail -5 "$C/tls-registry.log"; exit 1; }
-echo "cluster up in $(( $(date +%s) - start ))s: $API_URL, kubeconfig $C/admin.conf; registry https://$TLS_REGISTRY"
+# And a plain-HTTP one that takes only PLAIN_REGISTRY_USER's basic credentials, serving lab/plain:1
+# with a static busybox (lab/lib.sh PLAIN_REGISTRY).
+run plain-registry python3 "$(dirname "$0")/tls-registry.py" "${PLAIN_REGISTRY##*:}" --plain \
+  "--auth=$PLAIN_REGISTRY_USER:$PLAIN_REGISTRY_PASSWORD" "--busybox=$BASE/bin/busybox"
+plain_answers() { curl -fsS --resolve "$PLAIN_REGISTRY:127.0.0.1" -u "$PLAIN_REGISTRY_USER:$PLAIN_REGISTRY_PASSWORD" "http://$PLAIN_REGISTRY/v2/" -o /dev/null; }
+for _ in $(seq 30); do plain_answers 2>/dev/null && break; sleep 0.5; done
+plain_answers || { echo "the lab's plain registry did not start:"; tail -5 "$C/plain-registry.log"; exit 1; }
+echo "cluster up in $(( $(date +%s) - start ))s: $API_URL, kubeconfig $C/admin.conf; registries https://$TLS_REGISTRY, http://$PLAIN_REGISTRY"

@@ -95,9 +95,17 @@ for a in "\$@"; do case "\$prev" in --bundle|-b) b=\$a;; esac; prev=\$a; done
 exec $RUNC "\$@"
 SH
 chmod 0755 "$DIR/usr/local/bin/lab-runc"
-[ "$RUNTIME" != docker ] ||
-  echo '{"iptables":false,"ip-forward":false,"bridge":"none","default-runtime":"lab-runc","runtimes":{"lab-runc":{"path":"/usr/local/bin/lab-runc"}},"log-driver":"json-file","log-opts":{"max-size":"1m","max-file":"3"}}' \
-    >"$DIR/etc/docker/daemon.json"
+# Docker as nodes have it: a second runtime (its default here), json-file logs rotated small, a
+# docker.io mirror and the lab's plain-HTTP registry as an insecure one; the kubelet pulls from
+# that registry with the credentials in its root directory's config.json (the kubelet reads them
+# and hands them to the runtime, dockershim or CRI: kubernetes.io/docs/concepts/containers/images).
+if [ "$RUNTIME" = docker ]; then
+  printf '{"iptables":false,"ip-forward":false,"bridge":"none","default-runtime":"lab-runc","runtimes":{"lab-runc":{"path":"/usr/local/bin/lab-runc"}},"log-driver":"json-file","log-opts":{"max-size":"1m","max-file":"3"},"registry-mirrors":["https://mirror.lab.internal"],"insecure-registries":["%s"]}\n' \
+    "$PLAIN_REGISTRY" >"$DIR/etc/docker/daemon.json"
+  echo "127.0.0.1 $PLAIN_REGISTRY_HOST" >>"$DIR/etc/hosts"
+  ( umask 077 && printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$PLAIN_REGISTRY" "$(printf '%s:%s' "$PLAIN_REGISTRY_USER" "$PLAIN_REGISTRY_PASSWORD" | base64 -w0)" \
+    >"$DIR/var/lib/kubelet/config.json" )
+fi
 # The kubelet's OOM watcher reads /dev/kmsg, which a container has not (kind does the same). The
 # pause image: busybox waiting for TERM.
 node_run "$NAME" <<JOIN

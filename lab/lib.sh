@@ -124,6 +124,11 @@ API_PORT=${API_PORT:-16443} ETCD_PORT=${ETCD_PORT:-12379}
 # TLS_REGISTRY (their /etc/hosts names it; they share this network namespace).
 REGISTRY_PORT=${REGISTRY_PORT:-5443} TLS_REGISTRY_HOST=tls.lab.internal
 TLS_REGISTRY=$TLS_REGISTRY_HOST:$REGISTRY_PORT
+# Its plain-HTTP registry with basic auth (cluster-up.sh), on REGISTRY_PORT + 100: the Docker
+# nodes list it in daemon.json's insecure-registries and the kubelet pulls from it with the
+# credentials in /var/lib/kubelet/config.json (kubelet-join.sh).
+PLAIN_REGISTRY_HOST=plain.lab.internal PLAIN_REGISTRY_USER=lab-puller PLAIN_REGISTRY_PASSWORD=${PLAIN_REGISTRY_PASSWORD:-lab-pull-s3cret}
+PLAIN_REGISTRY=$PLAIN_REGISTRY_HOST:$((REGISTRY_PORT + 100))
 # The lab's HTTP proxy (proxy-up.sh; not on squid's usual 3128, which the package's own service may hold) and
 # the plain-HTTP registry only it resolves, on REGISTRY_PORT.
 PROXY_PORT=${PROXY_PORT:-13128} PROXIED_REGISTRY_HOST=proxied.lab.internal

@@ -5,8 +5,13 @@ accepts only clients with a certificate signed by CA (mutual TLS), serving one i
 containerd: a pull works only with the CA and the client key pair configured for the host.
 Each request is logged to stdout with the client certificate's CN.
 
-tls-registry.py PORT --plain: the same registry over plain HTTP, serving lab/plain:1 (the lab's
-proxy reaches it by a host name only the proxy resolves: lab/proxy-up.sh)."""
+tls-registry.py PORT --plain [--auth=USER:PASSWORD] [--busybox=FILE]: the same registry over plain HTTP,
+serving lab/plain:1 (the lab's proxy reaches it by a host name only the proxy resolves:
+lab/proxy-up.sh). With --auth every request must carry USER's basic credentials (a 401 with a
+Basic challenge otherwise, as a registry behind htpasswd answers), and each is logged with its
+user; with --busybox the image's layer also holds FILE (a static busybox) as /bin/busybox, so a
+pod runs it."""
+import base64
 import hashlib
 import io
 import json
@@ -16,7 +21,10 @@ import tarfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 port = int(sys.argv[1])
-PLAIN = sys.argv[2:] == ["--plain"]
+PLAIN = sys.argv[2:3] == ["--plain"]
+OPTIONS = sys.argv[3:] if PLAIN else []
+AUTH = next((o.split("=", 1)[1] for o in OPTIONS if o.startswith("--auth=")), None)
+BUSYBOX = next((o.split("=", 1)[1] for o in OPTIONS if o.startswith("--busybox=")), None)
 if not PLAIN:
     cert, key, ca = sys.argv[2], sys.argv[3], sys.argv[4]
 IMAGE = "lab/plain:1" if PLAIN else "lab/tls:1"
@@ -34,6 +42,12 @@ def layer() -> bytes:
         info = tarfile.TarInfo("hello.txt")
         info.size, info.mtime, info.mode = len(data), 0, 0o644
         t.addfile(info, io.BytesIO(data))
+        if BUSYBOX:
+            with open(BUSYBOX, "rb") as f:
+                binary = f.read()
+            info = tarfile.TarInfo("bin/busybox")
+            info.size, info.mtime, info.mode = len(binary), 0, 0o755
+            t.addfile(info, io.BytesIO(binary))
     return out.getvalue()
 
 
@@ -52,7 +66,21 @@ MANIFEST_TYPE = "application/vnd.oci.image.manifest.v1+json"
 class Registry(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
+    def user(self) -> str:
+        """The request's user: "-" without credentials, None when they are not AUTH's."""
+        given = self.headers.get("Authorization", "")
+        if not given.startswith("Basic "):
+            return "-"
+        try:
+            pair = base64.b64decode(given[6:]).decode()
+        except ValueError:
+            return None
+        return pair.split(":", 1)[0] if pair == AUTH else None
+
     def answer(self, body: bytes):
+        if AUTH is not None and self.user() in ("-", None):
+            return self.send(401, b'{"errors":[{"code":"UNAUTHORIZED"}]}', "application/json", body=body,
+                             challenge='Basic realm="containerd-node lab"')
         path = self.path.split("?")[0]
         if path in ("/v2", "/v2/"):
             return self.send(200, b"{}", "application/json")
@@ -64,8 +92,10 @@ class Registry(BaseHTTPRequestHandler):
             return self.send(200, b, "application/octet-stream", digest(b), body)
         return self.send(404, b'{"errors":[{"code":"NAME_UNKNOWN"}]}', "application/json")
 
-    def send(self, code: int, data: bytes, ctype: str, dgst: str = "", body: bool = True):
+    def send(self, code: int, data: bytes, ctype: str, dgst: str = "", body: bool = True, challenge: str = ""):
         self.send_response(code)
+        if challenge:
+            self.send_header("WWW-Authenticate", challenge)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Docker-Distribution-API-Version", "registry/2.0")
@@ -84,7 +114,8 @@ class Registry(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         peer = self.connection.getpeercert() if hasattr(self.connection, "getpeercert") else None
         subject = dict(x[0] for x in (peer or {}).get("subject", ()))
-        print(f"client {subject.get('commonName', '-')}: {fmt % args}", flush=True)
+        user = self.user() if AUTH is not None else "-"
+        print(f"client {subject.get('commonName', '-')} user {user or 'refused'}: {fmt % args}", flush=True)
 
 
 server = ThreadingHTTPServer(("127.0.0.1", port), Registry)

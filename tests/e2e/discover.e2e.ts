@@ -79,7 +79,8 @@ describe("e2e: nodes found from the cluster (discover)", function () {
         const { stdout } = await previewOps(stack);
         assert.match(stdout, /d-1:   docker:default-runtime = "lab-runc" is dropped, as upgrade\.acknowledgeDropped says/);
         assert.match(stdout, /d-1:   docker:iptables = false not carried, not needed: Docker's own API, networks or daemon/);
-        assert.match(stdout, /d-1: Docker's settings: 3 carried, \d+ not needed under containerd, 1 dropped as acknowledged, 0 not carried/);
+        assert.match(stdout, /d-1: Docker's settings: 5 carried, \d+ not needed under containerd, 1 dropped as acknowledged, 0 not carried/);
+        assert.match(stdout, /d-1:   docker:insecure-registries\S* = "plain\.lab\.internal:\d+" carried: config\.insecureRegistries including "plain\.lab\.internal:\d+"/);
         assert.match(stdout, /d-1:   docker:runtimes\.lab-runc = .* carried: config\.runtimes/);
         assert.match(stdout, /d-1:   docker:log-opts\.max-size = "1m" carried: kubelet\.containerLogMaxSize = "1M"/);
     });

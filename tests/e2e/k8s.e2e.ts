@@ -6,9 +6,10 @@
  */
 import * as assert from "assert";
 import { execFileSync } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
-import { artifacts, ARTIFACT_PORT, changes, durations, labNode, labStack, nodeDown, nodeUp, onNode, REPO, upExpectingFailure } from "./lab";
+import { artifacts, ARTIFACT_PORT, changes, durations, LAB_DIR, LAB_PLAIN_REGISTRY, labNode, labStack, nodeDown, nodeUp, onNode, REPO, upExpectingFailure } from "./lab";
 import { apply, jp, KUBELET_PORT, kubeadmFlags, kubectl, kubectlAsync, lab, podsOn, settings, SSH_PORT, WORKLOADS } from "./k8sLab";
 
 const A = artifacts();
@@ -178,6 +179,31 @@ spec:
         // lab-runc logs each call (lab/kubelet-join.sh); containerd's default handler, runc, would not.
         assert.match(onNode(NODES.a, "cat /var/log/lab-runc.log"), new RegExp(`create .*${id}`), "the container was created through the carried handler's binary");
         kubectl("-n", "apps", "delete", "pod", "second-runtime", "--wait=false");
+    });
+    it("Docker's insecure registry is carried and the kubelet's pull credentials (its config.json) keep working: a pod pulls from it over HTTP", async () => {
+        // The registry takes only the credentials in /var/lib/kubelet/config.json (lab/kubelet-join.sh), which the conversion leaves alone.
+        assert.match(onNode(NODES.a, "stat -c %a /var/lib/kubelet/config.json"), /^600$/m);
+        assert.match(onNode(NODES.a, `cat /etc/containerd/certs.d/${LAB_PLAIN_REGISTRY}/hosts.toml`), new RegExp(`http://${LAB_PLAIN_REGISTRY.replace(/\./g, "\\.")}`));
+        const log = path.join(LAB_DIR, "cluster", "plain-registry.log");
+        const before = fs.readFileSync(log, "utf8").length;
+        apply(`
+apiVersion: v1
+kind: Pod
+metadata: {name: from-plain, namespace: apps}
+spec:
+  nodeName: ${NODES.a}
+  hostNetwork: true
+  automountServiceAccountToken: false
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: plain, image: "${LAB_PLAIN_REGISTRY}/lab/plain:1", imagePullPolicy: Always, command: ["/bin/busybox", "sleep", "1000000"]}
+`);
+        kubectl("-n", "apps", "wait", "--for=condition=Ready", "pod/from-plain", "--timeout=90s");
+        const served = fs.readFileSync(log, "utf8").slice(before);
+        assert.match(served, /user lab-puller: "(GET|HEAD) \/v2\/lab\/plain\/manifests\/\S+ HTTP\/1\.1" 200/, served);
+        assert.match(served, /user lab-puller: "GET \/v2\/lab\/plain\/blobs\/sha256:[0-9a-f]{64} HTTP\/1\.1" 200/, served);
+        assert.match(onNode(NODES.a, "crictl images -o json"), new RegExp(`"${LAB_PLAIN_REGISTRY.replace(/\./g, "\\.")}/lab/plain:1"`));
+        kubectl("-n", "apps", "delete", "pod", "from-plain", "--wait=false");
     });
     it("a second pulumi up changes nothing; a new stack on the converted node does not drain it", async () => {
         const again = await stackA.up({ color: "never" });

@@ -247,6 +247,8 @@ export const ADMIN_KUBECONFIG = path.join(LAB_DIR, "cluster", "admin.conf");
  * containerd restrict_oom_score_adj does that, and pods that want lab-runc name its RuntimeClass.
  */
 export const LAB_DOCKER_DROPPED = ["docker:default-runtime"];
+/** The lab cluster's plain-HTTP registry with basic auth (lab/cluster-up.sh; lab/lib.sh PLAIN_REGISTRY): an insecure registry of the Docker nodes. */
+export const LAB_PLAIN_REGISTRY = `plain.lab.internal:${Number(process.env.REGISTRY_PORT ?? 5443) + 100}`;
 /** The lab Docker's second runtime (daemon.json `runtimes`), carried as a CRI runtime handler. */
 export const LAB_DOCKER_RUNTIMES = { "lab-runc": { runtimeType: "io.containerd.runc.v2", options: { BinaryName: "/usr/local/bin/lab-runc", SystemdCgroup: false } } };
 /** The lab kubelets' kubelet settings: the container log rotation their Docker had (json-file, 1m × 3). */
@@ -265,6 +267,9 @@ export function clusterSettings(over: { [k: string]: unknown } = {}) {
             sandboxImage: "k8s.gcr.io/pause:3.2",
             extraToml: { plugins: { "io.containerd.cri.v1.runtime": { restrict_oom_score_adj: true } } },
             runtimes: LAB_DOCKER_RUNTIMES,
+            // The Docker nodes' registry-mirrors and insecure-registries (lab/kubelet-join.sh).
+            registryMirrors: { "docker.io": [LAB17_MIRROR] },
+            insecureRegistries: [LAB_PLAIN_REGISTRY],
         },
         kubelet: LAB_KUBELET,
         docker: { mode: "disable", migrateImages: true },

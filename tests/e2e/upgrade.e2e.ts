@@ -12,7 +12,7 @@ import * as path from "path";
 import * as TOML from "@iarna/toml";
 import { Stack } from "@pulumi/pulumi/automation";
 import {
-    artifacts, ARTIFACT_PORT, changes, durations, KUBECTL, labNode, labStack, LAB_DIR, LAB_DOCKER_DROPPED, LAB_DOCKER_RUNTIMES, LAB_KUBELET, LAB_TLS_IMAGE, LAB_TLS_REGISTRY, LAB17_CARRIED, LAB17_MIRROR, LAB17_REGISTRY_PASSWORD,
+    artifacts, ARTIFACT_PORT, changes, durations, KUBECTL, labNode, labStack, LAB_DIR, LAB_DOCKER_DROPPED, LAB_DOCKER_RUNTIMES, LAB_KUBELET, LAB_PLAIN_REGISTRY, LAB_TLS_IMAGE, LAB_TLS_REGISTRY, LAB17_CARRIED, LAB17_MIRROR, LAB17_REGISTRY_PASSWORD,
     nodeDown, onNode, privateKey, REPO, stateText, upChangesNothing, upExpectingFailure,
 } from "./lab";
 
@@ -355,7 +355,7 @@ systemctl restart containerd`);
         const docker = {
             kubelet: LAB_KUBELET,
             docker: { mode: "disable", migrateImages: true },
-            config: { sandboxImage: "k8s.gcr.io/pause:3.2", runtimes: LAB_DOCKER_RUNTIMES },
+            config: { sandboxImage: "k8s.gcr.io/pause:3.2", runtimes: LAB_DOCKER_RUNTIMES, insecureRegistries: [LAB_PLAIN_REGISTRY] },
             // Its Docker's default runtime, lab-runc (lab/kubelet-join.sh): restrict_oom_score_adj does its job under containerd.
             upgrade: { acknowledgeDropped: LAB_DOCKER_DROPPED },
         };
