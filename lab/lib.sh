@@ -88,6 +88,16 @@ node_active() {
     || { echo "node $1: $2 did not start"; node_ssh "$1" "journalctl -u $2 -n 30 --no-pager"; return 1; }
 }
 
+# stop_pidfile FILE: stops the process FILE names (TERM, up to 10 s, then KILL), if FILE is there.
+stop_pidfile() {
+  local pid
+  [ -f "$1" ] || return 0
+  pid=$(cat "$1")
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+  kill -9 "$pid" 2>/dev/null || true
+}
+
 # node_run NAME < SCRIPT: runs the bash SCRIPT on node NAME with the node-side helpers below defined.
 node_run() { local name=$1; { declare -f lab_image; cat; } | node_ssh "$name" bash -s; }
 
