@@ -157,6 +157,18 @@ if [ "$PART" = stack ]; then
   exit 0
 fi
 
+# --- the YAML language host
+# `pulumi-language-yaml` runs Pulumi YAML programs (examples/yaml-fleet/, the multi-language use of
+# this package's provider plugin). Built from github.com/pulumi/pulumi-yaml, cached by version, on
+# PATH beside the CLI (the CLI finds a language host named pulumi-language-NAME on PATH). Built with
+# the Pulumi SDK its own go.mod names (v3.206.0): 1.25.0 does not compile against the CLI's 3.248.
+YAML_VERSION=1.25.0
+yaml_host=$ENGINE/language-yaml-$YAML_VERSION/pulumi-language-yaml
+mkdir -p "${yaml_host%/*}"
+build pulumi-language-yaml "github.com/pulumi/pulumi-yaml@v$YAML_VERSION" github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml \
+  "-X github.com/pulumi/pulumi-yaml/pkg/version.Version=v$YAML_VERSION" "$yaml_host"
+[ "$(readlink "$BIN/pulumi-language-yaml" 2>/dev/null)" = "$yaml_host" ] || { ln -sfn "$yaml_host" "$BIN/pulumi-language-yaml.tmp"; mv -T "$BIN/pulumi-language-yaml.tmp" "$BIN/pulumi-language-yaml"; }
+
 # --- the Kubernetes provider
 # The module github.com/pulumi/pulumi-kubernetes/provider/v4: the Go module proxy serves no tagged
 # v4.25.0 of it, only pseudo-versions. This one is the v4.25.0 release commit.
@@ -191,3 +203,4 @@ install_plugin kubernetes "$KUBERNETES_VERSION" "$k8s_record" "$k8s_bin" \
 echo "engine ready: pulumi $(pulumi version) ($cli_note); command provider: $(cut -d'(' -f1 "$record" | sed 's/ *$//')"
 echo "  $(cat "$record")"
 echo "  kubernetes provider: $(cat "$k8s_record")"
+echo "  YAML language host: $YAML_VERSION ($yaml_host)"
