@@ -1,0 +1,117 @@
+/**
+ * End to end: examples/yaml-fleet, a Pulumi YAML program, through the real CLI, the YAML language
+ * host (built from github.com/pulumi/pulumi-yaml by scripts/engine/build.sh) and the package's
+ * provider plugin (provider/pulumi-resource-containerd-node, compiled here as `npm pack` compiles
+ * it): two lab nodes converted in host mode, a second up changing nothing, the SSH key and the
+ * registry password kept secrets across the provider boundary, and a bad input failing the preview
+ * naming the field.
+ */
+import * as assert from "assert";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { changes, inNode, labContainerd2, labNode, LAB_KUBELET, nodeDown, nodeUp, privateKey, REPO, ARTIFACT_PORT } from "./lab";
+
+const NODES: { [name: string]: number } = { "y-1": 2501, "y-2": 2502 };
+const EXAMPLE = path.join(REPO, "examples", "yaml-fleet");
+const PASSWORD = "yaml-registry-s3cret-7f3a";
+/** A secret value in the state: an object with this key (the engine's signature key) … */
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+/** … set to this (a secret's signature), beside its ciphertext. */
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/** A copy of the example in a temp dir (its stack files stay out of the repository), the plugin path made absolute. */
+function exampleCopy(edit: (text: string) => string = t => t): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "yaml-fleet-"));
+    const text = fs.readFileSync(path.join(EXAMPLE, "Pulumi.yaml"), "utf8").replace("path: ../../provider", `path: ${path.join(REPO, "provider")}`);
+    assert.notStrictEqual(text, fs.readFileSync(path.join(EXAMPLE, "Pulumi.yaml"), "utf8"), "the example names the plugin's path");
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), edit(text));
+    fs.mkdirSync(path.join(dir, ".state"));
+    return dir;
+}
+
+async function yamlStack(name: string, dir: string): Promise<Stack> {
+    const stack = await LocalWorkspace.createStack({ stackName: name, workDir: dir }, {
+        envVars: { PULUMI_CONFIG_PASSPHRASE: "lab", PULUMI_SKIP_UPDATE_CHECK: "true", PULUMI_BACKEND_URL: `file://${path.join(dir, ".state")}` },
+    });
+    const c = labContainerd2();
+    const [n1, n2] = Object.keys(NODES).map(labNode);
+    const plain: { [k: string]: string } = {
+        node1Host: n1.host, node1Port: String(n1.port), node1HostKey: n1.hostKey,
+        node2Host: n2.host, node2Port: String(n2.port), node2HostKey: n2.hostKey,
+        containerdVersion: c.version, containerdUrl: c.source.url, containerdSha256: c.source.sha256,
+        runcUrl: c.runc.url, runcSha256: c.runc.sha256, kubeletVersion: LAB_KUBELET.version,
+    };
+    await stack.setAllConfig({
+        ...Object.fromEntries(Object.entries(plain).map(([k, v]) => [k, { value: v }])),
+        sshKey: { value: privateKey(), secret: true },
+        registryPassword: { value: PASSWORD, secret: true },
+    });
+    return stack;
+}
+
+/** A line of the lab key that is not its frame: must show nowhere. */
+const keyLine = () => privateKey().split("\n")[1];
+
+describe("e2e: a Pulumi YAML program through the provider plugin", function () {
+    this.timeout(20 * 60 * 1000);
+    let stack: Stack;
+    before(async () => {
+        execFileSync(path.join(REPO, "artifacts", "serve.sh"), [String(ARTIFACT_PORT)], { stdio: "inherit" });
+        // What `npm pack` compiles (bin/components, bin/provider): what the plugin runs.
+        execFileSync(path.join(REPO, "node_modules", ".bin", "tsc"), ["-p", "tsconfig.package.json"], { cwd: REPO, stdio: "inherit" });
+        for (const [n, port] of Object.entries(NODES)) {
+            nodeUp(n, port);
+        }
+        stack = await yamlStack("fleet", exampleCopy());
+    });
+    after(() => Object.keys(NODES).forEach(nodeDown));
+
+    it("a bad input fails the preview naming the field, and nothing runs", async () => {
+        const bad = await yamlStack("bad", exampleCopy(t => t.replace("kind: tarball", "kind: tarball\n            path: /tmp/containerd.tar.gz")));
+        await assert.rejects(bad.preview({ color: "never" }),
+            (e: Error) => /invalid settings\.containerd\.source\.path: not set for kind "tarball"/.test(e.message) && !e.message.includes(keyLine()));
+        for (const n of Object.keys(NODES)) {
+            assert.strictEqual(inNode(n, "systemctl is-active docker || true").trim(), "active", `${n} still on Docker`);
+        }
+    });
+
+    it("the preview plans both nodes through the plugin, showing no secret", async () => {
+        const preview = await stack.preview({ color: "never", diff: true });
+        assert.match(preview.stdout, /\+ +containerd-node:index:ContainerdFleet +fleet +create/);
+        for (const n of ["node1", "node2"]) {
+            assert.match(preview.stdout, new RegExp(`\\+ +containerd-node:index:ContainerdNode +${n} +create ${n}: docker://\\S+ → containerd`));
+            assert.match(preview.stdout, new RegExp(`\\+ +command:remote:Command +${n}-converge +create`));
+        }
+        assert.ok(!preview.stdout.includes(PASSWORD) && !preview.stdout.includes(keyLine()), "no secret in the preview");
+    });
+
+    it("up converts both nodes; the key and the password are secrets in the state and the outputs", async () => {
+        const res = await stack.up({ color: "never" });
+        const version = labContainerd2().version;
+        assert.deepStrictEqual((res.outputs.table.value as any[]).map(r => [r.node, r.result, r.runtimeAfter]),
+            [["node1", "converted", `containerd://${version}`], ["node2", "converted", `containerd://${version}`]]);
+        assert.deepStrictEqual(res.outputs.waves.value, [["node1"], ["node2"]]);
+        for (const n of Object.keys(NODES)) {
+            assert.strictEqual(inNode(n, "systemctl is-active containerd").trim(), "active");
+        }
+        assert.ok(!res.stdout.includes(PASSWORD) && !res.stdout.includes(keyLine()), "no secret in the up's output");
+
+        const state = JSON.stringify(await stack.exportStack());
+        assert.ok(!state.includes(PASSWORD), "the registry password is in the state only encrypted");
+        assert.ok(!state.includes(keyLine()), "the SSH key is in the state only encrypted");
+        const resources: any[] = (await stack.exportStack()).deployment.resources;
+        const fleet = resources.find(r => r.type === "containerd-node:index:ContainerdFleet");
+        assert.strictEqual(fleet.inputs.nodes[0].connection.privateKey?.[SIG_KEY], SECRET_SIG,
+            "the fleet's input privateKey is a secret");
+        const auth = resources.find(r => r.type === "command:remote:Command" && /node1-registry-auth/.test(r.urn));
+        assert.ok(auth, "node1 has a registry-auth step");
+        assert.strictEqual(auth.inputs.stdin?.[SIG_KEY], SECRET_SIG, "the step writing the password has it as a secret");
+    });
+
+    it("a second up changes nothing", async () => {
+        assert.deepStrictEqual(changes((await stack.up({ color: "never" })).summary.resourceChanges as any), {});
+    });
+});
