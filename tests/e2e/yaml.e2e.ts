@@ -12,11 +12,15 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import { changes, inNode, labContainerd2, labNode, LAB_KUBELET, nodeDown, nodeUp, privateKey, REPO, ARTIFACT_PORT } from "./lab";
+import {
+    ARTIFACT_PORT, changes, checkpointResources, inNode, labContainerd2, labNode, LAB_KUBELET, nodeDown, nodeUp, privateKey, REPO, stateText,
+} from "./lab";
 
 const NODES: { [name: string]: number } = { "y-1": 2501, "y-2": 2502 };
 const EXAMPLE = path.join(REPO, "examples", "yaml-fleet");
 const PASSWORD = "yaml-registry-s3cret-7f3a";
+/** The registry user name (plain text in the program): kept with the password, a secret. */
+const USERNAME = "yaml-fleet-puller";
 /** A secret value in the state: an object with this key (the engine's signature key) … */
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
 /** … set to this (a secret's signature), beside its ciphertext. */
@@ -79,7 +83,7 @@ describe("e2e: a Pulumi YAML program through the provider plugin", function () {
     });
 
     it("the preview plans both nodes through the plugin, showing no secret", async () => {
-        const preview = await stack.preview({ color: "never", diff: true });
+        const preview = await stack.preview({ color: "never" });
         assert.match(preview.stdout, /\+ +containerd-node:index:ContainerdFleet +fleet +create/);
         for (const n of ["node1", "node2"]) {
             assert.match(preview.stdout, new RegExp(`\\+ +containerd-node:index:ContainerdNode +${n} +create ${n}: docker://\\S+ → containerd`));
@@ -99,16 +103,22 @@ describe("e2e: a Pulumi YAML program through the provider plugin", function () {
         }
         assert.ok(!res.stdout.includes(PASSWORD) && !res.stdout.includes(keyLine()), "no secret in the up's output");
 
-        const state = JSON.stringify(await stack.exportStack());
+        const state = stateText(stack);
         assert.ok(!state.includes(PASSWORD), "the registry password is in the state only encrypted");
         assert.ok(!state.includes(keyLine()), "the SSH key is in the state only encrypted");
-        const resources: any[] = (await stack.exportStack()).deployment.resources;
-        const fleet = resources.find(r => r.type === "containerd-node:index:ContainerdFleet");
-        assert.strictEqual(fleet.inputs.nodes[0].connection.privateKey?.[SIG_KEY], SECRET_SIG,
-            "the fleet's input privateKey is a secret");
-        const auth = resources.find(r => r.type === "command:remote:Command" && /node1-registry-auth/.test(r.urn));
-        assert.ok(auth, "node1 has a registry-auth step");
-        assert.strictEqual(auth.inputs.stdin?.[SIG_KEY], SECRET_SIG, "the step writing the password has it as a secret");
+        assert.ok(!state.includes(USERNAME), "the registry user name is in the state only encrypted");
+        const resources = checkpointResources(stack);
+        // The provider's components register their own state (their outputs); the steps they make
+        // hold what was given: every step's connection (with the key) and the password's step a secret.
+        const steps = resources.filter(r => r.type === "command:remote:Command");
+        assert.deepStrictEqual(steps.map(r => r.urn.split("::").pop()).sort(),
+            ["node1-converge", "node1-registry-auth", "node2-converge", "node2-registry-auth"]);
+        for (const r of steps) {
+            assert.strictEqual(r.inputs?.connection?.[SIG_KEY], SECRET_SIG, `${r.urn}: its connection is a secret`);
+        }
+        for (const r of steps.filter(r => /registry-auth$/.test(r.urn))) {
+            assert.strictEqual(r.inputs?.stdin?.[SIG_KEY], SECRET_SIG, `${r.urn}: the script with the password is a secret`);
+        }
     });
 
     it("a second up changes nothing", async () => {
