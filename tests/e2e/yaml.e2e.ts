@@ -1,10 +1,10 @@
 /**
  * End to end: examples/yaml-fleet, a Pulumi YAML program, through the real CLI, the YAML language
  * host (built from github.com/pulumi/pulumi-yaml by scripts/engine/build.sh) and the package's
- * provider plugin (provider/pulumi-resource-containerd-node, compiled here as `npm pack` compiles
- * it): two lab nodes converted in host mode, a second up changing nothing, the SSH key and the
- * registry password kept secrets across the provider boundary, and a bad input failing the preview
- * naming the field.
+ * provider plugin as npm ships it (`npm pack`, the tarball installed into a new project, the
+ * program's plugin path node_modules/containerd-node/provider, as the README says): two lab nodes
+ * converted in host mode, a second up changing nothing, the SSH key and the registry password kept
+ * secrets across the provider boundary, and a bad input failing the preview naming the field.
  */
 import * as assert from "assert";
 import { execFileSync } from "child_process";
@@ -13,7 +13,7 @@ import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import {
-    ARTIFACT_PORT, changes, checkpointResources, inNode, labContainerd2, labNode, LAB_KUBELET, nodeDown, nodeUp, privateKey, REPO, stateText,
+    ARTIFACT_PORT, changes, checkpointResources, inNode, labContainerd2, labNode, LAB_KUBELET, nodeDown, nodeUp, packAndInstall, privateKey, REPO, stateText,
 } from "./lab";
 
 const NODES: { [name: string]: number } = { "y-1": 2501, "y-2": 2502 };
@@ -26,10 +26,16 @@ const SIG_KEY = "4dabf18193072939515e22adb298388d";
 /** … set to this (a secret's signature), beside its ciphertext. */
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
-/** A copy of the example in a temp dir (its stack files stay out of the repository), the plugin path made absolute. */
+/** Where the installed package's plugin is (set in `before`). */
+let pluginDir: string;
+
+/**
+ * A copy of the example in a temp dir (its stack files stay out of the repository), its plugin
+ * path the installed package's.
+ */
 function exampleCopy(edit: (text: string) => string = t => t): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "yaml-fleet-"));
-    const text = fs.readFileSync(path.join(EXAMPLE, "Pulumi.yaml"), "utf8").replace("path: ../../provider", `path: ${path.join(REPO, "provider")}`);
+    const text = fs.readFileSync(path.join(EXAMPLE, "Pulumi.yaml"), "utf8").replace("path: ../../provider", `path: ${pluginDir}`);
     assert.notStrictEqual(text, fs.readFileSync(path.join(EXAMPLE, "Pulumi.yaml"), "utf8"), "the example names the plugin's path");
     fs.writeFileSync(path.join(dir, "Pulumi.yaml"), edit(text));
     fs.mkdirSync(path.join(dir, ".state"));
@@ -64,8 +70,10 @@ describe("e2e: a Pulumi YAML program through the provider plugin", function () {
     let stack: Stack;
     before(async () => {
         execFileSync(path.join(REPO, "artifacts", "serve.sh"), [String(ARTIFACT_PORT)], { stdio: "inherit" });
-        // What `npm pack` compiles (bin/components, bin/provider): what the plugin runs.
-        execFileSync(path.join(REPO, "node_modules", ".bin", "tsc"), ["-p", "tsconfig.package.json"], { cwd: REPO, stdio: "inherit" });
+        const work = fs.mkdtempSync(path.join(os.tmpdir(), "yaml-package-"));
+        packAndInstall(work);
+        pluginDir = path.join(work, "app", "node_modules", "containerd-node", "provider");
+        assert.ok(fs.statSync(path.join(pluginDir, "pulumi-resource-containerd-node")).mode & 0o100, "the installed plugin entry is executable");
         for (const [n, port] of Object.entries(NODES)) {
             nodeUp(n, port);
         }
