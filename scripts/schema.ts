@@ -9,7 +9,9 @@
  *
  * Added to what the analyzer makes: `secret: true` on every credential (SECRET_PROPERTIES), so a
  * program that gives one as plain text still has it kept a secret, as the TypeScript components
- * keep it.
+ * keep it; and the types named without the TypeScript suffixes Args, Inputs and Outputs (see
+ * schemaTypeName): the SDK generators add their own (Go's and Python's input types end in Args,
+ * so `NodeConnectionArgs` would become `NodeConnectionArgsArgs`).
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -27,6 +29,19 @@ export const SECRET_PROPERTIES: { [type: string]: string[] } = {
     KubernetesInputs: ["kubeconfigContent"],
     FleetKubernetesInputs: ["kubeconfigContent"],
 };
+
+/** Schema type names that are not their TypeScript name without its suffix. */
+const TYPE_NAMES: { [tsName: string]: string } = {
+    // "Config" alone would read as the provider's configuration.
+    ConfigInputs: "ContainerdConfig",
+    // A fleet node's overrides: Partial<FleetSettingsInputs>.
+    PartialFleetSettingsInputs: "FleetSettingsOverrides",
+};
+
+/** The schema's name of the TypeScript type `tsName`: without its suffix Args, Inputs or Outputs. */
+export function schemaTypeName(tsName: string): string {
+    return TYPE_NAMES[tsName] ?? tsName.replace(/(Args|Inputs|Outputs)$/, "");
+}
 
 /** The schema, as a JSON text ending in a newline. */
 export function generateSchemaText(): string {
@@ -48,7 +63,15 @@ export function generateSchemaText(): string {
             def.properties[p].secret = true;
         }
     }
-    return JSON.stringify(schema, null, 2) + "\n";
+    const prefix = `${PROVIDER_NAME}:index:`;
+    const renamed = Object.fromEntries(Object.entries(schema.types).map(([token, def]) => [`${prefix}${schemaTypeName(token.slice(prefix.length))}`, def]));
+    if (Object.keys(renamed).length !== Object.keys(schema.types).length) {
+        throw new Error("two types have the same schema name (schemaTypeName)");
+    }
+    schema.types = renamed;
+    const text = JSON.stringify(schema, null, 2).replace(/"#\/types\/containerd-node:index:([A-Za-z0-9]+)"/g,
+        (_, name: string) => `"#/types/${prefix}${schemaTypeName(name)}"`);
+    return text + "\n";
 }
 
 if (require.main === module) {

@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { resolveSpec } from "../../components/spec";
 import { ContainerdFleetInputs, ContainerdNodeInputs } from "../../provider/args";
 import { countOrPercent, fleetArgs, nodeArgs } from "../../provider/convert";
-import { ROOT, SCHEMA_FILE, SECRET_PROPERTIES } from "../../scripts/schema";
+import { ROOT, SCHEMA_FILE, schemaTypeName, SECRET_PROPERTIES } from "../../scripts/schema";
 
 const schema = () => JSON.parse(fs.readFileSync(SCHEMA_FILE, "utf8"));
 const SHA = "a".repeat(64);
@@ -86,9 +86,21 @@ describe("provider: the schema (provider/schema.json)", () => {
                 }
             }
         }
-        const expected = Object.entries(SECRET_PROPERTIES).flatMap(([t, ps]) => ps.map(p => `${t}.${p}`));
+        const expected = Object.entries(SECRET_PROPERTIES).flatMap(([t, ps]) => ps.map(p => `${schemaTypeName(t)}.${p}`));
         assert.deepStrictEqual(secret.sort(), expected.sort());
-        assert.ok(expected.includes("NodeConnectionArgs.privateKey") && expected.includes("RegistryAuthArgs.password"));
+        assert.ok(expected.includes("NodeConnection.privateKey") && expected.includes("RegistryAuth.password"));
+    });
+
+    it("names the types without the TypeScript suffixes (the SDKs add their own), every reference resolving", () => {
+        const s = schema();
+        const names = Object.keys(s.types).map(t => t.split(":")[2]);
+        assert.deepStrictEqual(names.filter(n => /(Args|Inputs|Outputs)$/.test(n)), []);
+        for (const n of ["NodeConnection", "ContainerdConfig", "Source", "FleetSettings", "FleetSettingsOverrides", "FleetRow"]) {
+            assert.ok(names.includes(n), `${n} is a type`);
+        }
+        const refs = [...JSON.stringify(s).matchAll(/"#\/types\/([^"]+)"/g)].map(m => m[1]);
+        assert.ok(refs.length > 20);
+        assert.deepStrictEqual(refs.filter(r => !(r in s.types)), [], "every $ref names a type of the schema");
     });
 });
 
