@@ -9,7 +9,8 @@
  *
  * Added to what the analyzer makes: `secret: true` on every credential (SECRET_PROPERTIES), so a
  * program that gives one as plain text still has it kept a secret, as the TypeScript components
- * keep it; and the types named without the TypeScript suffixes Args, Inputs and Outputs (see
+ * keep it; `integer` for the numbers the components take only whole (INTEGER_PROPERTIES: the
+ * analyzer makes every TypeScript number a `number`, a Go SDK's float64); and the types named without the TypeScript suffixes Args, Inputs and Outputs (see
  * schemaTypeName): the SDK generators add their own (Go's and Python's input types end in Args,
  * so `NodeConnectionArgs` would become `NodeConnectionArgsArgs`).
  */
@@ -28,6 +29,27 @@ export const SECRET_PROPERTIES: { [type: string]: string[] } = {
     RegistryAuthArgs: ["username", "password", "auth", "identityToken"],
     KubernetesInputs: ["kubeconfigContent"],
     FleetKubernetesInputs: ["kubeconfigContent"],
+};
+
+/**
+ * The numbers that are whole, by TypeScript type (or component, for its own inputs) and property:
+ * each `integer` in the schema. components/spec.ts refuses a fraction for each (posInt), or the
+ * command provider takes it as an integer (dialErrorLimit, perDialTimeout); a fleet row's wave is
+ * a count.
+ */
+export const INTEGER_PROPERTIES: { [type: string]: string[] } = {
+    NodeConnectionArgs: ["port", "dialErrorLimit", "perDialTimeout"],
+    DiscoveredConnectionInputs: ["port"],
+    KubernetesInputs: ["verifyTimeoutSeconds"],
+    FleetKubernetesInputs: ["verifyTimeoutSeconds"],
+    DrainArgs: ["timeoutSeconds", "gracePeriodSeconds"],
+    SystemdUnitArgs: ["oomScoreAdjust"],
+    KubeletArgs: ["containerLogMaxFiles"],
+    FleetSettingsInputs: ["minFreeDiskMiB"],
+    PartialFleetSettingsInputs: ["minFreeDiskMiB"],
+    FleetRowOutputs: ["wave"],
+    ContainerdNode: ["minFreeDiskMiB", "factReads"],
+    ContainerdFleet: ["factReads"],
 };
 
 /** Schema type names that are not their TypeScript name without its suffix. */
@@ -61,6 +83,15 @@ export function generateSchemaText(): string {
                 throw new Error(`SECRET_PROPERTIES: the schema has no ${type}.${p}`);
             }
             def.properties[p].secret = true;
+        }
+    }
+    for (const [type, props] of Object.entries(INTEGER_PROPERTIES)) {
+        const def = schema.types[`${PROVIDER_NAME}:index:${type}`]?.properties ?? schema.resources[`${PROVIDER_NAME}:index:${type}`]?.inputProperties;
+        for (const p of props) {
+            if (def?.[p]?.type !== "number") {
+                throw new Error(`INTEGER_PROPERTIES: the schema has no number ${type}.${p}`);
+            }
+            def[p].type = "integer";
         }
     }
     const prefix = `${PROVIDER_NAME}:index:`;

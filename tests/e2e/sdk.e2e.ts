@@ -100,7 +100,7 @@ describe("e2e: SDKs of the provider plugin (pulumi package gen-sdk)", function (
         fs.writeFileSync(path.join(prog, "main.go"), MAIN_GO(BAD_CONNECTION));
         const bad = run("go", ["vet", "."], prog, env);
         assert.notStrictEqual(bad.status, 0, "go vet accepted a port given as text");
-        assert.match(bad.out, /cannot use "22" \(untyped string constant\) as \*float64 value/);
+        assert.match(bad.out, /cannot use "22" \(untyped string constant\) as \*int value/);
     });
 
     it("Python: the SDK is generated with both components and byte-compiles", () => {

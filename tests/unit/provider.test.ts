@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { resolveSpec } from "../../components/spec";
 import { ContainerdFleetInputs, ContainerdNodeInputs } from "../../provider/args";
 import { countOrPercent, fleetArgs, nodeArgs } from "../../provider/convert";
-import { ROOT, SCHEMA_FILE, schemaTypeName, SECRET_PROPERTIES } from "../../scripts/schema";
+import { INTEGER_PROPERTIES, ROOT, SCHEMA_FILE, schemaTypeName, SECRET_PROPERTIES } from "../../scripts/schema";
 
 const schema = () => JSON.parse(fs.readFileSync(SCHEMA_FILE, "utf8"));
 const SHA = "a".repeat(64);
@@ -89,6 +89,28 @@ describe("provider: the schema (provider/schema.json)", () => {
         const expected = Object.entries(SECRET_PROPERTIES).flatMap(([t, ps]) => ps.map(p => `${schemaTypeName(t)}.${p}`));
         assert.deepStrictEqual(secret.sort(), expected.sort());
         assert.ok(expected.includes("NodeConnection.privateKey") && expected.includes("RegistryAuth.password"));
+    });
+
+    it("types as integer the numbers the components take only whole; the others stay number", () => {
+        const s = schema();
+        const ints: string[] = [];
+        const numbers: string[] = [];
+        const collect = (where: string, props: { [k: string]: any } | undefined) => {
+            for (const [k, p] of Object.entries(props ?? {})) {
+                (p.type === "integer" ? ints : p.type === "number" ? numbers : []).push(`${where}.${k}`);
+            }
+        };
+        for (const [name, t] of Object.entries<any>(s.types)) {
+            collect(name.split(":")[2], t.properties);
+        }
+        for (const [name, r] of Object.entries<any>(s.resources)) {
+            collect(name.split(":")[2], r.inputProperties);
+        }
+        const expected = Object.entries(INTEGER_PROPERTIES).flatMap(([t, ps]) => ps.map(p => `${schemaTypeName(t)}.${p}`));
+        assert.deepStrictEqual(ints.sort(), expected.sort());
+        assert.ok(ints.includes("NodeConnection.port"));
+        assert.deepStrictEqual(numbers.sort(), ["FleetNode.order", "HealthGate.pauseSecondsBetweenWaves", "HealthGate.timeoutSeconds",
+            "StepDurations.drain", "StepDurations.switch", "StepDurations.verify"]);
     });
 
     it("names the types without the TypeScript suffixes (the SDKs add their own), every reference resolving", () => {
