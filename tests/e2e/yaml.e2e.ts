@@ -4,7 +4,9 @@
  * provider plugin as npm ships it (`npm pack`, the tarball installed into a new project, the
  * program's plugin path node_modules/containerd-node/provider, as the README says): two lab nodes
  * converted in host mode, a second up changing nothing, the SSH key and the registry password kept
- * secrets across the provider boundary, and a bad input failing the preview naming the field.
+ * secrets across the provider boundary, and a bad input failing the preview naming the field. And
+ * a fleet found in the lab cluster (`discover`, ContainerdFleet.fromCluster in TypeScript),
+ * previewed: a Node object with the first node's address, no kubelet needed for a preview.
  */
 import * as assert from "assert";
 import { execFileSync } from "child_process";
@@ -13,7 +15,7 @@ import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import {
-    ARTIFACT_PORT, changes, checkpointResources, inNode, labContainerd2, labNode, LAB_KUBELET, nodeDown, nodeUp, packAndInstall, privateKey, REPO, stateText,
+    ADMIN_KUBECONFIG, ARTIFACT_PORT, changes, KUBECTL, LAB_DIR, checkpointResources, inNode, labContainerd2, labNode, LAB_KUBELET, nodeDown, nodeUp, packAndInstall, privateKey, REPO, stateText,
 } from "./lab";
 
 const NODES: { [name: string]: number } = { "y-1": 2501, "y-2": 2502 };
@@ -62,6 +64,40 @@ async function yamlStack(name: string, dir: string): Promise<Stack> {
     return stack;
 }
 
+const SELECTOR = "containerd-node.test/pool=yaml";
+
+/** A YAML program whose fleet is found in the cluster: the Nodes of SELECTOR, reached on one SSH port. */
+const DISCOVER_YAML = (plugin: string, port: number, hostKey: string) => {
+    const c = labContainerd2();
+    return `name: yaml-discover
+runtime: yaml
+plugins:
+  providers:
+    - { name: containerd-node, path: ${plugin} }
+config:
+  sshKey: { type: string, secret: true }
+  kubeconfig: { type: string, secret: true }
+resources:
+  fleet:
+    type: containerd-node:ContainerdFleet
+    properties:
+      discover:
+        selector: ${SELECTOR}
+        connection: { port: ${port}, privateKey: "\${sshKey}" }
+        hostKeys: { byNode: { y-1: "${hostKey}" } }
+      kubernetes:
+        kubeconfigContent: \${kubeconfig}
+        kubectl: ${KUBECTL}
+      settings:
+        containerd:
+          version: "${c.version}"
+          source: { kind: tarball, url: "${c.source.url}", sha256: "${c.source.sha256}" }
+        kubelet: { version: ${LAB_KUBELET.version} }
+outputs:
+  waves: \${fleet.waves}
+`;
+};
+
 /** A line of the lab key that is not its frame: must show nowhere. */
 const keyLine = () => privateKey().split("\n")[1];
 
@@ -79,7 +115,10 @@ describe("e2e: a Pulumi YAML program through the provider plugin", function () {
         }
         stack = await yamlStack("fleet", exampleCopy());
     });
-    after(() => Object.keys(NODES).forEach(nodeDown));
+    after(() => {
+        Object.keys(NODES).forEach(nodeDown);
+        execFileSync(path.join(REPO, "lab", "cluster-down.sh"), { stdio: "inherit", env: { ...process.env, LAB_DIR } });
+    });
 
     it("a bad input fails the preview naming the field, and nothing runs", async () => {
         const bad = await yamlStack("bad", exampleCopy(t => t.replace("kind: tarball", "kind: tarball\n            path: /tmp/containerd.tar.gz")));
@@ -88,6 +127,31 @@ describe("e2e: a Pulumi YAML program through the provider plugin", function () {
         for (const n of Object.keys(NODES)) {
             assert.strictEqual(inNode(n, "systemctl is-active docker || true").trim(), "active", `${n} still on Docker`);
         }
+    });
+
+    it("discover: the preview finds the fleet's Node in the cluster and plans its conversion", async () => {
+        execFileSync(path.join(REPO, "lab", "cluster-up.sh"), { stdio: "inherit", env: { ...process.env, LAB_DIR } });
+        const n = labNode("y-1");
+        // A Node object as a kubelet registers it (its status with it): its address is the node's.
+        execFileSync(KUBECTL, ["--kubeconfig", ADMIN_KUBECONFIG, "create", "-f", "-"], {
+            input: JSON.stringify({ apiVersion: "v1", kind: "Node", metadata: { name: "y-1", labels: { [SELECTOR.split("=")[0]]: "yaml" } },
+                status: { addresses: [{ type: "InternalIP", address: n.host }] } }),
+        });
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "yaml-discover-"));
+        fs.mkdirSync(path.join(dir, ".state"));
+        fs.writeFileSync(path.join(dir, "Pulumi.yaml"), DISCOVER_YAML(pluginDir, n.port, n.hostKey));
+        const d = await LocalWorkspace.createStack({ stackName: "discover", workDir: dir }, {
+            envVars: { PULUMI_CONFIG_PASSPHRASE: "lab", PULUMI_SKIP_UPDATE_CHECK: "true", PULUMI_BACKEND_URL: `file://${path.join(dir, ".state")}` },
+        });
+        await d.setAllConfig({ sshKey: { value: privateKey(), secret: true }, kubeconfig: { value: fs.readFileSync(ADMIN_KUBECONFIG, "utf8"), secret: true } });
+        const preview = await d.preview({ color: "never" });
+        assert.match(preview.stdout, new RegExp(`1 Nodes matching ${SELECTOR} found: y-1 \\(${n.host.replace(/\./g, "\\.")}\\)`));
+        assert.match(preview.stdout, /\+ +containerd-node:index:ContainerdNode +y-1 +create y-1: docker:\/\/\S+ → containerd/);
+        for (const step of ["configure", "drain", "switch", "verify"]) {
+            assert.match(preview.stdout, new RegExp(`\\+ +command:\\w+:Command +y-1-${step} +create`));
+        }
+        const kubeconfigKey = /client-key-data: (\S+)/.exec(fs.readFileSync(ADMIN_KUBECONFIG, "utf8"))![1].slice(0, 60);
+        assert.ok(!preview.stdout.includes(kubeconfigKey) && !preview.stdout.includes(keyLine()), "no secret in the preview");
     });
 
     it("the preview plans both nodes through the plugin, showing no secret", async () => {
