@@ -4,7 +4,8 @@
 #          packages, the Pulumi CLI and the command provider, containerd 2.2.9 and runc, and the
 #          lab's base node tree;
 #   all:   that, then what only some tests need: the containerd releases of the upgrade tests
-#          (1.7, 2.3), the lab cluster's Kubernetes binaries, the Kubernetes provider (the default).
+#          (1.7, 2.3), the lab cluster's Kubernetes binaries, the Kubernetes provider, the YAML
+#          language host and the SDK generator stand-in (the default).
 #
 # The Go builds run one after the other: they share many packages (gRPC, protobuf, golang.org/x,
 # the Pulumi SDK), which a later build takes from Go's build cache; side by side, each compiled them
@@ -38,7 +39,7 @@ if [ "$PART" = all ]; then
   bash artifacts/build.sh all >/dev/null
   step "Kubernetes binaries"
   bash scripts/kube/build.sh
-  step "Kubernetes provider"
+  step "Kubernetes provider, YAML language host, SDK generator"
   bash scripts/engine/build.sh all
 fi
 step "setup done"
