@@ -94,7 +94,7 @@ function config(c: ConfigInputs | undefined, field: string): ContainerdConfigArg
 }
 
 /** The settings a node is converted to (a fleet's shared settings, or one node's). */
-function settings(s: Partial<FleetSettingsInputs> | undefined, field: string, partial = false): Partial<FleetSettings> {
+function settings(s: Partial<FleetSettingsInputs> | undefined, field: string): Partial<FleetSettings> {
     const value = object(s, field.replace(/\.$/, "") || "args") ?? {};
     const out: Partial<FleetSettings> = {
         config: config(value.config, `${field}config`),
@@ -107,16 +107,19 @@ function settings(s: Partial<FleetSettingsInputs> | undefined, field: string, pa
     };
     const c = object(value.containerd, `${field}containerd`);
     if (c) {
-        out.containerd = {
+        out.containerd = defined({
             version: c.version,
-            // An override may change the version alone, keeping the shared source.
-            source: partial && c.source === undefined ? undefined! : installSource(c.source, `${field}containerd.source`),
+            source: installSource(c.source, `${field}containerd.source`),
             runc: artifact(c.runc, `${field}containerd.runc`),
             cni: artifact(c.cni, `${field}containerd.cni`),
-        };
+        }) as FleetSettings["containerd"];
     }
-    // Absent stays absent: a fleet node's overrides are merged over the shared settings.
-    return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined));
+    return defined(out);
+}
+
+/** `o` without its undefined fields: absent stays absent, as a fleet node's overrides are merged over the shared settings. */
+function defined<T extends object>(o: T): T {
+    return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
 /** ContainerdNode's args from the provider's inputs. */
@@ -214,7 +217,7 @@ export function fleetArgs(inputs: ContainerdFleetInputs):
             nodeName: node.nodeName,
             controlPlane: node.controlPlane,
             order: node.order,
-            overrides: node.overrides === undefined ? undefined : settings(node.overrides, `nodes[${i}].overrides.`, true),
+            overrides: node.overrides === undefined ? undefined : settings(node.overrides, `nodes[${i}].overrides.`),
         };
     });
     return { discover: false, args: { ...shared, nodes } };
