@@ -9,10 +9,12 @@
  *   containerd-node:containerd   { version, source, runc?, cni? }       (ContainerdNodeArgs.containerd)
  *   containerd-node:config       ContainerdConfigArgs (optional; registryAuth goes in the key below)
  *   containerd-node:registryAuth (secret) { HOST: { username?, password?, auth?, identityToken? } } (optional)
+ *   containerd-node:proxy        (secret) { httpProxy?, httpsProxy?, noProxy? }: containerd's proxy environment (optional)
  *   containerd-node:upgrade      UpgradeArgs: { drain?, acknowledgeDropped? } (optional)
  *   containerd-node:unit         SystemdUnitArgs (optional)
  *   containerd-node:kubelet      KubeletArgs (optional; required with kubeconfig)
  *   containerd-node:docker       DockerArgs (optional)
+ *   containerd-node:tools        ToolsArgs: { buildkit?: { version, source }, crictl?: { version, source } } (optional)
  *   containerd-node:discover     instead of nodes: { selector?, addressType?, user?, port?, knownHostsFile?,
  *                                hostKeys?: { NODE: key }, allowUnpinned? } (needs a kubeconfig)
  *   containerd-node:kubeconfig   path; enables cordon/drain/verify/uncordon (optional)
@@ -28,7 +30,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
-import { ContainerdConfigArgs, ContainerdFleet, ContainerdFleetArgs, FleetNodeArgs, FleetSettings, HealthGateArgs, NodeAddressType, RegistryAuthArgs } from "./components";
+import { ContainerdConfigArgs, ContainerdFleet, ContainerdFleetArgs, FleetNodeArgs, FleetSettings, HealthGateArgs, NodeAddressType, ProxyArgs, RegistryAuthArgs } from "./components";
 
 interface NodeEntry {
     name: string;
@@ -71,6 +73,21 @@ function registryAuth(cfg: pulumi.Config): ContainerdConfigArgs["registryAuth"] 
         Object.fromEntries(Object.keys(fields ?? {}).map(f => [f, values.apply(v => String(v[host][f]))])) as RegistryAuthArgs]));
 }
 
+/**
+ * `proxy` from stack config (`pulumi config set --secret --path proxy.httpProxy …`), each value a
+ * secret Output as registryAuth's are (a proxy URL may hold a user and password); which fields are
+ * set is read from the raw config, so the component knows its steps when it is built.
+ */
+function proxy(cfg: pulumi.Config): ProxyArgs | undefined {
+    const raw = pulumi.runtime.getConfig(`${cfg.name}:proxy`);
+    if (raw === undefined) {
+        return undefined;
+    }
+    const shape = JSON.parse(raw) as { [field: string]: unknown };
+    const values = cfg.requireSecretObject<typeof shape>("proxy");
+    return Object.fromEntries(Object.keys(shape).map(f => [f, values.apply(v => String(v[f]))])) as ProxyArgs;
+}
+
 const withRegistryAuth = (config: ContainerdConfigArgs | undefined, auth: ContainerdConfigArgs["registryAuth"]) =>
     auth === undefined ? config : { ...config, registryAuth: auth };
 
@@ -96,10 +113,12 @@ export = async function main() {
         settings: {
             containerd: cfg.requireObject<FleetSettings["containerd"]>("containerd"),
             config: withRegistryAuth(cfg.getObject("config"), registryAuth(cfg)),
+            proxy: proxy(cfg),
             upgrade: cfg.getObject("upgrade"),
             unit: cfg.getObject("unit"),
             kubelet: cfg.getObject("kubelet"),
             docker: cfg.getObject("docker"),
+            tools: cfg.getObject("tools"),
         },
         kubernetes: kubeconfig ? {
             kubeconfig,

@@ -7,6 +7,8 @@
 #   containerd 1.7.35 (CONTAINERD17_*): the lab's "before" for in-place upgrades (lab/node-17.sh)
 #   containerd 2.3.7 (CONTAINERD23_*): the supported LTS-to-LTS upgrade target from 1.7
 #   containerd 2.3.6 (CONTAINERD236_*): the patch release before it (the in-place patch upgrade)
+#   BuildKit 0.34.2 (BUILDKIT_*): buildkit-vV.linux-amd64.tar.gz (bin/buildkitd, bin/buildctl), and
+#   crictl (CRICTL_*): crictl-vV-linux-amd64.tar.gz (crictl), for the `tools` input
 # build.sh [all|stack]: all of them (default), or only what the stack program (scripts/up.sh)
 # installs: containerd 2.2.9 and runc; artifacts.env then names only those.
 set -euo pipefail
@@ -17,6 +19,7 @@ CONTAINERD17_VERSION=1.7.35
 CONTAINERD23_VERSION=2.3.7
 CONTAINERD236_VERSION=2.3.6
 RUNC_VERSION=1.3.6
+BUILDKIT_VERSION=0.34.2
 OUT=${CONTAINERD_NODE_CACHE:-$HOME/.cache/containerd-node}/artifacts
 # As scripts/engine/build.sh: the compiler collects its garbage less often (faster builds).
 export GOGC=${GOGC:-400}
@@ -86,6 +89,52 @@ if [ "$PART" = all ]; then
   build_containerd "$CONTAINERD236_VERSION"
 fi
 
+# build_buildkit VERSION: $OUT/buildkit-vVERSION.linux-amd64.tar.gz, the layout of BuildKit's
+# release tarballs (bin/buildkitd, bin/buildctl; the releases add runc, CNI and QEMU helpers the
+# containerd worker does not use), and its .sha256sum. Static, no cgo (so no seccomp tag, which only
+# the OCI worker's own runc needs), version stamped as its Dockerfile stamps it. Its go.mod has
+# `exclude` lines, so, like containerd 1.7, it is built from a wrapper module that carries them.
+build_buildkit() {
+  local v=$1 tar=buildkit-v$1.linux-amd64.tar.gz mod=github.com/moby/buildkit start w gomod ld cmd
+  if [ -f "$OUT/$tar" ]; then echo "reusing $OUT/$tar"; checksum "$tar"; return 0; fi
+  start=$(date +%s)
+  w=$(mktemp -d); mkdir -p "$w/bin"
+  gomod=$(go mod download -json "$mod@v$v" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  ld="-s -w -X $mod/version.Version=v$v -X $mod/version.Revision=containerd-node-lab -X $mod/version.Package=$mod"
+  ( cd "$w"
+    printf 'module wrapper\n\ngo %s\n\nrequire %s v%s\n' "$(awk '/^go /{print $2; exit}' "$gomod")" "$mod" "$v" >go.mod
+    awk '/^(replace|exclude) \(/{b=$1;next} b&&/^\)/{b="";next} b&&!/^[[:space:]]*(\/\/|$)/{print b " " $0} /^(replace|exclude) [^(]/' "$gomod" >>go.mod
+    printf 'package wrapper\n\nimport (\n\t_ "%s/cmd/buildkitd"\n\t_ "%s/cmd/buildctl"\n)\n' "$mod" "$mod" >tools.go
+    GOFLAGS=-mod=mod go mod tidy >/dev/null 2>&1 || GOFLAGS=-mod=mod go mod tidy
+    for cmd in buildkitd buildctl; do
+      GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -tags "osusergo netgo static_build" -ldflags "$ld" -o "bin/$cmd" "$mod/cmd/$cmd"
+    done )
+  tar -C "$w" -czf "$OUT/$tar.tmp" bin && mv "$OUT/$tar.tmp" "$OUT/$tar"
+  rm -rf "$w"
+  echo "built BuildKit $v in $(( $(date +%s) - start ))s"
+  checksum "$tar"
+}
+
+# build_crictl VERSION: $OUT/crictl-vVERSION-linux-amd64.tar.gz (crictl at its top, as cri-tools
+# releases it) and its .sha256sum; its version stamped as cri-tools' Makefile stamps it (the lab
+# nodes' own crictl, scripts/kube/build.sh, is not: it says "unknown").
+build_crictl() {
+  local v=$1 tar=crictl-v$1-linux-amd64.tar.gz w start
+  if [ -f "$OUT/$tar" ]; then echo "reusing $OUT/$tar"; checksum "$tar"; return 0; fi
+  start=$(date +%s)
+  w=$(mktemp -d)
+  CGO_ENABLED=0 GOBIN="$w" go install -trimpath -ldflags "-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version=v$v" "sigs.k8s.io/cri-tools/cmd/crictl@v$v"
+  tar -C "$w" -czf "$OUT/$tar.tmp" crictl && mv "$OUT/$tar.tmp" "$OUT/$tar"
+  rm -rf "$w"
+  echo "built crictl $v in $(( $(date +%s) - start ))s"
+  checksum "$tar"
+}
+if [ "$PART" = all ]; then
+  build_buildkit "$BUILDKIT_VERSION"
+  CRICTL_VERSION=$(sed -n 's/^CRICTL_VERSION=//p' "$(dirname "$0")/../scripts/kube/versions.env")
+  build_crictl "$CRICTL_VERSION"
+fi
+
 if [ ! -f "$OUT/$RUNC" ]; then
   start=$(date +%s)
   dpkg -s libseccomp-dev pkg-config >/dev/null 2>&1 || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libseccomp-dev pkg-config >/dev/null; }
@@ -105,6 +154,11 @@ containerd_env() {
   [ -f "$OUT/$t.sha256sum" ] || return 0
   printf '%s_VERSION=%s\n%s_FILE=%s\n%s_SHA256=%s\n' "$1" "$2" "$1" "$t" "$1" "$(cut -d' ' -f1 "$OUT/$t.sha256sum")"
 }
+# tool_env PREFIX VERSION FILE: PREFIX_VERSION, PREFIX_FILE, PREFIX_SHA256 (nothing for a file not built).
+tool_env() {
+  [ -f "$OUT/$3.sha256sum" ] || return 0
+  printf '%s_VERSION=%s\n%s_FILE=%s\n%s_SHA256=%s\n' "$1" "$2" "$1" "$3" "$1" "$(cut -d' ' -f1 "$OUT/$3.sha256sum")"
+}
 # Written aside and renamed, like the checksums.
 sed '/^$/d' >"$OUT/artifacts.env.tmp" <<ENV
 ARTIFACTS_DIR=$OUT
@@ -115,6 +169,8 @@ $(containerd_env CONTAINERD236 "$CONTAINERD236_VERSION")
 RUNC_VERSION=$RUNC_VERSION
 RUNC_FILE=$RUNC
 RUNC_SHA256=$(cut -d' ' -f1 "$OUT/$RUNC.sha256sum")
+$(tool_env BUILDKIT "${BUILDKIT_VERSION}" "buildkit-v$BUILDKIT_VERSION.linux-amd64.tar.gz")
+$(tool_env CRICTL "${CRICTL_VERSION:-}" "crictl-v${CRICTL_VERSION:-}-linux-amd64.tar.gz")
 ENV
 mv "$OUT/artifacts.env.tmp" "$OUT/artifacts.env"
 cat "$OUT/artifacts.env"

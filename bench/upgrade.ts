@@ -18,6 +18,7 @@ import { timeCli } from "./cli";
 import { ContainerdNodeArgs } from "../components/args";
 import { gateScript } from "../components/fleet/gate";
 import { drainScript, verifyNodeScript } from "../components/scripts/kubectl";
+import { writeLocalLibrary } from "../components/kubeconfig";
 import { registryAuthScript, stepScript } from "../components/scripts/steps";
 import { nodeFactsScript } from "../components/scripts/upgradeFacts";
 import { resolveSpec } from "../components/spec";
@@ -68,6 +69,7 @@ function bareMove(node: string, drain: "major" | "never"): number {
     const remote = [nodeFactsScript({ stateDir: spec.stateDir, freePaths: [spec.config.root], kubelet: true, prepare: true }), registryAuthScript(spec, AUTH), stepScript(spec, "configure"), stepScript(spec, "switch")]
         .map((s, i) => `bash <<'STEP_${i}_END' || exit $?\n${s}\nSTEP_${i}_END`).join("\n");
     const env = { ...process.env, LAB_DIR, KUBECONFIG: ADMIN };
+    writeLocalLibrary();
     const t0 = Date.now();
     for (const [what, r] of [
         ["drain", () => spawnSync("bash", ["-c", drainScript(spec)], { encoding: "utf8", env })],

@@ -222,6 +222,30 @@ export interface SystemdUnitArgs {
 }
 
 /**
+ * containerd's proxy environment: the variables Go's net/http reads (HTTP_PROXY, HTTPS_PROXY,
+ * NO_PROXY), which containerd pulls images through. Written as a `containerd.service.d` drop-in,
+ * `/etc/systemd/system/containerd.service.d/http-proxy.conf` (0600), by a step of its own
+ * (`proxy`), so that a value given as a Pulumi secret (a proxy URL with a user and password)
+ * stays one: shown as [secret] in a preview, never in a log. Set at least one.
+ */
+export interface ProxyArgs {
+    /**
+     * The proxy for plain-HTTP registries (HTTP_PROXY): `http://host:port` or `https://host:port`,
+     * with `user:password@` if the proxy asks for it (percent-encoded, as in any URL; a URL with
+     * them is kept a secret even when given as a plain string).
+     */
+    httpProxy?: pulumi.Input<string>;
+    /** The proxy for HTTPS registries (HTTPS_PROXY), written as `httpProxy` is. */
+    httpsProxy?: pulumi.Input<string>;
+    /**
+     * Hosts reached without the proxy (NO_PROXY), comma-separated: host names (`example.com` also
+     * covers its subdomains, `.example.com` only them), IP addresses, CIDRs, `host:port`, or `*`.
+     * Go never proxies `localhost` or a loopback address whatever this says.
+     */
+    noProxy?: pulumi.Input<string>;
+}
+
+/**
  * Where the kubelet's runtime flags are edited. "auto": the first that exists of
  * kubeadm-flags.env, /etc/default/kubelet, /etc/sysconfig/kubelet; "kubeadm-flags":
  * /var/lib/kubelet/kubeadm-flags.env (KUBELET_KUBEADM_ARGS); "default": /etc/default/kubelet
@@ -274,6 +298,57 @@ export interface KubeletArgs {
      * containerLogMaxSize is. Default none: the kubelet's own (5).
      */
     containerLogMaxFiles?: number;
+}
+
+/**
+ * BuildKit on the node, for image builds now that `docker build` is gone: `buildkitd` with
+ * containerd's worker in containerd's `k8s.io` namespace (BuildKit's own OCI worker off), so an
+ * image it builds is in the image store the kubelet reads, usable by a pod at once
+ * (`imagePullPolicy: Never`), and `buildctl` to drive it (`buildctl build … --output
+ * type=image,name=…,unpack=true`, no `--addr` needed). Installed into /usr/local/bin, configured by
+ * /etc/buildkit/buildkitd.toml, run by /etc/systemd/system/buildkit.service (socket
+ * /run/buildkit/buildkitd.sock, root only); restarted only when one of these changed.
+ */
+export interface BuildkitArgs {
+    /** BuildKit's version, e.g. "0.34.2": the tarball's buildkitd must report it. Required. */
+    version: string;
+    /**
+     * BuildKit's release tarball, `buildkit-vX.Y.Z.linux-ARCH.tar.gz` (its `bin/buildkitd` and
+     * `bin/buildctl` are installed): `{ url, sha256 }` or `{ path, sha256 }`. Required.
+     */
+    source: ArtifactSource;
+}
+
+/**
+ * crictl, the CRI's command line (what `docker ps`/`docker images` were for the node's pods), for
+ * nodes that have none: installed as /usr/local/bin/crictl only where no crictl is on the node's
+ * PATH, or where this package installed it (then kept at the declared version). A crictl the node
+ * had is left as it is. /etc/crictl.yaml points it at containerd either way.
+ */
+export interface CrictlArgs {
+    /** crictl's version, e.g. "1.34.0": the tarball's crictl must report it. Required. */
+    version: string;
+    /**
+     * cri-tools' release tarball, `crictl-vX.Y.Z-linux-ARCH.tar.gz` (`crictl` at its top):
+     * `{ url, sha256 }` or `{ path, sha256 }`. Required.
+     */
+    source: ArtifactSource;
+}
+
+/**
+ * Tools for what Docker did on the node, each opt-in. They are installed by a part of their own
+ * (`tools`, after `configure` and `migrate-images`, before the switch; in Kubernetes mode in the
+ * `configure` step, before the drain), one transaction: a failed install puts back every file it
+ * changed and the service as it was, and stops the run before the node is switched. A tool whose
+ * input is removed later is left installed (no step runs for it): remove it by hand, e.g.
+ * `systemctl disable --now buildkit; rm /etc/systemd/system/buildkit.service /etc/buildkit/buildkitd.toml
+ * /usr/local/bin/buildkitd /usr/local/bin/buildctl` (its build cache is under /var/lib/buildkit).
+ */
+export interface ToolsArgs {
+    /** BuildKit (buildkitd + buildctl) with containerd's worker in `k8s.io`; see {@link BuildkitArgs}. Default: not installed. */
+    buildkit?: BuildkitArgs;
+    /** crictl where the node has none; see {@link CrictlArgs}. Default: not installed. */
+    crictl?: CrictlArgs;
 }
 
 /** Cordon/drain settings (Kubernetes mode only). */
@@ -438,12 +513,25 @@ export interface ContainerdNodeArgs {
     /** The containerd systemd unit (Delegate=yes and KillMode=process are always set). */
     unit?: SystemdUnitArgs;
     /**
+     * containerd's proxy environment: `{ httpProxy?, httpsProxy?, noProxy? }`, each a string or a
+     * Pulumi secret, written as a containerd.service.d drop-in (see {@link ProxyArgs}); removing it
+     * removes the drop-in. Carries Docker's `proxies` and HTTP_PROXY/HTTPS_PROXY/NO_PROXY when it
+     * holds the same values. Default none.
+     */
+    proxy?: ProxyArgs;
+    /**
      * The kubelet switched to containerd. Required in Kubernetes mode; omit in host mode when
      * there is no kubelet to switch.
      */
     kubelet?: KubeletArgs;
     /** What happens to Docker. */
     docker?: DockerArgs;
+    /**
+     * Tools for what Docker did on the node, each opt-in: BuildKit for image builds into
+     * containerd's `k8s.io` namespace, crictl where the node has none (see {@link ToolsArgs}).
+     * Removing one later leaves it installed.
+     */
+    tools?: ToolsArgs;
     /** Moving a node that already runs containerd to the declared version. */
     upgrade?: UpgradeArgs;
     /**

@@ -2,15 +2,16 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { ContainerdNodeArgs } from "./args";
 import { NodeFacts } from "./facts";
-import { kubeconfigWiring } from "./kubeconfig";
+import { kubeconfigWiring, writeLocalLibrary } from "./kubeconfig";
 import { CopyStep, LocalStep, RemoteStep } from "./commands";
 import { drainScript, rollbackMarkScript, verifyNodeScript } from "./scripts/kubectl";
 import { NodeStep, nodeSteps } from "./scripts/claim";
 import { NODE_LIB_FILE, NODE_LIB_PATH } from "./scripts/lib";
 import { detachedCommand, sq } from "./scripts/shell";
-import { registryAuthScript, stepScript, uploadPath } from "./scripts/steps";
+import { proxyScript, registryAuthScript, stepScript, uploadPath } from "./scripts/steps";
+import { ProxyValues } from "./render/proxy";
 import { RegistryAuthValues } from "./render/registryAuth";
-import { DEFAULTS, InvalidArgumentError, NodeSpec, resolveSpec } from "./spec";
+import { DEFAULTS, hasUserInfo, InvalidArgumentError, NodeSpec, resolveSpec } from "./spec";
 import { NodePlan, pathText } from "./preflight/plan";
 import { planOutputs, readFactsLimited } from "./preflight/planOutputs";
 
@@ -46,8 +47,9 @@ export interface StepDurations {
  * Brings one Linux node from whatever runtime it has to a declared containerd state and keeps it
  * there. Before any step, at preview and at up, the pre-flight reads the node's facts over SSH and
  * plans it (what it takes, what refuses it); at up that read also puts the node library on the
- * node. Steps, in order: [registry-auth] → converge in host mode (configure, [migrate-images],
- * [switch], [docker-cleanup] as its parts); in Kubernetes mode configure (with [migrate-images]) →
+ * node. Steps, in order: [registry-auth] → [proxy] → converge in host mode (configure,
+ * [migrate-images], [tools], [switch], [docker-cleanup] as its parts); in Kubernetes mode configure
+ * (with [migrate-images], [tools]) →
  * drain → [switch] → verify (which also sets the cri-socket annotation and lifts the cordon) →
  * [docker-cleanup]; brackets mark what only some nodes have (claim.ts partSteps). Few steps on
  * purpose: each is an SSH session in a run, a resource in every preview of the fleet and its bytes
@@ -123,14 +125,16 @@ export class ContainerdNode extends pulumi.ComponentResource {
         const kc = args.kubernetes ? kubeconfigWiring("kubernetes.kubeconfig", args.kubernetes.kubeconfig) : undefined;
         // The drain and verify steps' kubeconfig: a file of the run when given as content (kubeconfig.ts).
         const kcSteps = kc?.steps(name);
+        if (kcSteps && !pulumi.runtime.isDryRun()) {
+            // The local steps' library (components/node/kubectl.sh), which their text sources.
+            writeLocalLibrary();
+        }
         const local = (step: string, script: pulumi.Input<string>, extraInputs?: pulumi.Input<string>, triggers?: pulumi.Input<any>[]) => {
-            const text = pulumi.output(script).apply(s => `${kcSteps?.prologue ?? ""}${s}`);
-            const create = extraInputs === undefined ? text : pulumi.interpolate`# after: ${extraInputs}\n${text}`;
+            const create = extraInputs === undefined ? script : pulumi.interpolate`# after: ${extraInputs}\n${script}`;
             const cmd = new LocalStep(`${name}-${step}`, {
                 create,
                 interpreter: ["/bin/bash", "-c"],
                 environment: kcSteps?.environment,
-                stdin: kcSteps?.stdin,
                 triggers,
             }, { parent: this, dependsOn: last });
             last = [cmd];
@@ -142,6 +146,10 @@ export class ContainerdNode extends pulumi.ComponentResource {
         // node's first step (in a fleet, the barrier every change to any node waits for).
         // The credentials are resolved only inside applies (the step's text, the plan).
         const authValues = pulumi.output(args.config?.registryAuth ?? {}) as pulumi.Output<RegistryAuthValues>;
+        // The proxy's values: a secret Output when any of them is one (pulumi.output keeps it so),
+        // and when a plain one holds a user or password.
+        const proxyValues = pulumi.output(Object.fromEntries(Object.entries(args.proxy ?? {})
+            .map(([k, v]) => [k, typeof v === "string" && hasUserInfo(v) ? pulumi.secret(v) : v]))) as pulumi.Output<ProxyValues>;
         const facts = args.nodeFacts !== undefined ? pulumi.output(args.nodeFacts as pulumi.Input<NodeFacts>)
             : pulumi.all([connection.host, connection.privateKey, connection.privateKeyPassword, connection.password, connection.hostKey])
                 .apply(([host, privateKey, privateKeyPassword, password, hostKey]) => readFactsLimited({
@@ -151,7 +159,7 @@ export class ContainerdNode extends pulumi.ComponentResource {
                     kubeletConfig: spec.kubelet?.configPath, stateDir: spec.stateDir, freePaths: [spec.config.root],
                     kubelet: spec.kubelet !== undefined, prepare: !pulumi.runtime.isDryRun(),
                 }, spec.factReads));
-        const { plan, refusal } = planOutputs(spec.kubernetes?.nodeName ?? name, spec, facts, authValues, this, holder);
+        const { plan, refusal } = planOutputs(spec.kubernetes?.nodeName ?? name, spec, facts, authValues, proxyValues, this, holder);
         this.plan = plan;
         this.path = this.plan.apply(p => p ? pathText(p.path) : "unknown (the node's facts were not read)");
         this.refusal = refusal;
@@ -180,7 +188,8 @@ export class ContainerdNode extends pulumi.ComponentResource {
             if (src.kind === "file") {
                 upload("upload-containerd", src.path, uploadPath(spec, "containerd", src.sha256));
             }
-            for (const [kind, a] of [["runc", spec.containerd.runc], ["cni", spec.containerd.cni]] as const) {
+            for (const [kind, a] of [["runc", spec.containerd.runc], ["cni", spec.containerd.cni],
+                ["buildkit", spec.tools.buildkit?.tarball], ["crictl", spec.tools.crictl?.tarball]] as const) {
                 if (a?.kind === "path") {
                     upload(`upload-${kind}`, a.path, uploadPath(spec, kind, a.sha256));
                 }
@@ -190,11 +199,16 @@ export class ContainerdNode extends pulumi.ComponentResource {
             // The same list the steps' scripts are rendered from: the last of them ends the run's claim.
             const onNode = nodeSteps(spec);
             const has = (step: NodeStep) => onNode.includes(step);
-            const auth = has("registry-auth");
-            if (auth) {
-                before = [remote("registry-auth", refusedOr(pulumi.secret(authValues).apply(v => registryAuthScript(spec, v))), before)];
+            // The node's first step runs only when nothing refuses the node (refusedOr).
+            let gated = false;
+            const first = (script: pulumi.Input<string>): pulumi.Input<string> => gated ? script : (gated = true, refusedOr(script));
+            if (has("registry-auth")) {
+                before = [remote("registry-auth", first(pulumi.secret(authValues).apply(v => registryAuthScript(spec, v))), before)];
             }
-            const first = (script: string) => auth ? script : refusedOr(script);
+            if (has("proxy")) {
+                // A secret when a value is: a preview shows it as [secret]; plain values as its diff.
+                before = [remote("proxy", first(proxyValues.apply(v => proxyScript(spec, v))), before)];
+            }
             if (!spec.kubernetes) {
                 // Host mode: one step does the node's whole work (it was the configure step's
                 // resource: an update of it, not a new one, in stacks made before).

@@ -15,11 +15,12 @@
  */
 export * from "./args";
 export { ContainerdNode, StepDurations } from "./containerdNode";
-export { DEFAULTS, InvalidArgumentError, NodeSpec, resolveSpec } from "./spec";
+export { DEFAULTS, InvalidArgumentError, NodeSpec, resolveSpec, ToolSpec } from "./spec";
 export { renderConfigToml, mergeToml } from "./render/configToml";
 export { renderHostsTomls } from "./render/hostsToml";
 export { renderUnit } from "./render/unit";
 export { renderCrictlYaml } from "./render/crictl";
+export { renderBuildkitdToml, renderBuildkitUnit } from "./render/buildkit";
 export { kubeletEditPlan, KubeletEditPlan } from "./render/kubeletFlags";
 export * from "./versions";
 export { ClusterFleetArgs, ContainerdFleet, ContainerdFleetArgs, FleetRow, HealthGateArgs } from "./fleet/fleet";
@@ -51,3 +52,4 @@ export { readNodeFacts, parseHostFacts, parseNodeFacts, ResolvedConnection } fro
 export { hostRefusals, tarballArch } from "./preflight/hostChecks";
 export { nodeFactsScript, NodeFactsOptions } from "./scripts/upgradeFacts";
 export { renderRegistryAuthToml, REGISTRY_AUTH_FILE, RegistryAuthValues } from "./render/registryAuth";
+export { renderProxyDropIn, PROXY_DROPIN, ProxyValues } from "./render/proxy";

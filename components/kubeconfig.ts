@@ -7,7 +7,8 @@
  * A step (a resource: the state keeps its inputs and outputs, and the command provider echoes
  * every input into the outputs) gets only the name of a file the program writes at up, in a
  * directory of the user's own (0700) under `$TMPDIR` (os.tmpdir()), 0600, and removes once the
- * node's last local step has run, or when the program exits. So the state holds the kubeconfig
+ * node's last local step has run, or when the program exits. The steps' library
+ * (components/node/kubectl.sh) goes to the same directory. So the state holds the kubeconfig
  * once, as the secret input of the program (not twice in each node's drain and verify steps), and
  * a kubeconfig whose content changes (a rotated certificate or token) changes no step: it used to
  * run every node's drain again.
@@ -18,6 +19,7 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { KubeconfigContent, KubeconfigInput } from "./args";
+import { LOCAL_LIB, LOCAL_LIB_FILE } from "./scripts/localLib";
 import { InvalidArgumentError, kubeconfigKind } from "./spec";
 
 /**
@@ -34,19 +36,6 @@ cat >"$KUBECONFIG"
 
 /** The environment variable that names a step's kubeconfig file (its slot), not the file's path. */
 export const SLOT_VARIABLE = "CN_KUBECONFIG_SLOT";
-
-/**
- * bash: the kubeconfig the program wrote for this step's node (kubeconfigDir(), named by the
- * slot). The step text names no directory, so the same stack run from another machine or user
- * changes no step.
- */
-export const KUBECONFIG_FROM_SLOT = `KUBECONFIG=\${TMPDIR:-/tmp}/containerd-node-$(id -u)/kubeconfig-$${SLOT_VARIABLE}
-if [ ! -r "$KUBECONFIG" ]; then
-  echo "containerd-node: no kubeconfig at $KUBECONFIG: the program writes it there at pulumi up for the node's local steps, and removes it when they have run (TMPDIR must be the same for the program and the command provider)" >&2
-  exit 1
-fi
-export KUBECONFIG
-`;
 
 /** The directory the program's kubeconfig files go to: the user's own, 0700, made when missing. */
 export function kubeconfigDir(tmp = os.tmpdir()): string {
@@ -96,6 +85,27 @@ export function removeKubeconfig(slot: string): void {
 }
 
 /**
+ * Writes the steps' library (components/scripts/localLib.ts) into kubeconfigDir(), once per process, unless
+ * it is there already; returns its path. Called at up only (at a preview no step runs). It stays:
+ * named by its content, it is the same for every run of this version, and a concurrent run of
+ * another stack may be using it.
+ */
+export function writeLocalLibrary(tmp?: string): string {
+    const file = path.join(kubeconfigDir(tmp), LOCAL_LIB_FILE);
+    if (!libraryWritten.has(file)) {
+        const there = fs.existsSync(file) && fs.readFileSync(file, "utf8") === LOCAL_LIB;
+        if (!there) {
+            const part = `${file}.${process.pid}`;
+            fs.writeFileSync(part, LOCAL_LIB, { mode: 0o644 });
+            fs.renameSync(part, file);
+        }
+        libraryWritten.add(file);
+    }
+    return file;
+}
+const libraryWritten = new Set<string>();
+
+/**
  * A step's slot: the same for a node in every run of a stack, from any machine; different for
  * every node (each node's file is removed when its own steps are done).
  */
@@ -103,9 +113,13 @@ export function kubeconfigSlot(owner: string): string {
     return createHash("sha256").update(`${pulumi.getProject()}\0${pulumi.getStack()}\0${owner}`).digest("hex").slice(0, 16);
 }
 
-/** What a local command needs to reach the cluster: its environment or stdin, and the text before its script. */
+/** What a local command needs to reach the cluster. */
 export interface KubeconfigUse {
     environment?: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
+}
+
+/** What a read needs: its environment or stdin, and the text before its script. */
+export interface KubeconfigRead extends KubeconfigUse {
     stdin?: pulumi.Output<string>;
     /** Put before the command's own script. */
     prologue: string;
@@ -114,10 +128,11 @@ export interface KubeconfigUse {
 /** How reads and steps get the kubeconfig. */
 export interface KubeconfigWiring {
     /** For reads (invokes, nothing kept): content on stdin. */
-    read: KubeconfigUse;
+    read: KubeconfigRead;
     /**
      * For the steps of `owner` (resources): content as a file the program writes at up (not at a
-     * preview, where no step runs). `release` is called when the owner's last local step is done.
+     * preview, where no step runs), which the steps' library (components/node/kubectl.sh) finds by
+     * the slot in their environment. `release` is called when the owner's last local step is done.
      */
     steps(owner: string): KubeconfigUse & { release: () => void };
 }
@@ -127,8 +142,8 @@ export function kubeconfigWiring(field: string, k: KubeconfigInput | undefined):
     const kind = kubeconfigKind(field, k);
     switch (kind.kind) {
         case "path": {
-            const use = { environment: { KUBECONFIG: kind.path }, prologue: "" };
-            return { read: use, steps: () => ({ ...use, release: () => undefined }) };
+            const environment = { KUBECONFIG: kind.path };
+            return { read: { environment, prologue: "" }, steps: () => ({ environment, release: () => undefined }) };
         }
         case "content": {
             const content = pulumi.secret(pulumi.output((k as KubeconfigContent).content).apply(text => {
@@ -148,7 +163,7 @@ export function kubeconfigWiring(field: string, k: KubeconfigInput | undefined):
                         }
                         return slot;
                     }));
-                    return { environment: { [SLOT_VARIABLE]: named }, prologue: KUBECONFIG_FROM_SLOT, release: () => removeKubeconfig(slot) };
+                    return { environment: { [SLOT_VARIABLE]: named }, release: () => removeKubeconfig(slot) };
                 },
             };
         }

@@ -4,7 +4,7 @@
  */
 import * as path from "path";
 import {
-    ArtifactSource, ContainerdNodeArgs, RegistryAuthArgs, RegistryTlsArgs, DockerMode, InstallSource, KubeletFlagsLocation, TomlValue, UpgradeDrainPolicy,
+    ArtifactSource, BuildkitArgs, ContainerdNodeArgs, CrictlArgs, ProxyArgs, RegistryAuthArgs, RegistryTlsArgs, DockerMode, InstallSource, KubeletFlagsLocation, TomlValue, UpgradeDrainPolicy,
 } from "./args";
 import { kubeletVerdict } from "./compat";
 import { STATE_DIR_DEFAULT } from "./facts";
@@ -86,6 +86,8 @@ export interface NodeSpec {
         extraToml: { [key: string]: TomlValue };
     };
     unit: { limitNOFILE: string; tasksMax: string; oomScoreAdjust: number };
+    /** The proxy variables set (proxy; the values stay in the args: they may be secrets). */
+    proxy: (keyof ProxyArgs)[];
     kubelet?: {
         version: Version;
         flagsLocation: KubeletFlagsLocation;
@@ -117,6 +119,15 @@ export interface NodeSpec {
     stateDir: string;
     /** How many nodes' facts the program reads over SSH at once. */
     factReads: number;
+    /** Tools installed beside containerd (tools): each with its version (X.Y.Z) and its release tarball. */
+    tools: { buildkit?: ToolSpec; crictl?: ToolSpec };
+}
+
+/** One tool of `tools`, resolved. */
+export interface ToolSpec {
+    /** X.Y.Z, without a "v". */
+    version: string;
+    tarball: ResolvedArtifact;
 }
 
 const SHA256_RE = /^[0-9a-f]{64}$/;
@@ -211,6 +222,11 @@ function logSize(field: string, text: unknown): string {
             (typeof text === "string" && /^[0-9]+m$/.test(text) ? ` (a lowercase m is milli in a quantity: Docker's ${JSON.stringify(text)} is the kubelet's ${JSON.stringify(text.replace(/m$/, "M"))})` : ""));
 }
 
+/** `{ [key]: value }`, or nothing when value is undefined (a spec has no undefined members). */
+function withDefined<K extends string, V>(key: K, value: V | undefined): { [k in K]?: V } {
+    return value === undefined ? {} : { [key]: value } as { [k in K]?: V };
+}
+
 function oneOf<T extends string>(field: string, value: unknown, allowed: readonly T[]): T {
     return allowed.includes(value as T) ? value as T : fail(field, `expected one of ${allowed.map(a => `"${a}"`).join(", ")}, got ${JSON.stringify(value)}`);
 }
@@ -238,6 +254,50 @@ function registryTls(host: string, t: RegistryTlsArgs | undefined): RegistryTlsA
 
 function registryHost(field: string, text: unknown): string {
     return typeof text === "string" && REGISTRY_HOST_RE.test(text) ? text : fail(field, `expected a registry host like "docker.io" or "10.0.0.5:5000", got ${JSON.stringify(text)}`);
+}
+
+export const PROXY_FIELDS: readonly (keyof ProxyArgs)[] = ["httpProxy", "httpsProxy", "noProxy"];
+
+/** A URL with a user name or password in it (`http://user:pass@proxy:3128`, or without the scheme): never shown. */
+export const hasUserInfo = (text: string) => /^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*@/i.test(text) || /^[^/@\s:]+:[^/@\s]*@/.test(text);
+
+/** How a message shows a proxy value: in full, unless it holds credentials or may be a secret (`hide`). */
+export const shownProxyValue = (text: string, hide: boolean) =>
+    hide || hasUserInfo(text) ? `<secret, ${text.length} chars>` : JSON.stringify(text);
+
+/**
+ * http(s)://[user[:password]@]host[:port][/]: what HTTP_PROXY and HTTPS_PROXY take here (Go's
+ * net/http/httpproxy also takes a bare host:port, or socks5://; a URL says what it is).
+ */
+const PROXY_URL_RE = /^https?:\/\/(?:[^\s/@:]*(?::[^\s/@]*)?@)?(?:\[[0-9a-f:.]+\]|[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(?::(\d{1,5}))?\/?$/i;
+/** One NO_PROXY entry: a host or domain (`.example.com`, `*.example.com`), an IP address or CIDR, with an optional port; or `*`. */
+const NO_PROXY_ENTRY_RE = /^(\*|(\*?\.)?[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_])?(:\d{1,5})?|[0-9a-f:.]+(\/\d{1,3})?|\[[0-9a-f:.]+\](:\d{1,5})?)$/i;
+
+/**
+ * One proxy value, checked: `proxy.httpProxy`/`httpsProxy` an http(s) URL of a host and port,
+ * `proxy.noProxy` a comma-separated list of hosts. `hide`: the value may be a secret (it came as
+ * an Output), so a message gives its length only; a URL with credentials is never shown either.
+ */
+export function checkProxyValue(field: keyof ProxyArgs, text: unknown, hide = false): string {
+    const name = `proxy.${field}`;
+    if (typeof text !== "string") {
+        return fail(name, `expected a string, got ${typeof text}`);
+    }
+    const shown = shownProxyValue(text, hide);
+    if (field === "noProxy") {
+        const entries = text.split(",").map(e => e.trim()).filter(e => e !== "");
+        const bad = entries.findIndex(e => !NO_PROXY_ENTRY_RE.test(e));
+        if (/[\x00-\x1f\x7f]/.test(text) || entries.length === 0 || bad >= 0) {
+            fail(name, `expected comma-separated hosts, domains (".example.com"), IP addresses or CIDRs, each with an optional port, or "*", got ${shown}` +
+                (bad >= 0 && !hide ? ` (${JSON.stringify(entries[bad])} is none of these)` : ""));
+        }
+        return text;
+    }
+    const m = PROXY_URL_RE.exec(text);
+    if (!m || (m[1] !== undefined && (Number(m[1]) < 1 || Number(m[1]) > 65535))) {
+        fail(name, `expected the proxy's URL, http://host:port or https://host:port (with user:password@ if it asks for one), got ${shown}`);
+    }
+    return text;
 }
 
 function mirrorEndpoint(field: string, text: unknown): string {
@@ -291,6 +351,24 @@ function artifact(field: string, a: ArtifactSource | undefined): ResolvedArtifac
         return { kind: "path", path: String(a.path), sha256: sha256(`${field}.sha256`, a.sha256) };
     }
     return fail(field, "expected { url, sha256 } or { path, sha256 }");
+}
+
+/** A tool of `tools`: a full version and its release tarball. */
+function tool(field: string, t: BuildkitArgs | CrictlArgs | undefined, example: string): ToolSpec | undefined {
+    if (t === undefined) {
+        return undefined;
+    }
+    if (t === null || typeof t !== "object") {
+        return fail(field, "expected { version, source: { url, sha256 } | { path, sha256 } }");
+    }
+    const v = typeof t.version === "string" ? /^v?(\d+\.\d+\.\d+)$/.exec(t.version) : null;
+    if (!v) {
+        fail(`${field}.version`, `expected a full version like "${example}", got ${JSON.stringify(t.version)}`);
+    }
+    if (t.source === undefined || t.source === null || typeof t.source !== "object") {
+        fail(`${field}.source`, "expected { url, sha256 } or { path, sha256 }");
+    }
+    return { version: v![1], tarball: artifact(`${field}.source`, t.source)! };
 }
 
 function source(field: string, s: InstallSource, v: Version): InstallSource {
@@ -458,6 +536,22 @@ export function resolveSpec(args: ContainerdNodeArgs): NodeSpec {
         fail("docker.removeData", `Docker's data can't be removed while docker.mode is "keep"`);
     }
 
+    // Plain values are checked here; an Output's once it resolves, by the pre-flight (planOutputs).
+    const proxyGiven = Object.entries(args.proxy ?? {}).filter(([, v]) => v !== undefined).map(([k]) => k);
+    if (args.proxy !== undefined) {
+        const unknown = proxyGiven.filter(k => !PROXY_FIELDS.includes(k as keyof ProxyArgs));
+        if (typeof args.proxy !== "object" || unknown.length > 0 || proxyGiven.length === 0) {
+            fail(`proxy${unknown.length ? `.${unknown[0]}` : ""}`, `expected some of ${PROXY_FIELDS.join(", ")}`);
+        }
+        for (const k of proxyGiven) {
+            const v = (args.proxy as { [k: string]: unknown })[k];
+            if (typeof v === "string" || typeof v !== "object") {
+                checkProxyValue(k as keyof ProxyArgs, v);
+            }
+        }
+    }
+    const proxy = PROXY_FIELDS.filter(f => proxyGiven.includes(f));
+
     const acks = args.upgrade?.acknowledgeDropped ?? [];
     if (!Array.isArray(acks)) {
         fail("upgrade.acknowledgeDropped", "expected a list of dotted TOML keys");
@@ -493,6 +587,7 @@ export function resolveSpec(args: ContainerdNodeArgs): NodeSpec {
             tasksMax: systemdLimit("unit.tasksMax", args.unit?.tasksMax ?? DEFAULTS.tasksMax),
             oomScoreAdjust: posInt("unit.oomScoreAdjust", args.unit?.oomScoreAdjust ?? DEFAULTS.oomScoreAdjust, -1000, 1000),
         },
+        proxy,
         kubelet,
         kubernetes,
         docker: {
@@ -507,5 +602,9 @@ export function resolveSpec(args: ContainerdNodeArgs): NodeSpec {
         minFreeDiskMiB: posInt("minFreeDiskMiB", args.minFreeDiskMiB ?? DEFAULTS.minFreeDiskMiB, 0, 10_000_000),
         stateDir: stateDir("stateDir", args.stateDir ?? DEFAULTS.stateDir),
         factReads: posInt("factReads", args.factReads ?? DEFAULTS.factReads, 1, 1000),
+        tools: {
+            ...withDefined("buildkit", tool("tools.buildkit", args.tools?.buildkit, "0.34.2")),
+            ...withDefined("crictl", tool("tools.crictl", args.tools?.crictl, "1.34.0")),
+        },
     };
 }

@@ -85,8 +85,10 @@ UNIT
 # OOM score, and dockershim starts every pod sandbox at -998. Docker gets a runc that raises
 # negative scores to 0 (after the conversion, containerd's restrict_oom_score_adj does the same;
 # a containerd node has it from the start and uses this runc only for its second runtime handler).
+# Each call is a line of /var/log/lab-runc.log: a test tells the containers it ran from runc's.
 cat >"$DIR/usr/local/bin/lab-runc" <<SH
 #!/bin/sh
+echo "\$*" >>/var/log/lab-runc.log
 b=; prev=
 for a in "\$@"; do case "\$prev" in --bundle|-b) b=\$a;; esac; prev=\$a; done
 [ -n "\$b" ] && [ -f "\$b/config.json" ] && sed -i 's/"oomScoreAdj":-[0-9]*/"oomScoreAdj":0/' "\$b/config.json"

@@ -124,6 +124,10 @@ API_PORT=${API_PORT:-16443} ETCD_PORT=${ETCD_PORT:-12379}
 # TLS_REGISTRY (their /etc/hosts names it; they share this network namespace).
 REGISTRY_PORT=${REGISTRY_PORT:-5443} TLS_REGISTRY_HOST=tls.lab.internal
 TLS_REGISTRY=$TLS_REGISTRY_HOST:$REGISTRY_PORT
+# The lab's HTTP proxy (proxy-up.sh; not on squid's usual 3128, which the package's own service may hold) and
+# the plain-HTTP registry only it resolves, on REGISTRY_PORT.
+PROXY_PORT=${PROXY_PORT:-13128} PROXIED_REGISTRY_HOST=proxied.lab.internal
+PROXIED_REGISTRY=$PROXIED_REGISTRY_HOST:$REGISTRY_PORT
 API_URL=https://127.0.0.1:$API_PORT SERVICE_CIDR=10.96.0.0/24 SERVICE_IP=10.96.0.1
 PKI=$LAB_DIR/cluster/pki
 # cert NAME SUBJECT [SAN]: a key and a certificate signed by the lab CA.

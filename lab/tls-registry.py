@@ -3,7 +3,10 @@
 accepts only clients with a certificate signed by CA (mutual TLS), serving one image, lab/tls:1
 (one layer with one file). What a private registry with its own CA and client certificates is to
 containerd: a pull works only with the CA and the client key pair configured for the host.
-Each request is logged to stdout with the client certificate's CN."""
+Each request is logged to stdout with the client certificate's CN.
+
+tls-registry.py PORT --plain: the same registry over plain HTTP, serving lab/plain:1 (the lab's
+proxy reaches it by a host name only the proxy resolves: lab/proxy-up.sh)."""
 import hashlib
 import io
 import json
@@ -12,7 +15,12 @@ import sys
 import tarfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-port, cert, key, ca = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+port = int(sys.argv[1])
+PLAIN = sys.argv[2:] == ["--plain"]
+if not PLAIN:
+    cert, key, ca = sys.argv[2], sys.argv[3], sys.argv[4]
+IMAGE = "lab/plain:1" if PLAIN else "lab/tls:1"
+REPO = IMAGE.split(":")[0]
 
 
 def digest(b: bytes) -> str:
@@ -22,7 +30,7 @@ def digest(b: bytes) -> str:
 def layer() -> bytes:
     out = io.BytesIO()
     with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as t:
-        data = b"served over mutual TLS by lab/tls-registry.py\n"
+        data = b"served over plain HTTP by lab/tls-registry.py\n" if PLAIN else b"served over mutual TLS by lab/tls-registry.py\n"
         info = tarfile.TarInfo("hello.txt")
         info.size, info.mtime, info.mode = len(data), 0, 0o644
         t.addfile(info, io.BytesIO(data))
@@ -48,7 +56,7 @@ class Registry(BaseHTTPRequestHandler):
         path = self.path.split("?")[0]
         if path in ("/v2", "/v2/"):
             return self.send(200, b"{}", "application/json")
-        prefix = "/v2/lab/tls/"
+        prefix = f"/v2/{REPO}/"
         if path in (prefix + "manifests/1", prefix + "manifests/" + digest(MANIFEST)):
             return self.send(200, MANIFEST, MANIFEST_TYPE, digest(MANIFEST), body)
         if path.startswith(prefix + "blobs/") and path[len(prefix + "blobs/"):] in BLOBS:
@@ -74,15 +82,19 @@ class Registry(BaseHTTPRequestHandler):
         self.answer(False)
 
     def log_message(self, fmt, *args):
-        subject = dict(x[0] for x in (self.connection.getpeercert() or {}).get("subject", ()))
+        peer = self.connection.getpeercert() if hasattr(self.connection, "getpeercert") else None
+        subject = dict(x[0] for x in (peer or {}).get("subject", ()))
         print(f"client {subject.get('commonName', '-')}: {fmt % args}", flush=True)
 
 
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(cert, key)
-ctx.load_verify_locations(ca)
-ctx.verify_mode = ssl.CERT_REQUIRED
 server = ThreadingHTTPServer(("127.0.0.1", port), Registry)
-server.socket = ctx.wrap_socket(server.socket, server_side=True)
-print(f"serving lab/tls:1 on https://127.0.0.1:{port} (client certificates of {ca} only)", flush=True)
+if PLAIN:
+    print(f"serving {IMAGE} on http://127.0.0.1:{port}", flush=True)
+else:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    ctx.load_verify_locations(ca)
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    print(f"serving {IMAGE} on https://127.0.0.1:{port} (client certificates of {ca} only)", flush=True)
 server.serve_forever()

@@ -4,8 +4,9 @@
 #          packages, the Pulumi CLI and the command provider, containerd 2.2.9 and runc, and the
 #          lab's base node tree;
 #   all:   that, then what only some tests need: the containerd releases of the upgrade tests
-#          (1.7, 2.3), the lab cluster's Kubernetes binaries, the Kubernetes provider, the YAML
-#          language host and the SDK generator stand-in (the default).
+#          (1.7, 2.3), BuildKit and crictl's release tarballs (the `tools` tests), the lab cluster's
+#          Kubernetes binaries, the Kubernetes provider, the YAML language host and the SDK
+#          generator stand-in (the default).
 #
 # The Go builds run one after the other: they share many packages (gRPC, protobuf, golang.org/x,
 # the Pulumi SDK), which a later build takes from Go's build cache; side by side, each compiled them
@@ -35,7 +36,7 @@ bash artifacts/build.sh stack >/dev/null
 wait "$base" || { echo "the lab base node tree failed:"; tail -20 "$LOGS/base.log"; exit 1; }
 tail -n 1 "$LOGS/base.log"
 if [ "$PART" = all ]; then
-  step "containerd releases of the upgrade tests"
+  step "containerd releases of the upgrade tests, BuildKit and crictl"
   bash artifacts/build.sh all >/dev/null
   step "Kubernetes binaries"
   bash scripts/kube/build.sh

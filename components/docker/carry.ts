@@ -6,6 +6,7 @@
  * read (a daemon.json that is not JSON, a flag given both ways) refuses the node outright.
  */
 import { DockerFacts } from "../facts";
+import { ProxyValues } from "../render/proxy";
 import { DOCKER_ACK_PREFIX, NodeSpec } from "../spec";
 import { isPrefix, parseKey } from "../toml/keys";
 import type { Carrier } from "../upgrade/carry";
@@ -43,11 +44,14 @@ export function dockerAcknowledged(acks: readonly string[], s: DockerSetting): b
     });
 }
 
-/** What becomes of each of Docker's settings on a node converted to the containerd `spec` declares. */
-export function dockerCarryReport(facts: DockerFacts, spec: NodeSpec): DockerCarryReport {
+/**
+ * What becomes of each of Docker's settings on a node converted to the containerd `spec` declares,
+ * with the proxy input's values (`proxy`, resolved: they may be secrets).
+ */
+export function dockerCarryReport(facts: DockerFacts, spec: NodeSpec, proxy: ProxyValues = {}): DockerCarryReport {
     const { settings, problems } = dockerSettings(facts);
     const findings = settings.map((s): DockerFinding => {
-        const e = equivalent(s, spec);
+        const e = equivalent(s, spec, proxy);
         const status = e.status === "refused" && dockerAcknowledged(spec.upgrade.acknowledgeDropped, s) ? "acknowledged" : e.status;
         return { setting: s, status, carriers: e.carriers };
     });

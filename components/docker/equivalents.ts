@@ -4,7 +4,8 @@
  * containerd does anyway), or lost unless a typed input is set or the loss acknowledged. The
  * equivalents: containerd's certs.d `hosts.toml` (containerd/docs/hosts.md) for mirrors, insecure
  * registries and TLS files; CRI's runtime handlers for `runtimes`; the kubelet's log rotation for
- * `log-opts`; containerd's config for the rest (containerd/docs/cri/config.md).
+ * `log-opts`; containerd's proxy environment (`proxy`, a containerd.service.d drop-in) for
+ * `proxies` and the proxy variables; containerd's config for the rest (containerd/docs/cri/config.md).
  */
 import * as path from "path";
 import { NodeSpec, quantityBytes } from "../spec";
@@ -12,7 +13,10 @@ import { isTable, sameValue, Table } from "../toml/keys";
 import { CRI, CRI_IMAGES, CRI_RUNTIME } from "../toml/schema3";
 import type { Carrier } from "../upgrade/carry";
 import { atLeast } from "../versions";
+import { ProxyArgs } from "../args";
+import { ProxyValues } from "../render/proxy";
 import { dockerSizeBytes, kubeletLogSize } from "./logSize";
+import { sameNoProxy, sameProxyUrl } from "./proxy";
 import { DockerSetting, JsonValue } from "./settings";
 
 /** A setting judged: carried (`carriers` hold it), not needed (`info`), or lost unless set (`refused`, `carriers` would carry it). */
@@ -130,8 +134,28 @@ function certsDir(host: string, v: JsonValue, spec: NodeSpec): Equivalent {
     return judged(want.every(c => c.kind === "registryTls" && declared[c.field] !== undefined), want);
 }
 
-/** What one of Docker's settings becomes under containerd, judged against `spec`. */
-export function equivalent(s: DockerSetting, spec: NodeSpec): Equivalent {
+/** daemon.json's `proxies` keys (and the variables they stand for: settings.ts) → the input that carries each. */
+const PROXY_INPUTS: { [key: string]: keyof ProxyArgs } = { "http-proxy": "httpProxy", "https-proxy": "httpsProxy", "no-proxy": "noProxy" };
+
+/**
+ * A proxy setting: carried when `proxy` (the input's values, resolved) holds what Go would read
+ * the same (proxy.ts); the carrier shows Docker's value as the setting does (a secret's never).
+ */
+function proxySetting(s: DockerSetting, sub: string, proxy: ProxyValues): Equivalent {
+    const field = PROXY_INPUTS[sub];
+    if (field === undefined || typeof s.value !== "string") {
+        return refuse(`Docker's proxies are http-proxy, https-proxy and no-proxy, each a string`);
+    }
+    const declared = proxy[field];
+    const same = declared !== undefined && (field === "noProxy" ? sameNoProxy(declared, s.value) : sameProxyUrl(declared, s.value));
+    return judged(same, [{ kind: "proxy", field, shown: s.shown, secret: s.secret }]);
+}
+
+/**
+ * What one of Docker's settings becomes under containerd, judged against `spec` and the proxy
+ * input's values (`proxy`: resolved, as they may be secrets; the spec knows only which are set).
+ */
+export function equivalent(s: DockerSetting, spec: NodeSpec, proxy: ProxyValues = {}): Equivalent {
     const [key, sub] = s.path;
     const v = s.value;
     const c = spec.config;
@@ -217,10 +241,8 @@ export function equivalent(s: DockerSetting, spec: NodeSpec): Equivalent {
             return v === true ? viaExtra(spec, ["plugins", runtimePlugin(spec), "enable_selinux"], true) : info("Docker's default");
         case "cdi-spec-dirs":
             return viaExtra(spec, ["plugins", runtimePlugin(spec), "cdi_spec_dirs"], v);
-        case "proxies": {
-            const name = sub.replace(/-/g, "_").toUpperCase();
-            return refuse(`containerd pulls through the proxy its environment names; no typed input for it yet: write a containerd.service.d drop-in with Environment=${name}=…`);
-        }
+        case "proxies":
+            return proxySetting(s, sub, proxy);
         default:
             if (DOCKER_ONLY.has(key)) {
                 return info("Docker's own API, networks or daemon: pods do not use it");

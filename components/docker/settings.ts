@@ -7,6 +7,7 @@
  * beat the environment's variables.
  */
 import { DockerFacts } from "../facts";
+import { hasUserInfo } from "../spec";
 import { formatKey } from "../toml/keys";
 import { EnvVar, expandArgs, unitEnvironment } from "./environment";
 import { parseFlags, ParsedFlag } from "./flags";
@@ -58,9 +59,6 @@ const TABLES = new Set(["log-opts", "runtimes", "proxies", "default-ulimits"]);
 const PER_ENTRY = new Set(["insecure-registries", "exec-opts"]);
 
 const SECRET_NAME = /(password|passwd|secret|token|credential|api_?key|^auth$|authorization$)/i;
-
-/** A URL with a user name or password (`http://user:pass@proxy:3128`). */
-const hasUserInfo = (s: string) => /^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*@/i.test(s) || /^[^/@\s:]+:[^/@\s]*@/.test(s);
 
 function isSecret(path: readonly string[], value: JsonValue): boolean {
     if (SECRET_NAME.test(path[path.length - 1] ?? "")) {

@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { ContainerdNodeArgs, DrainArgs, KubeconfigInput } from "../args";
 import { LocalStep } from "../commands";
-import { kubeconfigWiring } from "../kubeconfig";
+import { kubeconfigWiring, writeLocalLibrary } from "../kubeconfig";
 import { ContainerdNode, StepDurations } from "../containerdNode";
 import { sq } from "../scripts/shell";
 import { DEFAULTS, InvalidArgumentError, resolveSpec } from "../spec";
@@ -231,6 +231,10 @@ export class ContainerdFleet extends pulumi.ComponentResource {
         // Within a failure budget: "node (failure)" of every node that failed so far, in wave order.
         let failedSoFar: pulumi.Output<string[]> = pulumi.output([]);
         const needsGate = !!k8s || probes.length > 0 || (gate.pauseSecondsBetweenWaves ?? 0) > 0;
+        if (needsGate && !pulumi.runtime.isDryRun()) {
+            // The gates' library (components/node/kubectl.sh), which their text sources.
+            writeLocalLibrary();
+        }
 
         // Nodes are built a batch at a time, in wave order: a batch once the engine has registered
         // the components of the one before. Each registration holds SDK promises until the engine
@@ -276,10 +280,9 @@ export class ContainerdFleet extends pulumi.ComponentResource {
                     }
                     const kg = kc?.steps(`${n.name}-gate`);
                     const gate = new LocalStep(`${n.name}-gate`, {
-                        create: (soft && mark ? mark.apply(script) : pulumi.output(script())).apply(s => `${kg?.prologue ?? ""}${s}`),
+                        create: soft && mark ? mark.apply(script) : script(),
                         interpreter: ["/bin/bash", "-c"],
                         environment: kg?.environment,
-                        stdin: kg?.stdin,
                         triggers: soft && mark ? [mark] : undefined,
                     }, { parent: this, dependsOn: [done] });
                     gate.stdout.apply(() => kg?.release());

@@ -642,6 +642,14 @@ echo "reverted to the state saved in $B"
 #   REGISTRIES       the certs.d hosts this package writes, space-separated
 #   TLS_FILES        registry TLS files the node must have: lines "FIELD<TAB>PATH"
 #   REGISTRY_AUTH    1 when config.registryAuth is set (the credentials file is kept)
+#   PROXY            1 when proxy is set (its drop-in is kept; otherwise this package's is removed)
+#   PROXY_DROPIN     containerd's proxy drop-in;  PROXY_DROPIN_HEAD: the first line that marks it as ours
+#   PROXY_TEXT       the proxy step's drop-in content (the step's text is a secret when a value is)
+#   CONFIG_HEAD      the first line of a config.toml this package rendered
+#   BUILDKIT_VERSION BUILDKIT_FROM BUILDKIT_URL BUILDKIT_SHA256: tools.buildkit (an artifact, as RUNC_*)
+#   BUILDKIT_ADDR    buildkitd's address;  BUILDKIT_NAMESPACE: its worker's containerd namespace
+#   BUILDKIT_CONFIG BUILDKIT_UNIT: its buildkitd.toml and unit
+#   CRICTL_VERSION CRICTL_FROM CRICTL_URL CRICTL_SHA256: tools.crictl
 
 # cn_begin STEP CLAIM_SECONDS CLAIM_LAST: every mutating step's start: its variables, the per-node
 # lock and the run claim (components/scripts/claim.ts). The lock is taken within seconds or
@@ -689,7 +697,7 @@ cn_backup() {
   phase "saving the original state to $B"
   rm -rf "$B"; mkdir -p "$B/files"
   for p in /etc/containerd/config.toml /etc/containerd/certs.d /etc/systemd/system/containerd.service \
-    /etc/crictl.yaml /var/lib/kubelet/kubeadm-flags.env /etc/default/kubelet /etc/sysconfig/kubelet "$KUBELET_CONFIG" \
+    /etc/systemd/system/containerd.service.d/http-proxy.conf /etc/crictl.yaml /var/lib/kubelet/kubeadm-flags.env /etc/default/kubelet /etc/sysconfig/kubelet "$KUBELET_CONFIG" \
     /usr/local/bin/containerd /usr/local/bin/containerd-shim-runc-v2 /usr/local/bin/ctr /usr/local/sbin/runc; do
     if [ -e "$p" ] || [ -L "$p" ]; then mkdir -p "$B/files$(dirname "$p")"; cp -a "$p" "$B/files$p"; echo "present $p"; else echo "absent $p"; fi
   done >"$B/manifest"
@@ -840,6 +848,8 @@ cn_install_binaries() {
 cn_configure_end() {
   local r SV
   mkdir -p "$ROOT"
+  # proxy no longer set: this package's drop-in goes (a hand-made one stays); containerd restarts below.
+  if [ "$PROXY" != 1 ] && [ -f "$PROXY_DROPIN" ] && [ "$(head -n 1 "$PROXY_DROPIN")" = "$PROXY_DROPIN_HEAD" ]; then remove "$PROXY_DROPIN"; fi
   if [ -f "$CN_DIR/registries" ]; then
     while IFS= read -r r; do case " $REGISTRIES " in *" $r "*) ;; *) remove "/etc/containerd/certs.d/$r";; esac; done <"$CN_DIR/registries"
   fi
@@ -854,9 +864,9 @@ cn_configure_end() {
   remove "$CN_DIR/pending"
   [ "${REGISTRY_AUTH:-0}" = 1 ] || remove /etc/containerd/containerd-node/registry-auth.toml
   phase "starting containerd"
-  changed /etc/systemd/system/containerd.service && systemctl daemon-reload
+  if changed /etc/systemd/system/containerd.service "$PROXY_DROPIN"; then systemctl daemon-reload; fi
   systemctl enable containerd >/dev/null 2>&1 || systemctl enable containerd
-  if changed /etc/containerd/config.toml /etc/systemd/system/containerd.service "$BIN_DIR/containerd" /usr/local/sbin/runc || ! systemctl is-active -q containerd; then
+  if changed /etc/containerd/config.toml /etc/systemd/system/containerd.service "$PROXY_DROPIN" "$BIN_DIR/containerd" /usr/local/sbin/runc || ! systemctl is-active -q containerd; then
     log "restarting containerd (containers keep running: KillMode=process)"
     systemctl restart containerd || die "containerd did not start: $(journalctl -u containerd -n 15 --no-pager 2>&1 | tail -n 15)"
   else
@@ -867,6 +877,32 @@ cn_configure_end() {
   systemctl is-enabled -q containerd || die "containerd is not enabled"
   log "containerd $SV is running with CRI"
   echo "containerd://$SV"
+}
+
+# cn_proxy: the proxy step: containerd's proxy environment, PROXY_TEXT, as its drop-in
+# PROXY_DROPIN, 0600 (its values may be secrets, as registry credentials are). The node's original
+# state is saved first (a drop-in there may be hand-made). A changed drop-in reloads systemd, and
+# containerd restarts on it here when it runs a config of this package (CONFIG_HEAD) and no move
+# is staged; otherwise the configure part restarts it (or, staged under R, the switch's move).
+cn_proxy() {
+  cn_backup
+  cn_defer
+  txn_begin
+  note_unit containerd
+  phase "writing containerd's proxy environment"
+  # From a pipe, not a here-string's temporary file (the values may be secrets), and in this shell:
+  # put records the change in CHANGED.
+  put "$R$PROXY_DROPIN" 0600 < <(printf '%s' "$PROXY_TEXT")
+  if [ -n "$DEFER" ]; then return 0; fi
+  if ! changed "$PROXY_DROPIN"; then log "$PROXY_DROPIN unchanged: no restart"; return 0; fi
+  systemctl daemon-reload
+  if systemctl is-active -q containerd && [ "$(head -n 1 /etc/containerd/config.toml 2>/dev/null)" = "$CONFIG_HEAD" ]; then
+    log "restarting containerd for its proxy environment (containers keep running: KillMode=process)"
+    systemctl restart containerd || die "containerd did not start: $(journalctl -u containerd -n 15 --no-pager 2>&1 | tail -n 15)"
+    check_containerd "$BIN_DIR/ctr" "$SOCKET" "$VERSION" >/dev/null
+  else
+    log "containerd starts with it once the configure step has made its config live"
+  fi
 }
 
 # cn_migrate_images: imports Docker's tagged images into containerd's k8s.io namespace while
@@ -885,6 +921,91 @@ cn_migrate_images() {
     echo "$HAVE" | grep -qx -e "$img" -e "docker.io/$img" -e "docker.io/library/$img" || die "$img is not in containerd after the import"
   done
   log "imported: $(echo "$IMAGES" | tr '\n' ' ')"
+}
+
+# cn_arch: the machine as release file names name it (amd64, arm64, …).
+cn_arch() { case $HOSTTYPE in x86_64) echo amd64;; aarch64) echo arm64;; *) echo "$HOSTTYPE";; esac; }
+# cn_stage_tool KIND FROM URL SHA256 BINARY VERSION: a tool's release tarball (tools) fetched and
+# checked (cn_fetch), unpacked once under its SHA-256 (moved in place only once whole, so a rerun
+# neither fetches nor unpacks it again), its BINARY (a path in the tarball) reporting VERSION as
+# the third word of `BINARY --version`. Prints the staged directory.
+cn_stage_tool() {
+  local kind=$1 from=$2 url=$3 sha=$4 bin=$5 want=$6 dir V
+  dir=$(cn_staged "$kind" "$sha")
+  if [ ! -x "$dir/$bin" ]; then
+    cn_fetch "$kind" "$from" "$url" "$sha"
+    rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+    staged "$dir.tmp" tar -xzf "$(cn_cached "$kind" "$sha")" -C "$dir.tmp" || die "could not unpack the $kind tarball"
+    [ -x "$dir.tmp/$bin" ] || { rm -rf "$dir.tmp"; die "the $kind tarball has no $bin: expected its release layout"; }
+    rm -rf "$dir" && mv "$dir.tmp" "$dir"
+  fi
+  V=$("$dir/$bin" --version 2>/dev/null | awk '{print $3; exit}') || true
+  [ -n "$V" ] || die "the $kind tarball's $bin does not run on this node ($HOSTTYPE): expected the linux-$(cn_arch) release"
+  version_matches "$V" "$want" || die "the $kind tarball holds ${bin##*/} $V, tools.$kind.version declares $want"
+  echo "$dir"
+}
+
+# buildkit_ok BUILDCTL ADDR NAMESPACE: buildkitd answers on ADDR with a containerd worker in NAMESPACE.
+buildkit_ok() {
+  "$1" --addr "$2" debug workers --verbose 2>/dev/null |
+    awk -v ns="$3" '$1 ~ /worker\.executor:$/ && $2 == "containerd" {e=1} $1 ~ /worker\.containerd\.namespace:$/ && $2 == ns {n=1} END {exit !(e && n)}'
+}
+
+# cn_tools: the tools part (tools): BuildKit (BUILDKIT_FROM set) and crictl (CRICTL_FROM set) from
+# their release tarballs, staged and checked first (nothing live yet); then, as one transaction:
+# buildkitd and buildctl in /usr/local/bin, BUILDKIT_CONFIG and BUILDKIT_UNIT written, buildkit
+# restarted only when one of them changed (or it is not running) and checked (a containerd worker
+# in BUILDKIT_NAMESPACE answers on BUILDKIT_ADDR); crictl in /usr/local/bin unless the node has a crictl of
+# its own, which is left as it is ($CN_DIR/tools/crictl marks the one this package installed).
+# Paths are written under CN_ROOT (unset on a node: "/"); BUILDKIT_WAIT: seconds buildkitd has to
+# answer (default 30).
+cn_tools() {
+  local R=${CN_ROOT:-} bk="" cr="" have unit=/etc/systemd/system/buildkit.service conf=/etc/buildkit/buildkitd.toml V
+  if [ -n "${BUILDKIT_FROM:-}" ]; then
+    phase "fetching BuildKit $BUILDKIT_VERSION"
+    bk=$(cn_stage_tool buildkit "$BUILDKIT_FROM" "$BUILDKIT_URL" "$BUILDKIT_SHA256" bin/buildkitd "$BUILDKIT_VERSION")
+    [ -x "$bk/bin/buildctl" ] || die "the buildkit tarball has no bin/buildctl: expected its release layout"
+  fi
+  if [ -n "${CRICTL_FROM:-}" ]; then
+    have=$(command -v crictl || true)
+    if [ -n "$have" ] && { [ "$have" != /usr/local/bin/crictl ] || [ ! -f "$CN_DIR/tools/crictl" ]; }; then
+      log "the node has crictl at $have ($("$have" --version 2>/dev/null | awk '{print $3; exit}')), not installed by containerd-node: left as it is"
+    else
+      phase "fetching crictl $CRICTL_VERSION"
+      cr=$(cn_stage_tool crictl "$CRICTL_FROM" "$CRICTL_URL" "$CRICTL_SHA256" crictl "$CRICTL_VERSION")
+    fi
+  fi
+  txn_begin
+  if [ -n "$cr" ]; then
+    phase "installing crictl $CRICTL_VERSION"
+    put_bin "$cr/crictl" "$R/usr/local/bin/crictl"
+    put "$CN_DIR/tools/crictl" 0644 <<<"$CRICTL_VERSION"
+    log "crictl $CRICTL_VERSION in /usr/local/bin"
+  fi
+  [ -n "$bk" ] || return 0
+  note_unit buildkit
+  phase "installing BuildKit $BUILDKIT_VERSION"
+  put_bin "$bk/bin/buildkitd" "$R/usr/local/bin/buildkitd"
+  put_bin "$bk/bin/buildctl" "$R/usr/local/bin/buildctl"
+  # (put in this shell, not a pipeline's: CHANGED, which decides the restart, is this shell's)
+  put "$R$conf" 0644 < <(printf '%s' "$BUILDKIT_CONFIG")
+  put "$R$unit" 0644 < <(printf '%s' "$BUILDKIT_UNIT")
+  phase "starting BuildKit"
+  if changed "$R$unit"; then systemctl daemon-reload; fi
+  # The link `enable` makes, saved first: a failed first install leaves no trace of it either.
+  save "$R/etc/systemd/system/multi-user.target.wants/buildkit.service"
+  systemctl enable buildkit >/dev/null 2>&1 || systemctl enable buildkit
+  if changed "$R$unit" "$R$conf" "$R/usr/local/bin/buildkitd" || ! systemctl is-active -q buildkit; then
+    log "restarting buildkit"
+    systemctl restart buildkit || die "buildkitd did not start: $(journalctl -u buildkit -n 15 --no-pager 2>&1 | tail -n 15)"
+  else
+    log "BuildKit unchanged: no restart"
+  fi
+  phase "checking BuildKit"
+  wait_for "${BUILDKIT_WAIT:-30}" buildkit_ok "$R/usr/local/bin/buildctl" "$BUILDKIT_ADDR" "$BUILDKIT_NAMESPACE" ||
+    die "buildkitd does not answer on $BUILDKIT_ADDR with a containerd worker in $BUILDKIT_NAMESPACE: $("$R/usr/local/bin/buildctl" --addr "$BUILDKIT_ADDR" debug workers 2>&1 | tail -n 3) $(journalctl -u buildkit -n 10 --no-pager 2>&1 | tail -n 10)"
+  V=$("$R/usr/local/bin/buildkitd" --version | awk '{print $3; exit}')
+  log "BuildKit $V is running with containerd's worker in $BUILDKIT_NAMESPACE ($BUILDKIT_ADDR)"
 }
 
 # cn_docker_cleanup: after verification only, what can't be rolled back: Docker's packages

@@ -7,6 +7,7 @@
 import { cgroupVerdicts, glibcVerdict, kubeletVerdict, parseCgroupFs, parseLibc, Verdict } from "../compat";
 import { NodeFacts, UpgradeFacts } from "../facts";
 import { TOP_OF_FILE } from "../render/configToml";
+import { ProxyValues } from "../render/proxy";
 import { RegistryAuthValues } from "../render/registryAuth";
 import { NodeSpec } from "../spec";
 import { compareVersions, parseVersion, Version } from "../versions";
@@ -123,9 +124,11 @@ function findings(facts: NodeFacts, spec: NodeSpec, running: Version, auth: Regi
  * node's containerd is in use and moves to another version, or when its config was not written
  * by this package (a first run on a containerd node): then the rendered file replaces it. A node
  * on Docker whose facts hold Docker's configuration gets what becomes of each of its settings
- * (docker/carry.ts): carried, not needed, acknowledged, or refused.
+ * (docker/carry.ts): carried, not needed, acknowledged, or refused. `auth` and `proxy` are the
+ * registry credentials' and the proxy's values, resolved (they may be secrets: the plan's lines
+ * name them, never show them).
  */
-export function planNode(node: string, facts: NodeFacts, spec: NodeSpec, auth: RegistryAuthValues = {}): NodePlan {
+export function planNode(node: string, facts: NodeFacts, spec: NodeSpec, auth: RegistryAuthValues = {}, proxy: ProxyValues = {}): NodePlan {
     const path = nodePath(facts, spec);
     const lines = [`${node}: ${pathText(path)}`];
     if (path.kind === "upgrade") {
@@ -133,7 +136,7 @@ export function planNode(node: string, facts: NodeFacts, spec: NodeSpec, auth: R
     }
     if (path.kind === "docker" && facts.docker) {
         // Docker's own settings: carried by typed inputs, not needed, acknowledged, or refused.
-        const report = dockerCarryReport(facts.docker, spec);
+        const report = dockerCarryReport(facts.docker, spec, proxy);
         return { path, lines: [...lines, ...dockerLines(node, report)], refused: dockerRefusals(node, report), warnings: [] };
     }
     const running = path.kind === "upgrade" ? path.from : path.kind === "current" ? path.version : undefined;

@@ -6,8 +6,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { claimConflict } from "../claim";
 import { NodeFacts } from "../facts";
+import { ProxyValues } from "../render/proxy";
 import { RegistryAuthValues } from "../render/registryAuth";
-import { DEFAULTS, NodeSpec } from "../spec";
+import { checkProxyValue, DEFAULTS, NodeSpec } from "../spec";
 import { NodePlan, planNode } from "./plan";
 import { NodeFactsOptions } from "../scripts/upgradeFacts";
 import { hostRefusals } from "./hostChecks";
@@ -51,23 +52,45 @@ type PlanOrError =
     /** The facts could not be read (the node down, SSH refused). */
     | { unread: string }
     /** The facts were read but the live config could not be judged (e.g. it does not parse). */
-    | { unjudged: string };
+    | { unjudged: string }
+    /** An input given as an Output is not what it must be (spec.ts checks the plain ones): refused at preview too. */
+    | { invalid: string };
+
+/**
+ * The proxy's values checked once resolved, each as a line naming the node and the field; a value
+ * that may be a secret is never shown (spec.ts's checkProxyValue).
+ */
+export function proxyProblems(label: string, spec: NodeSpec, proxy: ProxyValues): string[] {
+    return spec.proxy.flatMap(f => {
+        try {
+            checkProxyValue(f, proxy[f], true);
+            return [];
+        } catch (e) {
+            return [`${label}: ${(e as Error).message}`];
+        }
+    });
+}
 
 /**
  * Plans the node and reports the plan on `parent`. `refusal` is "" when the node may go ahead,
  * else the message the node's first step (in a fleet, the barrier before every change) fails
- * with. `holder` names this run in the node's claim.
+ * with. `holder` names this run in the node's claim. `auth` and `proxy`: the registry
+ * credentials' and the proxy's values (secrets, maybe), which the plan compares, never shows.
  */
 export function planOutputs(label: string, spec: NodeSpec, facts: pulumi.Output<FactsOrError>, auth: pulumi.Output<RegistryAuthValues>,
-    parent: pulumi.Resource, holder: string): { plan: pulumi.Output<NodePlan | undefined>; refusal: pulumi.Output<string> } {
+    proxy: pulumi.Output<ProxyValues>, parent: pulumi.Resource, holder: string): { plan: pulumi.Output<NodePlan | undefined>; refusal: pulumi.Output<string> } {
     // Neither the facts nor the plan hold a secret (the messages name credentials, never show
     // them): unmarked, so that the outputs built on them (the fleet's table) stay readable.
-    const planned: pulumi.Output<PlanOrError> = pulumi.unsecret(pulumi.all([facts, auth]).apply(([f, a]): PlanOrError => {
+    const planned: pulumi.Output<PlanOrError> = pulumi.unsecret(pulumi.all([facts, auth, proxy]).apply(([f, a, px]): PlanOrError => {
+        const invalid = proxyProblems(label, spec, px);
+        if (invalid.length > 0) {
+            return { invalid: invalid.join("\n") };
+        }
         if ("error" in f) {
             return { unread: f.error };
         }
         try {
-            const plan = planNode(label, f, spec, a);
+            const plan = planNode(label, f, spec, a, px);
             const host = f.host ? hostRefusals(label, spec, f, f.host, plan.path.kind !== "current") : [];
             return { plan: { ...plan, refused: [...host, ...plan.refused] }, claimed: claimConflict(label, f.claim, holder, Date.now() / 1000) };
         } catch (e) {
@@ -86,6 +109,10 @@ export function planOutputs(label: string, spec: NodeSpec, facts: pulumi.Output<
             }
             pulumi.log.error(msg, parent);
             return msg;
+        }
+        if ("invalid" in p) {
+            pulumi.log.error(p.invalid, parent);
+            return p.invalid;
         }
         if ("unjudged" in p) {
             const msg = `${label}: the pre-flight could not judge the node's live config, so it cannot tell what the rendered one would drop: ${p.unjudged}`;

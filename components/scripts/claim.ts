@@ -23,13 +23,16 @@ import { NodeSpec } from "../spec";
  * The node's work, in the order it runs: each part is one transaction of the node library (one
  * cn_* call, components/node/lib.sh), rolled back on its own when it fails.
  */
-export type StepPart = "configure" | "migrate-images" | "switch" | "docker-cleanup";
+export type StepPart = "configure" | "migrate-images" | "tools" | "switch" | "docker-cleanup";
 
 /** The parts a node of this spec has. */
 export function nodeParts(spec: NodeSpec): StepPart[] {
     const parts: StepPart[] = ["configure"];
     if (spec.docker.migrateImages) {
         parts.push("migrate-images");
+    }
+    if (spec.tools.buildkit || spec.tools.crictl) {
+        parts.push("tools");
     }
     if (spec.kubelet || spec.docker.mode !== "keep") {
         parts.push("switch");
@@ -44,25 +47,34 @@ export function nodeParts(spec: NodeSpec): StepPart[] {
  * The node steps after the pre-flight that change the node, in the order they run: in host mode
  * one, `converge`, that runs every part (each step is a resource in every preview, an SSH session
  * and its bytes in the state, which the engine rewrites after every operation); in Kubernetes mode
- * the operator's drain and verify run between parts, so `configure` (with migrate-images) comes
+ * the operator's drain and verify run between parts, so `configure` (with migrate-images and tools) comes
  * before the drain, `switch` between the drain and the verify, `docker-cleanup` (what can't be
- * rolled back) after the verify. `registry-auth` comes first, apart: its text is a secret.
+ * rolled back) after the verify. `registry-auth` comes first, apart: its text is a secret; then
+ * `proxy`, apart too: its text is a secret when a value of the proxy is.
  */
-export type NodeStep = "registry-auth" | "converge" | "configure" | "switch" | "docker-cleanup";
+export type NodeStep = "registry-auth" | "proxy" | "converge" | "configure" | "switch" | "docker-cleanup";
+
+/** The steps that write what may be secrets, each apart from the parts' steps, in the order they run. */
+export type SecretStep = "registry-auth" | "proxy";
 
 /** Which steps a node of this spec has (ContainerdNode builds exactly these), with the parts each runs. */
 export function nodeSteps(spec: NodeSpec): NodeStep[] {
-    return [...(spec.config.registryAuth.length > 0 ? ["registry-auth" as const] : []), ...partSteps(spec).map(s => s.step)];
+    return [...secretSteps(spec), ...partSteps(spec).map(s => s.step)];
 }
 
-/** The steps that run the parts, each with its parts, in order (every step but registry-auth). */
-export function partSteps(spec: NodeSpec): { step: Exclude<NodeStep, "registry-auth">; parts: StepPart[] }[] {
+/** The steps before the parts' that write what may be secrets: registry-auth, proxy. */
+export function secretSteps(spec: NodeSpec): SecretStep[] {
+    return [...(spec.config.registryAuth.length > 0 ? ["registry-auth" as const] : []), ...(spec.proxy.length > 0 ? ["proxy" as const] : [])];
+}
+
+/** The steps that run the parts, each with its parts, in order (every step but registry-auth and proxy). */
+export function partSteps(spec: NodeSpec): { step: Exclude<NodeStep, SecretStep>; parts: StepPart[] }[] {
     const parts = nodeParts(spec);
     if (!spec.kubernetes) {
         return [{ step: "converge", parts }];
     }
-    const steps: { step: Exclude<NodeStep, "registry-auth">; parts: StepPart[] }[] = [
-        { step: "configure", parts: parts.filter(p => p === "configure" || p === "migrate-images") },
+    const steps: { step: Exclude<NodeStep, SecretStep>; parts: StepPart[] }[] = [
+        { step: "configure", parts: parts.filter(p => p === "configure" || p === "migrate-images" || p === "tools") },
     ];
     for (const p of ["switch", "docker-cleanup"] as const) {
         if (parts.includes(p)) {

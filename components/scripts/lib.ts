@@ -19,21 +19,21 @@ import { STATE_DIR_DEFAULT } from "../facts";
 import { cnDirAssignment, NODE_PATH } from "./shell";
 
 /**
- * Where lib.sh is: beside this module's folder in the sources (components/scripts → components/node),
- * and from the compiled modules (bin/components/scripts) the package's own components/node, which
- * `npm pack` ships.
+ * Where a file of components/node is: beside this module's folder in the sources (components/scripts
+ * → components/node), and from the compiled modules (bin/components/scripts) the package's own
+ * components/node, which `npm pack` ships.
  */
-function libPath(): string {
-    const candidates = [path.join(__dirname, "..", "node", "lib.sh"), path.join(__dirname, "..", "..", "..", "components", "node", "lib.sh")];
+export function nodeFilePath(name: string): string {
+    const candidates = [path.join(__dirname, "..", "node", name), path.join(__dirname, "..", "..", "..", "components", "node", name)];
     const found = candidates.find(p => fs.existsSync(p));
     if (!found) {
-        throw new Error(`containerd-node: the node library is missing from the package (looked at ${candidates.join(", ")})`);
+        throw new Error(`containerd-node: components/node/${name} is missing from the package (looked at ${candidates.join(", ")})`);
     }
     return found;
 }
 
 /** The node library's path on this machine (the `lib` step's FileAsset). */
-export const NODE_LIB_PATH = libPath();
+export const NODE_LIB_PATH = nodeFilePath("lib.sh");
 
 /** The node library's text. */
 export const NODE_LIB = fs.readFileSync(NODE_LIB_PATH, "utf8");

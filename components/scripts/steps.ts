@@ -6,15 +6,17 @@
  * text, so `pulumi preview --diff` shows a change of one value as a change of its line.
  */
 import { renderConfigToml, TOP_OF_FILE } from "../render/configToml";
+import { PROXY_DROPIN, PROXY_DROPIN_HEAD, ProxyValues, renderProxyDropIn } from "../render/proxy";
 import { REGISTRY_AUTH_FILE, RegistryAuthValues, renderRegistryAuthToml } from "../render/registryAuth";
 import { renderCrictlYaml } from "../render/crictl";
 import { registryTlsFiles, renderHostsTomls } from "../render/hostsToml";
 import { kubeletEditPlan } from "../render/kubeletFlags";
 import { renderUnit } from "../render/unit";
+import { BUILDKIT_NAMESPACE, BUILDKIT_SOCKET, renderBuildkitdToml, renderBuildkitUnit } from "../render/buildkit";
 import { NodeSpec, ResolvedArtifact } from "../spec";
 import { SoftFailure } from "./kubectl";
 import { kubeletEditValues } from "./kubeletEdit";
-import { claimOf, NodeStep, partSteps, StepPart } from "./claim";
+import { claimOf, NodeStep, partSteps, SecretStep, StepPart } from "./claim";
 import { prelude } from "./lib";
 import { heredoc, sq, stepValues } from "./shell";
 
@@ -71,6 +73,7 @@ function configurePart(spec: NodeSpec): Part {
         ["REGISTRIES", Object.keys(hosts).join(" ")],
         ["TLS_FILES", registryTlsFiles(spec).map(f => `${f.field}\t${f.path}`).join("\n")],
         ["REGISTRY_AUTH", spec.config.registryAuth.length > 0 ? "1" : "0"],
+        ...proxyDropInValues(spec),
     ];
     return { values, body: `cn_configure_begin
 phase "writing /etc/containerd/config.toml"
@@ -109,9 +112,57 @@ log "registry credentials for ${spec.config.registryAuth.join(", ")} in ${REGIST
 `;
 }
 
+/** Which proxy drop-in is this package's, and whether it is kept (the configure part removes it otherwise). */
+function proxyDropInValues(spec: NodeSpec): [string, string][] {
+    return [["PROXY", spec.proxy.length > 0 ? "1" : "0"], ["PROXY_DROPIN", PROXY_DROPIN], ["PROXY_DROPIN_HEAD", PROXY_DROPIN_HEAD]];
+}
+
+/**
+ * Writes containerd's proxy drop-in (0600) before the step that writes the config, as
+ * registry-auth writes the credentials: its text holds the proxy's values, which may be secrets,
+ * and the component passes it as a secret when one is. Restarts containerd only when the drop-in
+ * changed and containerd already runs a config of this package (the library's cn_proxy).
+ */
+export function proxyScript(spec: NodeSpec, values: ProxyValues): string {
+    return `${prelude("proxy", claimOf(spec, "proxy"), spec.stateDir)}${stepValues([
+        ...deferValues(spec),
+        ["BIN_DIR", spec.containerd.binDir],
+        ["KUBELET_CONFIG", spec.kubelet?.configPath ?? "/var/lib/kubelet/config.yaml"],
+        ["CONFIG_HEAD", TOP_OF_FILE.trim()],
+        ["PROXY_DROPIN", PROXY_DROPIN],
+        ["PROXY_TEXT", renderProxyDropIn(Object.fromEntries(spec.proxy.map(f => [f, values[f]])))],
+    ])}cn_proxy
+`;
+}
+
 /** migrate-images: imports Docker's tagged images into containerd's k8s.io namespace while Docker still runs. */
 function migrateImagesPart(spec: NodeSpec): Part {
     return { values: [["BIN_DIR", spec.containerd.binDir], ["SOCKET", spec.config.socket]], body: "cn_migrate_images\n" };
+}
+
+/**
+ * tools: BuildKit and crictl (spec.tools), each from its release tarball, fetched and checked
+ * first, then installed as one transaction (the library's cn_tools). BuildKit's config and unit
+ * are values: the library writes them where they go.
+ */
+export function toolsValues(spec: NodeSpec): [string, string][] {
+    const { buildkit, crictl } = spec.tools;
+    return [
+        ["SOCKET", spec.config.socket],
+        ...(buildkit ? [
+            ["BUILDKIT_VERSION", buildkit.version],
+            ...artifactValues("BUILDKIT", buildkit.tarball),
+            ["BUILDKIT_ADDR", `unix://${BUILDKIT_SOCKET}`],
+            ["BUILDKIT_NAMESPACE", BUILDKIT_NAMESPACE],
+            ["BUILDKIT_CONFIG", renderBuildkitdToml(spec)],
+            ["BUILDKIT_UNIT", renderBuildkitUnit()],
+        ] as [string, string][] : []),
+        ...(crictl ? [["CRICTL_VERSION", crictl.version], ...artifactValues("CRICTL", crictl.tarball)] as [string, string][] : []),
+    ];
+}
+
+function toolsPart(spec: NodeSpec): Part {
+    return { values: toolsValues(spec), body: "cn_tools\n" };
 }
 
 /**
@@ -149,6 +200,7 @@ function part(spec: NodeSpec, p: StepPart, soft?: SoftFailure): Part {
     switch (p) {
         case "configure": return configurePart(spec);
         case "migrate-images": return migrateImagesPart(spec);
+        case "tools": return toolsPart(spec);
         case "switch": return switchPart(spec, soft);
         case "docker-cleanup": return dockerCleanupPart(spec);
     }
@@ -161,7 +213,7 @@ function part(spec: NodeSpec, p: StepPart, soft?: SoftFailure): Part {
  * is its own transaction, as it was as a step of its own, and the step's last line of stdout is
  * the runtime (cn_runtime). `soft`: the switch within a fleet's failure budget (Kubernetes mode).
  */
-export function stepScript(spec: NodeSpec, step: Exclude<NodeStep, "registry-auth">, soft?: SoftFailure): string {
+export function stepScript(spec: NodeSpec, step: Exclude<NodeStep, SecretStep>, soft?: SoftFailure): string {
     const found = partSteps(spec).find(s => s.step === step);
     if (!found) {
         throw new Error(`a node of this spec has no step ${step}`);

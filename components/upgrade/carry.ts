@@ -9,7 +9,7 @@
  * as a warning. Anything else is refused by name unless `upgrade.acknowledgeDropped` lists it.
  */
 import * as TOML from "@iarna/toml";
-import { RegistryAuthArgs, RegistryTlsArgs, TomlValue } from "../args";
+import { ProxyArgs, RegistryAuthArgs, RegistryTlsArgs, TomlValue } from "../args";
 import { AUTH_KEYS, RegistryAuthValues } from "../render/registryAuth";
 import { upstreamServer } from "../render/hostsToml";
 import { renderConfigToml } from "../render/configToml";
@@ -37,6 +37,8 @@ export type Carrier =
     /** A secret: the message names the input, never the value. */
     | { kind: "registryAuth"; registry: string; field: keyof RegistryAuthArgs }
     | { kind: "runtime"; name: string; /** "runtimeType" or "options.<key>" */ field: string; shown: string }
+    /** containerd's proxy environment; `shown` is Docker's value as its setting shows it (`secret`: never in full). */
+    | { kind: "proxy"; field: keyof ProxyArgs; shown: string; secret: boolean }
     | { kind: "input"; input: TypedInput; shown: string }
     | { kind: "extraToml"; /** the path the target reads */ path: string[]; shown: string; /** what setting it costs, if anything */ caveat?: string }
     | { kind: "none"; reason: string };

@@ -26,6 +26,8 @@ export function carrierText(c: Carrier): string {
             return `config.registryAuth[${q(c.registry)}].${c.field} (a secret)`;
         case "runtime":
             return `config.runtimes[${q(c.name)}].${c.field} = ${c.shown}`;
+        case "proxy":
+            return c.secret ? `proxy.${c.field} (the same URL, as a Pulumi secret)` : `proxy.${c.field} = ${c.shown}`;
         case "input":
             return `${c.input} = ${c.shown}`;
         case "extraToml":

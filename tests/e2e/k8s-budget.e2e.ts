@@ -12,7 +12,9 @@
 import * as assert from "assert";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
+import { LOCAL_LIB, LOCAL_LIB_FILE } from "../../components/scripts/localLib";
 import { artifacts, ARTIFACT_PORT, changes, checkpointResources, cutAt, labNode, labStack, nodeDown, nodeUp, REPO, settled, stateText, upExpectingFailure } from "./lab";
 import { ADMIN, AGENT, apply, jp, KUBELET_PORT, kubeadmFlags, kubeconfigFiles, kubectl, lab, NAMESPACE, settings, SSH_PORT } from "./k8sLab";
 
@@ -132,7 +134,10 @@ describe("e2e: Kubernetes — a failure budget and an interrupted switch on a re
         for (const r of kubectlSteps) {
             assert.strictEqual(r.inputs.stdin, undefined, r.urn);
             assert.match(r.inputs.environment.CN_KUBECONFIG_SLOT, /^[0-9a-f]{16}$/, r.urn);
+            // Values and a call: the library (components/node/kubectl.sh) is a file of the run, not in the step.
+            assert.ok(r.inputs.create.includes(LOCAL_LIB_FILE) && r.inputs.create.length < 900, `${r.urn}: ${r.inputs.create.length} bytes`);
         }
+        assert.strictEqual(fs.readFileSync(path.join(os.tmpdir(), `containerd-node-${process.getuid!()}`, LOCAL_LIB_FILE), "utf8"), LOCAL_LIB);
         console.log(`      SSH cut | switch, "stopping the kubelet" (Kubernetes mode; node then: Ready on containerd, cordoned) | 0 | 0 | ${seconds.toFixed(1)} s`);
     });
 });

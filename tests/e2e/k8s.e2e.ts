@@ -152,6 +152,33 @@ spec:
         assert.ok(files.some(f => /^0\.log\.\d{8}-\d{6}/.test(f)), `rotated: ${files.join(" ")}`);
         assert.ok(files.length <= 3, `at most containerLogMaxFiles (3) files: ${files.join(" ")}`);
     });
+    it("Docker's second runtime (daemon.json runtimes.lab-runc) is carried: a pod with its RuntimeClass runs through it", async () => {
+        assert.match(onNode(NODES.a, "containerd config dump"), /runtimes\.lab-runc\.options\][^[]*BinaryName = ['"]\/usr\/local\/bin\/lab-runc['"]/);
+        apply(`
+apiVersion: node.k8s.io/v1
+kind: RuntimeClass
+metadata: {name: lab-runc}
+handler: lab-runc
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: second-runtime, namespace: apps}
+spec:
+  nodeName: ${NODES.a}
+  runtimeClassName: lab-runc
+  hostNetwork: true
+  automountServiceAccountToken: false
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: second, image: "lab/busybox:1", imagePullPolicy: Never, command: ["/bin/busybox", "sleep", "1000000"]}
+`);
+        kubectl("-n", "apps", "wait", "--for=condition=Ready", "pod/second-runtime", "--timeout=90s");
+        const id = kubectl("-n", "apps", "get", "pod", "second-runtime", "-o", "jsonpath={.status.containerStatuses[0].containerID}").replace(/^containerd:\/\//, "");
+        assert.match(id, /^[0-9a-f]{64}$/);
+        // lab-runc logs each call (lab/kubelet-join.sh); containerd's default handler, runc, would not.
+        assert.match(onNode(NODES.a, "cat /var/log/lab-runc.log"), new RegExp(`create .*${id}`), "the container was created through the carried handler's binary");
+        kubectl("-n", "apps", "delete", "pod", "second-runtime", "--wait=false");
+    });
     it("a second pulumi up changes nothing; a new stack on the converted node does not drain it", async () => {
         const again = await stackA.up({ color: "never" });
         assert.deepStrictEqual(changes(again.summary.resourceChanges as any), {});

@@ -25,13 +25,12 @@ export const settings = clusterSettings;
 /** The node's kubeadm-flags.env, which the switch edits and a rollback restores. */
 export const kubeadmFlags = (n: string) => onNode(n, "cat /var/lib/kubelet/kubeadm-flags.env");
 
-/** The private kubeconfig files local steps make (from a kubeconfig's content) in the temp directory. */
 /** Kubeconfig files on the machine running pulumi: the reads' (made and removed by each) and the steps' (written by the program at up). */
 export const kubeconfigFiles = () => {
     const own = path.join(os.tmpdir(), `containerd-node-${process.getuid!()}`);
     return [
         ...fs.readdirSync(os.tmpdir()).filter(f => f.startsWith("containerd-node-kubeconfig.")),
-        ...(fs.existsSync(own) ? fs.readdirSync(own).map(f => path.join(path.basename(own), f)) : []),
+        ...(fs.existsSync(own) ? fs.readdirSync(own).filter(f => f.startsWith("kubeconfig-")).map(f => path.join(path.basename(own), f)) : []),
     ].sort();
 };
 

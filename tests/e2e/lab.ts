@@ -22,6 +22,12 @@ export const KUBECTL = (() => {
     return path.join(CACHE, "kube", v, "kubectl");
 })();
 
+/** crictl of the lab (scripts/kube/build.sh), for nodes that have none. */
+export const CRICTL = (() => {
+    const env = fs.readFileSync(path.join(REPO, "scripts", "kube", "versions.env"), "utf8");
+    return path.join(CACHE, "kube", `crictl-${/^CRICTL_VERSION=(\S+)/m.exec(env)![1]}`, "crictl");
+})();
+
 export function artifacts(): { [k: string]: string } {
     const text = fs.readFileSync(path.join(CACHE, "artifacts", "artifacts.env"), "utf8");
     return Object.fromEntries(text.trim().split("\n").map(l => l.split("=", 2) as [string, string]));
@@ -34,6 +40,27 @@ export function labContainerd2() {
         version: A.CONTAINERD2_VERSION,
         source: { kind: "tarball" as const, url: `http://127.0.0.1:${ARTIFACT_PORT}/${A.CONTAINERD2_FILE}`, sha256: A.CONTAINERD2_SHA256 },
         runc: { url: `http://127.0.0.1:${ARTIFACT_PORT}/${A.RUNC_FILE}`, sha256: A.RUNC_SHA256 },
+    };
+}
+
+/**
+ * BuildKit and crictl from the lab's artifact server (artifacts/build.sh), as a node's `tools`
+ * input: found by their checksum files, so an artifacts.env another checkout rewrote does not
+ * hide them.
+ */
+export function labTools() {
+    const dir = path.join(CACHE, "artifacts");
+    const tool = (re: RegExp) => {
+        const sum = fs.readdirSync(dir).find(f => re.test(f));
+        if (sum === undefined) {
+            throw new Error(`no ${re} in ${dir}: run bash artifacts/build.sh`);
+        }
+        const file = sum.replace(/\.sha256sum$/, "");
+        return { version: re.exec(sum)![1], source: { url: `http://127.0.0.1:${ARTIFACT_PORT}/${file}`, sha256: fs.readFileSync(path.join(dir, sum), "utf8").slice(0, 64) } };
+    };
+    return {
+        buildkit: tool(/^buildkit-v(\d+\.\d+\.\d+)\.linux-amd64\.tar\.gz\.sha256sum$/),
+        crictl: tool(/^crictl-v(\d+\.\d+\.\d+)-linux-amd64\.tar\.gz\.sha256sum$/),
     };
 }
 
@@ -72,9 +99,12 @@ export function settled(node: string): void {
     onNode(node, "for i in $(seq 1 120); do systemctl list-units --no-legend 'containerd-node-*' | grep -q running || exit 0; sleep 1; done; exit 1");
 }
 
-/** Boots a lab node (lab/node-up.sh); `address`: a loopback address of its own for its sshd (and its Node's InternalIP once joined). */
-export function nodeUp(name: string, port: number, address?: string): void {
-    execFileSync(path.join(REPO, "lab", "node-up.sh"), [name, String(port)], { stdio: "inherit", env: { ...process.env, LAB_DIR, ...(address ? { NODE_ADDRESS: address } : {}) } });
+/**
+ * Boots a lab node (lab/node-up.sh); `address`: a loopback address of its own for its sshd (and its
+ * Node's InternalIP once joined); `env`: node-up.sh's options (e.g. DOCKER_PROXY).
+ */
+export function nodeUp(name: string, port: number, address?: string, env: { [name: string]: string } = {}): void {
+    execFileSync(path.join(REPO, "lab", "node-up.sh"), [name, String(port)], { stdio: "inherit", env: { ...process.env, LAB_DIR, ...(address ? { NODE_ADDRESS: address } : {}), ...env } });
 }
 
 export function nodeDown(name: string): void {
@@ -93,10 +123,11 @@ export function labNode(name: string) {
 /**
  * A stack of the repo's own stack program (index.ts, as scripts/stack.ts runs it: an inline
  * program driven through the real CLI), with a file:// backend in a temp dir and its config set
- * from `config` (each value JSON; `privateKey` a secret; `registryAuth` one secret per credential).
+ * from `config` (each value JSON; `privateKey` a secret; `registryAuth` one secret per credential;
+ * `proxy` its URLs secrets, its noProxy not).
  */
 export async function labStack(name: string, config: { [key: string]: unknown }): Promise<Stack> {
-    const plain = Object.fromEntries(Object.entries(config).filter(([k]) => k !== "registryAuth"));
+    const plain = Object.fromEntries(Object.entries(config).filter(([k]) => k !== "registryAuth" && k !== "proxy"));
     const stack = await inlineStack("containerd-node", name, main, plain, k => k === "privateKey" || k === "kubeconfigContent");
     // As index.ts's header tells users to (`pulumi config set --secret --path 'registryAuth["HOST"].password'`):
     // each credential its own secret.
@@ -106,6 +137,10 @@ export async function labStack(name: string, config: { [key: string]: unknown })
         for (const [f, v] of Object.entries(fields)) {
             leaves[`containerd-node:registryAuth["${host}"].${f}`] = { value: v, secret: f !== "username" };
         }
+    }
+    // As index.ts's header says: `pulumi config set --secret --path proxy.httpProxy …`.
+    for (const [f, v] of Object.entries((config.proxy ?? {}) as { [field: string]: string })) {
+        leaves[`containerd-node:proxy.${f}`] = { value: v, secret: f !== "noProxy" };
     }
     if (Object.keys(leaves).length) {
         await stack.setAllConfig(leaves, true);
@@ -228,8 +263,14 @@ export const ADMIN_KUBECONFIG = path.join(LAB_DIR, "cluster", "admin.conf");
  * Stack settings that convert lab/node-up.sh nodes joined to the lab cluster (Docker and
  * dockershim, kubelet 1.23) to the lab's containerd 2.x, in Kubernetes mode.
  */
-/** What of the lab kubelets' Docker settings (lab/kubelet-join.sh) the lab's conversion drops. */
-export const LAB_DOCKER_DROPPED = ["docker:default-runtime", "docker:runtimes.lab-runc"];
+/**
+ * What of the lab kubelets' Docker settings (lab/kubelet-join.sh) the lab's conversion drops: Docker's
+ * default runtime, lab-runc, a runc that leaves OOM scores alone in systemd-nspawn; under
+ * containerd restrict_oom_score_adj does that, and pods that want lab-runc name its RuntimeClass.
+ */
+export const LAB_DOCKER_DROPPED = ["docker:default-runtime"];
+/** The lab Docker's second runtime (daemon.json `runtimes`), carried as a CRI runtime handler. */
+export const LAB_DOCKER_RUNTIMES = { "lab-runc": { runtimeType: "io.containerd.runc.v2", options: { BinaryName: "/usr/local/bin/lab-runc", SystemdCgroup: false } } };
 /** The lab kubelets' kubelet settings: the container log rotation their Docker had (json-file, 1m × 3). */
 export const LAB_KUBELET = { version: "1.23.17", containerLogMaxSize: "1M", containerLogMaxFiles: 3 };
 
@@ -245,12 +286,10 @@ export function clusterSettings(over: { [k: string]: unknown } = {}) {
             systemdCgroup: false,
             sandboxImage: "k8s.gcr.io/pause:3.2",
             extraToml: { plugins: { "io.containerd.cri.v1.runtime": { restrict_oom_score_adj: true } } },
+            runtimes: LAB_DOCKER_RUNTIMES,
         },
         kubelet: LAB_KUBELET,
         docker: { mode: "disable", migrateImages: true },
-        // The lab's Docker runs containers through lab-runc (lab/kubelet-join.sh's daemon.json), a
-        // runc that leaves OOM scores alone in systemd-nspawn; under containerd
-        // restrict_oom_score_adj does that, so the conversion drops it, as a person would say.
         upgrade: { acknowledgeDropped: [...LAB_DOCKER_DROPPED] },
         drain: { timeoutSeconds: 120, gracePeriodSeconds: 1 },
         verifyTimeoutSeconds: 120,

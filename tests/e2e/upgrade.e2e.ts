@@ -12,7 +12,7 @@ import * as path from "path";
 import * as TOML from "@iarna/toml";
 import { Stack } from "@pulumi/pulumi/automation";
 import {
-    artifacts, ARTIFACT_PORT, changes, durations, KUBECTL, labNode, labStack, LAB_DIR, LAB_DOCKER_DROPPED, LAB_KUBELET, LAB_TLS_IMAGE, LAB_TLS_REGISTRY, LAB17_CARRIED, LAB17_MIRROR, LAB17_REGISTRY_PASSWORD,
+    artifacts, ARTIFACT_PORT, changes, durations, KUBECTL, labNode, labStack, LAB_DIR, LAB_DOCKER_DROPPED, LAB_DOCKER_RUNTIMES, LAB_KUBELET, LAB_TLS_IMAGE, LAB_TLS_REGISTRY, LAB17_CARRIED, LAB17_MIRROR, LAB17_REGISTRY_PASSWORD,
     nodeDown, onNode, privateKey, REPO, stateText, upChangesNothing, upExpectingFailure,
 } from "./lab";
 
@@ -355,8 +355,8 @@ systemctl restart containerd`);
         const docker = {
             kubelet: LAB_KUBELET,
             docker: { mode: "disable", migrateImages: true },
-            config: { sandboxImage: "k8s.gcr.io/pause:3.2" },
-            // Its Docker's lab-runc (lab/kubelet-join.sh): restrict_oom_score_adj does its job under containerd.
+            config: { sandboxImage: "k8s.gcr.io/pause:3.2", runtimes: LAB_DOCKER_RUNTIMES },
+            // Its Docker's default runtime, lab-runc (lab/kubelet-join.sh): restrict_oom_score_adj does its job under containerd.
             upgrade: { acknowledgeDropped: LAB_DOCKER_DROPPED },
         };
         const tlsFiles = { overrides: { config: { registryTls } } };
@@ -368,7 +368,8 @@ systemctl restart containerd`);
         });
         const preview = await stack.preview({ color: "never" });
         assert.match(preview.stdout, /up-m1: docker:\/\/20\.10\.24\+dfsg1 → containerd/);
-        assert.match(preview.stdout, /up-m1:   docker:runtimes\.lab-runc = \{"path":"\/usr\/local\/bin\/lab-runc"\} is dropped, as upgrade\.acknowledgeDropped says/);
+        assert.match(preview.stdout, /up-m1:   docker:runtimes\.lab-runc = \{"path":"\/usr\/local\/bin\/lab-runc"\} carried: config\.runtimes\["lab-runc"\]\.runtimeType = "io\.containerd\.runc\.v2" and config\.runtimes\["lab-runc"\]\.options\.BinaryName = "\/usr\/local\/bin\/lab-runc"/);
+        assert.match(preview.stdout, /up-m1:   docker:default-runtime = "lab-runc" is dropped, as upgrade\.acknowledgeDropped says/);
         assert.match(preview.stdout, new RegExp(`up-m2: containerd ${A.CONTAINERD17_VERSION} → ${A.CONTAINERD23_VERSION} \\(drained\\)`));
         assert.match(preview.stdout, new RegExp(`up-u1: already on containerd ${A.CONTAINERD23_VERSION}`));
         assert.ok(preview.stdout.includes(`up-m3: containerd ${pkg} → ${A.CONTAINERD23_VERSION} (drained)`), preview.stdout);

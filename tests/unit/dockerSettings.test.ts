@@ -184,7 +184,7 @@ describe("Docker settings: the environment", () => {
         environment: `"HTTP_PROXY=http://build:${PASSWORD}@proxy.corp:3128" "NO_PROXY=localhost,127.0.0.1,.corp"`,
         dropIns: [{ path: PROXY_CONF, status: "present", text: `[Service]\nEnvironment="HTTP_PROXY=http://build:${PASSWORD}@proxy.corp:3128"\nEnvironment="NO_PROXY=localhost,127.0.0.1,.corp"\n` }],
     });
-    it("a proxy drop-in with credentials: refused, attributed to the drop-in, the URL never shown", () => {
+    it("a proxy drop-in with credentials: refused naming the proxy input, attributed to the drop-in, the URL never shown", () => {
         const p = plan(proxied);
         const all = [...p.lines, ...p.refused].join("\n");
         assert.doesNotMatch(all, new RegExp(PASSWORD));
@@ -192,7 +192,7 @@ describe("Docker settings: the environment", () => {
         const secretUrl = `http://build:${PASSWORD}@proxy.corp:3128`;
         assert.deepStrictEqual(p.refused.slice(0, 2), [
             `n1: in ${PROXY_CONF}:`,
-            `n1:   docker:proxies.http-proxy = <secret, ${secretUrl.length} chars> (HTTP_PROXY) would be dropped: no equivalent under containerd (containerd pulls through the proxy its environment names; no typed input for it yet: write a containerd.service.d drop-in with Environment=HTTP_PROXY=…); list docker:proxies.http-proxy in upgrade.acknowledgeDropped to drop it`,
+            `n1:   docker:proxies.http-proxy = <secret, ${secretUrl.length} chars> (HTTP_PROXY) would be dropped: set proxy.httpProxy (the same URL, as a Pulumi secret), or list docker:proxies.http-proxy in upgrade.acknowledgeDropped`,
         ]);
         assert.match(p.refused[2], /docker:proxies.no-proxy = "localhost,127.0.0.1,.corp" \(NO_PROXY\) would be dropped/);
     });

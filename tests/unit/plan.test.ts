@@ -5,6 +5,8 @@ import * as path from "path";
 import { ContainerdNodeArgs, UpgradeDrainPolicy } from "../../components/args";
 import { NodeFacts, UpgradeFacts } from "../../components/facts";
 import { drainScript, verifyNodeScript } from "../../components/scripts/kubectl";
+import { LOCAL_LIB, LOCAL_LIB_SOURCE } from "../../components/scripts/localLib";
+import { gateScript } from "../../components/fleet/gate";
 import { NODE_LIB } from "../../components/scripts/lib";
 import { stepScript } from "../../components/scripts/steps";
 import { partSteps } from "../../components/scripts/claim";
@@ -187,10 +189,12 @@ describe("configure: CNI plugins", () => {
 });
 
 describe("node-side scripts are shellcheck-clean", () => {
-    it("the node library, at its source (components/node/lib.sh, with no option given)", () => {
-        const r = spawnSync("shellcheck", [path.join(__dirname, "..", "..", "components", "node", "lib.sh")], { encoding: "utf8" });
-        assert.strictEqual(r.status, 0, r.stdout + r.stderr);
-    });
+    for (const lib of ["lib.sh", "kubectl.sh"]) {
+        it(`the node library, at its source (components/node/${lib}, with no option given)`, () => {
+            const r = spawnSync("shellcheck", [path.join(__dirname, "..", "..", "components", "node", lib)], { encoding: "utf8" });
+            assert.strictEqual(r.status, 0, r.stdout + r.stderr);
+        });
+    }
     const k8s = { kubeconfig: "/k/admin.conf", nodeName: "n1" };
     const specs = {
         "host mode, tarball, registry TLS files": spec("2.3.7", { kubelet: undefined, config: { registryTls: { "r.corp:5000": { caFile: "/etc/pki/ca.pem", certFile: "/etc/pki/n.crt", keyFile: "/etc/pki/n.key" } } } }),
@@ -207,7 +211,13 @@ describe("node-side scripts are shellcheck-clean", () => {
                 "facts reader": nodeFactsScript({ stateDir: s.stateDir, freePaths: [s.config.root], kubelet: s.kubelet !== undefined, prepare: true }),
             };
             if (s.kubernetes) {
-                Object.assign(scripts, { drain: drainScript(s), verify: verifyNodeScript(s), "switch, within a budget": stepScript(s, "switch", { planned: "" }) });
+                // The local steps with their library (components/node/kubectl.sh) in place of its sourcing.
+                const inline = (t: string) => t.replace(LOCAL_LIB_SOURCE, LOCAL_LIB);
+                Object.assign(scripts, {
+                    drain: inline(drainScript(s)), verify: inline(verifyNodeScript(s)), "verify, within a budget": inline(verifyNodeScript(s, { planned: "" })),
+                    gate: inline(gateScript({ node: "n1", kubernetes: { kubectl: "kubectl", containerdVersion: "2.3.7" }, probes: ["true"], timeoutSeconds: 9, pauseSeconds: 0, planned: "" })),
+                    "switch, within a budget": stepScript(s, "switch", { planned: "" }),
+                });
             }
             for (const [step, text] of Object.entries(scripts)) {
                 // SC1090/SC1091/SC2154: the library is sourced from a path known on the node only.

@@ -8,7 +8,7 @@ import { kubeletEditPlan } from "../../components/render/kubeletFlags";
 import { renderKubeletEdit } from "../../components/scripts/kubeletEdit";
 import { LIB_INSTALL, NODE_LIB, NODE_LIB_FILE, standalonePrelude as prelude } from "../../components/scripts/lib";
 import { heredoc, scriptCommand, sq } from "../../components/scripts/shell";
-import { KUBECONFIG_FROM_SLOT, KUBECONFIG_FROM_STDIN, kubeconfigDir, removeKubeconfig, writeKubeconfig } from "../../components/kubeconfig";
+import { KUBECONFIG_FROM_STDIN } from "../../components/kubeconfig";
 import { resolveSpec } from "../../components/spec";
 import { partSteps } from "../../components/scripts/claim";
 import * as steps from "../../components/scripts/steps";
@@ -313,37 +313,6 @@ describe("shell helpers", () => {
     });
     it("heredoc refuses content that would end it early", () => {
         assert.throws(() => heredoc("cat", "a\nCNODE_EOF\nb"), /contains the line CNODE_EOF/);
-    });
-});
-
-describe("kubeconfig content as a file of the run (as the drain, verify and gate steps read it)", () => {
-    it("the program writes it 0600 in a 0700 directory of its own; the step finds it by its slot; removed when released", () => {
-        const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-kc-"));
-        const file = writeKubeconfig("0123456789abcdef", "apiVersion: v1\nkind: Config\n", tmp);
-        assert.strictEqual(fs.statSync(path.dirname(file)).mode & 0o777, 0o700);
-        assert.strictEqual(fs.statSync(file).mode & 0o777, 0o600);
-        const r = spawnSync("bash", ["-c", `${KUBECONFIG_FROM_SLOT}echo "$KUBECONFIG"; cat "$KUBECONFIG"`],
-            { encoding: "utf8", env: { ...process.env, TMPDIR: tmp, CN_KUBECONFIG_SLOT: "0123456789abcdef" } });
-        assert.strictEqual(r.status, 0, r.stderr);
-        assert.strictEqual(r.stdout, `${file}\napiVersion: v1\nkind: Config\n`);
-        removeKubeconfig("0123456789abcdef");
-        assert.strictEqual(fs.existsSync(file), false);
-        const gone = spawnSync("bash", ["-c", `${KUBECONFIG_FROM_SLOT}echo ran`],
-            { encoding: "utf8", env: { ...process.env, TMPDIR: tmp, CN_KUBECONFIG_SLOT: "0123456789abcdef" } });
-        assert.strictEqual(gone.status, 1);
-        assert.strictEqual(gone.stdout, "", "kubectl never runs without it");
-        assert.match(gone.stderr, /containerd-node: no kubeconfig at .*kubeconfig-0123456789abcdef: the program writes it there at pulumi up/);
-    });
-    it("a directory another user could read, or a symbolic link in its place, is refused", () => {
-        const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-kc-"));
-        const dir = path.join(tmp, `containerd-node-${process.getuid!()}`);
-        fs.mkdirSync(dir, { mode: 0o755 });
-        fs.chmodSync(dir, 0o755);
-        assert.throws(() => kubeconfigDir(tmp), /is not a directory of this user's alone \(mode 755, .*no kubeconfig is written there/);
-        fs.rmdirSync(dir);
-        fs.symlinkSync(tmp, dir);
-        assert.throws(() => writeKubeconfig("fedcba9876543210", "x", tmp), /a symbolic link/);
-        assert.deepStrictEqual(fs.readdirSync(tmp), [path.basename(dir)], "nothing written");
     });
 });
 

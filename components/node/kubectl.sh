@@ -1,0 +1,228 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2154 # the values (K, NODE, WANT, …) are set by the step text before it sources this file
+# The Kubernetes-side steps' library: the drain, the verify, a fleet's health gate and the retry
+# mark read, run with kubectl on the machine running `pulumi up` (nothing in Pulumi drains a node).
+#
+# A step's command text is its values and one call (components/scripts/kubectl.ts renders them):
+# the program writes this file, named by its content hash, beside the run's kubeconfig files
+# ($TMPDIR/containerd-node-UID, components/kubeconfig.ts), so its text is in no step's state and a
+# new version of it is a change of every step that names it. Reads (nothing of them is kept) run
+# it inline. The values every function reads:
+#   K     kubectl
+#   NODE  the Node's name
+# and, where a fleet's failure budget applies, PLANNED: the Node's retry mark when the run was
+# planned (a different mark now means an earlier step of this run failed).
+#
+# A cordon made by containerd-node is marked with an annotation, so the uncordon lifts only that
+# cordon and a node cordoned by someone else stays cordoned. The annotations (kubectl.ts names
+# them too; a unit test holds both to the same names):
+CN_CORDONED=containerd-node.pulumi.com/cordoned
+CN_ROLLED_BACK=containerd-node.pulumi.com/rolled-back
+CN_LAST_FAILURE=containerd-node.pulumi.com/last-failure
+CN_PHASE=containerd-node.pulumi.com/phase
+
+# cn_kubeconfig_from_slot: KUBECONFIG is the file the program wrote for this step's node, named by
+# CN_KUBECONFIG_SLOT (a kubeconfig given as content); the step names no directory, so the same
+# stack run from another machine or user changes no step.
+cn_kubeconfig_from_slot() {
+  KUBECONFIG=${TMPDIR:-/tmp}/containerd-node-$(id -u)/kubeconfig-$CN_KUBECONFIG_SLOT
+  if [ ! -r "$KUBECONFIG" ]; then
+    echo "containerd-node: no kubeconfig at $KUBECONFIG: the program writes it there at pulumi up for the node's local steps, and removes it when they have run (TMPDIR must be the same for the program and the command provider)" >&2
+    exit 1
+  fi
+  export KUBECONFIG
+}
+
+# jp_key KEY: an annotation's key as a jsonpath field (its dots escaped).
+jp_key() { printf '%s' "${1//./\\.}"; }
+node_get() { "$K" get node "$NODE" -o jsonpath="$1"; }
+runtime_now() { node_get '{.status.nodeInfo.containerRuntimeVersion}' || true; }
+set_phase() { "$K" annotate --overwrite node "$NODE" "$CN_PHASE=$1" >/dev/null || true; }
+
+# read_marks: RB and FA, the Node's rolled-back and last-failure annotations, and MARK, its retry
+# mark ("RB", or "RB failed:FA" after a failure within a budget; kubectl.ts retryMark).
+read_marks() {
+  local a
+  a=$(node_get "{.metadata.annotations.$(jp_key "$CN_ROLLED_BACK")}{\"\\n\"}{.metadata.annotations.$(jp_key "$CN_LAST_FAILURE")}") \
+    || { echo "containerd-node: cannot read node $NODE with $K (KUBECONFIG=${KUBECONFIG:-unset})" >&2; exit 1; }
+  RB=$(sed -n 1p <<<"$a")
+  FA=$(sed -n 2p <<<"$a")
+  MARK=$RB
+  if [ -n "$FA" ]; then MARK="$RB failed:$FA"; fi
+}
+
+# cn_retry_mark: prints the Node's retry mark (a read, at every preview and update: a new mark
+# makes the drain run again, since a rollback lifted its cordon).
+cn_retry_mark() { read_marks; echo "$MARK"; }
+
+# skip_if_failed: within a failure budget, when an earlier step of this run failed, says so and
+# ends the step (successfully): nothing more is done to the node.
+skip_if_failed() {
+  [ -n "${PLANNED+x}" ] || return 0
+  read_marks
+  [ "$MARK" = "$PLANNED" ] && return 0
+  echo "node $NODE failed earlier in this run (${FA:-rolled back}): skipped" >&2
+  echo "{\"skipped\":true,\"failure\":\"${FA:-switch}\"}"
+  runtime_now
+  exit 0
+}
+
+# failed STEP: ends a failed step. Within a failure budget the failure is recorded on the Node and
+# the step ends successfully, so the rollout goes on; else the run fails.
+failed() {
+  if [ -n "${PLANNED+x}" ]; then
+    "$K" annotate --overwrite node "$NODE" "$CN_LAST_FAILURE=$1 $(date -u +%Y-%m-%dT%H:%M:%SZ)" >&2 || exit 1
+    set_phase "$1-failed"
+    echo "containerd-node: node $NODE failed at step $1 within the failure budget; the rollout goes on" >&2
+    echo "{\"failed\":\"$1\"}"
+    runtime_now
+    exit 0
+  fi
+  set_phase "$1-failed"
+  exit 1
+}
+
+# cn_drain: cordons and drains the node unless it already runs containerd WANT, or runs another
+# containerd that upgrade.drain POLICY moves in place (then nothing is done). A drain that fails
+# (a PodDisruptionBudget until the timeout, an unmanaged pod without force) lifts the cordon it
+# made and fails the step with nothing on the node changed. Values: WANT, POLICY, DRAIN_FLAGS
+# (kubectl drain's flags, an array). Prints one JSON line.
+cn_drain() {
+  local rt unsched ours was=false v start
+  rt=$(node_get '{.status.nodeInfo.containerRuntimeVersion}') || { echo "containerd-node: cannot read node $NODE" >&2; exit 1; }
+  unsched=$(node_get '{.spec.unschedulable}')
+  ours=$(node_get "{.metadata.annotations.$(jp_key "$CN_CORDONED")}")
+  if [ "$unsched" = true ] && [ "$ours" != true ]; then was=true; fi
+  case "$rt" in containerd://*)
+    v=${rt#containerd://}
+    if version_matches "$v" "$WANT"; then
+      echo "node $NODE already runs $rt: not draining" >&2
+      echo "{\"drained\":false,\"wasCordoned\":$was,\"runtime\":\"$rt\"}"
+      return 0
+    fi
+    if ! upgrade_drains "$v" "$WANT" "$POLICY"; then
+      echo "node $NODE moves from $rt to containerd $WANT in place (upgrade.drain $POLICY): not draining" >&2
+      echo "{\"drained\":false,\"wasCordoned\":$was,\"runtime\":\"$rt\"}"
+      return 0
+    fi
+    echo "node $NODE moves from $rt to containerd $WANT: draining first (upgrade.drain $POLICY)" >&2;;
+  esac
+  start=$(date +%s)
+  set_phase draining
+  if [ "$was" = false ]; then
+    "$K" annotate --overwrite node "$NODE" "$CN_CORDONED=true" >&2
+    "$K" cordon "$NODE" >&2
+  fi
+  if ! "$K" drain "$NODE" "${DRAIN_FLAGS[@]}" >&2; then
+    if [ "$was" = false ]; then
+      "$K" uncordon "$NODE" >&2 && "$K" annotate node "$NODE" "$CN_CORDONED-" >&2
+      echo "containerd-node: draining $NODE failed (see kubectl's message above: a PodDisruptionBudget, or pods without a controller unless drain.force); the node was uncordoned and nothing on it was changed" >&2
+    else
+      echo "containerd-node: draining $NODE failed (see kubectl's message above); it stays cordoned as it was before the run and nothing on it was changed" >&2
+    fi
+    failed drain
+  fi
+  set_phase switching
+  echo "{\"drained\":true,\"wasCordoned\":$was,\"runtime\":\"$rt\",\"seconds\":$(( $(date +%s) - start ))}"
+}
+
+# cn_verify: after the switch, waits (VERIFY_TIMEOUT seconds) for the Node to be Ready on
+# containerd WANT; points kubeadm's kubeadm.alpha.kubernetes.io/cri-socket annotation at
+# CRI_SOCKET when that is not empty (read by kubeadm upgrade up to 1.33); then lifts the cordon
+# containerd-node made (a node cordoned before the run stays cordoned). Prints a JSON line with its
+# duration, then the Node's containerRuntimeVersion.
+cn_verify() {
+  local deadline rt ready secs cur ours
+  skip_if_failed
+  set_phase verifying
+  deadline=$(( $(date +%s) + VERIFY_TIMEOUT ))
+  while :; do
+    rt=$(node_get '{.status.nodeInfo.containerRuntimeVersion}' 2>/dev/null || true)
+    ready=$(node_get '{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || true)
+    case "$rt" in containerd://*) if [ "$ready" = True ] && version_matches "${rt#containerd://}" "$WANT"; then break; fi;; esac
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      echo "containerd-node: node $NODE is not Ready on containerd $WANT (runtime ${rt:-unknown}, Ready=${ready:-unknown})" >&2
+      failed verify
+    fi
+    sleep 3
+  done
+  secs=$SECONDS
+  if [ -n "$CRI_SOCKET" ]; then
+    cur=$(node_get '{.metadata.annotations.kubeadm\.alpha\.kubernetes\.io/cri-socket}')
+    if [ "$cur" != "$CRI_SOCKET" ]; then
+      "$K" annotate --overwrite node "$NODE" "kubeadm.alpha.kubernetes.io/cri-socket=$CRI_SOCKET" >&2
+      echo "cri-socket annotation: ${cur:-none} -> $CRI_SOCKET" >&2
+    fi
+  fi
+  ours=$(node_get "{.metadata.annotations.$(jp_key "$CN_CORDONED")}")
+  if [ "$ours" = true ]; then
+    "$K" uncordon "$NODE" >&2
+    "$K" annotate node "$NODE" "$CN_CORDONED-" >&2
+  else
+    echo "node $NODE was not cordoned by containerd-node: left as it is" >&2
+  fi
+  set_phase converted
+  echo "{\"seconds\":$secs}"
+  echo "$rt"
+}
+
+# gate_fail REASON: the health gate failed. Within a failure budget (Kubernetes mode) the failure
+# is recorded on the Node and reported on stdout, and the gate ends successfully, so the rollout
+# goes on; else the run fails.
+gate_fail() {
+  if [ -n "${K:-}" ] && [ -n "${PLANNED+x}" ]; then
+    local f
+    echo "containerd-node: health gate of $NODE failed: $*; within the failure budget, the rollout goes on" >&2
+    f="gate $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    "$K" annotate --overwrite node "$NODE" "$CN_LAST_FAILURE=$f" "$CN_PHASE=gate-failed" >&2 || exit 1
+    echo "{\"node\":\"$NODE\",\"passed\":false,\"failure\":\"$f\"}"
+    exit 0
+  fi
+  echo "containerd-node: health gate of $NODE failed: $*" >&2
+  exit 1
+}
+
+# cn_gate: a fleet's health gate after a node: the next wave starts only when every node of this
+# one passed. Kubernetes mode (K set): the Node is Ready, its containerRuntimeVersion is containerd
+# WANT, every DaemonSet pod on it is Running and ready; then each of PROBES (an array of commands,
+# run with NODE exported, each retried until it passes), within GATE_TIMEOUT seconds in all; then
+# PAUSE seconds before the next wave. Values: NODE (the Node's name, or the node's resource name in
+# host mode), PROBES, GATE_TIMEOUT, PAUSE; K and WANT in Kubernetes mode.
+cn_gate() {
+  local deadline i rt ready bad
+  export NODE
+  deadline=$(( $(date +%s) + GATE_TIMEOUT ))
+  if [ -n "${K:-}" ]; then
+    if [ -n "${PLANNED+x}" ]; then
+      read_marks
+      if [ "$MARK" != "$PLANNED" ]; then
+        echo "node $NODE failed earlier in this run (${FA:-switch rolled back}): not gated" >&2
+        echo "{\"node\":\"$NODE\",\"passed\":false,\"failure\":\"${FA:-switch}\"}"
+        exit 0
+      fi
+    fi
+    while :; do
+      rt=$(node_get '{.status.nodeInfo.containerRuntimeVersion}' 2>/dev/null)
+      ready=$(node_get '{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)
+      # One line per DaemonSet pod on the node: "ns/name phase ready…"; a pod is good when Running and all ready.
+      bad=$("$K" get pods -A --field-selector "spec.nodeName=$NODE" -o jsonpath='{range .items[?(@.metadata.ownerReferences[0].kind=="DaemonSet")]}{.metadata.namespace}/{.metadata.name} {.status.phase} {.status.containerStatuses[*].ready}{"\n"}{end}' 2>/dev/null | awk 'NF && ($2 != "Running" || / false/) {print $1}')
+      if [ "$ready" = True ] && version_matches "${rt#containerd://}" "$WANT" && [ -z "$bad" ]; then break; fi
+      if [ "$(date +%s)" -ge "$deadline" ]; then
+        gate_fail "Ready=${ready:-unknown}, runtime ${rt:-unknown} (want containerd $WANT), DaemonSet pods not running: ${bad:-none}"
+      fi
+      sleep 3
+    done
+  fi
+  for i in "${!PROBES[@]}"; do
+    until bash -c "${PROBES[$i]}" >&2; do
+      if [ "$(date +%s)" -ge "$deadline" ]; then gate_fail "probe $((i + 1)) (${PROBES[$i]}) did not pass"; fi
+      sleep 3
+    done
+  done
+  if [ -n "${K:-}" ]; then "$K" annotate --overwrite node "$NODE" "$CN_PHASE=converted" >&2; fi
+  if [ "$PAUSE" -gt 0 ]; then sleep "$PAUSE"; fi
+  echo "{\"node\":\"$NODE\",\"passed\":true,\"seconds\":$SECONDS}"
+}
+
+# A kubeconfig given as content: the step's environment names its file.
+if [ -n "${CN_KUBECONFIG_SLOT:-}" ]; then cn_kubeconfig_from_slot; fi

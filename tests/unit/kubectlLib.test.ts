@@ -1,0 +1,259 @@
+/**
+ * The Kubernetes-side steps (drain, verify, a fleet's gate, the retry mark read) run as they run
+ * on the machine running `pulumi up`: their text (values and a call) sourcing the library the
+ * program writes (components/node/kubectl.sh), against a fake kubectl that keeps one Node's state
+ * in files and logs every call.
+ */
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { kubeconfigDir, removeKubeconfig, writeKubeconfig, writeLocalLibrary } from "../../components/kubeconfig";
+import { gateScript } from "../../components/fleet/gate";
+import { CORDON_ANNOTATION, drainScript, FAILURE_ANNOTATION, PHASE_ANNOTATION, ROLLBACK_ANNOTATION, rollbackMarkScript, verifyNodeScript } from "../../components/scripts/kubectl";
+import { LOCAL_LIB, LOCAL_LIB_FILE } from "../../components/scripts/localLib";
+import { resolveSpec } from "../../components/spec";
+import { baseArgs } from "./helpers";
+
+/**
+ * kubectl with one Node: S/runtime, S/ready, S/unschedulable, S/ann/<key with / as _>; `drain`
+ * fails when S/drain-fails exists; every call is a line of S/calls.
+ */
+const FAKE_KUBECTL = `#!/usr/bin/env bash
+S=$(dirname "$0")/state
+echo "$*" >>"$S/calls"
+ann() { local k=\${1//\\\\./.}; cat "$S/ann/\${k//\\//_}" 2>/dev/null || true; }
+case "$1" in
+  get)
+    [ "$2" = pods ] && exit 0
+    e=\${5#jsonpath=}
+    case "$e" in
+      '{.status.nodeInfo.containerRuntimeVersion}') cat "$S/runtime";;
+      '{.spec.unschedulable}') cat "$S/unschedulable";;
+      *Ready*) cat "$S/ready";;
+      *'{"\\n"}'*) n=0; for k in $(grep -o 'annotations\.[^}]*' <<<"$e"); do [ $n = 0 ] || echo; n=1; ann "\${k#annotations.}"; done;;
+      '{.metadata.annotations.'*) k=\${e#\\{.metadata.annotations.}; ann "\${k%\\}}";;
+      *) echo "fake kubectl: unknown jsonpath $e" >&2; exit 2;;
+    esac;;
+  annotate)
+    shift; [ "$1" = --overwrite ] && shift; shift 2
+    for kv in "$@"; do
+      case "$kv" in
+        *=*) k=\${kv%%=*}; printf '%s' "\${kv#*=}" >"$S/ann/\${k//\\//_}";;
+        *-) k=\${kv%-}; rm -f "$S/ann/\${k//\\//_}";;
+      esac
+    done;;
+  cordon) echo true >"$S/unschedulable";;
+  uncordon) echo false >"$S/unschedulable";;
+  drain) [ -e "$S/drain-fails" ] && { echo "error: cannot evict pod as it would violate the pod's disruption budget" >&2; exit 1; }; echo "node/$2 drained";;
+  *) echo "fake kubectl: unknown command $*" >&2; exit 2;;
+esac
+`;
+
+interface Lab { dir: string; tmp: string; state: string; kubectl: string }
+
+function lab(node: { runtime: string; ready?: string; unschedulable?: boolean; annotations?: { [k: string]: string } }): Lab {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-kubectl-"));
+    const state = path.join(dir, "state");
+    fs.mkdirSync(path.join(state, "ann"), { recursive: true });
+    fs.writeFileSync(path.join(state, "runtime"), node.runtime);
+    fs.writeFileSync(path.join(state, "ready"), node.ready ?? "True");
+    fs.writeFileSync(path.join(state, "unschedulable"), String(node.unschedulable ?? false));
+    for (const [k, v] of Object.entries(node.annotations ?? {})) {
+        fs.writeFileSync(path.join(state, "ann", k.replace(/\//g, "_")), v);
+    }
+    const kubectl = path.join(dir, "kubectl");
+    fs.writeFileSync(kubectl, FAKE_KUBECTL, { mode: 0o755 });
+    const tmp = path.join(dir, "tmp");
+    fs.mkdirSync(tmp);
+    writeLocalLibrary(tmp);
+    return { dir, tmp, state, kubectl };
+}
+
+const annotation = (l: Lab, key: string) => {
+    const f = path.join(l.state, "ann", key.replace(/\//g, "_"));
+    return fs.existsSync(f) ? fs.readFileSync(f, "utf8") : undefined;
+};
+const calls = (l: Lab) => fs.readFileSync(path.join(l.state, "calls"), "utf8").trim().split("\n");
+const run = (l: Lab, text: string, env: { [k: string]: string } = {}) =>
+    spawnSync("bash", ["-c", text], { encoding: "utf8", env: { ...process.env, TMPDIR: l.tmp, ...env } });
+
+const specOf = (l: Lab, over: { softFailures?: boolean } = {}) => resolveSpec(baseArgs({
+    containerd: { version: "2.2.9", source: { kind: "tarball", url: "http://127.0.0.1/c.tgz", sha256: "a".repeat(64) } },
+    kubelet: { version: "1.23.17" },
+    kubernetes: { kubeconfig: "/k/admin.conf", nodeName: "w1", kubectl: l.kubectl },
+    ...over,
+}));
+
+describe("the Kubernetes-side steps' library (components/node/kubectl.sh, as the steps run it)", function () {
+    this.timeout(30000);
+    it("names the annotations kubectl.ts names", () => {
+        for (const [v, name] of [["CN_CORDONED", CORDON_ANNOTATION], ["CN_ROLLED_BACK", ROLLBACK_ANNOTATION], ["CN_LAST_FAILURE", FAILURE_ANNOTATION], ["CN_PHASE", PHASE_ANNOTATION]]) {
+            assert.match(LOCAL_LIB, new RegExp(`^${v}=${name.replace(/[.]/g, "\\.")}$`, "m"));
+        }
+    });
+
+    it("a step's text is its values and a call: the library is not in it", () => {
+        const l = lab({ runtime: "docker://20.10.24" });
+        const text = drainScript(specOf(l));
+        assert.ok(text.length < 700, `drain text is ${text.length} bytes`);
+        assert.ok(text.includes(LOCAL_LIB_FILE));
+        assert.doesNotMatch(text, /cordon "\$NODE"/);
+        assert.match(text, /^WANT='2\.2\.9'$/m);
+        assert.match(text, /^DRAIN_FLAGS=\('--ignore-daemonsets' .*'--timeout=\d+s'\)$/m);
+    });
+
+    it("the program writes the library 0644 in the run's own 0700 directory, by content hash; a step without it fails naming the file", () => {
+        const l = lab({ runtime: "docker://20.10.24" });
+        const file = path.join(kubeconfigDir(l.tmp), LOCAL_LIB_FILE);
+        assert.strictEqual(fs.readFileSync(file, "utf8"), LOCAL_LIB);
+        assert.strictEqual(fs.statSync(file).mode & 0o777, 0o644);
+        fs.rmSync(file);
+        const r = run(l, drainScript(specOf(l)));
+        assert.strictEqual(r.status, 1);
+        assert.match(r.stderr, /containerd-node: no step library at \S+\/kubectl-[0-9a-f]{16}\.sh: the program writes it there at pulumi up/);
+        assert.ok(!fs.existsSync(path.join(l.state, "calls")), "kubectl never ran");
+    });
+
+    it("drain: cordons (marking the cordon as its own) and drains a Docker node", () => {
+        const l = lab({ runtime: "docker://20.10.24" });
+        const r = run(l, drainScript(specOf(l)));
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.match(r.stdout, /^\{"drained":true,"wasCordoned":false,"runtime":"docker:\/\/20\.10\.24","seconds":\d+\}\n$/);
+        assert.strictEqual(annotation(l, CORDON_ANNOTATION), "true");
+        assert.strictEqual(annotation(l, PHASE_ANNOTATION), "switching");
+        assert.ok(calls(l).some(c => /^drain w1 --ignore-daemonsets .*--grace-period=-?\d+ --timeout=\d+s$/.test(c)), calls(l).join("\n"));
+    });
+
+    it("drain: a node already on the declared containerd is left alone", () => {
+        const l = lab({ runtime: "containerd://2.2.9" });
+        const r = run(l, drainScript(specOf(l)));
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.strictEqual(r.stdout, '{"drained":false,"wasCordoned":false,"runtime":"containerd://2.2.9"}\n');
+        assert.match(r.stderr, /already runs containerd:\/\/2\.2\.9: not draining/);
+        assert.ok(!calls(l).some(c => /^(cordon|drain|annotate)/.test(c)));
+    });
+
+    it("drain: a failed drain lifts its own cordon and fails; a node cordoned by someone else stays cordoned", () => {
+        const l = lab({ runtime: "docker://20.10.24" });
+        fs.writeFileSync(path.join(l.state, "drain-fails"), "");
+        let r = run(l, drainScript(specOf(l)));
+        assert.strictEqual(r.status, 1);
+        assert.match(r.stderr, /draining w1 failed .*the node was uncordoned and nothing on it was changed/);
+        assert.strictEqual(fs.readFileSync(path.join(l.state, "unschedulable"), "utf8").trim(), "false");
+        assert.strictEqual(annotation(l, CORDON_ANNOTATION), undefined);
+        assert.strictEqual(annotation(l, PHASE_ANNOTATION), "drain-failed");
+
+        const other = lab({ runtime: "docker://20.10.24", unschedulable: true });
+        fs.writeFileSync(path.join(other.state, "drain-fails"), "");
+        r = run(other, drainScript(specOf(other)));
+        assert.strictEqual(r.status, 1);
+        assert.match(r.stderr, /it stays cordoned as it was before the run/);
+        assert.strictEqual(fs.readFileSync(path.join(other.state, "unschedulable"), "utf8").trim(), "true");
+        assert.ok(!calls(other).some(c => /^(cordon|uncordon)/.test(c)));
+    });
+
+    it("drain within a failure budget: the failure is recorded on the Node and the step ends successfully", () => {
+        const l = lab({ runtime: "docker://20.10.24" });
+        fs.writeFileSync(path.join(l.state, "drain-fails"), "");
+        const r = run(l, drainScript(specOf(l), { planned: "" }));
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.match(r.stdout, /^\{"failed":"drain"\}\ndocker:\/\/20\.10\.24$/);
+        assert.match(annotation(l, FAILURE_ANNOTATION) ?? "", /^drain \d{4}-\d\d-\d\dT/);
+        assert.strictEqual(annotation(l, PHASE_ANNOTATION), "drain-failed");
+    });
+
+    it("verify: Ready on the declared containerd, sets kubeadm's cri-socket, lifts only its own cordon", () => {
+        const l = lab({ runtime: "containerd://2.2.9", unschedulable: true, annotations: { [CORDON_ANNOTATION]: "true" } });
+        let r = run(l, verifyNodeScript(specOf(l)));
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.match(r.stdout, /^\{"seconds":\d+\}\ncontainerd:\/\/2\.2\.9\n$/);
+        assert.strictEqual(fs.readFileSync(path.join(l.state, "unschedulable"), "utf8").trim(), "false");
+        assert.strictEqual(annotation(l, CORDON_ANNOTATION), undefined);
+        assert.strictEqual(annotation(l, "kubeadm.alpha.kubernetes.io/cri-socket"), "unix:///run/containerd/containerd.sock");
+        assert.strictEqual(annotation(l, PHASE_ANNOTATION), "converted");
+
+        const other = lab({ runtime: "containerd://2.2.9", unschedulable: true });
+        r = run(other, verifyNodeScript(specOf(other)));
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.match(r.stderr, /was not cordoned by containerd-node: left as it is/);
+        assert.strictEqual(fs.readFileSync(path.join(other.state, "unschedulable"), "utf8").trim(), "true");
+    });
+
+    it("verify within a failure budget: an earlier failure of this run (a new retry mark) skips the node", () => {
+        const l = lab({ runtime: "docker://20.10.24", annotations: { [FAILURE_ANNOTATION]: "drain 2026-12-03T00:00:00Z" } });
+        const r = run(l, verifyNodeScript(specOf(l), { planned: "" }));
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.strictEqual(r.stdout, '{"skipped":true,"failure":"drain 2026-12-03T00:00:00Z"}\ndocker://20.10.24');
+        assert.ok(!calls(l).some(c => /^(uncordon|annotate)/.test(c)));
+    });
+
+    it("the retry mark read (inline: nothing of a read is kept)", () => {
+        const l = lab({ runtime: "docker://20.10.24", annotations: { [ROLLBACK_ANNOTATION]: "2026-12-01T10:00:00Z", [FAILURE_ANNOTATION]: "verify 2026-12-02T10:00:00Z" } });
+        const text = rollbackMarkScript(specOf(l));
+        assert.ok(!text.includes(LOCAL_LIB_FILE));
+        const r = run(l, text, { TMPDIR: "/nonexistent" });
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.strictEqual(r.stdout, "2026-12-01T10:00:00Z failed:verify 2026-12-02T10:00:00Z\n");
+    });
+
+    it("gate: Kubernetes mode passes a Ready node on containerd and runs the probes with NODE set; a probe that never passes fails it", () => {
+        const l = lab({ runtime: "containerd://2.2.9" });
+        const out = path.join(l.dir, "probed");
+        let r = run(l, gateScript({ node: "w1", kubernetes: { kubectl: l.kubectl, containerdVersion: "2.2.9" }, probes: [`echo "$NODE" >${out}`], timeoutSeconds: 5, pauseSeconds: 0 }));
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.match(r.stdout, /^\{"node":"w1","passed":true,"seconds":\d+\}\n$/);
+        assert.strictEqual(fs.readFileSync(out, "utf8"), "w1\n");
+        assert.strictEqual(annotation(l, PHASE_ANNOTATION), "converted");
+
+        r = run(l, gateScript({ node: "n1", probes: ["true", "exit 1"], timeoutSeconds: 1, pauseSeconds: 0 }));
+        assert.strictEqual(r.status, 1);
+        assert.match(r.stderr, /health gate of n1 failed: probe 2 \(exit 1\) did not pass/);
+    });
+
+    it("gate within a failure budget: a node whose mark changed is not gated; one that fails the gate is recorded and the rollout goes on", () => {
+        const l = lab({ runtime: "containerd://2.2.9", annotations: { [ROLLBACK_ANNOTATION]: "2026-12-01T10:00:00Z" } });
+        const gate = (planned: string) => gateScript({ node: "w1", kubernetes: { kubectl: l.kubectl, containerdVersion: "2.2.9" }, probes: ["exit 1"], timeoutSeconds: 1, pauseSeconds: 0, planned });
+        let r = run(l, gate(""));
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.strictEqual(r.stdout, '{"node":"w1","passed":false,"failure":"switch"}\n');
+        r = run(l, gate("2026-12-01T10:00:00Z"));
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.match(r.stdout, /^\{"node":"w1","passed":false,"failure":"gate \d{4}-/);
+        assert.strictEqual(annotation(l, PHASE_ANNOTATION), "gate-failed");
+    });
+});
+
+describe("kubeconfig content as a file of the run (as the drain, verify and gate steps read it)", () => {
+    it("the program writes it 0600 in a 0700 directory of its own; the step finds it by its slot; removed when released", () => {
+        const l = lab({ runtime: "containerd://2.2.9" });
+        const file = writeKubeconfig("0123456789abcdef", "apiVersion: v1\nkind: Config\n", l.tmp);
+        assert.strictEqual(fs.statSync(path.dirname(file)).mode & 0o777, 0o700);
+        assert.strictEqual(fs.statSync(file).mode & 0o777, 0o600);
+        // The fake kubectl prints the file it is given as KUBECONFIG.
+        const probe = `${gateScript({ node: "w1", probes: ['echo "$KUBECONFIG"; cat "$KUBECONFIG"'], timeoutSeconds: 1, pauseSeconds: 0 })}`;
+        const r = run(l, probe, { CN_KUBECONFIG_SLOT: "0123456789abcdef" });
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.strictEqual(r.stderr, `${file}\napiVersion: v1\nkind: Config\n`);
+        removeKubeconfig("0123456789abcdef");
+        assert.strictEqual(fs.existsSync(file), false);
+        const gone = run(l, drainScript(specOf(l)), { CN_KUBECONFIG_SLOT: "0123456789abcdef" });
+        assert.strictEqual(gone.status, 1);
+        assert.strictEqual(gone.stdout, "");
+        assert.ok(!fs.existsSync(path.join(l.state, "calls")), "kubectl never runs without it");
+        assert.match(gone.stderr, /containerd-node: no kubeconfig at .*kubeconfig-0123456789abcdef: the program writes it there at pulumi up/);
+    });
+    it("a directory another user could read, or a symbolic link in its place, is refused", () => {
+        const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-kc-"));
+        const dir = path.join(tmp, `containerd-node-${process.getuid!()}`);
+        fs.mkdirSync(dir, { mode: 0o755 });
+        fs.chmodSync(dir, 0o755);
+        assert.throws(() => kubeconfigDir(tmp), /is not a directory of this user's alone \(mode 755, .*no kubeconfig is written there/);
+        assert.throws(() => writeLocalLibrary(tmp), /is not a directory of this user's alone/);
+        fs.rmdirSync(dir);
+        fs.symlinkSync(tmp, dir);
+        assert.throws(() => writeKubeconfig("fedcba9876543210", "x", tmp), /a symbolic link/);
+        assert.deepStrictEqual(fs.readdirSync(tmp), [path.basename(dir)], "nothing written");
+    });
+});
