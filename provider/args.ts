@@ -14,7 +14,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import {
-    DockerArgs, DrainArgs, KubeletArgs, NodeConnectionArgs, RegistryAuthArgs, RegistryTlsArgs, SystemdUnitArgs, UpgradeArgs,
+    DockerArgs, DrainArgs, KubeletArgs, NodeConnectionArgs, ProxyArgs, RegistryAuthArgs, RegistryTlsArgs, SystemdUnitArgs, UpgradeArgs,
 } from "../components/args";
 import { DiscoveredHostKeysArgs, NodeAddressType } from "../components/fleet/discover";
 import { HealthGateArgs } from "../components/fleet/fleet";
@@ -74,6 +74,30 @@ export interface ContainerdInputs {
     runc?: ArtifactInputs;
     /** CNI plugins tarball, extracted into `config.cniBinDir` (default /opt/cni/bin). Default: keep the node's. */
     cni?: ArtifactInputs;
+}
+
+/** BuildKit on the node (buildkitd with containerd's worker in `k8s.io`, and buildctl), for image builds after Docker. */
+export interface BuildkitInputs {
+    /** BuildKit's version, e.g. "0.34.2": the tarball's buildkitd must report it. Required. */
+    version: string;
+    /** BuildKit's release tarball, `buildkit-vX.Y.Z.linux-ARCH.tar.gz`. Required. */
+    source: ArtifactInputs;
+}
+
+/** crictl, installed where the node has none (or where this package installed it). */
+export interface CrictlInputs {
+    /** crictl's version, e.g. "1.34.0": the tarball's crictl must report it. Required. */
+    version: string;
+    /** cri-tools' release tarball, `crictl-vX.Y.Z-linux-ARCH.tar.gz`. Required. */
+    source: ArtifactInputs;
+}
+
+/** Tools for what Docker did on the node, each opt-in; one removed later is left installed. */
+export interface ToolsInputs {
+    /** BuildKit for image builds into containerd's `k8s.io` namespace. Default: not installed. */
+    buildkit?: BuildkitInputs;
+    /** crictl where the node has none. Default: not installed. */
+    crictl?: CrictlInputs;
 }
 
 /** Extra CRI runtime handler (e.g. gVisor's runsc, kata). */
@@ -161,10 +185,17 @@ export interface FleetSettingsInputs {
     config?: ConfigInputs;
     /** The containerd systemd unit (Delegate=yes and KillMode=process are always set). */
     unit?: SystemdUnitArgs;
+    /**
+     * containerd's proxy environment (HTTP_PROXY, HTTPS_PROXY, NO_PROXY), written as a
+     * containerd.service.d drop-in by a step of its own; removing it removes the drop-in. Default none.
+     */
+    proxy?: ProxyArgs;
     /** The kubelet switched to containerd. Required in Kubernetes mode; omit in host mode when there is no kubelet to switch. */
     kubelet?: KubeletArgs;
     /** What happens to Docker. */
     docker?: DockerArgs;
+    /** Tools for what Docker did on the node, each opt-in: BuildKit, crictl. */
+    tools?: ToolsInputs;
     /** Moving a node that already runs containerd to the declared version. */
     upgrade?: UpgradeArgs;
     /** Pre-flight disk check: refuse a run that installs or moves containerd when less than this much is free (MiB). Default 1024. */

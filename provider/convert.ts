@@ -6,13 +6,13 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import {
-    ArtifactSource, ContainerdConfigArgs, ContainerdNodeArgs, InstallSource, KubeconfigInput, TomlValue,
+    ArtifactSource, ContainerdConfigArgs, ContainerdNodeArgs, InstallSource, KubeconfigInput, TomlValue, ToolsArgs,
 } from "../components/args";
 import { ClusterFleetArgs, ContainerdFleetArgs } from "../components/fleet/fleet";
 import { FleetNodeArgs, FleetSettings } from "../components/fleet/nodeArgs";
 import { InvalidArgumentError } from "../components/spec";
 import {
-    ArtifactInputs, ConfigInputs, ContainerdFleetInputs, ContainerdNodeInputs, FleetSettingsInputs, SourceInputs,
+    ArtifactInputs, ConfigInputs, ContainerdFleetInputs, ContainerdNodeInputs, FleetSettingsInputs, SourceInputs, ToolsInputs,
 } from "./args";
 
 /** The fields each source kind takes (besides `kind`). */
@@ -93,6 +93,26 @@ function config(c: ConfigInputs | undefined, field: string): ContainerdConfigArg
     };
 }
 
+/** `tools`: each tool's tarball made back into `{ url, sha256 }` or `{ path, sha256 }`. */
+function tools(t: ToolsInputs | undefined, field: string): ToolsArgs | undefined {
+    const value = object(t, field);
+    if (!value) {
+        return undefined;
+    }
+    const tool = (x: { version: string; source: ArtifactInputs } | undefined, name: string) => {
+        const v = object(x, `${field}.${name}`);
+        if (!v) {
+            return undefined;
+        }
+        const source = artifact(v.source, `${field}.${name}.source`);
+        if (!source) {
+            throw new InvalidArgumentError(`${field}.${name}.source`, "{ url or path, sha256 } (required)");
+        }
+        return { version: v.version, source };
+    };
+    return defined({ buildkit: tool(value.buildkit, "buildkit"), crictl: tool(value.crictl, "crictl") });
+}
+
 /** The settings a node is converted to (a fleet's shared settings, or one node's). */
 function settings(s: Partial<FleetSettingsInputs> | undefined, field: string): Partial<FleetSettings> {
     const value = object(s, field.replace(/\.$/, "") || "args") ?? {};
@@ -101,6 +121,8 @@ function settings(s: Partial<FleetSettingsInputs> | undefined, field: string): P
         unit: object(value.unit, `${field}unit`),
         kubelet: object(value.kubelet, `${field}kubelet`),
         docker: object(value.docker, `${field}docker`),
+        proxy: object(value.proxy, `${field}proxy`),
+        tools: tools(value.tools, `${field}tools`),
         upgrade: object(value.upgrade, `${field}upgrade`),
         minFreeDiskMiB: value.minFreeDiskMiB,
         stateDir: value.stateDir,

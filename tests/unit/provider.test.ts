@@ -144,6 +144,9 @@ describe("provider: inputs made into the components' args (provider/convert.ts)"
         assert.deepStrictEqual(args.config?.extraToml, { plugins: { x: { y: 1 } } });
         assert.deepStrictEqual(resolveSpec(args).containerd.source, { kind: "file", path: "/srv/containerd.tar.gz", sha256: SHA });
         assert.deepStrictEqual(nodeArgs(nodeInputs({ containerd: { version: "2.2.9", source: { kind: "docker" } } })).containerd.source, { kind: "docker" });
+        const tools = nodeArgs(nodeInputs({ tools: { crictl: { version: "1.34.0", source: { path: "/srv/crictl.tgz", sha256: SHA } } }, proxy: { httpsProxy: "http://proxy:3128" } }));
+        assert.deepStrictEqual(tools.tools, { crictl: { version: "1.34.0", source: { path: "/srv/crictl.tgz", sha256: SHA } } });
+        assert.deepStrictEqual(tools.proxy, { httpsProxy: "http://proxy:3128" });
     });
 
     const refused: [string, () => unknown, RegExp][] = [
@@ -153,6 +156,8 @@ describe("provider: inputs made into the components' args (provider/convert.ts)"
             /^invalid containerd\.source\.kind: one of tarball, file, package, docker, got "zip"$/],
         ["runc with both url and path", () => nodeArgs(nodeInputs({ containerd: { version: "2.2.9", source: { kind: "docker" }, runc: { url: "https://x/r", path: "/r", sha256: SHA } } })),
             /^invalid containerd\.runc: exactly one of url or path, with sha256$/],
+        ["a tool's tarball with both url and path", () => nodeArgs(nodeInputs({ tools: { buildkit: { version: "0.34.2", source: { url: "https://x/b.tgz", path: "/b.tgz", sha256: SHA } } } })),
+            /^invalid tools\.buildkit\.source: exactly one of url or path, with sha256$/],
         ["a kubeconfig given twice", () => nodeArgs(nodeInputs({ kubernetes: { kubeconfig: "/k", kubeconfigContent: "k", nodeName: "n" } })),
             /^invalid kubernetes\.kubeconfig: exactly one of kubeconfig \(a file's path\) or kubeconfigContent \(its text\)$/],
         ["a secret object as a whole", () => nodeArgs(nodeInputs({ connection: pulumi.secret({ host: "h" }) as any })),
