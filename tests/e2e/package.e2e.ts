@@ -112,7 +112,7 @@ describe("e2e: the npm package, installed from its tarball into a new project", 
         const guides = fs.readdirSync(path.join(REPO, "docs")).filter(f => f.endsWith(".md")).map(f => `docs/${f}`);
         assert.deepStrictEqual(entries.filter(e => e.startsWith("docs/")).sort(), guides.sort(), "the guides the README links to, and nothing else of docs/");
         const other = entries.filter(e => !/^bin\/(components|provider)\/.*(?<!\.d)\.js$|^bin\/(components|provider)\/.*\.d\.ts$|^docs\/[^/]+\.md$/.test(e));
-        assert.deepStrictEqual(other.sort(), ["README.md", "components/node/lib.sh", "package.json", "provider/pulumi-resource-containerd-node", "provider/schema.json"],
+        assert.deepStrictEqual(other.sort(), ["README.md", "components/node/kubectl.sh", "components/node/lib.sh", "package.json", "provider/pulumi-resource-containerd-node", "provider/schema.json"],
             "no source maps or .ts sources either; the provider plugin's entry and schema");
         for (const f of ["bin/provider/main.js", "bin/provider/provider.js", "bin/provider/convert.js"]) {
             assert.ok(entries.includes(f), `${f} (the provider plugin) is in the tarball`);
