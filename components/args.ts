@@ -252,12 +252,20 @@ export interface ProxyArgs {
  * (KUBELET_EXTRA_ARGS); "sysconfig": /etc/sysconfig/kubelet (KUBELET_EXTRA_ARGS); "config": the
  * KubeletConfiguration's containerRuntimeEndpoint (kubelet 1.27+).
  */
-export type KubeletFlagsLocation =
-    | "auto"
-    | "kubeadm-flags"
-    | "default"
-    | "sysconfig"
-    | "config";
+export const KubeletFlagsLocation = {
+    /** The first that exists of kubeadm-flags.env, /etc/default/kubelet, /etc/sysconfig/kubelet. */
+    auto: "auto",
+    /** /var/lib/kubelet/kubeadm-flags.env (KUBELET_KUBEADM_ARGS). */
+    kubeadmFlags: "kubeadm-flags",
+    /** /etc/default/kubelet (KUBELET_EXTRA_ARGS). */
+    default: "default",
+    /** /etc/sysconfig/kubelet (KUBELET_EXTRA_ARGS). */
+    sysconfig: "sysconfig",
+    /** The KubeletConfiguration's containerRuntimeEndpoint (kubelet 1.27+). */
+    config: "config",
+} as const;
+/** Where the kubelet's runtime flags are edited (see the constant of the same name). */
+export type KubeletFlagsLocation = typeof KubeletFlagsLocation[keyof typeof KubeletFlagsLocation];
 
 /**
  * The kubelet on the node. Required in Kubernetes mode; omit in host mode when there is no kubelet
@@ -391,8 +399,22 @@ export interface KubernetesArgs {
     verifyTimeoutSeconds?: number;
 }
 
+/**
+ * What happens to Docker: "keep", "stop", "disable" or "purge" (see {@link DockerArgs.mode}). A
+ * constant object with its type of the same name, so that the provider's schema names it as an enum.
+ */
+export const DockerMode = {
+    /** Leave Docker running. */
+    keep: "keep",
+    /** Stop Docker until the next boot. */
+    stop: "stop",
+    /** Stop and disable Docker. */
+    disable: "disable",
+    /** Disable Docker, then remove its packages after the node verified. */
+    purge: "purge",
+} as const;
 /** What happens to Docker: "keep", "stop", "disable" or "purge" (see {@link DockerArgs.mode}). */
-export type DockerMode = "keep" | "stop" | "disable" | "purge";
+export type DockerMode = typeof DockerMode[keyof typeof DockerMode];
 
 /** What happens to Docker. */
 export interface DockerArgs {
@@ -417,7 +439,16 @@ export interface DockerArgs {
  * restarts containerd in place (KillMode=process keeps every container running); "always";
  * "never".
  */
-export type UpgradeDrainPolicy = "major" | "always" | "never";
+export const UpgradeDrainPolicy = {
+    /** Drain when the major version changes (1.x → 2.x); restart in place otherwise. */
+    major: "major",
+    /** Always drain. */
+    always: "always",
+    /** Never drain. */
+    never: "never",
+} as const;
+/** When a node that already runs containerd is drained for the move (see the constant of the same name). */
+export type UpgradeDrainPolicy = typeof UpgradeDrainPolicy[keyof typeof UpgradeDrainPolicy];
 
 /** Moving a node from the containerd it runs to the declared one (1.6/1.7 → 2.x, or within 2.x). */
 export interface UpgradeArgs {

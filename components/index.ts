@@ -28,7 +28,7 @@ export { FleetNodeArgs, FleetSettings } from "./fleet/nodeArgs";
 export {
     discoveredNodes, discoverNodes, knownHostKey, parseKnownHosts, parseNodeList, ClusterNode, DiscoveredHostKeysArgs, DiscoveryArgs, KnownHost, NodeAddressType,
 } from "./fleet/discover";
-export { planWaves, resolveMaxUnavailable, WaveNode } from "./fleet/waves";
+export { planWaves, resolveMaxUnavailable, ControlPlaneOrder, WaveNode } from "./fleet/waves";
 export { dockerSocketPods, mergeSettings } from "./fleet/checks";
 export { readLiveConfig, LiveConfig, LiveFile, LiveSetting } from "./upgrade/liveConfig";
 export { dropInVerdict, importsReport, DropInFinding, ImportFinding, ImportsReport } from "./upgrade/imports";

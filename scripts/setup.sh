@@ -5,7 +5,8 @@
 #          lab's base node tree;
 #   all:   that, then what only some tests need: the containerd releases of the upgrade tests
 #          (1.7, 2.3), BuildKit and crictl's release tarballs (the `tools` tests), the lab cluster's
-#          Kubernetes binaries, the Kubernetes provider (the default).
+#          Kubernetes binaries, the Kubernetes provider, the YAML language host and the SDK
+#          generator stand-in (the default).
 #
 # The Go builds run one after the other: they share many packages (gRPC, protobuf, golang.org/x,
 # the Pulumi SDK), which a later build takes from Go's build cache; side by side, each compiled them
@@ -39,7 +40,7 @@ if [ "$PART" = all ]; then
   bash artifacts/build.sh all >/dev/null
   step "Kubernetes binaries"
   bash scripts/kube/build.sh
-  step "Kubernetes provider"
+  step "Kubernetes provider, YAML language host, SDK generator"
   bash scripts/engine/build.sh all
 fi
 step "setup done"

@@ -16,7 +16,20 @@ import { InvalidArgumentError } from "../spec";
 import type { FleetNodeArgs } from "./nodeArgs";
 
 /** A Node's address types, as `status.addresses[].type` names them. */
-export type NodeAddressType = "InternalIP" | "ExternalIP" | "Hostname" | "InternalDNS" | "ExternalDNS";
+export const NodeAddressType = {
+    /** The Node's internal IP address. */
+    InternalIP: "InternalIP",
+    /** The Node's external IP address. */
+    ExternalIP: "ExternalIP",
+    /** The Node's host name. */
+    Hostname: "Hostname",
+    /** The Node's internal DNS name. */
+    InternalDNS: "InternalDNS",
+    /** The Node's external DNS name. */
+    ExternalDNS: "ExternalDNS",
+} as const;
+/** A Node's address types, as `status.addresses[].type` names them. */
+export type NodeAddressType = typeof NodeAddressType[keyof typeof NodeAddressType];
 
 /** Where the host keys of discovered nodes come from. A node found in neither is refused, unless `allowUnpinned`. */
 export interface DiscoveredHostKeysArgs {

@@ -10,7 +10,15 @@
  */
 import { InvalidArgumentError } from "../spec";
 
-export type ControlPlaneOrder = "first" | "last";
+/** Whether a fleet's control-plane nodes are converted first or last, one per wave. */
+export const ControlPlaneOrder = {
+    /** Control-plane nodes first, one per wave. */
+    first: "first",
+    /** Control-plane nodes last, one per wave. */
+    last: "last",
+} as const;
+/** Whether a fleet's control-plane nodes are converted first or last (see the constant of the same name). */
+export type ControlPlaneOrder = typeof ControlPlaneOrder[keyof typeof ControlPlaneOrder];
 
 export interface WaveNode {
     name: string;

@@ -25,6 +25,7 @@ set -euo pipefail
 PART=${1:-all}
 case $PART in all|stack) ;; *) echo "usage: $0 [all|stack]" >&2; exit 2;; esac
 cd "$(dirname "$0")/../.."
+ROOT=$PWD
 SDK_VERSION=$(sed -n 's/^ *"@pulumi\/pulumi": "\([0-9.]*\)".*/\1/p' package.json)
 COMMAND_VERSION=$(sed -n 's/^ *"@pulumi\/command": "\([0-9.]*\)".*/\1/p' package.json)
 KUBERNETES_VERSION=$(sed -n 's/^ *"@pulumi\/kubernetes": "\([0-9.]*\)".*/\1/p' package.json)
@@ -157,6 +158,35 @@ if [ "$PART" = stack ]; then
   exit 0
 fi
 
+# --- the YAML language host
+# `pulumi-language-yaml` runs Pulumi YAML programs (examples/yaml-fleet/, the multi-language use of
+# this package's provider plugin). Built from github.com/pulumi/pulumi-yaml, cached by version, on
+# PATH beside the CLI (the CLI finds a language host named pulumi-language-NAME on PATH). Built with
+# the Pulumi SDK its own go.mod names (v3.206.0): 1.25.0 does not compile against the CLI's 3.248.
+YAML_VERSION=1.25.0
+yaml_host=$ENGINE/language-yaml-$YAML_VERSION/pulumi-language-yaml
+mkdir -p "${yaml_host%/*}"
+build pulumi-language-yaml "github.com/pulumi/pulumi-yaml@v$YAML_VERSION" github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml \
+  "-X github.com/pulumi/pulumi-yaml/pkg/version.Version=v$YAML_VERSION" "$yaml_host"
+[ "$(readlink "$BIN/pulumi-language-yaml" 2>/dev/null)" = "$yaml_host" ] || { ln -sfn "$yaml_host" "$BIN/pulumi-language-yaml.tmp"; mv -T "$BIN/pulumi-language-yaml.tmp" "$BIN/pulumi-language-yaml"; }
+
+# --- SDK generation for Go and Python (`pulumi package gen-sdk`)
+# gen-sdk asks each language's host to generate; the Go module proxy here serves neither the Go nor
+# the Python language host, so a stand-in (lab/sdkgen/main.go: GeneratePackage only, with the code
+# generators of github.com/pulumi/pulumi/pkg/v3 that those hosts call) is built, cached by the hash
+# of its source, and named pulumi-language-go and pulumi-language-python in $ENGINE/sdkgen/bin,
+# which is not on PATH: only the SDK test puts it there (tests/e2e/yaml.e2e.ts).
+sdkgen_hash=$( (cat lab/sdkgen/main.go; echo "$SDK_VERSION") | sha256sum | cut -c1-16)
+sdkgen_bin=$ENGINE/sdkgen-$sdkgen_hash/pulumi-language-sdkgen
+sdkgen_main() { cp "$ROOT/lab/sdkgen/main.go" .; }
+mkdir -p "${sdkgen_bin%/*}" "$ENGINE/sdkgen/bin"
+MAIN=sdkgen_main build pulumi-language-sdkgen "github.com/pulumi/pulumi/pkg/v3@v$SDK_VERSION" github.com/pulumi/pulumi/pkg/v3/codegen/go \
+  "" "$sdkgen_bin" "github.com/pulumi/pulumi/sdk/v3 v$SDK_VERSION"
+for l in go python; do
+  [ "$(readlink "$ENGINE/sdkgen/bin/pulumi-language-$l" 2>/dev/null)" = "$sdkgen_bin" ] || ln -sfn "$sdkgen_bin" "$ENGINE/sdkgen/bin/pulumi-language-$l"
+done
+for d in "$ENGINE"/sdkgen-*; do [ "$d" = "${sdkgen_bin%/*}" ] || rm -rf "$d"; done  # builds of older sources
+
 # --- the Kubernetes provider
 # The module github.com/pulumi/pulumi-kubernetes/provider/v4: the Go module proxy serves no tagged
 # v4.25.0 of it, only pseudo-versions. This one is the v4.25.0 release commit.
@@ -191,3 +221,4 @@ install_plugin kubernetes "$KUBERNETES_VERSION" "$k8s_record" "$k8s_bin" \
 echo "engine ready: pulumi $(pulumi version) ($cli_note); command provider: $(cut -d'(' -f1 "$record" | sed 's/ *$//')"
 echo "  $(cat "$record")"
 echo "  kubernetes provider: $(cat "$k8s_record")"
+echo "  YAML language host: $YAML_VERSION ($yaml_host)"

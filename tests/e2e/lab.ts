@@ -232,6 +232,28 @@ export async function upChangesNothing(stack: Stack, what = "a second pulumi up 
     assert.deepStrictEqual(changes(res.summary.resourceChanges as { [op: string]: number }), {}, `${what}: ${changed.join("; ")}`);
 }
 
+/**
+ * `npm pack` of the repository into `dest` (its prepack compiles bin/ afresh), then the tarball
+ * installed into a new project `dest/app`, as a consumer would; returns the tarball's path and
+ * npm's record of it. Under a lock: two files packing at once would each remove the other's bin/.
+ */
+export function packAndInstall(dest: string): { tarball: string; packed: { filename: string; entryCount: number; size: number; unpackedSize: number } } {
+    fs.mkdirSync(path.join(REPO, ".lab"), { recursive: true });
+    const packed = JSON.parse(execFileSync("flock", [path.join(REPO, ".lab", "npm-pack.lock"), "npm", "pack", "--json", "--pack-destination", dest], {
+        cwd: REPO, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"],
+    }))[0];
+    const tarball = path.join(dest, packed.filename);
+    const app = path.join(dest, "app");
+    fs.mkdirSync(app);
+    fs.writeFileSync(path.join(app, "package.json"), JSON.stringify({ name: "consumer", version: "1.0.0", private: true }));
+    // --ignore-scripts: @pulumi/command's install script runs `pulumi plugin install`; the
+    // engine's plugins are scripts/engine's business, not a package install's.
+    execFileSync("npm", ["install", "--ignore-scripts", "--no-audit", "--no-fund", "--prefer-offline", tarball], {
+        cwd: app, stdio: ["ignore", "inherit", "inherit"],
+    });
+    return { tarball, packed };
+}
+
 export const privateKey = () => fs.readFileSync(path.join(LAB_DIR, "id_ed25519"), "utf8");
 
 /** The lab cluster's admin kubeconfig (lab/cluster-up.sh). */

@@ -10,7 +10,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { REPO } from "./lab";
+import { packAndInstall, REPO } from "./lab";
 
 const TSC = path.join(REPO, "node_modules", ".bin", "tsc");
 // Random, so that finding it in the output can only mean the key leaked.
@@ -93,21 +93,11 @@ describe("e2e: the npm package, installed from its tarball into a new project", 
     before(() => {
         work = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-package-"));
         app = path.join(work, "app");
-        const packed = JSON.parse(execFileSync("npm", ["pack", "--json", "--pack-destination", work], {
-            cwd: REPO, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"],
-        }))[0];
-        const tarball = path.join(work, packed.filename);
+        const { tarball, packed } = packAndInstall(work);
         console.log(`      ${packed.filename}: ${packed.entryCount} files, ${packed.size} bytes (${packed.unpackedSize} unpacked)`);
         // What is in the file itself, not what npm says it put there.
         entries = execFileSync("tar", ["tzf", tarball], { encoding: "utf8" }).trim().split("\n")
             .map(e => e.replace(/^package\//, ""));
-        fs.mkdirSync(app);
-        fs.writeFileSync(path.join(app, "package.json"), JSON.stringify({ name: "consumer", version: "1.0.0", private: true }));
-        // --ignore-scripts: @pulumi/command's install script runs `pulumi plugin install`; the
-        // engine's plugins are scripts/engine's business, not a package install's.
-        execFileSync("npm", ["install", "--ignore-scripts", "--no-audit", "--no-fund", "--prefer-offline", tarball], {
-            cwd: app, stdio: ["ignore", "inherit", "inherit"],
-        });
     });
     after(() => fs.rmSync(work, { recursive: true, force: true }));
 
@@ -121,8 +111,12 @@ describe("e2e: the npm package, installed from its tarball into a new project", 
         assert.deepStrictEqual(dev, [], "no tests, lab, benchmarks, scripts, sources or stack program (the node library is a shipped file)");
         const guides = fs.readdirSync(path.join(REPO, "docs")).filter(f => f.endsWith(".md")).map(f => `docs/${f}`);
         assert.deepStrictEqual(entries.filter(e => e.startsWith("docs/")).sort(), guides.sort(), "the guides the README links to, and nothing else of docs/");
-        const other = entries.filter(e => !/^bin\/components\/.*(?<!\.d)\.js$|^bin\/components\/.*\.d\.ts$|^docs\/[^/]+\.md$/.test(e));
-        assert.deepStrictEqual(other.sort(), ["README.md", "components/node/lib.sh", "package.json"], "no source maps or .ts sources either");
+        const other = entries.filter(e => !/^bin\/(components|provider)\/.*(?<!\.d)\.js$|^bin\/(components|provider)\/.*\.d\.ts$|^docs\/[^/]+\.md$/.test(e));
+        assert.deepStrictEqual(other.sort(), ["README.md", "components/node/kubectl.sh", "components/node/lib.sh", "package.json", "provider/pulumi-resource-containerd-node", "provider/schema.json"],
+            "no source maps or .ts sources either; the provider plugin's entry and schema");
+        for (const f of ["bin/provider/main.js", "bin/provider/provider.js", "bin/provider/convert.js"]) {
+            assert.ok(entries.includes(f), `${f} (the provider plugin) is in the tarball`);
+        }
     });
 
     it("the installed JavaScript refers to no source map (none is shipped)", () => {

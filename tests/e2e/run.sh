@@ -15,7 +15,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 JOBS=${E2E_JOBS:-3}
 # Longest first (as measured beside each other; a file not listed runs after these).
-ORDER=(upgrade k8s faults k8s-budget faults-more discover examples fleet buildkit convert faults-boot proxy secrets package)
+ORDER=(upgrade k8s faults k8s-budget faults-more discover examples fleet buildkit convert yaml faults-boot proxy secrets sdk package)
 if [ $# -gt 0 ]; then
   files=("$@")
 else
