@@ -32,6 +32,23 @@ u=$3; [ -f "${dir}/units/$u.pid" ] && kill -0 "$(cat "${dir}/units/$u.pid")" 2>/
     return { dir, bin, script, env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, CN_DIR: path.join(dir, "state") } };
 }
 
+/** Waits (up to 30 s) until `ok`, failing the test naming `what` otherwise. */
+async function until(what: string, ok: () => boolean): Promise<void> {
+    for (const end = Date.now() + 30000; !ok(); await new Promise(r => setTimeout(r, 50))) {
+        assert.ok(Date.now() < end, `timed out waiting for ${what}`);
+    }
+}
+
+/** The demo step's run directory under the node's runs, once cn_run made it. */
+const runDir = (n: ReturnType<typeof fakeNode>) => {
+    const runs = path.join(n.env.CN_DIR, "runs");
+    return fs.existsSync(runs) ? fs.readdirSync(runs).find(d => d.startsWith("demo-")) : undefined;
+};
+
+/** Started: the run directory is there and the stand-in systemd-run has launched the unit (and written its PID). */
+const started = (n: ReturnType<typeof fakeNode>) =>
+    runDir(n) !== undefined && fs.readdirSync(path.join(n.dir, "units")).some(f => f.endsWith(".pid"));
+
 const run = (n: ReturnType<typeof fakeNode>, holder = "stack p/s") =>
     `source ${n.dir}/lib.sh; CN_HOLDER=${JSON.stringify(holder)} cn_run demo ${n.script}`;
 
@@ -94,14 +111,21 @@ describe("detached steps: the node library's runner", () => {
 
     it("a caller that dies leaves the step running; the next caller follows it to its result, which is reported once", async () => {
         const n = fakeNode();
-        fs.writeFileSync(n.script, "echo tick >&2\nsleep 2\necho finished\n");
+        // The step ends on a go-ahead, given once the next caller follows it, however slow the machine.
+        const go = path.join(n.dir, "go");
+        fs.writeFileSync(n.script, `echo tick >&2\nwhile [ ! -f ${go} ]; do sleep 0.05; done\necho finished\n`);
         const first = spawn("bash", ["-c", run(n)], { env: n.env, stdio: "ignore", detached: true });
-        await new Promise(r => setTimeout(r, 700));
+        await until("the step to start", () => started(n));
         process.kill(-first.pid!, "SIGKILL");
-        const again = spawnSync("bash", ["-c", run(n)], { env: n.env, encoding: "utf8" });
-        assert.strictEqual(again.status, 0, again.stderr);
-        assert.match(again.stderr, /found this step still running on the node.*following it/);
-        assert.strictEqual(again.stdout, "finished\n");
+        const again = spawn("bash", ["-c", run(n)], { env: n.env });
+        let out = "", err = "";
+        again.stdout.on("data", d => { out += d; });
+        again.stderr.on("data", d => { err += d; });
+        const code = new Promise(r => again.on("close", r));
+        await until("the next caller to follow the step", () => /found this step still running on the node.*following it/.test(err));
+        fs.writeFileSync(go, "");
+        assert.strictEqual(await code, 0, err);
+        assert.strictEqual(out, "finished\n");
         // Reported: the same step sent again runs again.
         const third = spawnSync("bash", ["-c", run(n)], { env: n.env, encoding: "utf8" });
         assert.doesNotMatch(third.stderr, /found this step/);
@@ -115,17 +139,10 @@ describe("detached steps: the node library's runner", () => {
         fs.writeFileSync(n.script, `while [ ! -f ${go} ]; do sleep 0.05; done\necho done-unwatched\nexit 4\n`);
         const first = spawn("bash", ["-c", run(n)], { env: n.env, stdio: "ignore", detached: true });
         const runs = path.join(n.env.CN_DIR, "runs");
-        const until = async (what: string, ok: () => boolean) => {
-            for (const end = Date.now() + 30000; !ok(); await new Promise(r => setTimeout(r, 50))) {
-                assert.ok(Date.now() < end, `timed out waiting for ${what}`);
-            }
-        };
-        const runDir = () => fs.existsSync(runs) ? fs.readdirSync(runs).find(d => d.startsWith("demo-")) : undefined;
-        // Started: the stand-in systemd-run has launched the unit (and written its PID).
-        await until("the step to start", () => runDir() !== undefined && fs.readdirSync(path.join(n.dir, "units")).some(f => f.endsWith(".pid")));
+        await until("the step to start", () => started(n));
         process.kill(-first.pid!, "SIGKILL");
         fs.writeFileSync(go, "");
-        await until("the step to end", () => fs.existsSync(path.join(runs, runDir()!, "rc")));
+        await until("the step to end", () => fs.existsSync(path.join(runs, runDir(n)!, "rc")));
         const again = spawnSync("bash", ["-c", run(n)], { env: n.env, encoding: "utf8" });
         assert.match(again.stderr, /found this step's run on the node, finished while no one followed it/);
         assert.strictEqual(again.status, 4);
