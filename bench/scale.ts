@@ -19,11 +19,18 @@
  *   - the state per node (the stack's checkpoint divided by N);
  *   - a second `pulumi up`: its wall time; it must change nothing (checked).
  *
- *   npm run bench:scale [-- SIZE…] [--hosts K] [--checkpoints every|skipped|both] [--max-unavailable N|N%] [--parallel P] [--preview-only] [--away] [--keep]
+ *   npm run bench:scale [-- SIZE…] [--hosts K] [--checkpoints every|skipped|both] [--max-unavailable N|N%] [--parallel P] [--preview-only [--kubernetes]] [--away] [--keep]
  *
  * `--preview-only` measures only the previews, each twice: with the facts read over SSH, and with
  * every node's facts given (`nodeFacts`, what `bench:preview` measures), so the reads' share shows
  * as the difference; the CPU seconds of the program's process and of the CLI are printed apart.
+ * With `--kubernetes` the fleets are in Kubernetes mode on the lab cluster (lab/cluster-up.sh):
+ * every fleet node is also a Node object of the API server (no kubelet stands behind it: a Node
+ * object needs none), so the fleet's reads of the cluster (its Nodes' retry marks, the pods that
+ * mount docker.sock) cover them all, and each node has the Kubernetes steps (configure, drain,
+ * switch, verify, the health gate). The lab machines have no kubelet, so their facts are given
+ * (the converted machine's, with a kubelet): the SSH reads cost the same in both modes (measured
+ * without `--kubernetes`).
  * `--away` (one size) runs a fleet of that many nodes plus one on a machine of its own, which is
  * taken down once the second wave starts: the run must fail naming that node, and no node of a
  * later wave may have any step (checked against the state).
@@ -43,8 +50,8 @@ import { NodeFacts } from "../components/facts";
 import { readNodeFacts } from "../components/preflight/readFacts";
 import { readFactsLimited } from "../components/preflight/planOutputs";
 import { resolveMaxUnavailable } from "../components/fleet/waves";
-import { ARTIFACT_PORT, changes, labContainerd2, labNode, labStack, nodeDown, nodeUp, onNode, privateKey, REPO } from "../tests/e2e/lab";
-import { spawnSync } from "child_process";
+import { ADMIN_KUBECONFIG, ARTIFACT_PORT, changes, KUBECTL, LAB_DIR, labContainerd2, labNode, labStack, nodeDown, nodeUp, onNode, privateKey, REPO } from "../tests/e2e/lab";
+import { execFileSync, spawnSync } from "child_process";
 
 const SETTINGS = {
     containerd: labContainerd2(),
@@ -123,7 +130,7 @@ function fleetNodes(n: number, hosts: string[], tag: string) {
  * A stack whose inline program is one ContainerdFleet of `nodes` (built here, not passed through
  * stack config: a thousand nodes' config is more than one command-line argument may hold).
  */
-async function fleetStack(name: string, nodes: ReturnType<typeof fleetNodes>, maxUnavailable: string | number, skipCheckpoints: boolean, facts?: NodeFacts): Promise<Stack> {
+async function fleetStack(name: string, nodes: ReturnType<typeof fleetNodes>, maxUnavailable: string | number, skipCheckpoints: boolean, facts?: NodeFacts, kubernetes = false): Promise<Stack> {
     const key = privateKey();
     const program = async () => {
         const fleet = new ContainerdFleet("fleet", {
@@ -131,7 +138,8 @@ async function fleetStack(name: string, nodes: ReturnType<typeof fleetNodes>, ma
                 name: n.name, connection: { host: n.host, port: n.port, hostKey: n.hostKey, privateKey: pulumi.secret(key) },
                 overrides: n.overrides, ...(facts ? { nodeFacts: facts } : {}),
             })),
-            settings: SETTINGS,
+            settings: kubernetes ? { ...SETTINGS, kubelet: { version: "1.23.17" } } : SETTINGS,
+            ...(kubernetes ? { kubernetes: { kubeconfig: ADMIN_KUBECONFIG, kubectl: KUBECTL } } : {}),
             maxUnavailable,
         });
         return { nodes: fleet.table.apply(t => t.length) };
@@ -146,6 +154,20 @@ async function fleetStack(name: string, nodes: ReturnType<typeof fleetNodes>, ma
             ...(skipCheckpoints ? { PULUMI_SKIP_CHECKPOINTS: "true" } : {}),
         },
     });
+}
+
+const lab = (script: string) => execFileSync(path.join(REPO, "lab", script), [], { stdio: "inherit", env: { ...process.env, LAB_DIR } });
+
+/**
+ * The lab cluster, with a Node object for each fleet node (one apply of a List): what the fleet's
+ * reads of the cluster find. No kubelet stands behind them.
+ */
+function startCluster(nodes: ReturnType<typeof fleetNodes>): void {
+    lab("cluster-up.sh");
+    const list = { apiVersion: "v1", kind: "List", items: nodes.map(n => ({ apiVersion: "v1", kind: "Node", metadata: { name: n.name, labels: { "containerd-node.test/scale": "yes" } } })) };
+    const t0 = Date.now();
+    execFileSync(KUBECTL, ["--kubeconfig", ADMIN_KUBECONFIG, "apply", "--server-side", "-f", "-"], { input: JSON.stringify(list), stdio: ["pipe", "ignore", "inherit"] });
+    console.log(`${nodes.length} Node objects in the lab API server (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
 }
 
 /** The stack's checkpoint, as the file backend holds it, in bytes. */
@@ -274,11 +296,18 @@ async function main(): Promise<void> {
             }, { stateDir: o.overrides.stateDir, freePaths: ["/var/lib/containerd"] }).then(f => { if ("error" in f) { throw new Error(f.error); } })));
             const used = process.cpuUsage(cpu0);
             console.log(`${all.length} facts reads alone: ${((Date.now() - t0) / 1000).toFixed(1)} s, this process's CPU ${((used.user + used.system) / 1000 / all.length).toFixed(1)} ms a read`);
-            console.log("nodes | facts | preview s | preview MiB | program CPU s | CLI CPU s");
+            const kubernetes = process.argv.includes("--kubernetes");
+            if (kubernetes) {
+                startCluster(fleetNodes(Math.max(...sizes), hosts, "one"));
+                // As the machine would be with its kubelet: the plan checks the kubelet's version.
+                facts.host = { ...facts.host!, kubeletVersion: "v1.23.17" };
+                facts.upgrade = { ...facts.upgrade, kubeletConfig: { path: "/var/lib/kubelet/config.yaml", status: "present" } };
+            }
+            console.log(`${kubernetes ? "Kubernetes mode (Node objects in the lab API server)" : "host mode"}; nodes | facts | preview s | preview MiB | program CPU s | CLI CPU s`);
             let first: number | undefined;
             for (const n of sizes) {
-                for (const given of [false, true]) {
-                    const stack = await fleetStack(`scale-p${n}${given ? "g" : "r"}`, fleetNodes(n, hosts, "one"), maxUnavailable, true, given ? facts : undefined);
+                for (const given of kubernetes ? [true] : [false, true]) {
+                    const stack = await fleetStack(`scale-p${n}${given ? "g" : "r"}`, fleetNodes(n, hosts, "one"), maxUnavailable, true, given ? facts : undefined, kubernetes);
                     stacks.push(stack);
                     const pre = await sampled(() => stack.preview({ color: "never", parallel }));
                     const ratio = first === undefined ? "" : ` (x${(pre.seconds / first).toFixed(2)} the first size's)`;
@@ -329,6 +358,9 @@ async function main(): Promise<void> {
         }
         if (!process.argv.includes("--keep")) {
             hosts.forEach(nodeDown);
+            if (process.argv.includes("--kubernetes")) {
+                lab("cluster-down.sh");
+            }
         }
     }
 }
