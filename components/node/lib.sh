@@ -908,13 +908,15 @@ cn_proxy() {
 # cn_migrate_images: imports Docker's tagged images into containerd's k8s.io namespace while
 # Docker still runs, and checks each is there.
 cn_migrate_images() {
-  local ctr=("$BIN_DIR/ctr" --address "$SOCKET" -n k8s.io) IMAGES img HAVE
+  local ctr=("$BIN_DIR/ctr" --address "$SOCKET" -n k8s.io) IMAGES img HAVE out
   phase "importing Docker's images into containerd (k8s.io)"
   if ! systemctl is-active -q docker; then log "docker is not running: nothing to import"; return 0; fi
   IMAGES=$(docker images --format '{{.Repository}}:{{.Tag}}' | grep -v '<none>' | sort -u || true)
   [ -n "$IMAGES" ] || { log "docker has no tagged images"; return 0; }
   for img in $IMAGES; do
-    docker save "$img" | "${ctr[@]}" images import - >&2 || die "importing $img failed"
+    # ctr's progress (three lines an image) only when it fails: the step's stderr is kept in the
+    # state, and the list of what was imported follows.
+    out=$(docker save "$img" | "${ctr[@]}" images import - 2>&1) || die "importing $img failed: $out"
   done
   HAVE=$("${ctr[@]}" images ls -q)
   for img in $IMAGES; do

@@ -246,6 +246,45 @@ describe("staging containerd (bash, as on the node)", () => {
     });
 });
 
+describe("migrate-images (bash, as on the node, with docker, ctr and systemctl faked)", () => {
+    function run(ctrFails: boolean) {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-migrate-"));
+        const bin = path.join(dir, "bin");
+        fs.mkdirSync(bin);
+        const imported = path.join(dir, "imported");
+        // ctr as containerd's prints an import: progress lines, then the image.
+        fs.writeFileSync(path.join(bin, "ctr"), `#!/bin/sh
+case "$*" in
+  *"images import"*) read -r what; ${ctrFails ? 'echo "ctr: unexpected EOF in the archive" >&2; exit 1' : `echo "unpacking \${what#tar of }"; echo "Importing	elapsed: 0.1 s	total:   0.0 B	(0.0 B/s)"; echo "\${what#tar of }" >>${imported}`};;
+  *"images ls -q"*) sed 's#^#docker.io/#' ${imported} 2>/dev/null;;
+esac
+`, { mode: 0o755 });
+        // docker and systemctl as functions (the prelude sets PATH); ctr is BIN_DIR's.
+        const fakes = `systemctl() { return 0; }
+docker() {
+  case "$1" in
+    images) printf '%s\\n' lab/busybox:1 k8s.gcr.io/pause:3.2 '<none>:<none>';;
+    save) echo "tar of $2";;
+  esac
+}
+`;
+        const r = spawnSync("bash", ["-c", `${prelude("migrate-images")}\n${fakes}BIN_DIR=${sq(bin)} SOCKET=/run/containerd/containerd.sock\ncn_migrate_images`],
+            { env: { ...process.env, CN_DIR: path.join(dir, "state") }, encoding: "utf8" });
+        return { code: r.status, stderr: r.stderr };
+    }
+    it("imports every tagged image and says which, without ctr's progress lines (the step's stderr is kept in the state)", () => {
+        const r = run(false);
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.match(r.stderr, /imported: k8s\.gcr\.io\/pause:3\.2 lab\/busybox:1/);
+        assert.doesNotMatch(r.stderr, /Importing|unpacking/);
+    });
+    it("a failed import names the image and passes ctr's message on", () => {
+        const r = run(true);
+        assert.strictEqual(r.code, 1, r.stderr);
+        assert.match(r.stderr, /importing k8s\.gcr\.io\/pause:3\.2 failed: ctr: unexpected EOF in the archive/);
+    });
+});
+
 describe("Node API helpers (bash, as on the node)", () => {
     it("node_status reads runtime and Ready from the API server's pretty-printed JSON", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-api-"));
