@@ -6,7 +6,7 @@
  * text, so `pulumi preview --diff` shows a change of one value as a change of its line.
  */
 import { renderConfigToml, TOP_OF_FILE } from "../render/configToml";
-import { PROXY_DROPIN, PROXY_DROPIN_HEAD, ProxyValues, renderProxyDropIn } from "../render/proxy";
+import { PROXY_DROPIN, ProxyValues, renderProxyDropIn } from "../render/proxy";
 import { REGISTRY_AUTH_FILE, RegistryAuthValues, renderRegistryAuthToml } from "../render/registryAuth";
 import { renderCrictlYaml } from "../render/crictl";
 import { registryTlsFiles, renderHostsTomls } from "../render/hostsToml";
@@ -73,7 +73,8 @@ function configurePart(spec: NodeSpec): Part {
         ["REGISTRIES", Object.keys(hosts).join(" ")],
         ["TLS_FILES", registryTlsFiles(spec).map(f => `${f.field}\t${f.path}`).join("\n")],
         ["REGISTRY_AUTH", spec.config.registryAuth.length > 0 ? "1" : "0"],
-        ...proxyDropInValues(spec),
+        // 1: proxy is set, its drop-in is kept; 0: this package's drop-in goes (the library knows which file and how it is marked).
+        ["PROXY", spec.proxy.length > 0 ? "1" : "0"],
     ];
     return { values, body: `cn_configure_begin
 phase "writing /etc/containerd/config.toml"
@@ -110,11 +111,6 @@ if [ -z "$DEFER" ] && changed ${f} && systemctl is-active -q containerd &&
 fi
 log "registry credentials for ${spec.config.registryAuth.join(", ")} in ${REGISTRY_AUTH_FILE}"
 `;
-}
-
-/** Which proxy drop-in is this package's, and whether it is kept (the configure part removes it otherwise). */
-function proxyDropInValues(spec: NodeSpec): [string, string][] {
-    return [["PROXY", spec.proxy.length > 0 ? "1" : "0"], ["PROXY_DROPIN", PROXY_DROPIN], ["PROXY_DROPIN_HEAD", PROXY_DROPIN_HEAD]];
 }
 
 /**

@@ -9,9 +9,9 @@ import { readNoProxy, readProxyUrl, sameNoProxy, sameProxyUrl } from "../../comp
 import { DockerFacts } from "../../components/facts";
 import { planNode } from "../../components/preflight/plan";
 import { proxyProblems } from "../../components/preflight/planOutputs";
-import { environmentLine, PROXY_DROPIN, renderProxyDropIn } from "../../components/render/proxy";
+import { environmentLine, PROXY_DROPIN, PROXY_DROPIN_HEAD, renderProxyDropIn } from "../../components/render/proxy";
 import { nodeSteps } from "../../components/scripts/claim";
-import { standalonePrelude } from "../../components/scripts/lib";
+import { NODE_LIB, standalonePrelude } from "../../components/scripts/lib";
 import { proxyScript, stepScript } from "../../components/scripts/steps";
 import { InvalidArgumentError, resolveSpec } from "../../components/spec";
 import { baseArgs, DOCKER_FACTS } from "./helpers";
@@ -101,6 +101,13 @@ describe("proxy: the drop-in", () => {
         assert.match(stepScript(s, "converge"), /^PROXY='1' \\$/m);
         assert.match(stepScript(spec(), "converge"), /^PROXY='0' \\$/m);
         assert.doesNotMatch(stepScript(s, "converge"), new RegExp(PASSWORD));
+    });
+    it("the node library names the drop-in and its first line as the renderer does (the configure part removes only a drop-in marked so)", () => {
+        assert.match(NODE_LIB, new RegExp(`^PROXY_DROPIN=\\$\\{PROXY_DROPIN:-${PROXY_DROPIN}\\}$`, "m"));
+        const head = /^PROXY_DROPIN_HEAD="(.*)"$/m.exec(NODE_LIB);
+        assert.ok(head, "PROXY_DROPIN_HEAD in the library");
+        assert.strictEqual(renderProxyDropIn({ noProxy: ".corp" }).split("\n")[0], head![1]);
+        assert.strictEqual(head![1], PROXY_DROPIN_HEAD);
     });
     it("only the values the spec names are written (an Output resolved to more is not)", () => {
         const s = spec({ proxy: { noProxy: ".corp" } });
