@@ -52,11 +52,12 @@ export const NODE_LIB_FILE = `lib/node-${NODE_LIB_SHA256.slice(0, 16)}.sh`;
 export const LIB_INSTALL = `l="$CN_DIR"/${NODE_LIB_FILE}
 if [ ! -f "$l" ]; then
   mkdir -p "$CN_DIR/lib"
-  base64 -d <<'CNODE_EOF' | gzip -dc >"$l.tmp"
+  t=$l.$$.tmp
+  base64 -d <<'CNODE_EOF' | gzip -dc >"$t"
 ${zlib.gzipSync(NODE_LIB, { level: 9 }).toString("base64").replace(/.{76}/g, "$&\n").trim()}
 CNODE_EOF
-  echo "${NODE_LIB_SHA256}  $l.tmp" | sha256sum -c --status || { rm -f "$l.tmp"; echo "containerd-node: the node library did not arrive whole at $l" >&2; exit 1; }
-  chmod 0644 "$l.tmp" && mv -f "$l.tmp" "$l"
+  echo "${NODE_LIB_SHA256}  $t" | sha256sum -c --status || { rm -f "$t"; echo "containerd-node: the node library did not arrive whole at $l" >&2; exit 1; }
+  chmod 0644 "$t" && mv -f "$t" "$l"
 fi
 `;
 
