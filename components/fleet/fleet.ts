@@ -4,6 +4,7 @@ import { ContainerdNodeArgs, DrainArgs, KubeconfigInput } from "../args";
 import { LocalStep } from "../commands";
 import { kubeconfigWiring, writeLocalLibrary } from "../kubeconfig";
 import { ContainerdNode, StepDurations } from "../containerdNode";
+import { withoutPromiseTraces } from "../promiseTraces";
 import { sq } from "../scripts/shell";
 import { DEFAULTS, InvalidArgumentError, resolveSpec } from "../spec";
 import { checkpointAdvice, dockerSocketPods, mergeSettings, parseGateReport, rollbackMarks } from "./checks";
@@ -249,7 +250,12 @@ export class ContainerdFleet extends pulumi.ComponentResource {
             return batchGate;
         };
 
+        // No SDK promise traces from here until every node's resources are built (components/promiseTraces.ts).
+        let builtAll = () => {};
+        void withoutPromiseTraces(new Promise<void>(done => builtAll = done));
         let reports: pulumi.Output<string>[] = [];
+        // Every node's last resource (its gate, or its last step), as built.
+        const everyPassed: Promise<pulumi.Resource>[] = [];
         let lastPassed: Promise<pulumi.Resource>[] = [];
         this.waves.forEach((wave, w) => {
             const passedOfThisWave: Promise<pulumi.Resource>[] = [];
@@ -290,6 +296,7 @@ export class ContainerdFleet extends pulumi.ComponentResource {
                 };
                 const passed = node.then(nd => nd.done).then(gated);
                 passedOfThisWave.push(passed);
+                everyPassed.push(passed);
                 const report = !soft ? undefined
                     : pulumi.output(passed.then(g => (g as LocalStep).stdout)).apply(parseGateReport);
                 if (report) {
@@ -324,6 +331,7 @@ export class ContainerdFleet extends pulumi.ComponentResource {
                 : "echo 'every node passed'"), passed));
         }
         Promise.allSettled(built).then(settleNodes);
+        Promise.allSettled([...built, ...everyPassed]).then(() => builtAll());
         this.table = pulumi.all(rows);
         this.registerOutputs({ waves: this.waves, table: this.table, dockerSocketPods: this.dockerSocketPods });
     }

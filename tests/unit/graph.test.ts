@@ -577,6 +577,7 @@ describe("ContainerdFleet resource graph", () => {
         assert.ok(names().has("b99"), "the first 100 nodes are built");
         assert.ok(!names().has("b100"), "the 101st waits while a component of the first batch is not registered");
         assert.ok(!names().has("b-preflight-passed"), "the barrier waits for every node's plan");
+        const limit = Error.stackTraceLimit;
         held.get("b7")!();
         held.clear();
         const table = await value(f.table);
@@ -585,6 +586,10 @@ describe("ContainerdFleet resource graph", () => {
         assert.strictEqual(Object.keys(f.nodes).length, 101);
         const order = created.map(c => c.name);
         assert.ok(order.indexOf("b-preflight-passed") > order.indexOf("b100"), "the barrier comes after every node");
+        // The SDK's promise traces are left out while the nodes are built (components/promiseTraces.ts), and no longer.
+        assert.strictEqual(limit, 0);
+        await new Promise(r => setTimeout(r, 100));
+        assert.ok(Error.stackTraceLimit > 0, `the limit is put back once every node is built (now ${Error.stackTraceLimit})`);
     });
     it("bad input of a node of a later batch fails at once, naming the node and the field", async () => {
         const { ContainerdFleet } = await import("../../components/fleet/fleet");
