@@ -1,5 +1,15 @@
 /** What the benchmarks share. */
+import type * as grpcTypes from "@grpc/grpc-js";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { spawn } from "child_process";
+import * as path from "path";
+
+// The Automation API's own inline-program server, its gRPC service and the SDK's own grpc-js
+// (not in the SDK's typings): what Stack.preview() uses to serve the program to the CLI.
+const grpc: typeof grpcTypes = require(require.resolve("@grpc/grpc-js", { paths: [path.dirname(require.resolve("@pulumi/pulumi"))] }));
+const { LanguageServer } = require("@pulumi/pulumi/automation/server");
+const langrpc = require("@pulumi/pulumi/proto/language_grpc_pb");
+const runtimeOptions = require("@pulumi/pulumi/runtime");
 
 /**
  * Times the CLI's `up` process itself: Stack.up() also runs `pulumi stack output` and
@@ -21,4 +31,40 @@ export function timeCli(stack: Stack): { up: number } {
         }
     };
     return times;
+}
+
+/**
+ * `pulumi preview --stack NAME` in `dir`, its program served from this process the way the
+ * Automation API serves an inline program (the language server the CLI calls to run it), without
+ * the Automation API's event stream. Returns the number of resources to create.
+ */
+export async function cliPreview(stackName: string, dir: string, program: () => Promise<unknown>, env: NodeJS.ProcessEnv, extra: string[] = []): Promise<number> {
+    const server = new grpc.Server(runtimeOptions.grpcChannelOptions);
+    server.addService(langrpc.LanguageRuntimeService, new LanguageServer(program) as unknown as grpcTypes.UntypedServiceImplementation);
+    const port: number = await new Promise((resolve, reject) =>
+        server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => err ? reject(err) : resolve(p)));
+    try {
+        return await spawnPreview(stackName, [`--client=127.0.0.1:${port}`, "--exec-kind", "inline", ...extra], dir, env).creates;
+    } finally {
+        server.forceShutdown();
+    }
+}
+
+/**
+ * `pulumi preview --stack NAME [extra…]` in `dir`: the process, and the number of resources it
+ * plans to create once it has ended (rejected with its output's tail if it fails).
+ */
+export function spawnPreview(stackName: string, extra: string[], dir: string, env: NodeJS.ProcessEnv): { pid: number; creates: Promise<number> } {
+    const child = spawn("pulumi", ["preview", "--stack", stackName, "--non-interactive", "--color", "never", ...extra], {
+        cwd: dir, env, stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    // Only the summary is kept: the per-resource lines are not needed here.
+    child.stdout.on("data", d => { out = (out + d).slice(-4000); });
+    child.stderr.on("data", d => { err = (err + d).slice(-4000); });
+    const creates = new Promise<number>((resolve, reject) => child.on("close", code => code === 0
+        ? resolve(Number(/(\d+) to create/.exec(out)?.[1] ?? 0))
+        : reject(new Error(`pulumi preview exited ${code}: ${err}${out}`))));
+    return { pid: child.pid!, creates };
 }

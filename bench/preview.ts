@@ -17,22 +17,16 @@
  *   `--inline` takes that way even with a language host, to compare.
  * - "automation": Stack.preview(), which also streams every engine event back into the program.
  */
-import type * as grpcTypes from "@grpc/grpc-js";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ContainerdFleet } from "../components";
+import { cliPreview, spawnPreview } from "./cli";
 import { treeRss } from "./proc";
 import type { NodeFacts } from "../components/facts";
 
-// The Automation API's own inline-program server, its gRPC service and the SDK's own grpc-js
-// (not in the SDK's typings): what Stack.preview() uses to serve the program to the CLI.
-const grpc: typeof grpcTypes = require(require.resolve("@grpc/grpc-js", { paths: [path.dirname(require.resolve("@pulumi/pulumi"))] }));
-const { LanguageServer } = require("@pulumi/pulumi/automation/server");
-const langrpc = require("@pulumi/pulumi/proto/language_grpc_pb");
-const runtimeOptions = require("@pulumi/pulumi/runtime");
 
 type Via = "cli" | "automation";
 
@@ -101,50 +95,12 @@ async function previewOne(size: number, via: Via): Promise<void> {
         const res = await stack.preview({ color: "never" });
         creates = res.changeSummary.create ?? 0;
     } else {
-        creates = await cliPreview(stack.name, work, program);
+        creates = await cliPreview(stack.name, work, program, { ...process.env, PULUMI_CONFIG_PASSPHRASE: "bench", PULUMI_SKIP_UPDATE_CHECK: "true" });
     }
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     console.log(JSON.stringify({ size, seconds, creates }));
     fs.rmSync(work, { recursive: true, force: true });
 }
-
-/**
- * `pulumi preview --stack NAME` in `dir`, its program served from this process the way the
- * Automation API serves an inline program (the language server the CLI calls to run it), without
- * the Automation API's event stream. Returns the number of resources to create.
- */
-async function cliPreview(stackName: string, dir: string, program: () => Promise<unknown>): Promise<number> {
-    const server = new grpc.Server(runtimeOptions.grpcChannelOptions);
-    server.addService(langrpc.LanguageRuntimeService, new LanguageServer(program) as unknown as grpcTypes.UntypedServiceImplementation);
-    const port: number = await new Promise((resolve, reject) =>
-        server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => err ? reject(err) : resolve(p)));
-    try {
-        return await spawnPreview(stackName, [`--client=127.0.0.1:${port}`, "--exec-kind", "inline"], dir,
-            { ...process.env, PULUMI_CONFIG_PASSPHRASE: "bench", PULUMI_SKIP_UPDATE_CHECK: "true" }).creates;
-    } finally {
-        server.forceShutdown();
-    }
-}
-
-/**
- * `pulumi preview --stack NAME [extra…]` in `dir`: the process, and the number of resources it
- * plans to create once it has ended (rejected with its output's tail if it fails).
- */
-function spawnPreview(stackName: string, extra: string[], dir: string, env: NodeJS.ProcessEnv): { pid: number; creates: Promise<number> } {
-    const child = spawn("pulumi", ["preview", "--stack", stackName, "--non-interactive", "--color", "never", ...extra], {
-        cwd: dir, env, stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    let err = "";
-    // Only the summary is kept: the per-resource lines are not needed here.
-    child.stdout.on("data", d => { out = (out + d).slice(-4000); });
-    child.stderr.on("data", d => { err = (err + d).slice(-4000); });
-    const creates = new Promise<number>((resolve, reject) => child.on("close", code => code === 0
-        ? resolve(Number(/(\d+) to create/.exec(out)?.[1] ?? 0))
-        : reject(new Error(`pulumi preview exited ${code}: ${err}${out}`))));
-    return { pid: child.pid!, creates };
-}
-
 
 interface Row { size: number; via: string; seconds: number; creates: number; peakMiB: number; peakByProgram: string; cpuByProgram: string }
 

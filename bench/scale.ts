@@ -10,8 +10,9 @@
  * For each size, and each checkpoint mode (after every operation, the engine's default; skipped:
  * `PULUMI_SKIP_CHECKPOINTS=true`, written once at the end), on the file
  * backend, through the real CLI and command provider:
- *   - `pulumi preview` of the new fleet: wall time and peak memory of the whole process tree,
- *     the nodes' facts read over SSH as a person's preview reads them;
+ *   - `pulumi preview` of the new fleet, as a person runs it (the CLI, the program served from
+ *     this process, no Automation API event stream): wall time and peak memory of the whole
+ *     process tree, the nodes' facts read over SSH as a person's preview reads them;
  *   - `pulumi up`: wall time against the ideal ⌈N / maxUnavailable⌉ × one fleet node's time
  *     (a fleet of one, measured first), resource operations, and the engine's cost per operation
  *     (CPU seconds of the `pulumi` process, the engine and its checkpoint writes, divided by the
@@ -43,7 +44,7 @@ import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { timeCli } from "./cli";
+import { cliPreview, timeCli } from "./cli";
 import { treeRss } from "./proc";
 import { ContainerdFleet } from "../components";
 import { NodeFacts } from "../components/facts";
@@ -126,6 +127,19 @@ function fleetNodes(n: number, hosts: string[], tag: string) {
     });
 }
 
+/** Each stack's inline program, for its CLI preview. */
+const programs = new WeakMap<Stack, () => Promise<unknown>>();
+
+/**
+ * `pulumi preview` as a person runs it: the CLI, the program served from this process, and no
+ * Automation API event stream (Stack.preview() would also send every engine event, each
+ * resource's inputs included, back into this process). Returns the resources it plans to create.
+ */
+function preview(stack: Stack, parallel?: number): Promise<number> {
+    const ws = stack.workspace as LocalWorkspace;
+    return cliPreview(stack.name, ws.workDir, programs.get(stack)!, { ...process.env, ...ws.envVars }, parallel ? ["--parallel", String(parallel)] : []);
+}
+
 /**
  * A stack whose inline program is one ContainerdFleet of `nodes` (built here, not passed through
  * stack config: a thousand nodes' config is more than one command-line argument may hold).
@@ -146,7 +160,7 @@ async function fleetStack(name: string, nodes: ReturnType<typeof fleetNodes>, ma
     };
     const work = fs.mkdtempSync(path.join(os.tmpdir(), `cnode-${name}-`));
     fs.mkdirSync(path.join(work, ".state"));
-    return LocalWorkspace.createStack({ stackName: name, projectName: "containerd-node", program }, {
+    const stack = await LocalWorkspace.createStack({ stackName: name, projectName: "containerd-node", program }, {
         workDir: work,
         projectSettings: { name: "containerd-node", runtime: "nodejs", backend: { url: `file://${path.join(work, ".state")}` } },
         envVars: {
@@ -154,6 +168,8 @@ async function fleetStack(name: string, nodes: ReturnType<typeof fleetNodes>, ma
             ...(skipCheckpoints ? { PULUMI_SKIP_CHECKPOINTS: "true" } : {}),
         },
     });
+    programs.set(stack, program);
+    return stack;
 }
 
 const lab = (script: string) => execFileSync(path.join(REPO, "lab", script), [], { stdio: "inherit", env: { ...process.env, LAB_DIR } });
@@ -309,7 +325,7 @@ async function main(): Promise<void> {
                 for (const given of kubernetes ? [true] : [false, true]) {
                     const stack = await fleetStack(`scale-p${n}${given ? "g" : "r"}`, fleetNodes(n, hosts, "one"), maxUnavailable, true, given ? facts : undefined, kubernetes);
                     stacks.push(stack);
-                    const pre = await sampled(() => stack.preview({ color: "never", parallel }));
+                    const pre = await sampled(() => preview(stack, parallel));
                     const ratio = first === undefined ? "" : ` (x${(pre.seconds / first).toFixed(2)} the first size's)`;
                     first = given ? first : first ?? pre.seconds;
                     console.log([n, given ? "given" : "read over SSH", pre.seconds.toFixed(1) + (given ? "" : ratio), pre.peakMiB.toFixed(0),
@@ -329,7 +345,7 @@ async function main(): Promise<void> {
                 const stack = await fleetStack(`scale-${tag}`, nodes, maxUnavailable, skip);
                 stacks.push(stack);
                 const cli = timeCli(stack);
-                const pre = await sampled(() => stack.preview({ color: "never", parallel }));
+                const pre = await sampled(() => preview(stack, parallel));
                 const up = await sampled(() => stack.up({ color: "never", parallel }));
                 if (up.result.summary.result !== "succeeded") {
                     throw new Error(`${n} nodes: up ${up.result.summary.result}`);
