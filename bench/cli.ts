@@ -2,6 +2,7 @@
 import type * as grpcTypes from "@grpc/grpc-js";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { spawn } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
 
 // The Automation API's own inline-program server, its gRPC service and the SDK's own grpc-js
@@ -67,4 +68,14 @@ export function spawnPreview(stackName: string, extra: string[], dir: string, en
         ? resolve(Number(/(\d+) to create/.exec(out)?.[1] ?? 0))
         : reject(new Error(`pulumi preview exited ${code}: ${err}${out}`))));
     return { pid: child.pid!, creates };
+}
+
+/**
+ * The Node.js options the language host would give the program: `runtime.options.nodeargs` of
+ * the project's Pulumi.yaml (BENCH_NODE_ARGS overrides it, to compare).
+ */
+export function nodeArgs(): string[] {
+    const project = fs.readFileSync(path.join(__dirname, __filename.endsWith(".js") ? "../.." : "..", "Pulumi.yaml"), "utf8");
+    const text = process.env.BENCH_NODE_ARGS ?? /^\s+nodeargs:\s*"?([^"\n]*)"?\s*$/m.exec(project)?.[1] ?? "";
+    return text.split(/\s+/).filter(Boolean);
 }

@@ -23,7 +23,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ContainerdFleet } from "../components";
-import { cliPreview, spawnPreview } from "./cli";
+import { cliPreview, nodeArgs, spawnPreview } from "./cli";
 import { treeRss } from "./proc";
 import type { NodeFacts } from "../components/facts";
 
@@ -183,16 +183,6 @@ async function measure(size: number, via: Via): Promise<Row> {
         clearInterval(timer);
         run.cleanup?.();
     }
-}
-
-/**
- * The Node.js options the language host would give the program: `runtime.options.nodeargs` of
- * the project's Pulumi.yaml (BENCH_NODE_ARGS overrides it, to compare).
- */
-function nodeArgs(): string[] {
-    const project = fs.readFileSync(path.join(REPO, "Pulumi.yaml"), "utf8");
-    const text = process.env.BENCH_NODE_ARGS ?? /^\s+nodeargs:\s*"?([^"\n]*)"?\s*$/m.exec(project)?.[1] ?? "";
-    return text.split(/\s+/).filter(Boolean);
 }
 
 async function main(): Promise<void> {

@@ -25,6 +25,8 @@
  * `--preview-only` measures only the previews, each twice: with the facts read over SSH, and with
  * every node's facts given (`nodeFacts`, what `bench:preview` measures), so the reads' share shows
  * as the difference; the CPU seconds of the program's process and of the CLI are printed apart.
+ * Each of those previews runs in a process of its own (the program's, as under `pulumi preview`),
+ * whose tree is what the memory figure counts.
  * With `--kubernetes` the fleets are in Kubernetes mode on the lab cluster (lab/cluster-up.sh):
  * every fleet node is also a Node object of the API server (no kubelet stands behind it: a Node
  * object needs none), so the fleet's reads of the cluster (its Nodes' retry marks, the pods that
@@ -44,7 +46,7 @@ import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { cliPreview, timeCli } from "./cli";
+import { cliPreview, nodeArgs, timeCli } from "./cli";
 import { treeRss } from "./proc";
 import { ContainerdFleet } from "../components";
 import { NodeFacts } from "../components/facts";
@@ -52,7 +54,7 @@ import { readNodeFacts } from "../components/preflight/readFacts";
 import { readFactsLimited } from "../components/preflight/planOutputs";
 import { resolveMaxUnavailable } from "../components/fleet/waves";
 import { ADMIN_KUBECONFIG, ARTIFACT_PORT, changes, KUBECTL, LAB_DIR, labContainerd2, labNode, labStack, nodeDown, nodeUp, onNode, privateKey, REPO } from "../tests/e2e/lab";
-import { execFileSync, spawnSync } from "child_process";
+import { execFileSync, spawn, spawnSync } from "child_process";
 
 const SETTINGS = {
     containerd: labContainerd2(),
@@ -75,14 +77,14 @@ interface Sampled<T> {
     cpu: Map<string, number>;
 }
 
-/** Runs `f`, sampling this process tree every 100 ms for memory and CPU. */
-async function sampled<T>(f: () => Promise<T>): Promise<Sampled<T>> {
+/** Runs `f`, sampling the process tree of `root` (default: this one) every 100 ms for memory and CPU. */
+async function sampled<T>(f: () => Promise<T>, root = process.pid): Promise<Sampled<T>> {
     const before = new Map<number, { name: string; seconds: number }>();
-    treeRss(process.pid, before);
+    treeRss(root, before);
     const cpuByPid = new Map<number, { name: string; seconds: number }>();
     let peak = 0;
     const sample = () => {
-        const rss = treeRss(process.pid, cpuByPid);
+        const rss = treeRss(root, cpuByPid);
         peak = Math.max(peak, [...rss.values()].reduce((a, b) => a + b, 0));
     };
     const timer = setInterval(sample, 100);
@@ -98,6 +100,33 @@ async function sampled<T>(f: () => Promise<T>): Promise<Sampled<T>> {
     } finally {
         clearInterval(timer);
         sample();
+    }
+}
+
+/**
+ * One preview (`--preview-child ARGS…`, see previewChild) in a child process of this script
+ * (under the Node.js options Pulumi.yaml gives a program), its tree (the program's process, the CLI, the providers) sampled.
+ */
+async function sampledChild(args: string[]): Promise<Sampled<void>> {
+    const runner = __filename.endsWith(".js") ? [] : [require.resolve("ts-node/dist/bin"), "--transpile-only"];
+    const child = spawn(process.execPath, [...nodeArgs(), ...runner, __filename, "--preview-child", ...args], { stdio: ["ignore", "inherit", "inherit"] });
+    const ended = new Promise<void>((resolve, reject) => child.on("exit", code => code === 0 ? resolve() : reject(new Error(`the preview child ${args.join(" ")} exited ${code}`))));
+    return sampled(() => ended, child.pid!);
+}
+
+/**
+ * The child's side: `pulumi preview` of a new fleet of N nodes on the first HOST_COUNT machines ("given": every node's facts are
+ * FACTS_FILE's; "read": read over SSH), in host or Kubernetes mode; its stack removed after.
+ */
+async function previewChild([n, facts, mode, factsFile, maxUnavailable, parallel, hostCount]: string[]): Promise<void> {
+    const hosts = Array.from({ length: Number(hostCount) }, (_, i) => `scale-h${i + 1}`);
+    const kubernetes = mode === "kubernetes";
+    const given: NodeFacts | undefined = facts === "given" ? JSON.parse(fs.readFileSync(factsFile, "utf8")) : undefined;
+    const stack = await fleetStack(`scale-p${n}${given ? "g" : "r"}`, fleetNodes(Number(n), hosts, "one"), /^\d+$/.test(maxUnavailable) ? Number(maxUnavailable) : maxUnavailable, true, given, kubernetes);
+    try {
+        await preview(stack, Number(parallel) || undefined);
+    } finally {
+        await stack.workspace.removeStack(stack.name, { force: true });
     }
 }
 
@@ -260,6 +289,9 @@ async function awayMidWave(n: number, hosts: string[], maxUnavailable: string | 
 }
 
 async function main(): Promise<void> {
+    if (process.argv[2] === "--preview-child") {
+        return previewChild(process.argv.slice(3));
+    }
     const sizes = process.argv.slice(2).filter((a, i, all) => /^\d+$/.test(a) && !/^--/.test(all[i - 1] ?? "")).map(Number);
     const hostCount = Number(arg("--hosts", "2"));
     const modes = { every: [false], skipped: [true], both: [false, true] }[arg("--checkpoints", "both") as "every" | "skipped" | "both"];
@@ -321,19 +353,20 @@ async function main(): Promise<void> {
             }
             console.log(`${kubernetes ? "Kubernetes mode (Node objects in the lab API server)" : "host mode"}; nodes | facts | preview s | preview MiB | program CPU s | CLI CPU s`);
             let first: number | undefined;
+            const factsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "cnode-scale-facts-")), "facts.json");
+            fs.writeFileSync(factsFile, JSON.stringify(facts));
             for (const n of sizes) {
                 for (const given of kubernetes ? [true] : [false, true]) {
-                    const stack = await fleetStack(`scale-p${n}${given ? "g" : "r"}`, fleetNodes(n, hosts, "one"), maxUnavailable, true, given ? facts : undefined, kubernetes);
-                    stacks.push(stack);
-                    const pre = await sampled(() => preview(stack, parallel));
+                    // Each preview in a process of its own, as `pulumi preview` runs a program: this
+                    // one's heap (the reads above, the previews before) is not counted.
+                    const pre = await sampledChild([String(n), given ? "given" : "read", kubernetes ? "kubernetes" : "host", factsFile, String(maxUnavailable), String(parallel ?? 0), String(hostCount)]);
                     const ratio = first === undefined ? "" : ` (x${(pre.seconds / first).toFixed(2)} the first size's)`;
                     first = given ? first : first ?? pre.seconds;
                     console.log([n, given ? "given" : "read over SSH", pre.seconds.toFixed(1) + (given ? "" : ratio), pre.peakMiB.toFixed(0),
                         (pre.cpu.get("node") ?? 0).toFixed(1), (pre.cpu.get("pulumi") ?? 0).toFixed(1)].join(" | "));
-                    await stack.workspace.removeStack(stack.name, { force: true });
-                    stacks.pop();
                 }
             }
+            fs.rmSync(path.dirname(factsFile), { recursive: true, force: true });
             return;
         }
         console.log("nodes | checkpoints | preview s | preview MiB | up s | ideal s | ops | engine ms/op | state KiB/node | no-op up s");
