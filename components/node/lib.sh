@@ -337,15 +337,18 @@ original_runtime() {
   fi
 }
 
+# cn_arch: the machine as release file names name it (amd64, arm64, …): the pre-flight's
+# architecture (host_facts), and what a tarball whose binary does not run here should have been.
+cn_arch() { case $HOSTTYPE in x86_64) echo amd64;; aarch64) echo arm64;; *) echo "$HOSTTYPE";; esac; }
+
 # host_facts KUBELET PATH...: what the pre-flight checks about the machine (components/facts.ts
-# HostFacts), one `containerd-node-host KEY VALUE` line each: the architecture, systemd, the MiB
-# free on the filesystem of each PATH (or of its nearest existing parent), the package manager,
-# runc, the kubelet's version (KUBELET 1: asked for), and the runtime before the first run
+# HostFacts), one `containerd-node-host KEY VALUE` line each: the architecture (cn_arch), systemd,
+# the MiB free on the filesystem of each PATH (or of its nearest existing parent), the package
+# manager, runc, the kubelet's version (KUBELET 1: asked for), and the runtime before the first run
 # (original_runtime). Read at every preview: bash builtins where they do, one df for every path.
 host_facts() {
-  local kubelet=$1 p pm=- kv=- before a=$HOSTTYPE free dirs=(); shift
-  case "$a" in x86_64) a=amd64;; aarch64) a=arm64;; esac
-  echo "containerd-node-host arch $a"
+  local kubelet=$1 p pm=- kv=- before free dirs=(); shift
+  echo "containerd-node-host arch $(cn_arch)"
   if command -v systemctl >/dev/null; then echo "containerd-node-host systemd 1"; else echo "containerd-node-host systemd 0"; fi
   for p in "$@"; do while [ ! -e "$p" ]; do p=${p%/*}; p=${p:-/}; done; dirs+=("$p"); done
   mapfile -t free < <(df -Pm "${dirs[@]}" | { read -r _; while read -r _ _ _ avail _; do echo "$avail"; done; })
@@ -950,8 +953,6 @@ cn_migrate_images() {
   log "imported: $(echo "$IMAGES" | tr '\n' ' ')"
 }
 
-# cn_arch: the machine as release file names name it (amd64, arm64, …).
-cn_arch() { case $HOSTTYPE in x86_64) echo amd64;; aarch64) echo arm64;; *) echo "$HOSTTYPE";; esac; }
 
 # buildkit_ok BUILDCTL ADDR NAMESPACE: buildkitd answers on ADDR with a containerd worker in NAMESPACE.
 buildkit_ok() {
