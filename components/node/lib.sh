@@ -143,7 +143,8 @@ txn_end() {
 RUNS_KEEP=20
 # containerd's proxy drop-in (the proxy step writes it; its text is rendered by the package's
 # proxy renderer) and its first line, which marks it as this package's: a hand-made one is never
-# removed. A unit test holds both to the renderer's.
+# removed. A unit test holds both to the renderer's. No step sets PROXY_DROPIN: a unit test
+# redirects the drop-in by giving it in the environment.
 PROXY_DROPIN=${PROXY_DROPIN:-/etc/systemd/system/containerd.service.d/http-proxy.conf}
 PROXY_DROPIN_HEAD="# Managed by containerd-node (Pulumi): containerd's proxy environment (proxy)."
 # cn_run NAME SCRIPT_FILE: runs the step as a transient unit, or finds its run; follows it.
@@ -651,7 +652,6 @@ echo "reverted to the state saved in $B"
 #   TLS_FILES        registry TLS files the node must have: lines "FIELD<TAB>PATH"
 #   REGISTRY_AUTH    1 when config.registryAuth is set (the credentials file is kept)
 #   PROXY            1 when proxy is set (its drop-in is kept; otherwise this package's is removed)
-#   PROXY_DROPIN     the proxy step's drop-in (the library's own path when not given)
 #   PROXY_TEXT       the proxy step's drop-in content (the step's text is a secret when a value is)
 #   CONFIG_HEAD      the first line of a config.toml this package rendered
 #   BUILDKIT_VERSION BUILDKIT_FROM BUILDKIT_URL BUILDKIT_SHA256: tools.buildkit (an artifact, as RUNC_*)
