@@ -276,7 +276,7 @@ export interface KubeletArgs {
     version: string;
     /**
      * Where the runtime flags live: "auto", "kubeadm-flags", "default", "sysconfig" or "config"
-     * (kubelet 1.27+); see {@link KubeletFlagsLocation}. Default "auto".
+     * (kubelet 1.27+). Default "auto".
      */
     flagsLocation?: KubeletFlagsLocation;
     /** KubeletConfiguration file. Default "/var/lib/kubelet/config.yaml". */
@@ -454,8 +454,7 @@ export type UpgradeDrainPolicy = typeof UpgradeDrainPolicy[keyof typeof UpgradeD
 export interface UpgradeArgs {
     /**
      * Whether a node that already runs containerd is drained for the move (Kubernetes mode):
-     * "major" drains for 1.x → 2.x only, "always", "never" (see {@link UpgradeDrainPolicy}).
-     * Default "major".
+     * "major" drains for 1.x → 2.x only, "always", "never". Default "major".
      */
     drain?: UpgradeDrainPolicy;
     /**

@@ -67,6 +67,22 @@ describe("provider: the schema (provider/schema.json)", () => {
         assert.deepStrictEqual(missing, []);
     });
 
+    it("no description is a doc comment's {@link} as the analyzer renders it ([object Object])", () => {
+        const broken: string[] = [];
+        const walk = (at: string, v: any) => {
+            if (v && typeof v === "object") {
+                for (const [k, x] of Object.entries(v)) {
+                    if (k === "description" && typeof x === "string" && x.includes("[object Object]")) {
+                        broken.push(at);
+                    }
+                    walk(`${at}/${k}`, x);
+                }
+            }
+        };
+        walk("", schema());
+        assert.deepStrictEqual(broken, []);
+    });
+
     it("names the enums of the TypeScript args, with their values", () => {
         const values = (t: string) => schema().types[`containerd-node:index:${t}`].enum.map((e: any) => e.value);
         assert.deepStrictEqual(values("DockerMode"), ["keep", "stop", "disable", "purge"]);
