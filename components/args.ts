@@ -107,9 +107,9 @@ export type ArtifactSource =
 
 /** Extra CRI runtime handler (e.g. gVisor's runsc, kata). */
 export interface RuntimeHandlerArgs {
-    /** e.g. "io.containerd.runsc.v1". */
+    /** e.g. "io.containerd.runsc.v1". Required. */
     runtimeType: string;
-    /** Free-form `options` table of the handler. */
+    /** Free-form `options` table of the handler: TOML values (strings, numbers, booleans, lists, tables). */
     options?: { [key: string]: TomlValue };
 }
 
@@ -276,7 +276,7 @@ export interface KubeletArgs {
     version: string;
     /**
      * Where the runtime flags live: "auto", "kubeadm-flags", "default", "sysconfig" or "config"
-     * (kubelet 1.27+); see {@link KubeletFlagsLocation}. Default "auto".
+     * (kubelet 1.27+). Default "auto".
      */
     flagsLocation?: KubeletFlagsLocation;
     /** KubeletConfiguration file. Default "/var/lib/kubelet/config.yaml". */
@@ -345,9 +345,9 @@ export interface CrictlArgs {
  * /usr/local/bin/buildkitd /usr/local/bin/buildctl` (its build cache is under /var/lib/buildkit).
  */
 export interface ToolsArgs {
-    /** BuildKit (buildkitd + buildctl) with containerd's worker in `k8s.io`; see {@link BuildkitArgs}. Default: not installed. */
+    /** BuildKit (buildkitd + buildctl) with containerd's worker in `k8s.io`. Default: not installed. */
     buildkit?: BuildkitArgs;
-    /** crictl where the node has none; see {@link CrictlArgs}. Default: not installed. */
+    /** crictl where the node has none. Default: not installed. */
     crictl?: CrictlArgs;
 }
 
@@ -454,8 +454,7 @@ export type UpgradeDrainPolicy = typeof UpgradeDrainPolicy[keyof typeof UpgradeD
 export interface UpgradeArgs {
     /**
      * Whether a node that already runs containerd is drained for the move (Kubernetes mode):
-     * "major" drains for 1.x → 2.x only, "always", "never" (see {@link UpgradeDrainPolicy}).
-     * Default "major".
+     * "major" drains for 1.x → 2.x only, "always", "never". Default "major".
      */
     drain?: UpgradeDrainPolicy;
     /**
@@ -514,9 +513,9 @@ export interface ContainerdNodeArgs {
     unit?: SystemdUnitArgs;
     /**
      * containerd's proxy environment: `{ httpProxy?, httpsProxy?, noProxy? }`, each a string or a
-     * Pulumi secret, written as a containerd.service.d drop-in (see {@link ProxyArgs}); removing it
-     * removes the drop-in. Carries Docker's `proxies` and HTTP_PROXY/HTTPS_PROXY/NO_PROXY when it
-     * holds the same values. Default none.
+     * Pulumi secret, written as a containerd.service.d drop-in; removing it removes the drop-in.
+     * Carries Docker's `proxies` and HTTP_PROXY/HTTPS_PROXY/NO_PROXY when it holds the same values.
+     * Default none.
      */
     proxy?: ProxyArgs;
     /**
@@ -528,8 +527,8 @@ export interface ContainerdNodeArgs {
     docker?: DockerArgs;
     /**
      * Tools for what Docker did on the node, each opt-in: BuildKit for image builds into
-     * containerd's `k8s.io` namespace, crictl where the node has none (see {@link ToolsArgs}).
-     * Removing one later leaves it installed.
+     * containerd's `k8s.io` namespace, crictl where the node has none. Removing one later leaves it
+     * installed.
      */
     tools?: ToolsArgs;
     /** Moving a node that already runs containerd to the declared version. */

@@ -8,7 +8,9 @@
  * Where components/args.ts has a type the schema can express, it is used as is (its doc comments
  * are the schema's). Where it has a union (`containerd.source`, `runc`, `cni`, a kubeconfig that is
  * a path or `{ content }`, `maxUnavailable` as a count or a percentage, TOML values), this file has
- * a plain equivalent, which provider/convert.ts turns into the component's args. Left out:
+ * a plain equivalent, which provider/convert.ts turns into the component's args. A field this
+ * file declares again has the doc comment components/args.ts gives it, word for word
+ * (tests/unit/provider.test.ts holds them equal, and names the fields whose types differ). Left out:
  * `startAfter` (resources or a promise of them: use the resource option `dependsOn`), `nodeFacts`
  * (facts read by the caller), `rollbackMark` and `softFailures` (a fleet's own wiring of its nodes).
  */
@@ -68,11 +70,22 @@ export interface ArtifactInputs {
 export interface ContainerdInputs {
     /** Version to install and expect, e.g. "2.1.4" or "1.6"; a tarball or file source needs X.Y.Z. Required. */
     version: string;
-    /** Where containerd comes from (see SourceInputs). Required. */
+    /**
+     * Where containerd comes from: `{ kind: "tarball", url, sha256 }` (https; plain http
+     * only to a loopback host), `{ kind: "file", path, sha256 }` (air-gapped sites),
+     * `{ kind: "package", name? }` or `{ kind: "docker" }` (reuse Docker's containerd; its
+     * CRI-less config is replaced). Required.
+     */
     source: SourceInputs;
-    /** runc to install (tarball sources of 2.x do not bring one). Default: keep the node's. */
+    /**
+     * runc to install (tarball sources of 2.x do not bring one): `{ url, sha256 }` or
+     * `{ path, sha256 }`. Default: keep the node's.
+     */
     runc?: ArtifactInputs;
-    /** CNI plugins tarball, extracted into `config.cniBinDir` (default /opt/cni/bin). Default: keep the node's. */
+    /**
+     * CNI plugins tarball, extracted into `config.cniBinDir` (default /opt/cni/bin): `{ url, sha256 }` or `{ path, sha256 }`.
+     * Default: keep the node's.
+     */
     cni?: ArtifactInputs;
 }
 
@@ -80,7 +93,10 @@ export interface ContainerdInputs {
 export interface BuildkitInputs {
     /** BuildKit's version, e.g. "0.34.2": the tarball's buildkitd must report it. Required. */
     version: string;
-    /** BuildKit's release tarball, `buildkit-vX.Y.Z.linux-ARCH.tar.gz`. Required. */
+    /**
+     * BuildKit's release tarball, `buildkit-vX.Y.Z.linux-ARCH.tar.gz` (its `bin/buildkitd` and
+     * `bin/buildctl` are installed): `{ url, sha256 }` or `{ path, sha256 }`. Required.
+     */
     source: ArtifactInputs;
 }
 
@@ -88,13 +104,16 @@ export interface BuildkitInputs {
 export interface CrictlInputs {
     /** crictl's version, e.g. "1.34.0": the tarball's crictl must report it. Required. */
     version: string;
-    /** cri-tools' release tarball, `crictl-vX.Y.Z-linux-ARCH.tar.gz`. Required. */
+    /**
+     * cri-tools' release tarball, `crictl-vX.Y.Z-linux-ARCH.tar.gz` (`crictl` at its top):
+     * `{ url, sha256 }` or `{ path, sha256 }`. Required.
+     */
     source: ArtifactInputs;
 }
 
 /** Tools for what Docker did on the node, each opt-in; one removed later is left installed. */
 export interface ToolsInputs {
-    /** BuildKit for image builds into containerd's `k8s.io` namespace. Default: not installed. */
+    /** BuildKit (buildkitd + buildctl) with containerd's worker in `k8s.io`. Default: not installed. */
     buildkit?: BuildkitInputs;
     /** crictl where the node has none. Default: not installed. */
     crictl?: CrictlInputs;
@@ -116,7 +135,8 @@ export interface ConfigInputs {
     sandboxImage?: string;
     /**
      * Registry mirrors: registry host → mirror endpoints (with scheme), tried in order before the
-     * registry itself. Written as `certs.d/<host>/hosts.toml`, read per pull (no restart). Default none.
+     * registry itself. Written as `certs.d/<host>/hosts.toml`, read per pull (no restart).
+     * e.g. `{ "docker.io": ["https://mirror.example.com"] }`. Default none.
      */
     registryMirrors?: { [registry: string]: string[] };
     /**
@@ -125,14 +145,21 @@ export interface ConfigInputs {
      */
     insecureRegistries?: string[];
     /**
-     * TLS files by registry host (`host` or `host:port`): paths of PEM files on the node, written
-     * into `certs.d` hosts.toml wherever containerd reaches that host. Default none.
+     * TLS files by registry host (`host` or `host:port`, as an endpoint names it):
+     * `{ "HOST": { caFile?, certFile?, keyFile? } }` (CRI `registry.configs."HOST".tls`), written into
+     * `certs.d` hosts.toml wherever containerd reaches that host: as its own registry's server
+     * and as a mirror of another (`registry-1.docker.io` is docker.io's server). Absolute paths on
+     * the node; the configure step fails, changing nothing, while a file is missing.
+     * e.g. `{ "registry.example.com": { caFile: "/etc/pki/registry-ca.pem" } }`. Default none.
      */
     registryTls?: { [host: string]: RegistryTlsArgs };
     /**
-     * Credentials containerd pulls with, by registry host. Every value stays a Pulumi secret: a step
-     * of its own (`registry-auth`, shown as [secret] in a preview) writes them to a 0600 file that
-     * the rendered config imports. Default none.
+     * Credentials containerd pulls with, by registry host:
+     * `{ "HOST": { username?, password?, auth?, identityToken? } }` (CRI
+     * `registry.configs."HOST".auth`, what an old config's auth carries over to). Every value
+     * stays a Pulumi secret: a step of its own (`registry-auth`, shown as [secret] in a preview)
+     * writes them to a 0600 file that the rendered config imports. containerd deprecates this for
+     * imagePullSecrets (removal planned for 2.4). Default none.
      */
     registryAuth?: { [registry: string]: RegistryAuthArgs };
     /** containerd's persistent root. Default "/var/lib/containerd". */
@@ -143,16 +170,26 @@ export interface ConfigInputs {
     cniBinDir?: string;
     /** Where CRI reads CNI network configs. Default "/etc/cni/net.d". */
     cniConfDir?: string;
-    /** Extra runtime handlers by name, next to the default "runc". Default none. */
+    /**
+     * Extra runtime handlers by name, next to the default "runc":
+     * `{ name: { runtimeType, options } }`. Default none.
+     */
     runtimes?: { [name: string]: RuntimeHandlerInputs };
     /**
      * Files the rendered config imports (containerd's top-level `imports`): absolute paths, or
-     * globs matched at every start. Keep the live config's imports here. Default none.
+     * globs (`*`, `?`, `[…]`) matched at every start, such as the drop-in directory a cloud node
+     * image or a GPU toolkit writes to. Keep the live config's imports here: the rendered file
+     * replaces it, and an import it no longer lists refuses an upgrade. Each drop-in must declare
+     * a config version no higher than the rendered file's. e.g.
+     * `["/etc/containerd/config.d/*.toml"]`. Default none.
      */
     imports?: string[];
     /**
-     * Typed escape hatch: a TOML table deep-merged over the rendered file (its keys win), in the
-     * schema the installed version reads. Credentials are refused here (use `registryAuth`). Default none.
+     * Typed escape hatch: a TOML table deep-merged over the rendered file (its keys win). Use keys
+     * of the schema the installed version reads (version 2 for 1.x, 3 for 2.0–2.2, 4 for 2.3+, where
+     * the servers' settings live in plugins such as `io.containerd.server.v1.grpc`). Credentials are
+     * refused here: the config's text is shown by `pulumi preview` and kept in the state as plain
+     * text (use `registryAuth`, whose values stay secrets). Default none.
      */
     extraToml?: { [key: string]: any };
 }
@@ -186,21 +223,37 @@ export interface FleetSettingsInputs {
     /** The containerd systemd unit (Delegate=yes and KillMode=process are always set). */
     unit?: SystemdUnitArgs;
     /**
-     * containerd's proxy environment (HTTP_PROXY, HTTPS_PROXY, NO_PROXY), written as a
-     * containerd.service.d drop-in by a step of its own; removing it removes the drop-in. Default none.
+     * containerd's proxy environment: `{ httpProxy?, httpsProxy?, noProxy? }`, each a string or a
+     * Pulumi secret, written as a containerd.service.d drop-in; removing it removes the drop-in.
+     * Carries Docker's `proxies` and HTTP_PROXY/HTTPS_PROXY/NO_PROXY when it holds the same values.
+     * Default none.
      */
     proxy?: ProxyArgs;
     /** The kubelet switched to containerd. Required in Kubernetes mode; omit in host mode when there is no kubelet to switch. */
     kubelet?: KubeletArgs;
     /** What happens to Docker. */
     docker?: DockerArgs;
-    /** Tools for what Docker did on the node, each opt-in: BuildKit, crictl. */
+    /**
+     * Tools for what Docker did on the node, each opt-in: BuildKit for image builds into
+     * containerd's `k8s.io` namespace, crictl where the node has none. Removing one later leaves it
+     * installed.
+     */
     tools?: ToolsInputs;
     /** Moving a node that already runs containerd to the declared version. */
     upgrade?: UpgradeArgs;
-    /** Pre-flight disk check: refuse a run that installs or moves containerd when less than this much is free (MiB). Default 1024. */
+    /**
+     * Pre-flight disk check: refuse a run that installs or moves containerd when less than this
+     * much is free under containerd's root, or under `stateDir` where artifacts are staged (MiB).
+     * Default 1024.
+     */
     minFreeDiskMiB?: number;
-    /** containerd-node's own directory on the node (node library, lock, run records, staged artifacts). Default "/var/lib/containerd-node". */
+    /**
+     * containerd-node's own directory on the node: the node library, the lock and the run claim
+     * that keep two runs off the same node, the steps' run records, staged artifacts. Two stacks
+     * that name one machine with different directories are not kept apart: keep the default
+     * unless the machine is shared on purpose (bench/scale.ts stands many fleet nodes on one lab
+     * node this way). Default "/var/lib/containerd-node".
+     */
     stateDir?: string;
 }
 
@@ -208,9 +261,18 @@ export interface FleetSettingsInputs {
 export interface ContainerdNodeInputs extends FleetSettingsInputs {
     /** How the component reaches the node over SSH. Required. */
     connection: NodeConnectionArgs;
-    /** Kubernetes mode: cordon, drain, verify Ready through the API, uncordon. Omit for host mode. */
+    /**
+     * Kubernetes mode: the node is cordoned, drained, verified Ready through the API and
+     * uncordoned. Omit for host mode (no cordon/drain/verify through the API).
+     */
     kubernetes?: KubernetesInputs;
-    /** How many nodes' facts the program reads over SSH at once. Default 16. */
+    /**
+     * How many nodes' facts the program reads over SSH at once, at preview and at up (each read
+     * waits while this many are under way). A fleet of real machines waits on each read's round
+     * trips more than on its CPU (about 9 ms of the program's a read): more at once shortens a
+     * large fleet's preview, up to what the machine running `pulumi` and its network can take.
+     * ContainerdFleet passes its own to every node. Default 16.
+     */
     factReads?: number;
 }
 
@@ -236,13 +298,22 @@ export interface DiscoveredConnectionInputs {
     port?: number;
     /** Login user; it must be root or have password-less sudo. Default "root". */
     user?: string;
-    /** PEM/OpenSSH private key text (not a path), kept a Pulumi secret. */
+    /**
+     * PEM/OpenSSH private key text (not a path), kept a Pulumi secret. At least one of
+     * `privateKey`, `password` or `agentSocketPath` is required.
+     */
     privateKey?: pulumi.Input<string>;
     /** Passphrase of `privateKey`, kept a Pulumi secret. */
     privateKeyPassword?: pulumi.Input<string>;
-    /** Login password, kept a Pulumi secret. */
+    /**
+     * Login password, kept a Pulumi secret. At least one of `privateKey`, `password` or
+     * `agentSocketPath` is required.
+     */
     password?: pulumi.Input<string>;
-    /** Path of an ssh-agent socket on the machine running `pulumi up`. */
+    /**
+     * Path of an ssh-agent socket on the machine running `pulumi up`. At least one of
+     * `privateKey`, `password` or `agentSocketPath` is required.
+     */
     agentSocketPath?: string;
 }
 

@@ -143,7 +143,8 @@ txn_end() {
 RUNS_KEEP=20
 # containerd's proxy drop-in (the proxy step writes it; its text is rendered by the package's
 # proxy renderer) and its first line, which marks it as this package's: a hand-made one is never
-# removed. A unit test holds both to the renderer's.
+# removed. A unit test holds both to the renderer's. No step sets PROXY_DROPIN: a unit test
+# redirects the drop-in by giving it in the environment.
 PROXY_DROPIN=${PROXY_DROPIN:-/etc/systemd/system/containerd.service.d/http-proxy.conf}
 PROXY_DROPIN_HEAD="# Managed by containerd-node (Pulumi): containerd's proxy environment (proxy)."
 # cn_run NAME SCRIPT_FILE: runs the step as a transient unit, or finds its run; follows it.
@@ -337,15 +338,18 @@ original_runtime() {
   fi
 }
 
+# cn_arch: the machine as release file names name it (amd64, arm64, …): the pre-flight's
+# architecture (host_facts), and what a tarball whose binary does not run here should have been.
+cn_arch() { case $HOSTTYPE in x86_64) echo amd64;; aarch64) echo arm64;; *) echo "$HOSTTYPE";; esac; }
+
 # host_facts KUBELET PATH...: what the pre-flight checks about the machine (components/facts.ts
-# HostFacts), one `containerd-node-host KEY VALUE` line each: the architecture, systemd, the MiB
-# free on the filesystem of each PATH (or of its nearest existing parent), the package manager,
-# runc, the kubelet's version (KUBELET 1: asked for), and the runtime before the first run
+# HostFacts), one `containerd-node-host KEY VALUE` line each: the architecture (cn_arch), systemd,
+# the MiB free on the filesystem of each PATH (or of its nearest existing parent), the package
+# manager, runc, the kubelet's version (KUBELET 1: asked for), and the runtime before the first run
 # (original_runtime). Read at every preview: bash builtins where they do, one df for every path.
 host_facts() {
-  local kubelet=$1 p pm=- kv=- before a=$HOSTTYPE free dirs=(); shift
-  case "$a" in x86_64) a=amd64;; aarch64) a=arm64;; esac
-  echo "containerd-node-host arch $a"
+  local kubelet=$1 p pm=- kv=- before free dirs=(); shift
+  echo "containerd-node-host arch $(cn_arch)"
   if command -v systemctl >/dev/null; then echo "containerd-node-host systemd 1"; else echo "containerd-node-host systemd 0"; fi
   for p in "$@"; do while [ ! -e "$p" ]; do p=${p%/*}; p=${p:-/}; done; dirs+=("$p"); done
   mapfile -t free < <(df -Pm "${dirs[@]}" | { read -r _; while read -r _ _ _ avail _; do echo "$avail"; done; })
@@ -648,7 +652,6 @@ echo "reverted to the state saved in $B"
 #   TLS_FILES        registry TLS files the node must have: lines "FIELD<TAB>PATH"
 #   REGISTRY_AUTH    1 when config.registryAuth is set (the credentials file is kept)
 #   PROXY            1 when proxy is set (its drop-in is kept; otherwise this package's is removed)
-#   PROXY_DROPIN     the proxy step's drop-in (the library's own path when not given)
 #   PROXY_TEXT       the proxy step's drop-in content (the step's text is a secret when a value is)
 #   CONFIG_HEAD      the first line of a config.toml this package rendered
 #   BUILDKIT_VERSION BUILDKIT_FROM BUILDKIT_URL BUILDKIT_SHA256: tools.buildkit (an artifact, as RUNC_*)
@@ -732,6 +735,39 @@ cn_fetch() {
   echo "$sha  $file" | sha256sum -c --status || die "$kind: SHA-256 of $url is $(sha256sum "$file" | cut -c1-64), expected $sha"
 }
 
+# bin_version BINARY: the third word of `BINARY --version`'s first line (containerd, buildkitd and
+# crictl print their version there); nothing when it does not run.
+bin_version() { "$1" --version 2>/dev/null | awk '{print $3; exit}' || true; }
+
+# cn_stage_tarball KIND FROM URL SHA256 BINARY VERSION DECLARED LAYOUT: a release tarball (containerd's,
+# a tool's) fetched and checked (cn_fetch) and unpacked under $CN_DIR/stage, once: its tree is
+# moved in place only once whole and checked (a refused one is removed), so a rerun finds it there
+# and neither fetches nor unpacks it again. Checked: it has BINARY (a path in it; else it is not of
+# the release layout LAYOUT), which runs on this node and reports VERSION, as the input DECLARED
+# declares it. Prints the staged directory.
+cn_stage_tarball() {
+  local kind=$1 from=$2 url=$3 sha=$4 bin=$5 want=$6 declared=$7 layout=$8 dir V why=""
+  dir=$(cn_staged "$kind" "$sha")
+  V=$(bin_version "$dir/$bin")
+  if [ -n "$V" ] && version_matches "$V" "$want"; then
+    log "${bin##*/} $V already staged in $dir"
+  else
+    cn_fetch "$kind" "$from" "$url" "$sha"
+    rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+    staged "$dir.tmp" tar -xzf "$(cn_cached "$kind" "$sha")" -C "$dir.tmp" || die "could not unpack the $kind tarball"
+    V=$(bin_version "$dir.tmp/$bin")
+    if [ ! -x "$dir.tmp/$bin" ]; then why="the $kind tarball has no $bin: expected $layout"
+    elif [ -z "$V" ]; then why="the $kind tarball's $bin does not run on this node ($HOSTTYPE): expected the linux-$(cn_arch) release"
+    elif ! version_matches "$V" "$want"; then why="the $kind tarball holds ${bin##*/} $V, $declared declares $want"
+    fi
+    # A refused tree is not left behind (it may be large).
+    [ -z "$why" ] || { rm -rf "$dir.tmp"; die "$why"; }
+    rm -rf "$dir" && mv "$dir.tmp" "$dir"
+    log "staged ${bin##*/} $V in $dir"
+  fi
+  echo "$dir"
+}
+
 # cn_stage: downloads or receives every artifact, checks its SHA-256 and stages it under
 # $CN_DIR/stage (nothing live yet).
 cn_stage() {
@@ -739,21 +775,8 @@ cn_stage() {
   case "$SOURCE" in
     tarball|file)
       phase "fetching containerd $VERSION"
-      dir=$(cn_staged containerd "$CONTAINERD_SHA256")
-      # Staged by an earlier run from the tarball of this SHA-256 (moved in place only once whole):
-      # a rerun does not download and unpack it again.
-      if [ -x "$dir/bin/containerd" ] && V=$("$dir/bin/containerd" --version | awk '{print $3}') && version_matches "$V" "$VERSION"; then
-        log "containerd $V already staged in $dir"
-      else
-        cn_fetch containerd "$CONTAINERD_FROM" "$CONTAINERD_URL" "$CONTAINERD_SHA256"
-        rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
-        staged "$dir.tmp" tar -xzf "$(cn_cached containerd "$CONTAINERD_SHA256")" -C "$dir.tmp" || die "could not unpack the containerd tarball"
-        [ -x "$dir.tmp/bin/containerd" ] || die "the tarball has no bin/containerd: expected the containerd-X.Y.Z-linux-ARCH.tar.gz release layout"
-        V=$("$dir.tmp/bin/containerd" --version | awk '{print $3}')
-        version_matches "$V" "$VERSION" || die "the tarball holds containerd $V, containerd.version declares $VERSION"
-        rm -rf "$dir" && mv "$dir.tmp" "$dir"
-        log "staged containerd $V in $dir"
-      fi;;
+      cn_stage_tarball containerd "$CONTAINERD_FROM" "$CONTAINERD_URL" "$CONTAINERD_SHA256" bin/containerd "$VERSION" containerd.version \
+        "the containerd-X.Y.Z-linux-ARCH.tar.gz release layout" >/dev/null;;
     package)
       phase "installing the $PACKAGE package"
       if command -v apt-get >/dev/null; then
@@ -930,27 +953,6 @@ cn_migrate_images() {
   log "imported: $(echo "$IMAGES" | tr '\n' ' ')"
 }
 
-# cn_arch: the machine as release file names name it (amd64, arm64, …).
-cn_arch() { case $HOSTTYPE in x86_64) echo amd64;; aarch64) echo arm64;; *) echo "$HOSTTYPE";; esac; }
-# cn_stage_tool KIND FROM URL SHA256 BINARY VERSION: a tool's release tarball (tools) fetched and
-# checked (cn_fetch), unpacked once under its SHA-256 (moved in place only once whole, so a rerun
-# neither fetches nor unpacks it again), its BINARY (a path in the tarball) reporting VERSION as
-# the third word of `BINARY --version`. Prints the staged directory.
-cn_stage_tool() {
-  local kind=$1 from=$2 url=$3 sha=$4 bin=$5 want=$6 dir V
-  dir=$(cn_staged "$kind" "$sha")
-  if [ ! -x "$dir/$bin" ]; then
-    cn_fetch "$kind" "$from" "$url" "$sha"
-    rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
-    staged "$dir.tmp" tar -xzf "$(cn_cached "$kind" "$sha")" -C "$dir.tmp" || die "could not unpack the $kind tarball"
-    [ -x "$dir.tmp/$bin" ] || { rm -rf "$dir.tmp"; die "the $kind tarball has no $bin: expected its release layout"; }
-    rm -rf "$dir" && mv "$dir.tmp" "$dir"
-  fi
-  V=$("$dir/$bin" --version 2>/dev/null | awk '{print $3; exit}') || true
-  [ -n "$V" ] || die "the $kind tarball's $bin does not run on this node ($HOSTTYPE): expected the linux-$(cn_arch) release"
-  version_matches "$V" "$want" || die "the $kind tarball holds ${bin##*/} $V, tools.$kind.version declares $want"
-  echo "$dir"
-}
 
 # buildkit_ok BUILDCTL ADDR NAMESPACE: buildkitd answers on ADDR with a containerd worker in NAMESPACE.
 buildkit_ok() {
@@ -970,16 +972,16 @@ cn_tools() {
   local R=${CN_ROOT:-} bk="" cr="" have unit=/etc/systemd/system/buildkit.service conf=/etc/buildkit/buildkitd.toml V
   if [ -n "${BUILDKIT_FROM:-}" ]; then
     phase "fetching BuildKit $BUILDKIT_VERSION"
-    bk=$(cn_stage_tool buildkit "$BUILDKIT_FROM" "$BUILDKIT_URL" "$BUILDKIT_SHA256" bin/buildkitd "$BUILDKIT_VERSION")
+    bk=$(cn_stage_tarball buildkit "$BUILDKIT_FROM" "$BUILDKIT_URL" "$BUILDKIT_SHA256" bin/buildkitd "$BUILDKIT_VERSION" tools.buildkit.version "its release layout")
     [ -x "$bk/bin/buildctl" ] || die "the buildkit tarball has no bin/buildctl: expected its release layout"
   fi
   if [ -n "${CRICTL_FROM:-}" ]; then
     have=$(command -v crictl || true)
     if [ -n "$have" ] && { [ "$have" != /usr/local/bin/crictl ] || [ ! -f "$CN_DIR/tools/crictl" ]; }; then
-      log "the node has crictl at $have ($("$have" --version 2>/dev/null | awk '{print $3; exit}')), not installed by containerd-node: left as it is"
+      log "the node has crictl at $have ($(bin_version "$have")), not installed by containerd-node: left as it is"
     else
       phase "fetching crictl $CRICTL_VERSION"
-      cr=$(cn_stage_tool crictl "$CRICTL_FROM" "$CRICTL_URL" "$CRICTL_SHA256" crictl "$CRICTL_VERSION")
+      cr=$(cn_stage_tarball crictl "$CRICTL_FROM" "$CRICTL_URL" "$CRICTL_SHA256" crictl "$CRICTL_VERSION" tools.crictl.version "its release layout")
     fi
   fi
   txn_begin

@@ -96,8 +96,8 @@ export const VERSION_MATCHES = libFunctions("version_matches");
  */
 export const UPGRADE_DRAINS = libFunctions("upgrade_drains");
 
-/** host_facts KUBELET PATH…, with original_runtime: the machine's facts the pre-flight checks (HostFacts). */
-export const HOST_FACTS = libFunctions("original_runtime", "host_facts");
+/** host_facts KUBELET PATH…, with cn_arch and original_runtime: the machine's facts the pre-flight checks (HostFacts). */
+export const HOST_FACTS = libFunctions("cn_arch", "original_runtime", "host_facts");
 
 /** detect_runtime: the runtime the node uses now, printed as `docker://X`, `containerd://X` or `none`. */
 export const DETECT_RUNTIME = libFunctions("detect_runtime");

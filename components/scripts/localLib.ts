@@ -12,7 +12,7 @@
 import { createHash } from "crypto";
 import * as fs from "fs";
 import { libFunctions, nodeFilePath } from "./lib";
-import { sq } from "./shell";
+import { assignment, ShellValue } from "./shell";
 
 /** The library's text: kubectl.sh, then the node library's functions it calls. */
 export const LOCAL_LIB = `${fs.readFileSync(nodeFilePath("kubectl.sh"), "utf8")}
@@ -36,12 +36,11 @@ fi
 `;
 
 /** A value for the library: a string, a list (a bash array), or undefined (not set). */
-export type LocalValue = string | number | string[] | undefined;
+export type LocalValue = ShellValue | undefined;
 
-/** bash: the values block of a step, one assignment a line, each quoted once. */
+/** bash: the values block of a step, one assignment a line (shell.ts assignment), each quoted once. */
 export function localValues(values: { [name: string]: LocalValue }): string {
     return Object.entries(values)
-        .filter(([, v]) => v !== undefined)
-        .map(([k, v]) => `${k}=${Array.isArray(v) ? `(${v.map(sq).join(" ")})` : sq(String(v))}\n`)
+        .flatMap(([k, v]) => v === undefined ? [] : [`${assignment(k, v)}\n`])
         .join("");
 }

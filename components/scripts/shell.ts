@@ -18,6 +18,17 @@ export function cnDirAssignment(stateDir: string): string {
     return stateDir === STATE_DIR_DEFAULT ? `CN_DIR=\${CN_DIR:-${STATE_DIR_DEFAULT}}` : `CN_DIR=${sq(stateDir)}`;
 }
 
+/** A value of a step: a string or number, or a list (a bash array). */
+export type ShellValue = string | number | string[];
+
+/**
+ * One value as bash assigns it, quoted once: `NAME='value'`, a list `NAME=('a' 'b')`. The node
+ * steps' values (stepValues) and the kubectl steps' (localLib.ts localValues) are lines of these.
+ */
+export function assignment(name: string, value: ShellValue): string {
+    return `${name}=${Array.isArray(value) ? `(${value.map(sq).join(" ")})` : sq(value)}`;
+}
+
 /**
  * A step's values, as one assignment per line (a change of one value is a change of one line in
  * a preview's diff), each quoted once; the node library's functions read them.
@@ -27,7 +38,7 @@ export function stepValues(pairs: [string, string][]): string {
         return "";
     }
     return `# shellcheck disable=SC2034 # read by the node library
-${pairs.map(([k, v]) => `${k}=${sq(v)}`).join(" \\\n")}
+${pairs.map(([k, v]) => assignment(k, v)).join(" \\\n")}
 `;
 }
 

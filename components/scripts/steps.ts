@@ -6,7 +6,7 @@
  * text, so `pulumi preview --diff` shows a change of one value as a change of its line.
  */
 import { renderConfigToml, TOP_OF_FILE } from "../render/configToml";
-import { PROXY_DROPIN, ProxyValues, renderProxyDropIn } from "../render/proxy";
+import { ProxyValues, renderProxyDropIn } from "../render/proxy";
 import { REGISTRY_AUTH_FILE, RegistryAuthValues, renderRegistryAuthToml } from "../render/registryAuth";
 import { renderCrictlYaml } from "../render/crictl";
 import { registryTlsFiles, renderHostsTomls } from "../render/hostsToml";
@@ -117,7 +117,8 @@ log "registry credentials for ${spec.config.registryAuth.join(", ")} in ${REGIST
  * Writes containerd's proxy drop-in (0600) before the step that writes the config, as
  * registry-auth writes the credentials: its text holds the proxy's values, which may be secrets,
  * and the component passes it as a secret when one is. Restarts containerd only when the drop-in
- * changed and containerd already runs a config of this package (the library's cn_proxy).
+ * changed and containerd already runs a config of this package (the library's cn_proxy). Where
+ * the drop-in goes is the library's constant PROXY_DROPIN, which a unit test holds to render/proxy.ts's.
  */
 export function proxyScript(spec: NodeSpec, values: ProxyValues): string {
     return `${prelude("proxy", claimOf(spec, "proxy"), spec.stateDir)}${stepValues([
@@ -125,7 +126,6 @@ export function proxyScript(spec: NodeSpec, values: ProxyValues): string {
         ["BIN_DIR", spec.containerd.binDir],
         ["KUBELET_CONFIG", spec.kubelet?.configPath ?? "/var/lib/kubelet/config.yaml"],
         ["CONFIG_HEAD", TOP_OF_FILE.trim()],
-        ["PROXY_DROPIN", PROXY_DROPIN],
         ["PROXY_TEXT", renderProxyDropIn(Object.fromEntries(spec.proxy.map(f => [f, values[f]])))],
     ])}cn_proxy
 `;

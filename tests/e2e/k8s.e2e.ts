@@ -40,6 +40,26 @@ metadata: {name: solo, namespace: apps}
 spec: {minAvailable: 1, selector: {matchLabels: {app: solo}}}
 `;
 
+/**
+ * A pod in `apps` on node a, on the host's network and stopped at once, whose one container (of
+ * the pod's name) runs `command` (by default it sleeps) from `image` (by default the lab's busybox,
+ * never pulled), through `runtimeClass` when given.
+ */
+function podOnA(p: { name: string; image?: string; pull?: "Never" | "Always"; command?: string[]; runtimeClass?: string }): string {
+    return `
+apiVersion: v1
+kind: Pod
+metadata: {name: ${p.name}, namespace: apps}
+spec:
+  nodeName: ${NODES.a}
+${p.runtimeClass ? `  runtimeClassName: ${p.runtimeClass}\n` : ""}  hostNetwork: true
+  automountServiceAccountToken: false
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: ${p.name}, image: ${JSON.stringify(p.image ?? "lab/busybox:1")}, imagePullPolicy: ${p.pull ?? "Never"}, command: ${JSON.stringify(p.command ?? ["/bin/busybox", "sleep", "1000000"])}}
+`;
+}
+
 describe("e2e: Kubernetes — drain, switch the kubelet, verify and uncordon on a real cluster", function () {
     this.timeout(40 * 60 * 1000);
 
@@ -127,19 +147,10 @@ describe("e2e: Kubernetes — drain, switch the kubelet, verify and uncordon on 
         assert.match(config, /^containerLogMaxSize: 1M$/m);
         assert.match(config, /^containerLogMaxFiles: 3$/m);
         // About 3.6 MB of output: rotated at 1M (the kubelet looks every 10 s), at most 3 files kept.
-        apply(`
-apiVersion: v1
-kind: Pod
-metadata: {name: logger, namespace: apps}
-spec:
-  nodeName: ${NODES.a}
-  hostNetwork: true
-  automountServiceAccountToken: false
-  terminationGracePeriodSeconds: 1
-  containers:
-  - {name: logger, image: "lab/busybox:1", imagePullPolicy: Never, command: ["/bin/busybox", "sh", "-c",
-     "i=0; while [ $i -lt 50000 ]; do echo \\"line $i of a container log that the kubelet rotates: 0123456789\\"; i=$((i+1)); done; exec /bin/busybox sleep 1000000"]}
-`);
+        apply(podOnA({
+            name: "logger",
+            command: ["/bin/busybox", "sh", "-c", 'i=0; while [ $i -lt 50000 ]; do echo "line $i of a container log that the kubelet rotates: 0123456789"; i=$((i+1)); done; exec /bin/busybox sleep 1000000'],
+        }));
         let files: string[] = [];
         const until = Date.now() + 90_000;
         while (Date.now() < until) {
@@ -160,19 +171,7 @@ apiVersion: node.k8s.io/v1
 kind: RuntimeClass
 metadata: {name: lab-runc}
 handler: lab-runc
----
-apiVersion: v1
-kind: Pod
-metadata: {name: second-runtime, namespace: apps}
-spec:
-  nodeName: ${NODES.a}
-  runtimeClassName: lab-runc
-  hostNetwork: true
-  automountServiceAccountToken: false
-  terminationGracePeriodSeconds: 1
-  containers:
-  - {name: second, image: "lab/busybox:1", imagePullPolicy: Never, command: ["/bin/busybox", "sleep", "1000000"]}
-`);
+---${podOnA({ name: "second-runtime", runtimeClass: "lab-runc" })}`);
         kubectl("-n", "apps", "wait", "--for=condition=Ready", "pod/second-runtime", "--timeout=90s");
         const id = kubectl("-n", "apps", "get", "pod", "second-runtime", "-o", "jsonpath={.status.containerStatuses[0].containerID}").replace(/^containerd:\/\//, "");
         assert.match(id, /^[0-9a-f]{64}$/);
@@ -186,18 +185,7 @@ spec:
         assert.match(onNode(NODES.a, `cat /etc/containerd/certs.d/${LAB_PLAIN_REGISTRY}/hosts.toml`), new RegExp(`http://${LAB_PLAIN_REGISTRY.replace(/\./g, "\\.")}`));
         const log = path.join(LAB_DIR, "cluster", "plain-registry.log");
         const before = fs.readFileSync(log, "utf8").length;
-        apply(`
-apiVersion: v1
-kind: Pod
-metadata: {name: from-plain, namespace: apps}
-spec:
-  nodeName: ${NODES.a}
-  hostNetwork: true
-  automountServiceAccountToken: false
-  terminationGracePeriodSeconds: 1
-  containers:
-  - {name: plain, image: "${LAB_PLAIN_REGISTRY}/lab/plain:1", imagePullPolicy: Always, command: ["/bin/busybox", "sleep", "1000000"]}
-`);
+        apply(podOnA({ name: "from-plain", image: `${LAB_PLAIN_REGISTRY}/lab/plain:1`, pull: "Always" }));
         kubectl("-n", "apps", "wait", "--for=condition=Ready", "pod/from-plain", "--timeout=90s");
         const served = fs.readFileSync(log, "utf8").slice(before);
         assert.match(served, /user lab-puller: "(GET|HEAD) \/v2\/lab\/plain\/manifests\/\S+ HTTP\/1\.1" 200/, served);

@@ -6,7 +6,7 @@ import * as path from "path";
 import { HostFacts, NodeFacts } from "../../components/facts";
 import { hostRefusals, tarballArch } from "../../components/preflight/hostChecks";
 import { parseHostFacts, parseNodeFacts } from "../../components/preflight/readFacts";
-import { NODE_LIB } from "../../components/scripts/lib";
+import { HOST_FACTS, NODE_LIB } from "../../components/scripts/lib";
 import { nodeFactsScript } from "../../components/scripts/upgradeFacts";
 import { resolveSpec } from "../../components/spec";
 import { baseArgs, DOCKER_FACTS } from "./helpers";
@@ -75,6 +75,11 @@ describe("the facts reader's machine facts (host_facts), run here", () => {
         const p = run(nodeFactsScript({ stateDir: dir, prepare: true }), dir);
         assert.strictEqual(p.status, 0, p.stderr);
         assert.deepStrictEqual(fs.readdirSync(dir).sort(), ["cache", "lib"], "at up: containerd-node's own directories, nothing else");
+    });
+    it("names the architecture as release files do, with the library's own cn_arch in the read's text", () => {
+        const r = spawnSync("bash", ["-c", `${HOST_FACTS}for h in x86_64 aarch64 riscv64; do HOSTTYPE=$h; cn_arch; done`], { encoding: "utf8" });
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.strictEqual(r.stdout, "amd64\narm64\nriscv64\n");
     });
     it("the runtime before the first run: as the library recorded it with the original state, or told from an older library's record", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-host-"));

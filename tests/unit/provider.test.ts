@@ -3,6 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import * as ts from "typescript";
 import { resolveSpec } from "../../components/spec";
 import { ContainerdFleetInputs, ContainerdNodeInputs } from "../../provider/args";
 import { countOrPercent, fleetArgs, nodeArgs } from "../../provider/convert";
@@ -66,6 +67,22 @@ describe("provider: the schema (provider/schema.json)", () => {
         assert.deepStrictEqual(missing, []);
     });
 
+    it("no description is a doc comment's {@link} as the analyzer renders it ([object Object])", () => {
+        const broken: string[] = [];
+        const walk = (at: string, v: any) => {
+            if (v && typeof v === "object") {
+                for (const [k, x] of Object.entries(v)) {
+                    if (k === "description" && typeof x === "string" && x.includes("[object Object]")) {
+                        broken.push(at);
+                    }
+                    walk(`${at}/${k}`, x);
+                }
+            }
+        };
+        walk("", schema());
+        assert.deepStrictEqual(broken, []);
+    });
+
     it("names the enums of the TypeScript args, with their values", () => {
         const values = (t: string) => schema().types[`containerd-node:index:${t}`].enum.map((e: any) => e.value);
         assert.deepStrictEqual(values("DockerMode"), ["keep", "stop", "disable", "purge"]);
@@ -123,6 +140,90 @@ describe("provider: the schema (provider/schema.json)", () => {
         const refs = [...JSON.stringify(s).matchAll(/"#\/types\/([^"]+)"/g)].map(m => m[1]);
         assert.ok(refs.length > 20);
         assert.deepStrictEqual(refs.filter(r => !(r in s.types)), [], "every $ref names a type of the schema");
+    });
+});
+
+/**
+ * The doc comment of each field of each interface in a file, wrapping aside (whitespace folded
+ * to one space): interface → field → comment ("" for none). A field's own object type
+ * (ContainerdNodeArgs' `containerd: { … }`) is an interface named `Interface.field`.
+ */
+function fieldDocs(file: string): Map<string, Map<string, string>> {
+    const sf = ts.createSourceFile(file, fs.readFileSync(path.join(ROOT, file), "utf8"), ts.ScriptTarget.Latest, true);
+    const interfaces = new Map<string, Map<string, string>>();
+    const read = (name: string, members: ts.NodeArray<ts.TypeElement>) => {
+        const docs = new Map<string, string>();
+        for (const m of members) {
+            if (ts.isPropertySignature(m) && ts.isIdentifier(m.name)) {
+                docs.set(m.name.text, ts.getJSDocCommentsAndTags(m).filter(ts.isJSDoc)
+                    .map(d => d.getText(sf).replace(/^\/\*\*/, "").replace(/\*\/$/, "").replace(/^\s*\* ?/gm, "").replace(/\s+/g, " ").trim()).join(" "));
+                if (m.type && ts.isTypeLiteralNode(m.type) && m.type.members.some(ts.isPropertySignature)) {
+                    read(`${name}.${m.name.text}`, m.type.members);
+                }
+            }
+        }
+        interfaces.set(name, docs);
+    };
+    for (const st of sf.statements) {
+        if (ts.isInterfaceDeclaration(st)) {
+            read(st.name.text, st.members);
+        }
+    }
+    return interfaces;
+}
+
+describe("provider: the doc comments it repeats (provider/args.ts, components/args.ts)", () => {
+    /** Each interface of provider/args.ts that repeats one of components/args.ts, with it. */
+    const MIRRORS: { [provider: string]: string } = {
+        ContainerdInputs: "ContainerdNodeArgs.containerd",
+        BuildkitInputs: "BuildkitArgs",
+        CrictlInputs: "CrictlArgs",
+        ToolsInputs: "ToolsArgs",
+        RuntimeHandlerInputs: "RuntimeHandlerArgs",
+        ConfigInputs: "ContainerdConfigArgs",
+        KubernetesInputs: "KubernetesArgs",
+        FleetSettingsInputs: "ContainerdNodeArgs",
+        ContainerdNodeInputs: "ContainerdNodeArgs",
+        DiscoveredConnectionInputs: "NodeConnectionArgs",
+    };
+    /** The provider's interfaces that repeat none of components/args.ts, and why. */
+    const OWN: { [provider: string]: string } = {
+        SourceInputs: "containerd.source's union (TarballSource, FileSource, …) as one object: each field names the kinds it is for",
+        ArtifactInputs: "ArtifactSource's union ({ url, sha256 } or { path, sha256 }) as one object: url and path each say one of them is given",
+        FleetNodeInputs: "the fleet's (components/fleet)",
+        DiscoverInputs: "the fleet's (components/fleet)",
+        FleetKubernetesInputs: "the fleet's (components/fleet)",
+        ContainerdFleetInputs: "the fleet's (components/fleet)",
+        StepDurationsOutputs: "the fleet's (components/fleet)",
+        FleetRowOutputs: "the fleet's (components/fleet)",
+    };
+    /** Fields of one name whose types differ, so their comments do too. */
+    const DIFFERENT = {
+        "KubernetesInputs.kubeconfig": "a path only (kubeconfigContent is the content); the component's is a path or { content }",
+    };
+    const provider = fieldDocs("provider/args.ts");
+    const components = fieldDocs("components/args.ts");
+
+    it("every interface of provider/args.ts repeats one of components/args.ts, or is said to repeat none", () => {
+        assert.deepStrictEqual([...provider.keys()].filter(n => !n.includes(".") && !(n in MIRRORS) && !(n in OWN)), []);
+        assert.deepStrictEqual(Object.values(MIRRORS).filter(c => !components.has(c)), []);
+    });
+
+    it("a field both name has the same doc comment in both (the schema's description is the provider's)", () => {
+        const differ: string[] = [];
+        for (const [p, c] of Object.entries(MIRRORS)) {
+            for (const [field, doc] of provider.get(p)!) {
+                const theirs = components.get(c)!.get(field);
+                if (theirs !== undefined && theirs !== doc && !(`${p}.${field}` in DIFFERENT)) {
+                    differ.push(`${p}.${field}: "${doc}"\n  ${c}.${field}: "${theirs}"`);
+                }
+            }
+        }
+        assert.deepStrictEqual(differ, []);
+        for (const k of Object.keys(DIFFERENT)) {
+            const [p, field] = k.split(".");
+            assert.notStrictEqual(provider.get(p)!.get(field), components.get(MIRRORS[p])!.get(field), `${k} is the same now: no longer an exception`);
+        }
     });
 });
 

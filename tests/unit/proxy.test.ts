@@ -96,7 +96,7 @@ describe("proxy: the drop-in", () => {
             ["proxy", "configure", "switch"]);
         const script = proxyScript(s, { httpProxy: SECRET_URL });
         assert.match(script, /^cn_begin proxy 900 0$/m);
-        assert.match(script, new RegExp(`^PROXY_DROPIN='${PROXY_DROPIN}' \\\\$`, "m"));
+        assert.doesNotMatch(script, /PROXY_DROPIN/, "the drop-in's path is the library's");
         assert.match(script, /^PROXY_TEXT='# Managed by containerd-node \(Pulumi\): containerd'\\''s proxy environment \(proxy\)\.\n\[Service\]\nEnvironment="HTTP_PROXY=http:\/\/build:pr0xy-PASSWORD@proxy\.corp:3128"\n'\ncn_proxy$/m);
         assert.match(stepScript(s, "converge"), /^PROXY='1' \\$/m);
         assert.match(stepScript(spec(), "converge"), /^PROXY='0' \\$/m);
@@ -122,16 +122,16 @@ describe("proxy: the drop-in", () => {
 });
 
 describe("proxy: the step's bash (the node library's cn_proxy, run here with systemctl faked)", () => {
-    /** The rendered step's values and call, its drop-in redirected into `dir`; systemctl a function that logs. */
+    /** The rendered step's values and call, its drop-in redirected into `dir` (by the environment); systemctl a function that logs. */
     function run(dir: string, values: { [k: string]: string }): { code: number | null; stderr: string; systemctl: string[] } {
         const s = spec({ proxy: values });
         const script = proxyScript(s, values);
-        const body = script.slice(script.indexOf("# shellcheck disable=SC2034 # read by the node library")).split(PROXY_DROPIN).join(path.join(dir, "http-proxy.conf"));
+        const body = script.slice(script.indexOf("# shellcheck disable=SC2034 # read by the node library"));
         const log = path.join(dir, "systemctl.log");
         fs.writeFileSync(log, "");
         const r = spawnSync("bash", ["-c", `${standalonePrelude("proxy")}systemctl() { echo "$*" >>${JSON.stringify(log)}; [ "$1" != is-active ]; }
 ${body}`],
-            { env: { ...process.env, CN_DIR: path.join(dir, "state") }, encoding: "utf8" });
+            { env: { ...process.env, CN_DIR: path.join(dir, "state"), PROXY_DROPIN: path.join(dir, "http-proxy.conf") }, encoding: "utf8" });
         return { code: r.status, stderr: r.stderr, systemctl: fs.readFileSync(log, "utf8").split("\n").filter(l => /^(daemon-reload|restart)/.test(l)) };
     }
     it("writes the drop-in 0600 and reloads systemd only when its content changed; containerd not on this package's config is left to configure", () => {

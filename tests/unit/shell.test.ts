@@ -218,18 +218,27 @@ describe("staging on a full disk (bash, as on the node)", () => {
 });
 
 describe("staging containerd (bash, as on the node)", () => {
-    it("unpacks the tarball once: a rerun finds it staged under its SHA-256 and neither fetches nor unpacks it again", () => {
+    /**
+     * A tarball in a temp dir's node cache, as a copy from this machine leaves it, holding `file`
+     * (by default bin/containerd, as the release layout has it), a containerd that prints its
+     * version as the real one does. Returns the dir, its node cache, the path the step is told the
+     * tarball came from, and the tarball's SHA-256.
+     */
+    function cachedTarball(file = "bin/containerd") {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-stage-"));
-        // A release tarball's layout, with a containerd that prints its version as the real one does.
-        fs.mkdirSync(path.join(dir, "tree", "bin"), { recursive: true });
-        fs.writeFileSync(path.join(dir, "tree", "bin", "containerd"), "#!/bin/sh\necho containerd github.com/containerd/containerd/v2 v2.2.9 0123abc\n", { mode: 0o755 });
+        fs.mkdirSync(path.dirname(path.join(dir, "tree", file)), { recursive: true });
+        fs.writeFileSync(path.join(dir, "tree", file), "#!/bin/sh\necho containerd github.com/containerd/containerd/v2 v2.2.9 0123abc\n", { mode: 0o755 });
         const sha = "ab".repeat(32);
         const cache = path.join(dir, "state", "cache");
         fs.mkdirSync(cache, { recursive: true });
         const tarball = path.join(cache, `containerd-${sha.slice(0, 16)}`);
-        assert.strictEqual(spawnSync("tar", ["-czf", tarball, "-C", path.join(dir, "tree"), "bin"]).status, 0);
+        assert.strictEqual(spawnSync("tar", ["-czf", tarball, "-C", path.join(dir, "tree"), file.split("/")[0]]).status, 0);
         const real = spawnSync("sha256sum", [tarball], { encoding: "utf8" }).stdout.slice(0, 64);
         fs.renameSync(tarball, path.join(cache, `containerd-${real.slice(0, 16)}`));
+        return { dir, cache, tarball, real };
+    }
+    it("unpacks the tarball once: a rerun finds it staged under its SHA-256 and neither fetches nor unpacks it again", () => {
+        const { dir, cache, tarball, real } = cachedTarball();
         const stage = () => bash(`${prelude("configure")}\nSOURCE=file VERSION=2.2.9 CONTAINERD_FROM=path CONTAINERD_URL=${sq(tarball)} CONTAINERD_SHA256=${real}\ncn_stage`, dir);
         let r = stage();
         assert.strictEqual(r.code, 0, r.stderr);
@@ -243,6 +252,20 @@ describe("staging containerd (bash, as on the node)", () => {
         r = bash(`${prelude("configure")}\nSOURCE=file VERSION=2.3.7 CONTAINERD_FROM=path CONTAINERD_URL=x CONTAINERD_SHA256=${real}\ncn_stage`, dir);
         assert.strictEqual(r.code, 1);
         assert.match(r.stderr, /did not arrive/);
+    });
+    it("a tarball of another version than declared, or not of the release layout, is refused and nothing is staged", () => {
+        const stage = (t: ReturnType<typeof cachedTarball>, version: string) =>
+            bash(`${prelude("configure")}\nSOURCE=file VERSION=${version} CONTAINERD_FROM=path CONTAINERD_URL=${sq(t.tarball)} CONTAINERD_SHA256=${t.real}\ncn_stage`, t.dir);
+        const other = cachedTarball();
+        let r = stage(other, "2.3.7");
+        assert.strictEqual(r.code, 1);
+        assert.match(r.stderr, /failed during 'fetching containerd 2\.3\.7': the containerd tarball holds containerd v2\.2\.9, containerd\.version declares 2\.3\.7/);
+        assert.deepStrictEqual(fs.readdirSync(path.join(other.dir, "state", "stage")), [], "not staged, and the refused tree not left behind");
+        const flat = cachedTarball("containerd");
+        r = stage(flat, "2.2.9");
+        assert.strictEqual(r.code, 1);
+        assert.match(r.stderr, /the containerd tarball has no bin\/containerd: expected the containerd-X\.Y\.Z-linux-ARCH\.tar\.gz release layout/);
+        assert.deepStrictEqual(fs.readdirSync(path.join(flat.dir, "state", "stage")), []);
     });
 });
 

@@ -167,6 +167,7 @@ describe("tools: cn_tools (bash, as on the node)", () => {
         assert.strictEqual(again.code, 0, again.stderr);
         assert.doesNotMatch(again.calls, /restart|daemon-reload/);
         assert.match(again.stderr, /BuildKit unchanged: no restart/);
+        assert.match(again.stderr, /buildkitd v0\.34\.2 already staged in \S+\/stage\/buildkit-/, "its tarball neither fetched nor unpacked again");
         assert.doesNotMatch(again.stderr, /wrote|installed \//);
         // Stopped meanwhile: started again, though nothing changed.
         fs.rmSync(f.active);
