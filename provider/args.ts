@@ -251,8 +251,8 @@ export interface FleetSettingsInputs {
      * containerd-node's own directory on the node: the node library, the lock and the run claim
      * that keep two runs off the same node, the steps' run records, staged artifacts. Two stacks
      * that name one machine with different directories are not kept apart: keep the default
-     * unless the machine is shared on purpose (bench/scale.ts stands many fleet nodes on one lab
-     * node this way). Default "/var/lib/containerd-node".
+     * unless the machine is shared on purpose (as a benchmark that stands many fleet nodes on one
+     * machine does). Default "/var/lib/containerd-node".
      */
     stateDir?: string;
 }
