@@ -105,7 +105,8 @@ async function sampled<T>(f: () => Promise<T>, root = process.pid): Promise<Samp
 
 /**
  * One preview (`--preview-child ARGS…`, see previewChild) in a child process of this script
- * (under the Node.js options Pulumi.yaml gives a program), its tree (the program's process, the CLI, the providers) sampled.
+ * (under the Node.js options Pulumi.yaml gives a program), its tree (the program's process, the
+ * CLI, the providers) sampled.
  */
 async function sampledChild(args: string[]): Promise<Sampled<void>> {
     const runner = __filename.endsWith(".js") ? [] : [require.resolve("ts-node/dist/bin"), "--transpile-only"];
@@ -115,8 +116,9 @@ async function sampledChild(args: string[]): Promise<Sampled<void>> {
 }
 
 /**
- * The child's side: `pulumi preview` of a new fleet of N nodes on the first HOST_COUNT machines ("given": every node's facts are
- * FACTS_FILE's; "read": read over SSH), in host or Kubernetes mode; its stack removed after.
+ * The child's side: `pulumi preview` of a new fleet of N nodes on the first HOST_COUNT machines
+ * ("given": every node's facts are FACTS_FILE's; "read": read over SSH), in host or Kubernetes
+ * mode; its stack removed after.
  */
 async function previewChild([n, facts, mode, factsFile, maxUnavailable, parallel, hostCount]: string[]): Promise<void> {
     const hosts = Array.from({ length: Number(hostCount) }, (_, i) => `scale-h${i + 1}`);
