@@ -18,7 +18,12 @@
 # Every file is saved before it is overwritten and every service's state is noted before it is
 # touched; if the step fails anywhere, the EXIT trap puts them all back and restarts what was
 # running.
-log() { echo "[$STEP] $*" >&2; }
+# log: a detail of the step's work (a file written, a phase begun), kept on the node in the run's
+# `log`; say: what a person should see (what restarted, what was carried, skipped or left alone),
+# in the step's output (`err`, which `pulumi up` shows and the state keeps) and its `log`. Outside
+# a detached run both go to stderr.
+log() { if [ -n "${CN_RUN_DIR:-}" ]; then echo "[$STEP] $*" >>"$CN_RUN_DIR/log"; else echo "[$STEP] $*" >&2; fi; }
+say() { [ -z "${CN_RUN_DIR:-}" ] || echo "[$STEP] $*" >>"$CN_RUN_DIR/log"; echo "[$STEP] $*" >&2; }
 # A detached run (cn_run, below) keeps its phase and its transaction on disk, for the boot-time recovery.
 phase() { PHASE="$*"; log "$PHASE"; [ -z "${CN_RUN_DIR:-}" ] || echo "$PHASE" >>"$CN_RUN_DIR/phases"; }
 die() { echo "containerd-node: step '$STEP' failed during '$PHASE': $*" >&2; exit 1; }
@@ -284,7 +289,7 @@ cn_claim() {
       echo "containerd-node: step '$STEP' refused: this node is being converted by $CLAIM_HOLDER (its run has had the node since $CLAIM_SINCE; its step $CLAIM_STEP $CLAIM_STATE). Run again once that run is over: its last node step releases the node; if that run died, or its last step had nothing to run, the claim lapses at $(cn_utc "$CLAIM_UNTIL") (claim $CN_DIR/claim)" >&2
       exit 1
     fi
-    log "the claim of $CLAIM_HOLDER (since $CLAIM_SINCE, step $CLAIM_STEP $CLAIM_STATE) lapsed at $(cn_utc "$CLAIM_UNTIL"): this run takes the node over"
+    say "the claim of $CLAIM_HOLDER (since $CLAIM_SINCE, step $CLAIM_STEP $CLAIM_STATE) lapsed at $(cn_utc "$CLAIM_UNTIL"): this run takes the node over"
     since=""
   fi
   [ -n "$since" ] || since=$(cn_utc "$now")
@@ -300,7 +305,7 @@ cn_claim_end() {
     cn_claim_write "finished at $(cn_utc "$(date +%s)")" "$CN_CLAIM_SINCE"
   else
     cn_claim_read
-    if [ "$CLAIM_HOLDER" = "$CN_HOLDER_NAME" ]; then rm -f "$CN_DIR/claim"; log "released the node (claimed since $CLAIM_SINCE)"; fi
+    if [ "$CLAIM_HOLDER" = "$CN_HOLDER_NAME" ]; then rm -f "$CN_DIR/claim"; say "released the node (claimed since $CLAIM_SINCE)"; fi
   fi
   CN_CLAIM_SINCE=""
 }
@@ -666,6 +671,10 @@ echo "reverted to the state saved in $B"
 # refuses another stack's run between this run's steps; it lapses for other stacks CLAIM_SECONDS
 # after the step, and CLAIM_LAST (1: the run's last node step) ends it when the step succeeds.
 cn_begin() {
+  # A known environment, whatever the login's or sudo's: the PATH is the package's NODE_PATH (a
+  # unit test holds them equal); containerd 1.7's ctr prints every deprecation on every call.
+  umask 022
+  export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin CONTAINERD_SUPPRESS_DEPRECATION_WARNINGS=1
   STEP=$1 PHASE=start CHANGED="" TXN=""
   # A command the rollback runs last, once files and services are back (e.g. lift a cordon).
   ON_ROLLBACK=""
@@ -714,7 +723,7 @@ cn_backup() {
   printf '%s' "$REVERT_SH" >"$B/revert.sh"
   chmod 0755 "$B/revert.sh"
   touch "$B/complete"
-  log "saved; to go back by hand: $B/revert.sh"
+  say "saved; to go back by hand: $B/revert.sh"
 }
 
 # cn_cached KIND SHA256: where an artifact is kept on the node (a CopyToRemote target, for files
@@ -827,7 +836,7 @@ cn_defer() {
   fi
   if [ -n "$DEFER" ]; then
     R=$CN_DIR/pending/root
-    log "containerd $DEFER is in use by the kubelet: the move to $VERSION is staged for the switch step"
+    say "containerd $DEFER is in use by the kubelet: the move to $VERSION is staged for the switch step"
   fi
 }
 
@@ -884,7 +893,7 @@ cn_configure_end() {
   echo "$REGISTRIES" | tr ' ' '\n' | sed '/^$/d' | put "$CN_DIR/registries" 0644
   if [ -n "$DEFER" ]; then
     printf '%s %s\n' "$DEFER" "$VERSION" | put "$CN_DIR/pending/move" 0644
-    log "staged; containerd $DEFER keeps running until the switch step"
+    say "staged; containerd $DEFER keeps running until the switch step"
     echo "{\"staged\":\"$DEFER -> $VERSION\"}"
     echo "containerd://$DEFER"
     exit 0
@@ -895,15 +904,15 @@ cn_configure_end() {
   if changed /etc/systemd/system/containerd.service "$PROXY_DROPIN"; then systemctl daemon-reload; fi
   systemctl enable containerd >/dev/null 2>&1 || systemctl enable containerd
   if changed /etc/containerd/config.toml /etc/systemd/system/containerd.service "$PROXY_DROPIN" "$BIN_DIR/containerd" /usr/local/sbin/runc || ! systemctl is-active -q containerd; then
-    log "restarting containerd (containers keep running: KillMode=process)"
+    say "restarting containerd (containers keep running: KillMode=process)"
     systemctl restart containerd || die "containerd did not start: $(journalctl -u containerd -n 15 --no-pager 2>&1 | tail -n 15)"
   else
-    log "containerd config unchanged: no restart"
+    say "containerd config unchanged: no restart"
   fi
   phase "checking containerd"
   SV=$(check_containerd "$BIN_DIR/ctr" "$SOCKET" "$VERSION")
   systemctl is-enabled -q containerd || die "containerd is not enabled"
-  log "containerd $SV is running with CRI"
+  say "containerd $SV is running with CRI"
   echo "containerd://$SV"
 }
 
@@ -922,14 +931,14 @@ cn_proxy() {
   # put records the change in CHANGED.
   put "$R$PROXY_DROPIN" 0600 < <(printf '%s' "$PROXY_TEXT")
   if [ -n "$DEFER" ]; then return 0; fi
-  if ! changed "$PROXY_DROPIN"; then log "$PROXY_DROPIN unchanged: no restart"; return 0; fi
+  if ! changed "$PROXY_DROPIN"; then say "$PROXY_DROPIN unchanged: no restart"; return 0; fi
   systemctl daemon-reload
   if systemctl is-active -q containerd && [ "$(head -n 1 /etc/containerd/config.toml 2>/dev/null)" = "$CONFIG_HEAD" ]; then
-    log "restarting containerd for its proxy environment (containers keep running: KillMode=process)"
+    say "restarting containerd for its proxy environment (containers keep running: KillMode=process)"
     systemctl restart containerd || die "containerd did not start: $(journalctl -u containerd -n 15 --no-pager 2>&1 | tail -n 15)"
     check_containerd "$BIN_DIR/ctr" "$SOCKET" "$VERSION" >/dev/null
   else
-    log "containerd starts with it once the configure step has made its config live"
+    say "containerd starts with it once the configure step has made its config live"
   fi
 }
 
@@ -938,9 +947,9 @@ cn_proxy() {
 cn_migrate_images() {
   local ctr=("$BIN_DIR/ctr" --address "$SOCKET" -n k8s.io) IMAGES img HAVE out
   phase "importing Docker's images into containerd (k8s.io)"
-  if ! systemctl is-active -q docker; then log "docker is not running: nothing to import"; return 0; fi
+  if ! systemctl is-active -q docker; then say "docker is not running: nothing to import"; return 0; fi
   IMAGES=$(docker images --format '{{.Repository}}:{{.Tag}}' | grep -v '<none>' | sort -u || true)
-  [ -n "$IMAGES" ] || { log "docker has no tagged images"; return 0; }
+  [ -n "$IMAGES" ] || { say "docker has no tagged images"; return 0; }
   for img in $IMAGES; do
     # ctr's progress (three lines an image) only when it fails: the step's stderr is kept in the
     # state, and the list of what was imported follows.
@@ -950,7 +959,7 @@ cn_migrate_images() {
   for img in $IMAGES; do
     echo "$HAVE" | grep -qx -e "$img" -e "docker.io/$img" -e "docker.io/library/$img" || die "$img is not in containerd after the import"
   done
-  log "imported: $(echo "$IMAGES" | tr '\n' ' ')"
+  say "imported: $(echo "$IMAGES" | tr '\n' ' ')"
 }
 
 
@@ -978,7 +987,7 @@ cn_tools() {
   if [ -n "${CRICTL_FROM:-}" ]; then
     have=$(command -v crictl || true)
     if [ -n "$have" ] && { [ "$have" != /usr/local/bin/crictl ] || [ ! -f "$CN_DIR/tools/crictl" ]; }; then
-      log "the node has crictl at $have ($(bin_version "$have")), not installed by containerd-node: left as it is"
+      say "the node has crictl at $have ($(bin_version "$have")), not installed by containerd-node: left as it is"
     else
       phase "fetching crictl $CRICTL_VERSION"
       cr=$(cn_stage_tarball crictl "$CRICTL_FROM" "$CRICTL_URL" "$CRICTL_SHA256" crictl "$CRICTL_VERSION" tools.crictl.version "its release layout")
@@ -989,7 +998,7 @@ cn_tools() {
     phase "installing crictl $CRICTL_VERSION"
     put_bin "$cr/crictl" "$R/usr/local/bin/crictl"
     put "$CN_DIR/tools/crictl" 0644 <<<"$CRICTL_VERSION"
-    log "crictl $CRICTL_VERSION in /usr/local/bin"
+    say "crictl $CRICTL_VERSION in /usr/local/bin"
   fi
   [ -n "$bk" ] || return 0
   note_unit buildkit
@@ -1005,16 +1014,16 @@ cn_tools() {
   save "$R/etc/systemd/system/multi-user.target.wants/buildkit.service"
   systemctl enable buildkit >/dev/null 2>&1 || systemctl enable buildkit
   if changed "$R$unit" "$R$conf" "$R/usr/local/bin/buildkitd" || ! systemctl is-active -q buildkit; then
-    log "restarting buildkit"
+    say "restarting buildkit"
     systemctl restart buildkit || die "buildkitd did not start: $(journalctl -u buildkit -n 15 --no-pager 2>&1 | tail -n 15)"
   else
-    log "BuildKit unchanged: no restart"
+    say "BuildKit unchanged: no restart"
   fi
   phase "checking BuildKit"
   wait_for "${BUILDKIT_WAIT:-30}" buildkit_ok "$R/usr/local/bin/buildctl" "$BUILDKIT_ADDR" "$BUILDKIT_NAMESPACE" ||
     die "buildkitd does not answer on $BUILDKIT_ADDR with a containerd worker in $BUILDKIT_NAMESPACE: $("$R/usr/local/bin/buildctl" --addr "$BUILDKIT_ADDR" debug workers 2>&1 | tail -n 3) $(journalctl -u buildkit -n 10 --no-pager 2>&1 | tail -n 10)"
   V=$("$R/usr/local/bin/buildkitd" --version | awk '{print $3; exit}')
-  log "BuildKit $V is running with containerd's worker in $BUILDKIT_NAMESPACE ($BUILDKIT_ADDR)"
+  say "BuildKit $V is running with containerd's worker in $BUILDKIT_NAMESPACE ($BUILDKIT_ADDR)"
 }
 
 # cn_docker_cleanup: after verification only, what can't be rolled back: Docker's packages
@@ -1025,7 +1034,7 @@ cn_docker_cleanup() {
     phase "removing Docker's packages"
     PKGS=$(dpkg-query -W -f '${Package} ${Status}\n' docker.io docker-ce docker-ce-cli docker-ce-rootless-extras docker-buildx-plugin docker-compose-plugin 2>/dev/null | awk '/ installed$/{print $1}' || true)
     # shellcheck disable=SC2086 # one word per package
-    if [ -n "$PKGS" ]; then DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq $PKGS >&2; else log "no Docker packages installed"; fi
+    if [ -n "$PKGS" ]; then DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq $PKGS >&2; else say "no Docker packages installed"; fi
     systemctl is-active -q containerd || { systemctl restart containerd; }
     systemctl is-active -q containerd || die "containerd stopped while Docker's packages were removed"
   fi
@@ -1120,7 +1129,7 @@ cn_move_staged() {
   [ -f "$p/move" ] || return 0
   read -r MFROM MTO <"$p/move"
   if ! version_matches "$MTO" "$VERSION"; then
-    log "a staged move to containerd $MTO is not the declared $VERSION: left alone"
+    say "a staged move to containerd $MTO is not the declared $VERSION: left alone"
     return 0
   fi
   phase "moving containerd $MFROM to $MTO"
@@ -1132,9 +1141,9 @@ cn_move_staged() {
   systemctl restart containerd || die "containerd $MTO did not start: $(journalctl -u containerd -n 15 --no-pager 2>&1 | tail -n 15)"
   SV=$(check_containerd "$BIN_DIR/ctr" "$SOCKET" "$VERSION")
   MOVED="$MFROM -> $SV"
-  log "containerd $SV is running with CRI"
+  say "containerd $SV is running with CRI"
   if [ "${MFROM%%.*}" != "${SV%%.*}" ] && [ "$HAS_KUBELET" = 1 ]; then
-    log "containerd moved from major version ${MFROM%%.*} to ${SV%%.*}: the kubelet restarts to read the runtime's config again"
+    say "containerd moved from major version ${MFROM%%.*} to ${SV%%.*}: the kubelet restarts to read the runtime's config again"
     RESTART=1
   fi
   return 0
@@ -1157,7 +1166,7 @@ cn_switch() {
       RB=$(echo "$J" | grep -o '"containerd-node.pulumi.com/rolled-back":"[^"]*"' | cut -d'"' -f4 || true)
       FA=$(echo "$J" | grep -o '"containerd-node.pulumi.com/last-failure":"[^"]*"' | cut -d'"' -f4 || true)
       MARK=$RB; [ -z "$FA" ] || MARK="$RB failed:$FA"
-      if [ "$MARK" != "$SOFT_PLANNED" ]; then log "node $NODE_NAME failed earlier in this run (${FA:-rolled back}): skipped"; echo '{"skipped":true}'; exit 0; fi
+      if [ "$MARK" != "$SOFT_PLANNED" ]; then say "node $NODE_NAME failed earlier in this run (${FA:-rolled back}): skipped"; echo '{"skipped":true}'; exit 0; fi
       ON_ROLLBACK=cn_soft_rollback
       ABSORB_FAILURE=1
     fi
@@ -1178,12 +1187,12 @@ cn_switch() {
   if [ "$HAS_KUBELET" = 1 ] && ! systemctl is-active -q kubelet; then RESTART=1; fi
   cn_move_staged
   if [ "$RESTART" = 0 ]; then
-    [ -n "$MOVED" ] || log "the kubelet's flags and Docker's state are already as declared: nothing restarted"
+    [ -n "$MOVED" ] || say "the kubelet's flags and Docker's state are already as declared: nothing restarted"
   else
     if [ "$HAS_KUBELET" = 1 ]; then phase "stopping the kubelet"; systemctl stop kubelet; fi
     phase "docker: $DOCKER_MODE"
     case "$DOCKER_MODE" in
-      keep) log "docker.mode keep: Docker stays as it is";;
+      keep) say "docker.mode keep: Docker stays as it is";;
       stop) systemctl stop docker.socket docker 2>/dev/null || true;;
       *) systemctl disable --now docker.socket docker >/dev/null 2>&1 || true;;
     esac
@@ -1199,7 +1208,7 @@ cn_switch() {
         die "the kubelet does not stay up on containerd: $(journalctl -u kubelet -n 15 --no-pager 2>&1 | tail -n 15)"
       fi
     else
-      log "no kubelet on this node yet: its flags are set for when it starts"
+      say "no kubelet on this node yet: its flags are set for when it starts"
     fi
   fi
   if [ -n "${NODE_NAME:-}" ]; then
@@ -1212,10 +1221,10 @@ cn_switch() {
       [ "$(date +%s)" -lt "$deadline" ] || die "node $NODE_NAME is not Ready on containerd $VERSION after ${VERIFY_TIMEOUT}s (runtime ${RT:-unknown}, Ready=${READY:-unknown}); kubelet log: $(journalctl -u kubelet -n 10 --no-pager 2>&1 | tail -n 10)"
       sleep 3
     done
-    log "node $NODE_NAME is Ready on $RT"
+    say "node $NODE_NAME is Ready on $RT"
   fi
   systemctl is-active -q containerd || die "containerd stopped during the switch: $(journalctl -u containerd -n 15 --no-pager 2>&1 | tail -n 15)"
   [ -z "$MOVED" ] || remove "$CN_DIR/pending"
-  log "switched to containerd"
+  say "switched to containerd"
   echo "{\"seconds\":$SECONDS${MOVED:+,\"moved\":\"$MOVED\"}}"
 }

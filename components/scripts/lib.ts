@@ -16,7 +16,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as zlib from "zlib";
 import { STATE_DIR_DEFAULT } from "../facts";
-import { cnDirAssignment, NODE_PATH } from "./shell";
+import { cnDirAssignment } from "./shell";
 
 /**
  * Where a file of components/node is: beside this module's folder in the sources (components/scripts
@@ -111,13 +111,11 @@ export const DETECT_RUNTIME = libFunctions("detect_runtime");
 export const DOCKER_FACTS = libFunctions("docker_b64", "docker_file", "docker_facts");
 
 /**
- * Strict bash, a known environment, and containerd-node's directory: how every step starts.
- * (containerd 1.7's ctr prints every deprecation on every call: the pre-flight reads them itself.)
+ * Strict bash and containerd-node's directory: how every step starts. The library's cn_begin sets
+ * the rest of its environment (umask, locale, NODE_PATH).
  */
 function head(stateDir: string): string {
     return `set -euo pipefail
-umask 022
-export LC_ALL=C PATH=${NODE_PATH} CONTAINERD_SUPPRESS_DEPRECATION_WARNINGS=1
 ${cnDirAssignment(stateDir)}
 `;
 }

@@ -515,8 +515,9 @@ describe("ContainerdFleet resource graph", () => {
             const body = text.slice(text.indexOf("# shellcheck disable=SC2034 # read by the node library"), text.indexOf("\ncn_switch\n"));
             const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-soft-"));
             fs.writeFileSync(path.join(dir, "kubectl"), `#!/bin/bash\necho '{"metadata":{"annotations":{"containerd-node.pulumi.com/rolled-back":"1700000000"}}}'\n`, { mode: 0o755 });
-            const run = require("child_process").spawnSync("bash", ["-c", `set -euo pipefail\n${NODE_LIB}\ncn_begin switch 60 1\n${body}\ncn_switch\necho not-skipped`], {
-                encoding: "utf8", env: { ...process.env, CN_DIR: path.join(dir, "state"), PATH: `${dir}:${process.env.PATH}` },
+            const run = require("child_process").spawnSync("bash", ["-c", `set -euo pipefail\n${NODE_LIB}\ncn_begin switch 60 1\nPATH=${dir}:$PATH\n${body}\ncn_switch\necho not-skipped`], {
+                // The fake kubectl first on the PATH cn_begin set.
+                encoding: "utf8", env: { ...process.env, CN_DIR: path.join(dir, "state") },
             });
             assert.strictEqual(run.status, 0, run.stderr);
             assert.strictEqual(run.stdout, '{"skipped":true}\n');

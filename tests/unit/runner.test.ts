@@ -4,8 +4,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { STATE_DIR_DEFAULT } from "../../components/facts";
-import { NODE_LIB, NODE_LIB_FILE } from "../../components/scripts/lib";
-import { detachedCommand } from "../../components/scripts/shell";
+import { NODE_LIB, NODE_LIB_FILE, NODE_LIB_PATH } from "../../components/scripts/lib";
+import { detachedCommand, NODE_PATH } from "../../components/scripts/shell";
 
 // The node library's detached runner (cn_run, components/node/lib.sh), run locally: systemd-run and systemctl are
 // stand-ins on PATH that start the unit's command in the background and answer is-active by its
@@ -92,6 +92,28 @@ describe("detached steps: the node library's runner", () => {
         const done = fs.readdirSync(path.join(n.dir, "state", "runs", "done"));
         assert.strictEqual(done.length, 1);
         assert.ok(!fs.existsSync(path.join(n.dir, "state", "runs", "done", done[0], "script")), "no copy of the script is left");
+    });
+
+    it("a step's details stay in the run's log on the node; its output is what it says, and a failure names the phase and the cause", () => {
+        const n = fakeNode();
+        fs.writeFileSync(n.script, `source ${n.dir}/lib.sh\nSTEP=demo PHASE=start\nphase "writing the config"\nlog "wrote /etc/x"\nsay "x unchanged: no restart"\ndie "it broke"\n`);
+        const r = spawnSync("bash", ["-c", run(n)], { env: n.env, encoding: "utf8" });
+        assert.strictEqual(r.status, 1);
+        assert.strictEqual(r.stderr, "[demo] x unchanged: no restart\ncontainerd-node: step 'demo' failed during 'writing the config': it broke\n");
+        const [done] = fs.readdirSync(path.join(n.dir, "state", "runs", "done"));
+        const kept = (f: string) => fs.readFileSync(path.join(n.dir, "state", "runs", "done", done, f), "utf8");
+        assert.strictEqual(kept("log"), "[demo] writing the config\n[demo] wrote /etc/x\n[demo] x unchanged: no restart\n");
+        assert.strictEqual(kept("err"), r.stderr, "the run's output is kept as it was shown");
+        // Outside a run (a step's bash run by hand, the unit tests) both go to stderr.
+        const bare = spawnSync("bash", ["-c", `source ${n.dir}/lib.sh; STEP=demo; log detail; say outcome`], { encoding: "utf8" });
+        assert.strictEqual(bare.stderr, "[demo] detail\n[demo] outcome\n");
+    });
+
+    it("a step's environment is the library's: the PATH is NODE_PATH, the locale C, umask 022", () => {
+        const r = spawnSync("bash", ["-c", `set -euo pipefail\nsource ${JSON.stringify(NODE_LIB_PATH)}\ncn_begin demo 60 1\necho "$PATH|$LC_ALL|$(umask)"`],
+            { env: { ...process.env, PATH: "/usr/bin:/bin", LC_ALL: "en_US.UTF-8", CN_DIR: fs.mkdtempSync(path.join(os.tmpdir(), "cnode-env-")) }, encoding: "utf8" });
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.strictEqual(r.stdout, `${NODE_PATH}|C|0022\n`);
     });
 
     it("the unit's command line is plain paths: nothing systemd would read back otherwise at a daemon-reload before the start", () => {
