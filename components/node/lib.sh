@@ -23,7 +23,7 @@
 # in the step's output (`err`, which `pulumi up` shows and the state keeps) and its `log`. Outside
 # a detached run both go to stderr.
 log() { if [ -n "${CN_RUN_DIR:-}" ]; then echo "[$STEP] $*" >>"$CN_RUN_DIR/log"; else echo "[$STEP] $*" >&2; fi; }
-say() { [ -z "${CN_RUN_DIR:-}" ] || echo "[$STEP] $*" >>"$CN_RUN_DIR/log"; echo "[$STEP] $*" >&2; }
+say() { log "$@"; [ -z "${CN_RUN_DIR:-}" ] || echo "[$STEP] $*" >&2; }
 # A detached run (cn_run, below) keeps its phase and its transaction on disk, for the boot-time recovery.
 phase() { PHASE="$*"; log "$PHASE"; [ -z "${CN_RUN_DIR:-}" ] || echo "$PHASE" >>"$CN_RUN_DIR/phases"; }
 die() { echo "containerd-node: step '$STEP' failed during '$PHASE': $*" >&2; exit 1; }

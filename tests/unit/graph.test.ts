@@ -6,7 +6,7 @@ import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { ContainerdNodeArgs } from "../../components/args";
 import { LOCAL_LIB, LOCAL_LIB_FILE, LOCAL_LIB_SOURCE } from "../../components/scripts/localLib";
-import { baseArgs, DOCKER_FACTS } from "./helpers";
+import { afterBegin, baseArgs, DOCKER_FACTS } from "./helpers";
 
 interface Created { type: string; name: string; inputs: any; dependsOn: string[] }
 let created: Created[] = [];
@@ -512,7 +512,8 @@ describe("ContainerdFleet resource graph", () => {
             // run was planned (here: rolled back) is skipped, changing nothing.
             const { NODE_LIB } = await import("../../components/scripts/lib");
             const text: string = res.get("f7b-switch")!.inputs.stdin;
-            const body = text.slice(text.indexOf("\n", text.search(/^cn_begin /m)) + 1, text.indexOf("\ncn_switch\n"));
+            const after = afterBegin(text);
+            const body = after.slice(0, after.indexOf("\ncn_switch\n"));
             const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-soft-"));
             fs.writeFileSync(path.join(dir, "kubectl"), `#!/bin/bash\necho '{"metadata":{"annotations":{"containerd-node.pulumi.com/rolled-back":"1700000000"}}}'\n`, { mode: 0o755 });
             const run = require("child_process").spawnSync("bash", ["-c", `set -euo pipefail\n${NODE_LIB}\ncn_begin switch 60 1\nPATH=${dir}:$PATH\n${body}\ncn_switch\necho not-skipped`], {

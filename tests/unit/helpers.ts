@@ -22,3 +22,8 @@ export function baseArgs(over: Partial<ContainerdNodeArgs> = {}): ContainerdNode
         ...over,
     };
 }
+
+/** A rendered node step's text after its prelude: from the line after its `cn_begin` on (its values, then its calls). */
+export function afterBegin(text: string): string {
+    return text.slice(text.indexOf("\n", text.search(/^cn_begin /m)) + 1);
+}

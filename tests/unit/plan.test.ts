@@ -21,7 +21,7 @@ import { pathText, planNode } from "../../components/preflight/plan";
 import { parseNodeFacts } from "../../components/preflight/readFacts";
 import { TOP_OF_FILE } from "../../components/render/configToml";
 import { parseVersion, Version } from "../../components/versions";
-import { baseArgs } from "./helpers";
+import { afterBegin, baseArgs } from "./helpers";
 
 const fixture = (name: string) => fs.readFileSync(path.join(__dirname, "..", "fixtures", "upgrade", name), "utf8");
 const ver = (t: string) => parseVersion(t) as Version;
@@ -145,10 +145,10 @@ describe("the node facts reader over SSH", () => {
 
 /** A step's block of values, as rendered: from the line after its cn_begin to the library call (or first part) after it. */
 function valuesOf(text: string): string {
-    const from = text.indexOf("\n", text.search(/^cn_begin /m)) + 1;
-    const to = from + text.slice(from).search(/\n(cn_|\()/);
-    assert.ok(from >= 0 && to > from, "the step has a block of values, then a call");
-    return text.slice(from, to);
+    const after = afterBegin(text);
+    const to = after.search(/\n(cn_|\()/);
+    assert.ok(to > 0, "the step has a block of values, then a call");
+    return after.slice(0, to);
 }
 
 describe("configure: registry TLS files", () => {

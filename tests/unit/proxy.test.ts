@@ -14,7 +14,7 @@ import { nodeSteps } from "../../components/scripts/claim";
 import { NODE_LIB, standalonePrelude } from "../../components/scripts/lib";
 import { proxyScript, stepScript } from "../../components/scripts/steps";
 import { InvalidArgumentError, resolveSpec } from "../../components/spec";
-import { baseArgs, DOCKER_FACTS } from "./helpers";
+import { afterBegin, baseArgs, DOCKER_FACTS } from "./helpers";
 
 const STOCK = ["/usr/bin/dockerd", "-H", "fd://", "--containerd=/run/containerd/containerd.sock"];
 const DROPIN = "/etc/systemd/system/docker.service.d/http-proxy.conf";
@@ -127,7 +127,7 @@ describe("proxy: the step's bash (the node library's cn_proxy, run here with sys
     function run(dir: string, values: { [k: string]: string }): { code: number | null; stderr: string; systemctl: string[] } {
         const s = spec({ proxy: values });
         const script = proxyScript(s, values);
-        const body = script.slice(script.indexOf("\n", script.search(/^cn_begin /m)) + 1);
+        const body = afterBegin(script);
         const log = path.join(dir, "systemctl.log");
         fs.writeFileSync(log, "");
         const r = spawnSync("bash", ["-c", `${standalonePrelude("proxy")}systemctl() { echo "$*" >>${JSON.stringify(log)}; [ "$1" != is-active ]; }
