@@ -76,8 +76,7 @@ staged() {
   if printf '%s' "$err" | grep -qiE 'no space left|failure writing output|failed writing body|error on write|disk quota exceeded'; then
     die "no space left on the filesystem of $(dirname "$partial") ($(free_mib "$partial") MiB free there now); nothing is live yet and the partial files were removed: free space there and run again"
   fi
-  [ -z "$err" ] || printf '%s
-' "$err" >&2
+  [ -z "$err" ] || printf '%s\n' "$err" >&2
   return "$rc"
 }
 # put PATH MODE < content: writes only when the content differs; records the change.
@@ -216,8 +215,7 @@ cn_follow() {
     # shellcheck disable=SC2012 # names are ours: digits and dashes
     ls -1 "$CN_DIR/runs/done" | sort -n | head -n -"$RUNS_KEEP" | while read -r old; do rm -rf "${CN_DIR:?}/runs/done/$old"; done
   fi
-  [ -z "$out" ] || printf '%s
-' "$out"
+  [ -z "$out" ] || printf '%s\n' "$out"
   return "$rc"
 }
 
@@ -227,10 +225,8 @@ cn_follow() {
 cn_recover_unit() {
   local u=/etc/systemd/system/containerd-node-recover.service link=/etc/systemd/system/multi-user.target.wants/containerd-node-recover.service script=$CN_DIR/recover.sh
   # shellcheck disable=SC2016 # written for later
-  printf '%s
-' '#!/bin/bash' 'CN_DIR=$(cd "$(dirname "$0")" && pwd)'     'lib=$(ls -t "$CN_DIR"/lib/node-*.sh 2>/dev/null | head -n 1)' '[ -n "$lib" ] || exit 0'     'source "$lib"' 'cn_recover_at_boot' | put "$script" 0755
-  printf '%s
-' "[Unit]" "Description=containerd-node: roll back a step a reboot cut short" "DefaultDependencies=no"     "After=local-fs.target" "Before=containerd.service docker.service docker.socket kubelet.service"     "[Service]" "Type=oneshot" "ExecStart=/bin/bash $script" "[Install]" "WantedBy=multi-user.target" | put "$u" 0644
+  printf '%s\n' '#!/bin/bash' 'CN_DIR=$(cd "$(dirname "$0")" && pwd)'     'lib=$(ls -t "$CN_DIR"/lib/node-*.sh 2>/dev/null | head -n 1)' '[ -n "$lib" ] || exit 0'     'source "$lib"' 'cn_recover_at_boot' | put "$script" 0755
+  printf '%s\n' "[Unit]" "Description=containerd-node: roll back a step a reboot cut short" "DefaultDependencies=no"     "After=local-fs.target" "Before=containerd.service docker.service docker.socket kubelet.service"     "[Service]" "Type=oneshot" "ExecStart=/bin/bash $script" "[Install]" "WantedBy=multi-user.target" | put "$u" 0644
   if [ "$(readlink "$link" 2>/dev/null)" != "$u" ]; then save "$link"; mkdir -p "${link%/*}"; ln -sfn "$u" "$link"; fi
 }
 
