@@ -31,9 +31,15 @@
  * every fleet node is also a Node object of the API server (no kubelet stands behind it: a Node
  * object needs none), so the fleet's reads of the cluster (its Nodes' retry marks, the pods that
  * mount docker.sock) cover them all, and each node has the Kubernetes steps (configure, drain,
- * switch, verify, the health gate). The lab machines have no kubelet, so their facts are given
- * (the converted machine's, with a kubelet): the SSH reads cost the same in both modes (measured
- * without `--kubernetes`).
+ * switch, verify, the health gate). With `--preview-only` their facts are given (the converted
+ * machine's, with a kubelet): the SSH reads cost the same in both modes (measured without
+ * `--kubernetes`). Without it (the `up`), the facts are read over SSH and every Node object is
+ * Ready on the declared containerd, as a converted node's kubelet reports it (the cluster then
+ * runs no node lifecycle controller, which would mark a Node with no kubelet Unknown); each
+ * machine's kubelet credentials (/etc/kubernetes/kubelet.conf, with which the switch reads its
+ * Node) are the lab's admin kubeconfig. So every step runs for real (the drain finds the node on
+ * containerd already and cordons nothing; the switch, the verify and the gate read the Node and
+ * pass), and what is measured is again the engine's and the package's cost per node.
  * `--away` (one size) runs a fleet of that many nodes plus one on a machine of its own, which is
  * taken down once the second wave starts: the run must fail naming that node, and no node of a
  * later wave may have any step (checked against the state).
@@ -60,6 +66,8 @@ const SETTINGS = {
     containerd: labContainerd2(),
     docker: { mode: "disable" as const },
 };
+/** The kubelet version a Kubernetes-mode fleet declares (and its Node objects report). */
+const KUBELET_VERSION = "1.23.17";
 /** Where each fleet node keeps its own files on its machine. */
 const SCALE_DIR = "/var/lib/containerd-node-scale";
 
@@ -183,7 +191,7 @@ async function fleetStack(name: string, nodes: ReturnType<typeof fleetNodes>, ma
                 name: n.name, connection: { host: n.host, port: n.port, hostKey: n.hostKey, privateKey: pulumi.secret(key) },
                 overrides: n.overrides, ...(facts ? { nodeFacts: facts } : {}),
             })),
-            settings: kubernetes ? { ...SETTINGS, kubelet: { version: "1.23.17" } } : SETTINGS,
+            settings: kubernetes ? { ...SETTINGS, kubelet: { version: KUBELET_VERSION } } : SETTINGS,
             ...(kubernetes ? { kubernetes: { kubeconfig: ADMIN_KUBECONFIG, kubectl: KUBECTL } } : {}),
             maxUnavailable,
         });
@@ -203,18 +211,56 @@ async function fleetStack(name: string, nodes: ReturnType<typeof fleetNodes>, ma
     return stack;
 }
 
-const lab = (script: string) => execFileSync(path.join(REPO, "lab", script), [], { stdio: "inherit", env: { ...process.env, LAB_DIR } });
+const lab = (script: string, env: NodeJS.ProcessEnv = {}) => execFileSync(path.join(REPO, "lab", script), [], { stdio: "inherit", env: { ...process.env, LAB_DIR, ...env } });
 
 /**
  * The lab cluster, with a Node object for each fleet node (one apply of a List): what the fleet's
- * reads of the cluster find. No kubelet stands behind them.
+ * reads of the cluster find. No kubelet stands behind them. Given `containerd`, they are Ready
+ * on it (see addNodes) and the cluster runs no node lifecycle controller, which would mark them
+ * Unknown for want of a kubelet's heartbeat.
  */
-function startCluster(nodes: ReturnType<typeof fleetNodes>): void {
-    lab("cluster-up.sh");
-    const list = { apiVersion: "v1", kind: "List", items: nodes.map(n => ({ apiVersion: "v1", kind: "Node", metadata: { name: n.name, labels: { "containerd-node.test/scale": "yes" } } })) };
+function startCluster(nodes: ReturnType<typeof fleetNodes>, containerd?: string): void {
+    lab("cluster-up.sh", containerd ? { LAB_NODE_LIFECYCLE: "off" } : {});
+    addNodes(nodes, containerd);
+}
+
+/**
+ * A Node object for each fleet node; given `containerd` (a version), each is also Ready on it, as
+ * its kubelet would report once converted (the status subresource, one server-side apply).
+ */
+function addNodes(nodes: ReturnType<typeof fleetNodes>, containerd?: string): void {
     const t0 = Date.now();
-    execFileSync(KUBECTL, ["--kubeconfig", ADMIN_KUBECONFIG, "apply", "--server-side", "-f", "-"], { input: JSON.stringify(list), stdio: ["pipe", "ignore", "inherit"] });
-    console.log(`${nodes.length} Node objects in the lab API server (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    const apply = (items: object[], subresource?: string) => execFileSync(KUBECTL, ["--kubeconfig", ADMIN_KUBECONFIG, "apply", "--server-side", "--field-manager", "scale-bench",
+        ...(subresource ? [`--subresource=${subresource}`] : []), "-f", "-"], { input: JSON.stringify({ apiVersion: "v1", kind: "List", items }), stdio: ["pipe", "ignore", "inherit"] });
+    apply(nodes.map(n => ({ apiVersion: "v1", kind: "Node", metadata: { name: n.name, labels: { "containerd-node.test/scale": "yes" } } })));
+    if (containerd) {
+        const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+        apply(nodes.map(n => ({
+            apiVersion: "v1", kind: "Node", metadata: { name: n.name },
+            status: {
+                conditions: [{ type: "Ready", status: "True", reason: "KubeletReady", message: "scale bench", lastHeartbeatTime: now, lastTransitionTime: now }],
+                nodeInfo: {
+                    containerRuntimeVersion: `containerd://${containerd}`, kubeletVersion: `v${KUBELET_VERSION}`, kubeProxyVersion: "",
+                    machineID: "", systemUUID: "", bootID: "", kernelVersion: "", osImage: "", operatingSystem: "linux", architecture: "amd64",
+                },
+            },
+        })), "status");
+    }
+    console.log(`${nodes.length} Node objects in the lab API server${containerd ? `, Ready on containerd ${containerd}` : ""} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+}
+
+/** Removes the fleet nodes' Node objects. */
+function removeNodes(nodes: ReturnType<typeof fleetNodes>): void {
+    execFileSync(KUBECTL, ["--kubeconfig", ADMIN_KUBECONFIG, "delete", "node", "--wait=false", ...nodes.map(n => n.name)], { stdio: ["ignore", "ignore", "inherit"] });
+}
+
+/**
+ * Kubernetes mode's `up`: each machine's kubelet credentials (the file a kubeadm node has; here
+ * the lab's admin kubeconfig), with which the switch reads its Node. The machines have no kubelet.
+ */
+function kubeletCredentials(hosts: string[]): void {
+    const kc = fs.readFileSync(ADMIN_KUBECONFIG, "utf8");
+    hosts.forEach(h => onNode(h, `mkdir -p /etc/kubernetes && umask 077 && cat >/etc/kubernetes/kubelet.conf <<'EOF'\n${kc}EOF`));
 }
 
 /** The stack's checkpoint, as the file backend holds it, in bytes. */
@@ -303,6 +349,14 @@ async function main(): Promise<void> {
     if (!modes) {
         throw new Error("--checkpoints: expected every, skipped or both");
     }
+    const kubernetes = process.argv.includes("--kubernetes");
+    const previewOnly = process.argv.includes("--preview-only");
+    if (kubernetes && process.argv.includes("--away")) {
+        throw new Error("--away runs in host mode only");
+    }
+    // A Kubernetes-mode up: its fleets' Node objects Ready on the declared containerd.
+    const k8sUp = kubernetes && !previewOnly;
+    const containerd = labContainerd2().version;
     spawnSync(path.join(REPO, "artifacts", "serve.sh"), [String(ARTIFACT_PORT)], { stdio: "inherit" });
     const hosts = Array.from({ length: hostCount }, (_, i) => `scale-h${i + 1}`);
     hosts.forEach((h, i) => nodeUp(h, 2271 + i));
@@ -319,8 +373,12 @@ async function main(): Promise<void> {
         if (w.summary.result !== "succeeded") {
             throw new Error(`converting the lab machines: ${w.summary.result}`);
         }
+        if (k8sUp) {
+            startCluster(fleetNodes(1, hosts, "one"), containerd);
+            kubeletCredentials(hosts);
+        }
         // One fleet node's time: a fleet of one on a converted machine.
-        const one = await fleetStack("scale-one", fleetNodes(1, hosts, "one"), 1, false);
+        const one = await fleetStack("scale-one", fleetNodes(1, hosts, "one"), 1, false, undefined, k8sUp);
         stacks.push(one);
         const oneCli = timeCli(one);
         await one.up({ color: "never" });
@@ -331,7 +389,7 @@ async function main(): Promise<void> {
             await awayMidWave(sizes[0], hosts, maxUnavailable, parallel);
             return;
         }
-        if (process.argv.includes("--preview-only")) {
+        if (previewOnly) {
             // What a converted fleet node's facts read as: given to every node of the second preview.
             const o = fleetNodes(1, hosts, "one")[0];
             const facts = await readNodeFacts({
@@ -346,11 +404,10 @@ async function main(): Promise<void> {
             }, { stateDir: o.overrides.stateDir, freePaths: ["/var/lib/containerd"] }).then(f => { if ("error" in f) { throw new Error(f.error); } })));
             const used = process.cpuUsage(cpu0);
             console.log(`${all.length} facts reads alone: ${((Date.now() - t0) / 1000).toFixed(1)} s, this process's CPU ${((used.user + used.system) / 1000 / all.length).toFixed(1)} ms a read`);
-            const kubernetes = process.argv.includes("--kubernetes");
             if (kubernetes) {
                 startCluster(fleetNodes(Math.max(...sizes), hosts, "one"));
                 // As the machine would be with its kubelet: the plan checks the kubelet's version.
-                facts.host = { ...facts.host!, kubeletVersion: "v1.23.17" };
+                facts.host = { ...facts.host!, kubeletVersion: `v${KUBELET_VERSION}` };
                 facts.upgrade = { ...facts.upgrade, kubeletConfig: { path: "/var/lib/kubelet/config.yaml", status: "present" } };
             }
             console.log(`${kubernetes ? "Kubernetes mode (Node objects in the lab API server)" : "host mode"}; nodes | facts | preview s | preview MiB | program CPU s | CLI CPU s`);
@@ -371,13 +428,17 @@ async function main(): Promise<void> {
             fs.rmSync(path.dirname(factsFile), { recursive: true, force: true });
             return;
         }
+        console.log(`${kubernetes ? "Kubernetes mode (Node objects in the lab API server, Ready on containerd; no kubelet)" : "host mode"}; the facts read over SSH`);
         console.log("nodes | checkpoints | preview s | preview MiB | up s | ideal s | ops | engine ms/op | state KiB/node | no-op up s");
         for (const n of sizes) {
             for (const skip of modes) {
                 const tag = `s${n}${skip ? "k" : "c"}`;
                 const nodes = fleetNodes(n, hosts, tag);
                 seedStateDirs(nodes, hosts);
-                const stack = await fleetStack(`scale-${tag}`, nodes, maxUnavailable, skip);
+                if (kubernetes) {
+                    addNodes(nodes, containerd);
+                }
+                const stack = await fleetStack(`scale-${tag}`, nodes, maxUnavailable, skip, undefined, kubernetes);
                 stacks.push(stack);
                 const cli = timeCli(stack);
                 const pre = await sampled(() => preview(stack, parallel));
@@ -401,6 +462,9 @@ async function main(): Promise<void> {
                 await stack.workspace.removeStack(stack.name, { force: true });
                 stacks.pop();
                 hosts.forEach(h => onNode(h, `rm -rf ${SCALE_DIR}/${tag}-*`));
+                if (kubernetes) {
+                    removeNodes(nodes);
+                }
             }
         }
     } finally {
@@ -409,7 +473,7 @@ async function main(): Promise<void> {
         }
         if (!process.argv.includes("--keep")) {
             hosts.forEach(nodeDown);
-            if (process.argv.includes("--kubernetes")) {
+            if (kubernetes) {
                 lab("cluster-down.sh");
             }
         }

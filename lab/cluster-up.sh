@@ -55,9 +55,13 @@ done
   || { echo "kube-apiserver not ready:"; tail -20 "$C/kube-apiserver.log"; exit 1; }
 
 # Serving ports 0: nothing here needs their metrics, and the nodes share this network namespace.
+# LAB_NODE_LIFECYCLE=off: no node lifecycle controller, so Node objects with no kubelet behind them
+# keep the status they were given (bench/scale.ts's Kubernetes-mode up) instead of going Unknown.
+controllers='*,-nodeipam'
+[ "${LAB_NODE_LIFECYCLE:-on}" = on ] || controllers+=',-nodelifecycle'
 run kube-controller-manager "$KUBE_BIN/kube-controller-manager" --kubeconfig "$C/controller-manager.conf" \
   --secure-port 0 --service-account-private-key-file "$PKI/sa.key" --root-ca-file "$PKI/ca.crt" \
-  --use-service-account-credentials=true --leader-elect=false --controllers '*,-nodeipam'
+  --use-service-account-credentials=true --leader-elect=false --controllers "$controllers"
 run kube-scheduler "$KUBE_BIN/kube-scheduler" --kubeconfig "$C/scheduler.conf" --secure-port 0 --leader-elect=false
 for i in $(seq 60); do
   "$KUBE_BIN/kubectl" --kubeconfig "$C/admin.conf" -n default get serviceaccount default >/dev/null 2>&1 && break; sleep 1
