@@ -31,9 +31,9 @@
  * every fleet node is also a Node object of the API server (no kubelet stands behind it: a Node
  * object needs none), so the fleet's reads of the cluster (its Nodes' retry marks, the pods that
  * mount docker.sock) cover them all, and each node has the Kubernetes steps (configure, drain,
- * switch, verify, the health gate). With `--preview-only` their facts are given (the converted
- * machine's, with a kubelet): the SSH reads cost the same in both modes (measured without
- * `--kubernetes`). Without it (the `up`), the facts are read over SSH and every Node object is
+ * switch, verify, the health gate). With `--preview-only` each preview runs with the facts read
+ * over SSH and with them given (the converted machine's, with a kubelet added). Without it (the
+ * `up`), the facts are read over SSH and every Node object is
  * Ready on the declared containerd, as a converted node's kubelet reports it (the cluster then
  * runs no node lifecycle controller, which would mark a Node with no kubelet Unknown); each
  * machine's kubelet credentials (/etc/kubernetes/kubelet.conf, with which the switch reads its
@@ -415,7 +415,7 @@ async function main(): Promise<void> {
             const factsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "cnode-scale-facts-")), "facts.json");
             fs.writeFileSync(factsFile, JSON.stringify(facts));
             for (const n of sizes) {
-                for (const given of kubernetes ? [true] : [false, true]) {
+                for (const given of [false, true]) {
                     // Each preview in a process of its own, as `pulumi preview` runs a program: this
                     // one's heap (the reads above, the previews before) is not counted.
                     const pre = await sampledChild([String(n), given ? "given" : "read", kubernetes ? "kubernetes" : "host", factsFile, String(maxUnavailable), String(parallel ?? 0), String(hostCount)]);
