@@ -225,8 +225,12 @@ cn_follow() {
 cn_recover_unit() {
   local u=/etc/systemd/system/containerd-node-recover.service link=/etc/systemd/system/multi-user.target.wants/containerd-node-recover.service script=$CN_DIR/recover.sh
   # shellcheck disable=SC2016 # written for later
-  printf '%s\n' '#!/bin/bash' 'CN_DIR=$(cd "$(dirname "$0")" && pwd)'     'lib=$(ls -t "$CN_DIR"/lib/node-*.sh 2>/dev/null | head -n 1)' '[ -n "$lib" ] || exit 0'     'source "$lib"' 'cn_recover_at_boot' | put "$script" 0755
-  printf '%s\n' "[Unit]" "Description=containerd-node: roll back a step a reboot cut short" "DefaultDependencies=no"     "After=local-fs.target" "Before=containerd.service docker.service docker.socket kubelet.service"     "[Service]" "Type=oneshot" "ExecStart=/bin/bash $script" "[Install]" "WantedBy=multi-user.target" | put "$u" 0644
+  printf '%s\n' '#!/bin/bash' 'CN_DIR=$(cd "$(dirname "$0")" && pwd)' \
+    'lib=$(ls -t "$CN_DIR"/lib/node-*.sh 2>/dev/null | head -n 1)' '[ -n "$lib" ] || exit 0' \
+    'source "$lib"' 'cn_recover_at_boot' | put "$script" 0755
+  printf '%s\n' "[Unit]" "Description=containerd-node: roll back a step a reboot cut short" "DefaultDependencies=no" \
+    "After=local-fs.target" "Before=containerd.service docker.service docker.socket kubelet.service" \
+    "[Service]" "Type=oneshot" "ExecStart=/bin/bash $script" "[Install]" "WantedBy=multi-user.target" | put "$u" 0644
   if [ "$(readlink "$link" 2>/dev/null)" != "$u" ]; then save "$link"; mkdir -p "${link%/*}"; ln -sfn "$u" "$link"; fi
 }
 

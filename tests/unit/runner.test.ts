@@ -23,7 +23,6 @@ printf '%s\\n' "$@" >"${dir}/units/$unit.command"
 # The unit writes its PID once it is in a session of its own, and systemd-run returns once it has
 # (systemd's does once the unit is started): a signal to the caller's process group can't reach it.
 pid="${dir}/units/$unit.pid"
-# shellcheck disable=SC2016
 env "\${envs[@]}" setsid bash -c 'echo $$ >"$0.tmp" && mv "$0.tmp" "$0" && exec "$@"' "$pid" "$@" </dev/null >/dev/null 2>&1 &
 until [ -f "$pid" ]; do sleep 0.01; done
 `, { mode: 0o755 });
