@@ -73,7 +73,7 @@ staged() {
   err=$("$@" 2>&1 >/dev/null) || rc=$?
   [ "$rc" -eq 0 ] && return 0
   rm -rf "$partial"
-  if printf '%s' "$err" | grep -qiE 'no space left|failure writing output|failed writing body|error on write|disk quota exceeded'; then
+  if grep -qiE 'no space left|failure writing output|failed writing body|error on write|disk quota exceeded' <<<"$err"; then
     die "no space left on the filesystem of $(dirname "$partial") ($(free_mib "$partial") MiB free there now); nothing is live yet and the partial files were removed: free space there and run again"
   fi
   [ -z "$err" ] || printf '%s\n' "$err" >&2
@@ -318,7 +318,8 @@ detect_runtime() {
     [ -f "$f" ] && ep=$(grep -o -- '--container-runtime-endpoint[= ][^ "]*' "$f" | tail -n1 | sed 's/^--container-runtime-endpoint[= ]//') && [ -n "$ep" ] && break
   done
   [ -z "$ep" ] && [ -f /var/lib/kubelet/config.yaml ] && ep=$(awk '/^containerRuntimeEndpoint:/{print $2}' /var/lib/kubelet/config.yaml | tr -d '"')
-  if [ -n "$ep" ] && ! echo "$ep" | grep -qE 'dockershim|cri-dockerd'; then
+  case $ep in *dockershim* | *cri-dockerd*) ep="" ;; esac
+  if [ -n "$ep" ]; then
     echo "containerd://$(containerd --version 2>/dev/null | awk '{print $3}' | sed 's/^v//')"
   elif systemctl is-active -q docker 2>/dev/null; then
     echo "docker://$(docker version --format '{{.Server.Version}}' 2>/dev/null || echo unknown)"
@@ -492,7 +493,7 @@ upgrade_drains() {
 # its CRI plugin loaded.
 cri_ok() { "$1" --address "$2" plugins ls | awk '$2=="cri" && $NF=="ok"{f=1} END{exit !f}'; }
 # server_version CTR SOCKET: the version the running containerd reports (not the binary on disk).
-server_version() { "$1" --address "$2" version | awk '/Server:/{s=1} s&&/Version:/{print $2; exit}'; }
+server_version() { "$1" --address "$2" version | awk '/Server:/{s=1} s&&/Version:/&&v==""{v=$2} END{print v}'; }
 # check_containerd CTR SOCKET VERSION: prints the running version.
 check_containerd() {
   local ctr=$1 sock=$2 want=$3 sv
@@ -547,7 +548,7 @@ mark_rollback_and_uncordon() { # mark_rollback_and_uncordon KUBECONFIG NODE: mar
   node_api "$1" "$2" "{\"metadata\":{\"annotations\":{\"containerd-node.pulumi.com/rolled-back\":\"$(date +%s)\",\"containerd-node.pulumi.com/phase\":\"rolled-back\"}}}" >/dev/null ||
     echo "  could not mark node $2 as rolled back: the next run may not drain it again" >&2
   json=$(node_api "$1" "$2") || { echo "  could not read node $2 to lift containerd-node's cordon" >&2; return 0; }
-  echo "$json" | grep -q '"containerd-node.pulumi.com/cordoned":"true"' || { echo "  node $2 was not cordoned by containerd-node: left as it is" >&2; return 0; }
+  grep -q '"containerd-node.pulumi.com/cordoned":"true"' <<<"$json" || { echo "  node $2 was not cordoned by containerd-node: left as it is" >&2; return 0; }
   if node_api "$1" "$2" '{"spec":{"unschedulable":null},"metadata":{"annotations":{"containerd-node.pulumi.com/cordoned":null}}}' >/dev/null; then
     echo "  node $2 uncordoned (containerd-node had cordoned it)" >&2
   else
@@ -957,7 +958,7 @@ cn_migrate_images() {
   done
   HAVE=$("${ctr[@]}" images ls -q)
   for img in $IMAGES; do
-    echo "$HAVE" | grep -qx -e "$img" -e "docker.io/$img" -e "docker.io/library/$img" || die "$img is not in containerd after the import"
+    grep -qx -e "$img" -e "docker.io/$img" -e "docker.io/library/$img" <<<"$HAVE" || die "$img is not in containerd after the import"
   done
   say "imported: $(echo "$IMAGES" | tr '\n' ' ')"
 }
@@ -1022,7 +1023,7 @@ cn_tools() {
   phase "checking BuildKit"
   wait_for "${BUILDKIT_WAIT:-30}" buildkit_ok "$R/usr/local/bin/buildctl" "$BUILDKIT_ADDR" "$BUILDKIT_NAMESPACE" ||
     die "buildkitd does not answer on $BUILDKIT_ADDR with a containerd worker in $BUILDKIT_NAMESPACE: $("$R/usr/local/bin/buildctl" --addr "$BUILDKIT_ADDR" debug workers 2>&1 | tail -n 3) $(journalctl -u buildkit -n 10 --no-pager 2>&1 | tail -n 10)"
-  V=$("$R/usr/local/bin/buildkitd" --version | awk '{print $3; exit}')
+  V=$("$R/usr/local/bin/buildkitd" --version | awk 'NR==1{v=$3} END{print v}')
   say "BuildKit $V is running with containerd's worker in $BUILDKIT_NAMESPACE ($BUILDKIT_ADDR)"
 }
 

@@ -195,6 +195,14 @@ describe("node-side scripts are shellcheck-clean", () => {
             assert.strictEqual(r.status, 0, r.stdout + r.stderr);
         });
     }
+    for (const lib of ["lib.sh", "kubectl.sh"]) {
+        it(`no pipe in components/node/${lib} whose reader may quit before its writer has written (grep -q, an awk exit before END): under pipefail the writer's broken pipe fails the step, at random`, () => {
+            const text = fs.readFileSync(path.join(__dirname, "..", "..", "components", "node", lib), "utf8");
+            const early = text.split("\n").map((l, i) => [i + 1, l] as const)
+                .filter(([, l]) => !/^\s*#/.test(l) && /\|\s*(grep\s+-[A-Za-z]*q|awk\s+'(?:(?!END)[^'])*\bexit\b)/.test(l) && !/\|\|\s*true\s*;?\s*}?\s*$/.test(l));
+            assert.deepStrictEqual(early.map(([n, l]) => `${n}: ${l.trim()}`), []);
+        });
+    }
     const k8s = { kubeconfig: "/k/admin.conf", nodeName: "n1" };
     const specs = {
         "host mode, tarball, registry TLS files": spec("2.3.7", { kubelet: undefined, config: { registryTls: { "r.corp:5000": { caFile: "/etc/pki/ca.pem", certFile: "/etc/pki/n.crt", keyFile: "/etc/pki/n.key" } } } }),
