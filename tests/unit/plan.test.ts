@@ -190,14 +190,13 @@ describe("configure: CNI plugins", () => {
 
 describe("node-side scripts are shellcheck-clean", () => {
     for (const lib of ["lib.sh", "kubectl.sh"]) {
+        const source = path.join(__dirname, "..", "..", "components", "node", lib);
         it(`the node library, at its source (components/node/${lib}, with no option given)`, () => {
-            const r = spawnSync("shellcheck", [path.join(__dirname, "..", "..", "components", "node", lib)], { encoding: "utf8" });
+            const r = spawnSync("shellcheck", [source], { encoding: "utf8" });
             assert.strictEqual(r.status, 0, r.stdout + r.stderr);
         });
-    }
-    for (const lib of ["lib.sh", "kubectl.sh"]) {
         it(`no pipe in components/node/${lib} whose reader may quit before its writer has written (grep -q, an awk exit before END): under pipefail the writer's broken pipe fails the step, at random`, () => {
-            const text = fs.readFileSync(path.join(__dirname, "..", "..", "components", "node", lib), "utf8");
+            const text = fs.readFileSync(source, "utf8");
             const early = text.split("\n").map((l, i) => [i + 1, l] as const)
                 .filter(([, l]) => !/^\s*#/.test(l) && /\|\s*(grep\s+-[A-Za-z]*q|awk\s+'(?:(?!END)[^'])*\bexit\b)/.test(l) && !/\|\|\s*true\s*;?\s*}?\s*$/.test(l));
             assert.deepStrictEqual(early.map(([n, l]) => `${n}: ${l.trim()}`), []);
