@@ -21,8 +21,7 @@ CONTAINERD236_VERSION=2.3.6
 RUNC_VERSION=1.3.6
 BUILDKIT_VERSION=0.34.2
 OUT=${CONTAINERD_NODE_CACHE:-$HOME/.cache/containerd-node}/artifacts
-# As scripts/engine/build.sh: the compiler collects its garbage less often (faster builds).
-export GOGC=${GOGC:-400}
+source "$(dirname "$0")/../scripts/go-env.sh"
 mkdir -p "$OUT"
 RUNC=runc-$RUNC_VERSION.amd64
 # Static, no cgo: the snapshotters that need it (btrfs) or external tools (devmapper, zfs) left out.
@@ -40,7 +39,7 @@ checksum() {
 # beside them containerd-VERSION.service, the unit containerd ships at that tag (installers fetch
 # it from the repository: it is not in the tarball).
 build_containerd() {
-  local v=$1 tar=containerd-$1-linux-amd64.tar.gz start w mod cmds cmd ld gomod
+  local v=$1 tar=containerd-$1-linux-amd64.tar.gz start w mod cmds cmd ld gomod pkgs
   if [ "${v%%.*}" = 1 ]; then
     mod=github.com/containerd/containerd
     cmds="containerd containerd-shim containerd-shim-runc-v1 containerd-shim-runc-v2 ctr"
@@ -55,6 +54,7 @@ build_containerd() {
     w=$(mktemp -d); mkdir -p "$w/bin"
     ld="-s -w -X $mod/version.Version=v$v -X $mod/version.Revision=containerd-node-lab"
     gomod=$(go mod download -json "$mod@v$v" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+    pkgs=(); for cmd in $cmds; do pkgs+=("$mod/cmd/$cmd"); done
     if grep -Eq '^(replace|exclude)' "$gomod"; then
       # `go install pkg@version` refuses a module whose go.mod has replace or exclude directives
       # (1.7's excludes an indirect dependency): build it from a wrapper module that requires it
@@ -65,14 +65,11 @@ build_containerd() {
         printf 'package wrapper\n\nimport (\n' >tools.go
         for cmd in $cmds; do printf '\t_ "%s/cmd/%s"\n' "$mod" "$cmd" >>tools.go; done
         printf ')\n' >>tools.go
-        GOFLAGS=-mod=mod go mod tidy >/dev/null 2>&1 || GOFLAGS=-mod=mod go mod tidy
-        for cmd in $cmds; do
-          CGO_ENABLED=0 go build -trimpath -tags "$TAGS" -ldflags "$ld" -o "bin/$cmd" "$mod/cmd/$cmd"
-        done )
+        go mod tidy >/dev/null 2>&1 || go mod tidy
+        # One go build for all of them: it links one binary while it compiles the next one's packages.
+        CGO_ENABLED=0 go_compile build -trimpath -tags "$TAGS" -ldflags "$ld" -o bin/ "${pkgs[@]}" )
     else
-      for cmd in $cmds; do
-        CGO_ENABLED=0 GOBIN="$w/bin" go install -trimpath -tags "$TAGS" -ldflags "$ld" "$mod/cmd/$cmd@v$v"
-      done
+      CGO_ENABLED=0 GOBIN="$w/bin" go_compile install -trimpath -tags "$TAGS" -ldflags "$ld" "${pkgs[@]/%/@v$v}"
     fi
     tar -C "$w" -czf "$OUT/$tar.tmp" bin && mv "$OUT/$tar.tmp" "$OUT/$tar"
     rm -rf "$w"
@@ -105,10 +102,8 @@ build_buildkit() {
     printf 'module wrapper\n\ngo %s\n\nrequire %s v%s\n' "$(awk '/^go /{print $2; exit}' "$gomod")" "$mod" "$v" >go.mod
     awk '/^(replace|exclude) \(/{b=$1;next} b&&/^\)/{b="";next} b&&!/^[[:space:]]*(\/\/|$)/{print b " " $0} /^(replace|exclude) [^(]/' "$gomod" >>go.mod
     printf 'package wrapper\n\nimport (\n\t_ "%s/cmd/buildkitd"\n\t_ "%s/cmd/buildctl"\n)\n' "$mod" "$mod" >tools.go
-    GOFLAGS=-mod=mod go mod tidy >/dev/null 2>&1 || GOFLAGS=-mod=mod go mod tidy
-    for cmd in buildkitd buildctl; do
-      GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -tags "osusergo netgo static_build" -ldflags "$ld" -o "bin/$cmd" "$mod/cmd/$cmd"
-    done )
+    go mod tidy >/dev/null 2>&1 || go mod tidy
+    CGO_ENABLED=0 go_compile build -trimpath -tags "osusergo netgo static_build" -ldflags "$ld" -o bin/ "$mod/cmd/buildkitd" "$mod/cmd/buildctl" )
   tar -C "$w" -czf "$OUT/$tar.tmp" bin && mv "$OUT/$tar.tmp" "$OUT/$tar"
   rm -rf "$w"
   echo "built BuildKit $v in $(( $(date +%s) - start ))s"
@@ -123,7 +118,7 @@ build_crictl() {
   if [ -f "$OUT/$tar" ]; then echo "reusing $OUT/$tar"; checksum "$tar"; return 0; fi
   start=$(date +%s)
   w=$(mktemp -d)
-  CGO_ENABLED=0 GOBIN="$w" go install -trimpath -ldflags "-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version=v$v" "sigs.k8s.io/cri-tools/cmd/crictl@v$v"
+  CGO_ENABLED=0 GOBIN="$w" go_compile install -trimpath -ldflags "-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version=v$v" "sigs.k8s.io/cri-tools/cmd/crictl@v$v"
   tar -C "$w" -czf "$OUT/$tar.tmp" crictl && mv "$OUT/$tar.tmp" "$OUT/$tar"
   rm -rf "$w"
   echo "built crictl $v in $(( $(date +%s) - start ))s"
@@ -140,7 +135,7 @@ if [ ! -f "$OUT/$RUNC" ]; then
   dpkg -s libseccomp-dev pkg-config >/dev/null 2>&1 || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libseccomp-dev pkg-config >/dev/null; }
   w=$(mktemp -d)
   # Linked against the host's libseccomp (bookworm, like the lab nodes).
-  CGO_ENABLED=1 GOBIN="$w" go install -trimpath -tags seccomp -ldflags "-s -w -X main.version=$RUNC_VERSION" "github.com/opencontainers/runc@v$RUNC_VERSION"
+  CGO_ENABLED=1 GOBIN="$w" go_compile install -trimpath -tags seccomp -ldflags "-s -w -X main.version=$RUNC_VERSION" "github.com/opencontainers/runc@v$RUNC_VERSION"
   mv "$w/runc" "$OUT/$RUNC"; rm -rf "$w"
   echo "built runc $RUNC_VERSION in $(( $(date +%s) - start ))s"
 else

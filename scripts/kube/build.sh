@@ -12,9 +12,8 @@
 set -euo pipefail
 source "$(dirname "$0")/versions.env"
 CACHE=$KUBE_CACHE
-export GOFLAGS=-mod=mod CGO_ENABLED=0
-# As scripts/engine/build.sh: the compiler collects its garbage less often (faster builds).
-export GOGC=${GOGC:-400}
+source "$(dirname "$0")/../go-env.sh"
+export CGO_ENABLED=0
 
 # build VERSION BINARY...: k8s.io/kubernetes/cmd/BINARY at VERSION into $CACHE/VERSION/.
 build() {
@@ -44,7 +43,7 @@ build() {
     ld="-s -w -X k8s.io/component-base/version.gitVersion=v$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$(echo "$K8S_VERSION" | cut -d. -f2)"
     # One go build for all of them: it links one binary while it compiles the next one's packages.
     pkgs=(); for b in "${missing[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$b"); done
-    go build -trimpath -tags "$tags" -ldflags "$ld" -o "$OUT/" "${pkgs[@]}"
+    go_compile build -trimpath -tags "$tags" -ldflags "$ld" -o "$OUT/" "${pkgs[@]}"
     echo "built ${missing[*]}" )
   rm -rf "$w"
   echo "built Kubernetes $K8S_VERSION ${missing[*]} in $(( $(date +%s) - start ))s"
@@ -59,5 +58,5 @@ else
   build "$KUBELET_CURRENT_VERSION" kubelet
 fi
 [ -x "$CACHE/crictl-$CRICTL_VERSION/crictl" ] ||
-  GOBIN="$CACHE/crictl-$CRICTL_VERSION" go install -trimpath "sigs.k8s.io/cri-tools/cmd/crictl@v$CRICTL_VERSION"
+  GOBIN="$CACHE/crictl-$CRICTL_VERSION" go_compile install -trimpath "sigs.k8s.io/cri-tools/cmd/crictl@v$CRICTL_VERSION"
 echo "kubernetes ready: control plane $CONTROL_PLANE_VERSION, kubelets $KUBELET_VERSION and $KUBELET_CURRENT_VERSION, crictl $CRICTL_VERSION in $CACHE"
