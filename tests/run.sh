@@ -19,9 +19,12 @@ passed=$(awk '/^ *[0-9]+ passing/{s+=$1} /^--- PASS/{s++} END{print s+0}' "$log"
 failed=$(awk '/^ *[0-9]+ failing/{s+=$1} /^--- FAIL/{s++} END{print s+0}' "$log")
 [ "$unit_rc" = 0 ] && [ "$go_rc" = 0 ] && [ "$e2e_rc" = 0 ] || [ "$failed" -gt 0 ] || failed=1
 # Each failure's title and its first error lines, last: a CI log cut to its tail still names them.
+# A step's progress lines (`… creating (2s) …`) are left out unless they say what failed: the cause
+# of a failed `pulumi up` is further down its output than the resources it began.
 awk '/^ *[0-9]+ passing/{f=0} /^ *[0-9]+ failing/{f=1; print "failures:"} !f{next}
   /^  [0-9]+\) /{t=2; e=0} t>0 && NF{print; t--; next}
-  e<6 && !/^ *at / && /(Error|error:|containerd-node:|refused|failed)/{print "    " $0; e++}' "$log" | cut -c1-300
+  /^ *at / || / (creating|updating|deleting|replacing|reading|refreshing) \([0-9]+s\)/ && !/(error|failed|refused)/{next}
+  e<8 && /(Error|error:|containerd-node:|refused|failed)/{print "    " $0; e++}' "$log" | cut -c1-300
 echo "command provider: $(cat "${CONTAINERD_NODE_CACHE:-$HOME/.cache/containerd-node}/engine/command-provider.txt")"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

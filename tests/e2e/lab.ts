@@ -321,12 +321,18 @@ export const LAB17_CARRIED = {
     extraToml: { plugins: { "io.containerd.cri.v1.runtime": { restrict_oom_score_adj: true } } },
 };
 
-/** Runs `pulumi up`, which must fail; returns the error with the CLI's stdout and stderr. */
+/**
+ * Runs `pulumi up`, which must fail; returns the error with the CLI's stdout and stderr, its
+ * Diagnostics section (what failed and why) also first: an assertion on it that fails shows the
+ * cause at the top of its message, not a screen of the resources the run began.
+ */
 export async function upExpectingFailure(stack: Stack): Promise<string> {
     try {
         await stack.up({ color: "never" });
     } catch (e: any) {
-        return `${e.message}\n${e.commandResult?.stdout ?? ""}\n${e.commandResult?.stderr ?? ""}`;
+        const text = `${e.message}\n${e.commandResult?.stdout ?? ""}\n${e.commandResult?.stderr ?? ""}`;
+        const at = text.indexOf("Diagnostics:");
+        return at < 0 ? text : `${text.slice(at, at + 4000)}\n---\n${text}`;
     }
     throw new Error("pulumi up succeeded, expected it to fail");
 }
