@@ -8,8 +8,10 @@ source scripts/engine/env.sh
 log=$(mktemp)
 npx mocha --reporter spec 2>&1 | tee "$log"
 unit_rc=${PIPESTATUS[0]}
-# The stand-in command provider's own tests: a real sshd on 127.0.0.1 and the real engine.
-(cd lab/command-provider && go test -count=1 -v ./...) 2>&1 | tee -a "$log" | grep -E '^(--- |ok|FAIL|panic)'
+# The stand-in command provider's own tests: a real sshd on 127.0.0.1 and the real engine. Built as
+# the set-up built the provider (scripts/go-env.sh, -trimpath, no cgo), so the packages it compiled
+# are reused.
+(cd lab/command-provider && source ../../scripts/go-env.sh && CGO_ENABLED=0 go test -trimpath -count=1 -v ./...) 2>&1 | tee -a "$log" | grep -E '^(--- |ok|FAIL|panic)'
 go_rc=${PIPESTATUS[0]}
 bash tests/e2e/run.sh 2>&1 | tee -a "$log"
 e2e_rc=${PIPESTATUS[0]}

@@ -80,7 +80,8 @@ func TestThroughTheEngine(t *testing.T) {
 	s := startSSHD(t)
 	work := t.TempDir()
 	bin := filepath.Join(work, "pulumi-resource-command")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	// -trimpath, as scripts/engine/build.sh builds it: under tests/run.sh (the same GOFLAGS), its compiled packages are reused.
+	if out, err := exec.Command("go", "build", "-trimpath", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	home := filepath.Join(work, "home")

@@ -89,8 +89,10 @@ describe("e2e: SDKs of the provider plugin (pulumi package gen-sdk)", function (
         fs.mkdirSync(prog);
         fs.writeFileSync(path.join(prog, "go.mod"), `module example.com/fleet\n\ngo 1.25\n\nrequire (\n\t${GO_MODULE} v0.0.0\n\tgithub.com/pulumi/pulumi/sdk/v3 v${SDK_VERSION}\n)\n\nreplace ${GO_MODULE} => ${sdk}\n`);
         fs.writeFileSync(path.join(prog, "main.go"), MAIN_GO(GOOD_CONNECTION));
-        const env = { ...process.env, GOFLAGS: "-mod=mod", CGO_ENABLED: "0" };
-        // -trimpath, as scripts/engine/build.sh builds the CLI: its compiled Pulumi SDK packages are reused.
+        // -trimpath and the set-up's GOFLAGS (scripts/go-env.sh), as scripts/engine/build.sh builds the
+        // CLI: its compiled Pulumi SDK packages are reused.
+        const GOFLAGS = /^export GOFLAGS="([^"]*)"$/m.exec(fs.readFileSync(path.join(REPO, "scripts", "go-env.sh"), "utf8"))![1];
+        const env = { ...process.env, GOFLAGS, CGO_ENABLED: "0" };
         const built = run("go", ["build", "-trimpath", "-o", path.join(work, "fleet"), "."], prog, env);
         assert.strictEqual(built.status, 0, `go build failed:\n${built.out}`);
         assert.ok(fs.existsSync(path.join(work, "fleet")));
