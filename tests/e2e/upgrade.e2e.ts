@@ -57,7 +57,10 @@ const settings = (over: { [k: string]: unknown } = {}) => ({
     config: CARRIED,
     registryAuth: { "registry.lab.internal": { username: "lab", password: PASSWORD } },
     kubelet: { version: "1.33.13" },
-    drain: { timeoutSeconds: 120, gracePeriodSeconds: 1 },
+    // The PodDisruptionBudget paces a drain of u2 (both web pods there after u1's move): the second
+    // pod is evicted only once the first one's replacement is Ready on u1, which on a loaded machine
+    // takes longer than on an idle one.
+    drain: { timeoutSeconds: 300, gracePeriodSeconds: 1 },
     verifyTimeoutSeconds: 120,
     ...over,
 });
