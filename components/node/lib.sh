@@ -224,6 +224,11 @@ cn_follow() {
 # (txn_begin calls it), so a step that fails leaves no trace of it either; idempotent.
 cn_recover_unit() {
   local u=/etc/systemd/system/containerd-node-recover.service link=/etc/systemd/system/multi-user.target.wants/containerd-node-recover.service script=$CN_DIR/recover.sh
+  # The unit is the machine's, whatever the state directory: the runs of another one on the same
+  # machine (each under its own lock, e.g. many fleet nodes standing on one machine) write it too,
+  # so they take turns (a copy saved for the rollback while another run replaced the file failed).
+  exec 8>>/run/containerd-node-recover.lock
+  flock -w 60 8 || die "another run kept /run/containerd-node-recover.lock for 60 s"
   # shellcheck disable=SC2016 # written for later
   printf '%s\n' '#!/bin/bash' 'CN_DIR=$(cd "$(dirname "$0")" && pwd)' \
     'lib=$(ls -t "$CN_DIR"/lib/node-*.sh 2>/dev/null | head -n 1)' '[ -n "$lib" ] || exit 0' \
@@ -232,6 +237,7 @@ cn_recover_unit() {
     "After=local-fs.target" "Before=containerd.service docker.service docker.socket kubelet.service" \
     "[Service]" "Type=oneshot" "ExecStart=/bin/bash $script" "[Install]" "WantedBy=multi-user.target" | put "$u" 0644
   if [ "$(readlink "$link" 2>/dev/null)" != "$u" ]; then save "$link"; mkdir -p "${link%/*}"; ln -sfn "$u" "$link"; fi
+  exec 8>&-
 }
 
 # cn_recover_at_boot: every run without a result was cut by the reboot: its transaction's files
@@ -519,7 +525,9 @@ node_api_raw() {
   if command -v kubectl >/dev/null; then
     if [ -n "$patch" ]; then kubectl --kubeconfig "$kc" patch node "$node" --type merge -p "$patch" -o json
     else kubectl --kubeconfig "$kc" get --raw "/api/v1/nodes/$node"; fi
-    return
+    # kubectl's status, said explicitly: a bare return in a trap handler (a rollback runs in the
+    # EXIT trap) returns the status the trap began with, i.e. the failure being rolled back.
+    return $?
   fi
   local server ca cert key tmp rc=0
   tmp=$(mktemp -d)
@@ -1172,8 +1180,9 @@ cn_switch() {
       ABSORB_FAILURE=1
     fi
   fi
-  txn_begin
+  # Before the transaction: its rollback (ON_ROLLBACK) reads it, even when the transaction fails to begin.
   HAS_KUBELET=0; if unit_exists kubelet; then HAS_KUBELET=1; fi
+  txn_begin
   for u in containerd docker.socket docker; do if unit_exists $u; then note_unit $u; fi; done
   if [ "$HAS_KUBELET" = 1 ]; then note_unit kubelet; fi
   phase "checking containerd"

@@ -176,6 +176,33 @@ ${fail ? "false" : "true"}`;
         assert.strictEqual(ok.code, 0);
         assert.doesNotMatch(ok.stderr, /hook sees/);
     });
+    it("a Kubernetes-mode switch whose transaction can't begin still rolls back to its end (kubectl on the node): the Node marked, its cordon lifted, the step's failure said", () => {
+        // Found at scale: the boot-recovery unit could not be saved (another run replaced it while
+        // it was copied), and the rollback then stopped at an unset variable: no mark, no uncordon.
+        // And with kubectl on the node every Node API call of a rollback failed: a bare `return` in
+        // a trap handler returns the status the trap began with.
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-txn-"));
+        const calls = path.join(dir, "kubectl.calls");
+        const node = { metadata: { name: "w1", annotations: { "containerd-node.pulumi.com/cordoned": "true" } },
+            status: { conditions: [{ type: "Ready", status: "True" }], nodeInfo: { containerRuntimeVersion: "docker://20.10.24" } } };
+        fs.writeFileSync(path.join(dir, "kubectl"), `#!/bin/bash\necho "$*" >>${sq(calls)}\ncat <<'EOF'\n${JSON.stringify(node)}\nEOF\n`, { mode: 0o755 });
+        // systemd answers for every unit (the node has a kubelet); nothing is started or stopped for real.
+        fs.writeFileSync(path.join(dir, "systemctl"), "#!/bin/bash\nexit 0\n", { mode: 0o755 });
+        fs.mkdirSync(path.join(dir, "run"));
+        const r = bash(`${prelude("switch")}
+PATH=${sq(dir)}:$PATH
+CN_RUN_DIR=${sq(path.join(dir, "run"))}
+cn_recover_unit() { echo "cp: skipping file, as it was replaced while being copied" >&2; return 1; }
+NODE_NAME=w1 KUBECONFIG=/dev/null VERIFY_TIMEOUT=5 VERSION=2.2.9 DOCKER_MODE=disable
+cn_switch`, dir);
+        assert.strictEqual(r.code, 1, r.stdout);
+        assert.doesNotMatch(r.stderr, /unbound variable/);
+        assert.match(r.stderr, /node w1 uncordoned \(containerd-node had cordoned it\)/);
+        assert.match(r.stderr, /step 'switch' failed \(exit 1\) during 'start'; the node was put back/);
+        const log = fs.readFileSync(calls, "utf8");
+        assert.match(log, /patch node w1 --type merge -p \{"metadata":\{"annotations":\{"containerd-node.pulumi.com\/rolled-back"/);
+        assert.match(log, /patch node w1 --type merge -p \{"spec":\{"unschedulable":null\}/);
+    });
     it("die names the step, the phase and the reason", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-txn-"));
         const r = bash(`${prelude("configure")}\nphase "checking containerd"\ndie "containerd did not start"`, dir);
