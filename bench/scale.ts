@@ -59,7 +59,7 @@ import { NodeFacts } from "../components/facts";
 import { readNodeFacts } from "../components/preflight/readFacts";
 import { readFactsLimited } from "../components/preflight/planOutputs";
 import { resolveMaxUnavailable } from "../components/fleet/waves";
-import { ADMIN_KUBECONFIG, ARTIFACT_PORT, changes, KUBECTL, LAB_DIR, labContainerd2, labNode, labStack, nodeDown, nodeUp, onNode, privateKey, REPO } from "../tests/e2e/lab";
+import { ADMIN_KUBECONFIG, ARTIFACT_PORT, changes, failedRun, KUBECTL, LAB_DIR, labContainerd2, labNode, labStack, nodeDown, nodeUp, onNode, privateKey, REPO } from "../tests/e2e/lab";
 import { execFileSync, spawn, spawnSync } from "child_process";
 
 const SETTINGS = {
@@ -480,4 +480,9 @@ async function main(): Promise<void> {
     }
 }
 
-main().catch(e => { console.error(e); process.exit(1); });
+// A failed run: what failed and why (its Diagnostics section), not the megabytes of a large run's progress lines.
+main().catch(e => {
+    const { text, diagnostics } = failedRun(e);
+    console.error(diagnostics ?? text.slice(-8000));
+    process.exit(1);
+});

@@ -329,10 +329,17 @@ export const LAB17_CARRIED = {
 export async function upExpectingFailure(stack: Stack): Promise<string> {
     try {
         await stack.up({ color: "never" });
-    } catch (e: any) {
-        const text = `${e.message}\n${e.commandResult?.stdout ?? ""}\n${e.commandResult?.stderr ?? ""}`;
-        const at = text.indexOf("Diagnostics:");
-        return at < 0 ? text : `${text.slice(at, at + 4000)}\n---\n${text}`;
+    } catch (e) {
+        const { text, diagnostics } = failedRun(e);
+        return diagnostics === undefined ? text : `${diagnostics}\n---\n${text}`;
     }
     throw new Error("pulumi up succeeded, expected it to fail");
+}
+
+/** A failed Automation API run's message with the CLI's stdout and stderr, and its Diagnostics section (at most 4,000 characters) when it has one. */
+export function failedRun(e: unknown): { text: string; diagnostics?: string } {
+    const err = e as { message?: string; commandResult?: { stdout?: string; stderr?: string } };
+    const text = `${err.message ?? String(e)}\n${err.commandResult?.stdout ?? ""}\n${err.commandResult?.stderr ?? ""}`;
+    const at = text.indexOf("Diagnostics:");
+    return at < 0 ? { text } : { text, diagnostics: text.slice(at, at + 4000) };
 }
