@@ -8,6 +8,7 @@
  */
 import * as assert from "assert";
 import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
 import * as TOML from "@iarna/toml";
 import { Stack } from "@pulumi/pulumi/automation";
@@ -317,7 +318,14 @@ systemctl restart containerd`);
         await upChangesNothing(stack1);
     });
 
-    it("a 2.x whose CRI does not come up is rolled back: 1.7 runs again, Ready, uncordoned, every file as before", async () => {
+    it("a 2.x whose CRI does not come up is rolled back: 1.7 runs again, Ready, uncordoned, every file as before (kubectl on the node)", async () => {
+        // kubectl on the node, as kubeadm's install puts it on every node: the switch then reads
+        // and patches its Node through kubectl (the library's node_api_raw) instead of curl, the
+        // rollback's marks and uncordon too (they run in the EXIT trap). A wrapper logs each call.
+        const root = path.join(LAB_DIR, "nodes", U2);
+        execFileSync("install", ["-D", "-m", "0755", KUBECTL, path.join(root, "usr", "local", "lib", "lab-kubectl")]);
+        fs.writeFileSync(path.join(root, "usr", "local", "bin", "kubectl"),
+            '#!/bin/sh\necho "$*" >>/var/log/lab-kubectl-calls\nexec /usr/local/lib/lab-kubectl "$@"\n', { mode: 0o755 });
         const before = fileState(U2);
         const imagesBefore = images(U2);
         // The CRI plugin of 2.x fails to load on a snapshotter that does not exist (containerd itself starts).
@@ -331,6 +339,11 @@ systemctl restart containerd`);
         assert.strictEqual(jp(U2, ".status.nodeInfo.containerRuntimeVersion"), `containerd://${A.CONTAINERD17_VERSION}`);
         assert.strictEqual(ready(U2), "True");
         assert.strictEqual(jp(U2, ".spec.unschedulable"), "", "the cordon the drain made is lifted");
+        assert.match(jp(U2, ".metadata.annotations"), /containerd-node\.pulumi\.com\/rolled-back/, "the rollback is marked on the Node");
+        // Both went through kubectl: the mark and the uncordon are patches of the rollback.
+        const calls = onNode(U2, "cat /var/log/lab-kubectl-calls");
+        assert.match(calls, /patch node up-u2 --type merge -p \{"metadata":\{"annotations":\{"containerd-node\.pulumi\.com\/rolled-back"/);
+        assert.match(calls, /patch node up-u2 --type merge -p \{"spec":\{"unschedulable":null\}/);
         assert.strictEqual(fileState(U2), before, "every file as before");
         assert.deepStrictEqual(images(U2), imagesBefore);
         // 2.3 had run and moved the metadata database to version 4: 1.7 runs on it (docs/upgrading.md, "The way back").
