@@ -151,9 +151,19 @@ RUNS_KEEP=20
 # redirects the drop-in by giving it in the environment.
 PROXY_DROPIN=${PROXY_DROPIN:-/etc/systemd/system/containerd.service.d/http-proxy.conf}
 PROXY_DROPIN_HEAD="# Managed by containerd-node (Pulumi): containerd's proxy environment (proxy)."
-# cn_run NAME SCRIPT_FILE: runs the step as a transient unit, or finds its run; follows it.
+# cn_run NAME [SCRIPT_FILE]: runs the step as a transient unit, or finds its run; follows it.
+# Without SCRIPT_FILE the script is the standard input (a step's command): saved to a file first
+# (0600: it may hold credentials), so nothing the step runs can read the rest of it, and removed
+# once the run has its own copy (or, at the latest, when the command ends).
 cn_run() {
-  local name=$1 script=$2 id dir unit
+  local name=$1 script=${2:-} id dir unit
+  CN_RUN_INPUT=""
+  if [ -z "$script" ]; then
+    CN_RUN_INPUT=$(mktemp "${TMPDIR:-/tmp}/containerd-node.XXXXXX") || return 1
+    trap 'rm -f "$CN_RUN_INPUT"' EXIT
+    script=$CN_RUN_INPUT
+    cat >"$script" || return 1
+  fi
   # The holder (the stack) is part of the name: another stack's run of the same step is not ours.
   id=$({ cat "$script"; echo "${CN_HOLDER:-}"; } | sha256sum | cut -c1-16)
   dir=$CN_DIR/runs/$name-$id unit=containerd-node-$name-$id
@@ -184,7 +194,8 @@ cn_run() {
       /bin/bash "$dir/run" "$dir" ||
       { echo "containerd-node: step '$name': systemd-run could not start it" >&2; return 1; }
   fi
-  cn_follow "$name" "$dir" "$unit"
+  [ -z "$CN_RUN_INPUT" ] || rm -f "$CN_RUN_INPUT"
+  cn_follow "$name" "$dir" "$unit" </dev/null
 }
 
 # cn_follow NAME DIR UNIT: streams the run's stderr, waits for its result, prints its stdout and
@@ -643,6 +654,55 @@ done <"$B/services"
 echo "reverted to the state saved in $B"
 '
 
+# === files every node writes alike, kept as templates ===
+# The configure part writes these from the step's values (cn_fill): the same on every node but for
+# those values, they live here rather than in each step's text, which the state keeps twice. Each
+# @NAME@ is the value of NAME; the TypeScript renderers (components/render/unit.ts, crictl.ts)
+# fill the same text, read from this file.
+# containerd.service: Delegate=yes lets containerd manage its shims' cgroups; KillMode=process
+# keeps running containers alive across a containerd restart (a config change must not kill pods).
+CN_UNIT_TEMPLATE='# Managed by containerd-node (Pulumi).
+[Unit]
+Description=containerd container runtime
+Documentation=https://containerd.io
+After=network.target local-fs.target dbus.service
+
+[Service]
+ExecStartPre=-/sbin/modprobe overlay
+ExecStart=@BIN_DIR@/containerd --config /etc/containerd/config.toml
+Type=notify
+Delegate=yes
+KillMode=process
+Restart=always
+RestartSec=5
+LimitNPROC=infinity
+LimitCORE=infinity
+LimitNOFILE=@LIMIT_NOFILE@
+TasksMax=@TASKS_MAX@
+OOMScoreAdjust=@OOM_SCORE_ADJUST@
+
+[Install]
+WantedBy=multi-user.target
+'
+# /etc/crictl.yaml: crictl talks to containerd instead of probing the dockershim socket first.
+CN_CRICTL_TEMPLATE='# Managed by containerd-node (Pulumi).
+runtime-endpoint: unix://@SOCKET@
+image-endpoint: unix://@SOCKET@
+timeout: 10
+'
+# cn_fill TEMPLATE: prints the template with each @NAME@ replaced by the value of NAME, in one
+# pass (a value is not read again for names); a name the step did not set fails it.
+cn_fill() {
+  local t=$1 out="" n
+  while [[ $t =~ @([A-Z_]+)@ ]]; do
+    n=${BASH_REMATCH[1]}
+    [ -n "${!n+set}" ] || die "the template reads $n, which the step does not set"
+    out+=${t%%@"$n"@*}${!n}
+    t=${t#*@"$n"@}
+  done
+  printf '%s' "$out$t"
+}
+
 # === the steps ===
 # Each step's command text (components/scripts/steps.ts) is: a head that sources this file, a call
 # of cn_begin, a block of that step's values (quoted once), the files it writes (as `put`
@@ -654,6 +714,7 @@ echo "reverted to the state saved in $B"
 #   PACKAGE          the package name (source package)
 #   RUNC_FROM RUNC_URL RUNC_SHA256, CNI_FROM CNI_URL CNI_SHA256: optional artifacts, alike
 #   CNI_BIN_DIR      where CNI plugins go;  BIN_DIR: where containerd's binaries are
+#   LIMIT_NOFILE TASKS_MAX OOM_SCORE_ADJUST: the containerd unit's (unit.*)
 #   SOCKET           containerd's socket;   ROOT: containerd's root directory
 #   KUBELET          1 when a kubelet is declared;  KUBELET_CONFIG: its config file
 #   PURGE            1 to purge Docker's packages;  REMOVE_DATA: 1 to remove /var/lib/docker
@@ -887,12 +948,19 @@ cn_install_binaries() {
   return 0
 }
 
-# cn_configure_end: the configure step after its files: forgets registries it no longer manages;
+# cn_configure_end: the configure step after the files its text writes (config.toml, registry
+# hosts): writes the containerd unit and /etc/crictl.yaml from their templates; forgets registries
+# it no longer manages;
 # stages the move for the switch step when deferred; else makes it live: restarts containerd only
 # when its binaries, config or unit changed, and checks it (running, enabled, the declared version,
 # CRI loaded). Prints `containerd://VERSION` last.
 cn_configure_end() {
-  local r SV
+  local r SV unit crictl
+  phase "writing the containerd unit"
+  unit=$(cn_fill "$CN_UNIT_TEMPLATE")
+  crictl=$(cn_fill "$CN_CRICTL_TEMPLATE")
+  put "$R"/etc/systemd/system/containerd.service 0644 <<<"$unit"
+  put "$R"/etc/crictl.yaml 0644 <<<"$crictl"
   mkdir -p "$ROOT"
   # proxy no longer set: this package's drop-in goes (a hand-made one stays); containerd restarts below.
   if [ "$PROXY" != 1 ] && [ -f "$PROXY_DROPIN" ] && [ "$(head -n 1 "$PROXY_DROPIN")" = "$PROXY_DROPIN_HEAD" ]; then remove "$PROXY_DROPIN"; fi

@@ -1,32 +1,21 @@
+import { fillNodeTemplate } from "../nodeFiles";
 import { NodeSpec } from "../spec";
 
 /**
- * containerd.service. Delegate=yes lets containerd manage its shims' cgroups; KillMode=process
- * keeps running containers alive across a containerd restart (a config change must not kill pods).
+ * The values of containerd.service's template (the node library's CN_UNIT_TEMPLATE, which says
+ * why its lines are what they are), as the configure step sets them: the library writes the unit
+ * from them on the node, so the step's text carries these lines and not the unit.
+ */
+export function unitValues(spec: NodeSpec): [string, string][] {
+    const u = spec.unit;
+    return [["BIN_DIR", spec.containerd.binDir], ["LIMIT_NOFILE", u.limitNOFILE], ["TASKS_MAX", u.tasksMax], ["OOM_SCORE_ADJUST", String(u.oomScoreAdjust)]];
+}
+
+/**
+ * containerd.service, as the node library writes it. Delegate=yes lets containerd manage its
+ * shims' cgroups; KillMode=process keeps running containers alive across a containerd restart (a
+ * config change must not kill pods).
  */
 export function renderUnit(spec: NodeSpec): string {
-    const u = spec.unit;
-    return `# Managed by containerd-node (Pulumi).
-[Unit]
-Description=containerd container runtime
-Documentation=https://containerd.io
-After=network.target local-fs.target dbus.service
-
-[Service]
-ExecStartPre=-/sbin/modprobe overlay
-ExecStart=${spec.containerd.binDir}/containerd --config /etc/containerd/config.toml
-Type=notify
-Delegate=yes
-KillMode=process
-Restart=always
-RestartSec=5
-LimitNPROC=infinity
-LimitCORE=infinity
-LimitNOFILE=${u.limitNOFILE}
-TasksMax=${u.tasksMax}
-OOMScoreAdjust=${u.oomScoreAdjust}
-
-[Install]
-WantedBy=multi-user.target
-`;
+    return fillNodeTemplate("CN_UNIT_TEMPLATE", Object.fromEntries(unitValues(spec)));
 }

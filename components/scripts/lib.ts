@@ -12,31 +12,12 @@
  * new library is a change of every step.
  */
 import { createHash } from "crypto";
-import * as fs from "fs";
-import * as path from "path";
 import * as zlib from "zlib";
 import { STATE_DIR_DEFAULT } from "../facts";
+import { NODE_LIB } from "../nodeFiles";
 import { cnDirAssignment } from "./shell";
 
-/**
- * Where a file of components/node is: beside this module's folder in the sources (components/scripts
- * → components/node), and from the compiled modules (bin/components/scripts) the package's own
- * components/node, which `npm pack` ships.
- */
-export function nodeFilePath(name: string): string {
-    const candidates = [path.join(__dirname, "..", "node", name), path.join(__dirname, "..", "..", "..", "components", "node", name)];
-    const found = candidates.find(p => fs.existsSync(p));
-    if (!found) {
-        throw new Error(`containerd-node: components/node/${name} is missing from the package (looked at ${candidates.join(", ")})`);
-    }
-    return found;
-}
-
-/** The node library's path on this machine (the `lib` step's FileAsset). */
-export const NODE_LIB_PATH = nodeFilePath("lib.sh");
-
-/** The node library's text. */
-export const NODE_LIB = fs.readFileSync(NODE_LIB_PATH, "utf8");
+export { nodeFilePath, NODE_LIB, NODE_LIB_PATH } from "../nodeFiles";
 
 /** The library's SHA-256, in hex. */
 const NODE_LIB_SHA256 = createHash("sha256").update(NODE_LIB).digest("hex");

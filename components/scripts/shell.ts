@@ -76,15 +76,14 @@ function libMissing(step: string, lib: string): string {
 }
 
 /**
- * The command of a mutating step: as scriptCommand, but the script runs on the node as a
- * transient systemd unit (the node library's cn_run, components/node/lib.sh), which this SSH
- * session only follows; a lost session leaves it running, and the next run of the same step finds
- * it. `holder` names the run in the node's lock (e.g. the stack). `libFile` is the node library,
- * relative to CN_DIR, which is `stateDir`.
+ * The command of a mutating step: the script on its standard input runs on the node as a
+ * transient systemd unit (the node library's cn_run, components/node/lib.sh, which saves it to a
+ * file first), which this SSH session only follows; a lost session leaves it running, and the next
+ * run of the same step finds it. `holder` names the run in the node's lock (e.g. the stack).
+ * `libFile` is the node library, relative to CN_DIR, which is `stateDir`. One line: the state
+ * keeps it twice per step (the command provider's outputs repeat its inputs).
  */
 export function detachedCommand(step: string, user: string, holder: string, libFile: string, stateDir: string): string {
-    const run = `${cnDirAssignment(stateDir)}; l=$CN_DIR/${libFile}; [ -f "$l" ] || { echo "${libMissing(step, "$l")}" >&2; exit 1; }; source "$l"; CN_HOLDER=$1 cn_run ${step} "$0"`;
-    const sh = user === "root" ? "bash" : "sudo -n bash";
-    return `${SAVE_STDIN}
-${sh} -c ${sq(run)} "$f" ${sq(holder)} </dev/null; rc=$?; rm -f "$f"; exit $rc`;
+    const run = `${cnDirAssignment(stateDir)}; l=$CN_DIR/${libFile}; [ -f "$l" ] || { echo "${libMissing(step, "$l")}" >&2; exit 1; }; source "$l"; CN_HOLDER=$0 cn_run ${step}`;
+    return `${user === "root" ? "bash" : "sudo -n bash"} -c ${sq(run)} ${sq(holder)}`;
 }

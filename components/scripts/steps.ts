@@ -8,10 +8,10 @@
 import { renderConfigToml, TOP_OF_FILE } from "../render/configToml";
 import { ProxyValues, renderProxyDropIn } from "../render/proxy";
 import { REGISTRY_AUTH_FILE, RegistryAuthValues, renderRegistryAuthToml } from "../render/registryAuth";
-import { renderCrictlYaml } from "../render/crictl";
+import { crictlValues } from "../render/crictl";
 import { registryTlsFiles, renderHostsTomls } from "../render/hostsToml";
 import { kubeletEditPlan } from "../render/kubeletFlags";
-import { renderUnit } from "../render/unit";
+import { unitValues } from "../render/unit";
 import { BUILDKIT_NAMESPACE, BUILDKIT_SOCKET, renderBuildkitdToml, renderBuildkitUnit } from "../render/buildkit";
 import { NodeSpec, ResolvedArtifact } from "../spec";
 import { SoftFailure } from "./kubectl";
@@ -75,15 +75,15 @@ function configurePart(spec: NodeSpec): Part {
         ["REGISTRY_AUTH", spec.config.registryAuth.length > 0 ? "1" : "0"],
         // 1: proxy is set, its drop-in is kept; 0: this package's drop-in goes (the library knows which file and how it is marked).
         ["PROXY", spec.proxy.length > 0 ? "1" : "0"],
+        // The unit's and crictl.yaml's values: the library writes both from its templates.
+        ...unitValues(spec),
+        ...crictlValues(spec),
     ];
     return { values, body: `cn_configure_begin
 phase "writing /etc/containerd/config.toml"
 ${heredoc(`put "$R"/etc/containerd/config.toml 0644`, renderConfigToml(spec))}
 phase "writing registry hosts (certs.d)"
-${hostFiles.map(f => `${f}\n`).join("")}phase "writing the containerd unit"
-${heredoc(`put "$R"/etc/systemd/system/containerd.service 0644`, renderUnit(spec))}
-${heredoc(`put "$R"/etc/crictl.yaml 0644`, renderCrictlYaml(spec))}
-cn_configure_end
+${hostFiles.map(f => `${f}\n`).join("")}cn_configure_end
 ` };
 }
 

@@ -20,6 +20,8 @@ import { drainDecision } from "../../components/upgrade/drain";
 import { pathText, planNode } from "../../components/preflight/plan";
 import { parseNodeFacts } from "../../components/preflight/readFacts";
 import { TOP_OF_FILE } from "../../components/render/configToml";
+import { renderCrictlYaml } from "../../components/render/crictl";
+import { renderUnit } from "../../components/render/unit";
 import { parseVersion, Version } from "../../components/versions";
 import { afterBegin, baseArgs } from "./helpers";
 
@@ -185,6 +187,32 @@ describe("configure: CNI plugins", () => {
         assert.strictEqual(r.status, 0, r.stderr);
         assert.strictEqual(fs.readFileSync(`${cn}/pending/usr/lib/cni/bridge`, "utf8"), "plugin");
         assert.ok(!fs.existsSync("/usr/lib/cni/bridge") || fs.readFileSync("/usr/lib/cni/bridge", "utf8") !== "plugin", "nothing live");
+    });
+});
+
+describe("configure: the containerd unit and crictl.yaml, from the library's templates", () => {
+    it("the step's values fill them on the node exactly as the renderers render them (renderUnit, renderCrictlYaml); neither file is in the step's text", () => {
+        const given = spec("2.3.7", { unit: { limitNOFILE: "1048576", tasksMax: "4096", oomScoreAdjust: -500 } });
+        // The binaries' directory and the socket are the package's, not inputs: odd ones here show the filling is literal.
+        const s: NodeSpec = { ...given, containerd: { ...given.containerd, binDir: "/opt/a&b/bin" }, config: { ...given.config, socket: "/run/c @SOCKET@/containerd.sock" } };
+        const text = configureScript(s);
+        assert.doesNotMatch(text, /^\[Service\]$|^runtime-endpoint:/m, "the files are the library's, filled from values");
+        assert.match(text, /^LIMIT_NOFILE='1048576' \\$/m);
+        const fill = (template: string) => spawnSync("bash", ["-c", `set -u\n${NODE_LIB}\n${valuesOf(text)}\nunit=$(cn_fill "$${template}") && printf '%s\\n' "$unit"`], { encoding: "utf8" });
+        const unit = fill("CN_UNIT_TEMPLATE");
+        assert.strictEqual(unit.status, 0, unit.stderr);
+        assert.strictEqual(unit.stdout, renderUnit(s));
+        assert.match(unit.stdout, /^ExecStart=\/opt\/a&b\/bin\/containerd --config/m, "a value's & is itself, not the match");
+        assert.match(unit.stdout, /^LimitNOFILE=1048576\nTasksMax=4096\nOOMScoreAdjust=-500$/m);
+        const crictl = fill("CN_CRICTL_TEMPLATE");
+        assert.strictEqual(crictl.status, 0, crictl.stderr);
+        assert.strictEqual(crictl.stdout, renderCrictlYaml(s));
+        assert.match(crictl.stdout, /^runtime-endpoint: unix:\/\/\/run\/c @SOCKET@\/containerd\.sock$/m, "a value is not filled again");
+        // A value the step did not set fails the step, naming it, rather than writing an empty one.
+        const r = spawnSync("bash", ["-c", `set -eu\n${NODE_LIB}\nSTEP=configure PHASE="writing the containerd unit" BIN_DIR=/b LIMIT_NOFILE=1 TASKS_MAX=1\nunit=$(cn_fill "$CN_UNIT_TEMPLATE")\necho wrote`], { encoding: "utf8" });
+        assert.strictEqual(r.status, 1);
+        assert.strictEqual(r.stdout, "");
+        assert.match(r.stderr, /step 'configure' failed during 'writing the containerd unit': the template reads OOM_SCORE_ADJUST, which the step does not set/);
     });
 });
 

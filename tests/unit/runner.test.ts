@@ -58,7 +58,10 @@ const run = (n: ReturnType<typeof fakeNode>, holder = "stack p/s") =>
 describe("detached steps: the node library's runner", () => {
     it("a step sent as the component sends it: runs with the library the lib step copied; without it, says how to bring it back", () => {
         const n = fakeNode();
-        const send = (user: string) => spawnSync("bash", ["-c", detachedCommand("configure", user, "stack p/s", NODE_LIB_FILE, STATE_DIR_DEFAULT)], { input: "echo ran-with-$STEP_LIB_OK\n", env: { ...n.env, STEP_LIB_OK: "lib" }, encoding: "utf8" });
+        const tmp = path.join(n.dir, "tmp");
+        fs.mkdirSync(tmp);
+        const send = (user: string) => spawnSync("bash", ["-c", detachedCommand("configure", user, "stack p/s", NODE_LIB_FILE, STATE_DIR_DEFAULT)], { input: "echo ran-with-$STEP_LIB_OK\n", env: { ...n.env, STEP_LIB_OK: "lib", TMPDIR: tmp }, encoding: "utf8" });
+        assert.ok(!detachedCommand("configure", "root", "stack p/s", NODE_LIB_FILE, STATE_DIR_DEFAULT).includes("\n"), "one line");
         let r = send("root");
         assert.strictEqual(r.status, 1);
         assert.match(r.stderr, new RegExp(`step configure: no node library at ${n.env.CN_DIR}/${NODE_LIB_FILE}: pulumi up puts it back \\(with nodeFacts given: --replace its lib step\\)`));
@@ -67,6 +70,7 @@ describe("detached steps: the node library's runner", () => {
         r = send("root");
         assert.strictEqual(r.status, 0, r.stderr);
         assert.strictEqual(r.stdout, "ran-with-lib\n");
+        assert.deepStrictEqual(fs.readdirSync(tmp), [], "the script's copy from stdin is removed");
     });
 
     it("a stateDir of its own: the step uses the library and keeps its run records there, not in a CN_DIR the session had", () => {
