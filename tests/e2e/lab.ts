@@ -336,10 +336,21 @@ export async function upExpectingFailure(stack: Stack): Promise<string> {
     throw new Error("pulumi up succeeded, expected it to fail");
 }
 
-/** A failed Automation API run's message with the CLI's stdout and stderr, and its Diagnostics section (at most 4,000 characters) when it has one. */
+/**
+ * A failed Automation API run's message with the CLI's stdout and stderr, and its Diagnostics
+ * section (at most 4,000 characters) when it has one: only the resources that have an error
+ * there, when some do (a large fleet's run also has a message for every node).
+ */
 export function failedRun(e: unknown): { text: string; diagnostics?: string } {
     const err = e as { message?: string; commandResult?: { stdout?: string; stderr?: string } };
     const text = `${err.message ?? String(e)}\n${err.commandResult?.stdout ?? ""}\n${err.commandResult?.stderr ?? ""}`;
     const at = text.indexOf("Diagnostics:");
-    return at < 0 ? { text } : { text, diagnostics: text.slice(at, at + 4000) };
+    if (at < 0) {
+        return { text };
+    }
+    // The section's blocks, one per resource ("  TYPE (NAME):" and its indented lines), up to the next section.
+    const section = text.slice(at).split(/\n(?=\S)/)[0];
+    const blocks = section.split(/\n(?=  \S)/).slice(1);
+    const errors = blocks.filter(b => /^\s+error:/m.test(b));
+    return { text, diagnostics: (errors.length > 0 ? `Diagnostics (the ${errors.length} of ${blocks.length} resources with an error):\n${errors.join("\n")}` : section).slice(0, 4000) };
 }
