@@ -11,11 +11,7 @@ export function unitValues(spec: NodeSpec): [string, string][] {
     return [["BIN_DIR", spec.containerd.binDir], ["LIMIT_NOFILE", u.limitNOFILE], ["TASKS_MAX", u.tasksMax], ["OOM_SCORE_ADJUST", String(u.oomScoreAdjust)]];
 }
 
-/**
- * containerd.service, as the node library writes it. Delegate=yes lets containerd manage its
- * shims' cgroups; KillMode=process keeps running containers alive across a containerd restart (a
- * config change must not kill pods).
- */
+/** containerd.service, as the node library writes it (its CN_UNIT_TEMPLATE says why each line is there). */
 export function renderUnit(spec: NodeSpec): string {
     return fillNodeTemplate("CN_UNIT_TEMPLATE", Object.fromEntries(unitValues(spec)));
 }
