@@ -17,8 +17,6 @@ import { STATE_DIR_DEFAULT } from "../facts";
 import { NODE_LIB } from "../nodeFiles";
 import { cnDirAssignment } from "./shell";
 
-export { nodeFilePath, NODE_LIB, NODE_LIB_PATH } from "../nodeFiles";
-
 /** The library's SHA-256, in hex. */
 const NODE_LIB_SHA256 = createHash("sha256").update(NODE_LIB).digest("hex");
 

@@ -11,7 +11,8 @@
  */
 import { createHash } from "crypto";
 import * as fs from "fs";
-import { libFunctions, nodeFilePath } from "./lib";
+import { libFunctions } from "./lib";
+import { nodeFilePath } from "../nodeFiles";
 import { assignment, ShellValue } from "./shell";
 
 /** The library's text: kubectl.sh, then the node library's functions it calls. */

@@ -5,7 +5,8 @@ import * as os from "os";
 import * as path from "path";
 import { claimConflict, parseClaim } from "../../components/claim";
 import { STATE_DIR_DEFAULT } from "../../components/facts";
-import { NODE_LIB, NODE_LIB_FILE, prelude } from "../../components/scripts/lib";
+import { NODE_LIB_FILE, prelude } from "../../components/scripts/lib";
+import { NODE_LIB } from "../../components/nodeFiles";
 import { nodeFactsScript } from "../../components/scripts/upgradeFacts";
 import { parseNodeFacts } from "../../components/preflight/readFacts";
 

@@ -251,7 +251,8 @@ describe("ContainerdNode resource graph", () => {
     });
     it("the node library travels as a file, once per node (its state a hash, not its text); no step carries it, every later step sources it by content hash", async () => {
         const { res } = await build("lib", baseArgs());
-        const { NODE_LIB, NODE_LIB_FILE, NODE_LIB_PATH } = await import("../../components/scripts/lib");
+        const { NODE_LIB_FILE } = await import("../../components/scripts/lib");
+        const { NODE_LIB, NODE_LIB_PATH } = await import("../../components/nodeFiles");
         assert.strictEqual(NODE_LIB, fs.readFileSync(path.join(__dirname, "..", "..", "components", "node", "lib.sh"), "utf8"));
         const hash = require("crypto").createHash("sha256").update(NODE_LIB).digest("hex");
         assert.strictEqual(NODE_LIB_FILE, `lib/node-${hash.slice(0, 16)}.sh`);
@@ -510,7 +511,7 @@ describe("ContainerdFleet resource graph", () => {
             assert.match(res.get("f7b-switch")!.inputs.stdin, /^SOFT_PLANNED='' \\$/m, "skipped unless the Node's mark is still the planned one");
             // Run as the node runs it (the library, the step's values): a Node whose mark moved since the
             // run was planned (here: rolled back) is skipped, changing nothing.
-            const { NODE_LIB } = await import("../../components/scripts/lib");
+            const { NODE_LIB } = await import("../../components/nodeFiles");
             const text: string = res.get("f7b-switch")!.inputs.stdin;
             const after = afterBegin(text);
             const body = after.slice(0, after.indexOf("\ncn_switch\n"));

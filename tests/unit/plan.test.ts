@@ -7,7 +7,7 @@ import { NodeFacts, UpgradeFacts } from "../../components/facts";
 import { drainScript, verifyNodeScript } from "../../components/scripts/kubectl";
 import { LOCAL_LIB, LOCAL_LIB_SOURCE } from "../../components/scripts/localLib";
 import { gateScript } from "../../components/fleet/gate";
-import { NODE_LIB } from "../../components/scripts/lib";
+import { NODE_LIB } from "../../components/nodeFiles";
 import { stepScript } from "../../components/scripts/steps";
 import { partSteps } from "../../components/scripts/claim";
 

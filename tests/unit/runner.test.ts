@@ -4,7 +4,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { STATE_DIR_DEFAULT } from "../../components/facts";
-import { NODE_LIB, NODE_LIB_FILE, NODE_LIB_PATH } from "../../components/scripts/lib";
+import { NODE_LIB_FILE } from "../../components/scripts/lib";
+import { NODE_LIB, NODE_LIB_PATH } from "../../components/nodeFiles";
 import { detachedCommand, NODE_PATH } from "../../components/scripts/shell";
 
 // The node library's detached runner (cn_run, components/node/lib.sh), run locally: systemd-run and systemctl are

@@ -5,7 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import { ContainerdNodeArgs } from "../../components/args";
 import { partSteps } from "../../components/scripts/claim";
-import { NODE_LIB } from "../../components/scripts/lib";
+import { NODE_LIB } from "../../components/nodeFiles";
 import { sq, stepValues } from "../../components/scripts/shell";
 import { stepScript, toolsValues } from "../../components/scripts/steps";
 import { BUILDKIT_SOCKET, renderBuildkitdToml, renderBuildkitUnit } from "../../components/render/buildkit";
