@@ -6,7 +6,7 @@
 import * as assert from "assert";
 import { execFileSync } from "child_process";
 import * as path from "path";
-import { artifacts, ARTIFACT_PORT, changes, stateText, labNode, labStack, nodeDown, nodeUp, onNode, privateKey, REPO, upExpectingFailure,
+import { addSudoUser, artifacts, ARTIFACT_PORT, changes, stateText, labNode, labStack, nodeDown, nodeUp, onNode, privateKey, REPO, upExpectingFailure,
 } from "./lab";
 import { Stack } from "@pulumi/pulumi/automation";
 
@@ -31,9 +31,11 @@ const common = {
     kubelet: { version: "1.30.4" },
 };
 
-describe("e2e: Docker → containerd 2.x from the release tarball", function () {
+describe("e2e: Docker → containerd 2.x from the release tarball, logged in as a sudo user", function () {
     this.timeout(20 * 60 * 1000);
     const NODE = "e2e-tar";
+    // Not root: every step goes through `sudo -n`, its script on the standard input.
+    const USER = "ops";
     let stack: Stack;
     const containerd = {
         version: A.CONTAINERD2_VERSION,
@@ -50,9 +52,10 @@ describe("e2e: Docker → containerd 2.x from the release tarball", function () 
     before(async () => {
         serve(String(ARTIFACT_PORT));
         nodeUp(NODE, 2231);
+        addSudoUser(NODE, USER);
         dockerImagesBefore = onNode(NODE, "docker images --format '{{.Repository}}:{{.Tag}} {{.ID}}' | sort");
         stack = await labStack("tarball", {
-            nodes: [labNode(NODE)], privateKey: privateKey(), containerd, config,
+            nodes: [{ ...labNode(NODE), user: USER }], privateKey: privateKey(), containerd, config,
             kubelet: common.kubelet, docker: { mode: "disable", migrateImages: true },
         });
     });
@@ -103,6 +106,10 @@ describe("e2e: Docker → containerd 2.x from the release tarball", function () 
         assert.match(onNode(NODE, "ctr -n k8s.io images ls -q"), /lab\/busybox:1/);
         assert.match(onNode(NODE, "cat /var/lib/containerd-node/original/manifest"), /^present \/var\/lib\/kubelet\/kubeadm-flags\.env$/m);
         assert.match(dockerImagesBefore, /lab\/busybox:1/);
+        // The run logged in as the sudo user, and became root only through sudo.
+        assert.match(onNode(NODE, "journalctl -q --no-pager -u ssh"), new RegExp(`Accepted publickey for ${USER} `));
+        assert.match(onNode(NODE, "journalctl -q --no-pager _COMM=sudo"), new RegExp(`${USER} : .*USER=root ; COMMAND=/usr/bin/bash -c`));
+        assert.strictEqual(onNode(NODE, "find /tmp -maxdepth 1 -name 'containerd-node.*' | wc -l").trim(), "0", "no script left in /tmp");
     });
 
     it("a second pulumi up changes nothing", async () => {
@@ -141,7 +148,7 @@ describe("e2e: Docker → containerd 2.x from the release tarball", function () 
         assert.match(err, /step 'configure' failed during 'starting containerd': containerd did not start/);
         assert.match(err, /rolling back step 'configure'/);
         // The error quotes the step's short command, not its script (the script is its stdin).
-        assert.match(err, /Process exited with status 1: running "bash -c 'CN_DIR=[^\n]*cn_run converge' /);
+        assert.match(err, /Process exited with status 1: running "sudo -n bash -c 'CN_DIR=[^\n]*cn_run converge' /);
         assert.doesNotMatch(err, /cn_begin converge/, "no line of the step's script in the error");
         assert.strictEqual(onNode(NODE, "sha256sum /etc/containerd/config.toml"), before, "config.toml restored");
         assert.strictEqual(onNode(NODE, "systemctl is-active containerd").trim(), "active");

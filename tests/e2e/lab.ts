@@ -111,6 +111,18 @@ export function nodeDown(name: string): void {
     spawnSync(path.join(REPO, "lab", "node-down.sh"), [name], { stdio: "inherit", env: { ...process.env, LAB_DIR } });
 }
 
+/**
+ * Adds a login that is not root to a lab node, as many fleets have: the lab's key, password-less
+ * sudo (what `connection.user` asks of a user other than root). Root's own login stays, for the
+ * tests' checks (onNode).
+ */
+export function addSudoUser(node: string, user: string): void {
+    onNode(node, `set -e; useradd -m -s /bin/bash ${user}
+install -d -m 700 -o ${user} -g ${user} /home/${user}/.ssh
+install -m 600 -o ${user} -g ${user} /root/.ssh/authorized_keys /home/${user}/.ssh/authorized_keys
+echo '${user} ALL=(ALL) NOPASSWD:ALL' >/etc/sudoers.d/${user}; chmod 440 /etc/sudoers.d/${user}`);
+}
+
 export function labNode(name: string) {
     return {
         name,
