@@ -29,16 +29,24 @@ export const NODE_LIB_PATH = nodeFilePath("lib.sh");
 export const NODE_LIB = fs.readFileSync(NODE_LIB_PATH, "utf8");
 
 /**
- * The node library's template `name` (its variable `NAME='…'`) with each `@VALUE@` replaced by
+ * The node library's constant `name`, as it assigns it at the top level (`NAME='…'`, one or more
+ * lines, no quote inside): the templates, and lists every node uses alike.
+ */
+export function nodeLibConstant(name: string): string {
+    const m = new RegExp(`^${name}='([^']*)'$`, "m").exec(NODE_LIB);
+    if (!m) {
+        throw new Error(`the node library has no constant ${name}`);
+    }
+    return m[1];
+}
+
+/**
+ * The node library's template `name` (its constant `NAME='…'`) with each `@VALUE@` replaced by
  * `values[VALUE]`, in one pass, as the library's cn_fill does with the step's values. Throws
  * naming a value the template reads and `values` lacks.
  */
 export function fillNodeTemplate(name: string, values: { [value: string]: string }): string {
-    const m = new RegExp(`^${name}='([^']*)'$`, "m").exec(NODE_LIB);
-    if (!m) {
-        throw new Error(`the node library has no template ${name}`);
-    }
-    return m[1].replace(/@([A-Z_]+)@/g, (_, v: string) => {
+    return nodeLibConstant(name).replace(/@([A-Z_]+)@/g, (_, v: string) => {
         if (!(v in values)) {
             throw new Error(`the node library's template ${name} reads ${v}, which was not given`);
         }

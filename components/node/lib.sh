@@ -912,7 +912,8 @@ cn_defer() {
 
 # cn_configure_begin: the configure step up to its files: saves the original state, stages the
 # artifacts, checks the registry TLS files, decides a deferred move, begins
-# the transaction and installs the staged binaries.
+# the transaction and installs the staged binaries. The step's text writes its files next
+# (config.toml, registry hosts).
 cn_configure_begin() {
   cn_backup
   cn_stage
@@ -921,6 +922,7 @@ cn_configure_begin() {
   txn_begin
   note_unit containerd
   cn_install_binaries
+  phase "writing config.toml and registry hosts"
 }
 
 # cn_check_tls: every registry TLS file (TLS_FILES) is on the node: containerd reads them at each
@@ -1122,16 +1124,30 @@ cn_docker_cleanup() {
   log "done"
 }
 
+# The files the kubelet's flags may be in, lines "PATH:VARIABLE" in the order `auto` tries them
+# (kubeadm's, then the distributions' defaults files), and the flags only dockershim understood,
+# which a 1.24+ kubelet refuses to start with (KEP-2221,
+# https://github.com/kubernetes/enhancements/issues/2221). Constants of every node: the step
+# gives FLAG_FILES only to use other files, and REMOVE_DOCKERSHIM=1 to drop those flags. The
+# TypeScript side (components/render/kubeletFlags.ts) reads both from here.
+CN_KUBELET_FLAG_FILES='/var/lib/kubelet/kubeadm-flags.env:KUBELET_KUBEADM_ARGS
+/etc/default/kubelet:KUBELET_EXTRA_ARGS
+/etc/sysconfig/kubelet:KUBELET_EXTRA_ARGS'
+CN_DOCKERSHIM_FLAGS='--network-plugin --network-plugin-mtu --cni-bin-dir --cni-conf-dir --cni-cache-dir --docker-endpoint --image-pull-progress-deadline --experimental-dockershim-root-directory --docker-disable-shared-pid --redirect-container-streaming'
+
 # cn_kubelet_edit: points the kubelet at containerd, through `put` (so every file is saved first),
 # from the values the switch step gives: SET_FLAGS, IFSET_FLAGS (flags set; those of IFSET only
-# where present), REMOVE_FLAGS, PRIMARY (the flags file new flags go to, or auto: the first that
-# exists), FLAG_FILES (lines "PATH:VARIABLE", the files the kubelet's flags may be in),
+# where present), REMOVE_FLAGS (with REMOVE_DOCKERSHIM=1, CN_DOCKERSHIM_FLAGS too), PRIMARY (the
+# flags file new flags go to, or auto: the first that exists), FLAG_FILES (optional, default
+# CN_KUBELET_FLAG_FILES: lines "PATH:VARIABLE", the files the kubelet's flags may be in),
 # KUBELET_CONFIG with CONFIG_SET (lines "KEY<TAB>VALUE<TAB>ADD": ADD 1 sets it even when absent),
 # CGROUP_SYSTEMD (1: nothing else sets the cgroup driver, so the flags get --cgroup-driver=systemd),
 # LOG_ROTATION (optional; lines "KEY<TAB>VALUE<TAB>FLAG": the key set in KUBELET_CONFIG when it
 # exists, else FLAG=VALUE in the primary flags file).
 cn_kubelet_edit() {
-  local fv f var primary src k v add flag has_cgroup_flag=0 names=""
+  local fv f var primary src k v add flag has_cgroup_flag=0 names="" remove=$REMOVE_FLAGS
+  FLAG_FILES=${FLAG_FILES:-$CN_KUBELET_FLAG_FILES}
+  [ "${REMOVE_DOCKERSHIM:-0}" = 0 ] || remove="$remove $CN_DOCKERSHIM_FLAGS"
   if [ "$PRIMARY" = auto ]; then
     PRIMARY=none
     while IFS= read -r fv; do [ -f "${fv%%:*}" ] && { PRIMARY=${fv%%:*}; break; }; done <<<"$FLAG_FILES"
@@ -1144,7 +1160,7 @@ cn_kubelet_edit() {
     [ "$f" = "$PRIMARY" ] && primary=1
     [ -f "$f" ] || [ "$primary" = 1 ] || continue
     src=$f; [ -f "$f" ] || src=/dev/null
-    awk -v var="$var" -v primary="$primary" -v set="$SET_FLAGS" -v ifset="$IFSET_FLAGS" -v remove="$REMOVE_FLAGS" "$FLAGS_AWK" "$src" >"$CN_DIR/flags.tmp"
+    awk -v var="$var" -v primary="$primary" -v set="$SET_FLAGS" -v ifset="$IFSET_FLAGS" -v remove="$remove" "$FLAGS_AWK" "$src" >"$CN_DIR/flags.tmp"
     put "$f" 0644 <"$CN_DIR/flags.tmp"
   done <<<"$FLAG_FILES"
   rm -f "$CN_DIR/flags.tmp"

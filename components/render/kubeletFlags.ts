@@ -1,3 +1,4 @@
+import { nodeLibConstant } from "../nodeFiles";
 import { NodeSpec } from "../spec";
 import { atLeast } from "../versions";
 
@@ -32,18 +33,22 @@ export interface KubeletEditPlan {
     logRotation: [string, string, string][];
 }
 
+/**
+ * The kubelet's flag files, as the node library's CN_KUBELET_FLAG_FILES lists them (a unit test
+ * holds the two equal; a step whose files differ gives its own), with the `kubelet.flagsLocation`
+ * that names each.
+ */
 export const KUBELET_FLAG_FILES = [
     { path: "/var/lib/kubelet/kubeadm-flags.env", variable: "KUBELET_KUBEADM_ARGS", location: "kubeadm-flags" },
     { path: "/etc/default/kubelet", variable: "KUBELET_EXTRA_ARGS", location: "default" },
     { path: "/etc/sysconfig/kubelet", variable: "KUBELET_EXTRA_ARGS", location: "sysconfig" },
 ] as const;
 
-/** Flags only dockershim understood; a 1.24+ kubelet refuses to start with any of them. */
-const DOCKERSHIM_FLAGS = [
-    "--network-plugin", "--network-plugin-mtu", "--cni-bin-dir", "--cni-conf-dir", "--cni-cache-dir",
-    "--docker-endpoint", "--image-pull-progress-deadline", "--experimental-dockershim-root-directory",
-    "--docker-disable-shared-pid", "--redirect-container-streaming",
-];
+/**
+ * Flags only dockershim understood; a 1.24+ kubelet refuses to start with any of them. The node
+ * library's list (CN_DOCKERSHIM_FLAGS), which a step names rather than spells out.
+ */
+export const DOCKERSHIM_FLAGS: readonly string[] = nodeLibConstant("CN_DOCKERSHIM_FLAGS").split(" ");
 
 export function kubeletEditPlan(spec: NodeSpec): KubeletEditPlan | undefined {
     const k = spec.kubelet;

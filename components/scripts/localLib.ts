@@ -13,7 +13,7 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import { libFunctions } from "./lib";
 import { nodeFilePath } from "../nodeFiles";
-import { assignment, ShellValue } from "./shell";
+import { ShellValue, stepValues } from "./shell";
 
 /** The library's text: kubectl.sh, then the node library's functions it calls. */
 export const LOCAL_LIB = `${fs.readFileSync(nodeFilePath("kubectl.sh"), "utf8")}
@@ -41,7 +41,5 @@ export type LocalValue = ShellValue | undefined;
 
 /** bash: the values block of a step, one assignment a line (shell.ts assignment), each quoted once. */
 export function localValues(values: { [name: string]: LocalValue }): string {
-    return Object.entries(values)
-        .flatMap(([k, v]) => v === undefined ? [] : [`${assignment(k, v)}\n`])
-        .join("");
+    return stepValues(Object.entries(values).flatMap(([k, v]) => v === undefined ? [] : [[k, v] as [string, ShellValue]]));
 }

@@ -21,25 +21,19 @@ export function cnDirAssignment(stateDir: string): string {
 /** A value of a step: a string or number, or a list (a bash array). */
 export type ShellValue = string | number | string[];
 
-/**
- * One value as bash assigns it, quoted once: `NAME='value'`, a list `NAME=('a' 'b')`. The node
- * steps' values (stepValues) and the kubectl steps' (localLib.ts localValues) are lines of these.
- */
+/** One value as bash assigns it, quoted once: `NAME='value'`, a list `NAME=('a' 'b')`. */
 export function assignment(name: string, value: ShellValue): string {
     return `${name}=${Array.isArray(value) ? `(${value.map(sq).join(" ")})` : sq(value)}`;
 }
 
 /**
- * A step's values, as one assignment per line (a change of one value is a change of one line in
- * a preview's diff), each quoted once; the node library's functions read them (so shellcheck,
- * which sees the step's text without the library, is told SC2034 by the tests).
+ * A step's values, one assignment a line, each its own statement (a change of one value is a
+ * change of one line in a preview's diff), each quoted once; the node library's functions read
+ * them (so shellcheck, which sees the step's text without the library, is told SC2034 by the
+ * tests). The node steps' values and the kubectl steps' (localLib.ts localValues).
  */
-export function stepValues(pairs: [string, string][]): string {
-    if (pairs.length === 0) {
-        return "";
-    }
-    return `${pairs.map(([k, v]) => assignment(k, v)).join(" \\\n")}
-`;
+export function stepValues(pairs: [string, ShellValue][]): string {
+    return pairs.map(([k, v]) => `${assignment(k, v)}\n`).join("");
 }
 
 const HEREDOC_END = "CNODE_EOF";

@@ -80,9 +80,7 @@ function configurePart(spec: NodeSpec): Part {
         ...crictlValues(spec),
     ];
     return { values, body: `cn_configure_begin
-phase "writing /etc/containerd/config.toml"
 ${heredoc(`put "$R"/etc/containerd/config.toml 0644`, renderConfigToml(spec))}
-phase "writing registry hosts (certs.d)"
 ${hostFiles.map(f => `${f}\n`).join("")}cn_configure_end
 ` };
 }

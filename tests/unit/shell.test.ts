@@ -4,10 +4,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ContainerdNodeArgs } from "../../components/args";
-import { kubeletEditPlan } from "../../components/render/kubeletFlags";
+import { DOCKERSHIM_FLAGS, KUBELET_FLAG_FILES, kubeletEditPlan } from "../../components/render/kubeletFlags";
 import { renderKubeletEdit } from "../../components/scripts/kubeletEdit";
 import { LIB_INSTALL, NODE_LIB_FILE, standalonePrelude as prelude } from "../../components/scripts/lib";
-import { NODE_LIB } from "../../components/nodeFiles";
+import { NODE_LIB, nodeLibConstant } from "../../components/nodeFiles";
 import { heredoc, scriptCommand, sq } from "../../components/scripts/shell";
 import { KUBECONFIG_FROM_STDIN } from "../../components/kubeconfig";
 import { resolveSpec } from "../../components/spec";
@@ -118,6 +118,17 @@ describe("kubelet flags edit (bash + awk, as on the node)", () => {
         assert.doesNotMatch(again.stderr, /wrote/);
         // Neither set: the step's values are what they were (no LOG_ROTATION line).
         assert.doesNotMatch(renderKubeletEdit(kubeletEditPlan(resolveSpec(baseArgs({ kubelet: { version: "1.30.4" } })))!, "/c"), /LOG_ROTATION/);
+    });
+    it("names the library's lists (the flag files, the dockershim flags) rather than spelling them out", () => {
+        const edit = (version: string) => renderKubeletEdit(kubeletEditPlan(resolveSpec(baseArgs({ kubelet: { version } })))!, "/c");
+        // The library's flag files are the package's, in the same order: a step that uses them gives none.
+        assert.strictEqual(nodeLibConstant("CN_KUBELET_FLAG_FILES"), KUBELET_FLAG_FILES.map(f => `${f.path}:${f.variable}`).join("\n"));
+        assert.doesNotMatch(edit("1.30.4"), /FLAG_FILES/);
+        // 1.24+: the dockershim flags by name, the rest listed; before 1.24 they stay.
+        assert.match(edit("1.30.4"), /^REMOVE_DOCKERSHIM='1'$/m);
+        assert.match(edit("1.30.4"), /^REMOVE_FLAGS='--image-service-endpoint --container-runtime --pod-infra-container-image'$/m);
+        assert.doesNotMatch(edit("1.23.17"), /REMOVE_DOCKERSHIM|--network-plugin/);
+        assert.ok(DOCKERSHIM_FLAGS.includes("--network-plugin") && DOCKERSHIM_FLAGS.length === 10, DOCKERSHIM_FLAGS.join(" "));
     });
     it("fails clearly when auto finds no flags file", () => {
         const r = runEdit({ kubelet: { version: "1.30.4" } }, {});
