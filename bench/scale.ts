@@ -20,7 +20,7 @@
  *   - the state per node (the stack's checkpoint divided by N);
  *   - a second `pulumi up`: its wall time; it must change nothing (checked).
  *
- *   npm run bench:scale [-- SIZE…] [--hosts K] [--checkpoints every|skipped|both] [--max-unavailable N|N%] [--parallel P] [--preview-only] [--kubernetes] [--away] [--keep]
+ *   npm run bench:scale [-- SIZE…] [--hosts K] [--checkpoints every|skipped|both] [--max-unavailable N|N%] [--parallel P] [--preview-only] [--kubernetes] [--away] [--keep] [--save-checkpoint DIR]
  *
  * `--preview-only` measures only the previews, each twice: with the facts read over SSH, and with
  * every node's facts given (`nodeFacts`, what `bench:preview` measures), so the reads' share shows
@@ -46,6 +46,7 @@
  *
  * `--parallel` is `pulumi up --parallel` (default: the CLI's own, 8 in CLI 3.248).
  * `--keep` leaves the lab machines up at the end (lab/node-down.sh scale-hN takes them down).
+ * `--save-checkpoint DIR` keeps each converted stack's checkpoint in DIR (see stateBytes).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
@@ -263,10 +264,19 @@ function kubeletCredentials(hosts: string[]): void {
     hosts.forEach(h => onNode(h, `mkdir -p /etc/kubernetes && umask 077 && cat >/etc/kubernetes/kubelet.conf <<'EOF'\n${kc}EOF`));
 }
 
-/** The stack's checkpoint, as the file backend holds it, in bytes. */
-async function stateBytes(stack: Stack): Promise<number> {
-    const d = await stack.exportStack();
-    return Buffer.byteLength(JSON.stringify(d));
+/**
+ * The stack's checkpoint, the file the file backend writes (secrets in it encrypted, as stored;
+ * an export would decrypt them), in bytes. With `--save-checkpoint DIR` the file is also copied
+ * to DIR/STACK.json, for `npm run bench:state -- DIR/STACK.json` to break down.
+ */
+function stateBytes(stack: Stack): number {
+    const file = path.join((stack.workspace as LocalWorkspace).workDir, ".state", ".pulumi", "stacks", "containerd-node", `${stack.name}.json`);
+    const at = process.argv.indexOf("--save-checkpoint");
+    if (at >= 0) {
+        fs.mkdirSync(process.argv[at + 1], { recursive: true });
+        fs.copyFileSync(file, path.join(process.argv[at + 1], `${stack.name}.json`));
+    }
+    return fs.statSync(file).size;
 }
 
 /** A fleet node's steps, by the suffix of their resource names. */
@@ -450,7 +460,7 @@ async function main(): Promise<void> {
                 const rc = up.result.summary.resourceChanges ?? {};
                 const ops = Object.entries(rc).filter(([k]) => k !== "same").reduce((a, [, v]) => a + (v ?? 0), 0);
                 const engineMs = 1000 * (up.cpu.get("pulumi") ?? 0) / ops;
-                const kib = (await stateBytes(stack)) / 1024 / n;
+                const kib = stateBytes(stack) / 1024 / n;
                 const again = await stack.up({ color: "never", parallel });
                 const changed = changes(again.summary.resourceChanges as any);
                 if (Object.keys(changed).length > 0) {

@@ -6,6 +6,9 @@
  * by step name), largest first; the last line compares the per-node figure with the target.
  *
  *   bash scripts/up.sh && npm run bench:state [-- CHECKPOINT.json] [--target-kib 8]
+ *
+ * CHECKPOINT.json: a stack file of the file backend (`npm run bench:scale -- … --save-checkpoint
+ * DIR` keeps its stacks' there).
  */
 import * as fs from "fs";
 import * as path from "path";
