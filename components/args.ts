@@ -566,7 +566,10 @@ export interface ContainerdNodeArgs {
     /**
      * The node's facts (runtime in use, live containerd config, versions), when the caller has read
      * them (e.g. with {@link readNodeFacts}). They decide the node's path and what refuses the run
-     * (see docs/upgrading.md). Default: read over SSH by the component at every
+     * (see docs/upgrading.md). Nothing then reads the node, so the node library is copied to it
+     * (a `lib` step); with a login other than root, containerd-node's directories there
+     * (`stateDir`/lib and /cache) must be that user's, as the component's own read at up makes
+     * them (readNodeFacts with `prepare`). Default: read over SSH by the component at every
      * preview and update, before any step.
      */
     nodeFacts?: pulumi.Input<NodeFacts>;
