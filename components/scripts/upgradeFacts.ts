@@ -208,8 +208,26 @@ UF_FAIL_CGROUP_V1_AWK=${sq(FAIL_CGROUP_V1_AWK)}
 UF_OWN_LINE=${sq(TOP_OF_FILE.replace(/\n$/, ""))}
 UF_BIN_DIRS="/usr/local/bin /usr/bin /usr/local/sbin /usr/sbin /bin /sbin /opt/bin"
 # uf_b64 < BYTES: base64 on one line, "-" for nothing
-uf_b64() { local s; s=$(base64 | tr -d '\\n'); printf '%s' "\${s:--}"; }
-uf_s() { printf '%s' "$1" | uf_b64; }
+uf_b64() { local s; s=$(base64 -w0); printf '%s' "\${s:--}"; }
+# uf_s STRING: uf_b64 of a string (bash's have no NUL), in bash alone: a read makes a dozen of
+# these (paths, notes), and two processes each were most of what a converted node's read cost
+UF_B64=ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/
+uf_s() {
+  local LC_ALL=C s=$1 out="" i n a b c v
+  n=\${#s}
+  for ((i = 0; i < n; i += 3)); do
+    b=0 c=0
+    printf -v a '%d' "'\${s:i:1}"
+    [ $((i + 1)) -ge "$n" ] || printf -v b '%d' "'\${s:i+1:1}"
+    [ $((i + 2)) -ge "$n" ] || printf -v c '%d' "'\${s:i+2:1}"
+    # a byte above 127 may read as negative: its low 8 bits are the byte
+    v=$(( (a & 255) << 16 | (b & 255) << 8 | (c & 255) ))
+    out+=\${UF_B64:v >> 18 & 63:1}\${UF_B64:v >> 12 & 63:1}
+    if [ $((i + 1)) -lt "$n" ]; then out+=\${UF_B64:v >> 6 & 63:1}; else out+="="; fi
+    if [ $((i + 2)) -lt "$n" ]; then out+=\${UF_B64:v & 63:1}; else out+="="; fi
+  done
+  printf '%s' "\${out:--}"
+}
 uf_rec() { printf '%s\\n' "$*" >&"$UF_FD"; }
 # uf_clean PATH: an absolute path as Go's filepath.Clean writes it
 uf_clean() {
@@ -255,7 +273,13 @@ uf_config_arg() {
   return 1
 }
 uf_has() { local x=$1 y; shift; for y in "$@"; do [ "$y" != "$x" ] || return 0; done; return 1; }
-uf_unit_prop() { systemctl show -p "$1" containerd 2>/dev/null | sed -n "s/^$1=//p" | head -n1 || true; }
+# uf_unit_prop PROP: containerd.service's PROP, as \`systemctl show\` prints it (its first line)
+uf_unit_prop() {
+  local v
+  v=$(systemctl show -p "$1" containerd 2>/dev/null) || true
+  v=\${v%%$'\\n'*}
+  case $v in "$1="*) printf '%s' "\${v#"$1="}" ;; esac
+}
 # uf_find_bin NAME PREFERRED_DIR: the first executable NAME under CN_ROOT, PREFERRED_DIR first
 uf_find_bin() {
   local d
