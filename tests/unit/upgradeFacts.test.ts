@@ -7,7 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import { cgroupVerdicts, parseCgroupFs, parseLibc } from "../../components/compat";
 import { UpgradeFacts } from "../../components/facts";
-import { upgradeFactsScript, UPGRADE_FACTS_LIMITS } from "../../components/scripts/upgradeFacts";
+import { upgradeFactsScript, UPGRADE_FACTS_FN, UPGRADE_FACTS_LIMITS } from "../../components/scripts/upgradeFacts";
 import { sq } from "../../components/scripts/shell";
 import { parseCtrDeprecations } from "../../components/upgrade/deprecations";
 import { ctrDeprecationsOutput, parseUpgradeFacts } from "../../components/upgrade/facts";
@@ -378,6 +378,19 @@ describe("upgrade facts: the node-side reader (bash, as on the node) and its par
             assert.deepStrictEqual(facts.files.slice(1).map(x => x.path), want, text);
             assert.deepStrictEqual(facts.notes, [], text);
         }
+    });
+
+    it("encodes a string in bash as base64 does: every byte value but NUL, every length's padding", () => {
+        const f = fakeNode();
+        const every = Buffer.from(Array.from({ length: 255 }, (_, i) => i + 1));
+        const strings = [every, Buffer.from(""), Buffer.from("a"), Buffer.from("ab"), Buffer.from("abc"), Buffer.from("abcd"),
+            Buffer.from("\n"), Buffer.from("/etc/containerd/grüße.toml\n"), Buffer.from("' \" \\ $x `y`")];
+        strings.forEach((s, i) => fs.writeFileSync(path.join(f.tmp, `s${i}`), s));
+        // Each file's bytes into a variable (the x keeps trailing newlines), under the locale a user's shell may have.
+        const r = spawnSync("bash", ["-c", `${UPGRADE_FACTS_FN}for f in "$@"; do s=$(cat "$f"; echo x); uf_s "\${s%x}"; echo; done`,
+            "uf", ...strings.map((_, i) => path.join(f.tmp, `s${i}`))], { encoding: "utf8", env: { ...process.env, LC_ALL: "C.UTF-8" } });
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.deepStrictEqual(r.stdout.split("\n").slice(0, -1), strings.map(s => s.length ? s.toString("base64") : "-"));
     });
 
     it("is shellcheck-clean", () => {
