@@ -9,7 +9,7 @@ import { execFileSync } from "child_process";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { automationStack, formatFleetStacks, upFleetStacks } from "../../components";
-import { artifacts, ARTIFACT_PORT, labNode, labStack, nodeDown, nodeUp, onNode, privateKey, REPO } from "./lab";
+import { artifacts, ARTIFACT_PORT, labContainerd2, labNode, labStack, nodeDown, nodeUp, onNode, privateKey, REPO } from "./lab";
 
 const A = artifacts();
 const NODES: [string, number][] = [["stacks-1", 2267], ["stacks-2", 2268]];
@@ -20,11 +20,7 @@ function poolStack(name: string, nodes: object[]): Promise<Stack> {
     return labStack(name, {
         nodes,
         privateKey: privateKey(),
-        containerd: {
-            version: A.CONTAINERD2_VERSION,
-            source: { kind: "tarball", url: `http://127.0.0.1:${ARTIFACT_PORT}/${A.CONTAINERD2_FILE}`, sha256: A.CONTAINERD2_SHA256 },
-            runc: { url: `http://127.0.0.1:${ARTIFACT_PORT}/${A.RUNC_FILE}`, sha256: A.RUNC_SHA256 },
-        },
+        containerd: labContainerd2(),
         kubelet: { version: "1.30.4" },
         docker: { mode: "disable" },
     });
