@@ -20,7 +20,7 @@
  *   - the state per node (the stack's checkpoint divided by N);
  *   - a second `pulumi up`: its wall time; it must change nothing (checked).
  *
- *   npm run bench:scale [-- SIZE…] [--hosts K] [--checkpoints every|skipped|both] [--max-unavailable N|N%] [--parallel P] [--preview-only] [--kubernetes] [--away] [--keep] [--save-checkpoint DIR]
+ *   npm run bench:scale [-- SIZE…] [--hosts K] [--checkpoints every|skipped|both] [--max-unavailable N|N%] [--parallel P] [--preview-only] [--kubernetes] [--away] [--stack-size S] [--keep] [--save-checkpoint DIR]
  *
  * `--preview-only` measures only the previews, each twice: with the facts read over SSH, and with
  * every node's facts given (`nodeFacts`, what `bench:preview` measures), so the reads' share shows
@@ -44,6 +44,12 @@
  * taken down once the second wave starts: the run must fail naming that node, and no node of a
  * later wave may have any step (checked against the state).
  *
+ * `--stack-size S` (host mode): each fleet split into stacks of at most S nodes, run as one
+ * rollout by upFleetStacks (components/fleet/stacks.ts): every stack previewed (two at a time,
+ * through the Automation API), then each stack's up in turn under the fleet's maxUnavailable.
+ * Printed: the run's time, the engine's CPU per operation over every stack's up, the state per
+ * node (every stack's file), and the time of a second run, in which every stack must be unchanged
+ * (previews only, no up: checked).
  * `--parallel` is `pulumi up --parallel` (default: the CLI's own, 8 in CLI 3.248).
  * `--keep` leaves the lab machines up at the end (lab/node-down.sh scale-hN takes them down).
  * `--save-checkpoint DIR` keeps each converted stack's checkpoint in DIR (see stateBytes).
@@ -55,7 +61,7 @@ import * as os from "os";
 import * as path from "path";
 import { cliPreview, nodeArgs, timeCli } from "./cli";
 import { treeRss } from "./proc";
-import { ContainerdFleet } from "../components";
+import { automationStack, ContainerdFleet, FleetStack, upFleetStacks } from "../components";
 import { NodeFacts } from "../components/facts";
 import { readNodeFacts } from "../components/preflight/readFacts";
 import { readFactsLimited } from "../components/preflight/planOutputs";
@@ -184,9 +190,11 @@ function preview(stack: Stack, parallel?: number): Promise<number> {
  * A stack whose inline program is one ContainerdFleet of `nodes` (built here, not passed through
  * stack config: a thousand nodes' config is more than one command-line argument may hold).
  */
-async function fleetStack(name: string, nodes: ReturnType<typeof fleetNodes>, maxUnavailable: string | number, skipCheckpoints: boolean, facts?: NodeFacts, kubernetes = false): Promise<Stack> {
+async function fleetStack(name: string, nodes: ReturnType<typeof fleetNodes>, maxUnavailable: string | number, skipCheckpoints: boolean, facts?: NodeFacts, kubernetes = false, exportTable = false): Promise<Stack> {
     const key = privateKey();
     const program = async () => {
+        // Set by upFleetStacks (--stack-size), as the package's stack program takes it.
+        const limit = new pulumi.Config().get("maxUnavailable");
         const fleet = new ContainerdFleet("fleet", {
             nodes: nodes.map(n => ({
                 name: n.name, connection: { host: n.host, port: n.port, hostKey: n.hostKey, privateKey: pulumi.secret(key) },
@@ -194,9 +202,9 @@ async function fleetStack(name: string, nodes: ReturnType<typeof fleetNodes>, ma
             })),
             settings: kubernetes ? { ...SETTINGS, kubelet: { version: KUBELET_VERSION } } : SETTINGS,
             ...(kubernetes ? { kubernetes: { kubeconfig: ADMIN_KUBECONFIG, kubectl: KUBECTL } } : {}),
-            maxUnavailable,
+            maxUnavailable: limit === undefined ? maxUnavailable : Number(limit),
         });
-        return { nodes: fleet.table.apply(t => t.length) };
+        return { nodes: fleet.table.apply(t => t.length), ...(exportTable ? { table: fleet.table } : {}) };
     };
     const work = fs.mkdtempSync(path.join(os.tmpdir(), `cnode-${name}-`));
     fs.mkdirSync(path.join(work, ".state"));
@@ -346,6 +354,55 @@ async function awayMidWave(n: number, hosts: string[], maxUnavailable: string | 
     }
 }
 
+/**
+ * A fleet of `n` nodes in stacks of at most `size` nodes, run by upFleetStacks twice (see
+ * `--stack-size` above). Returns the table's row.
+ */
+async function acrossStacks(n: number, size: number, hosts: string[], skip: boolean, maxUnavailable: string | number, parallel: number | undefined, nodeSeconds: number): Promise<string> {
+    const tag = `t${n}${skip ? "k" : "c"}`;
+    const nodes = fleetNodes(n, hosts, tag);
+    seedStateDirs(nodes, hosts);
+    const perWave = resolveMaxUnavailable(maxUnavailable, n);
+    const parts: Stack[] = [];
+    for (let i = 0; i < n; i += size) {
+        parts.push(await fleetStack(`scale-${tag}-${parts.length + 1}`, nodes.slice(i, i + size), perWave, skip, undefined, false, true));
+    }
+    let cpu = 0;
+    let ops = 0;
+    // The Automation API's stacks, each up sampled for the engine's CPU and counted.
+    const measured = parts.map((s): FleetStack => ({
+        ...automationStack(s, { parallel }),
+        up: async () => {
+            const up = await sampled(() => s.up({ color: "never", parallel }));
+            cpu += up.cpu.get("pulumi") ?? 0;
+            ops += Object.entries(up.result.summary.resourceChanges ?? {}).filter(([k]) => k !== "same").reduce((a, [, v]) => a + (v ?? 0), 0);
+            return undefined;
+        },
+    }));
+    try {
+        const t0 = Date.now();
+        const first = await upFleetStacks({ stacks: measured, maxUnavailable: perWave });
+        const seconds = (Date.now() - t0) / 1000;
+        if (!first.ok || first.table.length !== n) {
+            throw new Error(`${n} nodes in ${parts.length} stacks: ${JSON.stringify(first.stacks)}`);
+        }
+        const kib = parts.reduce((a, s) => a + stateBytes(s), 0) / 1024 / n;
+        const t1 = Date.now();
+        const again = await upFleetStacks({ stacks: measured, maxUnavailable: perWave });
+        const noop = (Date.now() - t1) / 1000;
+        if (!again.ok || again.stacks.some(r => r.outcome !== "unchanged")) {
+            throw new Error(`${n} nodes in ${parts.length} stacks: the second run was not all unchanged: ${JSON.stringify(again.stacks)}`);
+        }
+        return [n, `${parts.length} × ${Math.min(size, n)}`, skip ? "skipped" : "every op", seconds.toFixed(1),
+            (Math.ceil(n / perWave) * nodeSeconds).toFixed(0), ops, (1000 * cpu / ops).toFixed(1), kib.toFixed(1), noop.toFixed(1)].join(" | ");
+    } finally {
+        for (const s of parts) {
+            await s.workspace.removeStack(s.name, { force: true }).catch(() => undefined);
+        }
+        hosts.forEach(h => onNode(h, `rm -rf ${SCALE_DIR}/${tag}-*`));
+    }
+}
+
 async function main(): Promise<void> {
     if (process.argv[2] === "--preview-child") {
         return previewChild(process.argv.slice(3));
@@ -439,6 +496,19 @@ async function main(): Promise<void> {
             return;
         }
         console.log(`${kubernetes ? "Kubernetes mode (Node objects in the lab API server, Ready on containerd; no kubelet)" : "host mode"}; the facts read over SSH`);
+        if (process.argv.includes("--stack-size")) {
+            if (kubernetes) {
+                throw new Error("--stack-size runs in host mode only");
+            }
+            const size = Number(arg("--stack-size", ""));
+            console.log("nodes | stacks × nodes | checkpoints | run s | ideal s | ops | engine ms/op | state KiB/node | no-op run s");
+            for (const n of sizes) {
+                for (const skip of modes) {
+                    console.log(await acrossStacks(n, size, hosts, skip, maxUnavailable, parallel, nodeSeconds));
+                }
+            }
+            return;
+        }
         console.log("nodes | checkpoints | preview s | preview MiB | up s | ideal s | ops | engine ms/op | state KiB/node | no-op up s");
         for (const n of sizes) {
             for (const skip of modes) {
