@@ -62,6 +62,7 @@ import * as path from "path";
 import { cliPreview, nodeArgs, timeCli } from "./cli";
 import { treeRss } from "./proc";
 import { automationStack, ContainerdFleet, FleetStack, upFleetStacks } from "../components";
+import { changedCount } from "../components/fleet/stacks";
 import { NodeFacts } from "../components/facts";
 import { readNodeFacts } from "../components/preflight/readFacts";
 import { readFactsLimited } from "../components/preflight/planOutputs";
@@ -375,7 +376,7 @@ async function acrossStacks(n: number, size: number, hosts: string[], skip: bool
         up: async () => {
             const up = await sampled(() => s.up({ color: "never", parallel }));
             cpu += up.cpu.get("pulumi") ?? 0;
-            ops += Object.entries(up.result.summary.resourceChanges ?? {}).filter(([k]) => k !== "same").reduce((a, [, v]) => a + (v ?? 0), 0);
+            ops += changedCount(up.result.summary.resourceChanges ?? {});
             return undefined;
         },
     }));
@@ -528,7 +529,7 @@ async function main(): Promise<void> {
                 }
                 const upSeconds = cli.up;
                 const rc = up.result.summary.resourceChanges ?? {};
-                const ops = Object.entries(rc).filter(([k]) => k !== "same").reduce((a, [, v]) => a + (v ?? 0), 0);
+                const ops = changedCount(rc);
                 const engineMs = 1000 * (up.cpu.get("pulumi") ?? 0) / ops;
                 const kib = stateBytes(stack) / 1024 / n;
                 const again = await stack.up({ color: "never", parallel });

@@ -120,6 +120,11 @@ async function limited<T, R>(items: T[], limit: number, f: (t: T) => Promise<R>)
 
 const message = (e: unknown) => e instanceof Error ? e.message : String(e);
 
+/** The resources a preview's or an update's summary counts as changed: every operation but "same". */
+export function changedCount(summary: { [op: string]: number | undefined }): number {
+    return Object.entries(summary).reduce((n, [op, c]) => op === "same" ? n : n + (c ?? 0), 0);
+}
+
 /**
  * Previews every stack (`previews` at a time), then updates those that change something, one
  * after another, each under `maxUnavailable` and the failure budget the stacks before it left.
@@ -136,7 +141,8 @@ export async function upFleetStacks(args: FleetStacksArgs): Promise<FleetStacksR
         throw new InvalidArgumentError("stacks", `expected each stack once, got ${twice} twice`);
     }
     const maxUnavailable = count("maxUnavailable", args.maxUnavailable, 1);
-    let budget = count("failureBudget", args.failureBudget ?? 0, 0);
+    const fullBudget = count("failureBudget", args.failureBudget ?? 0, 0);
+    let budget = fullBudget;
     const previews = count("previews", args.previews ?? 2, 1);
 
     const results: StackResult[] = args.stacks.map(s => ({ stack: s.name, outcome: "not run", failedNodes: 0 }));
@@ -152,7 +158,7 @@ export async function upFleetStacks(args: FleetStacksArgs): Promise<FleetStacksR
         }
     });
     const table: FleetStacksRow[] = [];
-    const rowsOf = async (i: number) => (await args.stacks[i].table()).forEach(r => table.push({ ...r, stack: args.stacks[i].name }));
+    const add = (s: FleetStack, rows: FleetRow[]) => rows.forEach(r => table.push({ ...r, stack: s.name }));
     if (results.some(r => r.outcome === "failed")) {
         return { ok: false, stacks: results, table };
     }
@@ -161,14 +167,17 @@ export async function upFleetStacks(args: FleetStacksArgs): Promise<FleetStacksR
         const r = results[i];
         if (r.changes === 0) {
             r.outcome = "unchanged";
-            await rowsOf(i);
+            add(s, await s.table());
             continue;
         }
-        await s.setLimits(maxUnavailable, budget);
+        // The preview's limits stand unless stacks before this one used some of the budget.
+        if (budget !== fullBudget) {
+            await s.setLimits(maxUnavailable, budget);
+        }
         const failure = await s.up();
         if (failure === undefined) {
             r.outcome = "updated";
-            await rowsOf(i);
+            add(s, await s.table());
             continue;
         }
         r.error = failure.error;
@@ -180,7 +189,7 @@ export async function upFleetStacks(args: FleetStacksArgs): Promise<FleetStacksR
             r.outcome = "failed within the budget";
             r.failedNodes = failed;
             budget -= failed;
-            rows.forEach(row => table.push({ ...row, stack: s.name }));
+            add(s, rows);
             continue;
         }
         r.outcome = "failed";
@@ -206,8 +215,7 @@ export function automationStack(stack: Stack, options: AutomationStackOptions = 
             await stack.setAllConfig({ maxUnavailable: { value: String(maxUnavailable) }, failureBudget: { value: String(failureBudget) } });
         },
         preview: async () => {
-            const r = await stack.preview(common);
-            return Object.entries(r.changeSummary).reduce((n, [op, c]) => op === "same" ? n : n + (c ?? 0), 0);
+            return changedCount((await stack.preview(common)).changeSummary);
         },
         up: async () => {
             const failed = new Set<string>();
