@@ -5,7 +5,8 @@
  *
  *   containerd-node:nodes        [{ name, host, port?, user?, hostKey?, nodeName?, controlPlane?, order?, overrides? }, …]
  *   containerd-node:privateKey   (secret) SSH private key text, or
- *   containerd-node:privateKeyPath  path of the key file on this machine
+ *   containerd-node:privateKeyPath  path of the key file on this machine, or
+ *   containerd-node:sshAgent     true: the ssh-agent in SSH_AUTH_SOCK holds the key (nothing of it in the state)
  *   containerd-node:containerd   { version, source, runc?, cni? }       (ContainerdNodeArgs.containerd)
  *   containerd-node:config       ContainerdConfigArgs (optional; registryAuth goes in the key below)
  *   containerd-node:registryAuth (secret) { HOST: { username?, password?, auth?, identityToken? } } (optional)
@@ -103,6 +104,7 @@ export = async function main() {
     const keyPath = cfg.get("privateKeyPath");
     const privateKey = cfg.getSecret("privateKey")
         ?? (keyPath ? pulumi.secret(fs.readFileSync(keyPath, "utf8")) : undefined);
+    const sshAgent = cfg.getBoolean("sshAgent");
     const kubeconfigContent = cfg.getSecret("kubeconfigContent");
     const kubeconfig = kubeconfigContent ? { content: kubeconfigContent } : cfg.get("kubeconfig");
     const maxUnavailable = cfg.get("maxUnavailable");
@@ -143,7 +145,7 @@ export = async function main() {
             discover: {
                 selector: discover.selector,
                 addressType: discover.addressType,
-                connection: { user: discover.user, port: discover.port, privateKey },
+                connection: { user: discover.user, port: discover.port, privateKey, sshAgent },
                 hostKeys: { knownHostsFile: discover.knownHostsFile, byNode: discover.hostKeys, allowUnpinned: discover.allowUnpinned },
             },
         })
@@ -155,7 +157,7 @@ export = async function main() {
                 controlPlane: n.controlPlane,
                 order: n.order,
                 overrides: n.overrides,
-                connection: { host: n.host, port: n.port, user: n.user, hostKey: n.hostKey, privateKey },
+                connection: { host: n.host, port: n.port, user: n.user, hostKey: n.hostKey, privateKey, sshAgent },
             })),
         });
 

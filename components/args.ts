@@ -3,7 +3,7 @@ import type { NodeFacts } from "./facts";
 
 /**
  * How the component reaches the node over SSH. Every credential is kept a Pulumi secret.
- * At least one of `privateKey`, `password` or `agentSocketPath` is required.
+ * One of `privateKey`, `password`, `agentSocketPath` or `sshAgent` is required.
  */
 export interface NodeConnectionArgs {
     /** Address of the node's SSH server. Required. */
@@ -13,22 +13,32 @@ export interface NodeConnectionArgs {
     /** Login user; it must be root or have password-less sudo. Default "root". */
     user?: string;
     /**
-     * PEM/OpenSSH private key text (not a path), kept a Pulumi secret. At least one of
-     * `privateKey`, `password` or `agentSocketPath` is required.
+     * PEM/OpenSSH private key text (not a path), kept a Pulumi secret. One of
+     * `privateKey`, `password`, `agentSocketPath` or `sshAgent` is required.
      */
     privateKey?: pulumi.Input<string>;
     /** Passphrase of `privateKey`, kept a Pulumi secret. */
     privateKeyPassword?: pulumi.Input<string>;
     /**
-     * Login password, kept a Pulumi secret. At least one of `privateKey`, `password` or
-     * `agentSocketPath` is required.
+     * Login password, kept a Pulumi secret. One of `privateKey`, `password`, `agentSocketPath`
+     * or `sshAgent` is required.
      */
     password?: pulumi.Input<string>;
     /**
-     * Path of an ssh-agent socket on the machine running `pulumi up`. At least one of
-     * `privateKey`, `password` or `agentSocketPath` is required.
+     * Path of an ssh-agent socket on the machine running `pulumi up`, kept in the state: another
+     * path is an update of every step of the node (each runs again). One of `privateKey`,
+     * `password`, `agentSocketPath` or `sshAgent` is required.
      */
     agentSocketPath?: string;
+    /**
+     * `true`: authenticate with the SSH agent the `pulumi` process finds in `SSH_AUTH_SOCK`, as
+     * `ssh` does. Nothing of the agent or its keys is kept in the state: a new agent socket or
+     * another key in the agent changes nothing, and a node's state is about 1.1 KiB smaller than
+     * with `privateKey` (the connection, a secret, is kept twice by each step). Refused at preview
+     * when `SSH_AUTH_SOCK` is unset or also `agentSocketPath` is given. One of `privateKey`,
+     * `password`, `agentSocketPath` or `sshAgent` is required.
+     */
+    sshAgent?: boolean;
     /**
      * The node's public host key (`ssh-ed25519 AAAA…`), pinned: the connection fails if the node
      * presents another. Strongly recommended; without it any host key is accepted.

@@ -400,16 +400,28 @@ function source(field: string, s: InstallSource, v: Version): InstallSource {
     }
 }
 
-/** Validates connection fields that are known at preview; Output values are checked by the provider. */
-export function validateConnection(c: ContainerdNodeArgs["connection"]): void {
+/**
+ * Validates connection fields that are known at preview; Output values are checked by the
+ * provider. `env`: where `sshAgent` looks for its agent (the process's environment).
+ */
+export function validateConnection(c: ContainerdNodeArgs["connection"], env: { SSH_AUTH_SOCK?: string } = process.env): void {
     if (!c || c.host === undefined || c.host === "") {
         fail("connection.host", "expected the node's address");
     }
     if (c.port !== undefined) {
         posInt("connection.port", c.port, 1, 65535);
     }
-    if (c.privateKey === undefined && c.password === undefined && c.agentSocketPath === undefined) {
-        fail("connection", "expected one auth method: privateKey, password or agentSocketPath");
+    if (c.sshAgent !== undefined && typeof c.sshAgent !== "boolean") {
+        fail("connection.sshAgent", `expected true or false, got ${JSON.stringify(c.sshAgent)}`);
+    }
+    if (c.sshAgent && c.agentSocketPath !== undefined) {
+        fail("connection.sshAgent", "expected either sshAgent (the agent in SSH_AUTH_SOCK) or agentSocketPath, not both");
+    }
+    if (c.sshAgent && !env.SSH_AUTH_SOCK) {
+        fail("connection.sshAgent", "expected SSH_AUTH_SOCK set in the environment of `pulumi` (an ssh-agent holding the node's key); it is unset");
+    }
+    if (c.privateKey === undefined && c.password === undefined && c.agentSocketPath === undefined && !c.sshAgent) {
+        fail("connection", "expected one auth method: privateKey, password, agentSocketPath or sshAgent");
     }
     if (c.user !== undefined && !/^[a-z_][a-z0-9_.-]*$/i.test(c.user)) {
         fail("connection.user", `expected a user name, got ${JSON.stringify(c.user)}`);

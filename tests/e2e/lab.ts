@@ -207,7 +207,6 @@ export function durations(events: any[]): { [name: string]: number } {
     return out;
 }
 
-/** Every file of a lab stack's file:// backend, as stored. */
 /** The stack's latest checkpoint's resources, as the file backend keeps them. */
 export function checkpointResources(stack: Stack): { urn: string; type: string; inputs?: any; outputs?: any }[] {
     const stacks = path.join(stack.workspace.workDir, ".state", ".pulumi", "stacks");
@@ -218,6 +217,7 @@ export function checkpointResources(stack: Stack): { urn: string; type: string; 
     return JSON.parse(fs.readFileSync(path.join(stacks, file), "utf8")).checkpoint.latest.resources;
 }
 
+/** Every file of a lab stack's file:// backend, as stored. */
 export function stateText(stack: Stack): string {
     const dir = path.join(stack.workspace.workDir, ".state");
     const walk = (d: string): string[] => fs.readdirSync(d, { withFileTypes: true })

@@ -7,9 +7,12 @@
  * behaviour, which no program can change).
  */
 import * as assert from "assert";
-import { execFileSync, spawnSync } from "child_process";
+import { ChildProcess, execFileSync, spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
-import { artifacts, ARTIFACT_PORT, inNode, labNode, labStack, LAB_DIR, nodeDown, nodeUp, privateKey, REPO, stateText } from "./lab";
+import { Stack } from "@pulumi/pulumi/automation";
+import { artifacts, ARTIFACT_PORT, changes, checkpointResources, inNode, labNode, labStack, LAB_DIR, nodeDown, nodeUp, privateKey, REPO, stateText, upChangesNothing } from "./lab";
 
 const NODE = "s-audit";
 const PASSWORD = "cn-audit-Pa55-7f3b2a91e4d0";
@@ -20,6 +23,17 @@ const AUTH_FILE = "/etc/containerd/containerd-node/registry-auth.toml";
  * (the first two are the format header and the public key, shared with any ed25519 key file).
  */
 const keyPieces = () => privateKey().trim().split("\n").slice(3, 6).map(l => l.slice(8, 48));
+
+/** An ssh-agent holding the lab's key, listening at a new socket; stop() ends it. */
+async function agentWithLabKey(): Promise<{ sock: string; stop: () => void }> {
+    const sock = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "cn-agent-")), "agent.sock");
+    const agent: ChildProcess = spawn("ssh-agent", ["-D", "-a", sock], { stdio: "ignore" });
+    for (let i = 0; i < 100 && !fs.existsSync(sock); i++) {
+        await new Promise(r => setTimeout(r, 50));
+    }
+    execFileSync("ssh-add", ["-q", path.join(LAB_DIR, "id_ed25519")], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: "pipe" });
+    return { sock, stop: () => { agent.kill(); } };
+}
 
 /** The files under DIR (host side) that hold any of the needles. */
 function filesHolding(dir: string, needles: string[]): string[] {
@@ -34,11 +48,12 @@ describe("e2e: secrets audit (state, output, verbose engine log, files on the no
         nodeUp(NODE, 2289);
     });
     after(() => nodeDown(NODE));
+    let stack: Stack;
 
     it("neither the SSH key nor a registry password shows anywhere but the one file containerd reads", async () => {
         const A = artifacts();
         const url = (file: string) => `http://127.0.0.1:${ARTIFACT_PORT}/${file}`;
-        const stack = await labStack(NODE, {
+        stack = await labStack(NODE, {
             nodes: [labNode(NODE)], privateKey: privateKey(),
             containerd: {
                 version: A.CONTAINERD2_VERSION,
@@ -87,5 +102,58 @@ describe("e2e: secrets audit (state, output, verbose engine log, files on the no
         assert.strictEqual(journal.trim(), "0", "nothing in the node's journal");
         // The searches can find what they look for: the lab's key file, on the host.
         assert.deepStrictEqual(filesHolding(LAB_DIR, keyPieces()).filter(f => f === "/id_ed25519"), ["/id_ed25519"]);
+    });
+
+    it("with sshAgent the state holds no key at all, and another agent socket changes nothing", async () => {
+        const connectionOf = async () => {
+            const state = await stack.exportStack();
+            const converge = state.deployment.resources.find((r: any) => r.urn.endsWith("::s-audit-converge"));
+            return { converge, state: JSON.stringify(state.deployment) };
+        };
+        // The step as the backend's file holds it (the connection's ciphertext, not its plaintext).
+        const sizeOf = () => Buffer.byteLength(JSON.stringify(checkpointResources(stack).find(r => r.urn.endsWith("::s-audit-converge"))));
+        const before = { ...(await connectionOf()), bytes: sizeOf() };
+        assert.ok(keyPieces().every(p => before.state.includes(p)), "the key is in the (decrypted) state while privateKey is given");
+        const saved = process.env.SSH_AUTH_SOCK;
+        const first = await agentWithLabKey();
+        try {
+            await stack.removeConfig("containerd-node:privateKey");
+            await stack.setConfig("containerd-node:sshAgent", { value: "true" });
+            // Without an agent the preview is refused, naming the field.
+            delete process.env.SSH_AUTH_SOCK;
+            await assert.rejects(stack.preview({ color: "never" }), /invalid connection\.sshAgent: expected SSH_AUTH_SOCK set/);
+
+            process.env.SSH_AUTH_SOCK = first.sock;
+            const up = await stack.up({ color: "never" });
+            // Each remote step (this node's registry-auth and converge) updated once: its connection.
+            const remoteSteps = checkpointResources(stack).filter(r => r.type === "command:remote:Command").length;
+            assert.ok(remoteSteps >= 2);
+            assert.deepStrictEqual(changes(up.summary.resourceChanges as { [op: string]: number }), { update: remoteSteps }, "each remote step's connection, once");
+            const after = { ...(await connectionOf()), bytes: sizeOf() };
+            const conn = after.converge.inputs.connection;
+            assert.deepStrictEqual(Object.keys(conn.plaintext ? JSON.parse(conn.plaintext) : conn).sort(),
+                ["dialErrorLimit", "host", "hostKey", "perDialTimeout", "port", "user"], "the connection: no key, no agent path");
+            assert.deepStrictEqual(keyPieces().filter(p => after.state.includes(p)), [], "no piece of the key in the decrypted state");
+            console.log(`      the converge step as the backend's file holds it: ${before.bytes} bytes with privateKey, ${after.bytes} with sshAgent`);
+            assert.ok(before.bytes - after.bytes >= 1000, `the step's state ${before.bytes - after.bytes} bytes smaller (two copies of the key's ciphertext)`);
+
+            // Another agent at another socket (a new login, a new shell): nothing to change.
+            first.stop();
+            const second = await agentWithLabKey();
+            try {
+                assert.notStrictEqual(second.sock, first.sock);
+                process.env.SSH_AUTH_SOCK = second.sock;
+                await upChangesNothing(stack, "with another agent socket pulumi up changes nothing");
+            } finally {
+                second.stop();
+            }
+        } finally {
+            first.stop();
+            if (saved === undefined) {
+                delete process.env.SSH_AUTH_SOCK;
+            } else {
+                process.env.SSH_AUTH_SOCK = saved;
+            }
+        }
     });
 });

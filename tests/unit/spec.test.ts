@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { ContainerdNodeArgs } from "../../components/args";
-import { DEFAULTS, InvalidArgumentError, resolveSpec } from "../../components/spec";
+import { DEFAULTS, InvalidArgumentError, resolveSpec, validateConnection } from "../../components/spec";
 import { baseArgs } from "./helpers";
 
 function rejects(args: ContainerdNodeArgs, field: string, expected: RegExp) {
@@ -79,7 +79,19 @@ describe("resolveSpec validation (fails at preview, naming the field)", () => {
     });
     it("port out of range", () => rejects(baseArgs({ connection: { host: "h", port: 70000, privateKey: "k" } }), "connection.port", /1 to 65535/));
     it("port zero", () => rejects(baseArgs({ connection: { host: "h", port: 0, privateKey: "k" } }), "connection.port", /1 to 65535/));
-    it("no auth method", () => rejects(baseArgs({ connection: { host: "h" } }), "connection", /privateKey, password or agentSocketPath/));
+    it("no auth method", () => rejects(baseArgs({ connection: { host: "h" } }), "connection", /privateKey, password, agentSocketPath or sshAgent/));
+    it("sshAgent: the agent in SSH_AUTH_SOCK, refused without one or beside agentSocketPath", () => {
+        const refused = (c: ContainerdNodeArgs["connection"], env: { SSH_AUTH_SOCK?: string }, expected: RegExp) =>
+            assert.throws(() => validateConnection(c, env), (e: unknown) => e instanceof InvalidArgumentError
+                && e.field === "connection.sshAgent" && expected.test(e.message));
+        assert.doesNotThrow(() => validateConnection({ host: "h", sshAgent: true }, { SSH_AUTH_SOCK: "/run/user/0/agent.sock" }));
+        refused({ host: "h", sshAgent: true }, {}, /expected SSH_AUTH_SOCK set in the environment of `pulumi`/);
+        refused({ host: "h", sshAgent: true }, { SSH_AUTH_SOCK: "" }, /SSH_AUTH_SOCK .*unset/);
+        refused({ host: "h", sshAgent: true, agentSocketPath: "/a.sock" }, { SSH_AUTH_SOCK: "/s" }, /either sshAgent .* or agentSocketPath, not both/);
+        refused({ host: "h", sshAgent: "yes" as never, privateKey: "k" }, { SSH_AUTH_SOCK: "/s" }, /expected true or false, got "yes"/);
+        // false is no auth method of its own.
+        assert.throws(() => validateConnection({ host: "h", sshAgent: false }, { SSH_AUTH_SOCK: "/s" }), /invalid connection: expected one auth method/);
+    });
     it("no host", () => rejects(baseArgs({ connection: { host: "", privateKey: "k" } }), "connection.host", /address/));
     it("unknown docker mode", () => rejects(baseArgs({ docker: { mode: "remove" as never } }), "docker.mode", /"keep", "stop", "disable", "purge"/));
     it("purge with docker's own containerd", () => rejects(baseArgs({ containerd: { version: "1.6", source: { kind: "docker" } }, docker: { mode: "purge" } }), "docker.mode", /also removes the containerd/));
