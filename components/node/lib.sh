@@ -151,10 +151,14 @@ RUNS_KEEP=20
 # redirects the drop-in by giving it in the environment.
 PROXY_DROPIN=${PROXY_DROPIN:-/etc/systemd/system/containerd.service.d/http-proxy.conf}
 PROXY_DROPIN_HEAD="# Managed by containerd-node (Pulumi): containerd's proxy environment (proxy)."
+# The file this library was sourced from: what cn_run starts each step's script with.
+CN_LIB=${BASH_SOURCE[0]:-}
 # cn_run NAME [SCRIPT_FILE]: runs the step as a transient unit, or finds its run; follows it.
 # Without SCRIPT_FILE the script is the standard input (a step's command): saved to a file first
 # (0600: it may hold credentials), so nothing the step runs can read the rest of it, and removed
-# once the run has its own copy (or, at the latest, when the command ends).
+# once the run has its own copy (or, at the latest, when the command ends). The run's copy starts
+# with strict mode and this library (cn_run_head): a step's text holds only what is its own (its
+# cn_begin, values and calls), since the state keeps it twice. CN_DIR reaches it from the unit.
 cn_run() {
   local name=$1 script=${2:-} id dir unit
   CN_RUN_INPUT=""
@@ -179,7 +183,7 @@ cn_run() {
     echo "[$name] found this step still running on the node (its SSH session was lost): following it" >&2
   else
     rm -rf "$dir"; mkdir -p "$dir"
-    install -m 0600 "$script" "$dir/script"
+    (umask 077 && { cn_run_head; cat "$script"; } >"$dir/script") || return 1
     : >"$dir/out"; : >"$dir/err"
     date -u +%Y-%m-%dT%H:%M:%SZ >"$dir/started"
     systemctl reset-failed "$unit" >/dev/null 2>&1 || true
@@ -197,6 +201,10 @@ cn_run() {
   [ -z "$CN_RUN_INPUT" ] || rm -f "$CN_RUN_INPUT"
   cn_follow "$name" "$dir" "$unit" </dev/null
 }
+
+# cn_run_head: the lines cn_run puts before a step's script (components/scripts/lib.ts runHead, which
+# a unit test holds equal, for scripts run without the runner).
+cn_run_head() { printf 'set -euo pipefail\nsource %q\n' "$CN_LIB"; }
 
 # cn_follow NAME DIR UNIT: streams the run's stderr, waits for its result, prints its stdout and
 # returns its exit status. The first follower to report a result files the run under runs/done

@@ -90,29 +90,34 @@ export const DETECT_RUNTIME = libFunctions("detect_runtime");
 export const DOCKER_FACTS = libFunctions("docker_b64", "docker_file", "docker_facts");
 
 /**
- * Strict bash and containerd-node's directory: how every step starts. The library's cn_begin sets
- * the rest of its environment (umask, locale, NODE_PATH).
+ * What the node library's runner (cn_run_head) puts before a step's text when it saves the run's
+ * script: strict bash and the library it was sourced from, the file the create command named
+ * (detachedCommand checked it is there; CN_DIR, `stateDir`, comes from the runner). Here for
+ * running a step's text without the runner (tests); a unit test holds the two equal. `libPath`
+ * is plain characters, as `stateDir` is.
  */
-function head(stateDir: string): string {
+export function runHead(libPath: string): string {
     return `set -euo pipefail
-${cnDirAssignment(stateDir)}
+source ${libPath}
 `;
 }
 
 /**
- * What every mutating step starts with: the head, the library (the file the node's lib step
- * copied; the runner's caller, detachedCommand, has checked it is there), then cn_begin: the step's
- * variables, the per-node lock and the run claim (claim.ts), which holds for other stacks
- * `claim.seconds` after the step; the run's `last` node step ends it.
+ * What every mutating step's text starts with: cn_begin, which sets the step's environment
+ * (umask, locale, NODE_PATH), takes the per-node lock and the run claim (claim.ts), which holds
+ * for other stacks `claim.seconds` after the step; the run's `last` node step ends it. Strict mode
+ * and the library come from the runner (runHead): the state keeps a step's text twice, and the
+ * library's name is in the step's command already.
  */
-export function prelude(step: string, claim: { seconds: number; last: boolean }, stateDir: string): string {
-    return `${head(stateDir)}source "$CN_DIR/${NODE_LIB_FILE}"
-cn_begin ${step} ${claim.seconds} ${claim.last ? 1 : 0}
+export function prelude(step: string, claim: { seconds: number; last: boolean }): string {
+    return `cn_begin ${step} ${claim.seconds} ${claim.last ? 1 : 0}
 `;
 }
 
-/** The library inline, no file needed (tests): as `prelude`, a step that is not the run's last. */
+/** The library inline, no file needed (tests): as `prelude` after the runner's head, a step that is not the run's last. */
 export function standalonePrelude(step: string): string {
-    return `${head(STATE_DIR_DEFAULT)}${NODE_LIB}cn_begin ${step} 900 0
+    return `set -euo pipefail
+${cnDirAssignment(STATE_DIR_DEFAULT)}
+${NODE_LIB}cn_begin ${step} 900 0
 `;
 }

@@ -94,7 +94,7 @@ ${hostFiles.map(f => `${f}\n`).join("")}cn_configure_end
  */
 export function registryAuthScript(spec: NodeSpec, values: RegistryAuthValues): string {
     const f = sq(REGISTRY_AUTH_FILE);
-    return `${prelude("registry-auth", claimOf(spec, "registry-auth"), spec.stateDir)}${stepValues(deferValues(spec))}cn_defer
+    return `${prelude("registry-auth", claimOf(spec, "registry-auth"))}${stepValues(deferValues(spec))}cn_defer
 txn_begin
 note_unit containerd
 phase "writing the registry credentials"
@@ -119,7 +119,7 @@ log "registry credentials for ${spec.config.registryAuth.join(", ")} in ${REGIST
  * the drop-in goes is the library's constant PROXY_DROPIN, which a unit test holds to render/proxy.ts's.
  */
 export function proxyScript(spec: NodeSpec, values: ProxyValues): string {
-    return `${prelude("proxy", claimOf(spec, "proxy"), spec.stateDir)}${stepValues([
+    return `${prelude("proxy", claimOf(spec, "proxy"))}${stepValues([
         ...deferValues(spec),
         ["BIN_DIR", spec.containerd.binDir],
         ["KUBELET_CONFIG", spec.kubelet?.configPath ?? "/var/lib/kubelet/config.yaml"],
@@ -225,5 +225,5 @@ export function stepScript(spec: NodeSpec, step: Exclude<NodeStep, SecretStep>, 
     const body = parts.length === 1 ? parts[0].body
         : `${parts.map(p => `(\ncn_part ${p.name}\n${p.body})\n`).join("")}cn_runtime
 `;
-    return `${prelude(step, claimOf(spec, step), spec.stateDir)}${stepValues([...values])}${body}`;
+    return `${prelude(step, claimOf(spec, step))}${stepValues([...values])}${body}`;
 }

@@ -4,8 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { claimConflict, parseClaim } from "../../components/claim";
-import { STATE_DIR_DEFAULT } from "../../components/facts";
-import { NODE_LIB_FILE, prelude } from "../../components/scripts/lib";
+import { NODE_LIB_FILE, prelude, runHead } from "../../components/scripts/lib";
 import { NODE_LIB } from "../../components/nodeFiles";
 import { nodeFactsScript } from "../../components/scripts/upgradeFacts";
 import { parseNodeFacts } from "../../components/preflight/readFacts";
@@ -27,7 +26,7 @@ function node() {
 }
 
 /** A step that records that it ran, in a file named after it; `last`: the node's last step. */
-const step = (name: string, body = "", seconds = 900, last = false) => `${prelude(name, { seconds, last }, STATE_DIR_DEFAULT)}${body}\ntouch "$CN_DIR/ran-${name}"\n`;
+const step = (name: string, body = "", seconds = 900, last = false) => `${runHead(`"$CN_DIR/${NODE_LIB_FILE}"`)}${prelude(name, { seconds, last })}${body}\ntouch "$CN_DIR/ran-${name}"\n`;
 const lastStep = (name: string, body = "") => step(name, body, 900, true);
 const A = "stack p/a", B = "stack p/b";
 

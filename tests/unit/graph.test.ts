@@ -261,9 +261,12 @@ describe("ContainerdNode resource graph", () => {
         assert.strictEqual(copy.inputs.remotePath, `/var/lib/containerd-node/${NODE_LIB_FILE}`);
         assert.strictEqual(await copy.inputs.source.path, NODE_LIB_PATH);
         for (const step of ["converge"]) {
+            // The command names the library by its hash (the runner it starts puts strict mode and
+            // the library before the step's text); the text starts with the step's own cn_begin.
+            assert.ok(res.get(`lib-${step}`)!.inputs.create.includes(`l=$CN_DIR/${NODE_LIB_FILE};`), step);
             const text: string = res.get(`lib-${step}`)!.inputs.stdin;
-            assert.ok(text.includes(`source "$CN_DIR/${NODE_LIB_FILE}"`), step);
-            assert.ok(!text.includes("txn_begin() {"), `${step} does not repeat the library`);
+            assert.match(text, new RegExp(`^cn_begin ${step} `), step);
+            assert.ok(!text.includes("txn_begin() {") && !text.includes("source "), `${step} does not repeat the library, nor source it`);
         }
         assert.ok(res.get("lib-converge")!.dependsOn.includes("lib-lib"), "the step waits for the library");
         // The names the library writes on the Node are the ones the operator's steps read.
@@ -321,7 +324,7 @@ describe("ContainerdNode resource graph", () => {
             }
         }
         assert.deepStrictEqual(res.get("px-converge")!.dependsOn, ["px-proxy"]);
-        assert.match(res.get("px-proxy")!.inputs.stdin.value, /^echo 'containerd-node: |^set -euo pipefail/, "the first step: refused when the pre-flight refuses");
+        assert.match(res.get("px-proxy")!.inputs.stdin.value, /^echo 'containerd-node: |^cn_begin proxy /, "the first step: refused when the pre-flight refuses");
         const given = await build("pc", baseArgs({ proxy: { httpsProxy: "http://u:PLAINPASSWORD@proxy.corp:3128" } }));
         assert.strictEqual(given.res.get("pc-proxy")!.inputs.stdin[pulumi.runtime.specialSigKey], pulumi.runtime.specialSecretSig, "a URL with a password is kept a secret, given plain too");
         const plain = await build("pp", baseArgs({ proxy: { noProxy: ".corp" } }));

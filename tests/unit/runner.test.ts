@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { STATE_DIR_DEFAULT } from "../../components/facts";
-import { NODE_LIB_FILE } from "../../components/scripts/lib";
+import { NODE_LIB_FILE, runHead } from "../../components/scripts/lib";
 import { NODE_LIB, NODE_LIB_PATH } from "../../components/nodeFiles";
 import { detachedCommand, NODE_PATH } from "../../components/scripts/shell";
 
@@ -61,7 +61,8 @@ describe("detached steps: the node library's runner", () => {
         const n = fakeNode();
         const tmp = path.join(n.dir, "tmp");
         fs.mkdirSync(tmp);
-        const send = (user: string) => spawnSync("bash", ["-c", detachedCommand("configure", user, "stack p/s", NODE_LIB_FILE, STATE_DIR_DEFAULT)], { input: "echo ran-with-$STEP_LIB_OK\n", env: { ...n.env, STEP_LIB_OK: "lib", TMPDIR: tmp }, encoding: "utf8" });
+        // The step's text only calls the library: the runner's copy of it starts with strict mode and the library.
+        const send = (user: string) => spawnSync("bash", ["-c", detachedCommand("configure", user, "stack p/s", NODE_LIB_FILE, STATE_DIR_DEFAULT)], { input: "case $- in *e*) ;; *) exit 7;; esac\ntype cn_begin >/dev/null && echo ran-with-$STEP_LIB_OK\n", env: { ...n.env, STEP_LIB_OK: "lib", TMPDIR: tmp }, encoding: "utf8" });
         assert.ok(!detachedCommand("configure", "root", "stack p/s", NODE_LIB_FILE, STATE_DIR_DEFAULT).includes("\n"), "one line");
         let r = send("root");
         assert.strictEqual(r.status, 1);
@@ -72,6 +73,15 @@ describe("detached steps: the node library's runner", () => {
         assert.strictEqual(r.status, 0, r.stderr);
         assert.strictEqual(r.stdout, "ran-with-lib\n");
         assert.deepStrictEqual(fs.readdirSync(tmp), [], "the script's copy from stdin is removed");
+    });
+
+    it("what the runner puts before a step's text is runHead's (scripts run without the runner use that)", () => {
+        const n = fakeNode();
+        const lib = path.join(n.dir, "lib.sh");
+        const r = spawnSync("bash", ["-c", `source ${lib}; cn_run_head`], { env: n.env, encoding: "utf8" });
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.strictEqual(r.stdout, runHead(lib));
+        assert.strictEqual(runHead(lib), `set -euo pipefail\nsource ${lib}\n`);
     });
 
     it("a stateDir of its own: the step uses the library and keeps its run records there, not in a CN_DIR the session had", () => {

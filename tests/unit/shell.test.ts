@@ -8,7 +8,7 @@ import { DOCKERSHIM_FLAGS, KUBELET_FLAG_FILES, kubeletEditPlan } from "../../com
 import { renderKubeletEdit } from "../../components/scripts/kubeletEdit";
 import { LIB_INSTALL, NODE_LIB_FILE, standalonePrelude as prelude } from "../../components/scripts/lib";
 import { NODE_LIB, nodeLibConstant } from "../../components/nodeFiles";
-import { heredoc, scriptCommand, sq } from "../../components/scripts/shell";
+import { detachedCommand, heredoc, scriptCommand, sq } from "../../components/scripts/shell";
 import { KUBECONFIG_FROM_STDIN } from "../../components/kubeconfig";
 import { resolveSpec } from "../../components/spec";
 import { partSteps } from "../../components/scripts/claim";
@@ -373,17 +373,18 @@ describe("shell helpers", () => {
         assert.strictEqual(r.stdout, "in-bash\nafter-cat\n");
         assert.ok(scriptCommand("root").length < 200 && !scriptCommand("root").includes("in-bash"), "the command holds no script");
     });
-    it("stateDir reaches every step and the facts reader; at the default a step reads as it did before stateDir", () => {
+    it("stateDir reaches every step (its command; the runner passes it on) and the facts reader; at the default a step's command reads as it did before stateDir", () => {
         const texts = (args: Partial<ContainerdNodeArgs>) => {
             const spec = resolveSpec(baseArgs(args));
-            return partSteps(spec).map(({ step }) => steps.stepScript(spec, step));
+            return partSteps(spec).map(({ step }) => ({ text: steps.stepScript(spec, step), command: detachedCommand(step, "root", "stack p/s", NODE_LIB_FILE, spec.stateDir) }));
         };
-        for (const t of texts({})) {
-            assert.match(t, /^CN_DIR=\$\{CN_DIR:-\/var\/lib\/containerd-node\}$/m);
+        for (const { text, command } of texts({})) {
+            assert.match(command, /^bash -c 'CN_DIR=\$\{CN_DIR:-\/var\/lib\/containerd-node\}; /);
+            assert.doesNotMatch(text, /CN_DIR=/, "the step's text takes CN_DIR from the runner");
         }
-        for (const t of texts({ stateDir: "/srv/cn" })) {
-            assert.match(t, /^CN_DIR='\/srv\/cn'$/m);
-            assert.doesNotMatch(t, /var\/lib\/containerd-node/);
+        for (const { text, command } of texts({ stateDir: "/srv/cn" })) {
+            assert.match(command, /^bash -c 'CN_DIR='\\''\/srv\/cn'\\''; /);
+            assert.doesNotMatch(text, /var\/lib\/containerd-node|CN_DIR=/);
         }
         assert.strictEqual(steps.uploadPath(resolveSpec(baseArgs({ stateDir: "/srv/cn" })), "runc", "ab".repeat(32)), "/srv/cn/cache/runc-abababababababab");
         // The facts reader finds the claim under the stateDir it is given.
