@@ -20,7 +20,7 @@
  *   - the state per node (the stack's checkpoint divided by N);
  *   - a second `pulumi up`: its wall time; it must change nothing (checked).
  *
- *   npm run bench:scale [-- SIZE…] [--hosts K] [--checkpoints every|skipped|both] [--max-unavailable N|N%] [--parallel P] [--preview-only] [--kubernetes] [--away] [--stack-size S] [--keep] [--save-checkpoint DIR]
+ *   npm run bench:scale [-- SIZE…] [--hosts K] [--checkpoints every|skipped|both] [--max-unavailable N|N%] [--parallel P] [--preview-only] [--kubernetes] [--away] [--stack-size S] [--ssh-agent] [--keep] [--save-checkpoint DIR]
  *
  * `--preview-only` measures only the previews, each twice: with the facts read over SSH, and with
  * every node's facts given (`nodeFacts`, what `bench:preview` measures), so the reads' share shows
@@ -50,6 +50,8 @@
  * Printed: the run's time, the engine's CPU per operation over every stack's up, the state per
  * node (every stack's file), and the time of a second run, in which every stack must be unchanged
  * (previews only, no up: checked).
+ * `--ssh-agent`: the fleet nodes' connection is `sshAgent` (an ssh-agent this script starts holds
+ * the lab's key) instead of the key as a secret: the state keeps no key.
  * `--parallel` is `pulumi up --parallel` (default: the CLI's own, 8 in CLI 3.248).
  * `--keep` leaves the lab machines up at the end (lab/node-down.sh scale-hN takes them down).
  * `--save-checkpoint DIR` keeps each converted stack's checkpoint in DIR (see stateBytes).
@@ -67,7 +69,7 @@ import { NodeFacts } from "../components/facts";
 import { readNodeFacts } from "../components/preflight/readFacts";
 import { readFactsLimited } from "../components/preflight/planOutputs";
 import { resolveMaxUnavailable } from "../components/fleet/waves";
-import { ADMIN_KUBECONFIG, ARTIFACT_PORT, changes, failedRun, KUBECTL, LAB_DIR, labContainerd2, labNode, labStack, nodeDown, nodeUp, onNode, privateKey, REPO } from "../tests/e2e/lab";
+import { ADMIN_KUBECONFIG, agentWithLabKey, ARTIFACT_PORT, changes, failedRun, KUBECTL, LAB_DIR, labContainerd2, labNode, labStack, nodeDown, nodeUp, onNode, privateKey, REPO } from "../tests/e2e/lab";
 import { execFileSync, spawn, spawnSync } from "child_process";
 
 const SETTINGS = {
@@ -193,12 +195,14 @@ function preview(stack: Stack, parallel?: number): Promise<number> {
  */
 async function fleetStack(name: string, nodes: ReturnType<typeof fleetNodes>, maxUnavailable: string | number, skipCheckpoints: boolean, facts?: NodeFacts, kubernetes = false, exportTable = false): Promise<Stack> {
     const key = privateKey();
+    // --ssh-agent: the connection names no key (the agent in SSH_AUTH_SOCK holds it; main starts it).
+    const auth = process.env.CN_BENCH_SSH_AGENT === "1" ? { sshAgent: true } : { privateKey: pulumi.secret(key) };
     const program = async () => {
         // Set by upFleetStacks (--stack-size), as the package's stack program takes it.
         const limit = new pulumi.Config().get("maxUnavailable");
         const fleet = new ContainerdFleet("fleet", {
             nodes: nodes.map(n => ({
-                name: n.name, connection: { host: n.host, port: n.port, hostKey: n.hostKey, privateKey: pulumi.secret(key) },
+                name: n.name, connection: { host: n.host, port: n.port, hostKey: n.hostKey, ...auth },
                 overrides: n.overrides, ...(facts ? { nodeFacts: facts } : {}),
             })),
             settings: kubernetes ? { ...SETTINGS, kubelet: { version: KUBELET_VERSION } } : SETTINGS,
@@ -433,6 +437,13 @@ async function main(): Promise<void> {
     // by default) it drops new ones.
     hosts.forEach(h => onNode(h, "echo 'MaxStartups 4000' >/etc/ssh/sshd_config.d/scale.conf && systemctl reload ssh"));
     const stacks: Stack[] = [];
+    // --ssh-agent: every fleet node authenticates through an ssh-agent holding the lab's key
+    // (connection.sshAgent), so its state keeps no key; the preview children inherit both settings.
+    const agent = process.argv.includes("--ssh-agent") ? await agentWithLabKey() : undefined;
+    if (agent) {
+        process.env.SSH_AUTH_SOCK = agent.sock;
+        process.env.CN_BENCH_SSH_AGENT = "1";
+    }
     try {
         // The machines themselves, converted once: every fleet node then finds its machine as declared.
         const warm = await labStack("scale-machines", { nodes: hosts.map(labNode), privateKey: privateKey(), maxUnavailable: hostCount, ...SETTINGS });
@@ -552,6 +563,7 @@ async function main(): Promise<void> {
         for (const s of stacks) {
             await s.workspace.removeStack(s.name, { force: true }).catch(() => undefined);
         }
+        agent?.stop();
         if (!process.argv.includes("--keep")) {
             hosts.forEach(nodeDown);
             if (kubernetes) {

@@ -168,8 +168,9 @@ cn_run() {
     script=$CN_RUN_INPUT
     cat >"$script" || return 1
   fi
-  # The holder (the stack) is part of the name: another stack's run of the same step is not ours.
-  id=$({ cat "$script"; echo "${CN_HOLDER:-}"; } | sha256sum | cut -c1-16)
+  # The holder (the stack) is part of the name: another stack's run of the same step is not ours;
+  # and CN_DIR (stateDir): the unit's name is the machine's, and a step's text does not hold it.
+  id=$({ cat "$script"; echo "${CN_HOLDER:-}"; echo "$CN_DIR"; } | sha256sum | cut -c1-16)
   dir=$CN_DIR/runs/$name-$id unit=containerd-node-$name-$id
   mkdir -p "$CN_DIR/runs/done"
   if [ -f "$dir/interrupted" ]; then

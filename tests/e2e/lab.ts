@@ -268,6 +268,17 @@ export function packAndInstall(dest: string): { tarball: string; packed: { filen
 
 export const privateKey = () => fs.readFileSync(path.join(LAB_DIR, "id_ed25519"), "utf8");
 
+/** An ssh-agent holding the lab's key, listening at a new socket; stop() ends it. */
+export async function agentWithLabKey(): Promise<{ sock: string; stop: () => void }> {
+    const sock = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "cn-agent-")), "agent.sock");
+    const agent: ChildProcess = spawn("ssh-agent", ["-D", "-a", sock], { stdio: "ignore" });
+    for (let i = 0; i < 100 && !fs.existsSync(sock); i++) {
+        await new Promise(r => setTimeout(r, 50));
+    }
+    execFileSync("ssh-add", ["-q", path.join(LAB_DIR, "id_ed25519")], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: "pipe" });
+    return { sock, stop: () => { agent.kill(); } };
+}
+
 /** The lab cluster's admin kubeconfig (lab/cluster-up.sh). */
 export const ADMIN_KUBECONFIG = path.join(LAB_DIR, "cluster", "admin.conf");
 

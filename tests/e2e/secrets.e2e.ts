@@ -7,12 +7,10 @@
  * behaviour, which no program can change).
  */
 import * as assert from "assert";
-import { ChildProcess, execFileSync, spawn, spawnSync } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
+import { execFileSync, spawnSync } from "child_process";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
-import { artifacts, ARTIFACT_PORT, changes, checkpointResources, inNode, labNode, labStack, LAB_DIR, nodeDown, nodeUp, privateKey, REPO, stateText, upChangesNothing } from "./lab";
+import { agentWithLabKey, artifacts, ARTIFACT_PORT, changes, checkpointResources, inNode, labNode, labStack, LAB_DIR, nodeDown, nodeUp, privateKey, REPO, stateText, upChangesNothing } from "./lab";
 
 const NODE = "s-audit";
 const PASSWORD = "cn-audit-Pa55-7f3b2a91e4d0";
@@ -23,17 +21,6 @@ const AUTH_FILE = "/etc/containerd/containerd-node/registry-auth.toml";
  * (the first two are the format header and the public key, shared with any ed25519 key file).
  */
 const keyPieces = () => privateKey().trim().split("\n").slice(3, 6).map(l => l.slice(8, 48));
-
-/** An ssh-agent holding the lab's key, listening at a new socket; stop() ends it. */
-async function agentWithLabKey(): Promise<{ sock: string; stop: () => void }> {
-    const sock = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "cn-agent-")), "agent.sock");
-    const agent: ChildProcess = spawn("ssh-agent", ["-D", "-a", sock], { stdio: "ignore" });
-    for (let i = 0; i < 100 && !fs.existsSync(sock); i++) {
-        await new Promise(r => setTimeout(r, 50));
-    }
-    execFileSync("ssh-add", ["-q", path.join(LAB_DIR, "id_ed25519")], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: "pipe" });
-    return { sock, stop: () => { agent.kill(); } };
-}
 
 /** The files under DIR (host side) that hold any of the needles. */
 function filesHolding(dir: string, needles: string[]): string[] {

@@ -98,6 +98,15 @@ describe("detached steps: the node library's runner", () => {
         assert.strictEqual(r.stdout, `in-${own}\n`);
         assert.strictEqual(fs.readdirSync(path.join(own, "runs", "done")).length, 1);
         assert.ok(!fs.existsSync(path.join(n.env.CN_DIR, "runs")), "nothing in the session's CN_DIR");
+        // The same step's text, from the same stack, under another stateDir on the same machine:
+        // a unit of its own (systemd refuses a second unit of a name already loaded).
+        const other = path.join(n.dir, "other-state");
+        fs.mkdirSync(path.join(other, "lib"), { recursive: true });
+        fs.writeFileSync(path.join(other, NODE_LIB_FILE), NODE_LIB);
+        r = spawnSync("bash", ["-c", detachedCommand("configure", "root", "stack p/s", NODE_LIB_FILE, other)], { input: "echo in-$CN_DIR\n", env: n.env, encoding: "utf8" });
+        assert.strictEqual(r.stdout, `in-${other}\n`);
+        const units = fs.readdirSync(path.join(n.dir, "units")).filter(f => f.endsWith(".command"));
+        assert.strictEqual(new Set(units).size, 2, `two units: ${units.join(", ")}`);
     });
 
     it("runs the step apart from its caller: stdout at the end, stderr streamed, its exit status; the script removed", () => {
