@@ -25,6 +25,7 @@
  *   containerd-node:verifyTimeoutSeconds  (optional)
  *   containerd-node:maxUnavailable  count or "N%" (optional; default 1)
  *   containerd-node:failureBudget   count or "N%" of nodes that may fail before the rollout stops (optional; default 0)
+ *   containerd-node:absorbFailures  true: a failed node is counted even with no budget left (optional; upFleetStacks sets it)
  *   containerd-node:controlPlane "first" | "last" (optional)
  *   containerd-node:healthGate   { probes?, timeoutSeconds?, pauseSecondsBetweenWaves? } (optional)
  *   containerd-node:acknowledgeDockerSocketPods  true to convert although pods mount docker.sock
@@ -131,6 +132,7 @@ export = async function main() {
         // A number in config arrives as text: "2" is a count, "25%" a percentage.
         maxUnavailable: countOrPercent(maxUnavailable),
         failureBudget: countOrPercent(failureBudget),
+        absorbFailures: cfg.getBoolean("absorbFailures"),
         controlPlane: cfg.get("controlPlane") as "first" | "last" | undefined,
         healthGate: cfg.getObject<HealthGateArgs>("healthGate"),
         acknowledgeDockerSocketPods: cfg.getBoolean("acknowledgeDockerSocketPods"),

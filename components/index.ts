@@ -27,7 +27,7 @@ export { kubeletEditPlan, KubeletEditPlan } from "./render/kubeletFlags";
 export * from "./versions";
 export { ClusterFleetArgs, ContainerdFleet, ContainerdFleetArgs, FleetRow, HealthGateArgs } from "./fleet/fleet";
 export { FleetNodeArgs, FleetSettings } from "./fleet/nodeArgs";
-export { automationStack, formatFleetStacks, upFleetStacks, AutomationStackOptions, FleetStack, FleetStacksArgs, FleetStacksResult, FleetStacksRow, StackOutcome, StackResult } from "./fleet/stacks";
+export { automationStack, formatFleetStacks, upFleetStacks, AutomationStackOptions, FleetLimits, FleetStack, FleetStacksArgs, FleetStacksResult, FleetStacksRow, StackOutcome, StackResult } from "./fleet/stacks";
 export {
     discoveredNodes, discoverNodes, knownHostKey, parseKnownHosts, parseNodeList, ClusterNode, DiscoveredHostKeysArgs, DiscoveryArgs, KnownHost, NodeAddressType,
 } from "./fleet/discover";

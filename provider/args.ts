@@ -370,6 +370,13 @@ export interface ContainerdFleetInputs {
      * ("10%"), rounded down. Kubernetes mode only. Default "0": the first failure stops it.
      */
     failureBudget?: string;
+    /**
+     * True: a failing node is put back and counted against `failureBudget` even when the budget
+     * is 0 (the run then stops after its wave): for a fleet that is one of several stacks of a
+     * rollout with a budget, so its steps stay the same whatever the others used. Kubernetes mode
+     * only. Default: `failureBudget` above 0.
+     */
+    absorbFailures?: boolean;
     /** Control-plane nodes first (default) or last. */
     controlPlane?: ControlPlaneOrder;
     /** The health gate each node must pass before the next wave starts. */

@@ -193,6 +193,7 @@ export function fleetArgs(inputs: ContainerdFleetInputs):
         } : undefined,
         maxUnavailable: countOrPercent(inputs.maxUnavailable),
         failureBudget: countOrPercent(inputs.failureBudget),
+        absorbFailures: inputs.absorbFailures,
         controlPlane: inputs.controlPlane,
         healthGate: object(inputs.healthGate, "healthGate"),
         acknowledgeDockerSocketPods: inputs.acknowledgeDockerSocketPods,

@@ -52,6 +52,15 @@ export interface ContainerdFleetArgs {
      * Kubernetes mode only. A node that can't be reached at all still stops the rollout.
      */
     failureBudget?: number | string;
+    /**
+     * `true`: a failing node is put back and counted against `failureBudget` (as within a budget)
+     * even when the budget is 0; the run then stops after its wave, naming it. A fleet that is one
+     * of several stacks of a rollout with a budget (upFleetStacks sets it) gets what the stacks
+     * before it left, 0 included, and this keeps its steps the same whatever they used: a stack
+     * converted with 0 left is unchanged in the next run. Default: `failureBudget` above 0.
+     * Kubernetes mode only.
+     */
+    absorbFailures?: boolean;
     /** Control-plane nodes first (default) or last. */
     controlPlane?: ControlPlaneOrder;
     healthGate?: HealthGateArgs;
@@ -139,6 +148,12 @@ export class ContainerdFleet extends pulumi.ComponentResource {
         try {
             this.waves = planWaves(args.nodes, { maxUnavailable: args.maxUnavailable, controlPlane: args.controlPlane });
             budget = resolveFailureBudget(args.failureBudget, args.nodes.length, !!args.kubernetes);
+            if (args.absorbFailures !== undefined && typeof args.absorbFailures !== "boolean") {
+                throw new InvalidArgumentError("absorbFailures", `expected true or false, got ${JSON.stringify(args.absorbFailures)}`);
+            }
+            if (args.absorbFailures && !args.kubernetes) {
+                throw new InvalidArgumentError("absorbFailures", "true needs kubernetes (failed nodes are recorded on their Node objects)");
+            }
         } catch (e) {
             throw e instanceof InvalidArgumentError ? new pulumi.ResourceError(e.message, this) : e;
         }
@@ -151,7 +166,7 @@ export class ContainerdFleet extends pulumi.ComponentResource {
         const k8s = args.kubernetes;
         const kubectl = k8s?.kubectl ?? DEFAULTS.kubectl;
         const byName = new Map(args.nodes.map(n => [n.name, n]));
-        const soft = budget > 0;
+        const soft = budget > 0 || args.absorbFailures === true;
         // Each node's own args (the fleet's wiring is added when it is built), all checked here,
         // before any child exists: bad input fails the preview at once, naming the node. (A child
         // waiting on the rest of a constructor that threw would keep the program from ending.)
@@ -326,8 +341,10 @@ export class ContainerdFleet extends pulumi.ComponentResource {
             // The run fails at its end when a node failed within the budget: the others are done,
             // and the next `pulumi up` retries the failed ones.
             const failed = failedSoFar;
+            // (More than the budget only in the last wave, or with absorbFailures and none left.)
+            const left = "each is left as that step's failure leaves it (its Node's containerd-node.pulumi.com/phase says which); run pulumi up again to retry them";
             Promise.all(lastPassed).then(passed => barrier("result", failed.apply(f => f.length
-                ? `echo ${sq(`containerd-node: ${f.length} of ${args.nodes.length} nodes failed within the failure budget of ${budget}: ${f.join(", ")}; each is left as that step's failure leaves it (its Node's containerd-node.pulumi.com/phase says which); run pulumi up again to retry them`)} >&2; exit 1`
+                ? `echo ${sq(`containerd-node: ${f.length} of ${args.nodes.length} nodes failed${f.length > budget ? ", more than" : " within"} the failure budget of ${budget}: ${f.join(", ")}; ${left}`)} >&2; exit 1`
                 : "echo 'every node passed'"), passed));
         }
         Promise.allSettled(built).then(settleNodes);

@@ -6,19 +6,28 @@
  * updated at all.
  *
  * The stacks' programs follow the contract of this package's stack program (index.ts at the
- * repository's root): one ContainerdFleet whose maxUnavailable and failureBudget come from the
- * stack's config keys `maxUnavailable` and `failureBudget`, and its table exported as `table`.
+ * repository's root): one ContainerdFleet whose maxUnavailable, failureBudget and absorbFailures
+ * come from the stack's config keys of those names, and its table exported as `table`.
  */
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { InvalidArgumentError } from "../spec";
 import { FleetRow } from "./fleet";
 
+/** The limits a stack's fleet runs with: its ContainerdFleetArgs of those names. */
+export interface FleetLimits {
+    maxUnavailable: number;
+    /** What the stacks before it left of the rollout's budget. */
+    failureBudget: number;
+    /** The rollout has a budget: failures are counted even with none left (the stack's steps stay the same). */
+    absorbFailures: boolean;
+}
+
 /** What the driver does with one stack: the Automation API's (automationStack), or a test's. */
 export interface FleetStack {
     /** The stack's name, as the table shows it. */
     readonly name: string;
-    /** Sets the limits the stack's fleet runs with (its config keys `maxUnavailable` and `failureBudget`). */
-    setLimits(maxUnavailable: number, failureBudget: number): Promise<void>;
+    /** Sets the limits the stack's fleet runs with (its config keys `maxUnavailable`, `failureBudget` and `absorbFailures`). */
+    setLimits(limits: FleetLimits): Promise<void>;
     /** `pulumi preview`: the number of resources it would create, update, replace or delete. Throws when the preview fails (a refusal, bad input). */
     preview(): Promise<number>;
     /** `pulumi up`: undefined when it succeeded, else its error and the URNs of the resources that failed. */
@@ -31,8 +40,9 @@ export interface FleetStack {
 export interface FleetStacksArgs {
     /**
      * The stacks, in the order they are updated (a node pool each, for example). Each one's
-     * program declares one ContainerdFleet, takes its `maxUnavailable` and `failureBudget` from
-     * its stack's config keys of those names and exports the fleet's table as `table`.
+     * program declares one ContainerdFleet, takes its `maxUnavailable`, `failureBudget` and
+     * `absorbFailures` from its stack's config keys of those names and exports the fleet's table
+     * as `table`.
      */
     stacks: FleetStack[];
     /**
@@ -42,9 +52,10 @@ export interface FleetStacksArgs {
     maxUnavailable: number;
     /**
      * Nodes of the whole fleet that may fail before the rollout stops, a count (Kubernetes mode
-     * only, as ContainerdFleetArgs.failureBudget). Each stack gets what the stacks before it left;
-     * past it, that stack's rollout stops and no later stack is updated. Default 0: the first
-     * failure stops the rollout.
+     * only, as ContainerdFleetArgs.failureBudget). Each stack gets what the stacks before it left
+     * (and, with a budget above 0, `absorbFailures`, so that a stack's steps do not change with
+     * what the others used); past it, that stack's rollout stops and no later stack is updated.
+     * Default 0: the first failure stops the rollout.
      */
     failureBudget?: number;
     /** Previews run at once. Default 2. */
@@ -146,8 +157,9 @@ export async function upFleetStacks(args: FleetStacksArgs): Promise<FleetStacksR
     const previews = count("previews", args.previews ?? 2, 1);
 
     const results: StackResult[] = args.stacks.map(s => ({ stack: s.name, outcome: "not run", failedNodes: 0 }));
+    const limits = (failureBudget: number): FleetLimits => ({ maxUnavailable, failureBudget, absorbFailures: fullBudget > 0 });
     const previewed = await limited(args.stacks, previews, async s => {
-        await s.setLimits(maxUnavailable, budget);
+        await s.setLimits(limits(budget));
         return s.preview();
     });
     previewed.forEach((p, i) => {
@@ -172,7 +184,7 @@ export async function upFleetStacks(args: FleetStacksArgs): Promise<FleetStacksR
         }
         // The preview's limits stand unless stacks before this one used some of the budget.
         if (budget !== fullBudget) {
-            await s.setLimits(maxUnavailable, budget);
+            await s.setLimits(limits(budget));
         }
         const failure = await s.up();
         if (failure === undefined) {
@@ -211,8 +223,8 @@ export function automationStack(stack: Stack, options: AutomationStackOptions = 
     const common = { color: "never" as const, parallel: options.parallel, onOutput: options.onOutput };
     return {
         name: stack.name,
-        setLimits: async (maxUnavailable, failureBudget) => {
-            await stack.setAllConfig({ maxUnavailable: { value: String(maxUnavailable) }, failureBudget: { value: String(failureBudget) } });
+        setLimits: async limits => {
+            await stack.setAllConfig(Object.fromEntries(Object.entries(limits).map(([k, v]) => [k, { value: String(v) }])));
         },
         preview: async () => {
             return changedCount((await stack.preview(common)).changeSummary);

@@ -551,6 +551,29 @@ describe("ContainerdFleet resource graph", () => {
             failingGates.clear();
         }
     });
+    it("absorbFailures with no budget left (a later stack of upFleetStacks): the same steps as with a budget; one failure stops the rollout", async () => {
+        const nodes = (tag: string) => ["a", "b"].map(n => ({ name: `${tag}${n}`, connection: conn(n), nodeFacts: DOCKER_FACTS }));
+        const k8s = { settings: { ...settings, kubelet: { version: "1.30.4" } }, kubernetes: { kubeconfig: "/tmp/kc" } };
+        const withBudget = await fleet("zq", { nodes: nodes("zq"), ...k8s, failureBudget: 1 });
+        failingGates.add("zwa-gate");
+        try {
+            const none = await fleet("zw", { nodes: nodes("zw"), ...k8s, failureBudget: 0, absorbFailures: true });
+            // A node's steps do not depend on the budget: a stack converted with none left is unchanged with some.
+            for (const step of ["drain", "switch", "verify", "gate"]) {
+                const [x, y] = [withBudget.res.get(`zqb-${step}`)!, none.res.get(`zwb-${step}`)!];
+                assert.deepStrictEqual(y.inputs.triggers, x.inputs.triggers, step);
+                assert.strictEqual(JSON.stringify(y.inputs).replace(/\bzwb\b/g, "N"), JSON.stringify(x.inputs).replace(/\bzqb\b/g, "N"), step);
+            }
+            assert.strictEqual(withBudget.res.get("zq-result")!.inputs.create, "echo 'every node passed'");
+            assert.match(none.res.get("zw-wave-1-passed")!.inputs.create, /1 nodes failed, more than the failure budget of 0: zwa \(switch .*\); the rollout stops before wave 2' >&2; exit 1$/);
+            assert.match(none.res.get("zw-result")!.inputs.create, /1 of 2 nodes failed, more than the failure budget of 0: zwa/);
+        } finally {
+            failingGates.clear();
+        }
+        const { ContainerdFleet } = await import("../../components/fleet/fleet");
+        assert.throws(() => new ContainerdFleet("f11", { nodes: nodes("f11"), settings, absorbFailures: true }), /invalid absorbFailures: true needs kubernetes/);
+        assert.throws(() => new ContainerdFleet("f12", { nodes: nodes("f12"), ...k8s, absorbFailures: "yes" as never }), /invalid absorbFailures: expected true or false, got "yes"/);
+    });
     it("without a failure budget nothing is soft: no triggers after the drain, no result barrier", async () => {
         const { res } = await fleet("f9", {
             nodes: [{ name: "f9a", connection: conn("a"), nodeFacts: DOCKER_FACTS }],

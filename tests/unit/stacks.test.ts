@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { FleetRow } from "../../components/fleet/fleet";
-import { FleetStack, formatFleetStacks, upFleetStacks } from "../../components/fleet/stacks";
+import { FleetLimits, FleetStack, formatFleetStacks, upFleetStacks } from "../../components/fleet/stacks";
 
 const URN = (stack: string, tail: string) => `urn:pulumi:${stack}::containerd-node::${tail}`;
 const RESULT = (stack: string) => URN(stack, "containerd-node:index:ContainerdFleet$command:local:Command::fleet-result");
@@ -18,7 +18,7 @@ class Fake implements FleetStack {
         public readonly name: string,
         private readonly o: { changes?: number; previewError?: string; upFailed?: string[]; rows?: FleetRow[] } = {},
     ) { }
-    async setLimits(m: number, b: number) { this.calls.push(`limits ${m} ${b}`); }
+    async setLimits(l: FleetLimits) { this.calls.push(`limits ${l.maxUnavailable} ${l.failureBudget}${l.absorbFailures ? " absorb" : ""}`); }
     async preview() {
         this.calls.push("preview");
         if (this.o.previewError) {
@@ -77,7 +77,7 @@ describe("fleet stacks: one rollout over several stacks", () => {
         assert.ok(!r.ok);
         assert.deepStrictEqual(outcomes(r), [["a", "updated"], ["b", "failed"], ["c", "not run"]]);
         assert.deepStrictEqual(r.stacks[1].failedResources, [CONVERGE("b", "b1")], "the stack's own 'update failed' is left out");
-        assert.deepStrictEqual(c.calls, ["limits 2 5", "preview"], "previewed, never updated");
+        assert.deepStrictEqual(c.calls, ["limits 2 5 absorb", "preview"], "previewed, never updated");
         assert.deepStrictEqual(r.table.map(x => x.stack), ["a"]);
     });
 
@@ -89,7 +89,7 @@ describe("fleet stacks: one rollout over several stacks", () => {
         assert.ok(!r.ok);
         assert.deepStrictEqual(outcomes(r), [["a", "failed within the budget"], ["b", "failed"], ["c", "not run"]]);
         assert.strictEqual(r.stacks[0].failedNodes, 1);
-        assert.deepStrictEqual(b.calls, ["limits 1 2", "preview", "limits 1 1", "up"], "b runs with the budget a left");
+        assert.deepStrictEqual(b.calls, ["limits 1 2 absorb", "preview", "limits 1 1 absorb", "up"], "b runs with the budget a left, still counting failures");
         assert.ok(!c.calls.includes("up"));
         assert.deepStrictEqual(r.table.map(x => [x.stack, x.node, x.result]), [["a", "a1", "failed"], ["a", "a2", "converted"]]);
     });
