@@ -1,8 +1,9 @@
 /**
  * End to end with a real control plane and real kubelets on Docker (dockershim) in the lab nodes,
- * each test booting nodes of its own: a fleet with a failure budget whose first node fails its
- * switch (put back, the rollout goes on, a rerun retries only it), and an SSH session cut while
- * the kubelet is stopped (the node comes back on containerd by itself, the rerun uncordons it).
+ * each test booting nodes of its own: a fleet in two stacks run as one rollout (upFleetStacks)
+ * with one failure budget, whose first node fails its switch (put back, the rollout goes on into
+ * the next stack, a rerun retries only it), and an SSH session cut while the kubelet is stopped
+ * (the node comes back on containerd by itself, the rerun uncordons it).
  *
  * The cluster carries only the `apps` namespace and the `agent` DaemonSet: the drains leave its
  * pods, and the health gate waits for them to run again on containerd. The web Deployment of
@@ -14,6 +15,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { automationStack, formatFleetStacks, upFleetStacks } from "../../components";
 import { LOCAL_LIB, LOCAL_LIB_FILE } from "../../components/scripts/localLib";
 import { artifacts, ARTIFACT_PORT, changes, checkpointResources, cutAt, labNode, labStack, nodeDown, nodeUp, REPO, settled, stateText, upExpectingFailure } from "./lab";
 import { ADMIN, AGENT, apply, jp, KUBELET_PORT, kubeadmFlags, kubeconfigFiles, kubectl, lab, NAMESPACE, settings, SSH_PORT } from "./k8sLab";
@@ -39,7 +41,7 @@ describe("e2e: Kubernetes — a failure budget and an interrupted switch on a re
         lab("cluster-down.sh");
     });
 
-    it("with a failure budget, a failed node is put back and the rollout goes on; the run fails naming it; a rerun retries only it", async () => {
+    it("one failure budget across two stacks (upFleetStacks): the failed node is put back, its stack fails within the budget, the next stack goes on with what is left; a rerun retries only it", async () => {
         const { d, e } = BUDGET_NODES;
         for (const n of [d, e]) {
             nodeUp(n, SSH_PORT[n]);
@@ -47,15 +49,21 @@ describe("e2e: Kubernetes — a failure budget and an interrupted switch on a re
         }
         kubectl("-n", "apps", "rollout", "status", "daemonset/agent", "--timeout=180s");
         const flagsBefore = kubeadmFlags(d);
-        // d first, and it can't become Ready on containerd (no CNI config where containerd looks).
+        // d's stack first, and d can't become Ready on containerd (no CNI config where containerd looks).
         const broken = { ...settings().config, cniConfDir: "/etc/cni/none" };
-        const nodes = (dOverrides?: object) => [{ ...labNode(d), order: 1, overrides: dOverrides }, { ...labNode(e), order: 2 }];
-        const stack = await labStack("k8s-budget", {
-            ...settings({ verifyTimeoutSeconds: 40 }), nodes: nodes({ config: broken }), maxUnavailable: 1, failureBudget: 1,
-        });
-        const err = await upExpectingFailure(stack);
-        assert.match(err, /1 of 2 nodes failed within the failure budget of 1: k8s-d \(switch \d{4}-\d\d-\d\dT[\d:]+Z\)/);
-        assert.match(err, /step 'switch' failed during 'waiting for node k8s-d to be Ready on containerd \(40s\)'/);
+        const nodeD = (overrides?: object) => [{ ...labNode(d), overrides }];
+        const stackD = await labStack("k8s-budget-d", { ...settings({ verifyTimeoutSeconds: 40 }), nodes: nodeD({ config: broken }) });
+        const stackE = await labStack("k8s-budget-e", { ...settings({ verifyTimeoutSeconds: 40 }), nodes: [labNode(e)] });
+        const run = () => upFleetStacks({ stacks: [automationStack(stackD), automationStack(stackE)], maxUnavailable: 1, failureBudget: 1 });
+        const first = await run();
+        console.log(formatFleetStacks(first).replace(/^/gm, "      "));
+        assert.ok(!first.ok);
+        assert.deepStrictEqual(first.stacks.map(x => [x.stack, x.outcome, x.failedNodes]), [["k8s-budget-d", "failed within the budget", 1], ["k8s-budget-e", "updated", 0]]);
+        assert.match(first.stacks[0].error!, /1 of 1 nodes failed within the failure budget of 1: k8s-d \(switch \d{4}-\d\d-\d\dT[\d:]+Z\)/);
+        assert.match(first.stacks[0].error!, /step 'switch' failed during 'waiting for node k8s-d to be Ready on containerd \(40s\)'/);
+        // e's stack ran with what d's left of the one budget, still counting failures.
+        assert.deepStrictEqual([(await stackE.getConfig("failureBudget")).value, (await stackE.getConfig("absorbFailures")).value], ["0", "true"]);
+        assert.deepStrictEqual(first.table.map(r => [r.stack, r.node, r.result]), [["k8s-budget-d", d, "failed"], ["k8s-budget-e", e, "converted"]]);
         // d: put back on Docker, Ready and schedulable, the failure recorded on its Node.
         assert.match(jp(d, ".status.nodeInfo.containerRuntimeVersion"), /^docker:\/\//);
         assert.strictEqual(jp(d, '.status.conditions[?(@.type=="Ready")].status'), "True");
@@ -63,16 +71,16 @@ describe("e2e: Kubernetes — a failure budget and an interrupted switch on a re
         assert.strictEqual(kubeadmFlags(d), flagsBefore, "kubelet flags restored");
         assert.match(jp(d, ".metadata.annotations.containerd-node\\.pulumi\\.com/last-failure"), /^switch /);
         assert.strictEqual(jp(d, ".metadata.annotations.containerd-node\\.pulumi\\.com/phase"), "rolled-back");
-        // e: the rollout went on past the failure.
+        // e: the rollout went on past the failure, into the next stack.
         assert.strictEqual(jp(e, ".status.nodeInfo.containerRuntimeVersion"), `containerd://${A.CONTAINERD2_VERSION}`);
         assert.strictEqual(jp(e, ".spec.unschedulable"), "");
         assert.strictEqual(jp(e, ".metadata.annotations.containerd-node\\.pulumi\\.com/phase"), "converted");
 
-        // Fixed: the preview retries d's steps after its pre-flight and configure, and nothing of e's.
-        await stack.setConfig("containerd-node:nodes", { value: JSON.stringify(nodes()) });
-        // A replacement shows as several events (create-replacement, replace, delete-replaced).
+        // Fixed: d's preview retries its steps after the configure (a replacement shows as several
+        // events: create-replacement, replace, delete-replaced), and e's stack changes nothing.
+        await stackD.setConfig("containerd-node:nodes", { value: JSON.stringify(nodeD()) });
         const ops: { [name: string]: string[] } = {};
-        await stack.preview({ color: "never", onEvent: ev => {
+        await stackD.preview({ color: "never", onEvent: ev => {
             const m = ev.resourcePreEvent?.metadata;
             if (m) {
                 (ops[m.urn.split("::").pop()!] ??= []).push(m.op);
@@ -81,16 +89,18 @@ describe("e2e: Kubernetes — a failure budget and an interrupted switch on a re
         const opsOf = (name: string) => (ops[name] ?? ["same"]).filter(op => op !== "same");
         for (const step of ["drain", "switch", "verify", "gate"]) {
             assert.ok(opsOf(`${d}-${step}`).includes("replace"), `${d}-${step} is retried: ${opsOf(`${d}-${step}`)}`);
-            assert.deepStrictEqual(opsOf(`${e}-${step}`), [], `${e}-${step} is not`);
         }
         assert.deepStrictEqual(opsOf(`${d}-configure`), ["update"], "configure writes the fixed config");
-        const res = await stack.up({ color: "never" });
+        const second = await run();
+        console.log(formatFleetStacks(second).replace(/^/gm, "      "));
+        assert.ok(second.ok, JSON.stringify(second.stacks));
+        assert.deepStrictEqual(second.stacks.map(x => [x.stack, x.outcome]), [["k8s-budget-d", "updated"], ["k8s-budget-e", "unchanged"]]);
+        assert.strictEqual(second.stacks[1].changes, 0, "e's stack, converted with no budget left, is unchanged with the whole budget");
         assert.strictEqual(jp(d, ".status.nodeInfo.containerRuntimeVersion"), `containerd://${A.CONTAINERD2_VERSION}`);
         assert.strictEqual(jp(d, ".spec.unschedulable"), "");
-        const rows = Object.fromEntries((res.outputs.table.value as any[]).map(r => [r.node, r.result]));
-        assert.deepStrictEqual(rows, { [d]: "converted", [e]: "converted" });
-        const again = await stack.up({ color: "never" });
-        assert.deepStrictEqual(changes(again.summary.resourceChanges), {}, "a third up changes nothing");
+        assert.deepStrictEqual(second.table.map(r => [r.node, r.result]), [[d, "converted"], [e, "converted"]]);
+        const third = await run();
+        assert.deepStrictEqual(third.stacks.map(x => [x.stack, x.outcome, x.changes]), [["k8s-budget-d", "unchanged", 0], ["k8s-budget-e", "unchanged", 0]], "a third run changes nothing");
     });
     it("an SSH session cut while the kubelet is stopped: the node comes back Ready on containerd by itself; the rerun uncordons it (kubeconfig given as content)", async () => {
         const n = CUT_NODE;
