@@ -321,8 +321,8 @@ export interface DiscoveredConnectionInputs {
      * `ssh` does. Nothing of the agent or its keys is kept in the state: a new agent socket or
      * another key in the agent changes nothing, and a node's state is about 1.1 KiB smaller than
      * with `privateKey` (the connection, a secret, is kept twice by each step). Refused at preview
-     * when `SSH_AUTH_SOCK` is unset or also `agentSocketPath` is given. One of `privateKey`,
-     * `password`, `agentSocketPath` or `sshAgent` is required.
+     * when `SSH_AUTH_SOCK` is unset, or beside `privateKey`, `password` or `agentSocketPath`. One
+     * of `privateKey`, `password`, `agentSocketPath` or `sshAgent` is required.
      */
     sshAgent?: boolean;
 }

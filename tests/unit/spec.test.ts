@@ -88,6 +88,8 @@ describe("resolveSpec validation (fails at preview, naming the field)", () => {
         refused({ host: "h", sshAgent: true }, {}, /expected SSH_AUTH_SOCK set in the environment of `pulumi`/);
         refused({ host: "h", sshAgent: true }, { SSH_AUTH_SOCK: "" }, /SSH_AUTH_SOCK .*unset/);
         refused({ host: "h", sshAgent: true, agentSocketPath: "/a.sock" }, { SSH_AUTH_SOCK: "/s" }, /either sshAgent .* or agentSocketPath, not both/);
+        refused({ host: "h", sshAgent: true, privateKey: "k" }, { SSH_AUTH_SOCK: "/s" }, /either sshAgent .* or privateKey, not both/);
+        refused({ host: "h", sshAgent: true, password: "p" }, { SSH_AUTH_SOCK: "/s" }, /either sshAgent .* or password, not both/);
         refused({ host: "h", sshAgent: "yes" as never, privateKey: "k" }, { SSH_AUTH_SOCK: "/s" }, /expected true or false, got "yes"/);
         // false is no auth method of its own.
         assert.throws(() => validateConnection({ host: "h", sshAgent: false }, { SSH_AUTH_SOCK: "/s" }), /invalid connection: expected one auth method/);
