@@ -435,7 +435,8 @@ async function main(): Promise<void> {
     // Hundreds of fleet nodes dial each machine at once (every facts read starts together), where
     // a real fleet has one sshd per node: past sshd's MaxStartups (10 unauthenticated connections
     // by default) it drops new ones.
-    hosts.forEach(h => onNode(h, "echo 'MaxStartups 4000' >/etc/ssh/sshd_config.d/scale.conf && systemctl reload ssh"));
+    // (A restart: sshd is listening again when it returns; after a reload it refuses for a moment.)
+    hosts.forEach(h => onNode(h, "echo 'MaxStartups 4000' >/etc/ssh/sshd_config.d/scale.conf && systemctl restart ssh"));
     const stacks: Stack[] = [];
     // --ssh-agent: every fleet node authenticates through an ssh-agent holding the lab's key
     // (connection.sshAgent), so its state keeps no key; the preview children inherit both settings.

@@ -123,7 +123,9 @@ while [ ! -f /tmp/release-lock ]; do sleep 0.2; done`], { env: { ...process.env,
         const node = "f-key";
         nodeUp(node, PORTS[node]);
         // sshd logs each authentication request at DEBUG1; read from the host, so the reading adds none.
-        onNode(node, "echo 'LogLevel DEBUG1' >/etc/ssh/sshd_config.d/50-debug.conf && systemctl reload ssh");
+        // A restart, not a reload: sshd (Type=notify) is listening again when it returns, where a
+        // reload's re-exec refuses connections for a moment after it (the next ssh exited 255).
+        onNode(node, "echo 'LogLevel DEBUG1' >/etc/ssh/sshd_config.d/50-debug.conf && systemctl restart ssh");
         const before = files(node);
         const cursor = /cursor: (\S+)/.exec(inNode(node, "journalctl -u ssh -n 0 --show-cursor --no-pager"))![1];
         const other = execFileSync("bash", ["-c", "d=$(mktemp -d); ssh-keygen -q -t ed25519 -N '' -f $d/k; cut -d' ' -f1,2 $d/k.pub; rm -rf $d"], { encoding: "utf8" }).trim();
