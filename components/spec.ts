@@ -414,9 +414,9 @@ export function validateConnection(c: ContainerdNodeArgs["connection"], env: { S
     if (c.sshAgent !== undefined && typeof c.sshAgent !== "boolean") {
         fail("connection.sshAgent", `expected true or false, got ${JSON.stringify(c.sshAgent)}`);
     }
-    if (c.sshAgent && (c.agentSocketPath !== undefined || c.privateKey !== undefined || c.password !== undefined)) {
-        // The provider would use the key or password first, and keep it in the state.
-        const other = c.agentSocketPath !== undefined ? "agentSocketPath" : c.privateKey !== undefined ? "privateKey" : "password";
+    // The provider would use a key or password first, and keep it in the state.
+    const other = (["agentSocketPath", "privateKey", "password"] as const).find(k => c[k] !== undefined);
+    if (c.sshAgent && other) {
         fail("connection.sshAgent", `expected either sshAgent (the agent in SSH_AUTH_SOCK) or ${other}, not both`);
     }
     if (c.sshAgent && !env.SSH_AUTH_SOCK) {
