@@ -61,17 +61,44 @@ function stepOptions(opts: pulumi.CustomResourceOptions, secretOutputs: string[]
     }));
 }
 
+/**
+ * Until the returned function is called, steps register without the SDK's record of where in the program it was made.
+ *
+ * For every resource the Pulumi Node.js SDK reads the whole call stack (`Resource.callsites` in
+ * @pulumi/pulumi's resource.ts: `new Error().stack` with no frame limit, source-mapped frame by
+ * frame under a program's source-map support) and sends the frames to the engine, which keeps
+ * them in the state as the resource's `sourcePosition` and `stackTrace`. For a step they name this
+ * package's own lines, not the user's program; they are about 0.35 KiB of each step's state and
+ * the stack's reading a part of every step's registration at preview. While a step's constructor
+ * runs (synchronously) the SDK's reader is one that finds no frames, so the engine gets none; the
+ * returned function puts the SDK's back. CN_STEP_SOURCE_POSITIONS=1 keeps them.
+ */
+function hideSourcePosition(): () => void {
+    const sdk = pulumi.Resource as unknown as { callsites?: () => unknown[] };
+    const callsites = sdk.callsites;
+    if (typeof callsites !== "function" || process.env.CN_STEP_SOURCE_POSITIONS === "1") {
+        return () => undefined;
+    }
+    sdk.callsites = () => [];
+    return () => { sdk.callsites = callsites; };
+}
+
 /** `command:remote:Command`: runs `create` over SSH. */
 export class RemoteStep extends pulumi.CustomResource {
     declare public readonly stdout: pulumi.Output<string>;
 
     constructor(name: string, args: RemoteStepArgs, opts: pulumi.CustomResourceOptions = {}) {
-        super("command:remote:Command", name, stepProps({
-            connection: pulumi.secret(args.connection),
-            create: args.create,
-            stdin: args.stdin,
-            triggers: args.triggers,
-        }), stepOptions(opts, ["connection"]));
+        const restore = hideSourcePosition();
+        try {
+            super("command:remote:Command", name, stepProps({
+                connection: pulumi.secret(args.connection),
+                create: args.create,
+                stdin: args.stdin,
+                triggers: args.triggers,
+            }), stepOptions(opts, ["connection"]));
+        } finally {
+            restore();
+        }
     }
 }
 
@@ -87,11 +114,16 @@ export interface CopyStepArgs {
 /** `command:remote:CopyToRemote`: copies a file to the node over SFTP. */
 export class CopyStep extends pulumi.CustomResource {
     constructor(name: string, args: CopyStepArgs, opts: pulumi.CustomResourceOptions = {}) {
-        super("command:remote:CopyToRemote", name, {
-            connection: pulumi.secret(args.connection),
-            source: args.source,
-            remotePath: args.remotePath,
-        }, stepOptions(opts, ["connection"]));
+        const restore = hideSourcePosition();
+        try {
+            super("command:remote:CopyToRemote", name, {
+                connection: pulumi.secret(args.connection),
+                source: args.source,
+                remotePath: args.remotePath,
+            }, stepOptions(opts, ["connection"]));
+        } finally {
+            restore();
+        }
     }
 }
 
@@ -100,12 +132,17 @@ export class LocalStep extends pulumi.CustomResource {
     declare public readonly stdout: pulumi.Output<string>;
 
     constructor(name: string, args: LocalStepArgs, opts: pulumi.CustomResourceOptions = {}) {
-        super("command:local:Command", name, stepProps({
-            create: args.create,
-            interpreter: args.interpreter,
-            environment: args.environment,
-            stdin: args.stdin,
-            triggers: args.triggers,
-        }), stepOptions(opts, args.stdin === undefined ? [] : ["stdin"]));
+        const restore = hideSourcePosition();
+        try {
+            super("command:local:Command", name, stepProps({
+                create: args.create,
+                interpreter: args.interpreter,
+                environment: args.environment,
+                stdin: args.stdin,
+                triggers: args.triggers,
+            }), stepOptions(opts, args.stdin === undefined ? [] : ["stdin"]));
+        } finally {
+            restore();
+        }
     }
 }

@@ -6,7 +6,7 @@
 import * as assert from "assert";
 import { execFileSync } from "child_process";
 import * as path from "path";
-import { addSudoUser, artifacts, ARTIFACT_PORT, changes, stateText, labNode, labStack, nodeDown, nodeUp, onNode, privateKey, REPO, upExpectingFailure,
+import { addSudoUser, artifacts, ARTIFACT_PORT, changes, checkpointResources, stateText, labNode, labStack, nodeDown, nodeUp, onNode, privateKey, REPO, upExpectingFailure,
 } from "./lab";
 import { Stack } from "@pulumi/pulumi/automation";
 
@@ -70,6 +70,14 @@ describe("e2e: Docker → containerd 2.x from the release tarball, logged in as 
         const state = stateText(stack);
         assert.ok(!state.includes(KEY_BODY().slice(0, 40)), "the SSH key is only in the state encrypted");
         assert.match(state, /"connection":\s*\{\s*"4dabf18193072939515e22adb298388d":\s*"1b47061264138c4ac30d75fd1eb44270"/, "the connection is stored as a secret");
+        // A step's state holds no source position (this package's lines); the fleet's names the program's line.
+        const resources = checkpointResources(stack);
+        const steps = resources.filter(r => r.type.startsWith("command:"));
+        assert.ok(steps.length > 0);
+        for (const r of steps) {
+            assert.ok(!("sourcePosition" in r) && !("stackTrace" in r), `${r.urn} has no source position`);
+        }
+        assert.match(resources.find(r => r.type === "containerd-node:index:ContainerdFleet")!.sourcePosition!, /^project:\/\/\/.*index\.ts#\d+,\d+$/);
         const out = res.outputs.runtimes.value;
         assert.deepStrictEqual(out[NODE], { before: "docker://20.10.24+dfsg1", after: `containerd://${A.CONTAINERD2_VERSION}` });
 

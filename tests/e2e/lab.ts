@@ -208,7 +208,7 @@ export function durations(events: any[]): { [name: string]: number } {
 }
 
 /** The stack's latest checkpoint's resources, as the file backend keeps them. */
-export function checkpointResources(stack: Stack): { urn: string; type: string; inputs?: any; outputs?: any }[] {
+export function checkpointResources(stack: Stack): { urn: string; type: string; inputs?: any; outputs?: any; sourcePosition?: string }[] {
     const stacks = path.join(stack.workspace.workDir, ".state", ".pulumi", "stacks");
     const file = fs.readdirSync(stacks, { recursive: true, encoding: "utf8" }).find(f => path.basename(f) === `${stack.name}.json`);
     if (file === undefined) {

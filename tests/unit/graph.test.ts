@@ -678,6 +678,36 @@ describe("command steps (RemoteStep, LocalStep)", () => {
         assert.deepStrictEqual(ours, theirs);
         assert.deepStrictEqual(ours.replaceOnChanges, ["triggers[*]"]);
     });
+    it("a step is registered with no source position (the SDK's frames of this package's lines), the SDK's reader put back; other resources keep theirs", async () => {
+        const { RemoteStep, LocalStep, CopyStep } = await import("../../components/commands");
+        const sdk = pulumi.Resource as unknown as { stackTrace: (skip: number) => unknown[]; callsites: () => unknown[] };
+        const stackTrace = sdk.stackTrace, callsites = sdk.callsites;
+        const traces: unknown[][] = [];
+        sdk.stackTrace = (skip: number) => { const t = stackTrace.call(sdk, skip); traces.push(t); return t; };
+        try {
+            new RemoteStep("sp-r", { connection, create: "true" });
+            new LocalStep("sp-l", { create: "true" });
+            new CopyStep("sp-c", { connection, source: new pulumi.asset.FileAsset(__filename), remotePath: "/tmp/x" });
+            assert.strictEqual(sdk.callsites, callsites, "the SDK's reader is back");
+            new pulumi.ComponentResource("test:index:Other", "sp-other");
+            // A step that fails to register (a bad option) puts the reader back too.
+            assert.throws(() => new LocalStep("sp-bad", { create: "true" }, { parent: "not a resource" as any }));
+            assert.strictEqual(sdk.callsites, callsites);
+        } finally {
+            sdk.stackTrace = stackTrace;
+        }
+        assert.deepStrictEqual(traces.slice(0, 3), [[], [], []], "the three steps: no frames");
+        assert.ok(traces[3].length > 0, "another resource's frames are read as before");
+        process.env.CN_STEP_SOURCE_POSITIONS = "1";
+        try {
+            sdk.stackTrace = (skip: number) => { const t = stackTrace.call(sdk, skip); traces.push(t); return t; };
+            new LocalStep("sp-kept", { create: "true" });
+            assert.ok(traces[traces.length - 1].length > 0, "CN_STEP_SOURCE_POSITIONS=1 keeps them");
+        } finally {
+            sdk.stackTrace = stackTrace;
+            delete process.env.CN_STEP_SOURCE_POSITIONS;
+        }
+    });
     it("declares only the properties the package reads: stdout, not stderr or the inputs' echo", async () => {
         const { RemoteStep } = await import("../../components/commands");
         const step = new RemoteStep("lean", { connection, create: "true" });
