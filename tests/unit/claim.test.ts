@@ -133,7 +133,7 @@ describe("the run claim: another stack is refused between this run's steps", fun
     it("the facts read (at preview and before an up) finds another stack's claim: said at preview, refused at up before any node changes", () => {
         const n = node();
         const facts = () => {
-            const r = spawnSync("bash", ["-c", nodeFactsScript()], { encoding: "utf8", env: { ...process.env, CN_DIR: n.cn, CN_ROOT: fs.mkdtempSync("/tmp/cnode-nf-") } });
+            const r = spawnSync("bash", ["-c", nodeFactsScript()], { encoding: "utf8", env: { ...process.env, CN_DIR: n.cn, CN_ROOT: fs.mkdtempSync(path.join(os.tmpdir(), "cnode-nf-")) } });
             assert.strictEqual(r.status, 0, r.stderr);
             return parseNodeFacts(r.stdout);
         };

@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { ContainerdNodeArgs, UpgradeDrainPolicy } from "../../components/args";
 import { NodeFacts, UpgradeFacts } from "../../components/facts";
@@ -136,7 +137,7 @@ describe("upgrade drain rule: the drain step's bash agrees with the preview's dr
 
 describe("the node facts reader over SSH", () => {
     it("prints the runtime line before the facts block; the parser reads both", () => {
-        const out = spawnSync("bash", ["-c", nodeFactsScript()], { encoding: "utf8", env: { ...process.env, CN_ROOT: fs.mkdtempSync("/tmp/cnode-nf-") } });
+        const out = spawnSync("bash", ["-c", nodeFactsScript()], { encoding: "utf8", env: { ...process.env, CN_ROOT: fs.mkdtempSync(path.join(os.tmpdir(), "cnode-nf-")) } });
         assert.strictEqual(out.status, 0, out.stderr);
         const f = parseNodeFacts(out.stdout);
         assert.match(f.runtime, /^(none|docker:\/\/.*|containerd:\/\/.*)$/);
@@ -155,7 +156,7 @@ function valuesOf(text: string): string {
 
 describe("configure: registry TLS files", () => {
     it("refuses the step, naming the input, while a file config.registryTls names is not on the node; goes on once it is", () => {
-        const dir = fs.mkdtempSync("/tmp/cnode-tls-");
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-tls-"));
         const s = spec("2.3.7", { config: { registryTls: { "r.corp": { caFile: `${dir}/ca.pem`, certFile: `${dir}/node.crt`, keyFile: `${dir}/node.key` } } } });
         // The step's values as rendered, and the library's check, run by bash.
         const checks = valuesOf(configureScript(s));
@@ -180,7 +181,7 @@ describe("configure: CNI plugins", () => {
         const text = configureScript(s);
         assert.doesNotMatch(text, /\/opt\/cni\/bin/);
         // The library installs what the step's values name: here a staged plugin, under R (a deferred move).
-        const cn = fs.mkdtempSync("/tmp/cnode-cni-");
+        const cn = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-cni-"));
         fs.mkdirSync(`${cn}/stage/cni-${"b".repeat(16)}`, { recursive: true });
         fs.writeFileSync(`${cn}/stage/cni-${"b".repeat(16)}/bridge`, "plugin");
         const r = spawnSync("bash", ["-c", `${NODE_LIB}\nSTEP=configure PHASE=start TXN= CHANGED=\n${valuesOf(text)}\nR=${cn}/pending\ncn_install_binaries`], { encoding: "utf8", env: { ...process.env, CN_DIR: cn } });
