@@ -597,4 +597,21 @@ export interface ContainerdNodeArgs {
      * changed the Node's retry mark, which those steps are triggered by. Default false.
      */
     softFailures?: boolean;
+    /**
+     * Kubernetes mode (ContainerdFleet sets it): the fleet's health gate after this node, which the
+     * node's verify step runs once the node is verified (one step a node instead of two): the
+     * Node's DaemonSet pods Running and ready, then each probe, within the timeout, then the pause
+     * before the next wave. Its report is {@link ContainerdNode.gateReport}. Default none.
+     */
+    fleetGate?: FleetGateValues;
+}
+
+/** A fleet's health gate after one node, as ContainerdFleet gives it to the node's verify step. */
+export interface FleetGateValues {
+    /** Commands run on the machine running `pulumi up` with NODE set; each must exit 0. */
+    probes: string[];
+    /** How long the gate waits for the node (and the probes) to be healthy, in seconds. */
+    timeoutSeconds: number;
+    /** Seconds to wait once the node passed (0 after the last wave). */
+    pauseSeconds: number;
 }

@@ -4,7 +4,7 @@ import { ContainerdNodeArgs } from "./args";
 import { NodeFacts } from "./facts";
 import { kubeconfigWiring, writeLocalLibrary } from "./kubeconfig";
 import { CopyStep, LocalStep, RemoteStep } from "./commands";
-import { drainScript, rollbackMarkScript, verifyNodeScript } from "./scripts/kubectl";
+import { drainScript, GateReport, parseGateReport, rollbackMarkScript, verifyNodeScript } from "./scripts/kubectl";
 import { NodeStep, nodeSteps } from "./scripts/claim";
 import { NODE_LIB_FILE } from "./scripts/lib";
 import { NODE_LIB_PATH } from "./nodeFiles";
@@ -66,8 +66,16 @@ export class ContainerdNode extends pulumi.ComponentResource {
     public readonly containerdVersion: pulumi.Output<string>;
     /** status.nodeInfo.containerRuntimeVersion of the Node (Kubernetes mode only). */
     public readonly containerRuntimeVersion: pulumi.Output<string | undefined>;
-    /** Seconds the drain, switch and verify steps took when they last ran. */
+    /**
+     * Seconds the drain, switch and verify steps took when they last ran (the verify's with a
+     * fleet's health gate, which it runs in a fleet).
+     */
     public readonly durations: pulumi.Output<StepDurations>;
+    /**
+     * What the fleet's health gate reported for this node (Kubernetes mode in a ContainerdFleet,
+     * whose gate the verify step runs); undefined otherwise, and at a preview.
+     */
+    public readonly gateReport: pulumi.Output<GateReport | undefined>;
     /** The resolved settings (defaults filled in). */
     public readonly spec: NodeSpec;
     /** What the run does to the node, from the facts read before it (undefined when they could not be read). */
@@ -238,7 +246,9 @@ export class ContainerdNode extends pulumi.ComponentResource {
                 switched = remote("switch", soft ? soft.apply(planned => stepScript(spec, "switch", { planned })) : stepScript(spec, "switch"), last, softTriggers);
             }
             // Checked from the API by the operator's kubectl, after every drain.
-            const verify = local("verify", soft ? soft.apply(planned => verifyNodeScript(spec, { planned })) : verifyNodeScript(spec), drain.stdout, softTriggers);
+            // In a fleet the verify step runs the fleet's health gate too (fleetGate).
+            const verify = local("verify", soft ? soft.apply(planned => verifyNodeScript(spec, { planned }, args.fleetGate))
+                : verifyNodeScript(spec, undefined, args.fleetGate), drain.stdout, softTriggers);
             // The node's last local step has run: its kubeconfig file goes (at exit otherwise).
             verify.stdout.apply(() => kcSteps?.release());
             if (has("docker-cleanup")) {
@@ -262,6 +272,7 @@ export class ContainerdNode extends pulumi.ComponentResource {
         this.durations = fromSteps(s => pulumi.all([s.drain, s.switch, s.verify])).apply(([d, sw, v]) => ({
             drain: reportedSeconds(d), switch: reportedSeconds(sw), verify: reportedSeconds(v),
         }));
+        this.gateReport = args.fleetGate === undefined ? pulumi.output(undefined) : fromSteps(s => s.verify).apply(parseGateReport);
         this.registerOutputs({
             runtimeBefore: this.runtimeBefore,
             runtimeAfter: this.runtimeAfter,

@@ -17,6 +17,7 @@
  */
 export * from "./args";
 export { ContainerdNode, StepDurations } from "./containerdNode";
+export { GateReport } from "./scripts/kubectl";
 export { DEFAULTS, InvalidArgumentError, NodeSpec, resolveSpec, ToolSpec } from "./spec";
 export { renderConfigToml, mergeToml } from "./render/configToml";
 export { renderHostsTomls } from "./render/hostsToml";

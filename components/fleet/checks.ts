@@ -46,19 +46,6 @@ export function rollbackMarks(nodeList: string): Map<string, string> {
     }));
 }
 
-/** What a node's health gate reported (its last JSON stdout line). */
-export interface GateReport {
-    passed: boolean;
-    /** The step that failed (within the failure budget), with its time. */
-    failure?: string;
-}
-
-/** Parses a health gate's stdout; unknown (a preview) or empty is a pass not yet made. */
-export function parseGateReport(stdout: string | undefined): GateReport | undefined {
-    const line = (stdout ?? "").trim().split("\n").filter(l => l.startsWith("{")).pop();
-    return line ? JSON.parse(line) as GateReport : undefined;
-}
-
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
     typeof v === "object" && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
 

@@ -7,7 +7,7 @@ import { ContainerdNode, StepDurations } from "../containerdNode";
 import { withoutPromiseTraces } from "../promiseTraces";
 import { sq } from "../scripts/shell";
 import { DEFAULTS, InvalidArgumentError, resolveSpec } from "../spec";
-import { checkpointAdvice, dockerSocketPods, mergeSettings, parseGateReport, rollbackMarks } from "./checks";
+import { checkpointAdvice, dockerSocketPods, mergeSettings, rollbackMarks } from "./checks";
 import { discoverNodes, DiscoveryArgs } from "./discover";
 import { gateScript } from "./gate";
 import { FleetNodeArgs, FleetSettings } from "./nodeArgs";
@@ -183,7 +183,8 @@ export class ContainerdFleet extends pulumi.ComponentResource {
                 softFailures: soft,
             };
             try {
-                return [n.name, { own, spec: resolveSpec(own) }];
+                resolveSpec(own);
+                return [n.name, { own }];
             } catch (e) {
                 throw e instanceof InvalidArgumentError ? new pulumi.ResourceError(`node ${n.name}: ${e.message}`, this) : e;
             }
@@ -246,7 +247,9 @@ export class ContainerdFleet extends pulumi.ComponentResource {
         const rows: pulumi.Output<FleetRow>[] = [];
         // Within a failure budget: "node (failure)" of every node that failed so far, in wave order.
         let failedSoFar: pulumi.Output<string[]> = pulumi.output([]);
-        const needsGate = !!k8s || probes.length > 0 || (gate.pauseSecondsBetweenWaves ?? 0) > 0;
+        // Host mode: a gate step after a node, when there is something to check or wait for. In
+        // Kubernetes mode each node's verify step runs the gate (ContainerdNodeArgs.fleetGate).
+        const needsGate = !k8s && (probes.length > 0 || (gate.pauseSecondsBetweenWaves ?? 0) > 0);
         if (needsGate && !pulumi.runtime.isDryRun()) {
             // The gates' library (components/node/kubectl.sh), which their text sources.
             writeLocalLibrary();
@@ -279,41 +282,31 @@ export class ContainerdFleet extends pulumi.ComponentResource {
             for (const nodeName of wave) {
                 const n = byName.get(nodeName)!;
                 const mark = marks?.apply(m => m.get(n.nodeName ?? n.name) ?? "");
-                const { own, spec } = nodeArgsOf.get(nodeName)!;
+                const { own } = nodeArgsOf.get(nodeName)!;
+                const pauseSeconds = w < this.waves.length - 1 ? gate.pauseSecondsBetweenWaves ?? 0 : 0;
+                const fleetGate = k8s ? { probes, timeoutSeconds: gate.timeoutSeconds ?? 300, pauseSeconds } : undefined;
                 const node = nextInBatch().then(() => {
-                    const built = new ContainerdNode(n.name, { ...own, startAfter, rollbackMark: mark }, { parent: this });
+                    const built = new ContainerdNode(n.name, { ...own, startAfter, rollbackMark: mark, fleetGate }, { parent: this });
                     this.nodes[n.name] = built;
                     return built;
                 });
                 built.push(node);
                 batch.push(node);
-                const script = (planned?: string) => gateScript({
-                    node: n.nodeName ?? n.name,
-                    kubernetes: k8s ? { kubectl, containerdVersion: spec.containerd.version.text } : undefined,
-                    probes,
-                    timeoutSeconds: gate.timeoutSeconds ?? 300,
-                    pauseSeconds: w < this.waves.length - 1 ? gate.pauseSecondsBetweenWaves ?? 0 : 0,
-                    planned,
-                });
+                // Host mode's gate (no Kubernetes: the probes and the pause).
                 const gated = (done: pulumi.Resource): pulumi.Resource => {
                     if (!needsGate) {
                         return done;
                     }
-                    const kg = kc?.steps(`${n.name}-gate`);
-                    const gate = new LocalStep(`${n.name}-gate`, {
-                        create: soft && mark ? mark.apply(script) : script(),
+                    return new LocalStep(`${n.name}-gate`, {
+                        create: gateScript({ node: n.name, probes, timeoutSeconds: gate.timeoutSeconds ?? 300, pauseSeconds }),
                         interpreter: ["/bin/bash", "-c"],
-                        environment: kg?.environment,
-                        triggers: soft && mark ? [mark] : undefined,
                     }, { parent: this, dependsOn: [done] });
-                    gate.stdout.apply(() => kg?.release());
-                    return gate;
                 };
                 const passed = node.then(nd => nd.done).then(gated);
                 passedOfThisWave.push(passed);
                 everyPassed.push(passed);
-                const report = !soft ? undefined
-                    : pulumi.output(passed.then(g => (g as LocalStep).stdout)).apply(parseGateReport);
+                // (Only Kubernetes mode has a budget: the node's verify step ran the gate.)
+                const report = !soft ? undefined : pulumi.output(node.then(nd => nd.gateReport));
                 if (report) {
                     reports.push(report.apply(r => r && !r.passed ? `${n.name} (${r.failure ?? "failed"})` : ""));
                 }

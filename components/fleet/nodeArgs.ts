@@ -5,7 +5,7 @@
 import { ContainerdNodeArgs, NodeConnectionArgs } from "../args";
 
 /** Settings every node shares; each node may override any part of them. */
-export type FleetSettings = Omit<ContainerdNodeArgs, "connection" | "kubernetes" | "startAfter" | "rollbackMark" | "softFailures" | "nodeFacts" | "factReads">;
+export type FleetSettings = Omit<ContainerdNodeArgs, "connection" | "kubernetes" | "startAfter" | "rollbackMark" | "softFailures" | "fleetGate" | "nodeFacts" | "factReads">;
 
 /** One node of the fleet. */
 export interface FleetNodeArgs {

@@ -36,7 +36,8 @@ cn_kubeconfig_from_slot() {
 # jp_key KEY: an annotation's key as a jsonpath field (its dots escaped).
 jp_key() { printf '%s' "${1//./\\.}"; }
 node_get() { "$K" get node "$NODE" -o jsonpath="$1"; }
-runtime_now() { node_get '{.status.nodeInfo.containerRuntimeVersion}' || true; }
+# runtime_now: the Node's containerRuntimeVersion, a line (nothing on it when it can't be read).
+runtime_now() { node_get '{.status.nodeInfo.containerRuntimeVersion}' || true; echo; }
 set_phase() { "$K" annotate --overwrite node "$NODE" "$CN_PHASE=$1" >/dev/null || true; }
 
 # read_marks: RB and FA, the Node's rolled-back and last-failure annotations, and MARK, its retry
@@ -222,6 +223,18 @@ cn_gate() {
   if [ -n "${K:-}" ]; then "$K" annotate --overwrite node "$NODE" "$CN_PHASE=converted" >&2; fi
   if [ "$PAUSE" -gt 0 ]; then sleep "$PAUSE"; fi
   echo "{\"node\":\"$NODE\",\"passed\":true,\"seconds\":$SECONDS}"
+}
+
+# cn_verify_gated: a fleet node's verify and the fleet's health gate after it, as one step
+# (Kubernetes mode; the values of both): cn_verify, then cn_gate once the verify passed (or, within
+# a failure budget, ended the node's run successfully: the gate then reports the node as failed),
+# each in a subshell (their exits end only their part). The gate runs as its own step runs it,
+# without errexit (its reads may fail until its deadline). Prints the verify's lines, the gate's
+# JSON line, then the Node's containerRuntimeVersion last.
+cn_verify_gated() {
+  ( cn_verify )
+  ( set +e; cn_gate )
+  runtime_now
 }
 
 # A kubeconfig given as content: the step's environment names its file.

@@ -4,6 +4,7 @@
  * localLib.ts). A cordon made by containerd-node is marked with an annotation, so the uncordon
  * lifts only that cordon and a node cordoned by someone else stays cordoned.
  */
+import { FleetGateValues } from "../args";
 import { NodeSpec } from "../spec";
 import { usesCriSocketAnnotation } from "../versions";
 import { LOCAL_LIB, LOCAL_LIB_SOURCE, LocalValue, localValues } from "./localLib";
@@ -90,12 +91,35 @@ cn_retry_mark
  * `kubeadm.alpha.kubernetes.io/cri-socket` annotation at containerd (read by `kubeadm upgrade` up
  * to 1.33), then lifts the cordon containerd-node made (a node cordoned before the run stays
  * cordoned): kubectl.sh cn_verify. One step, so one resource per node in a fleet's preview. Prints
- * a JSON line with its duration, then the Node's containerRuntimeVersion.
+ * a JSON line with its duration, then the Node's containerRuntimeVersion. With `gate` (a fleet's
+ * node) it then runs the fleet's health gate (kubectl.sh cn_verify_gated), whose JSON line follows,
+ * and prints the runtime again, last.
  */
-export function verifyNodeScript(spec: NodeSpec, soft?: SoftFailure): string {
+export function verifyNodeScript(spec: NodeSpec, soft?: SoftFailure, gate?: FleetGateValues): string {
     const k = k8sOf(spec);
     // kubectl rather than a NodePatch resource: drain already needs kubectl, and it keeps a second
     // provider plugin off the operator's machine.
     const criSocket = spec.kubelet && usesCriSocketAnnotation(spec.kubelet.version) ? `unix://${spec.config.socket}` : "";
-    return stepText(spec, "cn_verify", { WANT: spec.containerd.version.text, VERIFY_TIMEOUT: k.verifyTimeoutSeconds, CRI_SOCKET: criSocket }, soft);
+    const values = { WANT: spec.containerd.version.text, VERIFY_TIMEOUT: k.verifyTimeoutSeconds, CRI_SOCKET: criSocket };
+    if (gate === undefined) {
+        return stepText(spec, "cn_verify", values, soft);
+    }
+    // In a fleet: the fleet's health gate after the node too (kubectl.sh cn_verify_gated).
+    return stepText(spec, "cn_verify_gated", { ...values, PROBES: gate.probes, GATE_TIMEOUT: gate.timeoutSeconds, PAUSE: gate.pauseSeconds }, soft);
+}
+
+/** What a node's health gate reported (its JSON stdout line). */
+export interface GateReport {
+    passed: boolean;
+    /** The step that failed (within the failure budget), with its time. */
+    failure?: string;
+}
+
+/**
+ * Parses the stdout of a health gate (a host-mode fleet's gate step, or a fleet node's verify
+ * step, whose last JSON line is the gate's); unknown (a preview) or empty is a pass not yet made.
+ */
+export function parseGateReport(stdout: string | undefined): GateReport | undefined {
+    const line = (stdout ?? "").trim().split("\n").filter(l => l.startsWith("{")).pop();
+    return line ? JSON.parse(line) as GateReport : undefined;
 }

@@ -12,7 +12,7 @@ interface Created { type: string; name: string; inputs: any; dependsOn: string[]
 let created: Created[] = [];
 let rollbackMark = "";
 let podList = '{"items":[]}';
-/** Health gates that report their node as failed (within a failure budget). */
+/** Steps that run a health gate (a fleet node's verify) and report their node as failed (within a failure budget). */
 const failingGates = new Set<string>();
 const calls: string[] = [];
 /** Each read's stdin, by its command. */
@@ -35,7 +35,7 @@ pulumi.runtime.setMocks({
         }
         const state = { ...args.inputs };
         if ((args.type === "command:remote:Command" || args.type === "command:local:Command") && !noOutputs.has(args.name)) {
-            state.stdout = failingGates.has(args.name) ? `{"node":"${args.name}","passed":false,"failure":"switch 2026-11-25T10:00:00Z"}`
+            state.stdout = failingGates.has(args.name) ? `{"skipped":true,"failure":"switch 2026-11-25T10:00:00Z"}\ncontainerd://2.1.4\n{"node":"${args.name}","passed":false,"failure":"switch 2026-11-25T10:00:00Z"}\ncontainerd://2.1.4`
                 : "containerd://2.1.4";
         }
         const result = { id: `${args.name}-id`, state };
@@ -437,7 +437,19 @@ describe("ContainerdFleet resource graph", () => {
         assert.ok(!res.has("f1-wave-2-passed"), "no barrier after the last wave");
         assert.ok(![...res.keys()].some(k => k.endsWith("-gate")), "host mode without probes has no gates");
     });
-    it("Kubernetes mode: a health gate per node, and the next wave waits for the gates", async () => {
+    it("host mode with probes or a pause: a gate step after each node's converge, and the next wave waits for the gates", async () => {
+        const { res } = await fleet("f3", {
+            nodes: [{ name: "f3a", connection: conn("a"), nodeFacts: DOCKER_FACTS }, { name: "f3b", connection: conn("b"), nodeFacts: DOCKER_FACTS }],
+            healthGate: { probes: ["curl -fsS http://$NODE:8080/healthz"], pauseSecondsBetweenWaves: 30, timeoutSeconds: 60 },
+        });
+        assert.deepStrictEqual(res.get("f3a-gate")!.dependsOn, ["f3a-converge"]);
+        assert.deepStrictEqual(res.get("f3-wave-1-passed")!.dependsOn, ["f3a-gate"]);
+        assert.match(res.get("f3a-gate")!.inputs.create, /^NODE='f3a'\nPROBES=\('curl -fsS http:\/\/\$NODE:8080\/healthz'\)\nGATE_TIMEOUT='60'\nPAUSE='30'$/m);
+        assert.doesNotMatch(res.get("f3a-gate")!.inputs.create, /^K=/m, "no Kubernetes checks");
+        assert.match(res.get("f3b-gate")!.inputs.create, /^PAUSE='0'$/m, "no pause after the last wave");
+        assert.ok(!res.get("f3a-converge")!.inputs.stdin.includes("PROBES"));
+    });
+    it("Kubernetes mode: each node's verify step runs the fleet's health gate (no step of its own), and the next wave waits for them", async () => {
         calls.length = 0;
         const { res } = await fleet("f2", {
             nodes: [{ name: "f2a", connection: conn("a"), nodeFacts: DOCKER_FACTS }, { name: "f2b", connection: conn("b"), nodeFacts: DOCKER_FACTS }],
@@ -445,14 +457,16 @@ describe("ContainerdFleet resource graph", () => {
             kubernetes: { kubeconfig: "/tmp/kc" },
             healthGate: { probes: ["curl -fsS http://$NODE:8080/healthz"], pauseSecondsBetweenWaves: 30 },
         });
-        assert.deepStrictEqual(res.get("f2a-gate")!.dependsOn, ["f2a-verify"]);
         assert.deepStrictEqual(res.get("f2a-drain")!.inputs.triggers, [""], "the rollback mark from the fleet's one Node read");
         assert.ok(!calls.some(c => /get node "\$NODE"/.test(c)), "no per-node read at preview");
-        assert.deepStrictEqual(res.get("f2-wave-1-passed")!.dependsOn, ["f2a-gate"]);
+        assert.ok(![...res.keys()].some(k => k.endsWith("-gate")), "no gate steps");
+        assert.deepStrictEqual(res.get("f2-wave-1-passed")!.dependsOn, ["f2a-verify"]);
         assert.ok(res.get("f2b-lib")!.dependsOn.includes("f2-wave-1-passed"), "the next wave's first step waits");
-        assert.match(res.get("f2a-gate")!.inputs.create, /^PROBES=\('curl -fsS http:\/\/\$NODE:8080\/healthz'\)$/m);
-        assert.match(res.get("f2a-gate")!.inputs.create, /^PAUSE='30'$/m, "pause after a wave that has a successor");
-        assert.match(res.get("f2b-gate")!.inputs.create, /^PAUSE='0'$/m, "no pause after the last wave");
+        assert.match(res.get("f2a-verify")!.inputs.create, /^PROBES=\('curl -fsS http:\/\/\$NODE:8080\/healthz'\)$/m);
+        assert.match(res.get("f2a-verify")!.inputs.create, /^GATE_TIMEOUT='300'$/m);
+        assert.match(res.get("f2a-verify")!.inputs.create, /^PAUSE='30'$/m, "pause after a wave that has a successor");
+        assert.match(res.get("f2a-verify")!.inputs.create, /\ncn_verify_gated\n$/);
+        assert.match(res.get("f2b-verify")!.inputs.create, /^PAUSE='0'$/m, "no pause after the last wave");
     });
     it("the proxy: shared by every node, a secret kept one, a node's override merged over it", async () => {
         const { res, f } = await fleet("f5", {
@@ -495,7 +509,7 @@ describe("ContainerdFleet resource graph", () => {
         }
     });
     it("failure budget: a failed node is counted at each barrier, the rollout goes on, and the run fails at its end naming it", async () => {
-        failingGates.add("f7a-gate");
+        failingGates.add("f7a-verify");
         try {
             const { res, table } = await fleet("f7", {
                 nodes: ["a", "b", "c"].map(n => ({ name: `f7${n}`, connection: conn(n), nodeFacts: DOCKER_FACTS })),
@@ -506,9 +520,9 @@ describe("ContainerdFleet resource graph", () => {
             assert.strictEqual(res.get("f7-wave-1-passed")!.inputs.create, "echo 'wave 1 passed' '(failed within the budget of 1: f7a (switch 2026-11-25T10:00:00Z))'");
             assert.strictEqual(res.get("f7-wave-2-passed")!.inputs.create, "echo 'wave 2 passed' '(failed within the budget of 1: f7a (switch 2026-11-25T10:00:00Z))'");
             assert.match(res.get("f7-result")!.inputs.create, /1 of 3 nodes failed within the failure budget of 1: f7a \(switch .*\); .*run pulumi up again to retry them' >&2; exit 1$/);
-            assert.deepStrictEqual(res.get("f7-result")!.dependsOn, ["f7c-gate"]);
+            assert.deepStrictEqual(res.get("f7-result")!.dependsOn, ["f7c-verify"]);
             // Every step after the drain is triggered by the Node's retry mark, so a rerun retries the node.
-            for (const step of ["drain", "switch", "verify", "gate"]) {
+            for (const step of ["drain", "switch", "verify"]) {
                 assert.deepStrictEqual(res.get(`f7b-${step}`)!.inputs.triggers, [""], step);
             }
             assert.match(res.get("f7b-switch")!.inputs.stdin, /^SOFT_PLANNED=''$/m, "skipped unless the Node's mark is still the planned one");
@@ -527,7 +541,7 @@ describe("ContainerdFleet resource graph", () => {
             assert.strictEqual(run.status, 0, run.stderr);
             assert.strictEqual(run.stdout, '{"skipped":true}\n');
             assert.match(run.stderr, /node f7b failed earlier in this run \(rolled back\): skipped/);
-            assert.match(res.get("f7b-verify")!.inputs.create, /^PLANNED=''\n(.*\n)*cn_verify\n$/m);
+            assert.match(res.get("f7b-verify")!.inputs.create, /^PLANNED=''\n(.*\n)*cn_verify_gated\n$/m);
             assert.match(res.get("f7b-drain")!.inputs.create, /^PLANNED=''\n(.*\n)*cn_drain\n$/m, "a failed drain is recorded, not fatal (kubectlLib.test.ts runs it)");
             assert.deepStrictEqual(table.map(r => [r.node, r.result, r.failure]), [
                 ["f7a", "failed", "switch 2026-11-25T10:00:00Z"], ["f7b", "converted", undefined], ["f7c", "converted", undefined]]);
@@ -536,7 +550,7 @@ describe("ContainerdFleet resource graph", () => {
         }
     });
     it("failure budget exceeded: the next wave's barrier fails, so later waves are not touched", async () => {
-        failingGates.add("f8a-gate").add("f8b-gate");
+        failingGates.add("f8a-verify").add("f8b-verify");
         try {
             const { res } = await fleet("f8", {
                 nodes: ["a", "b", "c"].map(n => ({ name: `f8${n}`, connection: conn(n), nodeFacts: DOCKER_FACTS })),
@@ -555,11 +569,11 @@ describe("ContainerdFleet resource graph", () => {
         const nodes = (tag: string) => ["a", "b"].map(n => ({ name: `${tag}${n}`, connection: conn(n), nodeFacts: DOCKER_FACTS }));
         const k8s = { settings: { ...settings, kubelet: { version: "1.30.4" } }, kubernetes: { kubeconfig: "/tmp/kc" } };
         const withBudget = await fleet("zq", { nodes: nodes("zq"), ...k8s, failureBudget: 1 });
-        failingGates.add("zwa-gate");
+        failingGates.add("zwa-verify");
         try {
             const none = await fleet("zw", { nodes: nodes("zw"), ...k8s, failureBudget: 0, absorbFailures: true });
             // A node's steps do not depend on the budget: a stack converted with none left is unchanged with some.
-            for (const step of ["drain", "switch", "verify", "gate"]) {
+            for (const step of ["drain", "switch", "verify"]) {
                 const [x, y] = [withBudget.res.get(`zqb-${step}`)!, none.res.get(`zwb-${step}`)!];
                 assert.deepStrictEqual(y.inputs.triggers, x.inputs.triggers, step);
                 assert.strictEqual(JSON.stringify(y.inputs).replace(/\bzwb\b/g, "N"), JSON.stringify(x.inputs).replace(/\bzqb\b/g, "N"), step);

@@ -11,14 +11,15 @@ import * as os from "os";
 import * as path from "path";
 import { kubeconfigDir, removeKubeconfig, writeKubeconfig, writeLocalLibrary } from "../../components/kubeconfig";
 import { gateScript } from "../../components/fleet/gate";
-import { CORDON_ANNOTATION, drainScript, FAILURE_ANNOTATION, PHASE_ANNOTATION, ROLLBACK_ANNOTATION, rollbackMarkScript, verifyNodeScript } from "../../components/scripts/kubectl";
+import { CORDON_ANNOTATION, drainScript, FAILURE_ANNOTATION, parseGateReport, PHASE_ANNOTATION, ROLLBACK_ANNOTATION, rollbackMarkScript, verifyNodeScript } from "../../components/scripts/kubectl";
 import { LOCAL_LIB, LOCAL_LIB_FILE } from "../../components/scripts/localLib";
 import { resolveSpec } from "../../components/spec";
 import { baseArgs } from "./helpers";
 
 /**
  * kubectl with one Node: S/runtime, S/ready, S/unschedulable, S/ann/<key with / as _>; `drain`
- * fails when S/drain-fails exists; every call is a line of S/calls.
+ * fails when S/drain-fails exists, `uncordon` when S/uncordon-fails does; every call is a line of
+ * S/calls.
  */
 const FAKE_KUBECTL = `#!/usr/bin/env bash
 S=$(dirname "$0")/state
@@ -45,7 +46,7 @@ case "$1" in
       esac
     done;;
   cordon) echo true >"$S/unschedulable";;
-  uncordon) echo false >"$S/unschedulable";;
+  uncordon) [ -e "$S/uncordon-fails" ] && { echo "error: the server refused the patch" >&2; exit 1; }; echo false >"$S/unschedulable";;
   drain) [ -e "$S/drain-fails" ] && { echo "error: cannot evict pod as it would violate the pod's disruption budget" >&2; exit 1; }; echo "node/$2 drained";;
   *) echo "fake kubectl: unknown command $*" >&2; exit 2;;
 esac
@@ -159,7 +160,7 @@ describe("the Kubernetes-side steps' library (components/node/kubectl.sh, as the
         fs.writeFileSync(path.join(l.state, "drain-fails"), "");
         const r = run(l, drainScript(specOf(l), { planned: "" }));
         assert.strictEqual(r.status, 0, r.stderr);
-        assert.match(r.stdout, /^\{"failed":"drain"\}\ndocker:\/\/20\.10\.24$/);
+        assert.match(r.stdout, /^\{"failed":"drain"\}\ndocker:\/\/20\.10\.24\n$/);
         assert.match(annotation(l, FAILURE_ANNOTATION) ?? "", /^drain \d{4}-\d\d-\d\dT/);
         assert.strictEqual(annotation(l, PHASE_ANNOTATION), "drain-failed");
     });
@@ -185,8 +186,44 @@ describe("the Kubernetes-side steps' library (components/node/kubectl.sh, as the
         const l = lab({ runtime: "docker://20.10.24", annotations: { [FAILURE_ANNOTATION]: "drain 2026-12-03T00:00:00Z" } });
         const r = run(l, verifyNodeScript(specOf(l), { planned: "" }));
         assert.strictEqual(r.status, 0, r.stderr);
-        assert.strictEqual(r.stdout, '{"skipped":true,"failure":"drain 2026-12-03T00:00:00Z"}\ndocker://20.10.24');
+        assert.strictEqual(r.stdout, '{"skipped":true,"failure":"drain 2026-12-03T00:00:00Z"}\ndocker://20.10.24\n');
         assert.ok(!calls(l).some(c => /^(uncordon|annotate)/.test(c)));
+    });
+
+    it("a fleet node's verify runs the fleet's gate after it: the verify's lines, the gate's report, the runtime last; a failure in either part fails the step", () => {
+        const l = lab({ runtime: "containerd://2.2.9", unschedulable: true, annotations: { [CORDON_ANNOTATION]: "true" } });
+        const out = path.join(l.dir, "probed");
+        const gate = (probes: string[]) => ({ probes, timeoutSeconds: 1, pauseSeconds: 0 });
+        let r = run(l, verifyNodeScript(specOf(l), undefined, gate([`echo "$NODE $(cat $S/unschedulable)" >${out}`])), { S: l.state });
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.match(r.stdout, /^\{"seconds":\d+\}\ncontainerd:\/\/2\.2\.9\n\{"node":"w1","passed":true,"seconds":\d+\}\ncontainerd:\/\/2\.2\.9\n$/);
+        assert.deepStrictEqual(parseGateReport(r.stdout), { node: "w1", passed: true, seconds: Number(/"passed":true,"seconds":(\d+)/.exec(r.stdout)![1]) });
+        assert.strictEqual(fs.readFileSync(out, "utf8"), "w1 false\n", "the probe ran with NODE set, after the uncordon");
+        assert.strictEqual(annotation(l, PHASE_ANNOTATION), "converted");
+
+        // A probe that never passes fails the step (no budget), after the verify did its work.
+        r = run(l, verifyNodeScript(specOf(l), undefined, gate(["exit 1"])));
+        assert.strictEqual(r.status, 1);
+        assert.match(r.stderr, /health gate of w1 failed: probe 1 \(exit 1\) did not pass/);
+
+        // The verify part keeps errexit: an uncordon refused fails the step, and the gate does not run.
+        const u = lab({ runtime: "containerd://2.2.9", unschedulable: true, annotations: { [CORDON_ANNOTATION]: "true" } });
+        fs.writeFileSync(path.join(u.state, "uncordon-fails"), "");
+        r = run(u, verifyNodeScript(specOf(u), undefined, gate([`touch ${out}-u`])));
+        assert.notStrictEqual(r.status, 0);
+        assert.match(r.stderr, /the server refused the patch/);
+        assert.ok(!fs.existsSync(`${out}-u`), "the gate did not run");
+        assert.doesNotMatch(r.stdout, /"passed"/);
+    });
+
+    it("a fleet node's verify within a failure budget: a node that failed earlier in the run is skipped, and the gate reports it as failed; the step ends successfully", () => {
+        const l = lab({ runtime: "docker://20.10.24", annotations: { [FAILURE_ANNOTATION]: "switch 2026-12-03T00:00:00Z" } });
+        const r = run(l, verifyNodeScript(specOf(l), { planned: "" }, { probes: ["exit 1"], timeoutSeconds: 1, pauseSeconds: 0 }));
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.strictEqual(r.stdout, '{"skipped":true,"failure":"switch 2026-12-03T00:00:00Z"}\ndocker://20.10.24\n' +
+            '{"node":"w1","passed":false,"failure":"switch 2026-12-03T00:00:00Z"}\ndocker://20.10.24\n');
+        assert.deepStrictEqual(parseGateReport(r.stdout), { node: "w1", passed: false, failure: "switch 2026-12-03T00:00:00Z" });
+        assert.ok(!calls(l).some(c => /^(uncordon|annotate)/.test(c)), "nothing done to the Node");
     });
 
     it("the retry mark read (inline: nothing of a read is kept)", () => {
