@@ -87,7 +87,7 @@ describe("e2e: Kubernetes — a failure budget and an interrupted switch on a re
             }
         } });
         const opsOf = (name: string) => (ops[name] ?? ["same"]).filter(op => op !== "same");
-        for (const step of ["drain", "switch", "verify", "gate"]) {
+        for (const step of ["drain", "switch", "verify"]) {
             assert.ok(opsOf(`${d}-${step}`).includes("replace"), `${d}-${step} is retried: ${opsOf(`${d}-${step}`)}`);
         }
         assert.deepStrictEqual(opsOf(`${d}-configure`), ["update"], "configure writes the fixed config");
