@@ -31,15 +31,15 @@
  * every fleet node is also a Node object of the API server (no kubelet stands behind it: a Node
  * object needs none), so the fleet's reads of the cluster (its Nodes' retry marks, the pods that
  * mount docker.sock) cover them all, and each node has the Kubernetes steps (configure, drain,
- * switch, verify, the health gate). With `--preview-only` each preview runs with the facts read
+ * switch, verify, which runs the fleet's health gate). With `--preview-only` each preview runs with the facts read
  * over SSH and with them given (the converted machine's, with a kubelet added). Without it (the
  * `up`), the facts are read over SSH and every Node object is
  * Ready on the declared containerd, as a converted node's kubelet reports it (the cluster then
  * runs no node lifecycle controller, which would mark a Node with no kubelet Unknown); each
  * machine's kubelet credentials (/etc/kubernetes/kubelet.conf, with which the switch reads its
  * Node) are the lab's admin kubeconfig. So every step runs for real (the drain finds the node on
- * containerd already and cordons nothing; the switch, the verify and the gate read the Node and
- * pass), and what is measured is again the engine's and the package's cost per node.
+ * containerd already and cordons nothing; the switch and the verify with its gate read the Node
+ * and pass), and what is measured is again the engine's and the package's cost per node.
  * `--away` (one size) runs a fleet of that many nodes plus one on a machine of its own, which is
  * taken down once the second wave starts: the run must fail naming that node, and no node of a
  * later wave may have any step (checked against the state).
