@@ -298,7 +298,7 @@ export class ContainerdFleet extends pulumi.ComponentResource {
                         return done;
                     }
                     return new LocalStep(`${n.name}-gate`, {
-                        create: gateScript({ node: n.name, probes, timeoutSeconds: gate.timeoutSeconds ?? 300, pauseSeconds }),
+                        create: gateScript({ node: n.nodeName ?? n.name, probes, timeoutSeconds: gate.timeoutSeconds ?? 300, pauseSeconds }),
                         interpreter: ["/bin/bash", "-c"],
                     }, { parent: this, dependsOn: [done] });
                 };
