@@ -58,7 +58,7 @@ describe("e2e: Kubernetes — a failure budget and an interrupted switch on a re
         const first = await run();
         console.log(formatFleetStacks(first).replace(/^/gm, "      "));
         assert.ok(!first.ok);
-        assert.deepStrictEqual(first.stacks.map(x => [x.stack, x.outcome, x.failedNodes]), [["k8s-budget-d", "failed within the budget", 1], ["k8s-budget-e", "updated", 0]]);
+        assert.deepStrictEqual(first.stacks.map(x => [x.stack, x.outcome, x.failedNodes]), [["k8s-budget-d", "failed within the budget", 1], ["k8s-budget-e", "updated", 0]], JSON.stringify(first.stacks));
         assert.match(first.stacks[0].error!, /1 of 1 nodes failed within the failure budget of 1: k8s-d \(switch \d{4}-\d\d-\d\dT[\d:]+Z\)/);
         assert.match(first.stacks[0].error!, /step 'switch' failed during 'waiting for node k8s-d to be Ready on containerd \(40s\)'/);
         // e's stack ran with what d's left of the one budget, still counting failures.
@@ -94,13 +94,13 @@ describe("e2e: Kubernetes — a failure budget and an interrupted switch on a re
         const second = await run();
         console.log(formatFleetStacks(second).replace(/^/gm, "      "));
         assert.ok(second.ok, JSON.stringify(second.stacks));
-        assert.deepStrictEqual(second.stacks.map(x => [x.stack, x.outcome]), [["k8s-budget-d", "updated"], ["k8s-budget-e", "unchanged"]]);
+        assert.deepStrictEqual(second.stacks.map(x => [x.stack, x.outcome]), [["k8s-budget-d", "updated"], ["k8s-budget-e", "unchanged"]], JSON.stringify(second.stacks));
         assert.strictEqual(second.stacks[1].changes, 0, "e's stack, converted with no budget left, is unchanged with the whole budget");
         assert.strictEqual(jp(d, ".status.nodeInfo.containerRuntimeVersion"), `containerd://${A.CONTAINERD2_VERSION}`);
         assert.strictEqual(jp(d, ".spec.unschedulable"), "");
         assert.deepStrictEqual(second.table.map(r => [r.node, r.result]), [[d, "converted"], [e, "converted"]]);
         const third = await run();
-        assert.deepStrictEqual(third.stacks.map(x => [x.stack, x.outcome, x.changes]), [["k8s-budget-d", "unchanged", 0], ["k8s-budget-e", "unchanged", 0]], "a third run changes nothing");
+        assert.deepStrictEqual(third.stacks.map(x => [x.stack, x.outcome, x.changes]), [["k8s-budget-d", "unchanged", 0], ["k8s-budget-e", "unchanged", 0]], `a third run changes nothing: ${JSON.stringify(third.stacks)}`);
     });
     it("an SSH session cut while the kubelet is stopped: the node comes back Ready on containerd by itself; the rerun uncordons it (kubeconfig given as content)", async () => {
         const n = CUT_NODE;
