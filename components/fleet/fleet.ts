@@ -283,8 +283,12 @@ export class ContainerdFleet extends pulumi.ComponentResource {
                 const n = byName.get(nodeName)!;
                 const mark = marks?.apply(m => m.get(n.nodeName ?? n.name) ?? "");
                 const { own } = nodeArgsOf.get(nodeName)!;
-                const pauseSeconds = w < this.waves.length - 1 ? gate.pauseSecondsBetweenWaves ?? 0 : 0;
-                const fleetGate = k8s ? { probes, timeoutSeconds: gate.timeoutSeconds ?? 300, pauseSeconds } : undefined;
+                // The gate after this node: its verify step's in Kubernetes mode, a step of its own in host mode.
+                const gateValues = {
+                    probes, timeoutSeconds: gate.timeoutSeconds ?? 300,
+                    pauseSeconds: w < this.waves.length - 1 ? gate.pauseSecondsBetweenWaves ?? 0 : 0,
+                };
+                const fleetGate = k8s ? gateValues : undefined;
                 const node = nextInBatch().then(() => {
                     const built = new ContainerdNode(n.name, { ...own, startAfter, rollbackMark: mark, fleetGate }, { parent: this });
                     this.nodes[n.name] = built;
@@ -298,7 +302,7 @@ export class ContainerdFleet extends pulumi.ComponentResource {
                         return done;
                     }
                     return new LocalStep(`${n.name}-gate`, {
-                        create: gateScript({ node: n.nodeName ?? n.name, probes, timeoutSeconds: gate.timeoutSeconds ?? 300, pauseSeconds }),
+                        create: gateScript({ node: n.nodeName ?? n.name, ...gateValues }),
                         interpreter: ["/bin/bash", "-c"],
                     }, { parent: this, dependsOn: [done] });
                 };

@@ -2,19 +2,15 @@
  * The health gate after each node of a rolling conversion (bash run on the machine running
  * `pulumi up`): the next wave starts only when every node of this one passed.
  */
+import { FleetGateValues } from "../args";
 import { LOCAL_LIB_SOURCE, localValues } from "../scripts/localLib";
 
-export interface GateSpec {
+/** The gate's values (probes, timeout, pause: args.ts FleetGateValues) and where it runs. */
+export interface GateSpec extends FleetGateValues {
     /** Node name (Kubernetes mode) or the node's resource name (host mode), exported as NODE. */
     node: string;
     /** Kubernetes mode: kubectl and the declared containerd version. */
     kubernetes?: { kubectl: string; containerdVersion: string };
-    /** Commands that must exit 0, run with NODE set (e.g. `curl -fsS http://$NODE:8080/healthz`). */
-    probes: string[];
-    /** How long the gate waits for the checks to pass. */
-    timeoutSeconds: number;
-    /** Pause after passing, before the next wave may start. */
-    pauseSeconds: number;
     /**
      * Within a failure budget (Kubernetes mode): the Node's retry mark when the run was planned.
      * A node whose mark changed since (an earlier step failed) or that fails the gate is reported
