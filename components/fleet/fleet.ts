@@ -5,6 +5,7 @@ import { LocalStep } from "../commands";
 import { kubeconfigWiring, writeLocalLibrary } from "../kubeconfig";
 import { ContainerdNode, StepDurations } from "../containerdNode";
 import { withoutPromiseTraces } from "../promiseTraces";
+import { dropSdkDebugLogs } from "../sdkDebugLogs";
 import { sq } from "../scripts/shell";
 import { DEFAULTS, InvalidArgumentError, resolveSpec } from "../spec";
 import { checkpointAdvice, dockerSocketPods, mergeSettings, rollbackMarks } from "./checks";
@@ -144,6 +145,8 @@ export class ContainerdFleet extends pulumi.ComponentResource {
 
     constructor(name: string, args: ContainerdFleetArgs, opts?: pulumi.ComponentResourceOptions) {
         super("containerd-node:index:ContainerdFleet", name, {}, opts);
+        // A fleet registers thousands of resources: not a debug RPC for each (components/sdkDebugLogs.ts).
+        dropSdkDebugLogs();
         let budget: number;
         try {
             this.waves = planWaves(args.nodes, { maxUnavailable: args.maxUnavailable, controlPlane: args.controlPlane });
