@@ -15,6 +15,7 @@ import { RegistryAuthValues } from "./render/registryAuth";
 import { DEFAULTS, hasUserInfo, InvalidArgumentError, NodeSpec, resolveSpec } from "./spec";
 import { NodePlan, pathText } from "./preflight/plan";
 import { planOutputs, readFactsLimited } from "./preflight/planOutputs";
+import { dropSdkDebugLogs } from "./sdkDebugLogs";
 
 /** Seconds a step reported on a JSON stdout line (`{"seconds":N,…}`), if it did. */
 export function reportedSeconds(stdout: string | undefined): number | undefined {
@@ -95,6 +96,8 @@ export class ContainerdNode extends pulumi.ComponentResource {
 
     constructor(name: string, args: ContainerdNodeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("containerd-node:index:ContainerdNode", name, {}, opts);
+        // Not a debug RPC for each resource, nor its response's secrets in one (components/sdkDebugLogs.ts).
+        dropSdkDebugLogs();
         try {
             this.spec = resolveSpec(args);
         } catch (e) {

@@ -1,5 +1,5 @@
 /**
- * Without the SDK's own per-resource debug messages in a fleet's program.
+ * Without the SDK's own per-resource debug messages in a program with a ContainerdNode.
  *
  * The Pulumi Node.js SDK logs three debug messages for every resource it registers ("Registering
  * resource: …", "RegisterResource RPC prepared: …", "… finished: …"; @pulumi/pulumi's
@@ -7,12 +7,14 @@
  * the one before), which the CLI then turns into an event that it shows only under `--debug`. A
  * fleet of 1,000 nodes registers thousands of resources: those messages were a third of the
  * program's and the CLI's work at preview (`npm run bench:preview -- 1000 --cli-only`: 13.0–13.8 s
- * with them, 8.3–8.6 s without, docs/benchmarks.md).
+ * with them, 8.3–8.6 s without, docs/benchmarks.md). And the "finished" one prints the engine's
+ * response with its secrets unwrapped (the SSH key of a step's connection) into a debug event.
  *
  * `dropSdkDebugLogs()` wraps the SDK's `log.debug` so that the SDK runtime's own messages about
  * registering, reading, invoking and serializing (recognised by how they begin) are not sent; a
  * program's own `pulumi.log.debug` messages still are, and so are every info, warning and error.
- * CN_SDK_DEBUG_LOGS=1 keeps them all (for `pulumi up --debug` while looking into the SDK itself).
+ * CN_SDK_DEBUG_LOGS=1 keeps them all (for `pulumi up --debug` while looking into the SDK itself;
+ * what such a run prints then holds the secrets).
  * If the SDK words its messages otherwise one day, they are simply sent again.
  */
 import * as pulumi from "@pulumi/pulumi";

@@ -145,7 +145,7 @@ export class ContainerdFleet extends pulumi.ComponentResource {
 
     constructor(name: string, args: ContainerdFleetArgs, opts?: pulumi.ComponentResourceOptions) {
         super("containerd-node:index:ContainerdFleet", name, {}, opts);
-        // A fleet registers thousands of resources: not a debug RPC for each (components/sdkDebugLogs.ts).
+        // Its own resources and barriers too, before its first node (components/sdkDebugLogs.ts).
         dropSdkDebugLogs();
         let budget: number;
         try {

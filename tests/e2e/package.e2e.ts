@@ -128,14 +128,19 @@ describe("e2e: the npm package, installed from its tarball into a new project", 
         assert.deepStrictEqual(js.filter(f => fs.readFileSync(f, "utf8").includes("sourceMappingURL")), []);
     });
 
-    it("a plain JavaScript program previews a ContainerdNode through the real engine, the key kept secret", () => {
-        const state = path.join(work, "state");
-        const out = path.join(work, "preview.json");
+    /** preview.js (PREVIEW_JS) run by plain node in the consumer's project, with a state of its own. */
+    const previewOnce = (tag: string, env: NodeJS.ProcessEnv = {}) => {
+        const state = path.join(work, `state${tag}`);
+        const out = path.join(work, `preview${tag}.json`);
         fs.mkdirSync(state);
-        fs.writeFileSync(path.join(app, "preview.js"), PREVIEW_JS(state, out));
-        const r = spawnSync("node", ["preview.js"], { cwd: app, encoding: "utf8" });
-        assert.strictEqual(r.status, 0, `node preview.js failed:\n${r.stdout}\n${r.stderr}`);
-        const res = JSON.parse(fs.readFileSync(out, "utf8"));
+        fs.writeFileSync(path.join(app, `preview${tag}.js`), PREVIEW_JS(state, out));
+        const r = spawnSync("node", [`preview${tag}.js`], { cwd: app, encoding: "utf8", env: { ...process.env, ...env } });
+        assert.strictEqual(r.status, 0, `node preview${tag}.js failed:\n${r.stdout}\n${r.stderr}`);
+        return { r, res: JSON.parse(fs.readFileSync(out, "utf8")) };
+    };
+
+    it("a plain JavaScript program previews a ContainerdNode through the real engine, the key kept secret", () => {
+        const { r, res } = previewOnce("");
 
         assert.strictEqual(res.changeSummary.create, 3, `the stack, the node and its one step: ${JSON.stringify(res.changeSummary)}`);
         const planned = res.events.filter((e: any) => e.resourcePreEvent).map((e: any) => e.resourcePreEvent.metadata);
@@ -156,13 +161,22 @@ describe("e2e: the npm package, installed from its tarball into a new project", 
         // script holds the tarball's sha256), the connection only as a secret...
         assert.match(res.stdout, /connection\s*: \[secret\]/);
         assert.ok(stepInputs.includes(SHA256), "the events carry the steps' inputs");
-        // ...and the key nowhere: not in the display, the program's output or the engine's events.
-        // Except the SDK's own debug diagnostics ("RegisterResource RPC finished: …, resp: …"),
-        // which print each response, secrets unwrapped; the package can't keep a key out of
-        // those, and the CLI shows them only under --debug.
-        const events = res.events.filter((e: any) => e.diagnosticEvent?.severity !== "debug");
-        const all = [res.stdout, res.stderr, JSON.stringify(events), r.stdout, r.stderr].join("\n");
-        assert.ok(!all.includes(KEY_MARK), "the private key is not in the preview's output");
+        // ...and the key nowhere: not in the display, the program's output or the engine's events,
+        // their debug diagnostics included. The SDK's own debug messages about each registration
+        // ("RegisterResource RPC finished: …, resp: …") print each response, secrets unwrapped; a
+        // ContainerdNode does not send them (components/sdkDebugLogs.ts).
+        const all = [res.stdout, res.stderr, JSON.stringify(res.events), r.stdout, r.stderr].join("\n");
+        assert.ok(!all.includes(KEY_MARK), "the private key is not in the preview's output or any of its events");
+        // (The stack's own are: it is registered before the program makes its ContainerdNode.)
+        const sdkDebug = res.events.filter((e: any) => /^(Registering resource|RegisterResource RPC) .*pkg-node/.test(e.diagnosticEvent?.message ?? ""));
+        assert.deepStrictEqual(sdkDebug, [], "none of the SDK's messages about the node's registrations was sent");
+        // With them sent (CN_SDK_DEBUG_LOGS=1) the key is in those debug messages: what the above keeps out.
+        const sent = previewOnce("-sdk-debug", { CN_SDK_DEBUG_LOGS: "1" }).res;
+        const holding = sent.events.filter((e: any) => JSON.stringify(e).includes(KEY_MARK));
+        assert.ok(holding.length > 0, "with CN_SDK_DEBUG_LOGS=1 the SDK's debug messages hold the key");
+        assert.deepStrictEqual(holding.filter((e: any) => e.diagnosticEvent?.severity !== "debug"
+            || !/^RegisterResource RPC finished: /.test(e.diagnosticEvent.message)).map((e: any) => JSON.stringify(e).slice(0, 300)), [],
+            "only the SDK's own debug messages");
     });
 
     for (const [name, options] of Object.entries(RESOLUTIONS)) {

@@ -56,7 +56,7 @@ describe("e2e: secrets audit (state, output, verbose engine log, files on the no
         assert.strictEqual(up.summary.result, "succeeded");
         // The verbose log was really captured: the engine's own lines (JSON), down to -v=9, about
         // the command provider's resources.
-        assert.match(up.stderr, /"msg":"Registering resource: t=command:remote:Command, name=s-audit-registry-auth,/, "the CLI wrote its verbose engine log");
+        assert.match(up.stderr, /"msg":"ResourceMonitor\.RegisterResource received: t=command:remote:Command, name=s-audit-registry-auth,/, "the CLI wrote its verbose engine log");
         assert.match(up.stderr, /"v":9\}/);
 
         const secrets = [PASSWORD, ...keyPieces()];
