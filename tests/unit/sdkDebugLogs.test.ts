@@ -7,7 +7,7 @@ import { dropSdkDebugLogs, SDK_DEBUG_MESSAGE } from "../../components/sdkDebugLo
 type Debug = typeof pulumi.log.debug;
 const log = pulumi.log as { debug: Debug };
 
-describe("the SDK's own debug messages in a fleet's program", () => {
+describe("the SDK's own debug messages in a program with a ContainerdNode", () => {
     const original = log.debug;
     let sent: string[] = [];
     beforeEach(() => {
