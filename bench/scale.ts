@@ -32,8 +32,8 @@
  * object needs none), so the fleet's reads of the cluster (its Nodes' retry marks, the pods that
  * mount docker.sock) cover them all, and each node has the Kubernetes steps (configure, drain,
  * switch, verify, which runs the fleet's health gate). With `--preview-only` each preview runs
- * with the facts read over SSH and with them given (the converted machine's, with a kubelet added). Without it (the
- * `up`), the facts are read over SSH and every Node object is
+ * with the facts read over SSH and with them given (the converted machine's, with a kubelet
+ * added). Without it (the `up`), the facts are read over SSH and every Node object is
  * Ready on the declared containerd, as a converted node's kubelet reports it (the cluster then
  * runs no node lifecycle controller, which would mark a Node with no kubelet Unknown); each
  * machine's kubelet credentials (/etc/kubernetes/kubelet.conf, with which the switch reads its
