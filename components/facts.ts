@@ -1,7 +1,7 @@
 /**
  * The facts the pre-flight reads off a node before a run plans it: their shape (NodeFacts, the
  * upgrade facts, the config files and commands in them) and the tags of the lines that the
- * node-side reader (components/scripts/upgradeFacts.ts) prints and its parsers look for.
+ * node-side reader (components/node/facts.sh) prints and its parsers look for.
  */
 import { NodeClaim } from "./claim";
 import { Version } from "./versions";

@@ -8,9 +8,9 @@
  *    library and the templates it keeps).
  * 2. args.ts; then toml/ (dotted keys, secret keys, schema 3 and 4 paths) and compat.ts (support
  *    tables, verdicts); then spec.ts (defaults, validation).
- * 3. render/ (file text); above it scripts/ (node-side bash, which embeds rendered files and
- *    sources node/lib.sh, the node library: a bash file, copied to each node as is) and
- *    upgrade/ (the pre-flight's pure analysis, which compares with the rendered config), which
+ * 3. render/ (file text); above it scripts/ (the text sent to nodes: values, rendered files and
+ *    calls into components/node's bash files: lib.sh, the node library, copied to each node as
+ *    is; facts.sh, the facts reader; kubectl.sh, the local steps' library) and upgrade/ (the pre-flight's pure analysis, which compares with the rendered config), which
  *    never import each other.
  * 4. preflight/ (the facts read over SSH, the checks of the machine, the plan as Outputs),
  *    kubeconfig.ts, commands.ts.

@@ -5,8 +5,8 @@
  * operator's machine), and each step's prelude, which sources it.
  *
  * The library reaches the node once per version, as a file: the facts read at up puts it there
- * when it is missing (LIB_INSTALL), or, when the caller gave the node's facts, the node's `lib`
- * step (a CopyToRemote: the state keeps its hash, not its text). Neither leaves its text in the
+ * when it is missing (NODE_LIB_GZIP_BASE64), or, when the caller gave the node's facts, the
+ * node's `lib` step (a CopyToRemote: the state keeps its hash, not its text). Neither leaves its text in the
  * state, so each step's command text, which `pulumi preview` diffs and the engine keeps per
  * resource, carries only what is that step's own; and the steps name the file by its hash, so a
  * new library is a change of every step.
@@ -18,27 +18,17 @@ import { NODE_LIB } from "../nodeFiles";
 import { cnDirAssignment } from "./shell";
 
 /** The library's SHA-256, in hex. */
-const NODE_LIB_SHA256 = createHash("sha256").update(NODE_LIB).digest("hex");
+export const NODE_LIB_SHA256 = createHash("sha256").update(NODE_LIB).digest("hex");
 
 /** The library's path on the node, relative to CN_DIR: named by content, so versions never mix. */
 export const NODE_LIB_FILE = `lib/node-${NODE_LIB_SHA256.slice(0, 16)}.sh`;
 
 /**
- * Bash (for the facts read at up) that puts the library at `$CN_DIR/NODE_LIB_FILE` when no file
- * is there: its text gzipped, in base64 (a third of its size), checked against its SHA-256 before
- * it is moved in place. Writes nothing when the file is there.
+ * The library as the facts read at up sends it (facts.sh nf_prepare, which puts it at
+ * `$CN_DIR/NODE_LIB_FILE` when no file is there): its text gzipped, in base64 lines (a third of
+ * its size), checked on the node against NODE_LIB_SHA256 before it is moved in place.
  */
-export const LIB_INSTALL = `l="$CN_DIR"/${NODE_LIB_FILE}
-if [ ! -f "$l" ]; then
-  mkdir -p "$CN_DIR/lib"
-  t=$l.$$.tmp
-  base64 -d <<'CNODE_EOF' | gzip -dc >"$t"
-${zlib.gzipSync(NODE_LIB, { level: 9 }).toString("base64").replace(/.{76}/g, "$&\n").trim()}
-CNODE_EOF
-  echo "${NODE_LIB_SHA256}  $t" | sha256sum -c --status || { rm -f "$t"; echo "containerd-node: the node library did not arrive whole at $l" >&2; exit 1; }
-  chmod 0644 "$t" && mv -f "$t" "$l"
-fi
-`;
+export const NODE_LIB_GZIP_BASE64 = zlib.gzipSync(NODE_LIB, { level: 9 }).toString("base64").replace(/.{76}/g, "$&\n").trim();
 
 /**
  * Functions of the library by name, as text, each with the comment lines right above it that

@@ -1,413 +1,40 @@
 /**
- * The node-side reader of what an upgrade from containerd 1.x to 2.x needs to know: the live
- * config with every file it imports, the containerd version, `ctr deprecations list`, glibc, the
- * cgroup version and the kubelet's failCgroupV1. It is read-only: it writes no file, not even a
- * temporary one (no here-documents or here-strings, which older bash writes to $TMPDIR).
- *
- * Output, one record per line, between a begin and an end line (lines outside them are not
- * its own, so it can share a step's stdout; a missing end line means the output was cut). B is
- * standard base64 of the bytes, or "-" for an empty value, so any file content and any path
- * survives the line framing byte for byte. Only the `file` records' order means something:
- *
- *   containerd-node-upgrade-facts 1 begin
- *   config B(path) process|unit|default     the main config's path and where it was named
- *   pid N                                   systemd's MainPID of containerd.service, when running
- *   file B(path) B(imported-by) present B(content)
- *   file B(path) B(imported-by) absent
- *   file B(path) B(imported-by) error B(why)
- *                                           containerd's load order: the main config first (imported-by "-"),
- *                                           then each file's imports, breadth first, each file once
- *   note B(text)                            what the reader could not follow (an imports form, a limit)
- *   light B(why)                            the imports and `ctr deprecations list` were left out: nothing
- *                                           judges a hand-made config here (the runtime in use is not
- *                                           containerd, or the main config is containerd-node's own)
- *   grpc-address B(address)                 [grpc] address the config files set (the last one wins)
- *   bin containerd|ctr B(path)              the binaries found
- *   exit containerd|ctr N                   `containerd --version`, `ctr deprecations list --format json`:
- *   stdout containerd|ctr B(bytes)          exit status (124 or 137: timed out), stdout, first 64 KiB of stderr
- *   stderr containerd|ctr B(text)
- *   libc B(text)                            getconf GNU_LIBC_VERSION, else the first line of ldd --version
- *   cgroupfs B(text)                        stat -fc %T /sys/fs/cgroup/
- *   kubelet-config B(path) present|absent|error
- *   fail-cgroup-v1 B(raw value)             the kubelet config's top-level failCgroupV1, when it sets one
- *   containerd-node-upgrade-facts 1 end
- *
- * The parser is upgrade/facts.ts (parseUpgradeFacts).
+ * The node-side facts reader (components/node/facts.sh), as the TypeScript side sends it: its
+ * values (the limits, the tags) in one place, the node library's functions it calls, and the
+ * script the pre-flight runs over SSH (nodeFactsScript). The records it prints and their parser:
+ * facts.sh's header, upgrade/facts.ts (parseUpgradeFacts), preflight/readFacts.ts.
  */
+import * as fs from "fs";
 import { CLAIM_LINE, RUNTIME_LINE, STATE_DIR_DEFAULT, UPGRADE_FACTS_FORMAT, UPGRADE_FACTS_MAGIC } from "../facts";
+import { nodeFilePath } from "../nodeFiles";
 import { TOP_OF_FILE } from "../render/configToml";
-import { DETECT_RUNTIME, DOCKER_FACTS, HOST_FACTS, LIB_INSTALL } from "./lib";
-import { cnDirAssignment, NODE_PATH, sq } from "./shell";
+import { DETECT_RUNTIME, DOCKER_FACTS, HOST_FACTS, NODE_LIB_FILE, NODE_LIB_GZIP_BASE64, NODE_LIB_SHA256 } from "./lib";
+import { assignment, cnDirAssignment, heredoc, NODE_PATH, sq, stepValues } from "./shell";
 
 /** Limits of the reader: files followed, import depth, bytes per file, seconds per command. */
 export const UPGRADE_FACTS_LIMITS = { files: 64, depth: 8, fileBytes: 1 << 20, stderrBytes: 64 << 10, timeoutSeconds: 15 };
 
+/** The reader's text (components/node/facts.sh). */
+const FACTS_SH = fs.readFileSync(nodeFilePath("facts.sh"), "utf8");
+
 /**
- * awk: prints the strings of a TOML document's top-level `imports` array, one per line. Reads up
- * to the first line that starts a table (top-level keys come before every table). Follows the
- * forms installers write: a one-line or multi-line array of "basic" or 'literal' strings, with
- * comments, trailing commas, any other top-level keys before it. Exits 0 when there is no
- * `imports`; exits 2, printing nothing, when there is one in a form it does not follow (a
- * multi-line string, a \u escape, not an array), which the caller reports.
+ * The reader's functions with their values before them; `upgrade_facts KUBELET_CONFIG [RUNTIME]`
+ * prints the upgrade facts.
  */
-export const IMPORTS_AWK = String.raw`
-function blank(c) { return c == " " || c == "\t" || c == "\r" }
-function ws() { while (i <= n && blank(substr(s, i, 1))) i++ }
-function skipline() { while (i <= n && substr(s, i, 1) != "\n") i++ }
-function wsnl(   c) {
-  while (i <= n) {
-    c = substr(s, i, 1)
-    if (blank(c) || c == "\n") i++
-    else if (c == "#") skipline()
-    else break
-  }
-}
-# str(): the one-line string that starts at i, decoded; bad = 1 when it is not one
-function str(   q, out, c, e) {
-  q = substr(s, i, 1)
-  if (substr(s, i, 3) == q q q) { bad = 1; return "" }
-  i++
-  out = ""
-  while (i <= n) {
-    c = substr(s, i, 1)
-    if (c == "\n") break
-    if (c == q) { i++; return out }
-    if (q == "\"" && c == "\\") {
-      e = substr(s, i + 1, 1)
-      i += 2
-      if (e == "\"" || e == "\\") out = out e
-      else if (e == "t") out = out "\t"
-      else if (e == "n") out = out "\n"
-      else if (e == "r") out = out "\r"
-      else if (e == "b") out = out "\b"
-      else if (e == "f") out = out "\f"
-      else break
-      continue
-    }
-    out = out c
-    i++
-  }
-  bad = 1
-  return ""
-}
-# skipval(): past a value of any kind (arrays and strings over several lines too), to its line's end
-function skipval(   d, c, q) {
-  d = 0
-  while (i <= n) {
-    c = substr(s, i, 1)
-    if (c == "\"" || c == "'") {
-      q = c
-      if (substr(s, i, 3) == q q q) {
-        i += 3
-        while (i <= n && substr(s, i, 3) != q q q) { if (q == "\"" && substr(s, i, 1) == "\\") i++; i++ }
-        i += 3
-      } else {
-        i++
-        while (i <= n && substr(s, i, 1) != q && substr(s, i, 1) != "\n") { if (q == "\"" && substr(s, i, 1) == "\\") i++; i++ }
-        i++
-      }
-      continue
-    }
-    if (c == "#") { skipline(); continue }
-    if (c == "[" || c == "{") d++
-    else if (c == "]" || c == "}") d--
-    else if (c == "\n" && d <= 0) return
-    i++
-  }
-}
-/^[ \t]*\[/ { exit }
-{ s = s $0 "\n" }
-END {
-  n = length(s)
-  i = substr(s, 1, 3) == "\357\273\277" ? 4 : 1
-  while (1) {
-    wsnl()
-    if (i > n || substr(s, i, 1) == "[") exit 0
-    key = ""
-    c = ""
-    while (i <= n) {
-      c = substr(s, i, 1)
-      if (c == "=" || c == "\n") break
-      if (c == "\"" || c == "'") { bad = 0; key = key c str() c; if (bad) exit 0; continue }
-      key = key c
-      i++
-    }
-    # not a key/value line: not TOML, which the TypeScript side says when it parses the file
-    if (c != "=") exit 0
-    i++
-    sub(/^[ \t]+/, "", key)
-    sub(/[ \t]+$/, "", key)
-    if (key != "imports" && key != "\"imports\"" && key != "'imports'") { skipval(); continue }
-    ws()
-    if (substr(s, i, 1) != "[") exit 2
-    i++
-    m = 0
-    while (1) {
-      wsnl()
-      c = substr(s, i, 1)
-      if (c == "]") break
-      if (c != "\"" && c != "'") exit 2
-      bad = 0
-      v = str()
-      if (bad) exit 2
-      out[++m] = v
-      wsnl()
-      c = substr(s, i, 1)
-      if (c == ",") { i++; continue }
-      if (c == "]") break
-      exit 2
-    }
-    for (k = 1; k <= m; k++) print out[k]
-    exit 0
-  }
-}
-`;
-
-/** awk: the `address` a TOML file sets under [grpc] (or as grpc.address), last one in the file. */
-export const GRPC_ADDRESS_AWK = String.raw`
-function val(v,   q) {
-  sub(/^[^=]*=[ \t]*/, "", v)
-  q = substr(v, 1, 1)
-  if (q != "\"" && q != "'") return ""
-  v = substr(v, 2)
-  return index(v, q) ? substr(v, 1, index(v, q) - 1) : ""
-}
-/^[ \t]*\[/ { t = $0; sub(/#.*/, "", t); gsub(/[ \t]/, "", t); sect = t; next }
-sect == "[grpc]" && /^[ \t]*address[ \t]*=/ { a = val($0) }
-sect == "" && /^[ \t]*grpc[ \t]*\.[ \t]*address[ \t]*=/ { a = val($0) }
-END { if (a != "") print a }
-`;
-
-/** awk: the raw value of a KubeletConfiguration's top-level failCgroupV1 (YAML, or JSON), comment stripped. */
-export const FAIL_CGROUP_V1_AWK = String.raw`
-/^failCgroupV1[ \t]*:/ || /^[ \t]*"failCgroupV1"[ \t]*:/ {
-  v = $0
-  sub(/^[^:]*:[ \t]*/, "", v)
-  sub(/[ \t]+#.*$/, "", v)
-  sub(/\r$/, "", v)
-  sub(/[ \t]*,?[ \t]*$/, "", v)
-  print v
-  exit
-}
-`;
-
-const L = UPGRADE_FACTS_LIMITS;
+export const UPGRADE_FACTS_FN = `# shellcheck disable=SC2016 # the line as the file has it
+${assignment("UF_OWN_LINE", TOP_OF_FILE.replace(/\n$/, ""))}
+${stepValues([
+    ["UF_TAG", `${UPGRADE_FACTS_MAGIC} ${UPGRADE_FACTS_FORMAT}`],
+    ["UF_FILES", UPGRADE_FACTS_LIMITS.files],
+    ["UF_DEPTH", UPGRADE_FACTS_LIMITS.depth],
+    ["UF_FILE_BYTES", UPGRADE_FACTS_LIMITS.fileBytes],
+    ["UF_STDERR_BYTES", UPGRADE_FACTS_LIMITS.stderrBytes],
+    ["UF_TIMEOUT", UPGRADE_FACTS_LIMITS.timeoutSeconds],
+])}${FACTS_SH}`;
 
 /**
- * The bash functions; `upgrade_facts KUBELET_CONFIG` prints the facts. Every node path is read
- * under CN_ROOT (unset on a node: "/"; a fake tree in tests), binaries included; systemctl,
- * getconf, ldd, stat and the text tools come from PATH.
- */
-export const UPGRADE_FACTS_FN = `# shellcheck disable=SC2016 # awk programs: their $ is awk's
-UF_IMPORTS_AWK=${sq(IMPORTS_AWK)}
-# shellcheck disable=SC2016
-UF_GRPC_ADDRESS_AWK=${sq(GRPC_ADDRESS_AWK)}
-# shellcheck disable=SC2016
-UF_FAIL_CGROUP_V1_AWK=${sq(FAIL_CGROUP_V1_AWK)}
-# shellcheck disable=SC2016 # the line as the file has it
-UF_OWN_LINE=${sq(TOP_OF_FILE.replace(/\n$/, ""))}
-UF_BIN_DIRS="/usr/local/bin /usr/bin /usr/local/sbin /usr/sbin /bin /sbin /opt/bin"
-# uf_b64 < BYTES: base64 on one line, "-" for nothing
-uf_b64() { local s; s=$(base64 -w0); printf '%s' "\${s:--}"; }
-# uf_s STRING: uf_b64 of a string (bash's have no NUL), in bash alone: a read makes a dozen of
-# these (paths, notes), and two processes each were most of what a converted node's read cost
-UF_B64=ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/
-uf_s() {
-  local LC_ALL=C s=$1 out="" i n a b c v
-  n=\${#s}
-  for ((i = 0; i < n; i += 3)); do
-    b=0 c=0
-    printf -v a '%d' "'\${s:i:1}"
-    [ $((i + 1)) -ge "$n" ] || printf -v b '%d' "'\${s:i+1:1}"
-    [ $((i + 2)) -ge "$n" ] || printf -v c '%d' "'\${s:i+2:1}"
-    # a byte above 127 may read as negative: its low 8 bits are the byte
-    v=$(( (a & 255) << 16 | (b & 255) << 8 | (c & 255) ))
-    out+=\${UF_B64:v >> 18 & 63:1}\${UF_B64:v >> 12 & 63:1}
-    if [ $((i + 1)) -lt "$n" ]; then out+=\${UF_B64:v >> 6 & 63:1}; else out+="="; fi
-    if [ $((i + 2)) -lt "$n" ]; then out+=\${UF_B64:v & 63:1}; else out+="="; fi
-  done
-  printf '%s' "\${out:--}"
-}
-uf_rec() { printf '%s\\n' "$*" >&"$UF_FD"; }
-# uf_clean PATH: an absolute path as Go's filepath.Clean writes it
-uf_clean() {
-  local rest=$1 seg joined=""
-  local -a out=()
-  while [ -n "$rest" ]; do
-    seg=\${rest%%/*}
-    if [ "$seg" = "$rest" ]; then rest=""; else rest=\${rest#*/}; fi
-    case $seg in
-      ""|.) ;;
-      ..) if [ \${#out[@]} -gt 0 ]; then unset "out[\${#out[@]}-1]"; fi ;;
-      *) out+=("$seg") ;;
-    esac
-  done
-  for seg in \${out[@]+"\${out[@]}"}; do joined="$joined/$seg"; done
-  printf '%s' "\${joined:-/}"
-}
-# uf_glob PATTERN: what an absolute pattern matches under CN_ROOT, one per line, sorted as Go's
-# filepath.Glob sorts (bytes); "*" matches a leading dot as in Go
-uf_glob() {
-  (
-    cd "\${CN_ROOT:-}/" || exit 0
-    export LC_ALL=C
-    shopt -s nullglob dotglob
-    IFS=
-    # shellcheck disable=SC2206 # the pattern is globbed on purpose; IFS= keeps it one word
-    local -a m=(\${1#/})
-    local x
-    for x in \${m[@]+"\${m[@]}"}; do printf '/%s\\n' "$x"; done
-  )
-}
-# uf_config_arg ARGV...: the value of containerd's -c/--config in an argument list
-uf_config_arg() {
-  shift
-  while [ $# -gt 0 ]; do
-    case $1 in
-      --) return 1 ;;
-      -c|--c|-config|--config) [ $# -ge 2 ] || return 1; printf '%s' "$2"; return 0 ;;
-      -c=*|--c=*|-config=*|--config=*) printf '%s' "\${1#*=}"; return 0 ;;
-    esac
-    shift
-  done
-  return 1
-}
-uf_has() { local x=$1 y; shift; for y in "$@"; do [ "$y" != "$x" ] || return 0; done; return 1; }
-# uf_unit_prop PROP: containerd.service's PROP, as \`systemctl show\` prints it (its first line)
-uf_unit_prop() {
-  local v
-  v=$(systemctl show -p "$1" containerd 2>/dev/null) || true
-  v=\${v%%$'\\n'*}
-  case $v in "$1="*) printf '%s' "\${v#"$1="}" ;; esac
-}
-# uf_find_bin NAME PREFERRED_DIR: the first executable NAME under CN_ROOT, PREFERRED_DIR first
-uf_find_bin() {
-  local d
-  for d in $2 $UF_BIN_DIRS; do
-    if [ -f "\${CN_ROOT:-}$d/$1" ] && [ -x "\${CN_ROOT:-}$d/$1" ]; then printf '%s' "$d/$1"; return 0; fi
-  done
-  return 1
-}
-# uf_run NAME CMD...: records exit NAME, stdout NAME and stderr NAME of CMD, ended after
-# CN_FACTS_TIMEOUT seconds
-uf_run() {
-  local name=$1 err
-  shift
-  err=$( { { timeout -k 2 "\${CN_FACTS_TIMEOUT:-${L.timeoutSeconds}}" "$@" </dev/null 2>&4 | uf_b64 | { printf 'stdout %s ' "$name"; cat; echo; } >&"$UF_FD"
-    printf 'exit %s %s\\n' "$name" "\${PIPESTATUS[0]}" >&"$UF_FD"; } 4>&1 | head -c ${L.stderrBytes}; } | uf_b64) || true
-  uf_rec stderr "$name" "$err"
-}
-# upgrade_facts KUBELET_CONFIG [RUNTIME]: RUNTIME is detect_runtime's, when known
-upgrade_facts() {
-  local kubelet_config=$1 rt=\${2-} R=\${CN_ROOT:-} pid="" cfg="" src=default bin="" ctr="" a args addr="" libc="" fs v light="" first
-  local -a argv=() queue=() from=() depth=() loaded=() imps=() found=()
-  exec {UF_FD}>&1
-  printf '%s %s begin\\n' ${UPGRADE_FACTS_MAGIC} ${UPGRADE_FACTS_FORMAT} >&"$UF_FD"
-
-  # The config path: the running containerd's arguments, else its unit's ExecStart, else the default.
-  if command -v systemctl >/dev/null 2>&1; then
-    pid=$(uf_unit_prop MainPID)
-    if [ -n "$pid" ] && [ "$pid" != 0 ] && [ -r "$R/proc/$pid/cmdline" ]; then
-      uf_rec pid "$pid"
-      while IFS= read -r -d '' a || [ -n "$a" ]; do argv+=("$a"); done <"$R/proc/$pid/cmdline"
-      if [ \${#argv[@]} -gt 0 ]; then
-        case \${argv[0]} in /*) bin=\${argv[0]} ;; esac
-        if cfg=$(uf_config_arg "\${argv[@]}"); then src=process; fi
-      fi
-    else
-      # "{ path=/usr/bin/containerd ; argv[]=/usr/bin/containerd --config /etc/x.toml ; ignore_errors=no ; … }"
-      args=$(uf_unit_prop ExecStart)
-      case $args in
-        *"argv[]="*)
-          a=\${args#*"path="}; bin=\${a%% ;*}
-          args=\${args#*"argv[]="}; args=\${args%% ;*}
-          read -r -a argv < <(printf '%s\\n' "$args")
-          if [ \${#argv[@]} -gt 0 ] && cfg=$(uf_config_arg "\${argv[@]}"); then src=unit; fi ;;
-      esac
-    fi
-  fi
-  [ -n "$cfg" ] || { src=default; cfg=/etc/containerd/config.toml; }
-  # containerd runs with the working directory /: a relative --config is read from there
-  case $cfg in /*) ;; *) cfg=/$cfg ;; esac
-  cfg=$(uf_clean "$cfg")
-  uf_rec config "$(uf_s "$cfg")" "$src"
-
-  # Only a hand-made config of a containerd in use is judged (preflight/plan.ts): else its imports and
-  # ctr's deprecations are left out (they are most of the reader's time).
-  case $rt in ""|containerd://*) ;; *) light="the runtime in use is $rt" ;; esac
-
-  # The main config and what it imports, in containerd's load order, each file once.
-  queue=("$cfg"); from=(""); depth=(0)
-  local i=0 p f d size imp rc
-  while [ "$i" -lt \${#queue[@]} ]; do
-    p=\${queue[$i]}; d=\${depth[$i]}; a=\${from[$i]}
-    i=$((i + 1))
-    if uf_has "$p" \${loaded[@]+"\${loaded[@]}"}; then continue; fi
-    if [ \${#loaded[@]} -ge ${L.files} ]; then uf_rec note "$(uf_s "more than ${L.files} config files: $p and what follows it were not read")"; break; fi
-    loaded+=("$p")
-    f=$R$p
-    if [ ! -e "$f" ]; then uf_rec file "$(uf_s "$p")" "$(uf_s "$a")" absent; continue; fi
-    if [ -d "$f" ]; then uf_rec file "$(uf_s "$p")" "$(uf_s "$a")" error "$(uf_s "is a directory")"; continue; fi
-    if [ ! -r "$f" ]; then uf_rec file "$(uf_s "$p")" "$(uf_s "$a")" error "$(uf_s "not readable")"; continue; fi
-    size=$(wc -c <"$f")
-    if [ "$size" -gt ${L.fileBytes} ]; then uf_rec file "$(uf_s "$p")" "$(uf_s "$a")" error "$(uf_s "$size bytes, more than the ${L.fileBytes} read")"; continue; fi
-    uf_rec file "$(uf_s "$p")" "$(uf_s "$a")" present "$(uf_b64 <"$f")"
-    if [ "$i" -eq 1 ] && [ -z "$light" ] && IFS= read -r first <"$f" && [ "$first" = "$UF_OWN_LINE" ]; then light="the config is containerd-node's own"; fi
-    [ -z "$light" ] || break
-    v=$(awk "$UF_GRPC_ADDRESS_AWK" "$f" 2>/dev/null) || v=""
-    [ -z "$v" ] || addr=$v
-    rc=0; v=$(awk "$UF_IMPORTS_AWK" "$f" 2>/dev/null) || rc=$?
-    if [ "$rc" -ne 0 ]; then uf_rec note "$(uf_s "$p: its imports are written in a form this reader does not follow (awk exit $rc): not read")"; continue; fi
-    [ -n "$v" ] || continue
-    if [ "$d" -ge ${L.depth} ]; then uf_rec note "$(uf_s "$p: imports nested deeper than ${L.depth} files: not read")"; continue; fi
-    mapfile -t imps < <(printf '%s\\n' "$v")
-    for imp in "\${imps[@]}"; do
-      [ -n "$imp" ] || continue
-      case $imp in /*) ;; *) imp=\${p%/*}/$imp ;; esac
-      imp=$(uf_clean "$imp")
-      case $imp in
-        *"*"*) mapfile -t found < <(uf_glob "$imp") ;;
-        *) found=("$imp") ;;
-      esac
-      for v in \${found[@]+"\${found[@]}"}; do queue+=("$v"); from+=("$p"); depth+=($((d + 1))); done
-    done
-  done
-  [ -z "$addr" ] || uf_rec grpc-address "$(uf_s "$addr")"
-  [ -z "$light" ] || uf_rec light "$(uf_s "$light")"
-
-  # The binaries: the running or the unit's containerd, else the usual directories; ctr next to it.
-  if [ -n "$bin" ] && [ -f "$R$bin" ] && [ -x "$R$bin" ]; then :; else bin=$(uf_find_bin containerd "") || bin=""; fi
-  if [ -n "$bin" ]; then
-    uf_rec bin containerd "$(uf_s "$bin")"
-    uf_run containerd "$R$bin" --version
-  fi
-  if ctr=$(uf_find_bin ctr "\${bin%/*}"); then
-    uf_rec bin ctr "$(uf_s "$ctr")"
-    if [ -n "$light" ]; then :
-    elif [ -n "$addr" ]; then uf_run ctr "$R$ctr" --address "$addr" deprecations list --format json
-    else uf_run ctr "$R$ctr" deprecations list --format json; fi
-  fi
-
-  if libc=$(getconf GNU_LIBC_VERSION 2>/dev/null) && [ -n "$libc" ]; then :
-  else libc=$(ldd --version 2>&1 | head -n1) || true; fi
-  [ -z "$libc" ] || uf_rec libc "$(uf_s "$libc")"
-  if fs=$(stat -fc %T "$R/sys/fs/cgroup/" 2>/dev/null); then uf_rec cgroupfs "$(uf_s "$fs")"; fi
-
-  f=$R$kubelet_config
-  if [ ! -e "$f" ]; then uf_rec kubelet-config "$(uf_s "$kubelet_config")" absent
-  elif [ ! -f "$f" ] || [ ! -r "$f" ]; then uf_rec kubelet-config "$(uf_s "$kubelet_config")" error
-  else
-    uf_rec kubelet-config "$(uf_s "$kubelet_config")" present
-    if v=$(awk "$UF_FAIL_CGROUP_V1_AWK" "$f" 2>/dev/null) && [ -n "$v" ]; then uf_rec fail-cgroup-v1 "$(uf_s "$v")"; fi
-  fi
-  printf '%s %s end\\n' ${UPGRADE_FACTS_MAGIC} ${UPGRADE_FACTS_FORMAT} >&"$UF_FD"
-  exec {UF_FD}>&-
-}
-`;
-
-/**
- * The reader as a whole script: strict bash, the functions, one call. `kubeletConfig` is the
- * KubeletConfiguration file (kubelet.configPath); `runtime`, the runtime in use when known
+ * The upgrade facts alone, as a whole script: strict bash, the functions, one call. `kubeletConfig`
+ * is the KubeletConfiguration file (kubelet.configPath); `runtime`, the runtime in use when known
  * (detect_runtime's `docker://X`, `containerd://X`, `none`).
  */
 export function upgradeFactsScript(kubeletConfig = "/var/lib/kubelet/config.yaml", runtime?: string): string {
@@ -430,37 +57,30 @@ export interface NodeFactsOptions {
     /**
      * At up, not at preview: make containerd-node's own directories (where files given by path
      * are copied: owned by a deploy user that is not root, which copies over SFTP), put the node
-     * library there when this version of it is missing (lib.ts LIB_INSTALL), and record the
-     * runtime before the first run for an original state an earlier library saved without it.
+     * library there when this version of it is missing, and record the runtime before the first
+     * run for an original state an earlier library saved without it (facts.sh nf_prepare).
      * Nothing else is written.
      */
     prepare?: boolean;
 }
 
 /**
- * What the pre-flight reads over SSH before a run plans a node (at preview and at up): the
- * runtime in use (the node library's detect_runtime), another run's claim on the node
- * (claim.ts), the machine's facts (host_facts), Docker's settings while Docker is the runtime
- * in use (docker_facts) and the upgrade facts. Read-only, unless
- * `prepare` (at up): then it writes under containerd-node's own directory and nowhere else.
+ * What the pre-flight reads over SSH before a run plans a node (at preview and at up): facts.sh's
+ * node_facts, with the node library's functions it calls (detect_runtime, host_facts,
+ * docker_facts) and its values. Read-only, unless `prepare` (at up): then it writes under
+ * containerd-node's own directory and nowhere else.
  */
 export function nodeFactsScript(o: NodeFactsOptions = {}): string {
-    const paths = [...(o.freePaths ?? []).map(sq), `"$CN_DIR"`].join(" ");
     return `set -euo pipefail
 export LC_ALL=C PATH=${NODE_PATH}
 ${cnDirAssignment(o.stateDir ?? STATE_DIR_DEFAULT)}
-${DETECT_RUNTIME}${HOST_FACTS}${o.prepare ? `mkdir -p "$CN_DIR/lib" "$CN_DIR/cache"
-if [ -n "\${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ]; then chown "$SUDO_USER" "$CN_DIR/lib" "$CN_DIR/cache"; fi
-${LIB_INSTALL}# An original state saved by an earlier library: its runtime recorded once, as cn_backup now does.
-if [ -f "$CN_DIR/original/complete" ] && [ ! -s "$CN_DIR/original/runtime" ]; then
-  r=$(original_runtime); [ -z "$r" ] || echo "$r" >"$CN_DIR/original/runtime"
-fi
-` : ""}RT=$(detect_runtime)
-echo "${RUNTIME_LINE} $RT"
-echo "${CLAIM_LINE} $(base64 -w0 "$CN_DIR/claim" 2>/dev/null || echo -)"
-host_facts ${o.kubelet ? 1 : 0} ${paths}
-# Docker's own settings matter only while Docker is the runtime in use: the conversion carries them.
-${DOCKER_FACTS}case $RT in docker://*) docker_facts ;; esac
-${UPGRADE_FACTS_FN}upgrade_facts ${sq(o.kubeletConfig ?? "/var/lib/kubelet/config.yaml")} "$RT"
+${stepValues([
+        ["NF_RUNTIME_TAG", RUNTIME_LINE],
+        ["NF_CLAIM_TAG", CLAIM_LINE],
+        ["NF_KUBELET", o.kubelet ? 1 : 0],
+        ["NF_KUBELET_CONFIG", o.kubeletConfig ?? "/var/lib/kubelet/config.yaml"],
+        ["NF_FREE_PATHS", o.freePaths ?? []],
+    ])}${DETECT_RUNTIME}${HOST_FACTS}${DOCKER_FACTS}${UPGRADE_FACTS_FN}${o.prepare ? `${stepValues([["NF_LIB_FILE", NODE_LIB_FILE], ["NF_LIB_SHA256", NODE_LIB_SHA256]])}${heredoc("nf_prepare", NODE_LIB_GZIP_BASE64)}
+` : ""}node_facts
 `;
 }

@@ -1,5 +1,5 @@
 /**
- * Parses what components/scripts/upgradeFacts.ts prints on a node into the inputs of the pre-flight's pure
+ * Parses what components/node/facts.sh prints on a node into the inputs of the pre-flight's pure
  * analysis: `main` and `dropIns` for readLiveConfig, `containerdVersion` as its running version,
  * the ctr output for parseCtrDeprecations, `libc` for parseLibc, `cgroupFs` for parseCgroupFs and
  * `failCgroupV1` for cgroupVerdicts.

@@ -218,7 +218,7 @@ describe("configure: the containerd unit and crictl.yaml, from the library's tem
 });
 
 describe("node-side scripts are shellcheck-clean", () => {
-    for (const lib of ["lib.sh", "kubectl.sh"]) {
+    for (const lib of ["lib.sh", "facts.sh", "kubectl.sh"]) {
         const source = path.join(__dirname, "..", "..", "components", "node", lib);
         it(`the node library, at its source (components/node/${lib}, with no option given)`, () => {
             const r = spawnSync("shellcheck", [source], { encoding: "utf8" });

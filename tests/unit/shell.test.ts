@@ -6,7 +6,7 @@ import * as path from "path";
 import { ContainerdNodeArgs } from "../../components/args";
 import { DOCKERSHIM_FLAGS, KUBELET_FLAG_FILES, kubeletEditPlan } from "../../components/render/kubeletFlags";
 import { renderKubeletEdit } from "../../components/scripts/kubeletEdit";
-import { LIB_INSTALL, NODE_LIB_FILE, standalonePrelude as prelude } from "../../components/scripts/lib";
+import { NODE_LIB_FILE, NODE_LIB_GZIP_BASE64, standalonePrelude as prelude } from "../../components/scripts/lib";
 import { NODE_LIB, nodeLibConstant } from "../../components/nodeFiles";
 import { detachedCommand, heredoc, scriptCommand, sq } from "../../components/scripts/shell";
 import { KUBECONFIG_FROM_STDIN } from "../../components/kubeconfig";
@@ -406,7 +406,7 @@ describe("shell helpers", () => {
         fs.utimesSync(file, 1000, 1000);
         assert.strictEqual(read(true).status, 0);
         assert.strictEqual(fs.statSync(file).mtimeMs, 1000 * 1000, "left as it was");
-        assert.ok(LIB_INSTALL.length < NODE_LIB.length / 2, "sent compressed");
+        assert.ok(NODE_LIB_GZIP_BASE64.length < NODE_LIB.length / 2, "sent compressed");
         fs.rmSync(dir, { recursive: true });
     });
     it("sq quotes single quotes", () => {

@@ -1,0 +1,439 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2154 # the values (UF_*, NF_*) are set before this file's text
+# The facts reader: what the pre-flight reads off a node over SSH, at preview and at up, before any
+# step runs (components/preflight/readFacts.ts sends it, with its values and the node library's
+# functions it calls, as one script on the reader's standard input). `node_facts` prints the
+# runtime in use, another run's claim, the machine's facts (the node library's host_facts),
+# Docker's settings while Docker is the runtime (docker_facts) and the upgrade facts. Read-only
+# (no file written, not even a here-document's), but for nf_prepare, which runs first at up and
+# writes under containerd-node's own directory and nowhere else.
+#
+# The values, set by components/scripts/upgradeFacts.ts before this text (one place for each):
+#   UF_TAG           the upgrade facts' begin/end tag, "containerd-node-upgrade-facts 1"
+#   UF_OWN_LINE      the first line of a config containerd-node wrote
+#   UF_FILES UF_DEPTH UF_FILE_BYTES UF_STDERR_BYTES UF_TIMEOUT
+#                    the limits: config files followed, import depth, bytes read a file, bytes
+#                    of a command's stderr, seconds a command may run
+# node_facts's: NF_RUNTIME_TAG and NF_CLAIM_TAG (its first two lines' tags, "containerd-node-runtime"
+# and "containerd-node-claim"), NF_KUBELET (1: read the kubelet's version), NF_KUBELET_CONFIG (kubelet.configPath),
+# NF_FREE_PATHS (an array: paths whose free space is read, besides CN_DIR); and nf_prepare's:
+# NF_LIB_FILE (the node library's path under CN_DIR), NF_LIB_SHA256 (its SHA-256). CN_DIR is
+# containerd-node's directory on the node (`stateDir`).
+#
+# upgrade_facts prints one record per line between a begin and an end line (lines outside them
+# are not its own, so it can share a step's stdout; a missing end line means the output was
+# cut). B is standard base64 of the bytes, or "-" for an empty value, so any file content and any
+# path survives the line framing byte for byte. Only the `file` records' order means something:
+#
+#   containerd-node-upgrade-facts 1 begin
+#   config B(path) process|unit|default     the main config's path and where it was named
+#   pid N                                   systemd's MainPID of containerd.service, when running
+#   file B(path) B(imported-by) present B(content)
+#   file B(path) B(imported-by) absent
+#   file B(path) B(imported-by) error B(why)
+#                                           containerd's load order: the main config first (imported-by "-"),
+#                                           then each file's imports, breadth first, each file once
+#   note B(text)                            what the reader could not follow (an imports form, a limit)
+#   light B(why)                            the imports and `ctr deprecations list` were left out: nothing
+#                                           judges a hand-made config here (the runtime in use is not
+#                                           containerd, or the main config is containerd-node's own)
+#   grpc-address B(address)                 [grpc] address the config files set (the last one wins)
+#   bin containerd|ctr B(path)              the binaries found
+#   exit containerd|ctr N                   `containerd --version`, `ctr deprecations list --format json`:
+#   stdout containerd|ctr B(bytes)          exit status (124 or 137: timed out), stdout, first UF_STDERR_BYTES of stderr
+#   stderr containerd|ctr B(text)
+#   libc B(text)                            getconf GNU_LIBC_VERSION, else the first line of ldd --version
+#   cgroupfs B(text)                        stat -fc %T /sys/fs/cgroup/
+#   kubelet-config B(path) present|absent|error
+#   fail-cgroup-v1 B(raw value)             the kubelet config's top-level failCgroupV1, when it sets one
+#   containerd-node-upgrade-facts 1 end
+#
+# The parser is components/upgrade/facts.ts (parseUpgradeFacts). Every node path is read under
+# CN_ROOT (unset on a node: "/"; a fake tree in tests), binaries included; systemctl, getconf,
+# ldd, stat and the text tools come from PATH.
+
+# uf_awk_imports FILE: the strings of a TOML document's top-level `imports` array, one per line.
+# Reads up to the first line that starts a table (top-level keys come before every table).
+# Follows the forms installers write: a one-line or multi-line array of "basic" or 'literal'
+# strings, with comments, trailing commas, any other top-level keys before it. Exits 0 when there
+# is no `imports`; exits 2, printing nothing, when there is one in a form it does not follow (a
+# multi-line string, a \u escape, not an array), which the caller reports. (\047 is a single quote.)
+uf_awk_imports() {
+  awk 'function blank(c) { return c == " " || c == "\t" || c == "\r" }
+function ws() { while (i <= n && blank(substr(s, i, 1))) i++ }
+function skipline() { while (i <= n && substr(s, i, 1) != "\n") i++ }
+function wsnl(   c) {
+  while (i <= n) {
+    c = substr(s, i, 1)
+    if (blank(c) || c == "\n") i++
+    else if (c == "#") skipline()
+    else break
+  }
+}
+# str(): the one-line string that starts at i, decoded; bad = 1 when it is not one
+function str(   q, out, c, e) {
+  q = substr(s, i, 1)
+  if (substr(s, i, 3) == q q q) { bad = 1; return "" }
+  i++
+  out = ""
+  while (i <= n) {
+    c = substr(s, i, 1)
+    if (c == "\n") break
+    if (c == q) { i++; return out }
+    if (q == "\"" && c == "\\") {
+      e = substr(s, i + 1, 1)
+      i += 2
+      if (e == "\"" || e == "\\") out = out e
+      else if (e == "t") out = out "\t"
+      else if (e == "n") out = out "\n"
+      else if (e == "r") out = out "\r"
+      else if (e == "b") out = out "\b"
+      else if (e == "f") out = out "\f"
+      else break
+      continue
+    }
+    out = out c
+    i++
+  }
+  bad = 1
+  return ""
+}
+# skipval(): past a value of any kind (arrays and strings over several lines too), to its line end
+function skipval(   d, c, q) {
+  d = 0
+  while (i <= n) {
+    c = substr(s, i, 1)
+    if (c == "\"" || c == "\047") {
+      q = c
+      if (substr(s, i, 3) == q q q) {
+        i += 3
+        while (i <= n && substr(s, i, 3) != q q q) { if (q == "\"" && substr(s, i, 1) == "\\") i++; i++ }
+        i += 3
+      } else {
+        i++
+        while (i <= n && substr(s, i, 1) != q && substr(s, i, 1) != "\n") { if (q == "\"" && substr(s, i, 1) == "\\") i++; i++ }
+        i++
+      }
+      continue
+    }
+    if (c == "#") { skipline(); continue }
+    if (c == "[" || c == "{") d++
+    else if (c == "]" || c == "}") d--
+    else if (c == "\n" && d <= 0) return
+    i++
+  }
+}
+/^[ \t]*\[/ { exit }
+{ s = s $0 "\n" }
+END {
+  n = length(s)
+  i = substr(s, 1, 3) == "\357\273\277" ? 4 : 1
+  while (1) {
+    wsnl()
+    if (i > n || substr(s, i, 1) == "[") exit 0
+    key = ""
+    c = ""
+    while (i <= n) {
+      c = substr(s, i, 1)
+      if (c == "=" || c == "\n") break
+      if (c == "\"" || c == "\047") { bad = 0; key = key c str() c; if (bad) exit 0; continue }
+      key = key c
+      i++
+    }
+    # not a key/value line: not TOML, which the TypeScript side says when it parses the file
+    if (c != "=") exit 0
+    i++
+    sub(/^[ \t]+/, "", key)
+    sub(/[ \t]+$/, "", key)
+    if (key != "imports" && key != "\"imports\"" && key != "\047imports\047") { skipval(); continue }
+    ws()
+    if (substr(s, i, 1) != "[") exit 2
+    i++
+    m = 0
+    while (1) {
+      wsnl()
+      c = substr(s, i, 1)
+      if (c == "]") break
+      if (c != "\"" && c != "\047") exit 2
+      bad = 0
+      v = str()
+      if (bad) exit 2
+      out[++m] = v
+      wsnl()
+      c = substr(s, i, 1)
+      if (c == ",") { i++; continue }
+      if (c == "]") break
+      exit 2
+    }
+    for (k = 1; k <= m; k++) print out[k]
+    exit 0
+  }
+}
+' "$@"
+}
+
+# uf_awk_grpc_address FILE: the `address` a TOML file sets under [grpc] (or as grpc.address), the
+# last one in the file.
+uf_awk_grpc_address() {
+  awk 'function val(v,   q) {
+  sub(/^[^=]*=[ \t]*/, "", v)
+  q = substr(v, 1, 1)
+  if (q != "\"" && q != "\047") return ""
+  v = substr(v, 2)
+  return index(v, q) ? substr(v, 1, index(v, q) - 1) : ""
+}
+/^[ \t]*\[/ { t = $0; sub(/#.*/, "", t); gsub(/[ \t]/, "", t); sect = t; next }
+sect == "[grpc]" && /^[ \t]*address[ \t]*=/ { a = val($0) }
+sect == "" && /^[ \t]*grpc[ \t]*\.[ \t]*address[ \t]*=/ { a = val($0) }
+END { if (a != "") print a }
+' "$@"
+}
+
+# uf_awk_fail_cgroup_v1 FILE: the raw value of a KubeletConfiguration's top-level failCgroupV1
+# (YAML, or JSON), comment stripped.
+uf_awk_fail_cgroup_v1() {
+  awk '/^failCgroupV1[ \t]*:/ || /^[ \t]*"failCgroupV1"[ \t]*:/ {
+  v = $0
+  sub(/^[^:]*:[ \t]*/, "", v)
+  sub(/[ \t]+#.*$/, "", v)
+  sub(/\r$/, "", v)
+  sub(/[ \t]*,?[ \t]*$/, "", v)
+  print v
+  exit
+}
+' "$@"
+}
+
+UF_BIN_DIRS="/usr/local/bin /usr/bin /usr/local/sbin /usr/sbin /bin /sbin /opt/bin"
+# uf_b64 < BYTES: base64 on one line, "-" for nothing
+uf_b64() { local s; s=$(base64 -w0); printf '%s' "${s:--}"; }
+# uf_s STRING: uf_b64 of a string (bash's have no NUL), in bash alone: a read makes a dozen of
+# these (paths, notes), and two processes each were most of what a converted node's read cost
+UF_B64=ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/
+uf_s() {
+  local LC_ALL=C s=$1 out="" i n a b c v
+  n=${#s}
+  for ((i = 0; i < n; i += 3)); do
+    b=0 c=0
+    printf -v a '%d' "'${s:i:1}"
+    [ $((i + 1)) -ge "$n" ] || printf -v b '%d' "'${s:i+1:1}"
+    [ $((i + 2)) -ge "$n" ] || printf -v c '%d' "'${s:i+2:1}"
+    # a byte above 127 may read as negative: its low 8 bits are the byte
+    v=$(( (a & 255) << 16 | (b & 255) << 8 | (c & 255) ))
+    out+=${UF_B64:v >> 18 & 63:1}${UF_B64:v >> 12 & 63:1}
+    if [ $((i + 1)) -lt "$n" ]; then out+=${UF_B64:v >> 6 & 63:1}; else out+="="; fi
+    if [ $((i + 2)) -lt "$n" ]; then out+=${UF_B64:v & 63:1}; else out+="="; fi
+  done
+  printf '%s' "${out:--}"
+}
+uf_rec() { printf '%s\n' "$*" >&"$UF_FD"; }
+# uf_clean PATH: an absolute path as Go's filepath.Clean writes it
+uf_clean() {
+  local rest=$1 seg joined=""
+  local -a out=()
+  while [ -n "$rest" ]; do
+    seg=${rest%%/*}
+    if [ "$seg" = "$rest" ]; then rest=""; else rest=${rest#*/}; fi
+    case $seg in
+      ""|.) ;;
+      ..) if [ ${#out[@]} -gt 0 ]; then unset "out[${#out[@]}-1]"; fi ;;
+      *) out+=("$seg") ;;
+    esac
+  done
+  for seg in ${out[@]+"${out[@]}"}; do joined="$joined/$seg"; done
+  printf '%s' "${joined:-/}"
+}
+# uf_glob PATTERN: what an absolute pattern matches under CN_ROOT, one per line, sorted as Go's
+# filepath.Glob sorts (bytes); "*" matches a leading dot as in Go
+uf_glob() {
+  (
+    cd "${CN_ROOT:-}/" || exit 0
+    export LC_ALL=C
+    shopt -s nullglob dotglob
+    IFS=
+    # shellcheck disable=SC2206 # the pattern is globbed on purpose; IFS= keeps it one word
+    local -a m=(${1#/})
+    local x
+    for x in ${m[@]+"${m[@]}"}; do printf '/%s\n' "$x"; done
+  )
+}
+# uf_config_arg ARGV...: the value of containerd's -c/--config in an argument list
+uf_config_arg() {
+  shift
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --) return 1 ;;
+      -c|--c|-config|--config) [ $# -ge 2 ] || return 1; printf '%s' "$2"; return 0 ;;
+      -c=*|--c=*|-config=*|--config=*) printf '%s' "${1#*=}"; return 0 ;;
+    esac
+    shift
+  done
+  return 1
+}
+uf_has() { local x=$1 y; shift; for y in "$@"; do [ "$y" != "$x" ] || return 0; done; return 1; }
+# uf_unit_prop PROP: containerd.service's PROP, as `systemctl show` prints it (its first line)
+uf_unit_prop() {
+  local v
+  v=$(systemctl show -p "$1" containerd 2>/dev/null) || true
+  v=${v%%$'\n'*}
+  case $v in "$1="*) printf '%s' "${v#"$1="}" ;; esac
+}
+# uf_find_bin NAME PREFERRED_DIR: the first executable NAME under CN_ROOT, PREFERRED_DIR first
+uf_find_bin() {
+  local d
+  for d in $2 $UF_BIN_DIRS; do
+    if [ -f "${CN_ROOT:-}$d/$1" ] && [ -x "${CN_ROOT:-}$d/$1" ]; then printf '%s' "$d/$1"; return 0; fi
+  done
+  return 1
+}
+# uf_run NAME CMD...: records exit NAME, stdout NAME and stderr NAME of CMD, ended after
+# CN_FACTS_TIMEOUT seconds
+uf_run() {
+  local name=$1 err
+  shift
+  err=$( { { timeout -k 2 "${CN_FACTS_TIMEOUT:-$UF_TIMEOUT}" "$@" </dev/null 2>&4 | uf_b64 | { printf 'stdout %s ' "$name"; cat; echo; } >&"$UF_FD"
+    printf 'exit %s %s\n' "$name" "${PIPESTATUS[0]}" >&"$UF_FD"; } 4>&1 | head -c "$UF_STDERR_BYTES"; } | uf_b64) || true
+  uf_rec stderr "$name" "$err"
+}
+# upgrade_facts KUBELET_CONFIG [RUNTIME]: RUNTIME is detect_runtime's, when known
+upgrade_facts() {
+  local kubelet_config=$1 rt=${2-} R=${CN_ROOT:-} pid="" cfg="" src=default bin="" ctr="" a args addr="" libc="" fs v light="" first
+  local -a argv=() queue=() from=() depth=() loaded=() imps=() found=()
+  exec {UF_FD}>&1
+  printf '%s begin\n' "$UF_TAG" >&"$UF_FD"
+
+  # The config path: the running containerd's arguments, else its unit's ExecStart, else the default.
+  if command -v systemctl >/dev/null 2>&1; then
+    pid=$(uf_unit_prop MainPID)
+    if [ -n "$pid" ] && [ "$pid" != 0 ] && [ -r "$R/proc/$pid/cmdline" ]; then
+      uf_rec pid "$pid"
+      while IFS= read -r -d '' a || [ -n "$a" ]; do argv+=("$a"); done <"$R/proc/$pid/cmdline"
+      if [ ${#argv[@]} -gt 0 ]; then
+        case ${argv[0]} in /*) bin=${argv[0]} ;; esac
+        if cfg=$(uf_config_arg "${argv[@]}"); then src=process; fi
+      fi
+    else
+      # "{ path=/usr/bin/containerd ; argv[]=/usr/bin/containerd --config /etc/x.toml ; ignore_errors=no ; … }"
+      args=$(uf_unit_prop ExecStart)
+      case $args in
+        *"argv[]="*)
+          a=${args#*"path="}; bin=${a%% ;*}
+          args=${args#*"argv[]="}; args=${args%% ;*}
+          read -r -a argv < <(printf '%s\n' "$args")
+          if [ ${#argv[@]} -gt 0 ] && cfg=$(uf_config_arg "${argv[@]}"); then src=unit; fi ;;
+      esac
+    fi
+  fi
+  [ -n "$cfg" ] || { src=default; cfg=/etc/containerd/config.toml; }
+  # containerd runs with the working directory /: a relative --config is read from there
+  case $cfg in /*) ;; *) cfg=/$cfg ;; esac
+  cfg=$(uf_clean "$cfg")
+  uf_rec config "$(uf_s "$cfg")" "$src"
+
+  # Only a hand-made config of a containerd in use is judged (preflight/plan.ts): else its imports and
+  # ctr's deprecations are left out (they are most of the reader's time).
+  case $rt in ""|containerd://*) ;; *) light="the runtime in use is $rt" ;; esac
+
+  # The main config and what it imports, in containerd's load order, each file once.
+  queue=("$cfg"); from=(""); depth=(0)
+  local i=0 p f d size imp rc
+  while [ "$i" -lt ${#queue[@]} ]; do
+    p=${queue[$i]}; d=${depth[$i]}; a=${from[$i]}
+    i=$((i + 1))
+    if uf_has "$p" ${loaded[@]+"${loaded[@]}"}; then continue; fi
+    if [ ${#loaded[@]} -ge "$UF_FILES" ]; then uf_rec note "$(uf_s "more than $UF_FILES config files: $p and what follows it were not read")"; break; fi
+    loaded+=("$p")
+    f=$R$p
+    if [ ! -e "$f" ]; then uf_rec file "$(uf_s "$p")" "$(uf_s "$a")" absent; continue; fi
+    if [ -d "$f" ]; then uf_rec file "$(uf_s "$p")" "$(uf_s "$a")" error "$(uf_s "is a directory")"; continue; fi
+    if [ ! -r "$f" ]; then uf_rec file "$(uf_s "$p")" "$(uf_s "$a")" error "$(uf_s "not readable")"; continue; fi
+    size=$(wc -c <"$f")
+    if [ "$size" -gt "$UF_FILE_BYTES" ]; then uf_rec file "$(uf_s "$p")" "$(uf_s "$a")" error "$(uf_s "$size bytes, more than the $UF_FILE_BYTES read")"; continue; fi
+    uf_rec file "$(uf_s "$p")" "$(uf_s "$a")" present "$(uf_b64 <"$f")"
+    if [ "$i" -eq 1 ] && [ -z "$light" ] && IFS= read -r first <"$f" && [ "$first" = "$UF_OWN_LINE" ]; then light="the config is containerd-node's own"; fi
+    [ -z "$light" ] || break
+    v=$(uf_awk_grpc_address "$f" 2>/dev/null) || v=""
+    [ -z "$v" ] || addr=$v
+    rc=0; v=$(uf_awk_imports "$f" 2>/dev/null) || rc=$?
+    if [ "$rc" -ne 0 ]; then uf_rec note "$(uf_s "$p: its imports are written in a form this reader does not follow (awk exit $rc): not read")"; continue; fi
+    [ -n "$v" ] || continue
+    if [ "$d" -ge "$UF_DEPTH" ]; then uf_rec note "$(uf_s "$p: imports nested deeper than $UF_DEPTH files: not read")"; continue; fi
+    mapfile -t imps < <(printf '%s\n' "$v")
+    for imp in "${imps[@]}"; do
+      [ -n "$imp" ] || continue
+      case $imp in /*) ;; *) imp=${p%/*}/$imp ;; esac
+      imp=$(uf_clean "$imp")
+      case $imp in
+        *"*"*) mapfile -t found < <(uf_glob "$imp") ;;
+        *) found=("$imp") ;;
+      esac
+      for v in ${found[@]+"${found[@]}"}; do queue+=("$v"); from+=("$p"); depth+=($((d + 1))); done
+    done
+  done
+  [ -z "$addr" ] || uf_rec grpc-address "$(uf_s "$addr")"
+  [ -z "$light" ] || uf_rec light "$(uf_s "$light")"
+
+  # The binaries: the running or the unit's containerd, else the usual directories; ctr next to it.
+  if [ -n "$bin" ] && [ -f "$R$bin" ] && [ -x "$R$bin" ]; then :; else bin=$(uf_find_bin containerd "") || bin=""; fi
+  if [ -n "$bin" ]; then
+    uf_rec bin containerd "$(uf_s "$bin")"
+    uf_run containerd "$R$bin" --version
+  fi
+  if ctr=$(uf_find_bin ctr "${bin%/*}"); then
+    uf_rec bin ctr "$(uf_s "$ctr")"
+    if [ -n "$light" ]; then :
+    elif [ -n "$addr" ]; then uf_run ctr "$R$ctr" --address "$addr" deprecations list --format json
+    else uf_run ctr "$R$ctr" deprecations list --format json; fi
+  fi
+
+  if libc=$(getconf GNU_LIBC_VERSION 2>/dev/null) && [ -n "$libc" ]; then :
+  else libc=$(ldd --version 2>&1 | head -n1) || true; fi
+  [ -z "$libc" ] || uf_rec libc "$(uf_s "$libc")"
+  if fs=$(stat -fc %T "$R/sys/fs/cgroup/" 2>/dev/null); then uf_rec cgroupfs "$(uf_s "$fs")"; fi
+
+  f=$R$kubelet_config
+  if [ ! -e "$f" ]; then uf_rec kubelet-config "$(uf_s "$kubelet_config")" absent
+  elif [ ! -f "$f" ] || [ ! -r "$f" ]; then uf_rec kubelet-config "$(uf_s "$kubelet_config")" error
+  else
+    uf_rec kubelet-config "$(uf_s "$kubelet_config")" present
+    if v=$(uf_awk_fail_cgroup_v1 "$f" 2>/dev/null) && [ -n "$v" ]; then uf_rec fail-cgroup-v1 "$(uf_s "$v")"; fi
+  fi
+  printf '%s end\n' "$UF_TAG" >&"$UF_FD"
+  exec {UF_FD}>&-
+}
+
+# nf_prepare < LIBRARY: at up, before the read: containerd-node's own directories
+# (where files given by path are copied: owned by a deploy user that is not root, which copies
+# over SFTP); the node library at $CN_DIR/$NF_LIB_FILE when that version of it is missing, from
+# its text gzipped and in base64 on stdin, checked against NF_LIB_SHA256 before it is moved in
+# place; and, for an original state an earlier library saved without it, the runtime before the
+# first run (as cn_backup now records it). Nothing else is written.
+nf_prepare() {
+  local l=$CN_DIR/$NF_LIB_FILE t r
+  mkdir -p "$CN_DIR/lib" "$CN_DIR/cache"
+  if [ -n "${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ]; then chown "$SUDO_USER" "$CN_DIR/lib" "$CN_DIR/cache"; fi
+  if [ ! -f "$l" ]; then
+    t=$l.$$.tmp
+    base64 -d | gzip -dc >"$t"
+    echo "$NF_LIB_SHA256  $t" | sha256sum -c --status || { rm -f "$t"; echo "containerd-node: the node library did not arrive whole at $l" >&2; exit 1; }
+    chmod 0644 "$t" && mv -f "$t" "$l"
+  fi
+  if [ -f "$CN_DIR/original/complete" ] && [ ! -s "$CN_DIR/original/runtime" ]; then
+    r=$(original_runtime)
+    [ -z "$r" ] || echo "$r" >"$CN_DIR/original/runtime"
+  fi
+}
+
+# node_facts: the whole read. The runtime in use (detect_runtime), another run's claim on the node
+# (its claim file, base64, "-" for none), the machine's facts (host_facts: NF_KUBELET, the free
+# space of NF_FREE_PATHS and CN_DIR), Docker's own settings while Docker is the runtime in use (the
+# conversion carries them), then the upgrade facts. components/preflight/readFacts.ts parses it.
+node_facts() {
+  local rt
+  rt=$(detect_runtime)
+  echo "$NF_RUNTIME_TAG $rt"
+  echo "$NF_CLAIM_TAG $(base64 -w0 "$CN_DIR/claim" 2>/dev/null || echo -)"
+  host_facts "$NF_KUBELET" ${NF_FREE_PATHS[@]+"${NF_FREE_PATHS[@]}"} "$CN_DIR"
+  case $rt in docker://*) docker_facts ;; esac
+  upgrade_facts "$NF_KUBELET_CONFIG" "$rt"
+}
