@@ -71,7 +71,8 @@ function stepOptions(opts: pulumi.CustomResourceOptions, secretOutputs: string[]
  * package's own lines, not the user's program; they are about 0.35 KiB of each step's state and
  * the stack's reading a part of every step's registration at preview. While a step's constructor
  * runs (synchronously) the SDK's reader is one that finds no frames, so the engine gets none; the
- * returned function puts the SDK's back. CN_STEP_SOURCE_POSITIONS=1 keeps them.
+ * returned function puts the SDK's back. CN_STEP_SOURCE_POSITIONS=1 keeps them (and a fleet's
+ * nodes' empty ones: withoutSourcePosition).
  */
 function hideSourcePosition(): () => void {
     const sdk = pulumi.Resource as unknown as { callsites?: () => unknown[] };
@@ -81,6 +82,20 @@ function hideSourcePosition(): () => void {
     }
     sdk.callsites = () => [];
     return () => { sdk.callsites = callsites; };
+}
+
+/**
+ * `make()`, registering the resources it makes synchronously without a source position (as
+ * hideSourcePosition): a fleet's nodes, built in a promise callback, whose recorded position the
+ * SDK finds empty after reading the whole stack anyway.
+ */
+export function withoutSourcePosition<T>(make: () => T): T {
+    const restore = hideSourcePosition();
+    try {
+        return make();
+    } finally {
+        restore();
+    }
 }
 
 /** `command:remote:Command`: runs `create` over SSH. */

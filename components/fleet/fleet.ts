@@ -1,7 +1,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { ContainerdNodeArgs, DrainArgs, KubeconfigInput } from "../args";
-import { LocalStep } from "../commands";
+import { LocalStep, withoutSourcePosition } from "../commands";
 import { kubeconfigWiring, writeLocalLibrary } from "../kubeconfig";
 import { ContainerdNode, StepDurations } from "../containerdNode";
 import { withoutPromiseTraces } from "../promiseTraces";
@@ -293,7 +293,7 @@ export class ContainerdFleet extends pulumi.ComponentResource {
                 };
                 const fleetGate = k8s ? gateValues : undefined;
                 const node = nextInBatch().then(() => {
-                    const built = new ContainerdNode(n.name, { ...own, startAfter, rollbackMark: mark, fleetGate }, { parent: this });
+                    const built = withoutSourcePosition(() => new ContainerdNode(n.name, { ...own, startAfter, rollbackMark: mark, fleetGate }, { parent: this }));
                     this.nodes[n.name] = built;
                     return built;
                 });

@@ -414,8 +414,11 @@ nf_prepare() {
   if [ -n "${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ]; then chown "$SUDO_USER" "$CN_DIR/lib" "$CN_DIR/cache"; fi
   if [ ! -f "$l" ]; then
     t=$l.$$.tmp
-    base64 -d | gzip -dc >"$t"
-    echo "$NF_LIB_SHA256  $t" | sha256sum -c --status || { rm -f "$t"; echo "containerd-node: the node library did not arrive whole at $l" >&2; exit 1; }
+    if ! base64 -d | gzip -dc >"$t" || ! echo "$NF_LIB_SHA256  $t" | sha256sum -c --status; then
+      rm -f "$t"
+      echo "containerd-node: the node library did not arrive whole at $l" >&2
+      exit 1
+    fi
     chmod 0644 "$t" && mv -f "$t" "$l"
   fi
   if [ -f "$CN_DIR/original/complete" ] && [ ! -s "$CN_DIR/original/runtime" ]; then

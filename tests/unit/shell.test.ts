@@ -409,6 +409,25 @@ describe("shell helpers", () => {
         assert.ok(NODE_LIB_GZIP_BASE64.length < NODE_LIB.length / 2, "sent compressed");
         fs.rmSync(dir, { recursive: true });
     });
+    it("a library that arrives damaged (its gzip broken, or not its SHA-256) is refused: nothing at its place, no temp file left", () => {
+        const script = nodeFactsScript({ prepare: true });
+        const b64 = NODE_LIB_GZIP_BASE64.split("\n");
+        const mid = Math.floor(b64.length / 2);
+        const flipped = b64.map((l, i) => i === mid ? l.replace(/^./, c => c === "A" ? "B" : "A") : l).join("\n");
+        for (const [what, text] of [
+            ["gzip broken", script.replace(NODE_LIB_GZIP_BASE64, flipped)],
+            ["another SHA-256", script.replace(/^NF_LIB_SHA256='[0-9a-f]{64}'$/m, `NF_LIB_SHA256='${"0".repeat(64)}'`)],
+        ] as const) {
+            assert.notStrictEqual(text, script, what);
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-libbad-"));
+            const r = spawnSync("bash", ["-c", text], { encoding: "utf8", env: { ...process.env, CN_ROOT: dir, CN_DIR: dir } });
+            assert.strictEqual(r.status, 1, what);
+            assert.match(r.stderr, /containerd-node: the node library did not arrive whole at /, what);
+            assert.doesNotMatch(r.stdout, /containerd-node-runtime/, `${what}: no facts`);
+            assert.deepStrictEqual(fs.readdirSync(path.join(dir, "lib")), [], `${what}: nothing left in lib/`);
+            fs.rmSync(dir, { recursive: true });
+        }
+    });
     it("sq quotes single quotes", () => {
         const r = spawnSync("bash", ["-c", `printf %s ${sq("it's $HOME")}`], { encoding: "utf8" });
         assert.strictEqual(r.stdout, "it's $HOME");
