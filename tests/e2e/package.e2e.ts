@@ -103,16 +103,16 @@ describe("e2e: the npm package, installed from its tarball into a new project", 
 
     it("the tarball holds the compiled components, their declarations, the README and its guides, nothing of the repo's development", () => {
         for (const f of ["package.json", "README.md", "bin/components/index.js", "bin/components/index.d.ts",
-            "bin/components/containerdNode.js", "bin/components/fleet/fleet.d.ts", "components/node/lib.sh"]) {
+            "bin/components/containerdNode.js", "bin/components/fleet/fleet.d.ts", "components/node/lib.sh", "components/node/facts.sh"]) {
             assert.ok(entries.includes(f), `${f} is in the tarball`);
         }
         const dev = entries.filter(e => /^(tests|lab|bench|scripts|artifacts|components(?!\/node\/[^/]+\.sh$)|bin\/(tests|bench|scripts))\//.test(e)
             || /^(bin\/)?index\.|^tsconfig|^Pulumi\./.test(e));
-        assert.deepStrictEqual(dev, [], "no tests, lab, benchmarks, scripts, sources or stack program (the node library is a shipped file)");
+        assert.deepStrictEqual(dev, [], "no tests, lab, benchmarks, scripts, sources or stack program (the node-side bash files are shipped)");
         const guides = fs.readdirSync(path.join(REPO, "docs")).filter(f => f.endsWith(".md")).map(f => `docs/${f}`);
         assert.deepStrictEqual(entries.filter(e => e.startsWith("docs/")).sort(), guides.sort(), "the guides the README links to, and nothing else of docs/");
         const other = entries.filter(e => !/^bin\/(components|provider)\/.*(?<!\.d)\.js$|^bin\/(components|provider)\/.*\.d\.ts$|^docs\/[^/]+\.md$/.test(e));
-        assert.deepStrictEqual(other.sort(), ["README.md", "components/node/kubectl.sh", "components/node/lib.sh", "package.json", "provider/pulumi-resource-containerd-node", "provider/schema.json"],
+        assert.deepStrictEqual(other.sort(), ["README.md", "components/node/facts.sh", "components/node/kubectl.sh", "components/node/lib.sh", "package.json", "provider/pulumi-resource-containerd-node", "provider/schema.json"],
             "no source maps or .ts sources either; the provider plugin's entry and schema");
         for (const f of ["bin/provider/main.js", "bin/provider/provider.js", "bin/provider/convert.js"]) {
             assert.ok(entries.includes(f), `${f} (the provider plugin) is in the tarball`);
