@@ -6,10 +6,10 @@
  *
  * The library reaches the node once per version, as a file: the facts read at up puts it there
  * when it is missing (NODE_LIB_GZIP_BASE64), or, when the caller gave the node's facts, the
- * node's `lib` step (a CopyToRemote: the state keeps its hash, not its text). Neither leaves its text in the
- * state, so each step's command text, which `pulumi preview` diffs and the engine keeps per
- * resource, carries only what is that step's own; and the steps name the file by its hash, so a
- * new library is a change of every step.
+ * node's `lib` step (a CopyToRemote: the state keeps its hash, not its text). Neither leaves its
+ * text in the state, so each step's command text, which `pulumi preview` diffs and the engine
+ * keeps per resource, carries only what is that step's own; and the steps name the file by its
+ * hash, so a new library is a change of every step.
  */
 import { createHash } from "crypto";
 import * as zlib from "zlib";
