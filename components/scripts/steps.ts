@@ -13,7 +13,7 @@ import { registryTlsFiles, renderHostsTomls } from "../render/hostsToml";
 import { kubeletEditPlan } from "../render/kubeletFlags";
 import { unitValues } from "../render/unit";
 import { BUILDKIT_NAMESPACE, BUILDKIT_SOCKET, renderBuildkitdToml, renderBuildkitUnit } from "../render/buildkit";
-import { NodeSpec, ResolvedArtifact } from "../spec";
+import { DEFAULTS, NodeSpec, ResolvedArtifact } from "../spec";
 import { SoftFailure } from "./kubectl";
 import { kubeletEditValues } from "./kubeletEdit";
 import { claimOf, NodeStep, partSteps, SecretStep, StepPart } from "./claim";
@@ -69,7 +69,7 @@ function configurePart(spec: NodeSpec): Part {
         ...(c.cni ? [["CNI_BIN_DIR", spec.config.cniBinDir] as [string, string]] : []),
         ["BIN_DIR", c.binDir],
         ["ROOT", spec.config.root],
-        ["KUBELET_CONFIG", spec.kubelet?.configPath ?? "/var/lib/kubelet/config.yaml"],
+        ["KUBELET_CONFIG", spec.kubelet?.configPath ?? DEFAULTS.kubeletConfigPath],
         ["REGISTRIES", Object.keys(hosts).join(" ")],
         ["TLS_FILES", registryTlsFiles(spec).map(f => `${f.field}\t${f.path}`).join("\n")],
         ["REGISTRY_AUTH", spec.config.registryAuth.length > 0 ? "1" : "0"],
@@ -122,7 +122,7 @@ export function proxyScript(spec: NodeSpec, values: ProxyValues): string {
     return `${prelude("proxy", claimOf(spec, "proxy"))}${stepValues([
         ...deferValues(spec),
         ["BIN_DIR", spec.containerd.binDir],
-        ["KUBELET_CONFIG", spec.kubelet?.configPath ?? "/var/lib/kubelet/config.yaml"],
+        ["KUBELET_CONFIG", spec.kubelet?.configPath ?? DEFAULTS.kubeletConfigPath],
         ["CONFIG_HEAD", TOP_OF_FILE.trim()],
         ["PROXY_TEXT", renderProxyDropIn(Object.fromEntries(spec.proxy.map(f => [f, values[f]])))],
     ])}cn_proxy

@@ -8,6 +8,7 @@ import * as fs from "fs";
 import { CLAIM_LINE, RUNTIME_LINE, STATE_DIR_DEFAULT, UPGRADE_FACTS_FORMAT, UPGRADE_FACTS_MAGIC } from "../facts";
 import { nodeFilePath } from "../nodeFiles";
 import { TOP_OF_FILE } from "../render/configToml";
+import { DEFAULTS } from "../spec";
 import { DETECT_RUNTIME, DOCKER_FACTS, HOST_FACTS, NODE_LIB_FILE, NODE_LIB_GZIP_BASE64, NODE_LIB_SHA256 } from "./lib";
 import { assignment, cnDirAssignment, heredoc, NODE_PATH, sq, stepValues } from "./shell";
 
@@ -37,7 +38,7 @@ ${stepValues([
  * is the KubeletConfiguration file (kubelet.configPath); `runtime`, the runtime in use when known
  * (detect_runtime's `docker://X`, `containerd://X`, `none`).
  */
-export function upgradeFactsScript(kubeletConfig = "/var/lib/kubelet/config.yaml", runtime?: string): string {
+export function upgradeFactsScript(kubeletConfig = DEFAULTS.kubeletConfigPath, runtime?: string): string {
     return `set -euo pipefail
 export LC_ALL=C
 ${UPGRADE_FACTS_FN}upgrade_facts ${sq(kubeletConfig)}${runtime === undefined ? "" : ` ${sq(runtime)}`}
@@ -78,7 +79,7 @@ ${stepValues([
         ["NF_RUNTIME_TAG", RUNTIME_LINE],
         ["NF_CLAIM_TAG", CLAIM_LINE],
         ["NF_KUBELET", o.kubelet ? 1 : 0],
-        ["NF_KUBELET_CONFIG", o.kubeletConfig ?? "/var/lib/kubelet/config.yaml"],
+        ["NF_KUBELET_CONFIG", o.kubeletConfig ?? DEFAULTS.kubeletConfigPath],
         ["NF_FREE_PATHS", o.freePaths ?? []],
     ])}${DETECT_RUNTIME}${HOST_FACTS}${DOCKER_FACTS}${UPGRADE_FACTS_FN}${o.prepare ? `${stepValues([["NF_LIB_FILE", NODE_LIB_FILE], ["NF_LIB_SHA256", NODE_LIB_SHA256]])}${heredoc("nf_prepare", NODE_LIB_GZIP_BASE64)}
 ` : ""}node_facts

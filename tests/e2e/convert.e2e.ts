@@ -74,9 +74,9 @@ describe("e2e: Docker → containerd 2.x from the release tarball, logged in as 
         // fleet made (the SDK found none: the fleet builds it in a promise callback); the fleet's
         // names the program's line.
         const resources = checkpointResources(stack);
-        const steps = resources.filter(r => r.type.startsWith("command:") || r.type === "containerd-node:index:ContainerdNode");
-        assert.ok(steps.some(r => r.type === "containerd-node:index:ContainerdNode") && steps.some(r => r.type.startsWith("command:")));
-        for (const r of steps) {
+        const positionless = resources.filter(r => r.type.startsWith("command:") || r.type === "containerd-node:index:ContainerdNode");
+        assert.ok(positionless.some(r => r.type === "containerd-node:index:ContainerdNode") && positionless.some(r => r.type.startsWith("command:")));
+        for (const r of positionless) {
             assert.ok(!("sourcePosition" in r) && !("stackTrace" in r), `${r.urn} has no source position`);
         }
         assert.match(resources.find(r => r.type === "containerd-node:index:ContainerdFleet")!.sourcePosition!, /^project:\/\/\/.*index\.ts#\d+,\d+$/);
