@@ -25,15 +25,12 @@ export const LOCAL_LIB_FILE = `kubectl-${createHash("sha256").update(LOCAL_LIB).
 
 /**
  * bash: sources the library from the run's directory (the same one a kubeconfig given as content
- * is written to), or fails naming the file. The text names no directory, so the same stack run
- * from another machine or user changes no step.
+ * is written to); a missing file ends the step with bash's own "…/kubectl-<hash>.sh: No such file
+ * or directory" (one line: the command provider quotes a local step's whole text in its error, and
+ * the state keeps the text twice). The text names no directory, so the same stack run from another
+ * machine or user changes no step.
  */
-export const LOCAL_LIB_SOURCE = `CN_LOCAL_LIB=\${TMPDIR:-/tmp}/containerd-node-$(id -u)/${LOCAL_LIB_FILE}
-if [ ! -r "$CN_LOCAL_LIB" ]; then
-  echo "containerd-node: no step library at $CN_LOCAL_LIB: the program writes it there at pulumi up (TMPDIR must be the same for the program and the command provider)" >&2
-  exit 1
-fi
-. "$CN_LOCAL_LIB"
+export const LOCAL_LIB_SOURCE = `. "\${TMPDIR:-/tmp}/containerd-node-$(id -u)/${LOCAL_LIB_FILE}" || exit 1
 `;
 
 /** A value for the library: a string, a list (a bash array), or undefined (not set). */

@@ -64,20 +64,17 @@ export function scriptCommand(user: string): string {
 ${run} </dev/null; rc=$?; rm -f "$f"; exit $rc`;
 }
 
-/** What a step whose library is missing says: how to bring it back. */
-function libMissing(step: string, lib: string): string {
-    return `containerd-node: step ${step}: no node library at ${lib}: pulumi up puts it back (with nodeFacts given: --replace its lib step)`;
-}
-
 /**
  * The command of a mutating step: the script on its standard input runs on the node as a
  * transient systemd unit (the node library's cn_run, components/node/lib.sh, which saves it to a
  * file first), which this SSH session only follows; a lost session leaves it running, and the next
  * run of the same step finds it. `holder` names the run in the node's lock (e.g. the stack).
- * `libFile` is the node library, relative to CN_DIR, which is `stateDir`. One line: the state
- * keeps it twice per step (the command provider's outputs repeat its inputs).
+ * `libFile` is the node library, relative to CN_DIR, which is `stateDir`; a node without it
+ * fails the step with bash's "…/lib/node-<hash>.sh: No such file or directory" (docs/operations.md
+ * says how it comes back). One line: the state keeps it twice per step (the command provider's
+ * outputs repeat its inputs).
  */
 export function detachedCommand(step: string, user: string, holder: string, libFile: string, stateDir: string): string {
-    const run = `${cnDirAssignment(stateDir)}; l=$CN_DIR/${libFile}; [ -f "$l" ] || { echo "${libMissing(step, "$l")}" >&2; exit 1; }; source "$l"; CN_HOLDER=$0 cn_run ${step}`;
+    const run = `${cnDirAssignment(stateDir)}; . "$CN_DIR/${libFile}" && CN_HOLDER=$0 cn_run ${step}`;
     return `${user === "root" ? "bash" : "sudo -n bash"} -c ${sq(run)} ${sq(holder)}`;
 }

@@ -263,7 +263,7 @@ describe("ContainerdNode resource graph", () => {
         for (const step of ["converge"]) {
             // The command names the library by its hash (the runner it starts puts strict mode and
             // the library before the step's text); the text starts with the step's own cn_begin.
-            assert.ok(res.get(`lib-${step}`)!.inputs.create.includes(`l=$CN_DIR/${NODE_LIB_FILE};`), step);
+            assert.ok(res.get(`lib-${step}`)!.inputs.create.includes(`. "$CN_DIR/${NODE_LIB_FILE}" && `), step);
             const text: string = res.get(`lib-${step}`)!.inputs.stdin;
             assert.match(text, new RegExp(`^cn_begin ${step} `), step);
             assert.ok(!text.includes("txn_begin() {") && !text.includes("source "), `${step} does not repeat the library, nor source it`);

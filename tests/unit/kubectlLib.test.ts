@@ -113,8 +113,18 @@ describe("the Kubernetes-side steps' library (components/node/kubectl.sh, as the
         fs.rmSync(file);
         const r = run(l, drainScript(specOf(l)));
         assert.strictEqual(r.status, 1);
-        assert.match(r.stderr, /containerd-node: no step library at \S+\/kubectl-[0-9a-f]{16}\.sh: the program writes it there at pulumi up/);
+        assert.match(r.stderr, /\/containerd-node-\d+\/kubectl-[0-9a-f]{16}\.sh: No such file or directory\n$/);
         assert.ok(!fs.existsSync(path.join(l.state, "calls")), "kubectl never ran");
+    });
+
+    it("a host-mode gate (no set -e) without the library stops at the sourcing line: no probe runs", () => {
+        const l = lab({ runtime: "containerd://2.2.9" });
+        fs.rmSync(path.join(kubeconfigDir(l.tmp), LOCAL_LIB_FILE));
+        const out = path.join(l.tmp, "probed");
+        const r = run(l, gateScript({ node: "n1", probes: [`touch ${out}`], timeoutSeconds: 1, pauseSeconds: 0 }));
+        assert.strictEqual(r.status, 1);
+        assert.match(r.stderr, /kubectl-[0-9a-f]{16}\.sh: No such file or directory\n$/);
+        assert.ok(!fs.existsSync(out), "no probe ran");
     });
 
     it("drain: cordons (marking the cordon as its own) and drains a Docker node", () => {
