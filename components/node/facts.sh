@@ -6,7 +6,10 @@
 # runtime in use, another run's claim, the machine's facts (the node library's host_facts),
 # Docker's settings while Docker is the runtime (docker_facts) and the upgrade facts. Read-only
 # (no file written, not even a here-document's), but for nf_prepare, which runs first at up and
-# writes under containerd-node's own directory and nowhere else.
+# writes under containerd-node's own directory and nowhere else. It runs at every preview on every
+# node, so it starts a process only for what bash cannot do itself (systemctl, a binary's version,
+# a file's bytes in base64, awk's TOML readers): strings are encoded (uf_sv) and records written
+# (uf_rec) in bash, without a subshell each.
 #
 # The values, set by components/scripts/upgradeFacts.ts before this text (one place for each):
 #   UF_TAG           the upgrade facts' begin/end tag, "containerd-node-upgrade-facts 1"
@@ -205,43 +208,58 @@ uf_awk_fail_cgroup_v1() {
 }
 
 UF_BIN_DIRS="/usr/local/bin /usr/bin /usr/local/sbin /usr/sbin /bin /sbin /opt/bin"
-# uf_b64 < BYTES: base64 on one line, "-" for nothing
-uf_b64() { local s; s=$(base64 -w0); printf '%s' "${s:--}"; }
-# uf_s STRING: uf_b64 of a string (bash's have no NUL), in bash alone: a read makes a dozen of
-# these (paths, notes), and two processes each were most of what a converted node's read cost
+# uf_sv VAR STRING: a string (bash's have no NUL) in base64 on one line, "-" for nothing, into VAR, in bash alone (no process,
+# no subshell): a read encodes a few dozen strings (paths, notes, dockerd's arguments), and the
+# processes and subshells that encoded them were most of what a read cost the node. The locals'
+# names are not a caller's.
 UF_B64=ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/
-uf_s() {
-  local LC_ALL=C s=$1 out="" i n a b c v
-  n=${#s}
-  for ((i = 0; i < n; i += 3)); do
-    b=0 c=0
-    printf -v a '%d' "'${s:i:1}"
-    [ $((i + 1)) -ge "$n" ] || printf -v b '%d' "'${s:i+1:1}"
-    [ $((i + 2)) -ge "$n" ] || printf -v c '%d' "'${s:i+2:1}"
+uf_sv() {
+  local LC_ALL=C _uf_s=$2 _uf_o="" _uf_i _uf_n _uf_a _uf_b _uf_c _uf_v
+  _uf_n=${#_uf_s}
+  for ((_uf_i = 0; _uf_i < _uf_n; _uf_i += 3)); do
+    _uf_b=0 _uf_c=0
+    printf -v _uf_a '%d' "'${_uf_s:_uf_i:1}"
+    [ $((_uf_i + 1)) -ge "$_uf_n" ] || printf -v _uf_b '%d' "'${_uf_s:_uf_i+1:1}"
+    [ $((_uf_i + 2)) -ge "$_uf_n" ] || printf -v _uf_c '%d' "'${_uf_s:_uf_i+2:1}"
     # a byte above 127 may read as negative: its low 8 bits are the byte
-    v=$(( (a & 255) << 16 | (b & 255) << 8 | (c & 255) ))
-    out+=${UF_B64:v >> 18 & 63:1}${UF_B64:v >> 12 & 63:1}
-    if [ $((i + 1)) -lt "$n" ]; then out+=${UF_B64:v >> 6 & 63:1}; else out+="="; fi
-    if [ $((i + 2)) -lt "$n" ]; then out+=${UF_B64:v & 63:1}; else out+="="; fi
+    _uf_v=$(( (_uf_a & 255) << 16 | (_uf_b & 255) << 8 | (_uf_c & 255) ))
+    _uf_o+=${UF_B64:_uf_v >> 18 & 63:1}${UF_B64:_uf_v >> 12 & 63:1}
+    if [ $((_uf_i + 1)) -lt "$_uf_n" ]; then _uf_o+=${UF_B64:_uf_v >> 6 & 63:1}; else _uf_o+="="; fi
+    if [ $((_uf_i + 2)) -lt "$_uf_n" ]; then _uf_o+=${UF_B64:_uf_v & 63:1}; else _uf_o+="="; fi
   done
-  printf '%s' "${out:--}"
+  printf -v "$1" '%s' "${_uf_o:--}"
 }
-uf_rec() { printf '%s\n' "$*" >&"$UF_FD"; }
-# uf_clean PATH: an absolute path as Go's filepath.Clean writes it
-uf_clean() {
-  local rest=$1 seg joined=""
-  local -a out=()
-  while [ -n "$rest" ]; do
-    seg=${rest%%/*}
-    if [ "$seg" = "$rest" ]; then rest=""; else rest=${rest#*/}; fi
-    case $seg in
-      ""|.) ;;
-      ..) if [ ${#out[@]} -gt 0 ]; then unset "out[${#out[@]}-1]"; fi ;;
-      *) out+=("$seg") ;;
+# uf_s STRING: uf_sv, printed
+uf_s() { local o; uf_sv o "$1"; printf '%s' "$o"; }
+# uf_fv VAR FILE: a file's bytes in base64 on one line, "-" for nothing, into VAR (one process)
+uf_fv() { local _uf_f; _uf_f=$(base64 -w0 <"$2") || true; printf -v "$1" '%s' "${_uf_f:--}"; }
+# uf_rec KEY ARG...: one record line; an ARG written =TEXT is TEXT in base64 (uf_sv)
+uf_rec() {
+  local _uf_r=$1 _uf_x _uf_e
+  shift
+  for _uf_x in "$@"; do
+    case $_uf_x in
+      =*) uf_sv _uf_e "${_uf_x#=}"; _uf_r+=" $_uf_e" ;;
+      *) _uf_r+=" $_uf_x" ;;
     esac
   done
-  for seg in ${out[@]+"${out[@]}"}; do joined="$joined/$seg"; done
-  printf '%s' "${joined:-/}"
+  printf '%s\n' "$_uf_r"
+}
+# uf_cleanv VAR PATH: an absolute path as Go's filepath.Clean writes it, into VAR
+uf_cleanv() {
+  local _uf_rest=$2 _uf_seg _uf_joined=""
+  local -a _uf_out=()
+  while [ -n "$_uf_rest" ]; do
+    _uf_seg=${_uf_rest%%/*}
+    if [ "$_uf_seg" = "$_uf_rest" ]; then _uf_rest=""; else _uf_rest=${_uf_rest#*/}; fi
+    case $_uf_seg in
+      ""|.) ;;
+      ..) if [ ${#_uf_out[@]} -gt 0 ]; then unset "_uf_out[${#_uf_out[@]}-1]"; fi ;;
+      *) _uf_out+=("$_uf_seg") ;;
+    esac
+  done
+  for _uf_seg in ${_uf_out[@]+"${_uf_out[@]}"}; do _uf_joined="$_uf_joined/$_uf_seg"; done
+  printf -v "$1" '%s' "${_uf_joined:-/}"
 }
 # uf_glob PATTERN: what an absolute pattern matches under CN_ROOT, one per line, sorted as Go's
 # filepath.Glob sorts (bytes); "*" matches a leading dot as in Go
@@ -271,13 +289,6 @@ uf_config_arg() {
   return 1
 }
 uf_has() { local x=$1 y; shift; for y in "$@"; do [ "$y" != "$x" ] || return 0; done; return 1; }
-# uf_unit_prop PROP: containerd.service's PROP, as `systemctl show` prints it (its first line)
-uf_unit_prop() {
-  local v
-  v=$(systemctl show -p "$1" containerd 2>/dev/null) || true
-  v=${v%%$'\n'*}
-  case $v in "$1="*) printf '%s' "${v#"$1="}" ;; esac
-}
 # uf_find_bin NAME PREFERRED_DIR: the first executable NAME under CN_ROOT, PREFERRED_DIR first
 uf_find_bin() {
   local d
@@ -286,25 +297,136 @@ uf_find_bin() {
   done
   return 1
 }
-# uf_run NAME CMD...: records exit NAME, stdout NAME and stderr NAME of CMD, ended after
-# CN_FACTS_TIMEOUT seconds
+# uf_run NAME CMD...: records stdout NAME, exit NAME and stderr NAME of CMD (its stdout's bytes,
+# its exit status, the first UF_STDERR_BYTES of its stderr), ended after CN_FACTS_TIMEOUT seconds
 uf_run() {
   local name=$1 err
   shift
-  err=$( { { timeout -k 2 "${CN_FACTS_TIMEOUT:-$UF_TIMEOUT}" "$@" </dev/null 2>&4 | uf_b64 | { printf 'stdout %s ' "$name"; cat; echo; } >&"$UF_FD"
-    printf 'exit %s %s\n' "$name" "${PIPESTATUS[0]}" >&"$UF_FD"; } 4>&1 | head -c "$UF_STDERR_BYTES"; } | uf_b64) || true
-  uf_rec stderr "$name" "$err"
+  # shellcheck disable=SC2030,SC2031 # out and rc are the outer subshell's own
+  err=$( { { out=$(timeout -k 2 "${CN_FACTS_TIMEOUT:-$UF_TIMEOUT}" "$@" </dev/null 2>&4 | base64 -w0; exit "${PIPESTATUS[0]}") && rc=0 || rc=$?
+    printf 'stdout %s %s\nexit %s %s\n' "$name" "${out:--}" "$name" "$rc" >&"$UF_FD"; } 4>&1 | head -c "$UF_STDERR_BYTES"; } | base64 -w0) || true
+  uf_rec stderr "$name" "${err:--}"
 }
+# docker_file KIND PATH [EXTRA]: one `KIND B(path) [EXTRA] present B(content)|absent|error B(why)`
+# record of a file under CN_ROOT, read up to 1 MiB
+docker_file() {
+  local kind=$1 p=$2 extra=${3:-} f=${CN_ROOT:-}$2 size b
+  local -a head=("$kind" "=$p")
+  [ -z "$extra" ] || head+=("$extra")
+  if [ ! -e "$f" ]; then uf_rec "${head[@]}" absent
+  elif [ -d "$f" ]; then uf_rec "${head[@]}" error ="is a directory"
+  elif [ ! -r "$f" ]; then uf_rec "${head[@]}" error ="not readable"
+  else
+    size=$(wc -c <"$f")
+    if [ "$size" -gt 1048576 ]; then uf_rec "${head[@]}" error ="$size bytes, more than the 1048576 read"
+    else uf_fv b "$f"; uf_rec "${head[@]}" present "$b"; fi
+  fi
+}
+# docker_facts: Docker's own configuration, read-only (no file written, not even a here-string's), when Docker is installed (a dockerd binary
+# or a docker.service unit); nothing at all otherwise. Records between
+# `containerd-node-docker-facts 1 begin` and `… end` (components/docker/facts.ts parses them),
+# B = base64 of the bytes ("-": empty):
+#   dockerd B(path)                the dockerd binary found
+#   unit B(LoadState)              docker.service's LoadState, when systemctl is there
+#   pid N                          docker.service's MainPID, when it runs
+#   argv process|unit B(arg)...    dockerd's arguments: /proc/PID/cmdline, else ExecStart's argv[]
+#                                  (split on blanks, $VARS unexpanded)
+#   environment B(text)            `systemctl show -p Environment docker`: the unit's and drop-ins' Environment=
+#   env-file B(path) present B(content)|absent|error B(why)   each of -p EnvironmentFiles
+#   drop-in B(path) present B(content)|absent|error B(why)    each of -p DropInPaths
+#   daemon-json B(path) flag|default present B(content)|absent|error B(why)
+#                                  dockerd's --config-file, else /etc/docker/daemon.json
+#   certs-file B(host) B(name)     each file in /etc/docker/certs.d/HOST/ (names only)
+# Paths are read under CN_ROOT (unset on a node: "/"); systemctl comes from PATH.
+docker_facts() {
+  local R=${CN_ROOT:-} d bin="" load="" pid="" exec="" env="" dropins="" src="" cfg="" named=default a line p h n
+  local -a argv=() words=() envfiles=()
+  for d in /usr/bin /usr/local/bin /usr/sbin /usr/local/sbin /bin /sbin /opt/bin; do
+    if [ -f "$R$d/dockerd" ] && [ -x "$R$d/dockerd" ]; then bin=$d/dockerd; break; fi
+  done
+  # docker.service's properties, in one call (the first line of each; EnvironmentFiles one line a file)
+  if command -v systemctl >/dev/null 2>&1; then
+    while IFS= read -r line; do
+      case $line in
+        LoadState=*) [ -n "$load" ] || load=${line#LoadState=} ;;
+        MainPID=*) [ -n "$pid" ] || pid=${line#MainPID=} ;;
+        ExecStart=*) [ -n "$exec" ] || exec=${line#ExecStart=} ;;
+        Environment=*) [ -n "$env" ] || env=${line#Environment=} ;;
+        # "EnvironmentFiles=PATH (ignore_errors=yes)"
+        EnvironmentFiles=?*) p=${line#EnvironmentFiles=}; envfiles+=("${p% (ignore_errors=*}") ;;
+        DropInPaths=*) [ -n "$dropins" ] || dropins=${line#DropInPaths=} ;;
+      esac
+    done < <(systemctl show -p LoadState -p MainPID -p ExecStart -p Environment -p EnvironmentFiles -p DropInPaths docker 2>/dev/null || true)
+  fi
+  if [ -z "$bin" ] && { [ -z "$load" ] || [ "$load" = not-found ]; }; then return 0; fi
+  echo "containerd-node-docker-facts 1 begin"
+  [ -z "$bin" ] || uf_rec dockerd ="$bin"
+  if [ -n "$load" ]; then
+    uf_rec unit ="$load"
+    if [ -n "$pid" ] && [ "$pid" != 0 ] && [ -r "$R/proc/$pid/cmdline" ]; then
+      echo "pid $pid"
+      src=process
+      while IFS= read -r -d '' a || [ -n "$a" ]; do argv+=("$a"); done <"$R/proc/$pid/cmdline"
+    else
+      # "{ path=/usr/bin/dockerd ; argv[]=/usr/bin/dockerd -H fd:// $DOCKER_OPTS ; ignore_errors=no ; … }"
+      case $exec in
+        *"argv[]="*)
+          src=unit
+          line=${exec#*"argv[]="}; line=${line%% ;*}
+          read -r -a argv < <(printf '%s\n' "$line") || true ;;
+      esac
+    fi
+    if [ -n "$src" ]; then
+      words=()
+      for a in ${argv[@]+"${argv[@]}"}; do words+=("=$a"); done
+      uf_rec argv "$src" ${words[@]+"${words[@]}"}
+    fi
+    uf_rec environment ="$env"
+    for p in ${envfiles[@]+"${envfiles[@]}"}; do [ -z "$p" ] || docker_file env-file "$p"; done
+    read -r -a words < <(printf '%s\n' "$dropins") || true
+    for p in ${words[@]+"${words[@]}"}; do docker_file drop-in "$p"; done
+  fi
+  # dockerd's --config-file, as its own flag parser takes it
+  set -- ${argv[@]+"${argv[@]}"}
+  [ $# -eq 0 ] || shift
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --config-file|-config-file) [ $# -lt 2 ] || { cfg=$2; named=flag; }; shift ;;
+      --config-file=*|-config-file=*) cfg=${1#*=}; named=flag ;;
+    esac
+    shift
+  done
+  [ -n "$cfg" ] || cfg=/etc/docker/daemon.json
+  case $cfg in /*) ;; *) cfg=/$cfg ;; esac
+  docker_file daemon-json "$cfg" "$named"
+  for d in "$R"/etc/docker/certs.d/*/; do
+    [ -d "$d" ] || continue
+    h=${d%/}; h=${h##*/}
+    for p in "$d"*; do
+      [ -f "$p" ] || continue
+      n=${p##*/}
+      uf_rec certs-file ="$h" ="$n"
+    done
+  done
+  echo "containerd-node-docker-facts 1 end"
+}
+
 # upgrade_facts KUBELET_CONFIG [RUNTIME]: RUNTIME is detect_runtime's, when known
 upgrade_facts() {
-  local kubelet_config=$1 rt=${2-} R=${CN_ROOT:-} pid="" cfg="" src=default bin="" ctr="" a args addr="" libc="" fs v light="" first
+  local kubelet_config=$1 rt=${2-} R=${CN_ROOT:-} pid="" cfg="" src=default bin="" ctr="" a args="" addr="" libc="" fs v b light="" first
   local -a argv=() queue=() from=() depth=() loaded=() imps=() found=()
   exec {UF_FD}>&1
   printf '%s begin\n' "$UF_TAG" >&"$UF_FD"
 
   # The config path: the running containerd's arguments, else its unit's ExecStart, else the default.
   if command -v systemctl >/dev/null 2>&1; then
-    pid=$(uf_unit_prop MainPID)
+    # containerd.service's MainPID and ExecStart (the first line of each), in one call
+    while IFS= read -r a; do
+      case $a in
+        MainPID=*) [ -n "$pid" ] || pid=${a#MainPID=} ;;
+        ExecStart=*) [ -n "$args" ] || args=${a#ExecStart=} ;;
+      esac
+    done < <(systemctl show -p MainPID -p ExecStart containerd 2>/dev/null || true)
     if [ -n "$pid" ] && [ "$pid" != 0 ] && [ -r "$R/proc/$pid/cmdline" ]; then
       uf_rec pid "$pid"
       while IFS= read -r -d '' a || [ -n "$a" ]; do argv+=("$a"); done <"$R/proc/$pid/cmdline"
@@ -314,7 +436,6 @@ upgrade_facts() {
       fi
     else
       # "{ path=/usr/bin/containerd ; argv[]=/usr/bin/containerd --config /etc/x.toml ; ignore_errors=no ; … }"
-      args=$(uf_unit_prop ExecStart)
       case $args in
         *"argv[]="*)
           a=${args#*"path="}; bin=${a%% ;*}
@@ -327,8 +448,8 @@ upgrade_facts() {
   [ -n "$cfg" ] || { src=default; cfg=/etc/containerd/config.toml; }
   # containerd runs with the working directory /: a relative --config is read from there
   case $cfg in /*) ;; *) cfg=/$cfg ;; esac
-  cfg=$(uf_clean "$cfg")
-  uf_rec config "$(uf_s "$cfg")" "$src"
+  uf_cleanv cfg "$cfg"
+  uf_rec config ="$cfg" "$src"
 
   # Only a hand-made config of a containerd in use is judged (preflight/plan.ts): else its imports and
   # ctr's deprecations are left out (they are most of the reader's time).
@@ -341,28 +462,29 @@ upgrade_facts() {
     p=${queue[$i]}; d=${depth[$i]}; a=${from[$i]}
     i=$((i + 1))
     if uf_has "$p" ${loaded[@]+"${loaded[@]}"}; then continue; fi
-    if [ ${#loaded[@]} -ge "$UF_FILES" ]; then uf_rec note "$(uf_s "more than $UF_FILES config files: $p and what follows it were not read")"; break; fi
+    if [ ${#loaded[@]} -ge "$UF_FILES" ]; then uf_rec note ="more than $UF_FILES config files: $p and what follows it were not read"; break; fi
     loaded+=("$p")
     f=$R$p
-    if [ ! -e "$f" ]; then uf_rec file "$(uf_s "$p")" "$(uf_s "$a")" absent; continue; fi
-    if [ -d "$f" ]; then uf_rec file "$(uf_s "$p")" "$(uf_s "$a")" error "$(uf_s "is a directory")"; continue; fi
-    if [ ! -r "$f" ]; then uf_rec file "$(uf_s "$p")" "$(uf_s "$a")" error "$(uf_s "not readable")"; continue; fi
+    if [ ! -e "$f" ]; then uf_rec file ="$p" ="$a" absent; continue; fi
+    if [ -d "$f" ]; then uf_rec file ="$p" ="$a" error ="is a directory"; continue; fi
+    if [ ! -r "$f" ]; then uf_rec file ="$p" ="$a" error ="not readable"; continue; fi
     size=$(wc -c <"$f")
-    if [ "$size" -gt "$UF_FILE_BYTES" ]; then uf_rec file "$(uf_s "$p")" "$(uf_s "$a")" error "$(uf_s "$size bytes, more than the $UF_FILE_BYTES read")"; continue; fi
-    uf_rec file "$(uf_s "$p")" "$(uf_s "$a")" present "$(uf_b64 <"$f")"
+    if [ "$size" -gt "$UF_FILE_BYTES" ]; then uf_rec file ="$p" ="$a" error ="$size bytes, more than the $UF_FILE_BYTES read"; continue; fi
+    uf_fv b "$f"
+    uf_rec file ="$p" ="$a" present "$b"
     if [ "$i" -eq 1 ] && [ -z "$light" ] && IFS= read -r first <"$f" && [ "$first" = "$UF_OWN_LINE" ]; then light="the config is containerd-node's own"; fi
     [ -z "$light" ] || break
     v=$(uf_awk_grpc_address "$f" 2>/dev/null) || v=""
     [ -z "$v" ] || addr=$v
     rc=0; v=$(uf_awk_imports "$f" 2>/dev/null) || rc=$?
-    if [ "$rc" -ne 0 ]; then uf_rec note "$(uf_s "$p: its imports are written in a form this reader does not follow (awk exit $rc): not read")"; continue; fi
+    if [ "$rc" -ne 0 ]; then uf_rec note ="$p: its imports are written in a form this reader does not follow (awk exit $rc): not read"; continue; fi
     [ -n "$v" ] || continue
-    if [ "$d" -ge "$UF_DEPTH" ]; then uf_rec note "$(uf_s "$p: imports nested deeper than $UF_DEPTH files: not read")"; continue; fi
+    if [ "$d" -ge "$UF_DEPTH" ]; then uf_rec note ="$p: imports nested deeper than $UF_DEPTH files: not read"; continue; fi
     mapfile -t imps < <(printf '%s\n' "$v")
     for imp in "${imps[@]}"; do
       [ -n "$imp" ] || continue
       case $imp in /*) ;; *) imp=${p%/*}/$imp ;; esac
-      imp=$(uf_clean "$imp")
+      uf_cleanv imp "$imp"
       case $imp in
         *"*"*) mapfile -t found < <(uf_glob "$imp") ;;
         *) found=("$imp") ;;
@@ -370,17 +492,17 @@ upgrade_facts() {
       for v in ${found[@]+"${found[@]}"}; do queue+=("$v"); from+=("$p"); depth+=($((d + 1))); done
     done
   done
-  [ -z "$addr" ] || uf_rec grpc-address "$(uf_s "$addr")"
-  [ -z "$light" ] || uf_rec light "$(uf_s "$light")"
+  [ -z "$addr" ] || uf_rec grpc-address ="$addr"
+  [ -z "$light" ] || uf_rec light ="$light"
 
   # The binaries: the running or the unit's containerd, else the usual directories; ctr next to it.
   if [ -n "$bin" ] && [ -f "$R$bin" ] && [ -x "$R$bin" ]; then :; else bin=$(uf_find_bin containerd "") || bin=""; fi
   if [ -n "$bin" ]; then
-    uf_rec bin containerd "$(uf_s "$bin")"
+    uf_rec bin containerd ="$bin"
     uf_run containerd "$R$bin" --version
   fi
   if ctr=$(uf_find_bin ctr "${bin%/*}"); then
-    uf_rec bin ctr "$(uf_s "$ctr")"
+    uf_rec bin ctr ="$ctr"
     if [ -n "$light" ]; then :
     elif [ -n "$addr" ]; then uf_run ctr "$R$ctr" --address "$addr" deprecations list --format json
     else uf_run ctr "$R$ctr" deprecations list --format json; fi
@@ -388,15 +510,15 @@ upgrade_facts() {
 
   if libc=$(getconf GNU_LIBC_VERSION 2>/dev/null) && [ -n "$libc" ]; then :
   else libc=$(ldd --version 2>&1 | head -n1) || true; fi
-  [ -z "$libc" ] || uf_rec libc "$(uf_s "$libc")"
-  if fs=$(stat -fc %T "$R/sys/fs/cgroup/" 2>/dev/null); then uf_rec cgroupfs "$(uf_s "$fs")"; fi
+  [ -z "$libc" ] || uf_rec libc ="$libc"
+  if fs=$(stat -fc %T "$R/sys/fs/cgroup/" 2>/dev/null); then uf_rec cgroupfs ="$fs"; fi
 
   f=$R$kubelet_config
-  if [ ! -e "$f" ]; then uf_rec kubelet-config "$(uf_s "$kubelet_config")" absent
-  elif [ ! -f "$f" ] || [ ! -r "$f" ]; then uf_rec kubelet-config "$(uf_s "$kubelet_config")" error
+  if [ ! -e "$f" ]; then uf_rec kubelet-config ="$kubelet_config" absent
+  elif [ ! -f "$f" ] || [ ! -r "$f" ]; then uf_rec kubelet-config ="$kubelet_config" error
   else
-    uf_rec kubelet-config "$(uf_s "$kubelet_config")" present
-    if v=$(uf_awk_fail_cgroup_v1 "$f" 2>/dev/null) && [ -n "$v" ]; then uf_rec fail-cgroup-v1 "$(uf_s "$v")"; fi
+    uf_rec kubelet-config ="$kubelet_config" present
+    if v=$(uf_awk_fail_cgroup_v1 "$f" 2>/dev/null) && [ -n "$v" ]; then uf_rec fail-cgroup-v1 ="$v"; fi
   fi
   printf '%s end\n' "$UF_TAG" >&"$UF_FD"
   exec {UF_FD}>&-
@@ -432,10 +554,11 @@ nf_prepare() {
 # space of NF_FREE_PATHS and CN_DIR), Docker's own settings while Docker is the runtime in use (the
 # conversion carries them), then the upgrade facts. components/preflight/readFacts.ts parses it.
 node_facts() {
-  local rt
+  local rt c
   rt=$(detect_runtime)
   echo "$NF_RUNTIME_TAG $rt"
-  echo "$NF_CLAIM_TAG $(base64 -w0 "$CN_DIR/claim" 2>/dev/null || echo -)"
+  if [ -f "$CN_DIR/claim" ]; then uf_fv c "$CN_DIR/claim"; else c=-; fi
+  echo "$NF_CLAIM_TAG $c"
   host_facts "$NF_KUBELET" ${NF_FREE_PATHS[@]+"${NF_FREE_PATHS[@]}"} "$CN_DIR"
   case $rt in docker://*) docker_facts ;; esac
   upgrade_facts "$NF_KUBELET_CONFIG" "$rt"

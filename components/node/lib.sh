@@ -337,23 +337,55 @@ cn_claim_end() {
 }
 
 # === runtime detection and version rules ===
-# detect_runtime: the runtime the node uses now, as docker://X, containerd://X or none.
+# detect_runtime: the runtime the node uses now, as docker://X, containerd://X or none. In bash
+# alone but for systemctl and the runtime's own version: the facts read runs it at every preview.
 detect_runtime() {
-  local ep=""
+  local ep="" f line v
+  # the kubelet's --container-runtime-endpoint: its last value in the first flags file with one
   for f in /var/lib/kubelet/kubeadm-flags.env /etc/default/kubelet /etc/sysconfig/kubelet; do
-    [ -f "$f" ] && ep=$(grep -o -- '--container-runtime-endpoint[= ][^ "]*' "$f" | tail -n1 | sed 's/^--container-runtime-endpoint[= ]//') && [ -n "$ep" ] && break
+    [ -f "$f" ] || continue
+    while IFS= read -r line || [ -n "$line" ]; do
+      while [[ $line == *--container-runtime-endpoint[=\ ]* ]]; do
+        line=${line#*--container-runtime-endpoint[= ]}
+        v=${line%%[ \"]*}
+        line=${line:${#v}}
+        ep=$v
+      done
+    done <"$f"
+    [ -z "$ep" ] || break
   done
-  [ -z "$ep" ] && [ -f /var/lib/kubelet/config.yaml ] && ep=$(awk '/^containerRuntimeEndpoint:/{print $2}' /var/lib/kubelet/config.yaml | tr -d '"')
+  # else the KubeletConfiguration's containerRuntimeEndpoint (the word after it, unquoted)
+  if [ -z "$ep" ] && [ -f /var/lib/kubelet/config.yaml ]; then
+    while IFS= read -r line || [ -n "$line" ]; do
+      case $line in containerRuntimeEndpoint:*) ;; *) continue ;; esac
+      v=${line#*[[:blank:]]}
+      [ "$v" != "$line" ] || continue
+      v=${v#"${v%%[![:blank:]]*}"}
+      v=${v%%[[:blank:]]*}
+      ep+=${v//\"/}
+    done </var/lib/kubelet/config.yaml
+  fi
   case $ep in *dockershim* | *cri-dockerd*) ep="" ;; esac
   if [ -n "$ep" ]; then
-    echo "containerd://$(containerd --version 2>/dev/null | awk '{print $3}' | sed 's/^v//')"
+    echo "containerd://$(cn_containerd_version)"
   elif systemctl is-active -q docker 2>/dev/null; then
     echo "docker://$(docker version --format '{{.Server.Version}}' 2>/dev/null || echo unknown)"
   elif systemctl is-active -q containerd 2>/dev/null; then
-    echo "containerd://$(containerd --version 2>/dev/null | awk '{print $3}' | sed 's/^v//')"
+    echo "containerd://$(cn_containerd_version)"
   else
     echo none
   fi
+}
+# cn_containerd_version: the containerd on PATH's version, without its v ("" when there is none):
+# the third word of `containerd --version`
+cn_containerd_version() {
+  local v
+  v=$(containerd --version 2>/dev/null) || true
+  v=${v%%$'\n'*}
+  v=${v#"${v%%[![:blank:]]*}"}; v=${v#"${v%%[[:blank:]]*}"}
+  v=${v#"${v%%[![:blank:]]*}"}; v=${v#"${v%%[[:blank:]]*}"}
+  v=${v#"${v%%[![:blank:]]*}"}; v=${v%%[[:blank:]]*}
+  printf '%s' "${v#v}"
 }
 # original_runtime: the runtime the node used before containerd-node first changed it, as cn_backup
 # recorded it with the original state; for a state saved by a library that did not record it,
@@ -393,112 +425,6 @@ host_facts() {
   echo "containerd-node-host kubelet ${kv:--}"
   before=$(original_runtime)
   echo "containerd-node-host before ${before:--}"
-}
-
-# docker_b64 < BYTES: base64 on one line, "-" for nothing (docker_facts' values)
-docker_b64() { local s; s=$(base64 | tr -d '\n'); printf '%s' "${s:--}"; }
-# docker_file KIND PATH [EXTRA]: one `KIND B(path) [EXTRA] present B(content)|absent|error B(why)`
-# record of a file under CN_ROOT, read up to 1 MiB
-docker_file() {
-  local kind=$1 p=$2 extra=${3:-} f=${CN_ROOT:-}$2 size
-  local -a head=("$kind" "$(printf '%s' "$p" | docker_b64)")
-  [ -z "$extra" ] || head+=("$extra")
-  if [ ! -e "$f" ]; then echo "${head[*]} absent"
-  elif [ -d "$f" ]; then echo "${head[*]} error $(printf 'is a directory' | docker_b64)"
-  elif [ ! -r "$f" ]; then echo "${head[*]} error $(printf 'not readable' | docker_b64)"
-  else
-    size=$(wc -c <"$f")
-    if [ "$size" -gt 1048576 ]; then echo "${head[*]} error $(printf '%s bytes, more than the 1048576 read' "$size" | docker_b64)"
-    else echo "${head[*]} present $(docker_b64 <"$f")"; fi
-  fi
-}
-# docker_facts: Docker's own configuration, read-only (no file written, not even a here-string's), when Docker is installed (a dockerd binary
-# or a docker.service unit); nothing at all otherwise. Records between
-# `containerd-node-docker-facts 1 begin` and `… end` (components/docker/facts.ts parses them),
-# B = base64 of the bytes ("-": empty):
-#   dockerd B(path)                the dockerd binary found
-#   unit B(LoadState)              docker.service's LoadState, when systemctl is there
-#   pid N                          docker.service's MainPID, when it runs
-#   argv process|unit B(arg)...    dockerd's arguments: /proc/PID/cmdline, else ExecStart's argv[]
-#                                  (split on blanks, $VARS unexpanded)
-#   environment B(text)            `systemctl show -p Environment docker`: the unit's and drop-ins' Environment=
-#   env-file B(path) present B(content)|absent|error B(why)   each of -p EnvironmentFiles
-#   drop-in B(path) present B(content)|absent|error B(why)    each of -p DropInPaths
-#   daemon-json B(path) flag|default present B(content)|absent|error B(why)
-#                                  dockerd's --config-file, else /etc/docker/daemon.json
-#   certs-file B(host) B(name)     each file in /etc/docker/certs.d/HOST/ (names only)
-# Paths are read under CN_ROOT (unset on a node: "/"); systemctl comes from PATH.
-docker_facts() {
-  local R=${CN_ROOT:-} d bin="" load="" pid="" exec="" env="" dropins="" src="" cfg="" named=default a line p h n
-  local -a argv=() words=() envfiles=()
-  for d in /usr/bin /usr/local/bin /usr/sbin /usr/local/sbin /bin /sbin /opt/bin; do
-    if [ -f "$R$d/dockerd" ] && [ -x "$R$d/dockerd" ]; then bin=$d/dockerd; break; fi
-  done
-  # docker.service's properties, in one call (the first line of each; EnvironmentFiles one line a file)
-  if command -v systemctl >/dev/null 2>&1; then
-    while IFS= read -r line; do
-      case $line in
-        LoadState=*) [ -n "$load" ] || load=${line#LoadState=} ;;
-        MainPID=*) [ -n "$pid" ] || pid=${line#MainPID=} ;;
-        ExecStart=*) [ -n "$exec" ] || exec=${line#ExecStart=} ;;
-        Environment=*) [ -n "$env" ] || env=${line#Environment=} ;;
-        # "EnvironmentFiles=PATH (ignore_errors=yes)"
-        EnvironmentFiles=?*) p=${line#EnvironmentFiles=}; envfiles+=("${p% (ignore_errors=*}") ;;
-        DropInPaths=*) [ -n "$dropins" ] || dropins=${line#DropInPaths=} ;;
-      esac
-    done < <(systemctl show -p LoadState -p MainPID -p ExecStart -p Environment -p EnvironmentFiles -p DropInPaths docker 2>/dev/null || true)
-  fi
-  if [ -z "$bin" ] && { [ -z "$load" ] || [ "$load" = not-found ]; }; then return 0; fi
-  echo "containerd-node-docker-facts 1 begin"
-  [ -z "$bin" ] || echo "dockerd $(printf '%s' "$bin" | docker_b64)"
-  if [ -n "$load" ]; then
-    echo "unit $(printf '%s' "$load" | docker_b64)"
-    if [ -n "$pid" ] && [ "$pid" != 0 ] && [ -r "$R/proc/$pid/cmdline" ]; then
-      echo "pid $pid"
-      src=process
-      while IFS= read -r -d '' a || [ -n "$a" ]; do argv+=("$a"); done <"$R/proc/$pid/cmdline"
-    else
-      # "{ path=/usr/bin/dockerd ; argv[]=/usr/bin/dockerd -H fd:// $DOCKER_OPTS ; ignore_errors=no ; … }"
-      case $exec in
-        *"argv[]="*)
-          src=unit
-          line=${exec#*"argv[]="}; line=${line%% ;*}
-          read -r -a argv < <(printf '%s\n' "$line") || true ;;
-      esac
-    fi
-    if [ -n "$src" ]; then
-      words=()
-      for a in ${argv[@]+"${argv[@]}"}; do words+=("$(printf '%s' "$a" | docker_b64)"); done
-      echo "argv $src ${words[*]}"
-    fi
-    echo "environment $(printf '%s' "$env" | docker_b64)"
-    for p in ${envfiles[@]+"${envfiles[@]}"}; do [ -z "$p" ] || docker_file env-file "$p"; done
-    read -r -a words < <(printf '%s\n' "$dropins") || true
-    for p in ${words[@]+"${words[@]}"}; do docker_file drop-in "$p"; done
-  fi
-  # dockerd's --config-file, as its own flag parser takes it
-  set -- ${argv[@]+"${argv[@]}"}
-  [ $# -eq 0 ] || shift
-  while [ $# -gt 0 ]; do
-    case $1 in
-      --config-file|-config-file) [ $# -lt 2 ] || { cfg=$2; named=flag; }; shift ;;
-      --config-file=*|-config-file=*) cfg=${1#*=}; named=flag ;;
-    esac
-    shift
-  done
-  [ -n "$cfg" ] || cfg=/etc/docker/daemon.json
-  case $cfg in /*) ;; *) cfg=/$cfg ;; esac
-  docker_file daemon-json "$cfg" "$named"
-  for d in "$R"/etc/docker/certs.d/*/; do
-    [ -d "$d" ] || continue
-    h=${d%/}; h=${h##*/}
-    for p in "$d"*; do
-      [ -f "$p" ] || continue
-      n=${p##*/}
-      echo "certs-file $(printf '%s' "$h" | docker_b64) $(printf '%s' "$n" | docker_b64)"
-    done
-  done
-  echo "containerd-node-docker-facts 1 end"
 }
 
 # version_matches REPORTED DECLARED: "1.6" matches "1.6.20~ds1"; "v2.1.4" matches "2.1.4".

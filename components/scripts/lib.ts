@@ -69,15 +69,7 @@ export const UPGRADE_DRAINS = libFunctions("upgrade_drains");
 export const HOST_FACTS = libFunctions("cn_arch", "original_runtime", "host_facts");
 
 /** detect_runtime: the runtime the node uses now, printed as `docker://X`, `containerd://X` or `none`. */
-export const DETECT_RUNTIME = libFunctions("detect_runtime");
-
-/**
- * docker_facts, with its helpers: Docker's own configuration (daemon.json, dockerd's arguments,
- * docker.service's environment, drop-ins and environment files, certs.d's file names), read-only,
- * between `containerd-node-docker-facts 1 begin` and `… end` lines; nothing when Docker is not
- * installed. Parsed by components/docker/facts.ts.
- */
-export const DOCKER_FACTS = libFunctions("docker_b64", "docker_file", "docker_facts");
+export const DETECT_RUNTIME = libFunctions("detect_runtime", "cn_containerd_version");
 
 /**
  * What the node library's runner (cn_run_head) puts before a step's text when it saves the run's

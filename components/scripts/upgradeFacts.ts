@@ -9,7 +9,7 @@ import { CLAIM_LINE, RUNTIME_LINE, STATE_DIR_DEFAULT, UPGRADE_FACTS_FORMAT, UPGR
 import { nodeFilePath } from "../nodeFiles";
 import { TOP_OF_FILE } from "../render/configToml";
 import { DEFAULTS } from "../spec";
-import { DETECT_RUNTIME, DOCKER_FACTS, HOST_FACTS, NODE_LIB_FILE, NODE_LIB_GZIP_BASE64, NODE_LIB_SHA256 } from "./lib";
+import { DETECT_RUNTIME, HOST_FACTS, NODE_LIB_FILE, NODE_LIB_GZIP_BASE64, NODE_LIB_SHA256 } from "./lib";
 import { assignment, cnDirAssignment, heredoc, NODE_PATH, sq, stepValues } from "./shell";
 
 /** Limits of the reader: files followed, import depth, bytes per file, seconds per command. */
@@ -67,8 +67,8 @@ export interface NodeFactsOptions {
 
 /**
  * What the pre-flight reads over SSH before a run plans a node (at preview and at up): facts.sh's
- * node_facts, with the node library's functions it calls (detect_runtime, host_facts,
- * docker_facts) and its values. Read-only, unless `prepare` (at up): then it writes under
+ * node_facts (with its docker_facts), the node library's functions it calls (detect_runtime,
+ * host_facts) and its values. Read-only, unless `prepare` (at up): then it writes under
  * containerd-node's own directory and nowhere else.
  */
 export function nodeFactsScript(o: NodeFactsOptions = {}): string {
@@ -81,7 +81,7 @@ ${stepValues([
         ["NF_KUBELET", o.kubelet ? 1 : 0],
         ["NF_KUBELET_CONFIG", o.kubeletConfig ?? DEFAULTS.kubeletConfigPath],
         ["NF_FREE_PATHS", o.freePaths ?? []],
-    ])}${DETECT_RUNTIME}${HOST_FACTS}${DOCKER_FACTS}${UPGRADE_FACTS_FN}${o.prepare ? `${stepValues([["NF_LIB_FILE", NODE_LIB_FILE], ["NF_LIB_SHA256", NODE_LIB_SHA256]])}${heredoc("nf_prepare", NODE_LIB_GZIP_BASE64)}
+    ])}${DETECT_RUNTIME}${HOST_FACTS}${UPGRADE_FACTS_FN}${o.prepare ? `${stepValues([["NF_LIB_FILE", NODE_LIB_FILE], ["NF_LIB_SHA256", NODE_LIB_SHA256]])}${heredoc("nf_prepare", NODE_LIB_GZIP_BASE64)}
 ` : ""}node_facts
 `;
 }

@@ -5,10 +5,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseDockerFacts } from "../../components/docker/facts";
-import { DOCKER_FACTS } from "../../components/scripts/lib";
+import { UPGRADE_FACTS_FN } from "../../components/scripts/upgradeFacts";
 import { sq } from "../../components/scripts/shell";
 
-// These run the node library's docker_facts, the exact bash the facts read runs, against a fake
+// These run the facts reader's docker_facts, the exact bash the facts read runs, against a fake
 // node tree (CN_ROOT) with a fake systemctl first on PATH.
 
 interface Fake { root: string; bin: string; tmp: string }
@@ -78,7 +78,7 @@ function run(f: Fake, withSystemctl = true): string {
         }
         PATH = tools;
     }
-    const r = spawnSync("/bin/bash", ["-c", `set -euo pipefail\nexport LC_ALL=C\n${DOCKER_FACTS}docker_facts`], {
+    const r = spawnSync("/bin/bash", ["-c", `set -euo pipefail\nexport LC_ALL=C\n${UPGRADE_FACTS_FN}docker_facts`], {
         encoding: "utf8", env: { ...process.env, CN_ROOT: f.root, PATH, TMPDIR: f.tmp },
     });
     assert.strictEqual(r.status, 0, r.stderr);
@@ -89,7 +89,7 @@ function run(f: Fake, withSystemctl = true): string {
 
 const STOCK_EXEC = "{ path=/usr/bin/dockerd ; argv[]=/usr/bin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock ; ignore_errors=no ; start_time=[n/a] ; stop_time=[n/a] ; pid=0 ; code=(null) ; status=0/0 }";
 
-describe("docker_facts (the node library's Docker reader, run by bash)", () => {
+describe("docker_facts (the facts reader's Docker reader, run by bash)", () => {
     it("prints nothing at all without a dockerd or a docker.service unit", () => {
         const f = fakeNode();
         systemctl(f, { LoadState: ["not-found"] });
@@ -164,7 +164,7 @@ describe("docker_facts (the node library's Docker reader, run by bash)", () => {
     });
 
     it("is shellcheck-clean as the facts read runs it", () => {
-        const r = spawnSync("shellcheck", ["-s", "bash", "-"], { input: `set -euo pipefail\n${DOCKER_FACTS}docker_facts\n`, encoding: "utf8" });
+        const r = spawnSync("shellcheck", ["-s", "bash", "-"], { input: `set -euo pipefail\n${UPGRADE_FACTS_FN}docker_facts\n`, encoding: "utf8" });
         assert.strictEqual(r.status, 0, r.stdout);
     });
 });

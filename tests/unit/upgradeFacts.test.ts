@@ -44,14 +44,26 @@ function tool(f: Fake, name: string, body: string) {
     fs.writeFileSync(path.join(f.bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
 }
 
-/** systemctl show -p PROP containerd, as systemd prints it. */
+/**
+ * systemctl show -p PROP… containerd, as systemd prints it: one PROP=VALUE line each, in its own
+ * order (here the reverse of the arguments').
+ */
 function systemctl(f: Fake, mainPid: number, execStart: string) {
-    tool(f, "systemctl", `[ "$1" = show ] && [ "$2" = -p ] && [ "$4" = containerd ] || { echo "fake systemctl: $*" >&2; exit 1; }
-case "$3" in
-  MainPID) printf '%s\\n' ${sq(`MainPID=${mainPid}`)} ;;
-  ExecStart) printf '%s\\n' ${sq(`ExecStart=${execStart}`)} ;;
-  *) printf '%s=\\n' "$3" ;;
-esac`);
+    tool(f, "systemctl", `[ "$1" = show ] || { echo "fake systemctl: $*" >&2; exit 1; }
+shift
+out=""
+while [ "$1" = -p ]; do
+  case "$2" in
+    MainPID) line=${sq(`MainPID=${mainPid}`)} ;;
+    ExecStart) line=${sq(`ExecStart=${execStart}`)} ;;
+    *) line="$2=" ;;
+  esac
+  out="$line
+$out"
+  shift 2
+done
+[ "$1" = containerd ] && [ $# -eq 1 ] || { echo "fake systemctl: $*" >&2; exit 1; }
+printf '%s' "$out"`);
 }
 
 const execStart = (argv: string) => `{ path=${argv.split(" ")[0]} ; argv[]=${argv} ; ignore_errors=no ; start_time=[n/a] ; stop_time=[n/a] ; pid=0 ; code=(null) ; status=0/0 }`;
