@@ -26,7 +26,10 @@
  * every node's facts given (`nodeFacts`, what `bench:preview` measures), so the reads' share shows
  * as the difference; the CPU seconds of the program's process and of the CLI are printed apart.
  * Each of those previews runs in a process of its own (the program's, as under `pulumi preview`),
- * whose tree is what the memory figure counts.
+ * whose tree is what the memory figure counts. Before them: the reads alone (as many as the
+ * largest size, as a preview makes them, in this process), and what one read's reader costs a
+ * converted machine, run there without SSH: its wall time, CPU and the processes and threads it
+ * starts (the machine's PID counter, the reader itself included; medians of 5 runs).
  * With `--kubernetes` the fleets are in Kubernetes mode on the lab cluster (lab/cluster-up.sh):
  * every fleet node is also a Node object of the API server (no kubelet stands behind it: a Node
  * object needs none), so the fleet's reads of the cluster (its Nodes' retry marks, the pods that
@@ -67,9 +70,10 @@ import { automationStack, ContainerdFleet, FleetStack, upFleetStacks } from "../
 import { changedCount } from "../components/fleet/stacks";
 import { NodeFacts } from "../components/facts";
 import { readNodeFacts } from "../components/preflight/readFacts";
+import { nodeFactsScript } from "../components/scripts/upgradeFacts";
 import { readFactsLimited } from "../components/preflight/planOutputs";
 import { resolveMaxUnavailable } from "../components/fleet/waves";
-import { ADMIN_KUBECONFIG, agentWithLabKey, ARTIFACT_PORT, changes, failedRun, KUBECTL, LAB_DIR, labContainerd2, labNode, labStack, nodeDown, nodeUp, onNode, privateKey, REPO } from "../tests/e2e/lab";
+import { ADMIN_KUBECONFIG, agentWithLabKey, ARTIFACT_PORT, changes, failedRun, inNode, KUBECTL, LAB_DIR, labContainerd2, labNode, labStack, nodeDown, nodeUp, onNode, privateKey, REPO } from "../tests/e2e/lab";
 import { execFileSync, spawn, spawnSync } from "child_process";
 
 const SETTINGS = {
@@ -166,6 +170,22 @@ function seedStateDirs(nodes: ReturnType<typeof fleetNodes>, hosts: string[]): v
 ${dirs.join("\n")}
 EOF`);
     }
+}
+
+/**
+ * What the facts reader costs a machine, run there without SSH (inside its namespaces), as a
+ * preview runs it for a fleet node with that `stateDir`: medians of 5 runs of its wall time, its
+ * CPU (its children's included) and the tasks it starts (the machine's PID counter, which counts
+ * threads too, so a Go binary's count in it; the reader itself included).
+ */
+function readerCost(host: string, stateDir: string): string {
+    const script = Buffer.from(nodeFactsScript({ stateDir, freePaths: ["/var/lib/containerd"] })).toString("base64");
+    const runs = inNode(host, `f=$(mktemp); echo ${script} | base64 -d >"$f"; TIMEFORMAT='%R %U %S'
+for i in 1 2 3 4 5; do a=$(cat /proc/sys/kernel/ns_last_pid); t=$( { time bash "$f" >/dev/null; } 2>&1 ); b=$(cat /proc/sys/kernel/ns_last_pid); echo "$t $((b - a - 2))"; done; rm -f "$f"`)
+        .trim().split("\n").map(l => l.split(" ").map(Number));
+    const median = (xs: number[]) => xs.sort((x, y) => x - y)[xs.length >> 1];
+    const wall = median(runs.map(r => r[0])), cpu = median(runs.map(r => r[1] + r[2])), tasks = median(runs.map(r => r[3]));
+    return `the facts reader on a converted machine (no SSH): ${(wall * 1000).toFixed(0)} ms, ${(cpu * 1000).toFixed(0)} ms of CPU, ${tasks} processes and threads started (medians of 5)`;
 }
 
 /** A fleet of `n` nodes on the given machines, round robin, each with its own stateDir. */
@@ -475,6 +495,7 @@ async function main(): Promise<void> {
             const facts = await readNodeFacts({
                 host: o.host, port: o.port, user: "root", privateKey: privateKey(), hostKey: o.hostKey, dialErrorLimit: 3, perDialTimeout: 15,
             }, { stateDir: o.overrides.stateDir, freePaths: ["/var/lib/containerd"] });
+            console.log(readerCost(hosts[0], o.overrides.stateDir));
             // The reads alone, as a preview makes them (FACT_READS at a time), in this process.
             const cpu0 = process.cpuUsage();
             const t0 = Date.now();
