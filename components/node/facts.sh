@@ -499,7 +499,8 @@ upgrade_facts() {
   if [ -n "$bin" ] && [ -f "$R$bin" ] && [ -x "$R$bin" ]; then :; else bin=$(uf_find_bin containerd "") || bin=""; fi
   if [ -n "$bin" ]; then
     uf_rec bin containerd ="$bin"
-    uf_run containerd "$R$bin" --version
+    # node_facts ran it already when it is the containerd on PATH
+    if [ -n "${UF_MEMO:-}" ] && [ "$R$bin" = "${UF_MEMO_BIN:-}" ]; then printf '%s\n' "$UF_MEMO"; else uf_run containerd "$R$bin" --version; fi
   fi
   if ctr=$(uf_find_bin ctr "${bin%/*}"); then
     uf_rec bin ctr ="$ctr"
@@ -549,13 +550,25 @@ nf_prepare() {
   fi
 }
 
-# node_facts: the whole read. The runtime in use (detect_runtime), another run's claim on the node
+# node_facts: the whole read. The runtime in use (detect_runtime's), another run's claim on the node
 # (its claim file, base64, "-" for none), the machine's facts (host_facts: NF_KUBELET, the free
 # space of NF_FREE_PATHS and CN_DIR), Docker's own settings while Docker is the runtime in use (the
 # conversion carries them), then the upgrade facts. components/preflight/readFacts.ts parses it.
+# On a containerd node `containerd --version` (a Go binary's start, most of what is left of a read)
+# runs once: its records, kept in UF_MEMO, are upgrade_facts' when it reads the same binary, and
+# the runtime's version is read off them.
 node_facts() {
-  local rt c
-  rt=$(detect_runtime)
+  local rt c kind b out UF_MEMO="" UF_MEMO_BIN=""
+  kind=$(cn_runtime_kind)
+  if [ "$kind" = containerd ] && hash containerd 2>/dev/null; then
+    UF_MEMO_BIN=${BASH_CMDS[containerd]}
+    UF_MEMO=$(exec {UF_FD}>&1; uf_run containerd "$UF_MEMO_BIN" --version)
+    b=${UF_MEMO%%$'\n'*}; b=${b##* }
+    if [ "$b" = - ]; then out=""; else out=$(printf '%s' "$b" | base64 -d) || out=""; fi
+    rt=$(cn_runtime_of containerd "$out")
+  else
+    rt=$(cn_runtime_of "$kind")
+  fi
   echo "$NF_RUNTIME_TAG $rt"
   if [ -f "$CN_DIR/claim" ]; then uf_fv c "$CN_DIR/claim"; else c=-; fi
   echo "$NF_CLAIM_TAG $c"

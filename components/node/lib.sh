@@ -337,9 +337,11 @@ cn_claim_end() {
 }
 
 # === runtime detection and version rules ===
-# detect_runtime: the runtime the node uses now, as docker://X, containerd://X or none. In bash
-# alone but for systemctl and the runtime's own version: the facts read runs it at every preview.
-detect_runtime() {
+# detect_runtime: the runtime the node uses now, as docker://X, containerd://X or none.
+detect_runtime() { cn_runtime_of "$(cn_runtime_kind)"; }
+# cn_runtime_kind: containerd, docker or none, the runtime the node uses now (detect_runtime's,
+# without its version). In bash alone but for systemctl: the facts read runs it at every preview.
+cn_runtime_kind() {
   local ep="" f line v
   # the kubelet's --container-runtime-endpoint: its last value in the first flags file with one
   for f in /var/lib/kubelet/kubeadm-flags.env /etc/default/kubelet /etc/sysconfig/kubelet; do
@@ -366,21 +368,26 @@ detect_runtime() {
     done </var/lib/kubelet/config.yaml
   fi
   case $ep in *dockershim* | *cri-dockerd*) ep="" ;; esac
-  if [ -n "$ep" ]; then
-    echo "containerd://$(cn_containerd_version)"
-  elif systemctl is-active -q docker 2>/dev/null; then
-    echo "docker://$(docker version --format '{{.Server.Version}}' 2>/dev/null || echo unknown)"
-  elif systemctl is-active -q containerd 2>/dev/null; then
-    echo "containerd://$(cn_containerd_version)"
-  else
-    echo none
+  if [ -n "$ep" ]; then echo containerd
+  elif systemctl is-active -q docker 2>/dev/null; then echo docker
+  elif systemctl is-active -q containerd 2>/dev/null; then echo containerd
+  else echo none
   fi
 }
-# cn_containerd_version: the containerd on PATH's version, without its v ("" when there is none):
-# the third word of `containerd --version`
+# cn_runtime_of KIND [VERSION_TEXT]: KIND (cn_runtime_kind's) with its version, as detect_runtime
+# prints it; VERSION_TEXT: what `containerd --version` printed, when the caller ran it already
+cn_runtime_of() {
+  case $1 in
+    containerd) echo "containerd://$(cn_containerd_version "${@:2}")" ;;
+    docker) echo "docker://$(docker version --format '{{.Server.Version}}' 2>/dev/null || echo unknown)" ;;
+    *) echo none ;;
+  esac
+}
+# cn_containerd_version [TEXT]: the version in TEXT, else in what the containerd on PATH prints for
+# `containerd --version`, without its v ("" when there is none): the first line's third word
 cn_containerd_version() {
   local v
-  v=$(containerd --version 2>/dev/null) || true
+  if [ $# -gt 0 ]; then v=$1; else v=$(containerd --version 2>/dev/null) || true; fi
   v=${v%%$'\n'*}
   v=${v#"${v%%[![:blank:]]*}"}; v=${v#"${v%%[[:blank:]]*}"}
   v=${v#"${v%%[![:blank:]]*}"}; v=${v#"${v%%[[:blank:]]*}"}

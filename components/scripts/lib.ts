@@ -69,7 +69,7 @@ export const UPGRADE_DRAINS = libFunctions("upgrade_drains");
 export const HOST_FACTS = libFunctions("cn_arch", "original_runtime", "host_facts");
 
 /** detect_runtime: the runtime the node uses now, printed as `docker://X`, `containerd://X` or `none`. */
-export const DETECT_RUNTIME = libFunctions("detect_runtime", "cn_containerd_version");
+export const DETECT_RUNTIME = libFunctions("detect_runtime", "cn_runtime_kind", "cn_runtime_of", "cn_containerd_version");
 
 /**
  * What the node library's runner (cn_run_head) puts before a step's text when it saves the run's

@@ -7,7 +7,8 @@ import * as os from "os";
 import * as path from "path";
 import { cgroupVerdicts, parseCgroupFs, parseLibc } from "../../components/compat";
 import { UpgradeFacts } from "../../components/facts";
-import { upgradeFactsScript, UPGRADE_FACTS_FN, UPGRADE_FACTS_LIMITS } from "../../components/scripts/upgradeFacts";
+import { nodeFactsScript, upgradeFactsScript, UPGRADE_FACTS_FN, UPGRADE_FACTS_LIMITS } from "../../components/scripts/upgradeFacts";
+import { parseNodeFacts } from "../../components/preflight/readFacts";
 import { sq } from "../../components/scripts/shell";
 import { parseCtrDeprecations } from "../../components/upgrade/deprecations";
 import { ctrDeprecationsOutput, parseUpgradeFacts } from "../../components/upgrade/facts";
@@ -213,6 +214,43 @@ describe("upgrade facts: the node-side reader (bash, as on the node) and its par
         assert.strictEqual(facts.failCgroupV1, false);
         const verdicts = cgroupVerdicts(parseCgroupFs(facts.cgroupFs!), ver("2.3.7"), ver("1.35.0"), facts.failCgroupV1);
         assert.ok(!verdicts.some(v => v.status === "refused"), "failCgroupV1: false lets a 1.35 kubelet run on v1");
+    });
+
+    it("the whole read on a containerd node runs `containerd --version` once: the runtime line and the upgrade facts are read off that run", () => {
+        const f = installerNode(JSON.stringify(DEPRECATIONS));
+        const runs = path.join(f.dir, "runs");
+        put(f, "/usr/local/bin/containerd", `#!/bin/sh\necho run >>${sq(runs)}\necho 'containerd github.com/containerd/containerd v1.7.35 0b3b6a3c'\n`, 0o755);
+        // systemctl as before, and containerd.service active (the kubelet's flags name no runtime here)
+        fs.renameSync(path.join(f.bin, "systemctl"), path.join(f.bin, "systemctl-show"));
+        tool(f, "systemctl", `case "$1 $2 $3" in "is-active -q containerd") exit 0 ;; "is-active -q "*) exit 3 ;; esac\nexec ${sq(path.join(f.bin, "systemctl-show"))} "$@"`);
+        // the containerd on PATH is the running one (/proc/4242/cmdline's), under CN_ROOT
+        const script = nodeFactsScript({ stateDir: path.join(f.dir, "cn") }).replace(/^export LC_ALL=C PATH=.*$/m, "export LC_ALL=C");
+        const before = snapshot(f.root);
+        const r = spawnSync("bash", ["-c", script], {
+            encoding: "utf8",
+            env: { ...process.env, CN_ROOT: f.root, PATH: `${f.root}/usr/local/bin:${f.bin}:${process.env.PATH}`, TMPDIR: f.tmp },
+        });
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.deepStrictEqual(snapshot(f.root), before, "the reader changed the node's files");
+        const facts = parseNodeFacts(r.stdout);
+        assert.strictEqual(facts.runtime, "containerd://1.7.35");
+        assert.strictEqual(facts.upgrade.containerdVersion?.text, "1.7.35");
+        assert.strictEqual(facts.upgrade.containerdBinary, "/usr/local/bin/containerd");
+        assert.strictEqual(fs.readFileSync(runs, "utf8"), "run\n", "containerd --version ran once");
+        // another containerd first on PATH than the running one: each is asked
+        fs.writeFileSync(runs, "");
+        const other = path.join(f.dir, "other");
+        fs.mkdirSync(other);
+        fs.writeFileSync(path.join(other, "containerd"), `#!/bin/sh\necho other >>${sq(runs)}\necho 'containerd github.com/containerd/containerd/v2 v2.2.9 x'\n`, { mode: 0o755 });
+        const r2 = spawnSync("bash", ["-c", script], {
+            encoding: "utf8",
+            env: { ...process.env, CN_ROOT: f.root, PATH: `${other}:${f.root}/usr/local/bin:${f.bin}:${process.env.PATH}`, TMPDIR: f.tmp },
+        });
+        assert.strictEqual(r2.status, 0, r2.stderr);
+        const facts2 = parseNodeFacts(r2.stdout);
+        assert.strictEqual(facts2.runtime, "containerd://2.2.9", "the runtime line: the containerd on PATH");
+        assert.strictEqual(facts2.upgrade.containerdVersion?.text, "1.7.35", "the upgrade facts: the running containerd");
+        assert.strictEqual(fs.readFileSync(runs, "utf8"), "other\nrun\n");
     });
 
     it("reads the imports and ctr's deprecations only where a hand-made config of a containerd in use is judged", () => {
