@@ -208,10 +208,10 @@ uf_awk_fail_cgroup_v1() {
 }
 
 UF_BIN_DIRS="/usr/local/bin /usr/bin /usr/local/sbin /usr/sbin /bin /sbin /opt/bin"
-# uf_sv VAR STRING: a string (bash's have no NUL) in base64 on one line, "-" for nothing, into VAR, in bash alone (no process,
-# no subshell): a read encodes a few dozen strings (paths, notes, dockerd's arguments), and the
-# processes and subshells that encoded them were most of what a read cost the node. The locals'
-# names are not a caller's.
+# uf_sv VAR STRING: a string (bash's have no NUL) in base64 on one line, "-" for nothing, into
+# VAR, in bash alone (no process, no subshell): a read encodes a few dozen strings (paths, notes,
+# dockerd's arguments), and the processes and subshells that encoded them were most of what a read
+# cost the node. The locals' names are not a caller's.
 UF_B64=ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/
 uf_sv() {
   local LC_ALL=C _uf_s=$2 _uf_o="" _uf_i _uf_n _uf_a _uf_b _uf_c _uf_v
