@@ -175,8 +175,8 @@ EOF`);
 /**
  * What the facts reader costs a machine, run there without SSH (inside its namespaces), as a
  * preview runs it for a fleet node with that `stateDir`: medians of 5 runs of its wall time, its
- * CPU (its children's included) and the tasks it starts (the machine's PID counter, which counts
- * threads too, so a Go binary's count in it; the reader itself included).
+ * CPU (its children's included) and the processes and threads it starts (the machine's PID
+ * counter, which counts a Go binary's threads too; the reader itself included).
  */
 function readerCost(host: string, stateDir: string): string {
     const script = Buffer.from(nodeFactsScript({ stateDir, freePaths: ["/var/lib/containerd"] })).toString("base64");

@@ -68,7 +68,11 @@ export const UPGRADE_DRAINS = libFunctions("upgrade_drains");
 /** host_facts KUBELET PATH…, with cn_arch and original_runtime: the machine's facts the pre-flight checks (HostFacts). */
 export const HOST_FACTS = libFunctions("cn_arch", "original_runtime", "host_facts");
 
-/** detect_runtime: the runtime the node uses now, printed as `docker://X`, `containerd://X` or `none`. */
+/**
+ * detect_runtime: the runtime the node uses now, printed as `docker://X`, `containerd://X` or
+ * `none`; with its parts, cn_runtime_kind and cn_runtime_of, which the facts read calls apart (so
+ * that it runs `containerd --version` once), and cn_containerd_version.
+ */
 export const DETECT_RUNTIME = libFunctions("detect_runtime", "cn_runtime_kind", "cn_runtime_of", "cn_containerd_version");
 
 /**
