@@ -229,8 +229,6 @@ uf_sv() {
   done
   printf -v "$1" '%s' "${_uf_o:--}"
 }
-# uf_s STRING: uf_sv, printed
-uf_s() { local o; uf_sv o "$1"; printf '%s' "$o"; }
 # uf_fv VAR FILE: a file's bytes in base64 on one line, "-" for nothing, into VAR (one process)
 uf_fv() { local _uf_f; _uf_f=$(base64 -w0 <"$2") || true; printf -v "$1" '%s' "${_uf_f:--}"; }
 # uf_rec KEY ARG...: one record line; an ARG written =TEXT is TEXT in base64 (uf_sv)
@@ -307,20 +305,22 @@ uf_run() {
     printf 'stdout %s %s\nexit %s %s\n' "$name" "${out:--}" "$name" "$rc" >&"$UF_FD"; } 4>&1 | head -c "$UF_STDERR_BYTES"; } | base64 -w0) || true
   uf_rec stderr "$name" "${err:--}"
 }
-# docker_file KIND PATH [EXTRA]: one `KIND B(path) [EXTRA] present B(content)|absent|error B(why)`
-# record of a file under CN_ROOT, read up to 1 MiB
-docker_file() {
-  local kind=$1 p=$2 extra=${3:-} f=${CN_ROOT:-}$2 size b
-  local -a head=("$kind" "=$p")
-  [ -z "$extra" ] || head+=("$extra")
-  if [ ! -e "$f" ]; then uf_rec "${head[@]}" absent
-  elif [ -d "$f" ]; then uf_rec "${head[@]}" error ="is a directory"
-  elif [ ! -r "$f" ]; then uf_rec "${head[@]}" error ="not readable"
+# uf_file VAR KIND PATH [EXTRA]: one `KIND B(path) [EXTRA] present B(content)|absent|error B(why)`
+# record of a file under CN_ROOT, read up to UF_FILE_BYTES (an EXTRA written =TEXT is encoded, as
+# uf_rec's); VAR is set to present, absent or error
+uf_file() {
+  local _uf_f=${CN_ROOT:-}$3 _uf_n _uf_b _uf_st=error
+  local -a _uf_h=("$2" "=$3")
+  [ $# -lt 4 ] || _uf_h+=("$4")
+  if [ ! -e "$_uf_f" ]; then _uf_st=absent; uf_rec "${_uf_h[@]}" absent
+  elif [ -d "$_uf_f" ]; then uf_rec "${_uf_h[@]}" error ="is a directory"
+  elif [ ! -r "$_uf_f" ]; then uf_rec "${_uf_h[@]}" error ="not readable"
   else
-    size=$(wc -c <"$f")
-    if [ "$size" -gt 1048576 ]; then uf_rec "${head[@]}" error ="$size bytes, more than the 1048576 read"
-    else uf_fv b "$f"; uf_rec "${head[@]}" present "$b"; fi
+    _uf_n=$(wc -c <"$_uf_f")
+    if [ "$_uf_n" -gt "$UF_FILE_BYTES" ]; then uf_rec "${_uf_h[@]}" error ="$_uf_n bytes, more than the $UF_FILE_BYTES read"
+    else _uf_st=present; uf_fv _uf_b "$_uf_f"; uf_rec "${_uf_h[@]}" present "$_uf_b"; fi
   fi
+  printf -v "$1" '%s' "$_uf_st"
 }
 # docker_facts: Docker's own configuration, read-only (no file written, not even a here-string's), when Docker is installed (a dockerd binary
 # or a docker.service unit); nothing at all otherwise. Records between
@@ -339,7 +339,8 @@ docker_file() {
 #   certs-file B(host) B(name)     each file in /etc/docker/certs.d/HOST/ (names only)
 # Paths are read under CN_ROOT (unset on a node: "/"); systemctl comes from PATH.
 docker_facts() {
-  local R=${CN_ROOT:-} d bin="" load="" pid="" exec="" env="" dropins="" src="" cfg="" named=default a line p h n
+  # shellcheck disable=SC2034 # st: uf_file's status, not needed here (every file's record is kept)
+  local R=${CN_ROOT:-} d bin="" load="" pid="" exec="" env="" dropins="" src="" cfg="" named=default a line p h n st
   local -a argv=() words=() envfiles=()
   for d in /usr/bin /usr/local/bin /usr/sbin /usr/local/sbin /bin /sbin /opt/bin; do
     if [ -f "$R$d/dockerd" ] && [ -x "$R$d/dockerd" ]; then bin=$d/dockerd; break; fi
@@ -382,9 +383,9 @@ docker_facts() {
       uf_rec argv "$src" ${words[@]+"${words[@]}"}
     fi
     uf_rec environment ="$env"
-    for p in ${envfiles[@]+"${envfiles[@]}"}; do [ -z "$p" ] || docker_file env-file "$p"; done
+    for p in ${envfiles[@]+"${envfiles[@]}"}; do [ -z "$p" ] || uf_file st env-file "$p"; done
     read -r -a words < <(printf '%s\n' "$dropins") || true
-    for p in ${words[@]+"${words[@]}"}; do docker_file drop-in "$p"; done
+    for p in ${words[@]+"${words[@]}"}; do uf_file st drop-in "$p"; done
   fi
   # dockerd's --config-file, as its own flag parser takes it
   set -- ${argv[@]+"${argv[@]}"}
@@ -398,7 +399,7 @@ docker_facts() {
   done
   [ -n "$cfg" ] || cfg=/etc/docker/daemon.json
   case $cfg in /*) ;; *) cfg=/$cfg ;; esac
-  docker_file daemon-json "$cfg" "$named"
+  uf_file st daemon-json "$cfg" "$named"
   for d in "$R"/etc/docker/certs.d/*/; do
     [ -d "$d" ] || continue
     h=${d%/}; h=${h##*/}
@@ -457,7 +458,7 @@ upgrade_facts() {
 
   # The main config and what it imports, in containerd's load order, each file once.
   queue=("$cfg"); from=(""); depth=(0)
-  local i=0 p f d size imp rc
+  local i=0 p f d imp rc
   while [ "$i" -lt ${#queue[@]} ]; do
     p=${queue[$i]}; d=${depth[$i]}; a=${from[$i]}
     i=$((i + 1))
@@ -465,13 +466,8 @@ upgrade_facts() {
     if [ ${#loaded[@]} -ge "$UF_FILES" ]; then uf_rec note ="more than $UF_FILES config files: $p and what follows it were not read"; break; fi
     loaded+=("$p")
     f=$R$p
-    if [ ! -e "$f" ]; then uf_rec file ="$p" ="$a" absent; continue; fi
-    if [ -d "$f" ]; then uf_rec file ="$p" ="$a" error ="is a directory"; continue; fi
-    if [ ! -r "$f" ]; then uf_rec file ="$p" ="$a" error ="not readable"; continue; fi
-    size=$(wc -c <"$f")
-    if [ "$size" -gt "$UF_FILE_BYTES" ]; then uf_rec file ="$p" ="$a" error ="$size bytes, more than the $UF_FILE_BYTES read"; continue; fi
-    uf_fv b "$f"
-    uf_rec file ="$p" ="$a" present "$b"
+    uf_file b file "$p" "=$a"
+    [ "$b" = present ] || continue
     if [ "$i" -eq 1 ] && [ -z "$light" ] && IFS= read -r first <"$f" && [ "$first" = "$UF_OWN_LINE" ]; then light="the config is containerd-node's own"; fi
     [ -z "$light" ] || break
     v=$(uf_awk_grpc_address "$f" 2>/dev/null) || v=""

@@ -437,7 +437,7 @@ describe("upgrade facts: the node-side reader (bash, as on the node) and its par
             Buffer.from("\n"), Buffer.from("/etc/containerd/grüße.toml\n"), Buffer.from("' \" \\ $x `y`")];
         strings.forEach((s, i) => fs.writeFileSync(path.join(f.tmp, `s${i}`), s));
         // Each file's bytes into a variable (the x keeps trailing newlines), under the locale a user's shell may have.
-        const r = spawnSync("bash", ["-c", `${UPGRADE_FACTS_FN}for f in "$@"; do s=$(cat "$f"; echo x); uf_s "\${s%x}"; echo; done`,
+        const r = spawnSync("bash", ["-c", `${UPGRADE_FACTS_FN}for f in "$@"; do s=$(cat "$f"; echo x); uf_sv o "\${s%x}"; printf "%s\\n" "\$o"; done`,
             "uf", ...strings.map((_, i) => path.join(f.tmp, `s${i}`))], { encoding: "utf8", env: { ...process.env, LC_ALL: "C.UTF-8" } });
         assert.strictEqual(r.status, 0, r.stderr);
         assert.deepStrictEqual(r.stdout.split("\n").slice(0, -1), strings.map(s => s.length ? s.toString("base64") : "-"));
