@@ -46,7 +46,9 @@ replaces() {
 # build NAME MODULE@VERSION PACKAGE LDFLAGS OUT [EXTRA_REQUIRE...]: go build through a wrapper module.
 # MAIN=FUNCTION: instead of PACKAGE as the module has it, the main package that FUNCTION (called
 # with MODULE@VERSION PACKAGE) lays out in the wrapper's main/ (for a main package that embeds files
-# its release generates).
+# its release generates). ALIGN=BINARY: each module of the wrapper's build that BINARY (a Go
+# program built here) was also built with is required at BINARY's version, unless its path matches
+# the regular expression ALIGN_EXCEPT: Go's build cache then holds the packages the two share.
 build() {
   local name=$1 modver=$2 pkg=$3 ldflags=$4 out=$5; shift 5
   if [ -x "$out" ]; then echo "reusing $out"; return 0; fi
@@ -59,6 +61,12 @@ build() {
     replaces "$modver" >>go.mod
     printf 'package wrapper\n\nimport _ "%s"\n' "$pkg" >tools.go
     go mod tidy >/dev/null 2>&1 || go mod tidy
+    if [ -n "${ALIGN:-}" ]; then
+      go list -m all | awk 'NR > 1 {print $1}' >modules.txt
+      go version -m "$ALIGN" | awk -v except="${ALIGN_EXCEPT:-^$}" 'NR == FNR {m[$1]; next}
+        $1 == "dep" && ($2 in m) && $2 !~ except {print "require " $2 " " $3}' modules.txt - >>go.mod
+      go mod tidy >/dev/null 2>&1 || go mod tidy
+    fi
     if [ -n "${MAIN:-}" ]; then mkdir main; (cd main; "$MAIN" "$modver" "$pkg"); pkg=./main; fi
     go_compile build -trimpath -ldflags "-s -w $ldflags" -o "$out.tmp" "$pkg"
     mv "$out.tmp" "$out" )
@@ -205,16 +213,22 @@ kubernetes_main() {
   VERSION=$KUBERNETES_VERSION ../generate
   rm -f schema.json terraform-mapping.json
 }
-k8s_bin=$PROV/kubernetes-$KUBERNETES_VERSION/pulumi-resource-kubernetes
+# The modules it shares with the CLI (gRPC, protobuf, golang.org/x, go-git, OpenTelemetry...) at the
+# CLI's versions (ALIGN), so that about 290 of its 1,750 packages come from Go's build cache; not
+# the Pulumi SDK itself: the provider does not compile against the CLI's (v$SDK_VERSION: pkg/v3's
+# codegen/schema and sdk/v3's plugin API changed since the v3.215.0 its go.mod names), and the CLI's
+# pulumi/esc asks for a pkg/v3 the Go module proxy does not serve.
+k8s_bin=$PROV/kubernetes-$KUBERNETES_VERSION-cli-$SDK_VERSION/pulumi-resource-kubernetes
 mkdir -p "${k8s_bin%/*}"
+for d in "$PROV"/kubernetes-*; do [ "$d" = "${k8s_bin%/*}" ] || rm -rf "$d"; done  # built beside another CLI
 # The release builds with the sdk/ of its own tree (the module's go.mod replaces sdk/v4 with ../sdk,
 # which a wrapper cannot repeat): here sdk/v4 v$KUBERNETES_VERSION, the release's sdk as tagged.
-MAIN=kubernetes_main build pulumi-resource-kubernetes "$KUBERNETES_MODULE" \
+MAIN=kubernetes_main ALIGN=$cli ALIGN_EXCEPT='^github.com/pulumi/(pulumi/|esc$)' build pulumi-resource-kubernetes "$KUBERNETES_MODULE" \
   github.com/pulumi/pulumi-kubernetes/provider/v4/cmd/pulumi-resource-kubernetes \
   "-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$KUBERNETES_VERSION" "$k8s_bin" \
   "github.com/pulumi/pulumi-kubernetes/sdk/v4 v$KUBERNETES_VERSION"
 install_plugin kubernetes "$KUBERNETES_VERSION" "$k8s_record" "$k8s_bin" \
-  "official $KUBERNETES_VERSION (built from the Go module proxy, ${KUBERNETES_MODULE#*@})"
+  "official $KUBERNETES_VERSION (built from the Go module proxy, ${KUBERNETES_MODULE#*@}, its modules shared with the CLI at the CLI's versions)"
 
 echo "engine ready: pulumi $(pulumi version) ($cli_note); command provider: $(cut -d'(' -f1 "$record" | sed 's/ *$//')"
 echo "  $(cat "$record")"
