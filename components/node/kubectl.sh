@@ -72,7 +72,7 @@ skip_if_failed() {
 # the step ends successfully, so the rollout goes on; else the run fails.
 failed() {
   if [ -n "${PLANNED+x}" ]; then
-    "$K" annotate --overwrite node "$NODE" "$CN_LAST_FAILURE=$1 $(date -u +%Y-%m-%dT%H:%M:%SZ)" >&2 || exit 1
+    "$K" annotate --overwrite node "$NODE" "$CN_LAST_FAILURE=$1 $(date -u +%Y-%m-%dT%H:%M:%SZ)" >/dev/null || exit 1
     set_phase "$1-failed"
     echo "containerd-node: node $NODE failed at step $1 within the failure budget; the rollout goes on" >&2
     echo "{\"failed\":\"$1\"}"
@@ -88,8 +88,12 @@ failed() {
 # (a PodDisruptionBudget until the timeout, an unmanaged pod without force) lifts the cordon it
 # made and fails the step with nothing on the node changed. Values: WANT, POLICY, DRAIN_FLAGS
 # (kubectl drain's flags, an array). Prints one JSON line.
+# kubectl's own output (a line or two per pod evicted, one every 5 s while a PodDisruptionBudget
+# holds an eviction back) goes to the drain's log in the run's directory, drain-NODE.log, not to
+# the step's output, which the state keeps: the step says where the log is as it starts, then
+# how many pods were evicted, or, when the drain failed, the log's last lines.
 cn_drain() {
-  local rt unsched ours was=false v start
+  local rt unsched ours was=false v start log secs
   rt=$(node_get '{.status.nodeInfo.containerRuntimeVersion}') || { echo "containerd-node: cannot read node $NODE" >&2; exit 1; }
   unsched=$(node_get '{.spec.unschedulable}')
   ours=$(node_get "{.metadata.annotations.$(jp_key "$CN_CORDONED")}")
@@ -109,14 +113,18 @@ cn_drain() {
     echo "node $NODE moves from $rt to containerd $WANT: draining first (upgrade.drain $POLICY)" >&2;;
   esac
   start=$(date +%s)
+  log=${TMPDIR:-/tmp}/containerd-node-$(id -u)/drain-$NODE.log
+  : >"$log"
+  echo "draining node $NODE (kubectl's output: $log)" >&2
   set_phase draining
   if [ "$was" = false ]; then
-    "$K" annotate --overwrite node "$NODE" "$CN_CORDONED=true" >&2
-    "$K" cordon "$NODE" >&2
+    "$K" annotate --overwrite node "$NODE" "$CN_CORDONED=true" >>"$log"
+    "$K" cordon "$NODE" >>"$log"
   fi
-  if ! "$K" drain "$NODE" "${DRAIN_FLAGS[@]}" >&2; then
+  if ! "$K" drain "$NODE" "${DRAIN_FLAGS[@]}" >>"$log" 2>&1; then
+    tail -n 20 "$log" >&2
     if [ "$was" = false ]; then
-      "$K" uncordon "$NODE" >&2 && "$K" annotate node "$NODE" "$CN_CORDONED-" >&2
+      "$K" uncordon "$NODE" >>"$log" && "$K" annotate node "$NODE" "$CN_CORDONED-" >>"$log"
       echo "containerd-node: draining $NODE failed (see kubectl's message above: a PodDisruptionBudget, or pods without a controller unless drain.force); the node was uncordoned and nothing on it was changed" >&2
     else
       echo "containerd-node: draining $NODE failed (see kubectl's message above); it stays cordoned as it was before the run and nothing on it was changed" >&2
@@ -124,7 +132,9 @@ cn_drain() {
     failed drain
   fi
   set_phase switching
-  echo "{\"drained\":true,\"wasCordoned\":$was,\"runtime\":\"$rt\",\"seconds\":$(( $(date +%s) - start ))}"
+  secs=$(( $(date +%s) - start ))
+  echo "node $NODE drained in ${secs}s: $(grep -cx 'pod/.* evicted' "$log") pods evicted" >&2
+  echo "{\"drained\":true,\"wasCordoned\":$was,\"runtime\":\"$rt\",\"seconds\":$secs}"
 }
 
 # cn_verify: after the switch, waits (VERIFY_TIMEOUT seconds) for the Node to be Ready on
@@ -151,14 +161,15 @@ cn_verify() {
   if [ -n "$CRI_SOCKET" ]; then
     cur=$(node_get '{.metadata.annotations.kubeadm\.alpha\.kubernetes\.io/cri-socket}')
     if [ "$cur" != "$CRI_SOCKET" ]; then
-      "$K" annotate --overwrite node "$NODE" "kubeadm.alpha.kubernetes.io/cri-socket=$CRI_SOCKET" >&2
+      "$K" annotate --overwrite node "$NODE" "kubeadm.alpha.kubernetes.io/cri-socket=$CRI_SOCKET" >/dev/null
       echo "cri-socket annotation: ${cur:-none} -> $CRI_SOCKET" >&2
     fi
   fi
   ours=$(node_get "{.metadata.annotations.$(jp_key "$CN_CORDONED")}")
   if [ "$ours" = true ]; then
-    "$K" uncordon "$NODE" >&2
-    "$K" annotate node "$NODE" "$CN_CORDONED-" >&2
+    "$K" uncordon "$NODE" >/dev/null
+    "$K" annotate node "$NODE" "$CN_CORDONED-" >/dev/null
+    echo "node $NODE uncordoned" >&2
   else
     echo "node $NODE was not cordoned by containerd-node: left as it is" >&2
   fi
@@ -175,7 +186,7 @@ gate_fail() {
     local f
     echo "containerd-node: health gate of $NODE failed: $*; within the failure budget, the rollout goes on" >&2
     f="gate $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-    "$K" annotate --overwrite node "$NODE" "$CN_LAST_FAILURE=$f" "$CN_PHASE=gate-failed" >&2 || exit 1
+    "$K" annotate --overwrite node "$NODE" "$CN_LAST_FAILURE=$f" "$CN_PHASE=gate-failed" >/dev/null || exit 1
     echo "{\"node\":\"$NODE\",\"passed\":false,\"failure\":\"$f\"}"
     exit 0
   fi
@@ -220,7 +231,7 @@ cn_gate() {
       sleep 3
     done
   done
-  if [ -n "${K:-}" ]; then "$K" annotate --overwrite node "$NODE" "$CN_PHASE=converted" >&2; fi
+  if [ -n "${K:-}" ]; then "$K" annotate --overwrite node "$NODE" "$CN_PHASE=converted" >/dev/null; fi
   if [ "$PAUSE" -gt 0 ]; then sleep "$PAUSE"; fi
   echo "{\"node\":\"$NODE\",\"passed\":true,\"seconds\":$SECONDS}"
 }

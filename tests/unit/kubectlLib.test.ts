@@ -47,7 +47,8 @@ case "$1" in
     done;;
   cordon) echo true >"$S/unschedulable";;
   uncordon) [ -e "$S/uncordon-fails" ] && { echo "error: the server refused the patch" >&2; exit 1; }; echo false >"$S/unschedulable";;
-  drain) [ -e "$S/drain-fails" ] && { echo "error: cannot evict pod as it would violate the pod's disruption budget" >&2; exit 1; }; echo "node/$2 drained";;
+  drain) echo "evicting pod apps/web-1"; [ -e "$S/drain-fails" ] && { echo "error: cannot evict pod as it would violate the pod's disruption budget" >&2; exit 1; }
+    echo "evicting pod apps/web-2"; echo "pod/web-1 evicted"; echo "pod/web-2 evicted"; echo "node/$2 drained";;
   *) echo "fake kubectl: unknown command $*" >&2; exit 2;;
 esac
 `;
@@ -135,6 +136,10 @@ describe("the Kubernetes-side steps' library (components/node/kubectl.sh, as the
         assert.strictEqual(annotation(l, CORDON_ANNOTATION), "true");
         assert.strictEqual(annotation(l, PHASE_ANNOTATION), "switching");
         assert.ok(calls(l).some(c => /^drain w1 --ignore-daemonsets .*--grace-period=-?\d+ --timeout=\d+s$/.test(c)), calls(l).join("\n"));
+        // kubectl's lines (one or two a pod) go to the drain's log, not the step's output, which the state keeps.
+        const log = path.join(kubeconfigDir(l.tmp), "drain-w1.log");
+        assert.match(r.stderr, new RegExp(`^draining node w1 \\(kubectl's output: ${log.replace(/[.]/g, "\\.")}\\)\nnode w1 drained in \\d+s: 2 pods evicted\n$`));
+        assert.match(fs.readFileSync(log, "utf8"), /^evicting pod apps\/web-1\nevicting pod apps\/web-2\npod\/web-1 evicted\npod\/web-2 evicted\nnode\/w1 drained\n$/);
     });
 
     it("drain: a node already on the declared containerd is left alone", () => {
@@ -152,6 +157,8 @@ describe("the Kubernetes-side steps' library (components/node/kubectl.sh, as the
         let r = run(l, drainScript(specOf(l)));
         assert.strictEqual(r.status, 1);
         assert.match(r.stderr, /draining w1 failed .*the node was uncordoned and nothing on it was changed/);
+        // The log's last lines: what kubectl said went wrong.
+        assert.match(r.stderr, /^evicting pod apps\/web-1\nerror: cannot evict pod as it would violate the pod's disruption budget\n/m);
         assert.strictEqual(fs.readFileSync(path.join(l.state, "unschedulable"), "utf8").trim(), "false");
         assert.strictEqual(annotation(l, CORDON_ANNOTATION), undefined);
         assert.strictEqual(annotation(l, PHASE_ANNOTATION), "drain-failed");
