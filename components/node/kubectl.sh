@@ -93,7 +93,7 @@ failed() {
 # the step's output, which the state keeps: the step says where the log is as it starts, then
 # how many pods were evicted, or, when the drain failed, the log's last lines.
 cn_drain() {
-  local rt unsched ours was=false v start log secs
+  local rt unsched ours was=false v start log secs n
   rt=$(node_get '{.status.nodeInfo.containerRuntimeVersion}') || { echo "containerd-node: cannot read node $NODE" >&2; exit 1; }
   unsched=$(node_get '{.spec.unschedulable}')
   ours=$(node_get "{.metadata.annotations.$(jp_key "$CN_CORDONED")}")
@@ -133,7 +133,8 @@ cn_drain() {
   fi
   set_phase switching
   secs=$(( $(date +%s) - start ))
-  echo "node $NODE drained in ${secs}s: $(grep -cx 'pod/.* evicted' "$log") pods evicted" >&2
+  n=$(grep -cx 'pod/.* evicted' "$log" || true)
+  echo "node $NODE drained in ${secs}s: $n pod$([ "$n" = 1 ] || echo s) evicted" >&2
   echo "{\"drained\":true,\"wasCordoned\":$was,\"runtime\":\"$rt\",\"seconds\":$secs}"
 }
 

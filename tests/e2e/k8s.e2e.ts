@@ -9,7 +9,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
-import { artifacts, ARTIFACT_PORT, changes, durations, LAB_DIR, LAB_PLAIN_REGISTRY, labNode, labStack, nodeDown, nodeUp, onNode, REPO, upExpectingFailure } from "./lab";
+import { artifacts, ARTIFACT_PORT, changes, drainLog, durations, LAB_DIR, LAB_PLAIN_REGISTRY, labNode, labStack, nodeDown, nodeUp, onNode, REPO, upExpectingFailure } from "./lab";
 import { apply, jp, KUBELET_PORT, kubeadmFlags, kubectl, kubectlAsync, lab, podsOn, settings, SSH_PORT, WORKLOADS } from "./k8sLab";
 
 const A = artifacts();
@@ -122,8 +122,13 @@ describe("e2e: Kubernetes — drain, switch the kubelet, verify and uncordon on 
         assert.deepStrictEqual(podsOn(NODES.a, "app=web"), [], "the Deployment's pods moved away");
         assert.strictEqual(kubectl("-n", "apps", "get", "deploy", "web", "-o", "jsonpath={.status.availableReplicas}"), "2");
         assert.ok(minAvailable >= 1, `the PodDisruptionBudget kept one web pod available (min seen ${minAvailable})`);
-        assert.match(res.stdout, /evicting pod apps\/web-/);
-        assert.doesNotMatch(res.stdout, /evicting pod apps\/agent-/, "DaemonSet pods are ignored");
+        // kubectl's lines are in the drain's log, which the step names; the step says how many pods it evicted.
+        assert.match(res.stdout, new RegExp(`draining node ${NODES.a} \\(kubectl's output: .*/drain-${NODES.a}\\.log\\)`));
+        assert.match(res.stdout, new RegExp(`node ${NODES.a} drained in \\d+s: 2 pods evicted`));
+        assert.doesNotMatch(res.stdout, /evicting pod/, "kubectl's own lines are not in the step's output (the state keeps it)");
+        const log = drainLog(NODES.a);
+        assert.match(log, /evicting pod apps\/web-/);
+        assert.doesNotMatch(log, /evicting pod apps\/agent-/, "DaemonSet pods are ignored");
 
         // The DaemonSet's pod runs again, now on containerd, and crictl on the node talks to containerd.
         kubectl("-n", "apps", "rollout", "status", "daemonset/agent", "--timeout=120s");
@@ -286,7 +291,8 @@ spec:
         await stackC.setConfig("containerd-node:config", { value: JSON.stringify(settings().config) });
         const res = await stackC.up({ color: "never" });
         assert.ok((res.summary.resourceChanges as any).replace >= 1, "the drain ran again (the rollback had lifted its cordon)");
-        assert.match(res.stdout, /evicting pod apps\/solo-/);
+        assert.match(res.stdout, new RegExp(`node ${NODES.c} drained in \\d+s: 1 pod evicted`));
+        assert.match(drainLog(NODES.c), /evicting pod apps\/solo-/);
         assert.strictEqual(res.outputs.runtimes.value[NODES.c].after, `containerd://${A.CONTAINERD2_VERSION}`);
         assert.strictEqual(jp(NODES.c, ".status.nodeInfo.containerRuntimeVersion"), `containerd://${A.CONTAINERD2_VERSION}`);
         assert.strictEqual(jp(NODES.c, ".spec.unschedulable"), "");

@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import main = require("../../index");
+import { kubeconfigDir } from "../../components/kubeconfig";
 
 export const REPO = path.resolve(__dirname, "..", "..");
 export const LAB_DIR = process.env.LAB_DIR ?? path.join(REPO, ".lab");
@@ -223,6 +224,15 @@ export function stateText(stack: Stack): string {
     const walk = (d: string): string[] => fs.readdirSync(d, { withFileTypes: true })
         .flatMap(e => e.isDirectory() ? walk(path.join(d, e.name)) : [fs.readFileSync(path.join(d, e.name), "utf8")]);
     return walk(dir).join("\n");
+}
+
+/**
+ * What `kubectl drain` printed in a run's drain of NODE: the drain's log in the run's directory on
+ * this machine (components/node/kubectl.sh cn_drain), which the step's output names instead of
+ * holding kubectl's lines.
+ */
+export function drainLog(node: string): string {
+    return fs.readFileSync(path.join(kubeconfigDir(), `drain-${node}.log`), "utf8");
 }
 
 /** Counts of each operation in a preview/up summary, without "same". */

@@ -13,7 +13,7 @@ import * as path from "path";
 import * as TOML from "@iarna/toml";
 import { Stack } from "@pulumi/pulumi/automation";
 import {
-    artifacts, ARTIFACT_PORT, changes, durations, KUBECTL, labNode, labStack, LAB_DIR, LAB_DOCKER_DROPPED, LAB_DOCKER_RUNTIMES, LAB_KUBELET, LAB_PLAIN_REGISTRY, LAB_TLS_IMAGE, LAB_TLS_REGISTRY, LAB17_CARRIED, LAB17_MIRROR, LAB17_REGISTRY_PASSWORD,
+    artifacts, ARTIFACT_PORT, changes, drainLog, durations, KUBECTL, labNode, labStack, LAB_DIR, LAB_DOCKER_DROPPED, LAB_DOCKER_RUNTIMES, LAB_KUBELET, LAB_PLAIN_REGISTRY, LAB_TLS_IMAGE, LAB_TLS_REGISTRY, LAB17_CARRIED, LAB17_MIRROR, LAB17_REGISTRY_PASSWORD,
     nodeDown, onNode, privateKey, REPO, stateText, upChangesNothing, upExpectingFailure,
 } from "./lab";
 
@@ -254,7 +254,8 @@ systemctl restart containerd`);
         const res = await stack1.up({ color: "never", onEvent: e => events.push(e) });
         assert.strictEqual(res.summary.result, "succeeded");
         assert.strictEqual(res.outputs.paths.value[U1], `containerd ${A.CONTAINERD17_VERSION} → ${A.CONTAINERD236_VERSION} (drained)`);
-        assert.match(res.stdout, /evicting pod up\/web-/);
+        assert.match(res.stdout, new RegExp(`node ${U1} drained in \\d+s: [1-9]\\d* pods? evicted`));
+        assert.match(drainLog(U1), /evicting pod up\/web-/);
         assert.match(res.stdout, /containerd moved from major version 1 to 2: the kubelet restarts/);
 
         assert.strictEqual(jp(U1, ".status.nodeInfo.containerRuntimeVersion"), `containerd://${A.CONTAINERD236_VERSION}`);
