@@ -1,4 +1,5 @@
 import * as command from "@pulumi/command";
+import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { ContainerdNodeArgs } from "./args";
 import { NodeFacts } from "./facts";
@@ -243,15 +244,20 @@ export class ContainerdNode extends pulumi.ComponentResource {
             // may have run (and skipped or absorbed a failure) in the run that failed.
             const soft = args.softFailures ? mark : undefined;
             const softTriggers = soft ? [soft] : undefined;
-            const drain = local("drain", soft ? soft.apply(planned => drainScript(spec, { planned })) : drainScript(spec), undefined, [mark]);
+            const drainText = soft ? soft.apply(planned => drainScript(spec, { planned })) : pulumi.output(drainScript(spec));
+            const drain = local("drain", drainText, undefined, [mark]);
             let switched: RemoteStep | undefined;
             if (has("switch")) {
                 switched = remote("switch", soft ? soft.apply(planned => stepScript(spec, "switch", { planned })) : stepScript(spec, "switch"), last, softTriggers);
             }
-            // Checked from the API by the operator's kubectl, after every drain.
+            // Checked from the API by the operator's kubectl, after every drain: its text names the
+            // drain's (a digest of its text and its trigger, the retry mark), so it runs again
+            // whenever the drain does, without taking the drain's output as an input (whose
+            // resource would then be named twice more in the verify's state).
             // In a fleet the verify step runs the fleet's health gate too (fleetGate).
+            const drainDigest = pulumi.all([drainText, mark]).apply(([t, m]) => `drain ${createHash("sha256").update(`${t}\n${m}`).digest("hex").slice(0, 16)}`);
             const verify = local("verify", soft ? soft.apply(planned => verifyNodeScript(spec, { planned }, args.fleetGate))
-                : verifyNodeScript(spec, undefined, args.fleetGate), drain.stdout, softTriggers);
+                : verifyNodeScript(spec, undefined, args.fleetGate), drainDigest, softTriggers);
             // The node's last local step has run: its kubeconfig file goes (at exit otherwise).
             verify.stdout.apply(() => kcSteps?.release());
             if (has("docker-cleanup")) {
