@@ -219,6 +219,8 @@ cn_follow() {
     # Gone for 5 s without a result: stopped or killed from outside.
     if [ "$gone" -ge 10 ]; then
       echo "containerd-node: step '$name' ended without a result (its unit was stopped or killed); see $dir/err" >&2
+      # What systemd saw of the unit (how its process ended, who stopped it): the cause, here.
+      journalctl -u "$unit" -n 10 --no-pager -o cat 2>/dev/null | sed 's/^/  systemd: /' >&2 || true
       echo 1 >"$dir/rc"
     fi
     sleep 0.5

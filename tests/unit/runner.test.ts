@@ -31,6 +31,10 @@ until [ -f "$pid" ]; do sleep 0.01; done
 [ "$1" = is-active ] || exit 0
 u=$3; [ -f "${dir}/units/$u.pid" ] && kill -0 "$(cat "${dir}/units/$u.pid")" 2>/dev/null
 `, { mode: 0o755 });
+    // The unit's journal: one line naming the unit it was asked for.
+    fs.writeFileSync(path.join(bin, "journalctl"), `#!/bin/bash
+[ "$1" = -u ] && echo "$2: Main process exited, code=killed, status=9/KILL"
+`, { mode: 0o755 });
     fs.writeFileSync(path.join(dir, "lib.sh"), NODE_LIB);
     const script = path.join(dir, "step.sh");
     return { dir, bin, script, env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, CN_DIR: path.join(dir, "state") } };
@@ -57,6 +61,22 @@ const run = (n: ReturnType<typeof fakeNode>, holder = "stack p/s") =>
     `source ${n.dir}/lib.sh; CN_HOLDER=${JSON.stringify(holder)} cn_run demo ${n.script}`;
 
 describe("detached steps: the node library's runner", () => {
+    it("a unit stopped or killed from outside ends the step after 5 s without a result, with what systemd saw of it", async () => {
+        const n = fakeNode();
+        fs.writeFileSync(n.script, "echo started >&2\nsleep 60\n");
+        const child = spawn("bash", ["-c", run(n)], { env: n.env });
+        let stderr = "";
+        child.stderr.on("data", d => { stderr += d; });
+        const exited = new Promise<number | null>(r => child.on("exit", code => r(code)));
+        await until("the unit to start", () => started(n));
+        const pidFile = fs.readdirSync(path.join(n.dir, "units")).find(f => f.endsWith(".pid"))!;
+        const unit = pidFile.replace(/\.pid$/, "");
+        process.kill(-Number(fs.readFileSync(path.join(n.dir, "units", pidFile), "utf8")), "SIGKILL");
+        assert.strictEqual(await exited, 1);
+        assert.match(stderr, /containerd-node: step 'demo' ended without a result \(its unit was stopped or killed\); see .*\/err\n/);
+        assert.ok(stderr.includes(`  systemd: ${unit}: Main process exited, code=killed, status=9/KILL\n`), stderr);
+    });
+
     it("a step sent as the component sends it: runs with the library the lib step copied; without it, fails naming the file", () => {
         const n = fakeNode();
         const tmp = path.join(n.dir, "tmp");
