@@ -215,7 +215,14 @@ cn_follow() {
   tail -n +1 -F "$dir/err" >&2 2>/dev/null &
   tailpid=$!
   while [ -d "$dir" ] && [ ! -f "$dir/rc" ]; do
-    if systemctl is-active -q "$unit" 2>/dev/null; then gone=0; else gone=$((gone + 1)); fi
+    # Gone only when systemd says so: a `systemctl` that could not ask it (a busy PID 1) is no answer.
+    if systemctl is-active -q "$unit" 2>/dev/null; then gone=0
+    else
+      case $(systemctl show -p ActiveState --value "$unit" 2>/dev/null || echo unknown) in
+        inactive|failed) gone=$((gone + 1));;
+        *) gone=0;;
+      esac
+    fi
     # Gone for 5 s without a result: stopped or killed from outside.
     if [ "$gone" -ge 10 ]; then
       echo "containerd-node: step '$name' ended without a result (its unit was stopped or killed); see $dir/err" >&2

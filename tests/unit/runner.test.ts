@@ -27,9 +27,14 @@ pid="${dir}/units/$unit.pid"
 env "\${envs[@]}" setsid bash -c 'echo $$ >"$0.tmp" && mv "$0.tmp" "$0" && exec "$@"' "$pid" "$@" </dev/null >/dev/null 2>&1 &
 until [ -f "$pid" ]; do sleep 0.01; done
 `, { mode: 0o755 });
+    // is-active UNIT, and show -p ActiveState --value UNIT (what the runner asks when is-active says no).
     fs.writeFileSync(path.join(bin, "systemctl"), `#!/bin/bash
-[ "$1" = is-active ] || exit 0
-u=$3; [ -f "${dir}/units/$u.pid" ] && kill -0 "$(cat "${dir}/units/$u.pid")" 2>/dev/null
+alive() { [ -f "${dir}/units/$1.pid" ] && kill -0 "$(cat "${dir}/units/$1.pid")" 2>/dev/null; }
+case "$1" in
+  is-active) alive "$3"; exit;;
+  show) if alive "$5"; then echo active; else echo inactive; fi;;
+esac
+exit 0
 `, { mode: 0o755 });
     // The unit's journal: one line naming the unit it was asked for.
     fs.writeFileSync(path.join(bin, "journalctl"), `#!/bin/bash
@@ -75,6 +80,16 @@ describe("detached steps: the node library's runner", () => {
         assert.strictEqual(await exited, 1);
         assert.match(stderr, /containerd-node: step 'demo' ended without a result \(its unit was stopped or killed\); see .*\/err\n/);
         assert.ok(stderr.includes(`  systemd: ${unit}: Main process exited, code=killed, status=9/KILL\n`), stderr);
+    });
+    it("a systemctl that can't get an answer from systemd is not taken for a unit that is gone", async () => {
+        const n = fakeNode();
+        fs.writeFileSync(n.script, "sleep 7\necho done-after-7s\n");
+        // is-active says no throughout and show fails: before, 5 s of that ended the step without a result.
+        fs.writeFileSync(path.join(n.bin, "systemctl"), "#!/bin/bash\n[ \"$1\" = show ] && exit 1\nexit 3\n", { mode: 0o755 });
+        const r = spawnSync("bash", ["-c", run(n)], { env: n.env, encoding: "utf8" });
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.strictEqual(r.stdout, "done-after-7s\n");
+        assert.doesNotMatch(r.stderr, /ended without a result/);
     });
 
     it("a step sent as the component sends it: runs with the library the lib step copied; without it, fails naming the file", () => {
