@@ -24,8 +24,11 @@ CN_PHASE=containerd-node.pulumi.com/phase
 # cn_kubeconfig_from_slot: KUBECONFIG is the file the program wrote for this step's node, named by
 # CN_KUBECONFIG_SLOT (a kubeconfig given as content); the step names no directory, so the same
 # stack run from another machine or user changes no step.
+# run_dir: the run's own directory on this machine (components/kubeconfig.ts kubeconfigDir), where
+# the program writes this library and a kubeconfig given as content, and the drain its log.
+run_dir() { printf '%s' "${TMPDIR:-/tmp}/containerd-node-$(id -u)"; }
 cn_kubeconfig_from_slot() {
-  KUBECONFIG=${TMPDIR:-/tmp}/containerd-node-$(id -u)/kubeconfig-$CN_KUBECONFIG_SLOT
+  KUBECONFIG=$(run_dir)/kubeconfig-$CN_KUBECONFIG_SLOT
   if [ ! -r "$KUBECONFIG" ]; then
     echo "containerd-node: no kubeconfig at $KUBECONFIG: the program writes it there at pulumi up for the node's local steps, and removes it when they have run (TMPDIR must be the same for the program and the command provider)" >&2
     exit 1
@@ -113,7 +116,7 @@ cn_drain() {
     echo "node $NODE moves from $rt to containerd $WANT: draining first (upgrade.drain $POLICY)" >&2;;
   esac
   start=$(date +%s)
-  log=${TMPDIR:-/tmp}/containerd-node-$(id -u)/drain-$NODE.log
+  log=$(run_dir)/drain-$NODE.log
   : >"$log"
   echo "draining node $NODE (kubectl's output: $log)" >&2
   set_phase draining
