@@ -5,11 +5,12 @@
 # functions it calls, as one script on the reader's standard input). `node_facts` prints the
 # runtime in use, another run's claim, the machine's facts (the node library's host_facts),
 # Docker's settings while Docker is the runtime (docker_facts) and the upgrade facts. Read-only
-# (no file written, not even a here-document's), but for nf_prepare, which runs first at up and
-# writes under containerd-node's own directory and nowhere else. It runs at every preview on every
-# node, so it starts a process only for what bash cannot do itself (systemctl, a binary's version,
-# a file's bytes in base64, awk's TOML readers): strings are encoded (uf_sv) and records written
-# (uf_rec) in bash, without a subshell each.
+# (no file written, not even a here-document's), but at up: nf_prepare runs first and writes under
+# containerd-node's own directory and nowhere else, and the read then keeps there what each binary's
+# `--version` printed (cn_bin_memo). It runs at every preview on every node, so it starts a process
+# only for what bash cannot do itself (systemctl, a binary's version once per build of it, a file's
+# bytes in base64, awk's TOML readers): strings are encoded (uf_sv) and records written (uf_rec) in
+# bash, without a subshell each.
 #
 # The values, set by components/scripts/upgradeFacts.ts before this text (one place for each):
 #   UF_TAG           the upgrade facts' begin/end tag, "containerd-node-upgrade-facts 1"
@@ -305,6 +306,17 @@ uf_run() {
     printf 'stdout %s %s\nexit %s %s\n' "$name" "${out:--}" "$name" "$rc" >&"$UF_FD"; } 4>&1 | head -c "$UF_STDERR_BYTES"; } | base64 -w0) || true
   uf_rec stderr "$name" "${err:--}"
 }
+# uf_version NAME BIN: the records uf_run writes for `BIN --version`, on stdout, kept per build of
+# BIN (the node library's cn_bin_memo); exit status 0 when BIN exited 0
+uf_version() {
+  cn_bin_memo "$1" "$2" uf_version_run "$1" "$2"
+}
+uf_version_run() {
+  local r UF_FD
+  r=$(exec {UF_FD}>&1; uf_run "$1" "$2" --version)
+  printf '%s\n' "$r"
+  [[ $'\n'$r$'\n' == *$'\nexit '"$1"$' 0\n'* ]]
+}
 # uf_file VAR KIND PATH [EXTRA]: one `KIND B(path) [EXTRA] present B(content)|absent|error B(why)`
 # record of a file under CN_ROOT, read up to UF_FILE_BYTES (an EXTRA written =TEXT is encoded, as
 # uf_rec's); VAR is set to present, absent or error
@@ -496,7 +508,7 @@ upgrade_facts() {
   if [ -n "$bin" ]; then
     uf_rec bin containerd ="$bin"
     # node_facts ran it already when it is the containerd on PATH
-    if [ -n "${UF_MEMO:-}" ] && [ "$R$bin" = "${UF_MEMO_BIN:-}" ]; then printf '%s\n' "$UF_MEMO"; else uf_run containerd "$R$bin" --version; fi
+    if [ -n "${UF_MEMO:-}" ] && [ "$R$bin" = "${UF_MEMO_BIN:-}" ]; then printf '%s\n' "$UF_MEMO"; else uf_version containerd "$R$bin" || true; fi
   fi
   if ctr=$(uf_find_bin ctr "${bin%/*}"); then
     uf_rec bin ctr ="$ctr"
@@ -526,7 +538,8 @@ upgrade_facts() {
 # over SFTP); the node library at $CN_DIR/$NF_LIB_FILE when that version of it is missing, from
 # its text gzipped and in base64 on stdin, checked against NF_LIB_SHA256 before it is moved in
 # place; and, for an original state an earlier library saved without it, the runtime before the
-# first run (as cn_backup now records it). Nothing else is written.
+# first run (as cn_backup now records it); and it lets the read keep the versions binaries print
+# (cn_bin_memo) under cache/. Nothing else is written.
 nf_prepare() {
   local l=$CN_DIR/$NF_LIB_FILE t r
   mkdir -p "$CN_DIR/lib" "$CN_DIR/cache"
@@ -544,6 +557,9 @@ nf_prepare() {
     r=$(original_runtime)
     [ -z "$r" ] || echo "$r" >"$CN_DIR/original/runtime"
   fi
+  # The read that follows may keep binaries' versions under cache/ (cn_bin_memo, the node library's).
+  # shellcheck disable=SC2034 # read by cn_bin_memo
+  CN_MEMO_WRITE=1
 }
 
 # node_facts: the whole read. The runtime in use (detect_runtime's), another run's claim on the node
@@ -558,7 +574,7 @@ node_facts() {
   kind=$(cn_runtime_kind)
   if [ "$kind" = containerd ] && hash containerd 2>/dev/null; then
     UF_MEMO_BIN=${BASH_CMDS[containerd]}
-    UF_MEMO=$(exec {UF_FD}>&1; uf_run containerd "$UF_MEMO_BIN" --version)
+    UF_MEMO=$(uf_version containerd "$UF_MEMO_BIN") || true
     b=${UF_MEMO%%$'\n'*}; b=${b##* }
     if [ "$b" = - ]; then out=""; else out=$(printf '%s' "$b" | base64 -d) || out=""; fi
     rt=$(cn_runtime_of containerd "$out")

@@ -422,6 +422,32 @@ original_runtime() {
 # architecture (host_facts), and what a tarball whose binary does not run here should have been.
 cn_arch() { case $HOSTTYPE in x86_64) echo amd64;; aarch64) echo arm64;; *) echo "$HOSTTYPE";; esac; }
 
+# cn_bin_memo NAME BIN CMD...: what CMD prints, CMD being a read of BIN's version (a Go binary's
+# start, the dearest part of a read on a converted node), once per build of BIN: kept in
+# $CN_DIR/cache/memo-NAME under BIN's path and identity (device, inode, size, modification and
+# change time: a binary replaced, or rewritten in place, is another) and printed from there while
+# BIN is that file. CMD's output is kept only when it exits 0 having printed something, and only
+# when CN_MEMO_WRITE is 1 (the read at up, after nf_prepare: a preview writes nothing); a memo that
+# can't be read or written is no memo (without CN_DIR too). Returns CMD's status, 0 from the memo.
+cn_bin_memo() {
+  local name=$1 bin=$2 id="" f out rc=0 lines
+  shift 2
+  if [ -z "${CN_DIR:-}" ]; then "$@"; return; fi
+  f=$CN_DIR/cache/memo-$name
+  if id=$(stat -Lc '%d %i %s %.9Y %.9Z' -- "$bin" 2>/dev/null) && [ -n "$id" ]; then
+    id="$bin $id"
+    if [ -f "$f" ] && mapfile -t lines <"$f" 2>/dev/null && [ "${lines[0]:-}" = "$id" ]; then
+      [ "${#lines[@]}" -lt 2 ] || printf '%s\n' "${lines[@]:1}"
+      return 0
+    fi
+  else id=""; fi
+  out=$("$@") || rc=$?
+  [ -z "$out" ] || printf '%s\n' "$out"
+  if [ "$rc" -eq 0 ] && [ -n "$out" ] && [ -n "$id" ] && [ "${CN_MEMO_WRITE:-}" = 1 ] && [ -d "$CN_DIR/cache" ]; then
+    { printf '%s\n' "$id" "$out" >"$f.$$" && mv -f "$f.$$" "$f"; } 2>/dev/null || rm -f "$f.$$"
+  fi
+  return "$rc"
+}
 # host_facts KUBELET PATH...: what the pre-flight checks about the machine (components/facts.ts
 # HostFacts), one `containerd-node-host KEY VALUE` line each: the architecture (cn_arch), systemd,
 # the MiB free on the filesystem of each PATH (or of its nearest existing parent), the package
@@ -437,7 +463,11 @@ host_facts() {
   for p in apt-get dnf yum; do if command -v "$p" >/dev/null; then pm=$p; break; fi; done
   echo "containerd-node-host package-manager $pm"
   if command -v runc >/dev/null; then echo "containerd-node-host runc 1"; else echo "containerd-node-host runc 0"; fi
-  if [ "$kubelet" = 1 ] && command -v kubelet >/dev/null; then kv=$(kubelet --version 2>/dev/null | awk '{print $2}'); fi
+  if [ "$kubelet" = 1 ] && p=$(command -v kubelet); then
+    # "Kubernetes v1.30.4": the second word
+    kv=$(cn_bin_memo kubelet "$p" "$p" --version 2>/dev/null) || kv=""
+    case $kv in *[[:blank:]]*) kv=${kv#*[[:blank:]]}; kv=${kv%%[[:space:]]*} ;; *) kv="" ;; esac
+  fi
   echo "containerd-node-host kubelet ${kv:--}"
   before=$(original_runtime)
   echo "containerd-node-host before ${before:--}"

@@ -65,8 +65,14 @@ export const VERSION_MATCHES = libFunctions("version_matches");
  */
 export const UPGRADE_DRAINS = libFunctions("upgrade_drains");
 
-/** host_facts KUBELET PATH…, with cn_arch and original_runtime: the machine's facts the pre-flight checks (HostFacts). */
+/**
+ * host_facts KUBELET PATH…, with cn_arch and original_runtime: the machine's facts the pre-flight
+ * checks (HostFacts). It reads the kubelet's version with cn_bin_memo (BIN_MEMO).
+ */
 export const HOST_FACTS = libFunctions("cn_arch", "original_runtime", "host_facts");
+
+/** cn_bin_memo NAME BIN CMD…: a binary's `--version` read once per build of it (the facts reader's). */
+export const BIN_MEMO = libFunctions("cn_bin_memo");
 
 /**
  * detect_runtime: the runtime the node uses now, printed as `docker://X`, `containerd://X` or

@@ -9,7 +9,7 @@ import { CLAIM_LINE, RUNTIME_LINE, STATE_DIR_DEFAULT, UPGRADE_FACTS_FORMAT, UPGR
 import { nodeFilePath } from "../nodeFiles";
 import { TOP_OF_FILE } from "../render/configToml";
 import { DEFAULTS } from "../spec";
-import { DETECT_RUNTIME, HOST_FACTS, NODE_LIB_FILE, NODE_LIB_GZIP_BASE64, NODE_LIB_SHA256 } from "./lib";
+import { BIN_MEMO, DETECT_RUNTIME, HOST_FACTS, NODE_LIB_FILE, NODE_LIB_GZIP_BASE64, NODE_LIB_SHA256 } from "./lib";
 import { assignment, cnDirAssignment, heredoc, NODE_PATH, sq, stepValues } from "./shell";
 
 /** Limits of the reader: files followed, import depth, bytes per file, seconds per command. */
@@ -19,10 +19,10 @@ export const UPGRADE_FACTS_LIMITS = { files: 64, depth: 8, fileBytes: 1 << 20, s
 const FACTS_SH = fs.readFileSync(nodeFilePath("facts.sh"), "utf8");
 
 /**
- * The reader's functions with their values before them; `upgrade_facts KUBELET_CONFIG [RUNTIME]`
- * prints the upgrade facts.
+ * The reader's functions with their values before them, and the node library's cn_bin_memo, which
+ * they call; `upgrade_facts KUBELET_CONFIG [RUNTIME]` prints the upgrade facts.
  */
-export const UPGRADE_FACTS_FN = `# shellcheck disable=SC2016 # the line as the file has it
+export const UPGRADE_FACTS_FN = `${BIN_MEMO}# shellcheck disable=SC2016 # the line as the file has it
 ${assignment("UF_OWN_LINE", TOP_OF_FILE.replace(/\n$/, ""))}
 ${stepValues([
     ["UF_TAG", `${UPGRADE_FACTS_MAGIC} ${UPGRADE_FACTS_FORMAT}`],

@@ -156,7 +156,7 @@ printf '%s' ${sq(ctrOut)}
     // the unit on disk names another file: the running process's arguments win
     systemctl(f, 4242, execStart("/usr/bin/containerd --config /etc/containerd/unit.toml"));
     tool(f, "getconf", `[ "$1" = GNU_LIBC_VERSION ] && echo "glibc 2.36"`);
-    tool(f, "stat", `[ "$1 $2 $3" = "-fc %T $CN_ROOT/sys/fs/cgroup/" ] && echo tmpfs`);
+    tool(f, "stat", `if [ "$1 $2 $3" = "-fc %T $CN_ROOT/sys/fs/cgroup/" ]; then echo tmpfs; else exec /usr/bin/stat "$@"; fi`);
     return f;
 }
 
@@ -251,6 +251,56 @@ describe("upgrade facts: the node-side reader (bash, as on the node) and its par
         assert.strictEqual(facts2.runtime, "containerd://2.2.9", "the runtime line: the containerd on PATH");
         assert.strictEqual(facts2.upgrade.containerdVersion?.text, "1.7.35", "the upgrade facts: the running containerd");
         assert.strictEqual(fs.readFileSync(runs, "utf8"), "other\nrun\n");
+    });
+
+    it("at up, keeps what `containerd --version` and `kubelet --version` printed, per build of each binary: later reads (a preview's too) run neither while it is the same file", () => {
+        const f = installerNode(JSON.stringify(DEPRECATIONS));
+        const runs = path.join(f.dir, "runs");
+        const containerd = (v: string, rc = 0) => put(f, "/usr/local/bin/containerd", `#!/bin/sh\necho containerd >>${sq(runs)}\necho 'containerd github.com/containerd/containerd ${v} 0b3b6a3c'\nexit ${rc}\n`, 0o755);
+        containerd("v1.7.35");
+        tool(f, "kubelet", `echo kubelet >>${sq(runs)}\necho 'Kubernetes v1.30.4'`);
+        fs.renameSync(path.join(f.bin, "systemctl"), path.join(f.bin, "systemctl-show"));
+        tool(f, "systemctl", `case "$1 $2 $3" in "is-active -q containerd") exit 0 ;; "is-active -q "*) exit 3 ;; esac\nexec ${sq(path.join(f.bin, "systemctl-show"))} "$@"`);
+        const stateDir = path.join(f.dir, "cn");
+        const env = { ...process.env, CN_ROOT: f.root, PATH: `${f.root}/usr/local/bin:${f.bin}:${process.env.PATH}`, TMPDIR: f.tmp };
+        const script = (prepare: boolean) => nodeFactsScript({ stateDir, kubelet: true, prepare }).replace(/^export LC_ALL=C PATH=.*$/m, "export LC_ALL=C");
+        const readNode = (prepare: boolean) => {
+            fs.writeFileSync(runs, "");
+            const r = spawnSync("bash", ["-c", script(prepare)], { encoding: "utf8", env });
+            assert.strictEqual(r.status, 0, r.stderr);
+            return { stdout: r.stdout, facts: parseNodeFacts(r.stdout), ran: fs.readFileSync(runs, "utf8") };
+        };
+        const memos = () => fs.existsSync(path.join(stateDir, "cache")) ? fs.readdirSync(path.join(stateDir, "cache")).sort() : [];
+
+        const preview = readNode(false);
+        assert.strictEqual(preview.ran, "containerd\nkubelet\n");
+        assert.strictEqual(preview.facts.runtime, "containerd://1.7.35");
+        assert.strictEqual(preview.facts.host?.kubeletVersion, "v1.30.4");
+        assert.deepStrictEqual(memos(), [], "a preview's read writes nothing");
+        const up = readNode(true);
+        assert.strictEqual(up.ran, "containerd\nkubelet\n");
+        assert.deepStrictEqual(memos(), ["memo-containerd", "memo-kubelet"]);
+        // Every later read, at preview or at up, prints the same facts without running either binary.
+        for (const prepare of [false, true]) {
+            const again = readNode(prepare);
+            assert.strictEqual(again.ran, "", `no binary run (prepare: ${prepare})`);
+            assert.strictEqual(again.stdout, preview.stdout);
+        }
+        // Rewritten in place (same path, same inode): another build, asked again, at preview too.
+        containerd("v1.7.36");
+        const rewritten = readNode(false);
+        assert.strictEqual(rewritten.ran, "containerd\n");
+        assert.strictEqual(rewritten.facts.runtime, "containerd://1.7.36");
+        assert.strictEqual(rewritten.facts.upgrade.containerdVersion?.text, "1.7.36");
+        assert.strictEqual(readNode(true).ran, "containerd\n");
+        assert.strictEqual(readNode(false).ran, "", "kept by the read at up");
+        // A --version that fails is reported as it is and never kept: every read asks again.
+        containerd("v1.7.36", 2);
+        for (let i = 0; i < 2; i++) {
+            const failing = readNode(true);
+            assert.strictEqual(failing.ran, "containerd\n");
+            assert.strictEqual(failing.facts.upgrade.containerdVersion, undefined);
+        }
     });
 
     it("reads the imports and ctr's deprecations only where a hand-made config of a containerd in use is judged", () => {
