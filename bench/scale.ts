@@ -20,7 +20,7 @@
  *   - the state per node (the stack's checkpoint divided by N);
  *   - a second `pulumi up`: its wall time; it must change nothing (checked).
  *
- *   npm run bench:scale [-- SIZE…] [--hosts K] [--checkpoints every|skipped|both] [--max-unavailable N|N%] [--parallel P] [--preview-only] [--kubernetes] [--away] [--stack-size S] [--ssh-agent] [--keep] [--save-checkpoint DIR]
+ *   npm run bench:scale [-- SIZE…] [--hosts K] [--checkpoints every|skipped|both] [--max-unavailable N|N%] [--parallel P] [--preview-only [--answering]] [--kubernetes] [--away] [--stack-size S] [--ssh-agent] [--keep] [--save-checkpoint DIR]
  *
  * `--preview-only` measures only the previews, each twice: with the facts read over SSH, and with
  * every node's facts given (`nodeFacts`, what `bench:preview` measures), so the reads' share shows
@@ -30,6 +30,12 @@
  * largest size, as a preview makes them, in this process), and what one read's reader costs a
  * converted machine, run there without SSH: its wall time, CPU and the processes and threads it
  * starts (the machine's PID counter, the reader itself included; medians of 5 runs).
+ * `--answering` (with `--preview-only`) also reads and previews each size against bench/ssh-answer,
+ * an SSH endpoint that answers every read with what the reader printed on the first machine: the
+ * program's side of each read is real (key exchange, the pinned host key, the key's signature, the
+ * reader sent, its output back and parsed), the node's side (an OpenSSH login and the reader's run,
+ * which on a real fleet happen on each node, here on the program's own two cores) is not there.
+ * So the row says what a preview with the reads costs the program and the engine themselves.
  * With `--kubernetes` the fleets are in Kubernetes mode on the lab cluster (lab/cluster-up.sh):
  * every fleet node is also a Node object of the API server (no kubelet stands behind it: a Node
  * object needs none), so the fleet's reads of the cluster (its Nodes' retry marks, the pods that
@@ -142,8 +148,8 @@ async function sampledChild(args: string[]): Promise<Sampled<void>> {
  * ("given": every node's facts are FACTS_FILE's; "read": read over SSH), in host or Kubernetes
  * mode; its stack removed after.
  */
-async function previewChild([n, facts, mode, factsFile, maxUnavailable, parallel, hostCount]: string[]): Promise<void> {
-    const hosts = Array.from({ length: Number(hostCount) }, (_, i) => `scale-h${i + 1}`);
+async function previewChild([n, facts, mode, factsFile, maxUnavailable, parallel, hostList]: string[]): Promise<void> {
+    const hosts = hostList.split(",");
     const kubernetes = mode === "kubernetes";
     const given: NodeFacts | undefined = facts === "given" ? JSON.parse(fs.readFileSync(factsFile, "utf8")) : undefined;
     const stack = await fleetStack(`scale-p${n}${given ? "g" : "r"}`, fleetNodes(Number(n), hosts, "one"), /^\d+$/.test(maxUnavailable) ? Number(maxUnavailable) : maxUnavailable, true, given, kubernetes);
@@ -189,6 +195,57 @@ for i in 1 2 3 4 5; do a=$(cat /proc/sys/kernel/ns_last_pid); t=$( { time bash "
 }
 
 /** A fleet of `n` nodes on the given machines, round robin, each with its own stateDir. */
+/** Every node's facts read over SSH, as a preview reads them (FACT_READS at a time), in this process. */
+async function readsAlone(all: ReturnType<typeof fleetNodes>): Promise<{ reads: number; seconds: number; cpuMs: number }> {
+    const cpu0 = process.cpuUsage();
+    const t0 = Date.now();
+    await Promise.all(all.map(o => readFactsLimited({
+        host: o.host, port: o.port, user: "root", privateKey: privateKey(), hostKey: o.hostKey, dialErrorLimit: 3, perDialTimeout: 15,
+    }, { stateDir: o.overrides.stateDir, freePaths: ["/var/lib/containerd"] }).then(f => { if ("error" in f) { throw new Error(f.error); } })));
+    const used = process.cpuUsage(cpu0);
+    return { reads: all.length, seconds: (Date.now() - t0) / 1000, cpuMs: (used.user + used.system) / 1000 / all.length };
+}
+
+/** The answering SSH endpoint (`--answering`), as a lab machine of its own name for fleetNodes. */
+interface Answering { name: string; answerBytes: number; stop: () => void }
+
+/**
+ * Starts bench/ssh-answer (built here with Go) answering every read with what the facts reader
+ * printed on `host` for a fleet node with `stateDir` (run there without SSH), on 127.0.0.1:2299
+ * and as the lab machine "scale-answer" (LAB_DIR/scale-answer.port and .hostkey), for the lab's
+ * key only. The reads of it are real SSH sessions of the program (key exchange, the pinned host
+ * key, the key's signature, the reader sent on stdin, its output back); only the node's side (an
+ * OpenSSH login, the reader's run) is not there.
+ */
+async function answeringEndpoint(host: string, stateDir: string): Promise<Answering> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-answer-"));
+    const bin = path.join(dir, "ssh-answer");
+    execFileSync("bash", ["-c", `source scripts/go-env.sh && cd bench/ssh-answer && CGO_ENABLED=0 go build -trimpath -o "$1" .`, "_", bin], { cwd: REPO, stdio: "inherit" });
+    const script = Buffer.from(nodeFactsScript({ stateDir, freePaths: ["/var/lib/containerd"] })).toString("base64");
+    const answer = inNode(host, `f=$(mktemp); echo ${script} | base64 -d >"$f"; bash "$f"; rm -f "$f"`);
+    fs.writeFileSync(path.join(dir, "answer"), answer);
+    fs.writeFileSync(path.join(dir, "lab.pub"), execFileSync("ssh-keygen", ["-y", "-f", path.join(LAB_DIR, "id_ed25519")]));
+    const port = 2299;
+    const child = spawn(bin, ["-listen", `127.0.0.1:${port}`, "-authorized", path.join(dir, "lab.pub"), "-answer", path.join(dir, "answer"), "-hostkey-out", path.join(dir, "hostkey")],
+        { stdio: ["ignore", "pipe", "inherit"] });
+    await new Promise<void>((resolve, reject) => {
+        child.stdout!.once("data", () => resolve());
+        child.once("exit", code => reject(new Error(`ssh-answer exited ${code}`)));
+    });
+    const name = "scale-answer";
+    fs.writeFileSync(path.join(LAB_DIR, `${name}.port`), `${port}\n`);
+    fs.writeFileSync(path.join(LAB_DIR, `${name}.hostkey`), fs.readFileSync(path.join(dir, "hostkey"), "utf8").trim().split(/\s+/).slice(0, 2).join(" ") + "\n");
+    return {
+        name, answerBytes: Buffer.byteLength(answer), stop: () => {
+            child.kill();
+            for (const ext of ["port", "hostkey"]) {
+                fs.rmSync(path.join(LAB_DIR, `${name}.${ext}`), { force: true });
+            }
+            fs.rmSync(dir, { recursive: true, force: true });
+        },
+    };
+}
+
 function fleetNodes(n: number, hosts: string[], tag: string) {
     return Array.from({ length: n }, (_, i) => {
         const name = `${tag}-${String(i).padStart(5, "0")}`;
@@ -458,6 +515,7 @@ async function main(): Promise<void> {
     // (A restart: sshd is listening again when it returns; after a reload it refuses for a moment.)
     hosts.forEach(h => onNode(h, "echo 'MaxStartups 4000' >/etc/ssh/sshd_config.d/scale.conf && systemctl restart ssh"));
     const stacks: Stack[] = [];
+    let answering: Answering | undefined;
     // --ssh-agent: every fleet node authenticates through an ssh-agent holding the lab's key
     // (connection.sshAgent), so its state keeps no key; the preview children inherit both settings.
     const agent = process.argv.includes("--ssh-agent") ? await agentWithLabKey() : undefined;
@@ -497,14 +555,13 @@ async function main(): Promise<void> {
             }, { stateDir: o.overrides.stateDir, freePaths: ["/var/lib/containerd"] });
             console.log(readerCost(hosts[0], o.overrides.stateDir));
             // The reads alone, as a preview makes them (FACT_READS at a time), in this process.
-            const cpu0 = process.cpuUsage();
-            const t0 = Date.now();
-            const all = fleetNodes(Math.max(...sizes), hosts, "one");
-            await Promise.all(all.map(o => readFactsLimited({
-                host: o.host, port: o.port, user: "root", privateKey: privateKey(), hostKey: o.hostKey, dialErrorLimit: 3, perDialTimeout: 15,
-            }, { stateDir: o.overrides.stateDir, freePaths: ["/var/lib/containerd"] }).then(f => { if ("error" in f) { throw new Error(f.error); } })));
-            const used = process.cpuUsage(cpu0);
-            console.log(`${all.length} facts reads alone: ${((Date.now() - t0) / 1000).toFixed(1)} s, this process's CPU ${((used.user + used.system) / 1000 / all.length).toFixed(1)} ms a read`);
+            const r = await readsAlone(fleetNodes(Math.max(...sizes), hosts, "one"));
+            console.log(`${r.reads} facts reads alone: ${r.seconds.toFixed(1)} s, this process's CPU ${r.cpuMs.toFixed(1)} ms a read`);
+            if (process.argv.includes("--answering")) {
+                answering = await answeringEndpoint(hosts[0], o.overrides.stateDir);
+                const a = await readsAlone(fleetNodes(Math.max(...sizes), [answering.name], "one"));
+                console.log(`${a.reads} facts reads alone of the answering endpoint (${answering.answerBytes} bytes an answer, recorded on ${hosts[0]}): ${a.seconds.toFixed(1)} s, this process's CPU ${a.cpuMs.toFixed(1)} ms a read`);
+            }
             if (kubernetes) {
                 startCluster(fleetNodes(Math.max(...sizes), hosts, "one"));
                 // As the machine would be with its kubelet: the plan checks the kubelet's version.
@@ -519,11 +576,16 @@ async function main(): Promise<void> {
                 for (const given of [false, true]) {
                     // Each preview in a process of its own, as `pulumi preview` runs a program: this
                     // one's heap (the reads above, the previews before) is not counted.
-                    const pre = await sampledChild([String(n), given ? "given" : "read", kubernetes ? "kubernetes" : "host", factsFile, String(maxUnavailable), String(parallel ?? 0), String(hostCount)]);
+                    const pre = await sampledChild([String(n), given ? "given" : "read", kubernetes ? "kubernetes" : "host", factsFile, String(maxUnavailable), String(parallel ?? 0), hosts.join(",")]);
                     const ratio = first === undefined ? "" : ` (x${(pre.seconds / first).toFixed(2)} the first size's)`;
                     first = given ? first : first ?? pre.seconds;
                     console.log([n, given ? "given" : "read over SSH", pre.seconds.toFixed(1) + (given ? "" : ratio), pre.peakMiB.toFixed(0),
                         (pre.cpu.get("node") ?? 0).toFixed(1), (pre.cpu.get("pulumi") ?? 0).toFixed(1)].join(" | "));
+                    if (answering && !given) {
+                        const ans = await sampledChild([String(n), "read", kubernetes ? "kubernetes" : "host", factsFile, String(maxUnavailable), String(parallel ?? 0), answering.name]);
+                        console.log([n, "read over SSH (answering endpoint)", ans.seconds.toFixed(1), ans.peakMiB.toFixed(0),
+                            (ans.cpu.get("node") ?? 0).toFixed(1), (ans.cpu.get("pulumi") ?? 0).toFixed(1)].join(" | "));
+                    }
                 }
             }
             fs.rmSync(path.dirname(factsFile), { recursive: true, force: true });
@@ -586,6 +648,7 @@ async function main(): Promise<void> {
             await s.workspace.removeStack(s.name, { force: true }).catch(() => undefined);
         }
         agent?.stop();
+        answering?.stop();
         if (!process.argv.includes("--keep")) {
             hosts.forEach(nodeDown);
             if (kubernetes) {

@@ -8,11 +8,14 @@ source scripts/engine/env.sh
 log=$(mktemp)
 npx mocha --reporter spec 2>&1 | tee "$log"
 unit_rc=${PIPESTATUS[0]}
-# The stand-in command provider's own tests: a real sshd on 127.0.0.1 and the real engine. Built as
-# the set-up built the provider (scripts/go-env.sh, -trimpath, no cgo), so the packages it compiled
-# are reused.
-(cd lab/command-provider && source ../../scripts/go-env.sh && CGO_ENABLED=0 go test -trimpath -count=1 -v ./...) 2>&1 | tee -a "$log" | grep -E '^(--- |ok|FAIL|panic)'
-go_rc=${PIPESTATUS[0]}
+# The Go modules' own tests: the stand-in command provider's (a real sshd on 127.0.0.1 and the real
+# engine) and the scale benchmark's answering SSH endpoint's. Built as the set-up built the provider
+# (scripts/go-env.sh, -trimpath, no cgo), so the packages it compiled are reused.
+go_rc=0
+for m in lab/command-provider bench/ssh-answer; do
+  (cd "$m" && source "$OLDPWD/scripts/go-env.sh" && CGO_ENABLED=0 go test -trimpath -count=1 -v ./...) 2>&1 | tee -a "$log" | grep -E '^(--- |ok|FAIL|panic)'
+  [ "${PIPESTATUS[0]}" = 0 ] || go_rc=1
+done
 bash tests/e2e/run.sh 2>&1 | tee -a "$log"
 e2e_rc=${PIPESTATUS[0]}
 bash lab/down.sh >/dev/null 2>&1 || true
