@@ -4,6 +4,7 @@ import { ContainerdNodeArgs, DrainArgs, KubeconfigInput } from "../args";
 import { LocalStep, withoutSourcePosition } from "../commands";
 import { kubeconfigWiring, writeLocalLibrary } from "../kubeconfig";
 import { ContainerdNode, StepDurations } from "../containerdNode";
+import { readsWaitingAtMost } from "../preflight/planOutputs";
 import { withoutPromiseTraces } from "../promiseTraces";
 import { dropSdkDebugLogs } from "../sdkDebugLogs";
 import { sq } from "../scripts/shell";
@@ -265,7 +266,8 @@ export class ContainerdFleet extends pulumi.ComponentResource {
         let batchGate: Promise<unknown> = Promise.resolve();
         const nextInBatch = (): Promise<unknown> => {
             if (batch.length >= NODE_BATCH) {
-                batchGate = Promise.all(batch).then(rs => Promise.all(rs.map(registered)));
+                // (And once the facts reads waiting are fewer than a batch: see readsWaitingAtMost.)
+                batchGate = Promise.all(batch).then(rs => Promise.all(rs.map(registered))).then(() => readsWaitingAtMost(NODE_BATCH));
                 batch = [];
             }
             return batchGate;

@@ -17,6 +17,8 @@ import { readNodeFacts, ResolvedConnection } from "./readFacts";
 /** Reads under way in this program (a fleet's preview reads every node), and those waiting. */
 let reading = 0;
 const waiting: (() => void)[] = [];
+/** Who waits for fewer reads waiting (readsWaitingAtMost): at most `most`, then `done`. */
+let shrinking: { most: number; done: () => void }[] = [];
 
 /** A failed read, as a value: the plan says why there is none. */
 export type FactsOrError = NodeFacts | { error: string };
@@ -35,7 +37,20 @@ export async function limitedRead<T>(limit: number, read: () => Promise<T>): Pro
     } finally {
         reading--;
         waiting.shift()?.();
+        const ready = shrinking.filter(s => waiting.length <= s.most);
+        shrinking = shrinking.filter(s => waiting.length > s.most);
+        ready.forEach(s => s.done());
     }
+}
+
+/**
+ * Resolves once at most `most` reads wait for their turn in this program (at once if that is so
+ * now). A fleet builds its next batch of nodes only then: each node built waits with its outputs
+ * (its plan, its steps' text) pending until its facts are read, so building every node of a large
+ * fleet before the reads catch up holds all of them at once.
+ */
+export function readsWaitingAtMost(most: number): Promise<void> {
+    return waiting.length <= most ? Promise.resolve() : new Promise(done => shrinking.push({ most, done }));
 }
 
 /**

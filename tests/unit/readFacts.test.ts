@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as net from "net";
 import { readNodeFacts } from "../../components/preflight/readFacts";
-import { limitedRead } from "../../components/preflight/planOutputs";
+import { limitedRead, readsWaitingAtMost } from "../../components/preflight/planOutputs";
 
 describe("the facts read over SSH: dials", function () {
     this.timeout(20_000);
@@ -43,5 +43,28 @@ describe("the facts reads at once (factReads)", () => {
         const next = limitedRead(1, async () => "read");
         await assert.rejects(failed, /down/);
         assert.strictEqual(await next, "read");
+    });
+    it("readsWaitingAtMost (a fleet's next batch of nodes) resolves once that few reads wait for their turn, at once when so already", async () => {
+        await readsWaitingAtMost(0);
+        // Five reads, two at a time: three wait. Each read ends when told.
+        const ends: (() => void)[] = [];
+        const reads = Array.from({ length: 5 }, () => limitedRead(2, () => new Promise<void>(r => ends.push(r))));
+        await new Promise(r => setImmediate(r));
+        let atMostOne = false, atMostThree = false;
+        void readsWaitingAtMost(1).then(() => { atMostOne = true; });
+        void readsWaitingAtMost(3).then(() => { atMostThree = true; });
+        await new Promise(r => setImmediate(r));
+        assert.deepStrictEqual([atMostOne, atMostThree, ends.length], [false, true, 2]);
+        ends.shift()!();
+        await new Promise(r => setImmediate(r));
+        assert.strictEqual(atMostOne, false, "two still wait");
+        ends.shift()!();
+        await new Promise(r => setImmediate(r));
+        assert.strictEqual(atMostOne, true, "one waits");
+        for (let i = 0; i < 3; i++) {
+            ends.shift()!();
+            await new Promise(r => setImmediate(r));
+        }
+        await Promise.all(reads);
     });
 });
