@@ -270,7 +270,7 @@ export interface ContainerdNodeInputs extends FleetSettingsInputs {
     /**
      * How many nodes' facts the program reads over SSH at once, at preview and at up (each read
      * waits while this many are under way). A fleet of real machines waits on each read's round
-     * trips more than on its CPU (about 9 ms of the program's a read): more at once shortens a
+     * trips more than on its CPU (3–4 ms of the program's a read): more at once shortens a
      * large fleet's preview, up to what the machine running `pulumi` and its network can take.
      * ContainerdFleet passes its own to every node. Default 16.
      */
