@@ -20,7 +20,7 @@
  *   - the state per node (the stack's checkpoint divided by N);
  *   - a second `pulumi up`: its wall time; it must change nothing (checked).
  *
- *   npm run bench:scale [-- SIZE…] [--hosts K] [--checkpoints every|skipped|both] [--max-unavailable N|N%] [--parallel P] [--preview-only [--answering]] [--kubernetes] [--away] [--stack-size S] [--ssh-agent] [--keep] [--save-checkpoint DIR]
+ *   npm run bench:scale [-- SIZE…] [--hosts K] [--checkpoints every|skipped|both] [--max-unavailable N|N%] [--parallel P] [--preview-only] [--answering] [--kubernetes] [--away] [--stack-size S] [--ssh-agent] [--keep] [--save-checkpoint DIR]
  *
  * `--preview-only` measures only the previews, each twice: with the facts read over SSH, and with
  * every node's facts given (`nodeFacts`, what `bench:preview` measures), so the reads' share shows
@@ -30,12 +30,15 @@
  * largest size, as a preview makes them, in this process), and what one read's reader costs a
  * converted machine, run there without SSH: its wall time, CPU and the processes and threads it
  * starts (the machine's PID counter, the reader itself included; medians of 5 runs).
- * `--answering` (with `--preview-only`) also reads and previews each size against bench/ssh-answer,
+ * `--answering` with `--preview-only` also reads and previews each size against bench/ssh-answer,
  * an SSH endpoint that answers every read with what the reader printed on the first machine: the
  * program's side of each read is real (key exchange, the pinned host key, the key's signature, the
  * reader sent, its output back and parsed), the node's side (an OpenSSH login and the reader's run,
  * which on a real fleet happen on each node, here on the program's own two cores) is not there.
  * So the row says what a preview with the reads costs the program and the engine themselves.
+ * With an `up` (host mode), after the no-op `up` each machine's sshd is stopped and the endpoint
+ * stands on its port with its host key, answering as the reader at up does there, and the no-op
+ * `up` runs once more (the last column; it too must change nothing).
  * With `--kubernetes` the fleets are in Kubernetes mode on the lab cluster (lab/cluster-up.sh):
  * every fleet node is also a Node object of the API server (no kubelet stands behind it: a Node
  * object needs none), so the fleet's reads of the cluster (its Nodes' retry marks, the pods that
@@ -80,7 +83,7 @@ import { nodeFactsScript } from "../components/scripts/upgradeFacts";
 import { readFactsLimited } from "../components/preflight/planOutputs";
 import { resolveMaxUnavailable } from "../components/fleet/waves";
 import { ADMIN_KUBECONFIG, agentWithLabKey, ARTIFACT_PORT, changes, failedRun, inNode, KUBECTL, LAB_DIR, labContainerd2, labNode, labStack, nodeDown, nodeUp, onNode, privateKey, REPO } from "../tests/e2e/lab";
-import { execFileSync, spawn, spawnSync } from "child_process";
+import { ChildProcess, execFileSync, spawn, spawnSync } from "child_process";
 
 const SETTINGS = {
     containerd: labContainerd2(),
@@ -209,40 +212,95 @@ async function readsAlone(all: ReturnType<typeof fleetNodes>): Promise<{ reads: 
 /** The answering SSH endpoint (`--answering`), as a lab machine of its own name for fleetNodes. */
 interface Answering { name: string; answerBytes: number; stop: () => void }
 
+/** bench/ssh-answer, built with Go into `dir`. */
+function buildAnswering(dir: string): string {
+    const bin = path.join(dir, "ssh-answer");
+    execFileSync("bash", ["-c", `source scripts/go-env.sh && cd bench/ssh-answer && CGO_ENABLED=0 go build -trimpath -o "$1" .`, "_", bin], { cwd: REPO, stdio: "inherit" });
+    fs.writeFileSync(path.join(dir, "lab.pub"), execFileSync("ssh-keygen", ["-y", "-f", path.join(LAB_DIR, "id_ed25519")]));
+    return bin;
+}
+
+/** What the facts reader prints on `host` for a fleet node with `stateDir` (run there without SSH), into `file`. */
+function recordAnswer(host: string, stateDir: string, prepare: boolean, file: string): number {
+    const script = Buffer.from(nodeFactsScript({ stateDir, freePaths: ["/var/lib/containerd"], prepare })).toString("base64");
+    const answer = inNode(host, `f=$(mktemp); echo ${script} | base64 -d >"$f"; bash "$f"; rm -f "$f"`);
+    fs.writeFileSync(file, answer);
+    return Buffer.byteLength(answer);
+}
+
+/** Starts `bin` on 127.0.0.1:`port` answering with `answerFile` (host key `hostKey`, else a new one written to DIR/hostkey-PORT). */
+async function startAnswering(bin: string, port: number, answerFile: string, hostKey?: string): Promise<ChildProcess> {
+    const dir = path.dirname(bin);
+    const child = spawn(bin, ["-listen", `127.0.0.1:${port}`, "-authorized", path.join(dir, "lab.pub"), "-answer", answerFile,
+        ...(hostKey ? ["-hostkey", hostKey] : ["-hostkey-out", path.join(dir, `hostkey-${port}`)])], { stdio: ["ignore", "pipe", "inherit"] });
+    await new Promise<void>((resolve, reject) => {
+        child.stdout!.once("data", () => resolve());
+        child.once("exit", code => reject(new Error(`ssh-answer on port ${port} exited ${code}`)));
+    });
+    return child;
+}
+
 /**
  * Starts bench/ssh-answer (built here with Go) answering every read with what the facts reader
  * printed on `host` for a fleet node with `stateDir` (run there without SSH), on 127.0.0.1:2299
  * and as the lab machine "scale-answer" (LAB_DIR/scale-answer.port and .hostkey), for the lab's
  * key only. The reads of it are real SSH sessions of the program (key exchange, the pinned host
- * key, the key's signature, the reader sent on stdin, its output back); only the node's side (an
- * OpenSSH login, the reader's run) is not there.
+ * key, the key's signature, the reader sent, its output back); only the node's side (an OpenSSH
+ * login, the reader's run) is not there.
  */
 async function answeringEndpoint(host: string, stateDir: string): Promise<Answering> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-answer-"));
-    const bin = path.join(dir, "ssh-answer");
-    execFileSync("bash", ["-c", `source scripts/go-env.sh && cd bench/ssh-answer && CGO_ENABLED=0 go build -trimpath -o "$1" .`, "_", bin], { cwd: REPO, stdio: "inherit" });
-    const script = Buffer.from(nodeFactsScript({ stateDir, freePaths: ["/var/lib/containerd"] })).toString("base64");
-    const answer = inNode(host, `f=$(mktemp); echo ${script} | base64 -d >"$f"; bash "$f"; rm -f "$f"`);
-    fs.writeFileSync(path.join(dir, "answer"), answer);
-    fs.writeFileSync(path.join(dir, "lab.pub"), execFileSync("ssh-keygen", ["-y", "-f", path.join(LAB_DIR, "id_ed25519")]));
+    const bin = buildAnswering(dir);
+    const answerBytes = recordAnswer(host, stateDir, false, path.join(dir, "answer"));
     const port = 2299;
-    const child = spawn(bin, ["-listen", `127.0.0.1:${port}`, "-authorized", path.join(dir, "lab.pub"), "-answer", path.join(dir, "answer"), "-hostkey-out", path.join(dir, "hostkey")],
-        { stdio: ["ignore", "pipe", "inherit"] });
-    await new Promise<void>((resolve, reject) => {
-        child.stdout!.once("data", () => resolve());
-        child.once("exit", code => reject(new Error(`ssh-answer exited ${code}`)));
-    });
+    const child = await startAnswering(bin, port, path.join(dir, "answer"));
     const name = "scale-answer";
     fs.writeFileSync(path.join(LAB_DIR, `${name}.port`), `${port}\n`);
-    fs.writeFileSync(path.join(LAB_DIR, `${name}.hostkey`), fs.readFileSync(path.join(dir, "hostkey"), "utf8").trim().split(/\s+/).slice(0, 2).join(" ") + "\n");
+    fs.writeFileSync(path.join(LAB_DIR, `${name}.hostkey`), fs.readFileSync(path.join(dir, `hostkey-${port}`), "utf8").trim().split(/\s+/).slice(0, 2).join(" ") + "\n");
     return {
-        name, answerBytes: Buffer.byteLength(answer), stop: () => {
+        name, answerBytes, stop: () => {
             child.kill();
             for (const ext of ["port", "hostkey"]) {
                 fs.rmSync(path.join(LAB_DIR, `${name}.${ext}`), { force: true });
             }
             fs.rmSync(dir, { recursive: true, force: true });
         },
+    };
+}
+
+/**
+ * `--answering` with an `up`: each machine's sshd stopped and bench/ssh-answer on its port with its
+ * own host key, answering every read as the facts reader at up answers for its first fleet node
+ * (recorded there first), so a no-op `up` of the converted fleet runs as before (the same
+ * connections, the same facts: nothing to change, checked) with no OpenSSH login or reader run on
+ * these cores. Returns what puts the machines' sshd back.
+ */
+async function answerInPlace(hosts: string[], nodes: ReturnType<typeof fleetNodes>): Promise<() => void> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-answer-"));
+    const bin = buildAnswering(dir);
+    const children: ChildProcess[] = [];
+    const stopped: string[] = [];
+    try {
+        for (const h of hosts) {
+            const { port } = labNode(h);
+            const first = nodes.find(n => n.port === port);
+            if (first === undefined) {
+                continue;
+            }
+            recordAnswer(h, first.overrides.stateDir, true, path.join(dir, `answer-${h}`));
+            inNode(h, "systemctl stop ssh");
+            stopped.push(h);
+            children.push(await startAnswering(bin, port, path.join(dir, `answer-${h}`), path.join(LAB_DIR, "nodes", h, "etc", "ssh", "ssh_host_ed25519_key")));
+        }
+    } catch (e) {
+        children.forEach(c => c.kill());
+        stopped.forEach(h => inNode(h, "systemctl start ssh"));
+        throw e;
+    }
+    return () => {
+        children.forEach(c => c.kill());
+        stopped.forEach(h => inNode(h, "systemctl start ssh"));
+        fs.rmSync(dir, { recursive: true, force: true });
     };
 }
 
@@ -605,7 +663,11 @@ async function main(): Promise<void> {
             }
             return;
         }
-        console.log("nodes | checkpoints | preview s | preview MiB | up s | ideal s | ops | engine ms/op | state KiB/node | no-op up s");
+        const answeringUp = process.argv.includes("--answering");
+        if (answeringUp && kubernetes) {
+            throw new Error("--answering with an up runs in host mode only");
+        }
+        console.log(`nodes | checkpoints | preview s | preview MiB | up s | ideal s | ops | engine ms/op | state KiB/node | no-op up s${answeringUp ? " | no-op up s (answering endpoints)" : ""}`);
         for (const n of sizes) {
             for (const skip of modes) {
                 const tag = `s${n}${skip ? "k" : "c"}`;
@@ -632,8 +694,25 @@ async function main(): Promise<void> {
                 if (Object.keys(changed).length > 0) {
                     throw new Error(`${n} nodes: the second up changed ${JSON.stringify(changed)}`);
                 }
+                const noop = cli.up;
+                // The same no-op up with the machines' side of each read answered at once (--answering).
+                let answered: number | undefined;
+                if (answeringUp) {
+                    const restore = await answerInPlace(hosts, nodes);
+                    try {
+                        const third = await stack.up({ color: "never", parallel });
+                        const changed3 = changes(third.summary.resourceChanges as any);
+                        if (Object.keys(changed3).length > 0) {
+                            throw new Error(`${n} nodes: the no-op up answered by bench/ssh-answer changed ${JSON.stringify(changed3)}`);
+                        }
+                        answered = cli.up;
+                    } finally {
+                        restore();
+                    }
+                }
                 const row = [n, skip ? "skipped" : "every op", pre.seconds.toFixed(1), pre.peakMiB.toFixed(0), upSeconds.toFixed(1),
-                    (Math.ceil(n / resolveMaxUnavailable(maxUnavailable, n)) * nodeSeconds).toFixed(0), ops, engineMs.toFixed(1), kib.toFixed(1), cli.up.toFixed(1)].join(" | ");
+                    (Math.ceil(n / resolveMaxUnavailable(maxUnavailable, n)) * nodeSeconds).toFixed(0), ops, engineMs.toFixed(1), kib.toFixed(1), noop.toFixed(1),
+                    ...(answered === undefined ? [] : [answered.toFixed(1)])].join(" | ");
                 console.log(row);
                 await stack.workspace.removeStack(stack.name, { force: true });
                 stacks.pop();

@@ -6,10 +6,11 @@
 // login and the reader's run, which on a real fleet happen on the nodes, and in the lab on the
 // same cores as the program).
 //
-//	ssh-answer -listen 127.0.0.1:PORT -authorized KEY.pub -answer STDOUT_FILE -hostkey-out FILE
+//	ssh-answer -listen 127.0.0.1:PORT -authorized KEY.pub -answer STDOUT_FILE [-hostkey KEY] [-hostkey-out FILE]
 //
-// Prints "listening" once it accepts connections; its host key (ed25519, made at start) is
-// written to -hostkey-out in authorized_keys form, for the clients to pin.
+// Prints "listening" once it accepts connections. Its host key is -hostkey (an OpenSSH private
+// key: a lab machine's own, to stand on that machine's port in its place) or one made at start
+// (ed25519), written to -hostkey-out in authorized_keys form, for the clients to pin.
 package main
 
 import (
@@ -31,6 +32,7 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:2299", "address to listen on")
 	authorized := flag.String("authorized", "", "the one public key (authorized_keys form) allowed to log in")
 	answerFile := flag.String("answer", "", "what every exec prints on its stdout")
+	hostKeyFile := flag.String("hostkey", "", "the host key (an OpenSSH private key); default: one made at start")
 	hostKeyOut := flag.String("hostkey-out", "", "where to write the host key's public half")
 	flag.Parse()
 
@@ -46,16 +48,14 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	signer, err := hostKey(*hostKeyFile)
 	if err != nil {
 		log.Fatal(err)
 	}
-	signer, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		log.Fatal(err)
-	}
-	if err := os.WriteFile(*hostKeyOut, ssh.MarshalAuthorizedKey(signer.PublicKey()), 0o644); err != nil {
-		log.Fatal(err)
+	if *hostKeyOut != "" {
+		if err := os.WriteFile(*hostKeyOut, ssh.MarshalAuthorizedKey(signer.PublicKey()), 0o644); err != nil {
+			log.Fatal(err)
+		}
 	}
 	config := &ssh.ServerConfig{
 		PublicKeyCallback: func(_ ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
@@ -78,6 +78,22 @@ func main() {
 		}
 		go serve(conn, config, answer)
 	}
+}
+
+// hostKey reads the host key from file, or makes an ed25519 one when file is "".
+func hostKey(file string) (ssh.Signer, error) {
+	if file != "" {
+		pem, err := os.ReadFile(file)
+		if err != nil {
+			return nil, err
+		}
+		return ssh.ParsePrivateKey(pem)
+	}
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	return ssh.NewSignerFromKey(priv)
 }
 
 // serve runs one connection: each session's exec reads its stdin to the end, prints the answer
