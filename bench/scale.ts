@@ -275,11 +275,23 @@ async function answeringEndpoint(host: string, stateDir: string): Promise<Answer
  * connections, the same facts: nothing to change, checked) with no OpenSSH login or reader run on
  * these cores. Returns what puts the machines' sshd back.
  */
-async function answerInPlace(hosts: string[], nodes: ReturnType<typeof fleetNodes>): Promise<() => void> {
+async function answerInPlace(hosts: string[], nodes: ReturnType<typeof fleetNodes>): Promise<() => Promise<void>> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-answer-"));
     const bin = buildAnswering(dir);
     const children: ChildProcess[] = [];
     const stopped: string[] = [];
+    // Each endpoint gone (its port free again) before the machine's sshd starts on it.
+    const restore = async () => {
+        await Promise.all(children.map(c => new Promise<void>(r => {
+            if (c.exitCode !== null || c.signalCode !== null) {
+                return r();
+            }
+            c.once("exit", () => r());
+            c.kill();
+        })));
+        stopped.forEach(h => inNode(h, "systemctl start ssh"));
+        fs.rmSync(dir, { recursive: true, force: true });
+    };
     try {
         for (const h of hosts) {
             const { port } = labNode(h);
@@ -293,15 +305,10 @@ async function answerInPlace(hosts: string[], nodes: ReturnType<typeof fleetNode
             children.push(await startAnswering(bin, port, path.join(dir, `answer-${h}`), path.join(LAB_DIR, "nodes", h, "etc", "ssh", "ssh_host_ed25519_key")));
         }
     } catch (e) {
-        children.forEach(c => c.kill());
-        stopped.forEach(h => inNode(h, "systemctl start ssh"));
+        await restore();
         throw e;
     }
-    return () => {
-        children.forEach(c => c.kill());
-        stopped.forEach(h => inNode(h, "systemctl start ssh"));
-        fs.rmSync(dir, { recursive: true, force: true });
-    };
+    return restore;
 }
 
 function fleetNodes(n: number, hosts: string[], tag: string) {
@@ -707,7 +714,7 @@ async function main(): Promise<void> {
                         }
                         answered = cli.up;
                     } finally {
-                        restore();
+                        await restore();
                     }
                 }
                 const row = [n, skip ? "skipped" : "every op", pre.seconds.toFixed(1), pre.peakMiB.toFixed(0), upSeconds.toFixed(1),
