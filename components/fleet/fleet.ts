@@ -266,8 +266,8 @@ export class ContainerdFleet extends pulumi.ComponentResource {
         let batchGate: Promise<unknown> = Promise.resolve();
         const nextInBatch = (): Promise<unknown> => {
             if (batch.length >= NODE_BATCH) {
-                // (And once the facts reads waiting are fewer than a batch: see readsWaitingAtMost.)
-                batchGate = Promise.all(batch).then(rs => Promise.all(rs.map(registered))).then(() => readsWaitingAtMost(NODE_BATCH));
+                // (And once no more facts reads wait than are under way at once: see readsWaitingAtMost.)
+                batchGate = Promise.all(batch).then(rs => Promise.all(rs.map(registered))).then(() => readsWaitingAtMost(args.factReads ?? DEFAULTS.factReads));
                 batch = [];
             }
             return batchGate;
