@@ -182,22 +182,29 @@ EOF`);
 }
 
 /**
+ * Runs `body` on `host` without SSH (inside its namespaces) with the facts reader for a fleet node
+ * with `stateDir` saved in the file "$f" (removed after); returns its stdout.
+ */
+function withReader(host: string, stateDir: string, prepare: boolean, body: string): string {
+    const script = Buffer.from(nodeFactsScript({ stateDir, freePaths: ["/var/lib/containerd"], prepare })).toString("base64");
+    return inNode(host, `f=$(mktemp); echo ${script} | base64 -d >"$f"; ${body}; rm -f "$f"`);
+}
+
+/**
  * What the facts reader costs a machine, run there without SSH (inside its namespaces), as a
  * preview runs it for a fleet node with that `stateDir`: medians of 5 runs of its wall time, its
  * CPU (its children's included) and the processes and threads it starts (the machine's PID
  * counter, which counts a Go binary's threads too; the reader itself included).
  */
 function readerCost(host: string, stateDir: string): string {
-    const script = Buffer.from(nodeFactsScript({ stateDir, freePaths: ["/var/lib/containerd"] })).toString("base64");
-    const runs = inNode(host, `f=$(mktemp); echo ${script} | base64 -d >"$f"; TIMEFORMAT='%R %U %S'
-for i in 1 2 3 4 5; do a=$(cat /proc/sys/kernel/ns_last_pid); t=$( { time bash "$f" >/dev/null; } 2>&1 ); b=$(cat /proc/sys/kernel/ns_last_pid); echo "$t $((b - a - 2))"; done; rm -f "$f"`)
+    const runs = withReader(host, stateDir, false, `TIMEFORMAT='%R %U %S'
+for i in 1 2 3 4 5; do a=$(cat /proc/sys/kernel/ns_last_pid); t=$( { time bash "$f" >/dev/null; } 2>&1 ); b=$(cat /proc/sys/kernel/ns_last_pid); echo "$t $((b - a - 2))"; done`)
         .trim().split("\n").map(l => l.split(" ").map(Number));
     const median = (xs: number[]) => xs.sort((x, y) => x - y)[xs.length >> 1];
     const wall = median(runs.map(r => r[0])), cpu = median(runs.map(r => r[1] + r[2])), tasks = median(runs.map(r => r[3]));
     return `the facts reader on a converted machine (no SSH): ${(wall * 1000).toFixed(0)} ms, ${(cpu * 1000).toFixed(0)} ms of CPU, ${tasks} processes and threads started (medians of 5)`;
 }
 
-/** A fleet of `n` nodes on the given machines, round robin, each with its own stateDir. */
 /** Every node's facts read over SSH, as a preview reads them (FACT_READS at a time), in this process. */
 async function readsAlone(all: ReturnType<typeof fleetNodes>): Promise<{ reads: number; seconds: number; cpuMs: number }> {
     const cpu0 = process.cpuUsage();
@@ -222,8 +229,7 @@ function buildAnswering(dir: string): string {
 
 /** What the facts reader prints on `host` for a fleet node with `stateDir` (run there without SSH), into `file`. */
 function recordAnswer(host: string, stateDir: string, prepare: boolean, file: string): number {
-    const script = Buffer.from(nodeFactsScript({ stateDir, freePaths: ["/var/lib/containerd"], prepare })).toString("base64");
-    const answer = inNode(host, `f=$(mktemp); echo ${script} | base64 -d >"$f"; bash "$f"; rm -f "$f"`);
+    const answer = withReader(host, stateDir, prepare, `bash "$f"`);
     fs.writeFileSync(file, answer);
     return Buffer.byteLength(answer);
 }
@@ -311,6 +317,7 @@ async function answerInPlace(hosts: string[], nodes: ReturnType<typeof fleetNode
     return restore;
 }
 
+/** A fleet of `n` nodes on the given machines, round robin, each with its own stateDir. */
 function fleetNodes(n: number, hosts: string[], tag: string) {
     return Array.from({ length: n }, (_, i) => {
         const name = `${tag}-${String(i).padStart(5, "0")}`;
