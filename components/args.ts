@@ -598,20 +598,30 @@ export interface ContainerdNodeArgs {
      */
     softFailures?: boolean;
     /**
-     * Kubernetes mode (ContainerdFleet sets it): the fleet's health gate after this node, which the
-     * node's verify step runs once the node is verified (one step a node instead of two): the
-     * Node's DaemonSet pods Running and ready, then each probe, within the timeout, then the pause
-     * before the next wave. Its report is {@link ContainerdNode.gateReport}. Default none.
+     * Kubernetes mode (ContainerdFleet sets it): the node is verified by its wave's step, which
+     * runs the verify and then the fleet's health gate for every node of the wave at once
+     * (kubectl.sh cn_verify_wave), not by a verify step of its own: one resource fewer a node in
+     * the fleet's state and preview. Resolves once that step is built; the node's outputs
+     * (runtimeAfter, durations.verify, gateReport) come from its line of the step's output, and a
+     * Docker cleanup waits for the step. Default: the node's own verify step.
      */
-    fleetGate?: FleetGateValues;
+    fleetVerify?: Promise<FleetVerify>;
 }
 
-/** A fleet's health gate after one node, as ContainerdFleet gives it to the node's verify step. */
+/** A fleet's wave step that verifies a node (ContainerdNodeArgs.fleetVerify). */
+export interface FleetVerify {
+    /** The step: what the node's later steps wait for. */
+    step: pulumi.Resource;
+    /** Its output: a JSON line per node of the wave, the node's among them. */
+    stdout: pulumi.Output<string>;
+}
+
+/** A fleet's health gate after each node (ContainerdFleet's healthGate, resolved), as its gate steps run it. */
 export interface FleetGateValues {
     /** Commands run on the machine running `pulumi up` with NODE set; each must exit 0. */
     probes: string[];
     /** How long the gate waits for the node (and the probes) to be healthy, in seconds. */
     timeoutSeconds: number;
-    /** Seconds to wait once the node passed (0 after the last wave). */
+    /** Seconds to wait once the node (in Kubernetes mode its wave) passed, before the next wave (0 after the last). */
     pauseSeconds: number;
 }

@@ -1,11 +1,10 @@
 import * as command from "@pulumi/command";
-import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { ContainerdNodeArgs } from "./args";
 import { NodeFacts } from "./facts";
 import { kubeconfigWiring, writeLocalLibrary } from "./kubeconfig";
 import { CopyStep, LocalStep, RemoteStep } from "./commands";
-import { drainScript, GateReport, parseGateReport, rollbackMarkScript, verifyNodeScript } from "./scripts/kubectl";
+import { drainDigest, drainScript, GateReport, parseWaveReport, rollbackMarkScript, verifyNodeScript } from "./scripts/kubectl";
 import { NodeStep, nodeSteps } from "./scripts/claim";
 import { NODE_LIB_FILE } from "./scripts/lib";
 import { NODE_LIB_PATH } from "./nodeFiles";
@@ -31,12 +30,26 @@ export function reportedSeconds(stdout: string | undefined): number | undefined 
 
 /** The steps after the pre-flight, as the outputs need them. */
 interface NodeSteps {
-    done: pulumi.Resource;
+    /** The last step (a promise when it waits for the fleet's wave step: a Docker cleanup). */
+    done: pulumi.Resource | Promise<pulumi.Resource>;
+    /** The last step before the verify (Kubernetes mode), else the last step. */
+    verifiedAfter: pulumi.Resource;
     /** stdout whose last line is the runtime after the run (verify, else configure). */
     runtime: pulumi.Output<string>;
     drain?: pulumi.Output<string>;
     switch?: pulumi.Output<string>;
     verify?: pulumi.Output<string>;
+    /** The fleet's health gate after the node (a fleet's wave step verified it). */
+    gate?: pulumi.Output<GateReport | undefined>;
+}
+
+/** The node's line of its fleet's wave step (ContainerdNodeArgs.fleetVerify), as its own verify would print it. */
+function waveLine(stdout: string | undefined, node: string): { verify: string; gate?: GateReport } {
+    const r = parseWaveReport(stdout, node);
+    if (r === undefined) {
+        return { verify: "" };
+    }
+    return { verify: `${r.verify ? JSON.stringify(r.verify) : ""}\n${r.runtime}`, gate: r.gate ?? undefined };
 }
 
 /** How long the disruptive steps of this run took, in seconds (absent when a step did not run). */
@@ -53,10 +66,11 @@ export interface StepDurations {
  * node. Steps, in order: [registry-auth] → [proxy] → converge in host mode (configure,
  * [migrate-images], [tools], [switch], [docker-cleanup] as its parts); in Kubernetes mode configure
  * (with [migrate-images], [tools]) →
- * drain → [switch] → verify (which also sets the cri-socket annotation and lifts the cordon) →
- * [docker-cleanup]; brackets mark what only some nodes have (claim.ts partSteps). Few steps on
- * purpose: each is an SSH session in a run, a resource in every preview of the fleet and its bytes
- * in the state, which the engine rewrites after every step.
+ * drain → [switch] → verify (which also sets the cri-socket annotation and lifts the cordon; in a
+ * fleet, the wave's step verifies its nodes) → [docker-cleanup]; brackets mark what only some
+ * nodes have (claim.ts partSteps). Few steps on purpose: each is an SSH session in a run, a
+ * resource in every preview of the fleet and its bytes in the state, which the engine rewrites
+ * after every step.
  * `pulumi destroy` leaves the node as it is (see docs/operations.md).
  */
 export class ContainerdNode extends pulumi.ComponentResource {
@@ -68,14 +82,11 @@ export class ContainerdNode extends pulumi.ComponentResource {
     public readonly containerdVersion: pulumi.Output<string>;
     /** status.nodeInfo.containerRuntimeVersion of the Node (Kubernetes mode only). */
     public readonly containerRuntimeVersion: pulumi.Output<string | undefined>;
-    /**
-     * Seconds the drain, switch and verify steps took when they last ran (the verify's with a
-     * fleet's health gate, which it runs in a fleet).
-     */
+    /** Seconds the drain, switch and verify steps took when they last ran. */
     public readonly durations: pulumi.Output<StepDurations>;
     /**
      * What the fleet's health gate reported for this node (Kubernetes mode in a ContainerdFleet,
-     * whose gate the verify step runs); undefined otherwise, and at a preview.
+     * whose wave step verifies and gates its nodes); undefined otherwise, and at a preview.
      */
     public readonly gateReport: pulumi.Output<GateReport | undefined>;
     /** The resolved settings (defaults filled in). */
@@ -94,6 +105,11 @@ export class ContainerdNode extends pulumi.ComponentResource {
      * `startAfter` is one (the steps are built once it resolves).
      */
     public readonly done: pulumi.Resource | Promise<pulumi.Resource>;
+    /**
+     * The step the verify follows (Kubernetes mode: the switch, or the drain on a node without
+     * one), else the last step: what a fleet's wave step (ContainerdNodeArgs.fleetVerify) waits for.
+     */
+    public readonly verifiedAfter: pulumi.Resource | Promise<pulumi.Resource>;
 
     constructor(name: string, args: ContainerdNodeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("containerd-node:index:ContainerdNode", name, {}, opts);
@@ -226,7 +242,7 @@ export class ContainerdNode extends pulumi.ComponentResource {
                 // Host mode: one step does the node's whole work (it was the configure step's
                 // resource: an update of it, not a new one, in stacks made before).
                 const converged = remote("converge", first(stepScript(spec, "converge")), before, undefined, "configure");
-                return { done: converged, runtime: converged.stdout, switch: has("switch") ? converged.stdout : undefined };
+                return { done: converged, verifiedAfter: converged, runtime: converged.stdout, switch: has("switch") ? converged.stdout : undefined };
             }
             remote("configure", first(stepScript(spec, "configure")), before);
 
@@ -250,20 +266,26 @@ export class ContainerdNode extends pulumi.ComponentResource {
             if (has("switch")) {
                 switched = remote("switch", soft ? soft.apply(planned => stepScript(spec, "switch", { planned })) : stepScript(spec, "switch"), last, softTriggers);
             }
+            const verifiedAfter = last[0];
+            const cleanup = (after: pulumi.Resource[]) => has("docker-cleanup") ? remote("docker-cleanup", stepScript(spec, "docker-cleanup"), after) : after[0];
+            const fleet = args.fleetVerify;
+            if (fleet !== undefined) {
+                // A fleet's wave step verifies the node (and gates it); the node's last local step was its drain.
+                drain.stdout.apply(() => kcSteps?.release());
+                const stdout = pulumi.output(fleet.then(v => v.stdout));
+                const line = stdout.apply(out => waveLine(out, spec.kubernetes!.nodeName));
+                return {
+                    done: fleet.then(v => cleanup([v.step])), verifiedAfter, runtime: line.apply(l => l.verify),
+                    drain: drain.stdout, switch: switched?.stdout, verify: line.apply(l => l.verify), gate: line.apply(l => l.gate),
+                };
+            }
             // Checked from the API by the operator's kubectl, after every drain: its text names the
-            // drain's (a digest of its text and its trigger, the retry mark), so it runs again
-            // whenever the drain does, without taking the drain's output as an input (whose
-            // resource would then be named twice more in the verify's state).
-            // In a fleet the verify step runs the fleet's health gate too (fleetGate).
-            const drainDigest = pulumi.all([drainText, mark]).apply(([t, m]) => `drain ${createHash("sha256").update(`${t}\n${m}`).digest("hex").slice(0, 16)}`);
-            const verify = local("verify", soft ? soft.apply(planned => verifyNodeScript(spec, { planned }, args.fleetGate))
-                : verifyNodeScript(spec, undefined, args.fleetGate), drainDigest, softTriggers);
+            // drain's (kubectl.ts drainDigest), so it runs again whenever the drain does.
+            const digest = pulumi.all([drainText, mark]).apply(([t, m]) => `drain ${drainDigest(t, m)}`);
+            const verify = local("verify", soft ? soft.apply(planned => verifyNodeScript(spec, { planned })) : verifyNodeScript(spec), digest, softTriggers);
             // The node's last local step has run: its kubeconfig file goes (at exit otherwise).
             verify.stdout.apply(() => kcSteps?.release());
-            if (has("docker-cleanup")) {
-                remote("docker-cleanup", stepScript(spec, "docker-cleanup"));
-            }
-            return { done: last[0], runtime: verify.stdout, drain: drain.stdout, switch: switched?.stdout, verify: verify.stdout };
+            return { done: cleanup([verify]), verifiedAfter, runtime: verify.stdout, drain: drain.stdout, switch: switched?.stdout, verify: verify.stdout };
         };
         // A promise: built once it resolves, so a fleet holds the resources of a wave or two in
         // flight at a time instead of all of them (most of a large preview's memory).
@@ -271,6 +293,7 @@ export class ContainerdNode extends pulumi.ComponentResource {
         const fromSteps = <T>(f: (s: NodeSteps) => pulumi.Input<T>): pulumi.Output<T> =>
             built instanceof Promise ? pulumi.output(built.then(f)) as pulumi.Output<T> : pulumi.output(f(built)) as pulumi.Output<T>;
         this.done = built instanceof Promise ? built.then(s => s.done) : built.done;
+        this.verifiedAfter = built instanceof Promise ? built.then(s => s.verifiedAfter) : built.verifiedAfter;
 
         // Recorded on the node with its original state, so it stays what it was before the first run.
         // (Not a secret, though the facts read with the key are marked one.)
@@ -281,7 +304,7 @@ export class ContainerdNode extends pulumi.ComponentResource {
         this.durations = fromSteps(s => pulumi.all([s.drain, s.switch, s.verify])).apply(([d, sw, v]) => ({
             drain: reportedSeconds(d), switch: reportedSeconds(sw), verify: reportedSeconds(v),
         }));
-        this.gateReport = args.fleetGate === undefined ? pulumi.output(undefined) : fromSteps(s => s.verify).apply(parseGateReport);
+        this.gateReport = fromSteps(s => s.gate ?? pulumi.output(undefined));
         this.registerOutputs({
             runtimeBefore: this.runtimeBefore,
             runtimeAfter: this.runtimeAfter,

@@ -1,12 +1,13 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { ContainerdNodeArgs, DrainArgs, KubeconfigInput } from "../args";
+import { ContainerdNodeArgs, DrainArgs, FleetVerify, KubeconfigInput } from "../args";
 import { LocalStep, withoutSourcePosition } from "../commands";
 import { kubeconfigWiring, writeLocalLibrary } from "../kubeconfig";
 import { ContainerdNode, StepDurations } from "../containerdNode";
 import { readsWaitingAtMost } from "../preflight/planOutputs";
 import { withoutPromiseTraces } from "../promiseTraces";
 import { dropSdkDebugLogs } from "../sdkDebugLogs";
+import { drainDigest, drainScript, waveVerifyScript } from "../scripts/kubectl";
 import { sq } from "../scripts/shell";
 import { DEFAULTS, InvalidArgumentError, resolveSpec } from "../spec";
 import { checkpointAdvice, dockerSocketPods, mergeSettings, rollbackMarks } from "./checks";
@@ -17,6 +18,9 @@ import { ControlPlaneOrder, planWaves, resolveFailureBudget } from "./waves";
 
 /** Nodes built at a time (see `nextInBatch` below). */
 const NODE_BATCH = 100;
+
+/** The resources, each once (a fleet's nodes in Kubernetes mode all end with their wave's step). */
+const distinct = (rs: Promise<pulumi.Resource>[]): Promise<pulumi.Resource[]> => Promise.all(rs).then(all => [...new Set(all)]);
 
 /** Resolves once the engine has registered `r` (at preview: planned it; at up: done it). */
 const registered = (r: pulumi.Resource): Promise<void> => new Promise(done => r.urn.apply(() => done()));
@@ -252,9 +256,9 @@ export class ContainerdFleet extends pulumi.ComponentResource {
         // Within a failure budget: "node (failure)" of every node that failed so far, in wave order.
         let failedSoFar: pulumi.Output<string[]> = pulumi.output([]);
         // Host mode: a gate step after a node, when there is something to check or wait for. In
-        // Kubernetes mode each node's verify step runs the gate (ContainerdNodeArgs.fleetGate).
+        // Kubernetes mode each wave's step verifies and gates its nodes (ContainerdNodeArgs.fleetVerify).
         const needsGate = !k8s && (probes.length > 0 || (gate.pauseSecondsBetweenWaves ?? 0) > 0);
-        if (needsGate && !pulumi.runtime.isDryRun()) {
+        if ((needsGate || k8s) && !pulumi.runtime.isDryRun()) {
             // The gates' library (components/node/kubectl.sh), which their text sources.
             writeLocalLibrary();
         }
@@ -284,23 +288,28 @@ export class ContainerdFleet extends pulumi.ComponentResource {
             const passedOfThisWave: Promise<pulumi.Resource>[] = [];
             lastPassed = passedOfThisWave;
             const startAfter = previous;
+            const gateValues = {
+                probes, timeoutSeconds: gate.timeoutSeconds ?? 300,
+                pauseSeconds: w < this.waves.length - 1 ? gate.pauseSecondsBetweenWaves ?? 0 : 0,
+            };
+            // Kubernetes mode: the wave's step verifies its nodes once it is built (below).
+            let verifiedBy: (v: FleetVerify) => void = () => undefined;
+            const fleetVerify = k8s ? new Promise<FleetVerify>(r => { verifiedBy = r; }) : undefined;
+            const ofThisWave: { node: Promise<ContainerdNode>; mark: pulumi.Output<string> }[] = [];
             for (const nodeName of wave) {
                 const n = byName.get(nodeName)!;
                 const mark = marks?.apply(m => m.get(n.nodeName ?? n.name) ?? "");
                 const { own } = nodeArgsOf.get(nodeName)!;
-                // The gate after this node: its verify step's in Kubernetes mode, a step of its own in host mode.
-                const gateValues = {
-                    probes, timeoutSeconds: gate.timeoutSeconds ?? 300,
-                    pauseSeconds: w < this.waves.length - 1 ? gate.pauseSecondsBetweenWaves ?? 0 : 0,
-                };
-                const fleetGate = k8s ? gateValues : undefined;
                 const node = nextInBatch().then(() => {
-                    const built = withoutSourcePosition(() => new ContainerdNode(n.name, { ...own, startAfter, rollbackMark: mark, fleetGate }, { parent: this }));
+                    const built = withoutSourcePosition(() => new ContainerdNode(n.name, { ...own, startAfter, rollbackMark: mark, fleetVerify }, { parent: this }));
                     this.nodes[n.name] = built;
                     return built;
                 });
                 built.push(node);
                 batch.push(node);
+                if (mark !== undefined) {
+                    ofThisWave.push({ node, mark });
+                }
                 // Host mode's gate (no Kubernetes: the probes and the pause).
                 const gated = (done: pulumi.Resource): pulumi.Resource => {
                     if (!needsGate) {
@@ -314,7 +323,7 @@ export class ContainerdFleet extends pulumi.ComponentResource {
                 const passed = node.then(nd => nd.done).then(gated);
                 passedOfThisWave.push(passed);
                 everyPassed.push(passed);
-                // (Only Kubernetes mode has a budget: the node's verify step ran the gate.)
+                // (Only Kubernetes mode has a budget: the wave's step ran the gate.)
                 const report = !soft ? undefined : pulumi.output(node.then(nd => nd.gateReport));
                 if (report) {
                     reports.push(report.apply(r => r && !r.passed ? `${n.name} (${r.failure ?? "failed"})` : ""));
@@ -325,6 +334,31 @@ export class ContainerdFleet extends pulumi.ComponentResource {
                         : { result: b === a ? "already on containerd" as const : "converted" as const }),
                 })))));
             }
+            if (k8s) {
+                // The wave's step, once its nodes' steps before the verify are built: every node's
+                // verify and health gate at once (kubectl.sh cn_verify_wave).
+                const id = `wave-${w + 1}`;
+                const kcWave = kc!.steps(`${name}-${id}`);
+                // (A node that could not be built fails the program, and the pre-flight barrier; the others still get their step.)
+                void Promise.allSettled(ofThisWave.map(m => m.node.then(nd => Promise.resolve(nd.verifiedAfter).then(after => ({ nd, mark: m.mark, after })))))
+                    .then(settledMembers => {
+                        const members = settledMembers.flatMap(r => r.status === "fulfilled" ? [r.value] : []);
+                        if (members.length === 0) {
+                            return;
+                        }
+                        const text = pulumi.all(members.map(m => m.mark)).apply(ms => waveVerifyScript(members.map(({ nd }, i) => ({
+                            spec: nd.spec,
+                            drain: drainDigest(drainScript(nd.spec, soft ? { planned: ms[i] } : undefined), ms[i]),
+                            planned: soft ? ms[i] : undefined,
+                        })), gateValues));
+                        const step = new LocalStep(`${name}-${id}`, {
+                            create: text, interpreter: ["/bin/bash", "-c"], environment: kcWave.environment,
+                        }, { parent: this, dependsOn: members.map(m => m.after) });
+                        // Its last local step has run: its kubeconfig file goes (at exit otherwise).
+                        step.stdout.apply(() => kcWave.release());
+                        verifiedBy({ step, stdout: step.stdout });
+                    });
+            }
             if (soft) {
                 failedSoFar = pulumi.all([failedSoFar, pulumi.all(reports)]).apply(([before, now]) => [...before, ...now.filter(Boolean)]);
                 reports = [];
@@ -334,8 +368,9 @@ export class ContainerdFleet extends pulumi.ComponentResource {
                 const text = !soft ? pulumi.output(`echo 'wave ${w + 1} passed'`) : failedSoFar.apply(f => f.length > budget
                     ? `echo ${sq(`containerd-node: ${f.length} nodes failed, more than the failure budget of ${budget}: ${f.join(", ")}; the rollout stops before wave ${w + 2}`)} >&2; exit 1`
                     : `echo 'wave ${w + 1} passed'${f.length ? ` ${sq(`(failed within the budget of ${budget}: ${f.join(", ")})`)}` : ""}`);
-                previous = Promise.all(passedOfThisWave)
-                    .then(passed => barrier(`wave-${w + 1}-passed`, text, passed))
+                // (Kubernetes mode without a budget: the wave's step is the barrier, when its nodes have no later step.)
+                previous = distinct(passedOfThisWave)
+                    .then(passed => k8s && !soft && passed.length === 1 ? passed[0] : barrier(`wave-${w + 1}-passed`, text, passed))
                     .then(b => registered(b).then(() => [b]));
             }
         });
@@ -345,7 +380,7 @@ export class ContainerdFleet extends pulumi.ComponentResource {
             const failed = failedSoFar;
             // (More than the budget only in the last wave, or with absorbFailures and none left.)
             const left = "each is left as that step's failure leaves it (its Node's containerd-node.pulumi.com/phase says which); run pulumi up again to retry them";
-            Promise.all(lastPassed).then(passed => barrier("result", failed.apply(f => f.length
+            distinct(lastPassed).then(passed => barrier("result", failed.apply(f => f.length
                 ? `echo ${sq(`containerd-node: ${f.length} of ${args.nodes.length} nodes failed${f.length > budget ? ", more than" : " within"} the failure budget of ${budget}: ${f.join(", ")}; ${left}`)} >&2; exit 1`
                 : "echo 'every node passed'"), passed));
         }

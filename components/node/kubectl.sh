@@ -240,16 +240,84 @@ cn_gate() {
   echo "{\"node\":\"$NODE\",\"passed\":true,\"seconds\":$SECONDS}"
 }
 
-# cn_verify_gated: a fleet node's verify and the fleet's health gate after it, as one step
-# (Kubernetes mode; the values of both): cn_verify, then cn_gate once the verify passed (or, within
-# a failure budget, ended the node's run successfully: the gate then reports the node as failed),
-# each in a subshell (their exits end only their part). The gate runs as its own step runs it,
-# without errexit (its reads may fail until its deadline). Prints the verify's lines, the gate's
-# JSON line, then the Node's containerRuntimeVersion last.
+# cn_verify_gated: a fleet node's verify and the fleet's health gate after it (Kubernetes mode; the
+# values of both): cn_verify, then cn_gate once the verify passed (or, within a failure budget,
+# ended the node's run successfully: the gate then reports the node as failed), each in a subshell
+# (their exits end only their part). The gate runs as its own step runs it, without errexit (its
+# reads may fail until its deadline). Prints the verify's lines, the gate's JSON line, then the
+# Node's containerRuntimeVersion last.
 cn_verify_gated() {
   ( cn_verify )
   ( set +e; cn_gate )
   runtime_now
+}
+
+# wave_value NAME I: node I's value of NAME, which holds one value per node (a list of more than
+# one) or one value for every node.
+wave_value() {
+  local all="$1[@]" vs
+  vs=("${!all}")
+  if [ "${#vs[@]}" -gt 1 ]; then printf '%s' "${vs[$2]}"; else printf '%s' "${vs[0]-}"; fi
+}
+
+# cn_verify_wave: a fleet's wave once its nodes' switches are done (Kubernetes mode, one step a
+# wave): every node's verify and then the fleet's health gate after it (cn_verify_gated), all the
+# wave's nodes at once, each in a subshell of its own with its own values; then PAUSE seconds once,
+# when every node passed. Values: NODES (the Nodes' names); WANT, VERIFY_TIMEOUT, CRI_SOCKET and,
+# within a failure budget, PLANNED (each one value for every node or one per node, see wave_value);
+# PROBES, GATE_TIMEOUT, PAUSE. AFTER (each node's drain, a digest) is not read: it makes the step's
+# text change whenever a drain runs again, so the verify that lifts its cordon runs again too.
+# Prints one JSON line per node, in NODES' order: {"node":…,"verify":<cn_verify's JSON line>,
+# "gate":<cn_gate's>,"runtime":<the Node's containerRuntimeVersion>} (null for a part that did not
+# print one). Each node's messages go to verify-NODE.log in the run's directory, not to the step's
+# output, which the state keeps; a node that failed has its last lines there on stderr too. Fails
+# when a node failed, naming it (within a failure budget a node's failure is its lines' report, and
+# the step ends successfully).
+cn_verify_wave() {
+  local i dir log rc out v g rt pids=() failed=()
+  dir=$(mktemp -d "$(run_dir)/wave.XXXXXX")
+  # shellcheck disable=SC2153,SC2030 # NODES is a value of the step; each node's values are its subshell's own
+  for i in "${!NODES[@]}"; do
+    (
+      set -e
+      NODE=${NODES[$i]}
+      WANT=$(wave_value WANT "$i")
+      VERIFY_TIMEOUT=$(wave_value VERIFY_TIMEOUT "$i")
+      CRI_SOCKET=$(wave_value CRI_SOCKET "$i")
+      if [ -n "${PLANNED+x}" ]; then
+        p=$(wave_value PLANNED "$i")
+        unset PLANNED
+        PLANNED=$p
+      fi
+      PAUSE=0
+      cn_verify_gated
+    ) >"$dir/$i" 2>"$(run_dir)/verify-${NODES[$i]}.log" &
+    pids+=("$!")
+  done
+  for i in "${!NODES[@]}"; do
+    rc=0
+    wait "${pids[$i]}" || rc=$?
+    out=$dir/$i
+    v=$(grep -m1 '^{' "$out" || true)
+    g=$(grep '^{' "$out" | sed -n 2p)
+    rt=$(grep -v '^{' "$out" | tail -n 1)
+    printf '{"node":"%s","verify":%s,"gate":%s,"runtime":"%s"}\n' "${NODES[$i]}" "${v:-null}" "${g:-null}" "$rt"
+    # shellcheck disable=SC2031 # (the step's PLANNED, not a node's)
+    if [ "$rc" != 0 ] || { [ -z "${PLANNED+x}" ] && [[ "$g" != *'"passed":true'* ]]; }; then
+      log=$(run_dir)/verify-${NODES[$i]}.log
+      failed+=("${NODES[$i]}")
+      echo "node ${NODES[$i]} failed (the last lines of $log):" >&2
+      tail -n 5 "$log" >&2
+    fi
+  done
+  rm -rf "$dir"
+  if [ "${#failed[@]}" -gt 0 ]; then
+    echo "containerd-node: ${#failed[@]} of ${#NODES[@]} nodes of this wave failed: ${failed[*]}" >&2
+    exit 1
+  fi
+  echo "${#NODES[@]} nodes verified and gated (each node's messages: $(run_dir)/verify-NODE.log)" >&2
+  # shellcheck disable=SC2031 # (the step's PAUSE, not a node's)
+  if [ "$PAUSE" -gt 0 ]; then sleep "$PAUSE"; fi
 }
 
 # A kubeconfig given as content: the step's environment names its file.

@@ -4,6 +4,7 @@
  * localLib.ts). A cordon made by containerd-node is marked with an annotation, so the uncordon
  * lifts only that cordon and a node cordoned by someone else stays cordoned.
  */
+import { createHash } from "crypto";
 import { FleetGateValues } from "../args";
 import { NodeSpec } from "../spec";
 import { usesCriSocketAnnotation } from "../versions";
@@ -90,22 +91,91 @@ cn_retry_mark
  * After the switch: waits for the Node to be Ready on the declared containerd, points kubeadm's
  * `kubeadm.alpha.kubernetes.io/cri-socket` annotation at containerd (read by `kubeadm upgrade` up
  * to 1.33), then lifts the cordon containerd-node made (a node cordoned before the run stays
- * cordoned): kubectl.sh cn_verify. One step, so one resource per node in a fleet's preview. Prints
- * a JSON line with its duration, then the Node's containerRuntimeVersion. With `gate` (a fleet's
- * node) it then runs the fleet's health gate (kubectl.sh cn_verify_gated), whose JSON line follows,
- * and prints the runtime again, last.
+ * cordoned): kubectl.sh cn_verify. Prints a JSON line with its duration, then the Node's
+ * containerRuntimeVersion. (A fleet's nodes are verified by their wave's step: waveVerifyScript.)
  */
-export function verifyNodeScript(spec: NodeSpec, soft?: SoftFailure, gate?: FleetGateValues): string {
-    const k = k8sOf(spec);
+export function verifyNodeScript(spec: NodeSpec, soft?: SoftFailure): string {
+    return stepText(spec, "cn_verify", verifyValues(spec), soft);
+}
+
+/** The verify's own values: the declared containerd, how long to wait, kubeadm's cri-socket ("" for none). */
+function verifyValues(spec: NodeSpec): { WANT: string; VERIFY_TIMEOUT: number; CRI_SOCKET: string } {
     // kubectl rather than a NodePatch resource: drain already needs kubectl, and it keeps a second
     // provider plugin off the operator's machine.
     const criSocket = spec.kubelet && usesCriSocketAnnotation(spec.kubelet.version) ? `unix://${spec.config.socket}` : "";
-    const values = { WANT: spec.containerd.version.text, VERIFY_TIMEOUT: k.verifyTimeoutSeconds, CRI_SOCKET: criSocket };
-    if (gate === undefined) {
-        return stepText(spec, "cn_verify", values, soft);
+    return { WANT: spec.containerd.version.text, VERIFY_TIMEOUT: k8sOf(spec).verifyTimeoutSeconds, CRI_SOCKET: criSocket };
+}
+
+/**
+ * The drain as its verify names it: a digest of the drain's text and its trigger (the retry mark),
+ * so the verify runs again whenever the drain does, without taking the drain's output as an input
+ * (whose resource would then be named in the verify's state too).
+ */
+export function drainDigest(drainText: string, mark: string): string {
+    return createHash("sha256").update(`${drainText}\n${mark}`).digest("hex").slice(0, 16);
+}
+
+/** A node of a fleet's wave, as its wave's verify step names it. */
+export interface WaveMember {
+    spec: NodeSpec;
+    /** Its drain (drainDigest). */
+    drain: string;
+    /** Within a failure budget: the Node's retry mark when the run was planned. */
+    planned?: string;
+}
+
+/**
+ * A fleet's wave (Kubernetes mode), once its nodes' switches are done: every node's verify
+ * (verifyNodeScript) and then the fleet's health gate after it, all the wave's nodes at once, in
+ * one step (kubectl.sh cn_verify_wave): a node's verify is not a resource of its own, which a
+ * fleet's state and preview would pay for at every node. A value that is the same for every node
+ * of the wave is given once. Prints one JSON line per node (parseWaveReport).
+ */
+export function waveVerifyScript(members: WaveMember[], gate: FleetGateValues): string {
+    if (members.length === 0) {
+        throw new Error("a wave has at least one node");
     }
-    // In a fleet: the fleet's health gate after the node too (kubectl.sh cn_verify_gated).
-    return stepText(spec, "cn_verify_gated", { ...values, PROBES: gate.probes, GATE_TIMEOUT: gate.timeoutSeconds, PAUSE: gate.pauseSeconds }, soft);
+    const k = k8sOf(members[0].spec);
+    const each = <T extends string | number>(f: (m: WaveMember) => T): T | string[] => {
+        const vs = members.map(f);
+        return vs.every(v => v === vs[0]) ? vs[0] : vs.map(String);
+    };
+    const soft = members.some(m => m.planned !== undefined);
+    return `set -uo pipefail
+${localValues({
+        K: k.kubectl,
+        NODES: members.map(m => k8sOf(m.spec).nodeName),
+        AFTER: members.map(m => m.drain),
+        WANT: each(m => verifyValues(m.spec).WANT),
+        VERIFY_TIMEOUT: each(m => verifyValues(m.spec).VERIFY_TIMEOUT),
+        CRI_SOCKET: each(m => verifyValues(m.spec).CRI_SOCKET),
+        PLANNED: soft ? each(m => m.planned ?? "") : undefined,
+        PROBES: gate.probes,
+        GATE_TIMEOUT: gate.timeoutSeconds,
+        PAUSE: gate.pauseSeconds,
+    })}${LOCAL_LIB_SOURCE}cn_verify_wave
+`;
+}
+
+/** One node's line of a wave's verify step (kubectl.sh cn_verify_wave). */
+export interface WaveNodeReport {
+    node: string;
+    /** cn_verify's JSON line: its seconds, or within a failure budget what failed or was skipped. */
+    verify: { seconds?: number; failed?: string; skipped?: boolean; failure?: string } | null;
+    /** The health gate's report. */
+    gate: GateReport | null;
+    /** The Node's containerRuntimeVersion after the verify. */
+    runtime: string;
+}
+
+/** The line of `node` in a wave's verify output (undefined at a preview, or when it has none). */
+export function parseWaveReport(stdout: string | undefined, node: string): WaveNodeReport | undefined {
+    for (const line of (stdout ?? "").split("\n")) {
+        if (line.startsWith(`{"node":${JSON.stringify(node)},`)) {
+            return JSON.parse(line) as WaveNodeReport;
+        }
+    }
+    return undefined;
 }
 
 /** What a node's health gate reported (its JSON stdout line). */

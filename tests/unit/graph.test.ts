@@ -35,8 +35,12 @@ pulumi.runtime.setMocks({
         }
         const state = { ...args.inputs };
         if ((args.type === "command:remote:Command" || args.type === "command:local:Command") && !noOutputs.has(args.name)) {
-            state.stdout = failingGates.has(args.name) ? `{"skipped":true,"failure":"switch 2026-11-25T10:00:00Z"}\ncontainerd://2.1.4\n{"node":"${args.name}","passed":false,"failure":"switch 2026-11-25T10:00:00Z"}\ncontainerd://2.1.4`
-                : "containerd://2.1.4";
+            // A fleet's wave step (kubectl.sh cn_verify_wave): a line per node of NODES; a node in failingGates failed earlier in the run.
+            const wave = /^NODES=\((.*)\)$/m.exec(String(args.inputs.create ?? ""));
+            const failure = "switch 2026-11-25T10:00:00Z";
+            state.stdout = !wave ? "containerd://2.1.4" : [...wave[1].matchAll(/'([^']*)'/g)].map(([, n]) => JSON.stringify(failingGates.has(n)
+                ? { node: n, verify: { skipped: true, failure }, gate: { node: n, passed: false, failure }, runtime: "containerd://2.1.4" }
+                : { node: n, verify: { seconds: 3 }, gate: { node: n, passed: true, seconds: 1 }, runtime: "containerd://2.1.4" })).join("\n");
         }
         const result = { id: `${args.name}-id`, state };
         return held.has(args.name) ? new Promise(r => held.set(args.name, () => r(result))) : result;
@@ -461,9 +465,9 @@ describe("ContainerdFleet resource graph", () => {
         assert.match(res.get("f3b-gate")!.inputs.create, /^PAUSE='0'$/m, "no pause after the last wave");
         assert.ok(!res.get("f3a-converge")!.inputs.stdin.includes("PROBES"));
     });
-    it("Kubernetes mode: each node's verify step runs the fleet's health gate (no step of its own), and the next wave waits for them", async () => {
+    it("Kubernetes mode: each wave's step verifies and gates its nodes (no verify or gate step of their own), and the next wave waits for it", async () => {
         calls.length = 0;
-        const { res } = await fleet("f2", {
+        const { res, f, table } = await fleet("f2", {
             nodes: [{ name: "f2a", connection: conn("a"), nodeFacts: DOCKER_FACTS }, { name: "f2b", connection: conn("b"), nodeFacts: DOCKER_FACTS }],
             settings: { ...settings, kubelet: { version: "1.30.4" } },
             kubernetes: { kubeconfig: "/tmp/kc" },
@@ -471,14 +475,25 @@ describe("ContainerdFleet resource graph", () => {
         });
         assert.deepStrictEqual(res.get("f2a-drain")!.inputs.triggers, [""], "the rollback mark from the fleet's one Node read");
         assert.ok(!calls.some(c => /get node "\$NODE"/.test(c)), "no per-node read at preview");
-        assert.ok(![...res.keys()].some(k => k.endsWith("-gate")), "no gate steps");
-        assert.deepStrictEqual(res.get("f2-wave-1-passed")!.dependsOn, ["f2a-verify"]);
-        assert.ok(res.get("f2b-lib")!.dependsOn.includes("f2-wave-1-passed"), "the next wave's first step waits");
-        assert.match(res.get("f2a-verify")!.inputs.create, /^PROBES=\('curl -fsS http:\/\/\$NODE:8080\/healthz'\)$/m);
-        assert.match(res.get("f2a-verify")!.inputs.create, /^GATE_TIMEOUT='300'$/m);
-        assert.match(res.get("f2a-verify")!.inputs.create, /^PAUSE='30'$/m, "pause after a wave that has a successor");
-        assert.match(res.get("f2a-verify")!.inputs.create, /\ncn_verify_gated\n$/);
-        assert.match(res.get("f2b-verify")!.inputs.create, /^PAUSE='0'$/m, "no pause after the last wave");
+        assert.ok(![...res.keys()].some(k => /-(gate|verify)$/.test(k)), "no gate or verify steps of the nodes");
+        assert.deepStrictEqual(res.get("f2-wave-1")!.dependsOn, ["f2a-switch"]);
+        assert.ok(!res.has("f2-wave-1-passed"), "the wave's step is the barrier");
+        assert.ok(res.get("f2b-lib")!.dependsOn.includes("f2-wave-1"), "the next wave's first step waits");
+        const text: string = res.get("f2-wave-1")!.inputs.create;
+        assert.match(text, /^NODES=\('f2a'\)$/m);
+        assert.match(text, /^AFTER=\('[0-9a-f]{16}'\)$/m, "the node's drain, as a digest");
+        assert.match(text, /^PROBES=\('curl -fsS http:\/\/\$NODE:8080\/healthz'\)$/m);
+        assert.match(text, /^GATE_TIMEOUT='300'$/m);
+        assert.match(text, /^PAUSE='30'$/m, "pause after a wave that has a successor");
+        assert.match(text, /\ncn_verify_wave\n$/);
+        assert.deepStrictEqual(res.get("f2-wave-1")!.inputs.environment, { KUBECONFIG: "/tmp/kc" });
+        assert.match(res.get("f2-wave-2")!.inputs.create, /^PAUSE='0'$/m, "no pause after the last wave");
+        assert.deepStrictEqual(res.get("f2-wave-2")!.dependsOn, ["f2b-switch"]);
+        // The node's outputs come from its line of its wave's output.
+        assert.strictEqual(await value(f.nodes.f2a.runtimeAfter), "containerd://2.1.4");
+        assert.strictEqual((await value(f.nodes.f2a.durations)).verify, 3);
+        assert.deepStrictEqual(await value(f.nodes.f2b.gateReport), { node: "f2b", passed: true, seconds: 1 });
+        assert.deepStrictEqual(table.map(r => [r.node, r.wave, r.result]), [["f2a", 1, "converted"], ["f2b", 2, "converted"]]);
     });
     it("the proxy: shared by every node, a secret kept one, a node's override merged over it", async () => {
         const { res, f } = await fleet("f5", {
@@ -521,7 +536,7 @@ describe("ContainerdFleet resource graph", () => {
         }
     });
     it("failure budget: a failed node is counted at each barrier, the rollout goes on, and the run fails at its end naming it", async () => {
-        failingGates.add("f7a-verify");
+        failingGates.add("f7a");
         try {
             const { res, table } = await fleet("f7", {
                 nodes: ["a", "b", "c"].map(n => ({ name: `f7${n}`, connection: conn(n), nodeFacts: DOCKER_FACTS })),
@@ -532,9 +547,10 @@ describe("ContainerdFleet resource graph", () => {
             assert.strictEqual(res.get("f7-wave-1-passed")!.inputs.create, "echo 'wave 1 passed' '(failed within the budget of 1: f7a (switch 2026-11-25T10:00:00Z))'");
             assert.strictEqual(res.get("f7-wave-2-passed")!.inputs.create, "echo 'wave 2 passed' '(failed within the budget of 1: f7a (switch 2026-11-25T10:00:00Z))'");
             assert.match(res.get("f7-result")!.inputs.create, /1 of 3 nodes failed within the failure budget of 1: f7a \(switch .*\); .*run pulumi up again to retry them' >&2; exit 1$/);
-            assert.deepStrictEqual(res.get("f7-result")!.dependsOn, ["f7c-verify"]);
+            assert.deepStrictEqual(res.get("f7-result")!.dependsOn, ["f7-wave-3"]);
+            assert.deepStrictEqual(res.get("f7-wave-1-passed")!.dependsOn, ["f7-wave-1"], "the barrier counts after the wave's step");
             // Every step after the drain is triggered by the Node's retry mark, so a rerun retries the node.
-            for (const step of ["drain", "switch", "verify"]) {
+            for (const step of ["drain", "switch"]) {
                 assert.deepStrictEqual(res.get(`f7b-${step}`)!.inputs.triggers, [""], step);
             }
             assert.match(res.get("f7b-switch")!.inputs.stdin, /^SOFT_PLANNED=''$/m, "skipped unless the Node's mark is still the planned one");
@@ -553,7 +569,8 @@ describe("ContainerdFleet resource graph", () => {
             assert.strictEqual(run.status, 0, run.stderr);
             assert.strictEqual(run.stdout, '{"skipped":true}\n');
             assert.match(run.stderr, /node f7b failed earlier in this run \(rolled back\): skipped/);
-            assert.match(res.get("f7b-verify")!.inputs.create, /^PLANNED=''\n(.*\n)*cn_verify_gated\n$/m);
+            // The wave's step names each node's mark (one for all here), so it runs again when a mark changes.
+            assert.match(res.get("f7-wave-2")!.inputs.create, /^PLANNED=''\n(.*\n)*cn_verify_wave\n$/m);
             assert.match(res.get("f7b-drain")!.inputs.create, /^PLANNED=''\n(.*\n)*cn_drain\n$/m, "a failed drain is recorded, not fatal (kubectlLib.test.ts runs it)");
             assert.deepStrictEqual(table.map(r => [r.node, r.result, r.failure]), [
                 ["f7a", "failed", "switch 2026-11-25T10:00:00Z"], ["f7b", "converted", undefined], ["f7c", "converted", undefined]]);
@@ -562,7 +579,7 @@ describe("ContainerdFleet resource graph", () => {
         }
     });
     it("failure budget exceeded: the next wave's barrier fails, so later waves are not touched", async () => {
-        failingGates.add("f8a-verify").add("f8b-verify");
+        failingGates.add("f8a").add("f8b");
         try {
             const { res } = await fleet("f8", {
                 nodes: ["a", "b", "c"].map(n => ({ name: `f8${n}`, connection: conn(n), nodeFacts: DOCKER_FACTS })),
@@ -581,15 +598,16 @@ describe("ContainerdFleet resource graph", () => {
         const nodes = (tag: string) => ["a", "b"].map(n => ({ name: `${tag}${n}`, connection: conn(n), nodeFacts: DOCKER_FACTS }));
         const k8s = { settings: { ...settings, kubelet: { version: "1.30.4" } }, kubernetes: { kubeconfig: "/tmp/kc" } };
         const withBudget = await fleet("zq", { nodes: nodes("zq"), ...k8s, failureBudget: 1 });
-        failingGates.add("zwa-verify");
+        failingGates.add("zwa");
         try {
             const none = await fleet("zw", { nodes: nodes("zw"), ...k8s, failureBudget: 0, absorbFailures: true });
             // A node's steps do not depend on the budget: a stack converted with none left is unchanged with some.
-            for (const step of ["drain", "switch", "verify"]) {
-                const [x, y] = [withBudget.res.get(`zqb-${step}`)!, none.res.get(`zwb-${step}`)!];
+            for (const step of ["drain", "switch", "wave-2"]) {
+                const [x, y] = step.startsWith("wave") ? [withBudget.res.get(`zq-${step}`)!, none.res.get(`zw-${step}`)!]
+                    : [withBudget.res.get(`zqb-${step}`)!, none.res.get(`zwb-${step}`)!];
                 assert.deepStrictEqual(y.inputs.triggers, x.inputs.triggers, step);
-                // (The verify names the drain by a digest of its text, which names the node: the drains are compared as text.)
-                const norm = (inputs: unknown, node: string) => JSON.stringify(inputs).replace(new RegExp(`\\b${node}\\b`, "g"), "N").replace(/# after: drain [0-9a-f]{16}/, "# after: drain D");
+                // (The wave's step names the drain by a digest of its text, which names the node: the drains are compared as text.)
+                const norm = (inputs: unknown, node: string) => JSON.stringify(inputs).replace(new RegExp(`\\b${node}\\b`, "g"), "N").replace(/AFTER=\('[0-9a-f]{16}'\)/, "AFTER=D");
                 assert.strictEqual(norm(y.inputs, "zwb"), norm(x.inputs, "zqb"), step);
             }
             assert.strictEqual(withBudget.res.get("zq-result")!.inputs.create, "echo 'every node passed'");

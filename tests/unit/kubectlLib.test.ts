@@ -11,18 +11,22 @@ import * as os from "os";
 import * as path from "path";
 import { kubeconfigDir, removeKubeconfig, writeKubeconfig, writeLocalLibrary } from "../../components/kubeconfig";
 import { gateScript } from "../../components/fleet/gate";
-import { CORDON_ANNOTATION, drainScript, FAILURE_ANNOTATION, parseGateReport, PHASE_ANNOTATION, ROLLBACK_ANNOTATION, rollbackMarkScript, verifyNodeScript } from "../../components/scripts/kubectl";
+import {
+    CORDON_ANNOTATION, drainScript, FAILURE_ANNOTATION, parseWaveReport, PHASE_ANNOTATION, ROLLBACK_ANNOTATION, rollbackMarkScript, verifyNodeScript, waveVerifyScript,
+} from "../../components/scripts/kubectl";
 import { LOCAL_LIB, LOCAL_LIB_FILE } from "../../components/scripts/localLib";
 import { resolveSpec } from "../../components/spec";
 import { baseArgs } from "./helpers";
 
 /**
- * kubectl with one Node: S/runtime, S/ready, S/unschedulable, S/ann/<key with / as _>; `drain`
+ * kubectl with one Node (or several, see waveLab): S/runtime, S/ready, S/unschedulable, S/ann/<key with / as _>; `drain`
  * fails when S/drain-fails exists, `uncordon` when S/uncordon-fails does; every call is a line of
  * S/calls.
  */
 const FAKE_KUBECTL = `#!/usr/bin/env bash
 S=$(dirname "$0")/state
+# Several Nodes (waveLab): nodes/NAME holds NAME's.
+for a in "$@"; do if [ -n "$a" ] && [ -d "$(dirname "$0")/nodes/$a" ]; then S=$(dirname "$0")/nodes/$a; fi; done
 echo "$*" >>"$S/calls"
 ann() { local k=\${1//\\\\./.}; cat "$S/ann/\${k//\\//_}" 2>/dev/null || true; }
 case "$1" in
@@ -73,6 +77,17 @@ function lab(node: { runtime: string; ready?: string; unschedulable?: boolean; a
     return { dir, tmp, state, kubectl };
 }
 
+/** A lab with several Nodes: each one's state in nodes/NAME, laid out as lab's. */
+function waveLab(nodes: { [name: string]: Parameters<typeof lab>[0] }): Lab & { node: (name: string) => Lab } {
+    const l = lab({ runtime: "unused" });
+    const of = (name: string): Lab => ({ ...l, state: path.join(l.dir, "nodes", name) });
+    for (const [name, n] of Object.entries(nodes)) {
+        const one = lab(n);
+        fs.cpSync(one.state, of(name).state, { recursive: true });
+    }
+    return { ...l, node: of };
+}
+
 const annotation = (l: Lab, key: string) => {
     const f = path.join(l.state, "ann", key.replace(/\//g, "_"));
     return fs.existsSync(f) ? fs.readFileSync(f, "utf8") : undefined;
@@ -81,10 +96,10 @@ const calls = (l: Lab) => fs.readFileSync(path.join(l.state, "calls"), "utf8").t
 const run = (l: Lab, text: string, env: { [k: string]: string } = {}) =>
     spawnSync("bash", ["-c", text], { encoding: "utf8", env: { ...process.env, TMPDIR: l.tmp, ...env } });
 
-const specOf = (l: Lab, over: { softFailures?: boolean } = {}) => resolveSpec(baseArgs({
+const specOf = (l: Lab, over: { softFailures?: boolean } = {}, nodeName = "w1") => resolveSpec(baseArgs({
     containerd: { version: "2.2.9", source: { kind: "tarball", url: "http://127.0.0.1/c.tgz", sha256: "a".repeat(64) } },
     kubelet: { version: "1.23.17" },
-    kubernetes: { kubeconfig: "/k/admin.conf", nodeName: "w1", kubectl: l.kubectl },
+    kubernetes: { kubeconfig: "/k/admin.conf", nodeName, kubectl: l.kubectl },
     ...over,
 }));
 
@@ -207,40 +222,66 @@ describe("the Kubernetes-side steps' library (components/node/kubectl.sh, as the
         assert.ok(!calls(l).some(c => /^(uncordon|annotate)/.test(c)));
     });
 
-    it("a fleet node's verify runs the fleet's gate after it: the verify's lines, the gate's report, the runtime last; a failure in either part fails the step", () => {
-        const l = lab({ runtime: "containerd://2.2.9", unschedulable: true, annotations: { [CORDON_ANNOTATION]: "true" } });
+    it("a fleet's wave verifies and gates all its nodes in one step: a JSON line per node, values given once; a node that fails fails the step, naming it", () => {
+        const cordoned = { runtime: "containerd://2.2.9", unschedulable: true, annotations: { [CORDON_ANNOTATION]: "true" } };
+        const l = waveLab({ w1: cordoned, w2: { runtime: "containerd://2.2.9" } });
         const out = path.join(l.dir, "probed");
         const gate = (probes: string[]) => ({ probes, timeoutSeconds: 1, pauseSeconds: 0 });
-        let r = run(l, verifyNodeScript(specOf(l), undefined, gate([`echo "$NODE $(cat $S/unschedulable)" >${out}`])), { S: l.state });
+        const wave = (probes: string[]) => waveVerifyScript(["w1", "w2"].map((n, i) => ({ spec: specOf(l, {}, n), drain: `d${i}` })), gate(probes));
+        const text = wave([`echo "$NODE $(cat $S/nodes/$NODE/unschedulable)" >>${out}`]);
+        assert.match(text, /^NODES=\('w1' 'w2'\)\nAFTER=\('d0' 'd1'\)\nWANT='2\.2\.9'\nVERIFY_TIMEOUT='\d+'\nCRI_SOCKET='unix:\/\/\/run\/containerd\/containerd\.sock'\n/m);
+        assert.doesNotMatch(text, /^PLANNED=/m, "no budget: no retry marks");
+        let r = run(l, text, { S: l.dir });
         assert.strictEqual(r.status, 0, r.stderr);
-        assert.match(r.stdout, /^\{"seconds":\d+\}\ncontainerd:\/\/2\.2\.9\n\{"node":"w1","passed":true,"seconds":\d+\}\ncontainerd:\/\/2\.2\.9\n$/);
-        assert.deepStrictEqual(parseGateReport(r.stdout), { node: "w1", passed: true, seconds: Number(/"passed":true,"seconds":(\d+)/.exec(r.stdout)![1]) });
-        assert.strictEqual(fs.readFileSync(out, "utf8"), "w1 false\n", "the probe ran with NODE set, after the uncordon");
-        assert.strictEqual(annotation(l, PHASE_ANNOTATION), "converted");
+        const lines = r.stdout.trim().split("\n");
+        assert.strictEqual(lines.length, 2, r.stdout);
+        for (const [i, n] of ["w1", "w2"].entries()) {
+            assert.match(lines[i], new RegExp(`^\\{"node":"${n}","verify":\\{"seconds":\\d+\\},"gate":\\{"node":"${n}","passed":true,"seconds":\\d+\\},"runtime":"containerd://2\\.2\\.9"\\}$`));
+            const report = parseWaveReport(r.stdout, n)!;
+            assert.deepStrictEqual([report.node, report.gate?.passed, report.runtime], [n, true, "containerd://2.2.9"]);
+            assert.strictEqual(annotation(l.node(n), PHASE_ANNOTATION), "converted");
+        }
+        assert.strictEqual(parseWaveReport(r.stdout, "w3"), undefined);
+        assert.deepStrictEqual(fs.readFileSync(out, "utf8").trim().split("\n").sort(), ["w1 false", "w2 false"], "each probe ran with NODE set, after the uncordon");
+        assert.strictEqual(annotation(l.node("w1"), CORDON_ANNOTATION), undefined, "its own cordon lifted");
+        // Each node's messages are in its log, not in the step's output.
+        assert.match(fs.readFileSync(path.join(kubeconfigDir(l.tmp), "verify-w1.log"), "utf8"), /node w1 uncordoned/);
+        assert.match(r.stderr, /^2 nodes verified and gated/);
 
-        // A probe that never passes fails the step (no budget), after the verify did its work.
-        r = run(l, verifyNodeScript(specOf(l), undefined, gate(["exit 1"])));
+        // A probe that never passes fails the step (no budget), naming each node, after the verify did its work.
+        r = run(l, wave(["exit 1"]));
         assert.strictEqual(r.status, 1);
         assert.match(r.stderr, /health gate of w1 failed: probe 1 \(exit 1\) did not pass/);
+        assert.match(r.stderr, /containerd-node: 2 of 2 nodes of this wave failed: w1 w2\n$/);
 
-        // The verify part keeps errexit: an uncordon refused fails the step, and the gate does not run.
-        const u = lab({ runtime: "containerd://2.2.9", unschedulable: true, annotations: { [CORDON_ANNOTATION]: "true" } });
-        fs.writeFileSync(path.join(u.state, "uncordon-fails"), "");
-        r = run(u, verifyNodeScript(specOf(u), undefined, gate([`touch ${out}-u`])));
-        assert.notStrictEqual(r.status, 0);
-        assert.match(r.stderr, /the server refused the patch/);
-        assert.ok(!fs.existsSync(`${out}-u`), "the gate did not run");
-        assert.doesNotMatch(r.stdout, /"passed"/);
+        // The verify part keeps errexit: an uncordon refused fails that node, whose gate does not run; the other passes.
+        const u = waveLab({ w1: cordoned, w2: cordoned });
+        fs.writeFileSync(path.join(u.node("w2").state, "uncordon-fails"), "");
+        r = run(u, waveVerifyScript(["w1", "w2"].map(n => ({ spec: specOf(u, {}, n), drain: "d" })), gate([`touch ${out}-$NODE`])));
+        assert.strictEqual(r.status, 1);
+        assert.match(r.stderr, /node w2 failed \(the last lines of .*verify-w2\.log\):\n(.*\n)*.*the server refused the patch/);
+        assert.match(r.stderr, /1 of 2 nodes of this wave failed: w2\n$/);
+        assert.ok(fs.existsSync(`${out}-w1`) && !fs.existsSync(`${out}-w2`), "w1's gate ran, w2's did not");
+        assert.strictEqual(parseWaveReport(r.stdout, "w1")?.gate?.passed, true);
+        assert.deepStrictEqual(parseWaveReport(r.stdout, "w2"), { node: "w2", verify: null, gate: null, runtime: "" });
     });
 
-    it("a fleet node's verify within a failure budget: a node that failed earlier in the run is skipped, and the gate reports it as failed; the step ends successfully", () => {
-        const l = lab({ runtime: "docker://20.10.24", annotations: { [FAILURE_ANNOTATION]: "switch 2026-12-03T00:00:00Z" } });
-        const r = run(l, verifyNodeScript(specOf(l), { planned: "" }, { probes: ["exit 1"], timeoutSeconds: 1, pauseSeconds: 0 }));
+    it("a fleet's wave within a failure budget: a node that failed earlier in the run is skipped and reported failed, the others pass; the step ends successfully", () => {
+        const l = waveLab({
+            w1: { runtime: "docker://20.10.24", annotations: { [FAILURE_ANNOTATION]: "switch 2026-12-03T00:00:00Z" } },
+            w2: { runtime: "containerd://2.2.9", unschedulable: true, annotations: { [CORDON_ANNOTATION]: "true" } },
+        });
+        const text = waveVerifyScript(["w1", "w2"].map(n => ({ spec: specOf(l, {}, n), drain: "d", planned: "" })), { probes: [], timeoutSeconds: 1, pauseSeconds: 0 });
+        assert.match(text, /^PLANNED=''$/m, "one mark for both");
+        const r = run(l, text);
         assert.strictEqual(r.status, 0, r.stderr);
-        assert.strictEqual(r.stdout, '{"skipped":true,"failure":"switch 2026-12-03T00:00:00Z"}\ndocker://20.10.24\n' +
-            '{"node":"w1","passed":false,"failure":"switch 2026-12-03T00:00:00Z"}\ndocker://20.10.24\n');
-        assert.deepStrictEqual(parseGateReport(r.stdout), { node: "w1", passed: false, failure: "switch 2026-12-03T00:00:00Z" });
-        assert.ok(!calls(l).some(c => /^(uncordon|annotate)/.test(c)), "nothing done to the Node");
+        assert.deepStrictEqual(parseWaveReport(r.stdout, "w1"), {
+            node: "w1", verify: { skipped: true, failure: "switch 2026-12-03T00:00:00Z" },
+            gate: { node: "w1", passed: false, failure: "switch 2026-12-03T00:00:00Z" }, runtime: "docker://20.10.24",
+        });
+        assert.strictEqual(parseWaveReport(r.stdout, "w2")?.gate?.passed, true);
+        assert.ok(!calls(l.node("w1")).some(c => /^(uncordon|annotate)/.test(c)), "nothing done to w1's Node");
+        assert.strictEqual(fs.readFileSync(path.join(l.node("w2").state, "unschedulable"), "utf8").trim(), "false");
     });
 
     it("the retry mark read (inline: nothing of a read is kept)", () => {
