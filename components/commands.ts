@@ -53,11 +53,14 @@ function stepProps(inputs: Record<string, unknown>): pulumi.Inputs {
     return { ...props, addPreviousOutputInEnv: false, stdout: undefined };
 }
 
-/** The options the generated classes add to every Command (provider version, secret, replace rule). */
-function stepOptions(opts: pulumi.CustomResourceOptions, secretOutputs: string[]): pulumi.CustomResourceOptions {
+/**
+ * The options the generated classes add to every Command (provider version, secret, replace rule;
+ * the rule only on a step with triggers, the one property it names: the state keeps it for each).
+ */
+function stepOptions(opts: pulumi.CustomResourceOptions, secretOutputs: string[], triggers: unknown): pulumi.CustomResourceOptions {
     return pulumi.mergeOptions({ version: COMMAND_VERSION }, pulumi.mergeOptions(opts, {
         additionalSecretOutputs: secretOutputs,
-        replaceOnChanges: ["triggers[*]"],
+        replaceOnChanges: triggers === undefined ? undefined : ["triggers[*]"],
     }));
 }
 
@@ -110,7 +113,7 @@ export class RemoteStep extends pulumi.CustomResource {
                 create: args.create,
                 stdin: args.stdin,
                 triggers: args.triggers,
-            }), stepOptions(opts, ["connection"]));
+            }), stepOptions(opts, ["connection"], args.triggers));
         } finally {
             restore();
         }
@@ -135,7 +138,7 @@ export class CopyStep extends pulumi.CustomResource {
                 connection: pulumi.secret(args.connection),
                 source: args.source,
                 remotePath: args.remotePath,
-            }, stepOptions(opts, ["connection"]));
+            }, stepOptions(opts, ["connection"], undefined));
         } finally {
             restore();
         }
@@ -155,7 +158,7 @@ export class LocalStep extends pulumi.CustomResource {
                 environment: args.environment,
                 stdin: args.stdin,
                 triggers: args.triggers,
-            }), stepOptions(opts, args.stdin === undefined ? [] : ["stdin"]));
+            }), stepOptions(opts, args.stdin === undefined ? [] : ["stdin"], args.triggers));
         } finally {
             restore();
         }

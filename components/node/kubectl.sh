@@ -299,7 +299,8 @@ cn_verify_wave() {
     wait "${pids[$i]}" || rc=$?
     out=$dir/$i
     v=$(grep -m1 '^{' "$out" || true)
-    g=$(grep '^{' "$out" | sed -n 2p)
+    # (The gate's line without its node, which the line names already.)
+    g=$(grep '^{' "$out" | sed -n '2{s/^{"node":"[^"]*",/{/;p}')
     rt=$(grep -v '^{' "$out" | tail -n 1)
     printf '{"node":"%s","verify":%s,"gate":%s,"runtime":"%s"}\n' "${NODES[$i]}" "${v:-null}" "${g:-null}" "$rt"
     # shellcheck disable=SC2031 # (the step's PLANNED, not a node's)
@@ -315,7 +316,7 @@ cn_verify_wave() {
     echo "containerd-node: ${#failed[@]} of ${#NODES[@]} nodes of this wave failed: ${failed[*]}" >&2
     exit 1
   fi
-  echo "${#NODES[@]} nodes verified and gated (each node's messages: $(run_dir)/verify-NODE.log)" >&2
+  echo "${#NODES[@]} node$([ "${#NODES[@]}" = 1 ] || echo s) verified and gated (each node's messages: $(run_dir)/verify-NODE.log)" >&2
   # shellcheck disable=SC2031 # (the step's PAUSE, not a node's)
   if [ "$PAUSE" -gt 0 ]; then sleep "$PAUSE"; fi
 }

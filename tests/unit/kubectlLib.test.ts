@@ -236,7 +236,7 @@ describe("the Kubernetes-side steps' library (components/node/kubectl.sh, as the
         const lines = r.stdout.trim().split("\n");
         assert.strictEqual(lines.length, 2, r.stdout);
         for (const [i, n] of ["w1", "w2"].entries()) {
-            assert.match(lines[i], new RegExp(`^\\{"node":"${n}","verify":\\{"seconds":\\d+\\},"gate":\\{"node":"${n}","passed":true,"seconds":\\d+\\},"runtime":"containerd://2\\.2\\.9"\\}$`));
+            assert.match(lines[i], new RegExp(`^\\{"node":"${n}","verify":\\{"seconds":\\d+\\},"gate":\\{"passed":true,"seconds":\\d+\\},"runtime":"containerd://2\\.2\\.9"\\}$`));
             const report = parseWaveReport(r.stdout, n)!;
             assert.deepStrictEqual([report.node, report.gate?.passed, report.runtime], [n, true, "containerd://2.2.9"]);
             assert.strictEqual(annotation(l.node(n), PHASE_ANNOTATION), "converted");
@@ -277,7 +277,7 @@ describe("the Kubernetes-side steps' library (components/node/kubectl.sh, as the
         assert.strictEqual(r.status, 0, r.stderr);
         assert.deepStrictEqual(parseWaveReport(r.stdout, "w1"), {
             node: "w1", verify: { skipped: true, failure: "switch 2026-12-03T00:00:00Z" },
-            gate: { node: "w1", passed: false, failure: "switch 2026-12-03T00:00:00Z" }, runtime: "docker://20.10.24",
+            gate: { passed: false, failure: "switch 2026-12-03T00:00:00Z" }, runtime: "docker://20.10.24",
         });
         assert.strictEqual(parseWaveReport(r.stdout, "w2")?.gate?.passed, true);
         assert.ok(!calls(l.node("w1")).some(c => /^(uncordon|annotate)/.test(c)), "nothing done to w1's Node");

@@ -284,7 +284,9 @@ describe("upgrade facts: the node-side reader (bash, as on the node) and its par
         for (const prepare of [false, true]) {
             const again = readNode(prepare);
             assert.strictEqual(again.ran, "", `no binary run (prepare: ${prepare})`);
-            assert.strictEqual(again.stdout, preview.stdout);
+            // (The free space is the machine's, which anything else running may change between two reads.)
+            const steady = (out: string) => out.replace(/^containerd-node-host free \d+ /m, "containerd-node-host free N ");
+            assert.strictEqual(steady(again.stdout), steady(preview.stdout));
         }
         // Rewritten in place (same path, same inode): another build, asked again, at preview too.
         containerd("v1.7.36");
