@@ -184,12 +184,3 @@ export interface GateReport {
     /** The step that failed (within the failure budget), with its time. */
     failure?: string;
 }
-
-/**
- * Parses the stdout of a health gate (a host-mode fleet's gate step, or a fleet node's verify
- * step, whose last JSON line is the gate's); unknown (a preview) or empty is a pass not yet made.
- */
-export function parseGateReport(stdout: string | undefined): GateReport | undefined {
-    const line = (stdout ?? "").trim().split("\n").filter(l => l.startsWith("{")).pop();
-    return line ? JSON.parse(line) as GateReport : undefined;
-}
