@@ -33,8 +33,8 @@ export const SECRET_PROPERTIES: { [type: string]: string[] } = {
 
 /**
  * The numbers that are whole, by TypeScript type (or component, for its own inputs) and property:
- * each `integer` in the schema. components/spec.ts refuses a fraction for each (posInt), or the
- * command provider takes it as an integer (dialErrorLimit, perDialTimeout); a fleet row's wave is
+ * each `integer` in the schema. components/spec.ts refuses a fraction for each (posInt), or
+ * ContainerdFleet does (healthGate.nodesAtOnce), or the command provider takes it as an integer (dialErrorLimit, perDialTimeout); a fleet row's wave is
  * a count.
  */
 export const INTEGER_PROPERTIES: { [type: string]: string[] } = {
@@ -48,6 +48,7 @@ export const INTEGER_PROPERTIES: { [type: string]: string[] } = {
     FleetSettingsInputs: ["minFreeDiskMiB"],
     PartialFleetSettingsInputs: ["minFreeDiskMiB"],
     FleetRowOutputs: ["wave"],
+    HealthGateArgs: ["nodesAtOnce"],
     ContainerdNode: ["minFreeDiskMiB", "factReads"],
     ContainerdFleet: ["factReads"],
 };

@@ -19,6 +19,9 @@ import { ControlPlaneOrder, planWaves, resolveFailureBudget } from "./waves";
 /** Nodes built at a time (see `nextInBatch` below). */
 const NODE_BATCH = 100;
 
+/** HealthGateArgs.nodesAtOnce's default. */
+const GATE_NODES_AT_ONCE = 16;
+
 /** The resources, each once (a fleet's nodes in Kubernetes mode all end with their wave's step). */
 const distinct = (rs: Promise<pulumi.Resource>[]): Promise<pulumi.Resource[]> => Promise.all(rs).then(all => [...new Set(all)]);
 
@@ -33,6 +36,11 @@ export interface HealthGateArgs {
     timeoutSeconds?: number;
     /** Pause after a wave has passed, before the next starts. Default 0. */
     pauseSecondsBetweenWaves?: number;
+    /**
+     * Kubernetes mode: how many nodes of a wave its step verifies and gates at once (each a few
+     * kubectl runs on this machine, every 3 s while it waits). Default 16.
+     */
+    nodesAtOnce?: number;
 }
 
 export interface ContainerdFleetArgs {
@@ -158,6 +166,10 @@ export class ContainerdFleet extends pulumi.ComponentResource {
             budget = resolveFailureBudget(args.failureBudget, args.nodes.length, !!args.kubernetes);
             if (args.absorbFailures !== undefined && typeof args.absorbFailures !== "boolean") {
                 throw new InvalidArgumentError("absorbFailures", `expected true or false, got ${JSON.stringify(args.absorbFailures)}`);
+            }
+            const atOnce = args.healthGate?.nodesAtOnce;
+            if (atOnce !== undefined && !(Number.isInteger(atOnce) && atOnce >= 1 && atOnce <= 1000)) {
+                throw new InvalidArgumentError("healthGate.nodesAtOnce", `expected an integer from 1 to 1000, got ${JSON.stringify(atOnce)}`);
             }
             if (args.absorbFailures && !args.kubernetes) {
                 throw new InvalidArgumentError("absorbFailures", "true needs kubernetes (failed nodes are recorded on their Node objects)");
@@ -350,7 +362,7 @@ export class ContainerdFleet extends pulumi.ComponentResource {
                             spec: nd.spec,
                             drain: drainDigest(drainScript(nd.spec, soft ? { planned: ms[i] } : undefined), ms[i]),
                             planned: soft ? ms[i] : undefined,
-                        })), gateValues));
+                        })), gateValues, gate.nodesAtOnce ?? GATE_NODES_AT_ONCE));
                         const step = new LocalStep(`${name}-${id}`, {
                             create: text, interpreter: ["/bin/bash", "-c"], environment: kcWave.environment,
                         }, { parent: this, dependsOn: members.map(m => m.after) });

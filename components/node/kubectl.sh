@@ -241,11 +241,11 @@ cn_gate() {
 }
 
 # cn_verify_gated: a fleet node's verify and the fleet's health gate after it (Kubernetes mode; the
-# values of both): cn_verify, then cn_gate once the verify passed (or, within a failure budget,
-# ended the node's run successfully: the gate then reports the node as failed), each in a subshell
-# (their exits end only their part). The gate runs as its own step runs it, without errexit (its
-# reads may fail until its deadline). Prints the verify's lines, the gate's JSON line, then the
-# Node's containerRuntimeVersion last.
+# values of both; cn_verify_wave runs it for each node of a wave): cn_verify, then cn_gate once the
+# verify passed (or, within a failure budget, ended the node's run successfully: the gate then
+# reports the node as failed), each in a subshell (their exits end only their part). The gate runs
+# as its own step runs it, without errexit (its reads may fail until its deadline). Prints the
+# verify's lines, the gate's JSON line, then the Node's containerRuntimeVersion last.
 cn_verify_gated() {
   ( cn_verify )
   ( set +e; cn_gate )
@@ -261,12 +261,13 @@ wave_value() {
 }
 
 # cn_verify_wave: a fleet's wave once its nodes' switches are done (Kubernetes mode, one step a
-# wave): every node's verify and then the fleet's health gate after it (cn_verify_gated), all the
-# wave's nodes at once, each in a subshell of its own with its own values; then PAUSE seconds once,
-# when every node passed. Values: NODES (the Nodes' names); WANT, VERIFY_TIMEOUT, CRI_SOCKET and,
-# within a failure budget, PLANNED (each one value for every node or one per node, see wave_value);
-# PROBES, GATE_TIMEOUT, PAUSE. AFTER (each node's drain, a digest) is not read: it makes the step's
-# text change whenever a drain runs again, so the verify that lifts its cordon runs again too.
+# wave): every node's verify and then the fleet's health gate after it (cn_verify_gated), AT_ONCE
+# of the wave's nodes at a time, each in a subshell of its own with its own values; then PAUSE
+# seconds once, when every node passed. Values: NODES (the Nodes' names); WANT, VERIFY_TIMEOUT,
+# CRI_SOCKET and, within a failure budget, PLANNED (each one value for every node or one per node,
+# see wave_value); PROBES, GATE_TIMEOUT, PAUSE, AT_ONCE. AFTER (each node's drain, a digest) is not
+# read: it makes the step's text change whenever a drain runs again, so the verify that lifts its
+# cordon runs again too.
 # Prints one JSON line per node, in NODES' order: {"node":…,"verify":<cn_verify's JSON line>,
 # "gate":<cn_gate's>,"runtime":<the Node's containerRuntimeVersion>} (null for a part that did not
 # print one). Each node's messages go to verify-NODE.log in the run's directory, not to the step's
@@ -274,29 +275,32 @@ wave_value() {
 # when a node failed, naming it (within a failure budget a node's failure is its lines' report, and
 # the step ends successfully).
 cn_verify_wave() {
-  local i dir log rc out v g rt pids=() failed=()
-  dir=$(mktemp -d "$(run_dir)/wave.XXXXXX")
+  local i dir log rc out v g rt failed=()
+  dir=$(mktemp -d "$(run_dir)/wave.XXXXXX") || exit 1
   # shellcheck disable=SC2153,SC2030 # NODES is a value of the step; each node's values are its subshell's own
   for i in "${!NODES[@]}"; do
+    while [ "$(jobs -rp | wc -l)" -ge "$AT_ONCE" ]; do wait -n || true; done
     (
-      set -e
-      NODE=${NODES[$i]}
-      WANT=$(wave_value WANT "$i")
-      VERIFY_TIMEOUT=$(wave_value VERIFY_TIMEOUT "$i")
-      CRI_SOCKET=$(wave_value CRI_SOCKET "$i")
-      if [ -n "${PLANNED+x}" ]; then
-        p=$(wave_value PLANNED "$i")
-        unset PLANNED
-        PLANNED=$p
-      fi
-      PAUSE=0
-      cn_verify_gated
-    ) >"$dir/$i" 2>"$(run_dir)/verify-${NODES[$i]}.log" &
-    pids+=("$!")
+      (
+        set -e
+        NODE=${NODES[$i]}
+        WANT=$(wave_value WANT "$i")
+        VERIFY_TIMEOUT=$(wave_value VERIFY_TIMEOUT "$i")
+        CRI_SOCKET=$(wave_value CRI_SOCKET "$i")
+        if [ -n "${PLANNED+x}" ]; then
+          p=$(wave_value PLANNED "$i")
+          unset PLANNED
+          PLANNED=$p
+        fi
+        PAUSE=0
+        cn_verify_gated
+      ) >"$dir/$i" 2>"$(run_dir)/verify-${NODES[$i]}.log"
+      echo "$?" >"$dir/$i.rc"
+    ) &
   done
+  wait
   for i in "${!NODES[@]}"; do
-    rc=0
-    wait "${pids[$i]}" || rc=$?
+    rc=$(cat "$dir/$i.rc" 2>/dev/null || echo 1)
     out=$dir/$i
     v=$(grep -m1 '^{' "$out" || true)
     # (The gate's line without its node, which the line names already.)

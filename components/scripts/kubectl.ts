@@ -129,9 +129,11 @@ export interface WaveMember {
  * (verifyNodeScript) and then the fleet's health gate after it, all the wave's nodes at once, in
  * one step (kubectl.sh cn_verify_wave): a node's verify is not a resource of its own, which a
  * fleet's state and preview would pay for at every node. A value that is the same for every node
- * of the wave is given once. Prints one JSON line per node (parseWaveReport).
+ * of the wave is given once. At most `atOnce` nodes are verified and gated at a time (each is
+ * a few kubectl runs on the machine running `pulumi up`). Prints one JSON line per node
+ * (parseWaveReport).
  */
-export function waveVerifyScript(members: WaveMember[], gate: FleetGateValues): string {
+export function waveVerifyScript(members: WaveMember[], gate: FleetGateValues, atOnce: number): string {
     if (members.length === 0) {
         throw new Error("a wave has at least one node");
     }
@@ -153,6 +155,7 @@ ${localValues({
         PROBES: gate.probes,
         GATE_TIMEOUT: gate.timeoutSeconds,
         PAUSE: gate.pauseSeconds,
+        AT_ONCE: atOnce,
     })}${LOCAL_LIB_SOURCE}cn_verify_wave
 `;
 }

@@ -227,7 +227,7 @@ describe("the Kubernetes-side steps' library (components/node/kubectl.sh, as the
         const l = waveLab({ w1: cordoned, w2: { runtime: "containerd://2.2.9" } });
         const out = path.join(l.dir, "probed");
         const gate = (probes: string[]) => ({ probes, timeoutSeconds: 1, pauseSeconds: 0 });
-        const wave = (probes: string[]) => waveVerifyScript(["w1", "w2"].map((n, i) => ({ spec: specOf(l, {}, n), drain: `d${i}` })), gate(probes));
+        const wave = (probes: string[], atOnce = 16) => waveVerifyScript(["w1", "w2"].map((n, i) => ({ spec: specOf(l, {}, n), drain: `d${i}` })), gate(probes), atOnce);
         const text = wave([`echo "$NODE $(cat $S/nodes/$NODE/unschedulable)" >>${out}`]);
         assert.match(text, /^NODES=\('w1' 'w2'\)\nAFTER=\('d0' 'd1'\)\nWANT='2\.2\.9'\nVERIFY_TIMEOUT='\d+'\nCRI_SOCKET='unix:\/\/\/run\/containerd\/containerd\.sock'\n/m);
         assert.doesNotMatch(text, /^PLANNED=/m, "no budget: no retry marks");
@@ -254,10 +254,21 @@ describe("the Kubernetes-side steps' library (components/node/kubectl.sh, as the
         assert.match(r.stderr, /health gate of w1 failed: probe 1 \(exit 1\) did not pass/);
         assert.match(r.stderr, /containerd-node: 2 of 2 nodes of this wave failed: w1 w2\n$/);
 
+        // AT_ONCE nodes at a time: each node's probe marks itself started and waits up to 2 s for
+        // the other's mark; the two meet only when both are gated at once.
+        const meet = `touch ${l.dir}/started-$NODE; for i in $(seq 20); do [ "$(ls ${l.dir}/started-* | wc -l)" -ge 2 ] && touch ${l.dir}/met; sleep 0.1; done; rm ${l.dir}/started-$NODE`;
+        assert.match(wave([meet], 1), /^AT_ONCE='1'$/m);
+        r = run(l, wave([meet], 1));
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.ok(!fs.existsSync(path.join(l.dir, "met")), "one node at a time");
+        r = run(l, wave([meet], 2));
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.ok(fs.existsSync(path.join(l.dir, "met")), "both at once");
+
         // The verify part keeps errexit: an uncordon refused fails that node, whose gate does not run; the other passes.
         const u = waveLab({ w1: cordoned, w2: cordoned });
         fs.writeFileSync(path.join(u.node("w2").state, "uncordon-fails"), "");
-        r = run(u, waveVerifyScript(["w1", "w2"].map(n => ({ spec: specOf(u, {}, n), drain: "d" })), gate([`touch ${out}-$NODE`])));
+        r = run(u, waveVerifyScript(["w1", "w2"].map(n => ({ spec: specOf(u, {}, n), drain: "d" })), gate([`touch ${out}-$NODE`]), 16));
         assert.strictEqual(r.status, 1);
         assert.match(r.stderr, /node w2 failed \(the last lines of .*verify-w2\.log\):\n(.*\n)*.*the server refused the patch/);
         assert.match(r.stderr, /1 of 2 nodes of this wave failed: w2\n$/);
@@ -271,7 +282,7 @@ describe("the Kubernetes-side steps' library (components/node/kubectl.sh, as the
             w1: { runtime: "docker://20.10.24", annotations: { [FAILURE_ANNOTATION]: "switch 2026-12-03T00:00:00Z" } },
             w2: { runtime: "containerd://2.2.9", unschedulable: true, annotations: { [CORDON_ANNOTATION]: "true" } },
         });
-        const text = waveVerifyScript(["w1", "w2"].map(n => ({ spec: specOf(l, {}, n), drain: "d", planned: "" })), { probes: [], timeoutSeconds: 1, pauseSeconds: 0 });
+        const text = waveVerifyScript(["w1", "w2"].map(n => ({ spec: specOf(l, {}, n), drain: "d", planned: "" })), { probes: [], timeoutSeconds: 1, pauseSeconds: 0 }, 16);
         assert.match(text, /^PLANNED=''$/m, "one mark for both");
         const r = run(l, text);
         assert.strictEqual(r.status, 0, r.stderr);
