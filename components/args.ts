@@ -599,7 +599,7 @@ export interface ContainerdNodeArgs {
     softFailures?: boolean;
     /**
      * Kubernetes mode (ContainerdFleet sets it): the node is verified by its wave's step, which
-     * runs the verify and then the fleet's health gate for every node of the wave at once
+     * runs the verify and then the fleet's health gate for the wave's nodes side by side
      * (kubectl.sh cn_verify_wave), not by a verify step of its own: one resource fewer a node in
      * the fleet's state and preview. Resolves once that step is built; the node's outputs
      * (runtimeAfter, durations.verify, gateReport) come from its line of the step's output, and a

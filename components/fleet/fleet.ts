@@ -348,7 +348,7 @@ export class ContainerdFleet extends pulumi.ComponentResource {
             }
             if (k8s) {
                 // The wave's step, once its nodes' steps before the verify are built: every node's
-                // verify and health gate at once (kubectl.sh cn_verify_wave).
+                // verify and health gate, side by side (kubectl.sh cn_verify_wave).
                 const id = `wave-${w + 1}`;
                 const kcWave = kc!.steps(`${name}-${id}`);
                 // (A node that could not be built fails the program, and the pre-flight barrier; the others still get their step.)

@@ -126,7 +126,7 @@ export interface WaveMember {
 
 /**
  * A fleet's wave (Kubernetes mode), once its nodes' switches are done: every node's verify
- * (verifyNodeScript) and then the fleet's health gate after it, all the wave's nodes at once, in
+ * (verifyNodeScript) and then the fleet's health gate after it, the wave's nodes side by side, in
  * one step (kubectl.sh cn_verify_wave): a node's verify is not a resource of its own, which a
  * fleet's state and preview would pay for at every node. A value that is the same for every node
  * of the wave is given once. At most `atOnce` nodes are verified and gated at a time (each is
