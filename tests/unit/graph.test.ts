@@ -619,6 +619,10 @@ describe("ContainerdFleet resource graph", () => {
         const { ContainerdFleet } = await import("../../components/fleet/fleet");
         assert.throws(() => new ContainerdFleet("f11", { nodes: nodes("f11"), settings, absorbFailures: true }), /invalid absorbFailures: true needs kubernetes/);
         assert.throws(() => new ContainerdFleet("f12", { nodes: nodes("f12"), ...k8s, absorbFailures: "yes" as never }), /invalid absorbFailures: expected true or false, got "yes"/);
+        for (const bad of [0, 2.5, 1001]) {
+            assert.throws(() => new ContainerdFleet(`f13-${bad}`, { nodes: nodes(`f13${bad}`), ...k8s, healthGate: { nodesAtOnce: bad } }),
+                new RegExp(`invalid healthGate\\.nodesAtOnce: expected an integer from 1 to 1000, got ${bad}`));
+        }
     });
     it("without a failure budget nothing is soft: no triggers after the drain, no result barrier", async () => {
         const { res } = await fleet("f9", {
