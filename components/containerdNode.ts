@@ -41,6 +41,8 @@ interface NodeSteps {
     verify?: pulumi.Output<string>;
     /** The fleet's health gate after the node (a fleet's wave step verified it). */
     gate?: pulumi.Output<GateReport | undefined>;
+    /** The drain, as the verify names it (kubectl.ts drainDigest; Kubernetes mode). */
+    drainDigest?: pulumi.Output<string>;
 }
 
 /** The node's line of its fleet's wave step (ContainerdNodeArgs.fleetVerify), as its own verify would print it. */
@@ -110,6 +112,11 @@ export class ContainerdNode extends pulumi.ComponentResource {
      * one), else the last step: what a fleet's wave step (ContainerdNodeArgs.fleetVerify) waits for.
      */
     public readonly verifiedAfter: pulumi.Resource | Promise<pulumi.Resource>;
+    /**
+     * Kubernetes mode: the drain of this run as the verify names it (a digest of its text and the
+     * Node's retry mark), so the verify runs again whenever the drain does; undefined in host mode.
+     */
+    public readonly drainDigest: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: ContainerdNodeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("containerd-node:index:ContainerdNode", name, {}, opts);
@@ -267,6 +274,9 @@ export class ContainerdNode extends pulumi.ComponentResource {
                 switched = remote("switch", soft ? soft.apply(planned => stepScript(spec, "switch", { planned })) : stepScript(spec, "switch"), last, softTriggers);
             }
             const verifiedAfter = last[0];
+            // Checked from the API by the operator's kubectl, after every drain: its text names the
+            // drain's (kubectl.ts drainDigest), so it runs again whenever the drain does.
+            const digest = pulumi.all([drainText, mark]).apply(([t, m]) => drainDigest(t, m));
             const cleanup = (after: pulumi.Resource[]) => has("docker-cleanup") ? remote("docker-cleanup", stepScript(spec, "docker-cleanup"), after) : after[0];
             const fleet = args.fleetVerify;
             if (fleet !== undefined) {
@@ -276,16 +286,13 @@ export class ContainerdNode extends pulumi.ComponentResource {
                 const line = stdout.apply(out => waveLine(out, spec.kubernetes!.nodeName));
                 return {
                     done: fleet.then(v => cleanup([v.step])), verifiedAfter, runtime: line.apply(l => l.verify),
-                    drain: drain.stdout, switch: switched?.stdout, verify: line.apply(l => l.verify), gate: line.apply(l => l.gate),
+                    drain: drain.stdout, switch: switched?.stdout, verify: line.apply(l => l.verify), gate: line.apply(l => l.gate), drainDigest: digest,
                 };
             }
-            // Checked from the API by the operator's kubectl, after every drain: its text names the
-            // drain's (kubectl.ts drainDigest), so it runs again whenever the drain does.
-            const digest = pulumi.all([drainText, mark]).apply(([t, m]) => `drain ${drainDigest(t, m)}`);
-            const verify = local("verify", soft ? soft.apply(planned => verifyNodeScript(spec, { planned })) : verifyNodeScript(spec), digest, softTriggers);
+            const verify = local("verify", soft ? soft.apply(planned => verifyNodeScript(spec, { planned })) : verifyNodeScript(spec), digest.apply(d => `drain ${d}`), softTriggers);
             // The node's last local step has run: its kubeconfig file goes (at exit otherwise).
             verify.stdout.apply(() => kcSteps?.release());
-            return { done: cleanup([verify]), verifiedAfter, runtime: verify.stdout, drain: drain.stdout, switch: switched?.stdout, verify: verify.stdout };
+            return { done: cleanup([verify]), verifiedAfter, runtime: verify.stdout, drain: drain.stdout, switch: switched?.stdout, verify: verify.stdout, drainDigest: digest };
         };
         // A promise: built once it resolves, so a fleet holds the resources of a wave or two in
         // flight at a time instead of all of them (most of a large preview's memory).
@@ -294,6 +301,7 @@ export class ContainerdNode extends pulumi.ComponentResource {
             built instanceof Promise ? pulumi.output(built.then(f)) as pulumi.Output<T> : pulumi.output(f(built)) as pulumi.Output<T>;
         this.done = built instanceof Promise ? built.then(s => s.done) : built.done;
         this.verifiedAfter = built instanceof Promise ? built.then(s => s.verifiedAfter) : built.verifiedAfter;
+        this.drainDigest = fromSteps(s => s.drainDigest);
 
         // Recorded on the node with its original state, so it stays what it was before the first run.
         // (Not a secret, though the facts read with the key are marked one.)

@@ -7,7 +7,7 @@ import { ContainerdNode, StepDurations } from "../containerdNode";
 import { readsWaitingAtMost } from "../preflight/planOutputs";
 import { withoutPromiseTraces } from "../promiseTraces";
 import { dropSdkDebugLogs } from "../sdkDebugLogs";
-import { drainDigest, drainScript, waveVerifyScript } from "../scripts/kubectl";
+import { waveVerifyScript } from "../scripts/kubectl";
 import { sq } from "../scripts/shell";
 import { DEFAULTS, InvalidArgumentError, resolveSpec } from "../spec";
 import { checkpointAdvice, dockerSocketPods, mergeSettings, rollbackMarks } from "./checks";
@@ -358,10 +358,11 @@ export class ContainerdFleet extends pulumi.ComponentResource {
                         if (members.length === 0) {
                             return;
                         }
-                        const text = pulumi.all(members.map(m => m.mark)).apply(ms => waveVerifyScript(members.map(({ nd }, i) => ({
+                        // Each node's drain as the node names it (ContainerdNode.drainDigest), and its retry mark.
+                        const text = pulumi.all(members.map(m => pulumi.all([m.mark, m.nd.drainDigest]))).apply(ds => waveVerifyScript(members.map(({ nd }, i) => ({
                             spec: nd.spec,
-                            drain: drainDigest(drainScript(nd.spec, soft ? { planned: ms[i] } : undefined), ms[i]),
-                            planned: soft ? ms[i] : undefined,
+                            drain: ds[i][1] ?? "",
+                            planned: soft ? ds[i][0] : undefined,
                         })), gateValues, gate.nodesAtOnce ?? GATE_NODES_AT_ONCE));
                         const step = new LocalStep(`${name}-${id}`, {
                             create: text, interpreter: ["/bin/bash", "-c"], environment: kcWave.environment,

@@ -482,6 +482,7 @@ describe("ContainerdFleet resource graph", () => {
         const text: string = res.get("f2-wave-1")!.inputs.create;
         assert.match(text, /^NODES=\('f2a'\)$/m);
         assert.match(text, /^AFTER=\('[0-9a-f]{16}'\)$/m, "the node's drain, as a digest");
+        assert.ok(text.includes(`\nAFTER=('${await value(f.nodes.f2a.drainDigest)}')\n`), "the digest the node names its drain by");
         assert.match(text, /^PROBES=\('curl -fsS http:\/\/\$NODE:8080\/healthz'\)$/m);
         assert.match(text, /^GATE_TIMEOUT='300'$/m);
         assert.match(text, /^PAUSE='30'$/m, "pause after a wave that has a successor");
