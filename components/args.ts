@@ -598,22 +598,32 @@ export interface ContainerdNodeArgs {
      */
     softFailures?: boolean;
     /**
-     * Kubernetes mode (ContainerdFleet sets it): the node is verified by its wave's step, which
-     * runs the verify and then the fleet's health gate for the wave's nodes side by side
-     * (kubectl.sh cn_verify_wave), not by a verify step of its own: one resource fewer a node in
-     * the fleet's state and preview. Resolves once that step is built; the node's outputs
-     * (runtimeAfter, durations.verify, gateReport) come from its line of the step's output, and a
-     * Docker cleanup waits for the step. Default: the node's own verify step.
+     * Kubernetes mode (ContainerdFleet sets it): the node is drained, and verified, by its wave's
+     * steps, which run every node of the wave side by side (kubectl.sh cn_drain_wave and
+     * cn_verify_wave), not by steps of its own: two resources fewer a node in the fleet's state
+     * and preview. The drain step waits for the node's configure (`beforeDrain`), the node's switch
+     * for the drain step, and the verify step (which then runs the fleet's health gate) for the
+     * switch (`verifiedAfter`). The node's outputs (durations, runtimeAfter, gateReport) come from
+     * its lines of the steps' output, and a Docker cleanup waits for the verify step. Default: the
+     * node's own drain and verify steps.
      */
-    fleetVerify?: Promise<FleetVerify>;
+    fleetWave?: FleetWave;
 }
 
-/** A fleet's wave step that verifies a node (ContainerdNodeArgs.fleetVerify). */
-export interface FleetVerify {
+/** A step of a fleet's wave that works on the wave's nodes side by side. */
+export interface FleetStep {
     /** The step: what the node's later steps wait for. */
     step: pulumi.Resource;
     /** Its output: a JSON line per node of the wave, the node's among them. */
     stdout: pulumi.Output<string>;
+}
+
+/** A fleet's wave steps for a node (ContainerdNodeArgs.fleetWave), each resolving once it is built. */
+export interface FleetWave {
+    /** The wave's drain (kubectl.sh cn_drain_wave), once its nodes' configure steps are built. */
+    drain: Promise<FleetStep>;
+    /** The wave's verify and health gate (kubectl.sh cn_verify_wave), once its nodes' switches are built. */
+    verify: Promise<FleetStep>;
 }
 
 /** A fleet's health gate after each node (ContainerdFleet's healthGate, resolved), as its gate steps run it. */

@@ -4,7 +4,7 @@ import { ContainerdNodeArgs } from "./args";
 import { NodeFacts } from "./facts";
 import { kubeconfigWiring, writeLocalLibrary } from "./kubeconfig";
 import { CopyStep, LocalStep, RemoteStep } from "./commands";
-import { drainDigest, drainScript, GateReport, parseWaveReport, rollbackMarkScript, verifyNodeScript } from "./scripts/kubectl";
+import { drainDigest, drainScript, GateReport, parseWaveDrain, parseWaveReport, rollbackMarkScript, verifyNodeScript } from "./scripts/kubectl";
 import { NodeStep, nodeSteps } from "./scripts/claim";
 import { NODE_LIB_FILE } from "./scripts/lib";
 import { NODE_LIB_PATH } from "./nodeFiles";
@@ -33,7 +33,9 @@ interface NodeSteps {
     /** The last step (a promise when it waits for the fleet's wave step: a Docker cleanup). */
     done: pulumi.Resource | Promise<pulumi.Resource>;
     /** The last step before the verify (Kubernetes mode), else the last step. */
-    verifiedAfter: pulumi.Resource;
+    verifiedAfter: pulumi.Resource | Promise<pulumi.Resource>;
+    /** The last step before the drain (Kubernetes mode), else the last step. */
+    beforeDrain: pulumi.Resource;
     /** stdout whose last line is the runtime after the run (verify, else configure). */
     runtime: pulumi.Output<string>;
     drain?: pulumi.Output<string>;
@@ -41,11 +43,15 @@ interface NodeSteps {
     verify?: pulumi.Output<string>;
     /** The fleet's health gate after the node (a fleet's wave step verified it). */
     gate?: pulumi.Output<GateReport | undefined>;
-    /** The drain, as the verify names it (kubectl.ts drainDigest; Kubernetes mode). */
-    drainDigest?: pulumi.Output<string>;
 }
 
-/** The node's line of its fleet's wave step (ContainerdNodeArgs.fleetVerify), as its own verify would print it. */
+/** The node's line of its fleet's wave drain step (ContainerdNodeArgs.fleetWave), as its own drain would print it. */
+function waveDrainLine(stdout: string | undefined, node: string): string {
+    const r = parseWaveDrain(stdout, node);
+    return r?.drain ? JSON.stringify(r.drain) : "";
+}
+
+/** The node's line of its fleet's wave verify step (ContainerdNodeArgs.fleetWave), as its own verify would print it. */
 function waveLine(stdout: string | undefined, node: string): { verify: string; gate?: GateReport } {
     const r = parseWaveReport(stdout, node);
     if (r === undefined) {
@@ -69,7 +75,7 @@ export interface StepDurations {
  * [migrate-images], [tools], [switch], [docker-cleanup] as its parts); in Kubernetes mode configure
  * (with [migrate-images], [tools]) →
  * drain → [switch] → verify (which also sets the cri-socket annotation and lifts the cordon; in a
- * fleet, the wave's step verifies its nodes) → [docker-cleanup]; brackets mark what only some
+ * fleet, the wave's steps drain and verify its nodes) → [docker-cleanup]; brackets mark what only some
  * nodes have (claim.ts partSteps). Few steps on purpose: each is an SSH session in a run, a
  * resource in every preview of the fleet and its bytes in the state, which the engine rewrites
  * after every step.
@@ -109,14 +115,14 @@ export class ContainerdNode extends pulumi.ComponentResource {
     public readonly done: pulumi.Resource | Promise<pulumi.Resource>;
     /**
      * The step the verify follows (Kubernetes mode: the switch, or the drain on a node without
-     * one), else the last step: what a fleet's wave step (ContainerdNodeArgs.fleetVerify) waits for.
+     * one), else the last step: what a fleet's wave verify step (ContainerdNodeArgs.fleetWave) waits for.
      */
     public readonly verifiedAfter: pulumi.Resource | Promise<pulumi.Resource>;
     /**
-     * Kubernetes mode: the drain of this run as the verify names it (a digest of its text and the
-     * Node's retry mark), so the verify runs again whenever the drain does; undefined in host mode.
+     * The step the drain follows (Kubernetes mode: the configure), else the last step: what a
+     * fleet's wave drain step (ContainerdNodeArgs.fleetWave) waits for.
      */
-    public readonly drainDigest: pulumi.Output<string | undefined>;
+    public readonly beforeDrain: pulumi.Resource | Promise<pulumi.Resource>;
 
     constructor(name: string, args: ContainerdNodeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("containerd-node:index:ContainerdNode", name, {}, opts);
@@ -160,7 +166,8 @@ export class ContainerdNode extends pulumi.ComponentResource {
         };
         const kc = args.kubernetes ? kubeconfigWiring("kubernetes.kubeconfig", args.kubernetes.kubeconfig) : undefined;
         // The drain and verify steps' kubeconfig: a file of the run when given as content (kubeconfig.ts).
-        const kcSteps = kc?.steps(name);
+        // (A fleet's node has none: its wave's steps drain and verify it.)
+        const kcSteps = args.fleetWave === undefined ? kc?.steps(name) : undefined;
         if (kcSteps && !pulumi.runtime.isDryRun()) {
             // The local steps' library (components/node/kubectl.sh), which their text sources.
             writeLocalLibrary();
@@ -249,10 +256,9 @@ export class ContainerdNode extends pulumi.ComponentResource {
                 // Host mode: one step does the node's whole work (it was the configure step's
                 // resource: an update of it, not a new one, in stacks made before).
                 const converged = remote("converge", first(stepScript(spec, "converge")), before, undefined, "configure");
-                return { done: converged, verifiedAfter: converged, runtime: converged.stdout, switch: has("switch") ? converged.stdout : undefined };
+                return { done: converged, verifiedAfter: converged, beforeDrain: converged, runtime: converged.stdout, switch: has("switch") ? converged.stdout : undefined };
             }
-            remote("configure", first(stepScript(spec, "configure")), before);
-
+            const configured = remote("configure", first(stepScript(spec, "configure")), before);
             // Read at every preview and update: a switch rollback (or a failure within a fleet's
             // failure budget) since the last drain changed the Node's retry mark, so the drain runs
             // again (and the preview says it will); the rollback lifted its cordon.
@@ -267,32 +273,37 @@ export class ContainerdNode extends pulumi.ComponentResource {
             // may have run (and skipped or absorbed a failure) in the run that failed.
             const soft = args.softFailures ? mark : undefined;
             const softTriggers = soft ? [soft] : undefined;
+            const switchText = soft ? soft.apply(planned => stepScript(spec, "switch", { planned })) : stepScript(spec, "switch");
+            const cleanup = (after: pulumi.Resource[]) => has("docker-cleanup") ? remote("docker-cleanup", stepScript(spec, "docker-cleanup"), after) : after[0];
+            const wave = args.fleetWave;
+            if (wave !== undefined) {
+                // A fleet's wave steps drain, verify and gate the node (ContainerdNodeArgs.fleetWave).
+                const switched = wave.drain.then(d => has("switch") ? remote("switch", switchText, [d.step], softTriggers) : undefined);
+                const node = spec.kubernetes!.nodeName;
+                const line = pulumi.output(wave.verify.then(v => v.stdout)).apply(out => waveLine(out, node));
+                return {
+                    done: wave.verify.then(v => cleanup([v.step])),
+                    verifiedAfter: Promise.all([wave.drain, switched]).then(([d, sw]) => sw ?? d.step),
+                    beforeDrain: configured,
+                    runtime: line.apply(l => l.verify),
+                    drain: pulumi.output(wave.drain.then(d => d.stdout)).apply(out => waveDrainLine(out, node)),
+                    switch: pulumi.output(switched.then(sw => sw?.stdout)) as pulumi.Output<string>,
+                    verify: line.apply(l => l.verify),
+                    gate: line.apply(l => l.gate),
+                };
+            }
+
             const drainText = soft ? soft.apply(planned => drainScript(spec, { planned })) : pulumi.output(drainScript(spec));
             const drain = local("drain", drainText, undefined, [mark]);
-            let switched: RemoteStep | undefined;
-            if (has("switch")) {
-                switched = remote("switch", soft ? soft.apply(planned => stepScript(spec, "switch", { planned })) : stepScript(spec, "switch"), last, softTriggers);
-            }
+            const switched = has("switch") ? remote("switch", switchText, last, softTriggers) : undefined;
             const verifiedAfter = last[0];
             // Checked from the API by the operator's kubectl, after every drain: its text names the
             // drain's (kubectl.ts drainDigest), so it runs again whenever the drain does.
             const digest = pulumi.all([drainText, mark]).apply(([t, m]) => drainDigest(t, m));
-            const cleanup = (after: pulumi.Resource[]) => has("docker-cleanup") ? remote("docker-cleanup", stepScript(spec, "docker-cleanup"), after) : after[0];
-            const fleet = args.fleetVerify;
-            if (fleet !== undefined) {
-                // A fleet's wave step verifies the node (and gates it); the node's last local step was its drain.
-                drain.stdout.apply(() => kcSteps?.release());
-                const stdout = pulumi.output(fleet.then(v => v.stdout));
-                const line = stdout.apply(out => waveLine(out, spec.kubernetes!.nodeName));
-                return {
-                    done: fleet.then(v => cleanup([v.step])), verifiedAfter, runtime: line.apply(l => l.verify),
-                    drain: drain.stdout, switch: switched?.stdout, verify: line.apply(l => l.verify), gate: line.apply(l => l.gate), drainDigest: digest,
-                };
-            }
             const verify = local("verify", soft ? soft.apply(planned => verifyNodeScript(spec, { planned })) : verifyNodeScript(spec), digest.apply(d => `drain ${d}`), softTriggers);
             // The node's last local step has run: its kubeconfig file goes (at exit otherwise).
             verify.stdout.apply(() => kcSteps?.release());
-            return { done: cleanup([verify]), verifiedAfter, runtime: verify.stdout, drain: drain.stdout, switch: switched?.stdout, verify: verify.stdout, drainDigest: digest };
+            return { done: cleanup([verify]), verifiedAfter, beforeDrain: configured, runtime: verify.stdout, drain: drain.stdout, switch: switched?.stdout, verify: verify.stdout };
         };
         // A promise: built once it resolves, so a fleet holds the resources of a wave or two in
         // flight at a time instead of all of them (most of a large preview's memory).
@@ -301,7 +312,7 @@ export class ContainerdNode extends pulumi.ComponentResource {
             built instanceof Promise ? pulumi.output(built.then(f)) as pulumi.Output<T> : pulumi.output(f(built)) as pulumi.Output<T>;
         this.done = built instanceof Promise ? built.then(s => s.done) : built.done;
         this.verifiedAfter = built instanceof Promise ? built.then(s => s.verifiedAfter) : built.verifiedAfter;
-        this.drainDigest = fromSteps(s => s.drainDigest);
+        this.beforeDrain = built instanceof Promise ? built.then(s => s.beforeDrain) : built.beforeDrain;
 
         // Recorded on the node with its original state, so it stays what it was before the first run.
         // (Not a secret, though the facts read with the key are marked one.)

@@ -1,13 +1,13 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { ContainerdNodeArgs, DrainArgs, FleetVerify, KubeconfigInput } from "../args";
+import { ContainerdNodeArgs, DrainArgs, FleetStep, KubeconfigInput } from "../args";
 import { LocalStep, withoutSourcePosition } from "../commands";
 import { kubeconfigWiring, writeLocalLibrary } from "../kubeconfig";
 import { ContainerdNode, StepDurations } from "../containerdNode";
 import { readsWaitingAtMost } from "../preflight/planOutputs";
 import { withoutPromiseTraces } from "../promiseTraces";
 import { dropSdkDebugLogs } from "../sdkDebugLogs";
-import { waveVerifyScript } from "../scripts/kubectl";
+import { drainDigest, waveDrainScript, WaveMember, waveTriggers, waveVerifyScript } from "../scripts/kubectl";
 import { sq } from "../scripts/shell";
 import { DEFAULTS, InvalidArgumentError, resolveSpec } from "../spec";
 import { checkpointAdvice, dockerSocketPods, mergeSettings, rollbackMarks } from "./checks";
@@ -25,6 +25,13 @@ const GATE_NODES_AT_ONCE = 16;
 /** The resources, each once (a fleet's nodes in Kubernetes mode all end with their wave's step). */
 const distinct = (rs: Promise<pulumi.Resource>[]): Promise<pulumi.Resource[]> => Promise.all(rs).then(all => [...new Set(all)]);
 
+/** A promise and what resolves it. */
+function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void } {
+    let resolve!: (v: T) => void;
+    const promise = new Promise<T>(r => { resolve = r; });
+    return { promise, resolve };
+}
+
 /** Resolves once the engine has registered `r` (at preview: planned it; at up: done it). */
 const registered = (r: pulumi.Resource): Promise<void> => new Promise(done => r.urn.apply(() => done()));
 
@@ -37,8 +44,9 @@ export interface HealthGateArgs {
     /** Pause after a wave has passed, before the next starts. Default 0. */
     pauseSecondsBetweenWaves?: number;
     /**
-     * Kubernetes mode: how many nodes of a wave its step verifies and gates at once (each a few
-     * kubectl runs on this machine, every 3 s while it waits). Default 16.
+     * Kubernetes mode: how many nodes of a wave its steps drain, and then verify and gate, at once
+     * (each a kubectl drain, then a few kubectl runs every 3 s while the gate waits, on this
+     * machine). Default 16.
      */
     nodesAtOnce?: number;
 }
@@ -182,6 +190,7 @@ export class ContainerdFleet extends pulumi.ComponentResource {
             pulumi.log.warn(advice, this);
         }
         const gate = args.healthGate ?? {};
+        const atOnce = gate.nodesAtOnce ?? GATE_NODES_AT_ONCE;
         const probes = gate.probes ?? [];
         const k8s = args.kubernetes;
         const kubectl = k8s?.kubectl ?? DEFAULTS.kubectl;
@@ -268,7 +277,7 @@ export class ContainerdFleet extends pulumi.ComponentResource {
         // Within a failure budget: "node (failure)" of every node that failed so far, in wave order.
         let failedSoFar: pulumi.Output<string[]> = pulumi.output([]);
         // Host mode: a gate step after a node, when there is something to check or wait for. In
-        // Kubernetes mode each wave's step verifies and gates its nodes (ContainerdNodeArgs.fleetVerify).
+        // Kubernetes mode each wave's steps drain, verify and gate its nodes (ContainerdNodeArgs.fleetWave).
         const needsGate = !k8s && (probes.length > 0 || (gate.pauseSecondsBetweenWaves ?? 0) > 0);
         if ((needsGate || k8s) && !pulumi.runtime.isDryRun()) {
             // The gates' library (components/node/kubectl.sh), which their text sources.
@@ -304,16 +313,15 @@ export class ContainerdFleet extends pulumi.ComponentResource {
                 probes, timeoutSeconds: gate.timeoutSeconds ?? 300,
                 pauseSeconds: w < this.waves.length - 1 ? gate.pauseSecondsBetweenWaves ?? 0 : 0,
             };
-            // Kubernetes mode: the wave's step verifies its nodes once it is built (below).
-            let verifiedBy: (v: FleetVerify) => void = () => undefined;
-            const fleetVerify = k8s ? new Promise<FleetVerify>(r => { verifiedBy = r; }) : undefined;
+            // Kubernetes mode: the wave's steps drain and verify its nodes once they are built (below).
+            const steps = k8s ? { drain: deferred<FleetStep>(), verify: deferred<FleetStep>() } : undefined;
             const ofThisWave: { node: Promise<ContainerdNode>; mark: pulumi.Output<string> }[] = [];
             for (const nodeName of wave) {
                 const n = byName.get(nodeName)!;
                 const mark = marks?.apply(m => m.get(n.nodeName ?? n.name) ?? "");
                 const { own } = nodeArgsOf.get(nodeName)!;
                 const node = nextInBatch().then(() => {
-                    const built = withoutSourcePosition(() => new ContainerdNode(n.name, { ...own, startAfter, rollbackMark: mark, fleetVerify }, { parent: this }));
+                    const built = withoutSourcePosition(() => new ContainerdNode(n.name, { ...own, startAfter, rollbackMark: mark, fleetWave: steps && { drain: steps.drain.promise, verify: steps.verify.promise } }, { parent: this }));
                     this.nodes[n.name] = built;
                     return built;
                 });
@@ -347,30 +355,40 @@ export class ContainerdFleet extends pulumi.ComponentResource {
                 })))));
             }
             if (k8s) {
-                // The wave's step, once its nodes' steps before the verify are built: every node's
-                // verify and health gate, side by side (kubectl.sh cn_verify_wave).
+                // The wave's steps: its nodes' drains once their configure steps are built, side by
+                // side (kubectl.sh cn_drain_wave); then, once their switches are built, every node's
+                // verify and health gate (cn_verify_wave).
                 const id = `wave-${w + 1}`;
                 const kcWave = kc!.steps(`${name}-${id}`);
-                // (A node that could not be built fails the program, and the pre-flight barrier; the others still get their step.)
-                void Promise.allSettled(ofThisWave.map(m => m.node.then(nd => Promise.resolve(nd.verifiedAfter).then(after => ({ nd, mark: m.mark, after })))))
-                    .then(settledMembers => {
-                        const members = settledMembers.flatMap(r => r.status === "fulfilled" ? [r.value] : []);
-                        if (members.length === 0) {
-                            return;
-                        }
-                        // Each node's drain as the node names it (ContainerdNode.drainDigest), and its retry mark.
-                        const text = pulumi.all(members.map(m => pulumi.all([m.mark, m.nd.drainDigest]))).apply(ds => waveVerifyScript(members.map(({ nd }, i) => ({
-                            spec: nd.spec,
-                            drain: ds[i][1] ?? "",
-                            planned: soft ? ds[i][0] : undefined,
-                        })), gateValues, gate.nodesAtOnce ?? GATE_NODES_AT_ONCE));
+                // (A node that could not be built fails the program, and the pre-flight barrier; the others still get their steps.)
+                const ready = (f: (nd: ContainerdNode) => pulumi.Resource | Promise<pulumi.Resource>) => Promise.allSettled(ofThisWave.map(m =>
+                    m.node.then(nd => Promise.resolve(f(nd)).then(after => ({ nd, mark: m.mark, after })))))
+                    .then(rs => rs.flatMap(r => r.status === "fulfilled" ? [r.value] : []));
+                void ready(nd => nd.beforeDrain).then(members => {
+                    if (members.length === 0) {
+                        return;
+                    }
+                    const marks = pulumi.all(members.map(m => m.mark));
+                    const asMembers = (ms: string[]): WaveMember[] => members.map(({ nd }, i) => ({ spec: nd.spec, planned: soft ? ms[i] : undefined }));
+                    // Each node's retry mark: a new one (a rollback, or a failure within a budget) drains again.
+                    const triggers = marks.apply(ms => waveTriggers(members.map(m => m.nd.spec.kubernetes!.nodeName), ms));
+                    const text = marks.apply(ms => waveDrainScript(asMembers(ms), atOnce));
+                    const drain = new LocalStep(`${name}-${id}-drain`, {
+                        create: text, interpreter: ["/bin/bash", "-c"], environment: kcWave.environment, triggers: [triggers],
+                    }, { parent: this, dependsOn: members.map(m => m.after) });
+                    steps!.drain.resolve({ step: drain, stdout: drain.stdout });
+                    // The verify names the drain (its text and triggers), so it runs again whenever the drain does.
+                    const after = pulumi.all([text, triggers]).apply(([t, tr]) => drainDigest(t, tr));
+                    return ready(nd => nd.verifiedAfter).then(switched => {
                         const step = new LocalStep(`${name}-${id}`, {
-                            create: text, interpreter: ["/bin/bash", "-c"], environment: kcWave.environment,
-                        }, { parent: this, dependsOn: members.map(m => m.after) });
+                            create: pulumi.all([marks, after]).apply(([ms, a]) => waveVerifyScript(asMembers(ms), a, gateValues, atOnce)),
+                            interpreter: ["/bin/bash", "-c"], environment: kcWave.environment,
+                        }, { parent: this, dependsOn: switched.map(m => m.after) });
                         // Its last local step has run: its kubeconfig file goes (at exit otherwise).
                         step.stdout.apply(() => kcWave.release());
-                        verifiedBy({ step, stdout: step.stdout });
+                        steps!.verify.resolve({ step, stdout: step.stdout });
                     });
+                });
             }
             if (soft) {
                 failedSoFar = pulumi.all([failedSoFar, pulumi.all(reports)]).apply(([before, now]) => [...before, ...now.filter(Boolean)]);

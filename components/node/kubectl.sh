@@ -260,14 +260,94 @@ wave_value() {
   if [ "${#vs[@]}" -gt 1 ]; then printf '%s' "${vs[$2]}"; else printf '%s' "${vs[0]-}"; fi
 }
 
+# wave_run DIR LOG FN NAME…: runs FN for each node of a fleet's wave (NODES), AT_ONCE at a time,
+# each in a subshell of its own with errexit, NODE set and each NAME that is set to its value for
+# that node (wave_value). Its stdout goes to DIR/I and its exit status to DIR/I.rc (I: its index
+# in NODES); its stderr to LOG-NODE.log in the run's directory, or to DIR/I.err when LOG is "".
+wave_run() {
+  local dir=$1 log=$2 fn=$3 i err
+  shift 3
+  # shellcheck disable=SC2153 # NODES is a value of the step
+  for i in "${!NODES[@]}"; do
+    while [ "$(jobs -rp | wc -l)" -ge "$AT_ONCE" ]; do wait -n || true; done
+    if [ -n "$log" ]; then err=$(run_dir)/$log-${NODES[$i]}.log; else err=$dir/$i.err; fi
+    (
+      (
+        set -e
+        NODE=${NODES[$i]}
+        for name in "$@"; do
+          if [ -n "${!name+x}" ]; then
+            v=$(wave_value "$name" "$i")
+            unset "$name"
+            printf -v "$name" '%s' "$v"
+          fi
+        done
+        "$fn"
+      ) >"$dir/$i" 2>"$err"
+      echo "$?" >"$dir/$i.rc"
+    ) &
+  done
+  wait
+}
+
+# wave_rc DIR I: node I's exit status (1 when it has none).
+wave_rc() { cat "$1/$2.rc" 2>/dev/null || echo 1; }
+
+# cn_drain_wave: a fleet's wave once its nodes' configure steps are done (Kubernetes mode, one step
+# a wave): every node's drain (cn_drain), AT_ONCE of the wave's nodes at a time. Values: NODES;
+# WANT, POLICY and, within a failure budget, PLANNED (each one value for every node or one per
+# node, see wave_value); DRAIN_FLAGS (every node's); AT_ONCE.
+# Prints one JSON line per node, in NODES' order: {"node":…,"drain":<cn_drain's JSON line>} (null
+# when it printed none), and each node's few lines of messages on stderr, in the same order; kubectl's
+# output is each node's drain-NODE.log, as cn_drain writes it.
+# Fails when a node's drain failed, naming it; the nodes this step drained are then uncordoned
+# (their cordon lifted, their phase drain-undone): no switch follows in this run, and nothing on
+# them was changed. Within a failure budget a node's failure is its line's report, and the step
+# ends successfully.
+cn_drain_wave() {
+  local i dir line failed=() ours=() n=0
+  dir=$(mktemp -d "$(run_dir)/wave.XXXXXX") || exit 1
+  wave_run "$dir" "" cn_drain WANT POLICY PLANNED
+  for i in "${!NODES[@]}"; do
+    line=$(grep -m1 '^{' "$dir/$i" || true)
+    printf '{"node":"%s","drain":%s}\n' "${NODES[$i]}" "${line:-null}"
+    cat "$dir/$i.err" >&2
+    if [ "$(wave_rc "$dir" "$i")" != 0 ]; then
+      failed+=("${NODES[$i]}")
+    elif [[ "$line" == *'"drained":true'* ]]; then
+      n=$((n + 1))
+      if [[ "$line" == *'"wasCordoned":false'* ]]; then ours+=("${NODES[$i]}"); fi
+    fi
+  done
+  rm -rf "$dir"
+  if [ "${#failed[@]}" -gt 0 ]; then
+    for NODE in "${ours[@]}"; do
+      if "$K" uncordon "$NODE" >/dev/null && "$K" annotate node "$NODE" "$CN_CORDONED-" >/dev/null; then
+        set_phase drain-undone
+        echo "node $NODE uncordoned: its wave stops here" >&2
+      else
+        echo "containerd-node: could not uncordon $NODE: it stays cordoned (the next run lifts the cordon once it is converted)" >&2
+      fi
+    done
+    echo "containerd-node: ${#failed[@]} of ${#NODES[@]} nodes of this wave failed to drain: ${failed[*]}" >&2
+    exit 1
+  fi
+  echo "${#NODES[@]} node$([ "${#NODES[@]}" = 1 ] || echo s) of this wave: $n drained (kubectl's output: $(run_dir)/drain-NODE.log)" >&2
+}
+
+# wave_verify_node: a node's verify and health gate within its wave (no pause: the wave pauses once).
+wave_verify_node() {
+  PAUSE=0
+  cn_verify_gated
+}
+
 # cn_verify_wave: a fleet's wave once its nodes' switches are done (Kubernetes mode, one step a
 # wave): every node's verify and then the fleet's health gate after it (cn_verify_gated), AT_ONCE
-# of the wave's nodes at a time, each in a subshell of its own with its own values; then PAUSE
-# seconds once, when every node passed. Values: NODES (the Nodes' names); WANT, VERIFY_TIMEOUT,
-# CRI_SOCKET and, within a failure budget, PLANNED (each one value for every node or one per node,
-# see wave_value); PROBES, GATE_TIMEOUT, PAUSE, AT_ONCE. AFTER (each node's drain, a digest) is not
-# read: it makes the step's text change whenever a drain runs again, so the verify that lifts its
-# cordon runs again too.
+# of the wave's nodes at a time; then PAUSE seconds once, when every node passed. Values: NODES
+# (the Nodes' names); WANT, VERIFY_TIMEOUT, CRI_SOCKET and, within a failure budget, PLANNED (each
+# one value for every node or one per node, see wave_value); PROBES, GATE_TIMEOUT, PAUSE, AT_ONCE.
+# AFTER (the wave's drain, a digest) is not read: it makes the step's text change whenever the
+# drain runs again, so the verify that lifts its cordons runs again too.
 # Prints one JSON line per node, in NODES' order: {"node":…,"verify":<cn_verify's JSON line>,
 # "gate":<cn_gate's>,"runtime":<the Node's containerRuntimeVersion>} (null for a part that did not
 # print one). Each node's messages go to verify-NODE.log in the run's directory, not to the step's
@@ -275,40 +355,17 @@ wave_value() {
 # when a node failed, naming it (within a failure budget a node's failure is its lines' report, and
 # the step ends successfully).
 cn_verify_wave() {
-  local i dir log rc out v g rt failed=()
+  local i dir log out v g rt failed=()
   dir=$(mktemp -d "$(run_dir)/wave.XXXXXX") || exit 1
-  # shellcheck disable=SC2153,SC2030 # NODES is a value of the step; each node's values are its subshell's own
+  wave_run "$dir" verify wave_verify_node WANT VERIFY_TIMEOUT CRI_SOCKET PLANNED
   for i in "${!NODES[@]}"; do
-    while [ "$(jobs -rp | wc -l)" -ge "$AT_ONCE" ]; do wait -n || true; done
-    (
-      (
-        set -e
-        NODE=${NODES[$i]}
-        WANT=$(wave_value WANT "$i")
-        VERIFY_TIMEOUT=$(wave_value VERIFY_TIMEOUT "$i")
-        CRI_SOCKET=$(wave_value CRI_SOCKET "$i")
-        if [ -n "${PLANNED+x}" ]; then
-          p=$(wave_value PLANNED "$i")
-          unset PLANNED
-          PLANNED=$p
-        fi
-        PAUSE=0
-        cn_verify_gated
-      ) >"$dir/$i" 2>"$(run_dir)/verify-${NODES[$i]}.log"
-      echo "$?" >"$dir/$i.rc"
-    ) &
-  done
-  wait
-  for i in "${!NODES[@]}"; do
-    rc=$(cat "$dir/$i.rc" 2>/dev/null || echo 1)
     out=$dir/$i
     v=$(grep -m1 '^{' "$out" || true)
     # (The gate's line without its node, which the line names already.)
     g=$(grep '^{' "$out" | sed -n '2{s/^{"node":"[^"]*",/{/;p}')
     rt=$(grep -v '^{' "$out" | tail -n 1)
     printf '{"node":"%s","verify":%s,"gate":%s,"runtime":"%s"}\n' "${NODES[$i]}" "${v:-null}" "${g:-null}" "$rt"
-    # shellcheck disable=SC2031 # (the step's PLANNED, not a node's)
-    if [ "$rc" != 0 ] || { [ -z "${PLANNED+x}" ] && [[ "$g" != *'"passed":true'* ]]; }; then
+    if [ "$(wave_rc "$dir" "$i")" != 0 ] || { [ -z "${PLANNED+x}" ] && [[ "$g" != *'"passed":true'* ]]; }; then
       log=$(run_dir)/verify-${NODES[$i]}.log
       failed+=("${NODES[$i]}")
       echo "node ${NODES[$i]} failed (the last lines of $log):" >&2
@@ -321,7 +378,6 @@ cn_verify_wave() {
     exit 1
   fi
   echo "${#NODES[@]} node$([ "${#NODES[@]}" = 1 ] || echo s) verified and gated (each node's messages: $(run_dir)/verify-NODE.log)" >&2
-  # shellcheck disable=SC2031 # (the step's PAUSE, not a node's)
   if [ "$PAUSE" -gt 0 ]; then sleep "$PAUSE"; fi
 }
 

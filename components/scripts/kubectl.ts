@@ -63,15 +63,19 @@ ${localValues({ K: k.kubectl, NODE: k.nodeName, ...values, PLANNED: soft?.planne
  * text names the version and the policy, so a change of either runs it again. Prints one JSON line.
  */
 export function drainScript(spec: NodeSpec, soft?: SoftFailure): string {
+    return stepText(spec, "cn_drain", { WANT: spec.containerd.version.text, POLICY: spec.upgrade.drain, DRAIN_FLAGS: drainFlags(spec) }, soft);
+}
+
+/** kubectl drain's flags from the node's kubernetes.drain. */
+function drainFlags(spec: NodeSpec): string[] {
     const k = k8sOf(spec);
-    const flags = [
+    return [
         "--ignore-daemonsets",
         k.deleteEmptyDirData ? "--delete-emptydir-data" : "",
         k.force ? "--force" : "",
         `--grace-period=${k.gracePeriodSeconds}`,
         `--timeout=${k.drainTimeoutSeconds}s`,
     ].filter(Boolean);
-    return stepText(spec, "cn_drain", { WANT: spec.containerd.version.text, POLICY: spec.upgrade.drain, DRAIN_FLAGS: flags }, soft);
 }
 
 /**
@@ -115,49 +119,95 @@ export function drainDigest(drainText: string, mark: string): string {
     return createHash("sha256").update(`${drainText}\n${mark}`).digest("hex").slice(0, 16);
 }
 
-/** A node of a fleet's wave, as its wave's verify step names it. */
+/** A node of a fleet's wave, as its wave's steps name it. */
 export interface WaveMember {
     spec: NodeSpec;
-    /** Its drain (drainDigest). */
-    drain: string;
     /** Within a failure budget: the Node's retry mark when the run was planned. */
     planned?: string;
+}
+
+/** The values every step of a wave starts with: kubectl, the wave's Nodes, and within a budget their retry marks. */
+function waveValues(members: WaveMember[]): { [name: string]: LocalValue } {
+    if (members.length === 0) {
+        throw new Error("a wave has at least one node");
+    }
+    const soft = members.some(m => m.planned !== undefined);
+    return {
+        K: k8sOf(members[0].spec).kubectl,
+        NODES: members.map(m => k8sOf(m.spec).nodeName),
+        PLANNED: soft ? perNode(members, m => m.planned ?? "") : undefined,
+    };
+}
+
+/**
+ * A wave drain's trigger: each node of the wave that has a retry mark, with it ("" when none has):
+ * a node's new mark (a rollback, or a failure within a budget) makes the wave drain again, and the
+ * preview's diff names the node.
+ */
+export function waveTriggers(nodes: string[], marks: string[]): string {
+    return nodes.flatMap((n, i) => marks[i] ? [`${n}: ${marks[i]}`] : []).join("; ");
+}
+
+/** A value of each node of a wave: one value when it is the same for every node, else one per node (kubectl.sh wave_value). */
+function perNode<T extends string | number>(members: WaveMember[], f: (m: WaveMember) => T): T | string[] {
+    const vs = members.map(f);
+    return vs.every(v => v === vs[0]) ? vs[0] : vs.map(String);
+}
+
+/**
+ * A fleet's wave (Kubernetes mode), once its nodes' configure steps are done: every node's drain
+ * (drainScript), the wave's nodes side by side, in one step (kubectl.sh cn_drain_wave): a node's
+ * drain is not a resource of its own, which a fleet's state and preview would pay for at every
+ * node. At most `atOnce` nodes are drained at a time (each a kubectl drain on the machine running
+ * `pulumi up`). When a node's drain fails (without a failure budget) the step fails and uncordons
+ * the nodes it drained. Prints one JSON line per node (parseWaveDrain).
+ */
+export function waveDrainScript(members: WaveMember[], atOnce: number): string {
+    const flags = members.map(m => drainFlags(m.spec).join(" "));
+    if (flags.some(f => f !== flags[0])) {
+        throw new Error("a wave's nodes drain with the same flags (the fleet's kubernetes.drain)");
+    }
+    return `set -uo pipefail
+${localValues({
+        ...waveValues(members),
+        WANT: perNode(members, m => m.spec.containerd.version.text),
+        POLICY: perNode(members, m => m.spec.upgrade.drain),
+        DRAIN_FLAGS: drainFlags(members[0].spec),
+        AT_ONCE: atOnce,
+    })}${LOCAL_LIB_SOURCE}cn_drain_wave
+`;
 }
 
 /**
  * A fleet's wave (Kubernetes mode), once its nodes' switches are done: every node's verify
  * (verifyNodeScript) and then the fleet's health gate after it, the wave's nodes side by side, in
- * one step (kubectl.sh cn_verify_wave): a node's verify is not a resource of its own, which a
- * fleet's state and preview would pay for at every node. A value that is the same for every node
- * of the wave is given once. At most `atOnce` nodes are verified and gated at a time (each is
- * a few kubectl runs on the machine running `pulumi up`). Prints one JSON line per node
+ * one step (kubectl.sh cn_verify_wave). A value that is the same for every node of the wave is
+ * given once. At most `atOnce` nodes are verified and gated at a time (each is a few kubectl runs
+ * on the machine running `pulumi up`). `drain` names the wave's drain (drainDigest of its text
+ * and triggers), so the verify runs again whenever the drain does. Prints one JSON line per node
  * (parseWaveReport).
  */
-export function waveVerifyScript(members: WaveMember[], gate: FleetGateValues, atOnce: number): string {
-    if (members.length === 0) {
-        throw new Error("a wave has at least one node");
-    }
-    const k = k8sOf(members[0].spec);
-    const each = <T extends string | number>(f: (m: WaveMember) => T): T | string[] => {
-        const vs = members.map(f);
-        return vs.every(v => v === vs[0]) ? vs[0] : vs.map(String);
-    };
-    const soft = members.some(m => m.planned !== undefined);
+export function waveVerifyScript(members: WaveMember[], drain: string, gate: FleetGateValues, atOnce: number): string {
     return `set -uo pipefail
 ${localValues({
-        K: k.kubectl,
-        NODES: members.map(m => k8sOf(m.spec).nodeName),
-        AFTER: members.map(m => m.drain),
-        WANT: each(m => verifyValues(m.spec).WANT),
-        VERIFY_TIMEOUT: each(m => verifyValues(m.spec).VERIFY_TIMEOUT),
-        CRI_SOCKET: each(m => verifyValues(m.spec).CRI_SOCKET),
-        PLANNED: soft ? each(m => m.planned ?? "") : undefined,
+        ...waveValues(members),
+        AFTER: drain,
+        WANT: perNode(members, m => verifyValues(m.spec).WANT),
+        VERIFY_TIMEOUT: perNode(members, m => verifyValues(m.spec).VERIFY_TIMEOUT),
+        CRI_SOCKET: perNode(members, m => verifyValues(m.spec).CRI_SOCKET),
         PROBES: gate.probes,
         GATE_TIMEOUT: gate.timeoutSeconds,
         PAUSE: gate.pauseSeconds,
         AT_ONCE: atOnce,
     })}${LOCAL_LIB_SOURCE}cn_verify_wave
 `;
+}
+
+/** One node's line of a wave's drain step (kubectl.sh cn_drain_wave). */
+export interface WaveDrainReport {
+    node: string;
+    /** cn_drain's JSON line: whether it drained, in how many seconds, or within a failure budget what failed. */
+    drain: { drained?: boolean; wasCordoned?: boolean; runtime?: string; seconds?: number; failed?: string } | null;
 }
 
 /** One node's line of a wave's verify step (kubectl.sh cn_verify_wave). */
@@ -171,15 +221,21 @@ export interface WaveNodeReport {
     runtime: string;
 }
 
-/** The line of `node` in a wave's verify output (undefined at a preview, or when it has none). */
-export function parseWaveReport(stdout: string | undefined, node: string): WaveNodeReport | undefined {
+/** The line of `node` in a wave step's output (undefined at a preview, or when it has none). */
+function waveLineOf<T>(stdout: string | undefined, node: string): T | undefined {
     for (const line of (stdout ?? "").split("\n")) {
         if (line.startsWith(`{"node":${JSON.stringify(node)},`)) {
-            return JSON.parse(line) as WaveNodeReport;
+            return JSON.parse(line) as T;
         }
     }
     return undefined;
 }
+
+/** The line of `node` in a wave's drain output (undefined at a preview, or when it has none). */
+export const parseWaveDrain = (stdout: string | undefined, node: string) => waveLineOf<WaveDrainReport>(stdout, node);
+
+/** The line of `node` in a wave's verify output (undefined at a preview, or when it has none). */
+export const parseWaveReport = (stdout: string | undefined, node: string) => waveLineOf<WaveNodeReport>(stdout, node);
 
 /** What a node's health gate reported (its JSON stdout line). */
 export interface GateReport {

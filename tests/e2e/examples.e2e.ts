@@ -65,8 +65,10 @@ describe("e2e: the examples", function () {
         const preview = await stack.preview({ color: "never" });
         assert.match(preview.stdout, /2 Nodes matching containerd-node\.test\/pool=examples found: x-1 \(127\.0\.0\.41\), x-2 \(127\.0\.0\.42\)/);
         for (const n of Object.keys(MEMBERS)) {
-            assert.match(preview.stdout, new RegExp(`\\+ +command:local:Command +${n}-drain +create`));
+            assert.match(preview.stdout, new RegExp(`\\+ +command:remote:Command +${n}-switch +create`));
         }
+        // Drained, and verified, by their wave's steps.
+        assert.match(preview.stdout, /\+ +command:local:Command +cluster-wave-1-drain +create/);
     });
 
     it("cluster: workloads with @pulumi/kubernetes, then the nodes under them converted; a second up changes nothing", async () => {

@@ -144,7 +144,7 @@ describe("e2e: Kubernetes — drain, switch the kubelet, verify and uncordon on 
         assert.match(flags, /--cgroup-driver=cgroupfs/);
 
         const d = durations(events);
-        console.log(`      node conversion: drain ${d["k8s-a-drain"]}s, switch ${d["k8s-a-switch"]}s, verify and gate ${d["fleet-wave-1"]}s (the wave's step), whole run ${d.total}s`);
+        console.log(`      node conversion: drain ${d["fleet-wave-1-drain"]}s (the wave's drain), switch ${d["k8s-a-switch"]}s, verify and gate ${d["fleet-wave-1"]}s (the wave's verify), whole run ${d.total}s`);
     });
 
     it("container logs rotate at the size and count Docker's json-file had (log-opts 1m × 3, carried to the kubelet)", async () => {

@@ -293,7 +293,7 @@ systemctl restart containerd`);
         assert.ok(!res.stdout.includes(PASSWORD) && !stateText(stack1).includes(PASSWORD), "the password is in neither the output nor the state in plain text");
         assert.ok(!onNode(U1, "ls /var/lib/containerd-node").includes("pending"), "the staged move is gone");
         const d = durations(events);
-        console.log(`      1.7 → 2.3: drain ${d["up-u1-drain"]}s, switch ${d["up-u1-switch"]}s, verify and gate ${d["fleet-wave-1"]}s (the wave's step), whole run ${d.total}s`);
+        console.log(`      1.7 → 2.3: drain ${d["fleet-wave-1-drain"]}s (the wave's drain), switch ${d["up-u1-switch"]}s, verify and gate ${d["fleet-wave-1"]}s (the wave's verify), whole run ${d.total}s`);
 
         const again = await stack1.up({ color: "never" });
         assert.deepStrictEqual(changes(again.summary.resourceChanges as any), {}, "a second pulumi up changes nothing");

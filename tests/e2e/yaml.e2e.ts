@@ -147,10 +147,11 @@ describe("e2e: a Pulumi YAML program through the provider plugin", function () {
         const preview = await d.preview({ color: "never" });
         assert.match(preview.stdout, new RegExp(`1 Nodes matching ${SELECTOR} found: y-1 \\(${n.host.replace(/\./g, "\\.")}\\)`));
         assert.match(preview.stdout, /\+ +containerd-node:index:ContainerdNode +y-1 +create y-1: docker:\/\/\S+ → containerd/);
-        for (const step of ["configure", "drain", "switch"]) {
+        for (const step of ["configure", "switch"]) {
             assert.match(preview.stdout, new RegExp(`\\+ +command:\\w+:Command +y-1-${step} +create`));
         }
-        // The node is verified (and gated) by its wave's step.
+        // The node is drained, and verified (and gated), by its wave's steps.
+        assert.match(preview.stdout, /\+ +command:local:Command +fleet-wave-1-drain +create/);
         assert.match(preview.stdout, /\+ +command:local:Command +fleet-wave-1 +create/);
         const kubeconfigKey = /client-key-data: (\S+)/.exec(fs.readFileSync(ADMIN_KUBECONFIG, "utf8"))![1].slice(0, 60);
         assert.ok(!preview.stdout.includes(kubeconfigKey) && !preview.stdout.includes(keyLine()), "no secret in the preview");

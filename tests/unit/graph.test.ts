@@ -35,12 +35,15 @@ pulumi.runtime.setMocks({
         }
         const state = { ...args.inputs };
         if ((args.type === "command:remote:Command" || args.type === "command:local:Command") && !noOutputs.has(args.name)) {
-            // A fleet's wave step (kubectl.sh cn_verify_wave): a line per node of NODES; a node in failingGates failed earlier in the run.
+            // A fleet's wave steps (kubectl.sh cn_drain_wave, cn_verify_wave): a line per node of NODES; a node in failingGates failed earlier in the run.
             const wave = /^NODES=\((.*)\)$/m.exec(String(args.inputs.create ?? ""));
             const failure = "switch 2026-11-25T10:00:00Z";
-            state.stdout = !wave ? "containerd://2.1.4" : [...wave[1].matchAll(/'([^']*)'/g)].map(([, n]) => JSON.stringify(failingGates.has(n)
-                ? { node: n, verify: { skipped: true, failure }, gate: { passed: false, failure }, runtime: "containerd://2.1.4" }
-                : { node: n, verify: { seconds: 3 }, gate: { passed: true, seconds: 1 }, runtime: "containerd://2.1.4" })).join("\n");
+            const drains = String(args.inputs.create).endsWith("\ncn_drain_wave\n");
+            state.stdout = !wave ? "containerd://2.1.4" : [...wave[1].matchAll(/'([^']*)'/g)].map(([, n]) => JSON.stringify(drains
+                ? { node: n, drain: { drained: true, wasCordoned: false, runtime: "docker://20.10.24", seconds: 7 } }
+                : failingGates.has(n)
+                    ? { node: n, verify: { skipped: true, failure }, gate: { passed: false, failure }, runtime: "containerd://2.1.4" }
+                    : { node: n, verify: { seconds: 3 }, gate: { passed: true, seconds: 1 }, runtime: "containerd://2.1.4" })).join("\n");
         }
         const result = { id: `${args.name}-id`, state };
         return held.has(args.name) ? new Promise(r => held.set(args.name, () => r(result))) : result;
@@ -465,7 +468,7 @@ describe("ContainerdFleet resource graph", () => {
         assert.match(res.get("f3b-gate")!.inputs.create, /^PAUSE='0'$/m, "no pause after the last wave");
         assert.ok(!res.get("f3a-converge")!.inputs.stdin.includes("PROBES"));
     });
-    it("Kubernetes mode: each wave's step verifies and gates its nodes (no verify or gate step of their own), and the next wave waits for it", async () => {
+    it("Kubernetes mode: each wave's steps drain, then verify and gate, its nodes (no drain, verify or gate step of their own), and the next wave waits for them", async () => {
         calls.length = 0;
         const { res, f, table } = await fleet("f2", {
             nodes: [{ name: "f2a", connection: conn("a"), nodeFacts: DOCKER_FACTS }, { name: "f2b", connection: conn("b"), nodeFacts: DOCKER_FACTS }],
@@ -473,16 +476,22 @@ describe("ContainerdFleet resource graph", () => {
             kubernetes: { kubeconfig: "/tmp/kc" },
             healthGate: { probes: ["curl -fsS http://$NODE:8080/healthz"], pauseSecondsBetweenWaves: 30 },
         });
-        assert.deepStrictEqual(res.get("f2a-drain")!.inputs.triggers, [""], "the rollback mark from the fleet's one Node read");
+        assert.deepStrictEqual(res.get("f2-wave-1-drain")!.inputs.triggers, [""], "no Node has a retry mark (the fleet's one Node read)");
         assert.ok(!calls.some(c => /get node "\$NODE"/.test(c)), "no per-node read at preview");
-        assert.ok(![...res.keys()].some(k => /-(gate|verify)$/.test(k)), "no gate or verify steps of the nodes");
+        assert.ok(![...res.keys()].some(k => /^f2[ab]-(drain|gate|verify)$/.test(k)), "no drain, gate or verify steps of the nodes");
+        assert.deepStrictEqual(res.get("f2-wave-1-drain")!.dependsOn, ["f2a-configure"]);
+        assert.deepStrictEqual(res.get("f2a-switch")!.dependsOn, ["f2-wave-1-drain"]);
         assert.deepStrictEqual(res.get("f2-wave-1")!.dependsOn, ["f2a-switch"]);
+        const drain: string = res.get("f2-wave-1-drain")!.inputs.create;
+        assert.match(drain, /^NODES=\('f2a'\)\nWANT='[^']+'\nPOLICY='\w+'\nDRAIN_FLAGS=\(.*\)\nAT_ONCE='16'\n/m);
+        assert.match(drain, /\ncn_drain_wave\n$/);
+        assert.deepStrictEqual(res.get("f2-wave-1-drain")!.inputs.environment, { KUBECONFIG: "/tmp/kc" });
         assert.ok(!res.has("f2-wave-1-passed"), "the wave's step is the barrier");
         assert.ok(res.get("f2b-lib")!.dependsOn.includes("f2-wave-1"), "the next wave's first step waits");
         const text: string = res.get("f2-wave-1")!.inputs.create;
         assert.match(text, /^NODES=\('f2a'\)$/m);
-        assert.match(text, /^AFTER=\('[0-9a-f]{16}'\)$/m, "the node's drain, as a digest");
-        assert.ok(text.includes(`\nAFTER=('${await value(f.nodes.f2a.drainDigest)}')\n`), "the digest the node names its drain by");
+        const { drainDigest } = await import("../../components/scripts/kubectl");
+        assert.ok(text.includes(`\nAFTER='${drainDigest(drain, "")}'\n`), "the wave's drain, as a digest of its text and trigger");
         assert.match(text, /^PROBES=\('curl -fsS http:\/\/\$NODE:8080\/healthz'\)$/m);
         assert.match(text, /^GATE_TIMEOUT='300'$/m);
         assert.match(text, /^PAUSE='30'$/m, "pause after a wave that has a successor");
@@ -492,7 +501,7 @@ describe("ContainerdFleet resource graph", () => {
         assert.deepStrictEqual(res.get("f2-wave-2")!.dependsOn, ["f2b-switch"]);
         // The node's outputs come from its line of its wave's output.
         assert.strictEqual(await value(f.nodes.f2a.runtimeAfter), "containerd://2.1.4");
-        assert.strictEqual((await value(f.nodes.f2a.durations)).verify, 3);
+        assert.deepStrictEqual(await value(f.nodes.f2a.durations), { drain: 7, switch: undefined, verify: 3 });
         assert.deepStrictEqual(await value(f.nodes.f2b.gateReport), { passed: true, seconds: 1 });
         assert.deepStrictEqual(table.map(r => [r.node, r.wave, r.result]), [["f2a", 1, "converted"], ["f2b", 2, "converted"]]);
     });
@@ -551,9 +560,8 @@ describe("ContainerdFleet resource graph", () => {
             assert.deepStrictEqual(res.get("f7-result")!.dependsOn, ["f7-wave-3"]);
             assert.deepStrictEqual(res.get("f7-wave-1-passed")!.dependsOn, ["f7-wave-1"], "the barrier counts after the wave's step");
             // Every step after the drain is triggered by the Node's retry mark, so a rerun retries the node.
-            for (const step of ["drain", "switch"]) {
-                assert.deepStrictEqual(res.get(`f7b-${step}`)!.inputs.triggers, [""], step);
-            }
+            assert.deepStrictEqual(res.get("f7b-switch")!.inputs.triggers, [""]);
+            assert.deepStrictEqual(res.get("f7-wave-2-drain")!.inputs.triggers, [""]);
             assert.match(res.get("f7b-switch")!.inputs.stdin, /^SOFT_PLANNED=''$/m, "skipped unless the Node's mark is still the planned one");
             // Run as the node runs it (the library, the step's values): a Node whose mark moved since the
             // run was planned (here: rolled back) is skipped, changing nothing.
@@ -572,7 +580,7 @@ describe("ContainerdFleet resource graph", () => {
             assert.match(run.stderr, /node f7b failed earlier in this run \(rolled back\): skipped/);
             // The wave's step names each node's mark (one for all here), so it runs again when a mark changes.
             assert.match(res.get("f7-wave-2")!.inputs.create, /^PLANNED=''\n(.*\n)*cn_verify_wave\n$/m);
-            assert.match(res.get("f7b-drain")!.inputs.create, /^PLANNED=''\n(.*\n)*cn_drain\n$/m, "a failed drain is recorded, not fatal (kubectlLib.test.ts runs it)");
+            assert.match(res.get("f7-wave-2-drain")!.inputs.create, /^PLANNED=''\n(.*\n)*cn_drain_wave\n$/m, "a failed drain is recorded, not fatal (kubectlLib.test.ts runs it)");
             assert.deepStrictEqual(table.map(r => [r.node, r.result, r.failure]), [
                 ["f7a", "failed", "switch 2026-11-25T10:00:00Z"], ["f7b", "converted", undefined], ["f7c", "converted", undefined]]);
         } finally {
@@ -603,12 +611,12 @@ describe("ContainerdFleet resource graph", () => {
         try {
             const none = await fleet("zw", { nodes: nodes("zw"), ...k8s, failureBudget: 0, absorbFailures: true });
             // A node's steps do not depend on the budget: a stack converted with none left is unchanged with some.
-            for (const step of ["drain", "switch", "wave-2"]) {
+            for (const step of ["wave-2-drain", "switch", "wave-2"]) {
                 const [x, y] = step.startsWith("wave") ? [withBudget.res.get(`zq-${step}`)!, none.res.get(`zw-${step}`)!]
                     : [withBudget.res.get(`zqb-${step}`)!, none.res.get(`zwb-${step}`)!];
                 assert.deepStrictEqual(y.inputs.triggers, x.inputs.triggers, step);
-                // (The wave's step names the drain by a digest of its text, which names the node: the drains are compared as text.)
-                const norm = (inputs: unknown, node: string) => JSON.stringify(inputs).replace(new RegExp(`\\b${node}\\b`, "g"), "N").replace(/AFTER=\('[0-9a-f]{16}'\)/, "AFTER=D");
+                // (The verify names the drain by a digest of its text, which names the node: the drains are compared as text.)
+                const norm = (inputs: unknown, node: string) => JSON.stringify(inputs).replace(new RegExp(`\\b${node}\\b`, "g"), "N").replace(/AFTER='[0-9a-f]{16}'/, "AFTER=D");
                 assert.strictEqual(norm(y.inputs, "zwb"), norm(x.inputs, "zqb"), step);
             }
             assert.strictEqual(withBudget.res.get("zq-result")!.inputs.create, "echo 'every node passed'");
@@ -633,7 +641,7 @@ describe("ContainerdFleet resource graph", () => {
         });
         assert.strictEqual(res.get("f9a-switch")!.inputs.triggers, undefined);
         assert.doesNotMatch(res.get("f9a-switch")!.inputs.stdin, /ABSORB_FAILURE/);
-        assert.doesNotMatch(res.get("f9a-drain")!.inputs.create, /^PLANNED=/m);
+        assert.doesNotMatch(res.get("f9-wave-1-drain")!.inputs.create, /^PLANNED=/m);
         assert.ok(!res.has("f9-result"));
     });
     it("a node the pre-flight refuses fails the barrier before every change, naming the node and why; no node is changed", async () => {

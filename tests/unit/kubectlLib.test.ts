@@ -12,7 +12,7 @@ import * as path from "path";
 import { kubeconfigDir, removeKubeconfig, writeKubeconfig, writeLocalLibrary } from "../../components/kubeconfig";
 import { gateScript } from "../../components/fleet/gate";
 import {
-    CORDON_ANNOTATION, drainScript, FAILURE_ANNOTATION, parseWaveReport, PHASE_ANNOTATION, ROLLBACK_ANNOTATION, rollbackMarkScript, verifyNodeScript, waveVerifyScript,
+    CORDON_ANNOTATION, drainScript, FAILURE_ANNOTATION, parseWaveDrain, parseWaveReport, PHASE_ANNOTATION, ROLLBACK_ANNOTATION, rollbackMarkScript, verifyNodeScript, waveDrainScript, waveTriggers, waveVerifyScript,
 } from "../../components/scripts/kubectl";
 import { LOCAL_LIB, LOCAL_LIB_FILE } from "../../components/scripts/localLib";
 import { resolveSpec } from "../../components/spec";
@@ -227,9 +227,9 @@ describe("the Kubernetes-side steps' library (components/node/kubectl.sh, as the
         const l = waveLab({ w1: cordoned, w2: { runtime: "containerd://2.2.9" } });
         const out = path.join(l.dir, "probed");
         const gate = (probes: string[]) => ({ probes, timeoutSeconds: 1, pauseSeconds: 0 });
-        const wave = (probes: string[], atOnce = 16) => waveVerifyScript(["w1", "w2"].map((n, i) => ({ spec: specOf(l, {}, n), drain: `d${i}` })), gate(probes), atOnce);
+        const wave = (probes: string[], atOnce = 16) => waveVerifyScript(["w1", "w2"].map(n => ({ spec: specOf(l, {}, n) })), "d0", gate(probes), atOnce);
         const text = wave([`echo "$NODE $(cat $S/nodes/$NODE/unschedulable)" >>${out}`]);
-        assert.match(text, /^NODES=\('w1' 'w2'\)\nAFTER=\('d0' 'd1'\)\nWANT='2\.2\.9'\nVERIFY_TIMEOUT='\d+'\nCRI_SOCKET='unix:\/\/\/run\/containerd\/containerd\.sock'\n/m);
+        assert.match(text, /^NODES=\('w1' 'w2'\)\nAFTER='d0'\nWANT='2\.2\.9'\nVERIFY_TIMEOUT='\d+'\nCRI_SOCKET='unix:\/\/\/run\/containerd\/containerd\.sock'\n/m);
         assert.doesNotMatch(text, /^PLANNED=/m, "no budget: no retry marks");
         let r = run(l, text, { S: l.dir });
         assert.strictEqual(r.status, 0, r.stderr);
@@ -268,7 +268,7 @@ describe("the Kubernetes-side steps' library (components/node/kubectl.sh, as the
         // The verify part keeps errexit: an uncordon refused fails that node, whose gate does not run; the other passes.
         const u = waveLab({ w1: cordoned, w2: cordoned });
         fs.writeFileSync(path.join(u.node("w2").state, "uncordon-fails"), "");
-        r = run(u, waveVerifyScript(["w1", "w2"].map(n => ({ spec: specOf(u, {}, n), drain: "d" })), gate([`touch ${out}-$NODE`]), 16));
+        r = run(u, waveVerifyScript(["w1", "w2"].map(n => ({ spec: specOf(u, {}, n) })), "d", gate([`touch ${out}-$NODE`]), 16));
         assert.strictEqual(r.status, 1);
         assert.match(r.stderr, /node w2 failed \(the last lines of .*verify-w2\.log\):\n(.*\n)*.*the server refused the patch/);
         assert.match(r.stderr, /1 of 2 nodes of this wave failed: w2\n$/);
@@ -282,7 +282,7 @@ describe("the Kubernetes-side steps' library (components/node/kubectl.sh, as the
             w1: { runtime: "docker://20.10.24", annotations: { [FAILURE_ANNOTATION]: "switch 2026-12-03T00:00:00Z" } },
             w2: { runtime: "containerd://2.2.9", unschedulable: true, annotations: { [CORDON_ANNOTATION]: "true" } },
         });
-        const text = waveVerifyScript(["w1", "w2"].map(n => ({ spec: specOf(l, {}, n), drain: "d", planned: "" })), { probes: [], timeoutSeconds: 1, pauseSeconds: 0 }, 16);
+        const text = waveVerifyScript(["w1", "w2"].map(n => ({ spec: specOf(l, {}, n), planned: "" })), "d", { probes: [], timeoutSeconds: 1, pauseSeconds: 0 }, 16);
         assert.match(text, /^PLANNED=''$/m, "one mark for both");
         const r = run(l, text);
         assert.strictEqual(r.status, 0, r.stderr);
@@ -293,6 +293,61 @@ describe("the Kubernetes-side steps' library (components/node/kubectl.sh, as the
         assert.strictEqual(parseWaveReport(r.stdout, "w2")?.gate?.passed, true);
         assert.ok(!calls(l.node("w1")).some(c => /^(uncordon|annotate)/.test(c)), "nothing done to w1's Node");
         assert.strictEqual(fs.readFileSync(path.join(l.node("w2").state, "unschedulable"), "utf8").trim(), "false");
+    });
+
+    it("a fleet's wave drains all its nodes in one step: a JSON line per node; a node already on the declared containerd is left alone", () => {
+        const l = waveLab({ w1: { runtime: "docker://20.10.24" }, w2: { runtime: "containerd://2.2.9" }, w3: { runtime: "docker://20.10.24", unschedulable: true } });
+        const text = waveDrainScript(["w1", "w2", "w3"].map(n => ({ spec: specOf(l, {}, n) })), 16);
+        assert.match(text, /^NODES=\('w1' 'w2' 'w3'\)\nWANT='2\.2\.9'\nPOLICY='\w+'\nDRAIN_FLAGS=\('--ignore-daemonsets' .*\)\nAT_ONCE='16'\n/m);
+        assert.doesNotMatch(text, /^PLANNED=/m, "no budget: no retry marks");
+        const r = run(l, text);
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.match(r.stdout, /^\{"node":"w1","drain":\{"drained":true,"wasCordoned":false,"runtime":"docker:\/\/20\.10\.24","seconds":\d+\}\}$/m);
+        assert.deepStrictEqual(parseWaveDrain(r.stdout, "w2"), { node: "w2", drain: { drained: false, wasCordoned: false, runtime: "containerd://2.2.9" } });
+        assert.strictEqual(parseWaveDrain(r.stdout, "w3")?.drain?.wasCordoned, true, "cordoned before the run");
+        assert.strictEqual(r.stdout.trim().split("\n").length, 3);
+        assert.strictEqual(annotation(l.node("w1"), CORDON_ANNOTATION), "true");
+        assert.strictEqual(annotation(l.node("w1"), PHASE_ANNOTATION), "switching");
+        assert.strictEqual(annotation(l.node("w3"), CORDON_ANNOTATION), undefined, "not its cordon");
+        assert.ok(!calls(l.node("w2")).some(c => /^(cordon|drain|annotate)/.test(c)), "nothing done to w2");
+        // kubectl's lines are each node's drain log; the step says how many nodes it drained.
+        assert.match(fs.readFileSync(path.join(kubeconfigDir(l.tmp), "drain-w1.log"), "utf8"), /pod\/web-1 evicted/);
+        assert.match(r.stderr, /^draining node w1 \(kubectl's output: .*\)\nnode w1 drained in \d+s: 2 pods evicted\nnode w2 already runs containerd:\/\/2\.2\.9: not draining\n(.*\n){2}3 nodes of this wave: 2 drained \(kubectl's output: .*drain-NODE\.log\)\n$/);
+    });
+
+    it("a fleet's wave whose drain fails on a node: the step fails naming it, and the nodes it drained are uncordoned (no switch follows); within a budget the failure is recorded and the step succeeds", () => {
+        const l = waveLab({ w1: { runtime: "docker://20.10.24" }, w2: { runtime: "docker://20.10.24" }, w3: { runtime: "docker://20.10.24", unschedulable: true } });
+        fs.writeFileSync(path.join(l.node("w2").state, "drain-fails"), "");
+        let r = run(l, waveDrainScript(["w1", "w2", "w3"].map(n => ({ spec: specOf(l, {}, n) })), 1));
+        assert.strictEqual(r.status, 1);
+        assert.match(r.stderr, /draining w2 failed .*the node was uncordoned/);
+        assert.match(r.stderr, /node w1 uncordoned: its wave stops here\n/);
+        assert.match(r.stderr, /containerd-node: 1 of 3 nodes of this wave failed to drain: w2\n$/);
+        for (const n of ["w1", "w2"]) {
+            assert.strictEqual(fs.readFileSync(path.join(l.node(n).state, "unschedulable"), "utf8").trim(), "false", n);
+            assert.strictEqual(annotation(l.node(n), CORDON_ANNOTATION), undefined, n);
+        }
+        assert.strictEqual(annotation(l.node("w1"), PHASE_ANNOTATION), "drain-undone");
+        assert.strictEqual(annotation(l.node("w2"), PHASE_ANNOTATION), "drain-failed");
+        assert.strictEqual(fs.readFileSync(path.join(l.node("w3").state, "unschedulable"), "utf8").trim(), "true", "cordoned before the run: it stays so");
+        assert.strictEqual(parseWaveDrain(r.stdout, "w2")?.drain, null);
+
+        // Within a budget: w2's failure is its line and its Node's annotation; w1 stays drained for its switch.
+        const b = waveLab({ w1: { runtime: "docker://20.10.24" }, w2: { runtime: "docker://20.10.24" } });
+        fs.writeFileSync(path.join(b.node("w2").state, "drain-fails"), "");
+        const text = waveDrainScript(["w1", "w2"].map(n => ({ spec: specOf(b, {}, n), planned: n === "w2" ? "m2" : "" })), 16);
+        assert.match(text, /^PLANNED=\('' 'm2'\)$/m, "a mark a node");
+        r = run(b, text);
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.deepStrictEqual(parseWaveDrain(r.stdout, "w2")?.drain, { failed: "drain" });
+        assert.match(annotation(b.node("w2"), FAILURE_ANNOTATION) ?? "", /^drain \d{4}-/);
+        assert.strictEqual(annotation(b.node("w1"), CORDON_ANNOTATION), "true");
+        assert.strictEqual(fs.readFileSync(path.join(b.node("w1").state, "unschedulable"), "utf8").trim(), "true");
+    });
+
+    it("a wave drain's trigger names each node with a retry mark", () => {
+        assert.strictEqual(waveTriggers(["a", "b", "c"], ["", "", ""]), "");
+        assert.strictEqual(waveTriggers(["a", "b", "c"], ["", "2026-12-01T10:00:00Z", "x failed:drain t"]), "b: 2026-12-01T10:00:00Z; c: x failed:drain t");
     });
 
     it("the retry mark read (inline: nothing of a read is kept)", () => {
