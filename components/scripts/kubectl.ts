@@ -21,6 +21,7 @@ export const ROLLBACK_ANNOTATION = "containerd-node.pulumi.com/rolled-back";
 export const FAILURE_ANNOTATION = "containerd-node.pulumi.com/last-failure";
 /**
  * The node's phase, for people following a rollout with kubectl: draining, drain-failed,
+ * drain-undone (a fleet's wave: drained, then uncordoned because another node's drain failed),
  * switching, rolled-back (set with the kubelet's credentials), verifying, verify-failed, converted.
  */
 export const PHASE_ANNOTATION = "containerd-node.pulumi.com/phase";
