@@ -12,7 +12,7 @@
  * file declares again has the doc comment components/args.ts gives it, word for word
  * (tests/unit/provider.test.ts holds them equal, and names the fields whose types differ). Left out:
  * `startAfter` (resources or a promise of them: use the resource option `dependsOn`), `nodeFacts`
- * (facts read by the caller), `rollbackMark`, `softFailures` and `fleetVerify` (a fleet's own wiring of
+ * (facts read by the caller), `rollbackMark`, `softFailures` and `fleetWave` (a fleet's own wiring of
  * its nodes).
  */
 import * as pulumi from "@pulumi/pulumi";
