@@ -64,19 +64,20 @@ ${localValues({ K: k.kubectl, NODE: k.nodeName, ...values, PLANNED: soft?.planne
  * text names the version and the policy, so a change of either runs it again. Prints one JSON line.
  */
 export function drainScript(spec: NodeSpec, soft?: SoftFailure): string {
-    return stepText(spec, "cn_drain", { WANT: spec.containerd.version.text, POLICY: spec.upgrade.drain, DRAIN_FLAGS: drainFlags(spec) }, soft);
+    return stepText(spec, "cn_drain", drainValues(spec), soft);
 }
 
-/** kubectl drain's flags from the node's kubernetes.drain. */
-function drainFlags(spec: NodeSpec): string[] {
+/** The drain's own values: the declared containerd, upgrade.drain, kubectl drain's flags (from kubernetes.drain). */
+function drainValues(spec: NodeSpec): { WANT: string; POLICY: string; DRAIN_FLAGS: string[] } {
     const k = k8sOf(spec);
-    return [
+    const flags = [
         "--ignore-daemonsets",
         k.deleteEmptyDirData ? "--delete-emptydir-data" : "",
         k.force ? "--force" : "",
         `--grace-period=${k.gracePeriodSeconds}`,
         `--timeout=${k.drainTimeoutSeconds}s`,
     ].filter(Boolean);
+    return { WANT: spec.containerd.version.text, POLICY: spec.upgrade.drain, DRAIN_FLAGS: flags };
 }
 
 /**
@@ -164,16 +165,16 @@ function perNode<T extends string | number>(members: WaveMember[], f: (m: WaveMe
  * the nodes it drained. Prints one JSON line per node (parseWaveDrain).
  */
 export function waveDrainScript(members: WaveMember[], atOnce: number): string {
-    const flags = members.map(m => drainFlags(m.spec).join(" "));
-    if (flags.some(f => f !== flags[0])) {
+    const flags = members.map(m => drainValues(m.spec).DRAIN_FLAGS);
+    if (flags.some(f => f.join(" ") !== flags[0].join(" "))) {
         throw new Error("a wave's nodes drain with the same flags (the fleet's kubernetes.drain)");
     }
     return `set -uo pipefail
 ${localValues({
         ...waveValues(members),
-        WANT: perNode(members, m => m.spec.containerd.version.text),
-        POLICY: perNode(members, m => m.spec.upgrade.drain),
-        DRAIN_FLAGS: drainFlags(members[0].spec),
+        WANT: perNode(members, m => drainValues(m.spec).WANT),
+        POLICY: perNode(members, m => drainValues(m.spec).POLICY),
+        DRAIN_FLAGS: flags[0],
         AT_ONCE: atOnce,
     })}${LOCAL_LIB_SOURCE}cn_drain_wave
 `;
