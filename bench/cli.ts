@@ -10,7 +10,12 @@ import * as path from "path";
 const grpc: typeof grpcTypes = require(require.resolve("@grpc/grpc-js", { paths: [path.dirname(require.resolve("@pulumi/pulumi"))] }));
 const { LanguageServer } = require("@pulumi/pulumi/automation/server");
 const langrpc = require("@pulumi/pulumi/proto/language_grpc_pb");
+const langproto = require("@pulumi/pulumi/proto/language_pb");
 const runtimeOptions = require("@pulumi/pulumi/runtime");
+/** @pulumi/pulumi's own program runner, which the Node.js language host starts for a program. */
+const RUNNER = path.join(path.dirname(require.resolve("@pulumi/pulumi")), "cmd", "run");
+/** The repository (bench/ or bin/bench/ is this file's directory). */
+const REPO = path.join(__dirname, __filename.endsWith(".js") ? "../.." : "..");
 
 /**
  * Times the CLI's `up` process itself: Stack.up() also runs `pulumi stack output` and
@@ -52,6 +57,55 @@ export async function cliPreview(stackName: string, dir: string, program: () => 
 }
 
 /**
+ * `pulumi preview --stack NAME` in `dir`, its program `programFile` run as the Node.js language
+ * host runs a user's program: in a process of its own, `node NODEARGS @pulumi/pulumi/cmd/run
+ * --monitor … --engine … PROGRAM`, under the project's Node.js options (nodeArgs), its config in
+ * PULUMI_CONFIG, TypeScript through ts-node with tsconfig.pulumi.json (Pulumi.yaml's runtime
+ * options). This process stands in for the language host, which the CLI asks to run the program
+ * (`--client`). Unlike the Automation API's inline server (cliPreview), the SDK's runner gives the
+ * program no AsyncLocalStorage store, whose promise hooks slow every promise of the program.
+ * `onStart` gets the CLI's process ID, then the program's once it has started.
+ */
+export async function runnerPreview(stackName: string, dir: string, programFile: string, env: NodeJS.ProcessEnv, extra: string[],
+    onStart: (pids: { cli: number } | { program: number }) => void): Promise<number> {
+    const host = new LanguageServer(async () => undefined);
+    let failure = "";
+    host.run = (call: { request: any }, callback: (err: Error | undefined, resp: unknown) => void) => {
+        const req = call.request;
+        const config = Object.fromEntries(req.getConfigMap()?.entries() ?? []);
+        const child = spawn(process.execPath, [...nodeArgs(), RUNNER,
+            `--monitor=${req.getMonitorAddress()}`, `--engine=${req.getArgsList()[0] ?? ""}`, `--project=${req.getProject()}`, `--stack=${req.getStack()}`,
+            `--organization=${req.getOrganization()}`, `--parallel=${req.getParallel()}`, `--pwd=${dir}`, ...(req.getDryrun() ? ["--dry-run"] : []), programFile], {
+            env: {
+                ...env, PULUMI_CONFIG: JSON.stringify(config), PULUMI_CONFIG_SECRET_KEYS: JSON.stringify(req.getConfigsecretkeysList() ?? []),
+                PULUMI_NODEJS_TYPESCRIPT: "true", PULUMI_NODEJS_TSCONFIG_PATH: path.join(REPO, "tsconfig.pulumi.json"),
+            },
+            stdio: ["ignore", "ignore", "pipe"],
+        });
+        onStart({ program: child.pid! });
+        child.stderr.on("data", d => { failure = (failure + d).slice(-4000); });
+        child.on("exit", code => {
+            const resp = new langproto.RunResponse();
+            if (code !== 0) {
+                resp.setError(`the program exited ${code}: ${failure}`);
+            }
+            callback(undefined, resp);
+        });
+    };
+    const server = new grpc.Server(runtimeOptions.grpcChannelOptions);
+    server.addService(langrpc.LanguageRuntimeService, host as unknown as grpcTypes.UntypedServiceImplementation);
+    const port: number = await new Promise((resolve, reject) =>
+        server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => err ? reject(err) : resolve(p)));
+    try {
+        const cli = spawnPreview(stackName, [`--client=127.0.0.1:${port}`, "--exec-kind", "inline", ...extra], dir, env);
+        onStart({ cli: cli.pid });
+        return await cli.creates;
+    } finally {
+        server.forceShutdown();
+    }
+}
+
+/**
  * `pulumi preview --stack NAME [extra…]` in `dir`: the process, and the number of resources it
  * plans to create once it has ended (rejected with its output's tail if it fails).
  */
@@ -75,7 +129,7 @@ export function spawnPreview(stackName: string, extra: string[], dir: string, en
  * the project's Pulumi.yaml (BENCH_NODE_ARGS overrides it, to compare).
  */
 export function nodeArgs(): string[] {
-    const project = fs.readFileSync(path.join(__dirname, __filename.endsWith(".js") ? "../.." : "..", "Pulumi.yaml"), "utf8");
+    const project = fs.readFileSync(path.join(REPO, "Pulumi.yaml"), "utf8");
     const text = process.env.BENCH_NODE_ARGS ?? /^\s+nodeargs:\s*"?([^"\n]*)"?\s*$/m.exec(project)?.[1] ?? "";
     return text.split(/\s+/).filter(Boolean);
 }

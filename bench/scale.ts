@@ -20,13 +20,19 @@
  *   - the state per node (the stack's checkpoint divided by N);
  *   - a second `pulumi up`: its wall time; it must change nothing (checked).
  *
- *   npm run bench:scale [-- SIZE…] [--hosts K] [--checkpoints every|skipped|both] [--max-unavailable N|N%] [--parallel P] [--preview-only] [--answering] [--kubernetes] [--away] [--stack-size S] [--ssh-agent] [--keep] [--save-checkpoint DIR]
+ *   npm run bench:scale [-- SIZE…] [--hosts K] [--checkpoints every|skipped|both] [--max-unavailable N|N%] [--parallel P] [--preview-only] [--answering] [--inline] [--kubernetes] [--away] [--stack-size S] [--ssh-agent] [--keep] [--save-checkpoint DIR]
  *
  * `--preview-only` measures only the previews, each twice: with the facts read over SSH, and with
  * every node's facts given (`nodeFacts`, what `bench:preview` measures), so the reads' share shows
  * as the difference; the CPU seconds of the program's process and of the CLI are printed apart.
- * Each of those previews runs in a process of its own (the program's, as under `pulumi preview`),
- * whose tree is what the memory figure counts. Before them: the reads alone (as many as the
+ * Each of those previews runs its program as `pulumi preview` does under the Node.js language
+ * host: bench/fleetMain.ts in a process of its own, started by @pulumi/pulumi's runner (cmd/run)
+ * under Pulumi.yaml's Node.js options, TypeScript through ts-node, the package as `npm pack`
+ * ships it (compiled first: bench/cli.ts runnerPreview, with this process standing in for the
+ * language host). The memory figure is the peak of the CLI's tree (the CLI, its providers) and
+ * the program's process together. `--inline` also runs each preview with the program inline, as
+ * the Automation API runs one (in a process of its own, the package's sources under ts-node):
+ * what a program driven by upFleetStacks pays. Before them: the reads alone (as many as the
  * largest size, as a preview makes them, in this process), and what one read's reader costs a
  * converted machine, run there without SSH: its wall time, CPU and the processes and threads it
  * starts (the machine's PID counter, the reader itself included; medians of 5 runs).
@@ -68,14 +74,15 @@
  * `--keep` leaves the lab machines up at the end (lab/node-down.sh scale-hN takes them down).
  * `--save-checkpoint DIR` keeps each converted stack's checkpoint in DIR (see stateBytes).
  */
-import * as pulumi from "@pulumi/pulumi";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { cliPreview, nodeArgs, timeCli } from "./cli";
+import { cliPreview, nodeArgs, runnerPreview, timeCli } from "./cli";
+import { FleetDescription, fleetProgram } from "./fleetProgram";
 import { treeRss } from "./proc";
-import { automationStack, ContainerdFleet, FleetStack, upFleetStacks } from "../components";
+import * as pkg from "../components";
+import { automationStack, FleetStack, upFleetStacks } from "../components";
 import { changedCount } from "../components/fleet/stacks";
 import { NodeFacts } from "../components/facts";
 import { readNodeFacts } from "../components/preflight/readFacts";
@@ -91,6 +98,8 @@ const SETTINGS = {
 };
 /** The kubelet version a Kubernetes-mode fleet declares (and its Node objects report). */
 const KUBELET_VERSION = "1.23.17";
+/** A fleet stack's description (FleetDescription) in its directory. */
+const FLEET_FILE = "fleet.json";
 /** Where each fleet node keeps its own files on its machine. */
 const SCALE_DIR = "/var/lib/containerd-node-scale";
 
@@ -108,15 +117,18 @@ interface Sampled<T> {
     cpu: Map<string, number>;
 }
 
-/** Runs `f`, sampling the process tree of `root` (default: this one) every 100 ms for memory and CPU. */
-async function sampled<T>(f: () => Promise<T>, root = process.pid): Promise<Sampled<T>> {
+/**
+ * Runs `f`, sampling the process trees of `roots` (default: this process) every 100 ms for memory
+ * (their sum) and CPU.
+ */
+async function sampled<T>(f: () => Promise<T>, roots: () => number[] = () => [process.pid]): Promise<Sampled<T>> {
     const before = new Map<number, { name: string; seconds: number }>();
-    treeRss(root, before);
+    roots().forEach(r => treeRss(r, before));
     const cpuByPid = new Map<number, { name: string; seconds: number }>();
     let peak = 0;
     const sample = () => {
-        const rss = treeRss(root, cpuByPid);
-        peak = Math.max(peak, [...rss.values()].reduce((a, b) => a + b, 0));
+        const rss = roots().flatMap(r => [...treeRss(r, cpuByPid).values()]);
+        peak = Math.max(peak, rss.reduce((a, b) => a + b, 0));
     };
     const timer = setInterval(sample, 100);
     const t0 = Date.now();
@@ -143,7 +155,44 @@ async function sampledChild(args: string[]): Promise<Sampled<void>> {
     const runner = __filename.endsWith(".js") ? [] : [require.resolve("ts-node/dist/bin"), "--transpile-only"];
     const child = spawn(process.execPath, [...nodeArgs(), ...runner, __filename, "--preview-child", ...args], { stdio: ["ignore", "inherit", "inherit"] });
     const ended = new Promise<void>((resolve, reject) => child.on("exit", code => code === 0 ? resolve() : reject(new Error(`the preview child ${args.join(" ")} exited ${code}`))));
-    return sampled(() => ended, child.pid!);
+    return sampled(() => ended, () => [child.pid!]);
+}
+
+/**
+ * `pulumi preview` of a new fleet of `n` nodes on `hosts` (`given`: every node's facts given; else
+ * read over SSH), its program bench/fleetMain.ts run by the SDK's runner in a process of its own
+ * as the Node.js language host runs a program (bench/cli.ts runnerPreview), with the package as
+ * compiled for npm (CN_BENCH_PACKAGE). Sampled: the CLI's tree (the CLI, its providers) and the
+ * program's process; not this process, which stands in for the language host.
+ */
+async function sampledRunner(n: number, given: NodeFacts | undefined, kubernetes: boolean, maxUnavailable: string | number, parallel: number | undefined, hosts: string[]): Promise<Sampled<number>> {
+    const stack = await fleetStack(`scale-p${n}${given ? "g" : "r"}`, fleetNodes(n, hosts, "one"), maxUnavailable, true, given, kubernetes);
+    const ws = stack.workspace as LocalWorkspace;
+    const pids: number[] = [];
+    try {
+        const pre = await sampled(() => runnerPreview(stack.name, ws.workDir, path.join(__dirname, "fleetMain.ts"),
+            { ...process.env, ...ws.envVars, CN_BENCH_FLEET: path.join(ws.workDir, FLEET_FILE) }, parallel ? ["--parallel", String(parallel)] : [],
+            started => pids.push("cli" in started ? started.cli : started.program)), () => pids);
+        // Every node is at least its component and a step: a program that built nothing fails here.
+        if (pre.result < 2 * n) {
+            throw new Error(`the preview of ${n} nodes plans ${pre.result} resources to create`);
+        }
+        return pre;
+    } finally {
+        await stack.workspace.removeStack(stack.name, { force: true });
+    }
+}
+
+/**
+ * The package as `npm pack` ships it (its prepack: tsc -p tsconfig.package.json into bin/), for
+ * the programs runnerPreview runs; sets CN_BENCH_PACKAGE to it.
+ */
+function compilePackage(): void {
+    for (const d of ["bin/components", "bin/provider"]) {
+        fs.rmSync(path.join(REPO, d), { recursive: true, force: true });
+    }
+    execFileSync(require.resolve("typescript/bin/tsc"), ["-p", "tsconfig.package.json"], { cwd: REPO, stdio: "inherit" });
+    process.env.CN_BENCH_PACKAGE = path.join(REPO, "bin", "components");
 }
 
 /**
@@ -340,28 +389,22 @@ function preview(stack: Stack, parallel?: number): Promise<number> {
 
 /**
  * A stack whose inline program is one ContainerdFleet of `nodes` (built here, not passed through
- * stack config: a thousand nodes' config is more than one command-line argument may hold).
+ * stack config: a thousand nodes' config is more than one command-line argument may hold). Its
+ * description is also in the stack's directory (FLEET_FILE), for bench/fleetMain.ts.
  */
 async function fleetStack(name: string, nodes: ReturnType<typeof fleetNodes>, maxUnavailable: string | number, skipCheckpoints: boolean, facts?: NodeFacts, kubernetes = false, exportTable = false): Promise<Stack> {
-    const key = privateKey();
-    // --ssh-agent: the connection names no key (the agent in SSH_AUTH_SOCK holds it; main starts it).
-    const auth = process.env.CN_BENCH_SSH_AGENT === "1" ? { sshAgent: true } : { privateKey: pulumi.secret(key) };
-    const program = async () => {
-        // Set by upFleetStacks (--stack-size), as the package's stack program takes it.
-        const limit = new pulumi.Config().get("maxUnavailable");
-        const fleet = new ContainerdFleet("fleet", {
-            nodes: nodes.map(n => ({
-                name: n.name, connection: { host: n.host, port: n.port, hostKey: n.hostKey, ...auth },
-                overrides: n.overrides, ...(facts ? { nodeFacts: facts } : {}),
-            })),
-            settings: kubernetes ? { ...SETTINGS, kubelet: { version: KUBELET_VERSION } } : SETTINGS,
-            ...(kubernetes ? { kubernetes: { kubeconfig: ADMIN_KUBECONFIG, kubectl: KUBECTL } } : {}),
-            maxUnavailable: limit === undefined ? maxUnavailable : Number(limit),
-        });
-        return { nodes: fleet.table.apply(t => t.length), ...(exportTable ? { table: fleet.table } : {}) };
+    const description: FleetDescription = {
+        nodes: nodes.map(n => ({ name: n.name, host: n.host, port: n.port, hostKey: n.hostKey, overrides: n.overrides })),
+        settings: kubernetes ? { ...SETTINGS, kubelet: { version: KUBELET_VERSION } } : SETTINGS,
+        ...(kubernetes ? { kubernetes: { kubeconfig: ADMIN_KUBECONFIG, kubectl: KUBECTL } } : {}),
+        maxUnavailable, facts, exportTable,
+        // --ssh-agent: the connection names no key (the agent in SSH_AUTH_SOCK holds it; main starts it).
+        keyFile: process.env.CN_BENCH_SSH_AGENT === "1" ? undefined : path.join(LAB_DIR, "id_ed25519"),
     };
+    const program = fleetProgram(description, pkg);
     const work = fs.mkdtempSync(path.join(os.tmpdir(), `cnode-${name}-`));
     fs.mkdirSync(path.join(work, ".state"));
+    fs.writeFileSync(path.join(work, FLEET_FILE), JSON.stringify(description));
     const stack = await LocalWorkspace.createStack({ stackName: name, projectName: "containerd-node", program }, {
         workDir: work,
         projectSettings: { name: "containerd-node", runtime: "nodejs", backend: { url: `file://${path.join(work, ".state")}` } },
@@ -620,6 +663,7 @@ async function main(): Promise<void> {
             return;
         }
         if (previewOnly) {
+            compilePackage();
             // What a converted fleet node's facts read as: given to every node of the second preview.
             const o = fleetNodes(1, hosts, "one")[0];
             const facts = await readNodeFacts({
@@ -644,19 +688,28 @@ async function main(): Promise<void> {
             let first: number | undefined;
             const factsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "cnode-scale-facts-")), "facts.json");
             fs.writeFileSync(factsFile, JSON.stringify(facts));
+            const row = (n: number, what: string, pre: Sampled<unknown>, ratio = "") => console.log([n, what, pre.seconds.toFixed(1) + ratio, pre.peakMiB.toFixed(0),
+                (pre.cpu.get("node") ?? 0).toFixed(1), (pre.cpu.get("pulumi") ?? 0).toFixed(1)].join(" | "));
+            const inline = process.argv.includes("--inline");
             for (const n of sizes) {
                 for (const given of [false, true]) {
-                    // Each preview in a process of its own, as `pulumi preview` runs a program: this
-                    // one's heap (the reads above, the previews before) is not counted.
-                    const pre = await sampledChild([String(n), given ? "given" : "read", kubernetes ? "kubernetes" : "host", factsFile, String(maxUnavailable), String(parallel ?? 0), hosts.join(",")]);
+                    // Each preview's program in a process of its own, as `pulumi preview` runs it:
+                    // this one's heap (the reads above, the previews before) is not counted.
+                    const pre = await sampledRunner(n, given ? facts : undefined, kubernetes, maxUnavailable, parallel, hosts);
                     const ratio = first === undefined ? "" : ` (x${(pre.seconds / first).toFixed(2)} the first size's)`;
                     first = given ? first : first ?? pre.seconds;
-                    console.log([n, given ? "given" : "read over SSH", pre.seconds.toFixed(1) + (given ? "" : ratio), pre.peakMiB.toFixed(0),
-                        (pre.cpu.get("node") ?? 0).toFixed(1), (pre.cpu.get("pulumi") ?? 0).toFixed(1)].join(" | "));
+                    row(n, given ? "given" : "read over SSH", pre, given ? "" : ratio);
                     if (answering && !given) {
-                        const ans = await sampledChild([String(n), "read", kubernetes ? "kubernetes" : "host", factsFile, String(maxUnavailable), String(parallel ?? 0), answering.name]);
-                        console.log([n, "read over SSH (answering endpoint)", ans.seconds.toFixed(1), ans.peakMiB.toFixed(0),
-                            (ans.cpu.get("node") ?? 0).toFixed(1), (ans.cpu.get("pulumi") ?? 0).toFixed(1)].join(" | "));
+                        row(n, "read over SSH (answering endpoint)", await sampledRunner(n, undefined, kubernetes, maxUnavailable, parallel, [answering.name]));
+                    }
+                    if (inline) {
+                        // The same preview with the program inline in a process of the Automation API (--inline).
+                        row(n, `${given ? "given" : "read over SSH"}, inline (Automation API)`,
+                            await sampledChild([String(n), given ? "given" : "read", kubernetes ? "kubernetes" : "host", factsFile, String(maxUnavailable), String(parallel ?? 0), hosts.join(",")]));
+                        if (answering && !given) {
+                            row(n, "read over SSH (answering endpoint), inline (Automation API)",
+                                await sampledChild([String(n), "read", kubernetes ? "kubernetes" : "host", factsFile, String(maxUnavailable), String(parallel ?? 0), answering.name]));
+                        }
                     }
                 }
             }
