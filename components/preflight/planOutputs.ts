@@ -134,7 +134,11 @@ export function planOutputs(label: string, spec: NodeSpec, facts: pulumi.Output<
             pulumi.log.error(msg, parent);
             return msg;
         }
-        p.plan.lines.forEach(line => pulumi.log.info(line, parent));
+        // One message of the plan's lines: each message is a call to the engine, made one after
+        // another by the SDK (a fleet's preview sends one a node, not one a line).
+        if (p.plan.lines.length > 0) {
+            pulumi.log.info(p.plan.lines.join("\n"), parent);
+        }
         p.plan.warnings.forEach(w => pulumi.log.warn(w, parent));
         // Another run's claim may be gone by the time of an up: said at preview; at up the node is
         // refused now, before any node changes, rather than at its first step mid-rollout.
