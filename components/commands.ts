@@ -23,9 +23,22 @@ interface StepArgs {
     triggers?: pulumi.Input<any[]>;
 }
 
+declare const secretBrand: unique symbol;
+
+/**
+ * A node's connection as one secret Output (secretConnection), which all its remote steps send,
+ * as the generated class sends it: it holds the key or password. Made once a node: each
+ * `pulumi.secret` of the object is a few Outputs more.
+ */
+export type SecretConnection = pulumi.Output<command.types.input.remote.ConnectionArgs> & { readonly [secretBrand]: true };
+
+/** The connection as the steps send it: one secret. */
+export function secretConnection(c: command.types.input.remote.ConnectionArgs): SecretConnection {
+    return pulumi.secret(c) as SecretConnection;
+}
+
 export interface RemoteStepArgs extends StepArgs {
-    /** Sent as one secret, as the generated class does: it holds the key or password. */
-    connection: pulumi.Input<command.types.input.remote.ConnectionArgs>;
+    connection: SecretConnection;
     /** Given to `create` on its standard input: the step's script (components/scripts/shell.ts). */
     stdin?: pulumi.Input<string>;
 }
@@ -109,7 +122,7 @@ export class RemoteStep extends pulumi.CustomResource {
         const restore = hideSourcePosition();
         try {
             super("command:remote:Command", name, stepProps({
-                connection: pulumi.secret(args.connection),
+                connection: args.connection,
                 create: args.create,
                 stdin: args.stdin,
                 triggers: args.triggers,
@@ -121,8 +134,7 @@ export class RemoteStep extends pulumi.CustomResource {
 }
 
 export interface CopyStepArgs {
-    /** Sent as one secret, as the generated class does: it holds the key or password. */
-    connection: pulumi.Input<command.types.input.remote.ConnectionArgs>;
+    connection: SecretConnection;
     /** A file on the machine running `pulumi`: the state holds its hash, not its content. */
     source: pulumi.asset.FileAsset;
     /** Where it goes on the node; its directory must exist. */
@@ -135,7 +147,7 @@ export class CopyStep extends pulumi.CustomResource {
         const restore = hideSourcePosition();
         try {
             super("command:remote:CopyToRemote", name, {
-                connection: pulumi.secret(args.connection),
+                connection: args.connection,
                 source: args.source,
                 remotePath: args.remotePath,
             }, stepOptions(opts, ["connection"], undefined));

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ContainerdNodeArgs } from "./args";
 import { NodeFacts } from "./facts";
 import { kubeconfigWiring, writeLocalLibrary } from "./kubeconfig";
-import { CopyStep, LocalStep, RemoteStep } from "./commands";
+import { CopyStep, LocalStep, RemoteStep, secretConnection } from "./commands";
 import { drainDigest, drainScript, GateReport, parseWaveDrain, parseWaveReport, rollbackMarkScript, verifyNodeScript } from "./scripts/kubectl";
 import { NodeStep, nodeSteps } from "./scripts/claim";
 import { NODE_LIB_FILE } from "./scripts/lib";
@@ -16,6 +16,7 @@ import { DEFAULTS, hasUserInfo, InvalidArgumentError, NodeSpec, resolveSpec } fr
 import { NodePlan, pathText } from "./preflight/plan";
 import { planOutputs, readFactsLimited } from "./preflight/planOutputs";
 import { dropSdkDebugLogs } from "./sdkDebugLogs";
+import { applyAll, outputOf } from "./outputs";
 
 /** Seconds a step reported on a JSON stdout line (`{"seconds":N,…}`), if it did. */
 export function reportedSeconds(stdout: string | undefined): number | undefined {
@@ -149,6 +150,9 @@ export class ContainerdNode extends pulumi.ComponentResource {
             perDialTimeout: c.perDialTimeout ?? DEFAULTS.perDialTimeout,
         };
 
+        // What every remote step sends: one secret.
+        const sent = secretConnection(connection);
+
         // The component's own dependsOn (e.g. the previous node of a rolling conversion) gates
         // its first step: children do not inherit it.
         const after = opts?.dependsOn;
@@ -158,7 +162,7 @@ export class ContainerdNode extends pulumi.ComponentResource {
         // Each step's script is the stdin of a short command that runs it (components/scripts/shell.ts).
         const remote = (step: NodeStep, script: pulumi.Input<string>, after: pulumi.Resource[] = last, triggers?: pulumi.Input<any>[], formerly?: string) => {
             const create = detachedCommand(step, user, holder, NODE_LIB_FILE, spec.stateDir);
-            const cmd = new RemoteStep(`${name}-${step}`, { connection, create, stdin: script, triggers }, {
+            const cmd = new RemoteStep(`${name}-${step}`, { connection: sent, create, stdin: script, triggers }, {
                 parent: this, dependsOn: after, aliases: formerly === undefined ? undefined : [{ name: `${name}-${formerly}` }],
             });
             last = [cmd];
@@ -207,8 +211,7 @@ export class ContainerdNode extends pulumi.ComponentResource {
         this.path = this.plan.apply(p => p ? pathText(p.path) : "unknown (the node's facts were not read)");
         this.refusal = refusal;
         // The node's first step runs its script only when nothing refuses the node.
-        const refusedOr = (script: pulumi.Input<string>) => pulumi.all([refusal, script]).apply(([r, s]) => r
-            ? `echo ${sq(`containerd-node: ${r}`)} >&2\nexit 1\n` : s);
+        const refusedOr = (script: pulumi.Input<string>): pulumi.Output<string> => refusal.apply(r => r ? pulumi.output(`echo ${sq(`containerd-node: ${r}`)} >&2\nexit 1\n`) : pulumi.output(script));
 
         // Every step after the pre-flight, in order, once `startAfter` is known. Only plain arrays go
         // to dependsOn: the SDK walks the whole object graph of a resolved promise there
@@ -218,7 +221,7 @@ export class ContainerdNode extends pulumi.ComponentResource {
             // them, once the pre-flight has read the node (which at up makes their directory).
             const uploads: pulumi.Resource[] = [];
             const upload = (kind: string, source: string, remotePath: string) => uploads.push(new CopyStep(`${name}-${kind}`, {
-                connection,
+                connection: sent,
                 source: new pulumi.asset.FileAsset(source),
                 remotePath: refusal.apply(() => remotePath),
             }, { parent: this, dependsOn: startAfter }));
@@ -280,15 +283,17 @@ export class ContainerdNode extends pulumi.ComponentResource {
                 // A fleet's wave steps drain, verify and gate the node (ContainerdNodeArgs.fleetWave).
                 const switched = wave.drain.then(d => has("switch") ? remote("switch", switchText, [d.step], softTriggers) : undefined);
                 const node = spec.kubernetes!.nodeName;
-                const line = pulumi.output(wave.verify.then(v => v.stdout)).apply(out => waveLine(out, node));
+                const line = outputOf(wave.verify.then(v => v.stdout)).apply(out => waveLine(out, node));
+                const verified = line.apply(l => l.verify);
                 return {
                     done: wave.verify.then(v => cleanup([v.step])),
                     verifiedAfter: Promise.all([wave.drain, switched]).then(([d, sw]) => sw ?? d.step),
                     beforeDrain: configured,
-                    runtime: line.apply(l => l.verify),
-                    drain: pulumi.output(wave.drain.then(d => d.stdout)).apply(out => waveDrainLine(out, node)),
-                    switch: pulumi.output(switched.then(sw => sw?.stdout)) as pulumi.Output<string>,
-                    verify: line.apply(l => l.verify),
+                    runtime: verified,
+                    drain: outputOf(wave.drain.then(d => d.stdout)).apply(out => waveDrainLine(out, node)),
+                    // (No switch: undefined, as the node's steps say.)
+                    switch: outputOf(switched.then(sw => sw?.stdout) as Promise<pulumi.Output<string>>),
+                    verify: verified,
                     gate: line.apply(l => l.gate),
                 };
             }
@@ -309,7 +314,7 @@ export class ContainerdNode extends pulumi.ComponentResource {
         // flight at a time instead of all of them (most of a large preview's memory).
         const built = args.startAfter instanceof Promise ? args.startAfter.then(steps) : steps(args.startAfter ?? []);
         const fromSteps = <T>(f: (s: NodeSteps) => pulumi.Input<T>): pulumi.Output<T> =>
-            built instanceof Promise ? pulumi.output(built.then(f)) as pulumi.Output<T> : pulumi.output(f(built)) as pulumi.Output<T>;
+            built instanceof Promise ? outputOf(built.then(f) as Promise<pulumi.Output<T>>) : pulumi.output(f(built)) as pulumi.Output<T>;
         this.done = built instanceof Promise ? built.then(s => s.done) : built.done;
         this.verifiedAfter = built instanceof Promise ? built.then(s => s.verifiedAfter) : built.verifiedAfter;
         this.beforeDrain = built instanceof Promise ? built.then(s => s.beforeDrain) : built.beforeDrain;
@@ -320,9 +325,9 @@ export class ContainerdNode extends pulumi.ComponentResource {
         this.runtimeAfter = fromSteps(s => s.runtime).apply(s => (s ?? "").trim().split("\n").pop() ?? "");
         this.containerdVersion = this.runtimeAfter.apply(r => r.replace(/^containerd:\/\//, "").replace(/^v/, ""));
         this.containerRuntimeVersion = spec.kubernetes ? this.runtimeAfter : pulumi.output(undefined);
-        this.durations = fromSteps(s => pulumi.all([s.drain, s.switch, s.verify])).apply(([d, sw, v]) => ({
+        this.durations = fromSteps(s => applyAll([s.drain, s.switch, s.verify], ([d, sw, v]) => ({
             drain: reportedSeconds(d), switch: reportedSeconds(sw), verify: reportedSeconds(v),
-        }));
+        })));
         this.gateReport = fromSteps(s => s.gate ?? pulumi.output(undefined));
         this.registerOutputs({
             runtimeBefore: this.runtimeBefore,

@@ -5,6 +5,7 @@ import { LocalStep, withoutSourcePosition } from "../commands";
 import { kubeconfigWiring, writeLocalLibrary } from "../kubeconfig";
 import { ContainerdNode, StepDurations } from "../containerdNode";
 import { readsWaitingAtMost } from "../preflight/planOutputs";
+import { applyAll, outputOf } from "../outputs";
 import { withoutPromiseTraces } from "../promiseTraces";
 import { dropSdkDebugLogs } from "../sdkDebugLogs";
 import { drainDigest, waveDrainScript, WaveMember, waveTriggers, waveVerifyScript } from "../scripts/kubectl";
@@ -344,11 +345,11 @@ export class ContainerdFleet extends pulumi.ComponentResource {
                 passedOfThisWave.push(passed);
                 everyPassed.push(passed);
                 // (Only Kubernetes mode has a budget: the wave's step ran the gate.)
-                const report = !soft ? undefined : pulumi.output(node.then(nd => nd.gateReport));
+                const report = !soft ? undefined : outputOf(node.then(nd => nd.gateReport));
                 if (report) {
                     reports.push(report.apply(r => r && !r.passed ? `${n.name} (${r.failure ?? "failed"})` : ""));
                 }
-                rows.push(pulumi.output(node.then(nd => pulumi.all([nd.runtimeBefore, nd.runtimeAfter, nd.path, nd.durations, report]).apply(([b, a, p, d, r]): FleetRow => ({
+                rows.push(outputOf(node.then(nd => applyAll([nd.runtimeBefore, nd.runtimeAfter, nd.path, nd.durations, report], ([b, a, p, d, r]): FleetRow => ({
                     node: n.name, wave: w + 1, runtimeBefore: b, runtimeAfter: a, path: p, durations: d,
                     ...(r && !r.passed ? { result: "failed" as const, failure: r.failure }
                         : { result: b === a ? "already on containerd" as const : "converted" as const }),

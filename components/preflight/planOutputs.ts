@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { claimConflict } from "../claim";
+import { applyAll } from "../outputs";
 import { NodeFacts } from "../facts";
 import { ProxyValues } from "../render/proxy";
 import { RegistryAuthValues } from "../render/registryAuth";
@@ -96,7 +97,7 @@ export function planOutputs(label: string, spec: NodeSpec, facts: pulumi.Output<
     proxy: pulumi.Output<ProxyValues>, parent: pulumi.Resource, holder: string): { plan: pulumi.Output<NodePlan | undefined>; refusal: pulumi.Output<string> } {
     // Neither the facts nor the plan hold a secret (the messages name credentials, never show
     // them): unmarked, so that the outputs built on them (the fleet's table) stay readable.
-    const planned: pulumi.Output<PlanOrError> = pulumi.unsecret(pulumi.all([facts, auth, proxy]).apply(([f, a, px]): PlanOrError => {
+    const planned: pulumi.Output<PlanOrError> = pulumi.unsecret(applyAll([facts, auth, proxy], ([f, a, px]): PlanOrError => {
         const invalid = proxyProblems(label, spec, px);
         if (invalid.length > 0) {
             return { invalid: invalid.join("\n") };

@@ -716,17 +716,18 @@ describe("command steps (RemoteStep, LocalStep)", () => {
     const connection = { host: "10.0.0.9", port: 2222, user: "admin", privateKey: pulumi.secret("KEY"), hostKey: "ssh-ed25519 AAAA", dialErrorLimit: 10, perDialTimeout: 15 };
 
     it("a RemoteStep reaches the engine exactly as @pulumi/command's remote.Command would", async () => {
-        const { RemoteStep } = await import("../../components/commands");
+        const { RemoteStep, secretConnection } = await import("../../components/commands");
         const command = await import("@pulumi/command");
         const create = pulumi.output("echo hi");
-        const ours = await registered((n, opts) => new RemoteStep(n, { connection, create, triggers: ["t1"] }, opts));
+        // (A node makes its connection's secret once, for all its steps.)
+        const ours = await registered((n, opts) => new RemoteStep(n, { connection: secretConnection(connection), create, triggers: ["t1"] }, opts));
         const theirs = await registered((n, opts) => new command.remote.Command(n, { connection, create, triggers: ["t1"], addPreviousOutputInEnv: false }, opts));
         assert.deepStrictEqual(ours, theirs);
         assert.strictEqual(ours.version, "1.2.1");
         assert.deepStrictEqual(ours.secret, ["connection"]);
         assert.deepStrictEqual(ours.replaceOnChanges, ["triggers[*]"]);
         // Without triggers the same but for the replace rule, which names only triggers (the state keeps the rule for each step).
-        const bare = await registered((n, opts) => new RemoteStep(n, { connection, create }, opts));
+        const bare = await registered((n, opts) => new RemoteStep(n, { connection: secretConnection(connection), create }, opts));
         const theirsBare = await registered((n, opts) => new command.remote.Command(n, { connection, create, addPreviousOutputInEnv: false }, opts));
         assert.deepStrictEqual({ ...bare, replaceOnChanges: theirsBare.replaceOnChanges }, theirsBare);
         assert.deepStrictEqual(bare.replaceOnChanges, []);
@@ -741,15 +742,16 @@ describe("command steps (RemoteStep, LocalStep)", () => {
         assert.deepStrictEqual(ours.replaceOnChanges, ["triggers[*]"]);
     });
     it("a step is registered with no source position (the SDK's frames of this package's lines), the SDK's reader put back; other resources keep theirs", async () => {
-        const { RemoteStep, LocalStep, CopyStep } = await import("../../components/commands");
+        const { RemoteStep, LocalStep, CopyStep, secretConnection } = await import("../../components/commands");
         const sdk = pulumi.Resource as unknown as { stackTrace: (skip: number) => unknown[]; callsites: () => unknown[] };
         const stackTrace = sdk.stackTrace, callsites = sdk.callsites;
         const traces: unknown[][] = [];
         sdk.stackTrace = (skip: number) => { const t = stackTrace.call(sdk, skip); traces.push(t); return t; };
         try {
-            new RemoteStep("sp-r", { connection, create: "true" });
+            const sent = secretConnection(connection);
+            new RemoteStep("sp-r", { connection: sent, create: "true" });
             new LocalStep("sp-l", { create: "true" });
-            new CopyStep("sp-c", { connection, source: new pulumi.asset.FileAsset(__filename), remotePath: "/tmp/x" });
+            new CopyStep("sp-c", { connection: sent, source: new pulumi.asset.FileAsset(__filename), remotePath: "/tmp/x" });
             assert.strictEqual(sdk.callsites, callsites, "the SDK's reader is back");
             new pulumi.ComponentResource("test:index:Other", "sp-other");
             // A step that fails to register (a bad option) puts the reader back too.
@@ -771,8 +773,8 @@ describe("command steps (RemoteStep, LocalStep)", () => {
         }
     });
     it("declares only the properties the package reads: stdout, not stderr or the inputs' echo", async () => {
-        const { RemoteStep } = await import("../../components/commands");
-        const step = new RemoteStep("lean", { connection, create: "true" });
+        const { RemoteStep, secretConnection } = await import("../../components/commands");
+        const step = new RemoteStep("lean", { connection: secretConnection(connection), create: "true" });
         assert.ok(pulumi.Output.isInstance(step.stdout));
         assert.strictEqual((step as any).stderr, undefined);
         assert.strictEqual((step as any).update, undefined);

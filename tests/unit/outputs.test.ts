@@ -1,0 +1,50 @@
+import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { applyAll, outputOf } from "../../components/outputs";
+
+/** An Output as the SDK makes one for a resource's property: a value, and the resources it comes from. */
+function made<T>(value: T, opts: { known?: boolean; secret?: boolean; from?: string[] } = {}): pulumi.Output<T> {
+    const from = new Set((opts.from ?? []).map(name => ({ name }) as unknown as pulumi.Resource));
+    const Impl = pulumi.Output as unknown as new (...a: unknown[]) => pulumi.Output<T>;
+    return new Impl(from, Promise.resolve(value), Promise.resolve(opts.known ?? true), Promise.resolve(opts.secret ?? false), Promise.resolve(from));
+}
+
+/** What an Output carries besides its value: known, secret, and the names of the resources it depends on. */
+async function carried(o: pulumi.Output<unknown>): Promise<{ value: unknown; known: boolean; secret: boolean; from: string[] }> {
+    const impl = o as unknown as { promise(withUnknowns?: boolean): Promise<unknown>; isKnown: Promise<boolean>; isSecret: Promise<boolean>; allResources(): Promise<Set<{ name: string }>> };
+    return {
+        value: await impl.promise(), known: await impl.isKnown, secret: await impl.isSecret,
+        from: [...await impl.allResources()].map(r => r.name).sort(),
+    };
+}
+
+describe("combining Outputs (components/outputs.ts)", () => {
+    const cases: [string, () => unknown[]][] = [
+        ["known values, plain values among them", () => [made("a", { from: ["r1"] }), 2, made({ x: 1 }, { from: ["r2"] }), undefined]],
+        ["a secret among them", () => [made("a", { from: ["r1"] }), made("b", { secret: true, from: ["r2"] })]],
+        ["an unknown among them", () => [made("a", { from: ["r1"] }), made(undefined, { known: false, from: ["r2"] }), made("c")]],
+        ["no Output at all", () => ["a", 1]],
+    ];
+    for (const [what, values] of cases) {
+        it(`applyAll carries what pulumi.all(...).apply carries: ${what}`, async () => {
+            const calls: unknown[][] = [];
+            const ours = applyAll(values(), vs => { calls.push(vs); return JSON.stringify(vs); });
+            const sdks = pulumi.all(values()).apply(vs => JSON.stringify(vs));
+            assert.deepStrictEqual(await carried(ours), await carried(sdks));
+            assert.strictEqual(calls.length, (await carried(sdks)).known ? 1 : 0, "the function runs once, and not for an unknown value");
+        });
+    }
+    it("applyAll lifts an Output the function returns, as an apply does", async () => {
+        const o = applyAll([made("a", { from: ["r1"] })], ([a]) => made(`${a}!`, { secret: true, from: ["r3"] }));
+        assert.deepStrictEqual(await carried(o), { value: "a!", known: true, secret: true, from: ["r1", "r3"] });
+    });
+    it("outputOf carries what pulumi.output carries, for a promise of an Output or of a value", async () => {
+        for (const inner of [made("v", { secret: true, from: ["r1"] }), made(undefined, { known: false, from: ["r2"] }), "plain", undefined]) {
+            assert.deepStrictEqual(await carried(outputOf(Promise.resolve(inner))), await carried(pulumi.output(Promise.resolve(inner))));
+        }
+    });
+    it("an Output made by outputOf fails as the promise does", async () => {
+        const failed = outputOf(Promise.reject(new Error("the node could not be built")));
+        await assert.rejects((failed as unknown as { promise(): Promise<unknown> }).promise(), /could not be built/);
+    });
+});
