@@ -266,7 +266,9 @@ export class ContainerdNode extends pulumi.ComponentResource {
             // failure budget) since the last drain changed the Node's retry mark, so the drain runs
             // again (and the preview says it will); the rollback lifted its cordon.
             // (Not a secret, though a kubeconfig's content on its stdin makes the read's result one.)
-            const mark = pulumi.output(args.rollbackMark ?? pulumi.unsecret(command.local.runOutput({
+            // (A fleet's mark is an Output already: not wrapped again.)
+            const given = args.rollbackMark;
+            const mark = pulumi.Output.isInstance(given) ? given : pulumi.output(given ?? pulumi.unsecret(command.local.runOutput({
                 command: `${kc!.read.prologue}${rollbackMarkScript(spec)}`,
                 interpreter: ["/bin/bash", "-c"],
                 environment: kc!.read.environment,

@@ -316,10 +316,11 @@ export class ContainerdFleet extends pulumi.ComponentResource {
             };
             // Kubernetes mode: the wave's steps drain and verify its nodes once they are built (below).
             const steps = k8s ? { drain: deferred<FleetStep>(), verify: deferred<FleetStep>() } : undefined;
-            const ofThisWave: { node: Promise<ContainerdNode>; mark: pulumi.Output<string> }[] = [];
+            const ofThisWave: { node: Promise<ContainerdNode>; key: string }[] = [];
             for (const nodeName of wave) {
                 const n = byName.get(nodeName)!;
-                const mark = marks?.apply(m => m.get(n.nodeName ?? n.name) ?? "");
+                const key = n.nodeName ?? n.name;
+                const mark = marks?.apply(m => m.get(key) ?? "");
                 const { own } = nodeArgsOf.get(nodeName)!;
                 const node = nextInBatch().then(() => {
                     const built = withoutSourcePosition(() => new ContainerdNode(n.name, { ...own, startAfter, rollbackMark: mark, fleetWave: steps && { drain: steps.drain.promise, verify: steps.verify.promise } }, { parent: this }));
@@ -329,7 +330,7 @@ export class ContainerdFleet extends pulumi.ComponentResource {
                 built.push(node);
                 batch.push(node);
                 if (mark !== undefined) {
-                    ofThisWave.push({ node, mark });
+                    ofThisWave.push({ node, key });
                 }
                 // Host mode's gate (no Kubernetes: the probes and the pause).
                 const gated = (done: pulumi.Resource): pulumi.Resource => {
@@ -363,26 +364,27 @@ export class ContainerdFleet extends pulumi.ComponentResource {
                 const kcWave = kc!.steps(`${name}-${id}`);
                 // (A node that could not be built fails the program, and the pre-flight barrier; the others still get their steps.)
                 const ready = (f: (nd: ContainerdNode) => pulumi.Resource | Promise<pulumi.Resource>) => Promise.allSettled(ofThisWave.map(m =>
-                    m.node.then(nd => Promise.resolve(f(nd)).then(after => ({ nd, mark: m.mark, after })))))
+                    m.node.then(nd => Promise.resolve(f(nd)).then(after => ({ nd, key: m.key, after })))))
                     .then(rs => rs.flatMap(r => r.status === "fulfilled" ? [r.value] : []));
                 void ready(nd => nd.beforeDrain).then(members => {
                     if (members.length === 0) {
                         return;
                     }
-                    const marks = pulumi.all(members.map(m => m.mark));
+                    // The wave's nodes' marks, from the fleet's one read (one Output, not one a node).
+                    const waveMarks = marks!.apply(m => members.map(x => m.get(x.key) ?? ""));
                     const asMembers = (ms: string[]): WaveMember[] => members.map(({ nd }, i) => ({ spec: nd.spec, planned: soft ? ms[i] : undefined }));
                     // Each node's retry mark: a new one (a rollback, or a failure within a budget) drains again.
-                    const triggers = marks.apply(ms => waveTriggers(members.map(m => m.nd.spec.kubernetes!.nodeName), ms));
-                    const text = marks.apply(ms => waveDrainScript(asMembers(ms), atOnce));
+                    const triggers = waveMarks.apply(ms => waveTriggers(members.map(m => m.nd.spec.kubernetes!.nodeName), ms));
+                    const text = waveMarks.apply(ms => waveDrainScript(asMembers(ms), atOnce));
                     const drain = new LocalStep(`${name}-${id}-drain`, {
                         create: text, interpreter: ["/bin/bash", "-c"], environment: kcWave.environment, triggers: [triggers],
                     }, { parent: this, dependsOn: members.map(m => m.after) });
                     steps!.drain.resolve({ step: drain, stdout: drain.stdout });
                     // The verify names the drain (its text and triggers), so it runs again whenever the drain does.
-                    const after = pulumi.all([text, triggers]).apply(([t, tr]) => drainDigest(t, tr));
+                    const after = applyAll([text, triggers], ([t, tr]) => drainDigest(t, tr));
                     return ready(nd => nd.verifiedAfter).then(switched => {
                         const step = new LocalStep(`${name}-${id}`, {
-                            create: pulumi.all([marks, after]).apply(([ms, a]) => waveVerifyScript(asMembers(ms), a, gateValues, atOnce)),
+                            create: applyAll([waveMarks, after], ([ms, a]) => waveVerifyScript(asMembers(ms), a, gateValues, atOnce)),
                             interpreter: ["/bin/bash", "-c"], environment: kcWave.environment,
                         }, { parent: this, dependsOn: switched.map(m => m.after) });
                         // Its last local step has run: its kubeconfig file goes (at exit otherwise).
