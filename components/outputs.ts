@@ -14,7 +14,9 @@ type Unwrapped<X> = X extends pulumi.Output<infer U> ? U : X;
 
 /**
  * `pulumi.all(values).apply(f)`, one Output made an Output given (the applies nested); each value
- * an Output, or a plain value with no Output inside it.
+ * an Output, or a plain value with no Output inside it. One difference: where a value is unknown
+ * (at preview), the result is unknown and secret only if a value before it is, so a value that
+ * may be a secret goes before one that may be unknown.
  */
 export function applyAll<V extends unknown[], R>(values: [...V], f: (values: { [K in keyof V]: Unwrapped<V[K]> }) => pulumi.Input<R>): pulumi.Output<R> {
     const list = values as unknown[];

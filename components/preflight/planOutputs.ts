@@ -97,7 +97,7 @@ export function planOutputs(label: string, spec: NodeSpec, facts: pulumi.Output<
     proxy: pulumi.Output<ProxyValues>, parent: pulumi.Resource, holder: string): { plan: pulumi.Output<NodePlan | undefined>; refusal: pulumi.Output<string> } {
     // Neither the facts nor the plan hold a secret (the messages name credentials, never show
     // them): unmarked, so that the outputs built on them (the fleet's table) stay readable.
-    const planned: pulumi.Output<PlanOrError> = pulumi.unsecret(applyAll([facts, auth, proxy], ([f, a, px]): PlanOrError => {
+    const planned: pulumi.Output<PlanOrError> = pulumi.unsecret(applyAll([auth, proxy, facts], ([a, px, f]): PlanOrError => {
         const invalid = proxyProblems(label, spec, px);
         if (invalid.length > 0) {
             return { invalid: invalid.join("\n") };

@@ -34,6 +34,11 @@ describe("combining Outputs (components/outputs.ts)", () => {
             assert.strictEqual(calls.length, (await carried(sdks)).known ? 1 : 0, "the function runs once, and not for an unknown value");
         });
     }
+    it("applyAll: an unknown value after a secret one is unknown and secret, as with pulumi.all", async () => {
+        const values = () => [made("s", { secret: true }), made(undefined, { known: false })];
+        assert.deepStrictEqual(await carried(applyAll(values(), () => "x")), await carried(pulumi.all(values()).apply(() => "x")));
+        assert.deepStrictEqual((await carried(applyAll(values(), () => "x"))).secret, true);
+    });
     it("applyAll lifts an Output the function returns, as an apply does", async () => {
         const o = applyAll([made("a", { from: ["r1"] })], ([a]) => made(`${a}!`, { secret: true, from: ["r3"] }));
         assert.deepStrictEqual(await carried(o), { value: "a!", known: true, secret: true, from: ["r1", "r3"] });
