@@ -4,8 +4,8 @@
  * 1. versions.ts; claim.ts, facts.ts: what the pre-flight reads off a node (NodeClaim, NodeFacts,
  *    the reader's line tags); promiseTraces.ts (the SDK's promise traces left out while a fleet
  *    builds its nodes), sdkDebugLogs.ts (the SDK's own per-resource debug messages left out in a
- *    program with a ContainerdNode); nodeFiles.ts (components/node's files as text: the node
- *    library and the templates it keeps).
+ *    program with a ContainerdNode); outputs.ts (Outputs combined with fewer of them made);
+ *    nodeFiles.ts (components/node's files as text: the node library and the templates it keeps).
  * 2. args.ts; then toml/ (dotted keys, secret keys, schema 3 and 4 paths) and compat.ts (support
  *    tables, verdicts); then spec.ts (defaults, validation).
  * 3. render/ (file text); above it scripts/ (the text sent to nodes: values, rendered files and
