@@ -32,7 +32,7 @@
  * language host). The memory figure is the peak of the CLI's tree (the CLI, its providers) and
  * the program's process together. `--inline` also runs each preview with the program inline, as
  * the Automation API runs one (in a process of its own, the package's sources under ts-node):
- * what a program driven by upFleetStacks pays. Before them: the reads alone (as many as the
+ * what an inline program of the Automation API pays. Before them: the reads alone (as many as the
  * largest size, as a preview makes them, in this process), and what one read's reader costs a
  * converted machine, run there without SSH: its wall time, CPU and the processes and threads it
  * starts (the machine's PID counter, the reader itself included; medians of 5 runs).
