@@ -151,7 +151,7 @@ export function waveTriggers(nodes: string[], marks: string[]): string {
 }
 
 /** A value of each node of a wave: one value when it is the same for every node, else one per node (kubectl.sh wave_value). */
-function perNode<T extends string | number>(members: WaveMember[], f: (m: WaveMember) => T): T | string[] {
+function perNode<T extends string | number>(members: WaveMember[], f: (m: WaveMember, i: number) => T): T | string[] {
     const vs = members.map(f);
     return vs.every(v => v === vs[0]) ? vs[0] : vs.map(String);
 }
@@ -165,15 +165,16 @@ function perNode<T extends string | number>(members: WaveMember[], f: (m: WaveMe
  * the nodes it drained. Prints one JSON line per node (parseWaveDrain).
  */
 export function waveDrainScript(members: WaveMember[], atOnce: number): string {
-    const flags = members.map(m => drainValues(m.spec).DRAIN_FLAGS);
+    const values = members.map(m => drainValues(m.spec));
+    const flags = values.map(v => v.DRAIN_FLAGS);
     if (flags.some(f => f.join(" ") !== flags[0].join(" "))) {
         throw new Error("a wave's nodes drain with the same flags (the fleet's kubernetes.drain)");
     }
     return `set -uo pipefail
 ${localValues({
         ...waveValues(members),
-        WANT: perNode(members, m => drainValues(m.spec).WANT),
-        POLICY: perNode(members, m => drainValues(m.spec).POLICY),
+        WANT: perNode(members, (_, i) => values[i].WANT),
+        POLICY: perNode(members, (_, i) => values[i].POLICY),
         DRAIN_FLAGS: flags[0],
         AT_ONCE: atOnce,
     })}${LOCAL_LIB_SOURCE}cn_drain_wave
