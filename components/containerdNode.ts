@@ -211,7 +211,9 @@ export class ContainerdNode extends pulumi.ComponentResource {
         this.path = this.plan.apply(p => p ? pathText(p.path) : "unknown (the node's facts were not read)");
         this.refusal = refusal;
         // The node's first step runs its script only when nothing refuses the node.
-        const refusedOr = (script: pulumi.Input<string>): pulumi.Output<string> => refusal.apply(r => r ? pulumi.output(`echo ${sq(`containerd-node: ${r}`)} >&2\nexit 1\n`) : pulumi.output(script));
+        // (The script as it is: the apply lifts an Output, where pulumi.output would wrap it twice more.)
+        const refusedOr = (script: pulumi.Input<string>): pulumi.Output<string> => refusal.apply((r): pulumi.Input<string> => r
+            ? `echo ${sq(`containerd-node: ${r}`)} >&2\nexit 1\n` : script) as unknown as pulumi.Output<string>;
 
         // Every step after the pre-flight, in order, once `startAfter` is known. Only plain arrays go
         // to dependsOn: the SDK walks the whole object graph of a resolved promise there
