@@ -19,6 +19,7 @@ export interface FleetDescription {
     settings: Package.ContainerdFleetArgs["settings"];
     /** Kubernetes mode: the cluster's kubeconfig file and kubectl. */
     kubernetes?: { kubeconfig: string; kubectl: string };
+    /** The fleet's `maxUnavailable` (stack config `maxUnavailable`, set by upFleetStacks, wins). */
     maxUnavailable: string | number;
     /** Every node's facts, given (no read over SSH). */
     facts?: NodeFacts;
