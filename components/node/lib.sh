@@ -187,20 +187,30 @@ cn_run() {
     (umask 077 && { cn_run_head; cat "$script"; } >"$dir/script") || return 1
     : >"$dir/out"; : >"$dir/err"
     date -u +%Y-%m-%dT%H:%M:%SZ >"$dir/started"
-    systemctl reset-failed "$unit" >/dev/null 2>&1 || true
-    # The script holds the step's values (credentials too): removed as soon as it has run.
-    # The unit's command line is two plain paths: systemd writes a transient unit's command to
-    # /run/systemd/transient and reads it back at every daemon-reload, and a reload (anyone's
-    # systemctl enable, say) between systemd-run and the start re-read "$1" and ";" mangled.
-    # shellcheck disable=SC2016 # the runner's own text: $1 is its argument
-    printf '%s\n' 'bash "$1/script" >"$1/out" 2>"$1/err"; rc=$?; rm -f "$1/script"; echo "$rc" >"$1/rc.tmp"; mv -f "$1/rc.tmp" "$1/rc"' >"$dir/run"
-    systemd-run --quiet --collect --unit="$unit" --description="containerd-node step $name" \
-      --setenv=CN_DIR="$CN_DIR" --setenv=CN_RUN_DIR="$dir" --setenv=CN_HOLDER="${CN_HOLDER:-}" \
-      /bin/bash "$dir/run" "$dir" ||
-      { echo "containerd-node: step '$name': systemd-run could not start it" >&2; return 1; }
+    cn_start "$name" "$dir" "$unit" || return 1
   fi
   [ -z "$CN_RUN_INPUT" ] || rm -f "$CN_RUN_INPUT"
   cn_follow "$name" "$dir" "$unit" </dev/null
+}
+
+# cn_start NAME DIR UNIT: starts the run's unit. Its first act is to mark the run begun, so a unit
+# that ended before that ran nothing and is started again (seen on a cgroup v1 node: systemd could
+# not move the unit's process into its cgroup and it exited 219/CGROUP before the run began).
+# DIR/tries counts the starts (a run without it was started by an older library: never started again).
+cn_start() {
+  local name=$1 dir=$2 unit=$3
+  echo $(($(cat "$dir/tries" 2>/dev/null || echo 0) + 1)) >"$dir/tries"
+  systemctl reset-failed "$unit" >/dev/null 2>&1 || true
+  # The script holds the step's values (credentials too): removed as soon as it has run.
+  # The unit's command line is two plain paths: systemd writes a transient unit's command to
+  # /run/systemd/transient and reads it back at every daemon-reload, and a reload (anyone's
+  # systemctl enable, say) between systemd-run and the start re-read "$1" and ";" mangled.
+  # shellcheck disable=SC2016 # the runner's own text: $1 is its argument
+  printf '%s\n' ': >"$1/begun"; bash "$1/script" >"$1/out" 2>"$1/err"; rc=$?; rm -f "$1/script"; echo "$rc" >"$1/rc.tmp"; mv -f "$1/rc.tmp" "$1/rc"' >"$dir/run"
+  systemd-run --quiet --collect --unit="$unit" --description="containerd-node step $name" \
+    --setenv=CN_DIR="$CN_DIR" --setenv=CN_RUN_DIR="$dir" --setenv=CN_HOLDER="${CN_HOLDER:-}" \
+    /bin/bash "$dir/run" "$dir" ||
+    { echo "containerd-node: step '$name': systemd-run could not start it" >&2; return 1; }
 }
 
 # cn_run_head: the lines cn_run puts before a step's script (components/scripts/lib.ts runHead, which
@@ -223,9 +233,23 @@ cn_follow() {
         *) gone=0;;
       esac
     fi
+    # Gone for 5 s without a result and never begun: nothing ran, so it is started again (twice at most).
+    if [ "$gone" -ge 10 ] && [ ! -f "$dir/begun" ] && [ -f "$dir/script" ] && [ "$(cat "$dir/tries" 2>/dev/null || echo 9)" -lt 3 ]; then
+      # One follower starts it (another that follows the same run waits for that start).
+      if mkdir "$dir/restart-$(cat "$dir/tries")" 2>/dev/null; then
+        echo "[$name] its unit ended before the step began (nothing of it ran): starting it again" >&2
+        journalctl -u "$unit" -n 10 --no-pager -o cat 2>/dev/null | sed 's/^/  systemd: /' >&2 || true
+        cn_start "$name" "$dir" "$unit" || echo 1 >"$dir/rc"
+      fi
+      gone=0
+    fi
     # Gone for 5 s without a result: stopped or killed from outside.
     if [ "$gone" -ge 10 ]; then
-      echo "containerd-node: step '$name' ended without a result (its unit was stopped or killed); see $dir/err" >&2
+      if [ -f "$dir/begun" ] || [ ! -f "$dir/tries" ]; then
+        echo "containerd-node: step '$name' ended without a result (its unit was stopped or killed); see $dir/err" >&2
+      else
+        echo "containerd-node: step '$name' did not begin: its unit ended before it, $(cat "$dir/tries") times (nothing of the step ran)" >&2
+      fi
       # What systemd saw of the unit (how its process ended, who stopped it): the cause, here.
       journalctl -u "$unit" -n 10 --no-pager -o cat 2>/dev/null | sed 's/^/  systemd: /' >&2 || true
       echo 1 >"$dir/rc"

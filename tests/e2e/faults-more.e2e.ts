@@ -12,7 +12,7 @@ import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { execFileSync, spawn } from "child_process";
 import * as path from "path";
 import { artifacts, changes, inNode, labNode, labStack, LAB_DIR, nodeUp, onNode, REPO, settled, upExpectingFailure } from "./lab";
-import { claimOn, consistent, containerd, convergesAgain, files, images, killPulumi, reached, matrixHooks, settings } from "./faultsLab";
+import { claimOn, consistent, containerd, files, images, killPulumi, reached, matrixHooks, settings } from "./faultsLab";
 
 const A = artifacts();
 const PORTS: { [n: string]: number } = { "f-two": 2284, "f-bad": 2285, "f-full": 2286, "f-key": 2287, "f-kill": 2288, "f-two2": 2292, "f-skip": 2293 };
@@ -97,7 +97,7 @@ while [ ! -f /tmp/release-lock ]; do sleep 0.2; done`], { env: { ...process.env,
         rows.push("corrupt download | configure, staging | 0 | 0 | refused, nothing changed");
     });
 
-    it("the disk fills up while staging: a clear error, nothing changed; with space again the rerun converges", async () => {
+    it("the disk fills up while staging: a clear error, nothing changed; with space again the rerun converges, its first unit started again after it ended before it began", async () => {
         const node = "f-full";
         nodeUp(node, PORTS[node]);
         // A 40 MiB filesystem where the tarball is unpacked: the pre-flight's free-space checks (of
@@ -114,9 +114,23 @@ while [ ! -f /tmp/release-lock ]; do sleep 0.2; done`], { env: { ...process.env,
         assert.strictEqual(consistent(node).runtime, "docker");
         assert.strictEqual(images(node), imgs);
         onNode(node, `umount ${STAGE}`);
-        const seconds = await convergesAgain(stack);
+        // And the step's unit ends once before its process begins, after systemd-run has started it,
+        // as one does when systemd can't set the process up (219/CGROUP): a drop-in for every
+        // containerd-node-* unit names a working directory that is not there (200/CHDIR), and a
+        // watcher on the node makes it once the journal has that failure.
+        const dropIn = "/etc/systemd/system/containerd-node-.service.d";
+        onNode(node, `mkdir -p ${dropIn} && printf '%s\\n' '[Service]' 'WorkingDirectory=/run/fail-once' >${dropIn}/fail-once.conf && systemctl daemon-reload &&
+systemd-run --quiet --unit=fail-once-watch bash -c "until journalctl -o cat --no-pager -u 'containerd-node-converge-*' | grep -q 200/CHDIR; do sleep 0.2; done; mkdir /run/fail-once"`);
+        const t0 = Date.now();
+        const res = await stack.up({ color: "never" });
+        const seconds = (Date.now() - t0) / 1000;
+        assert.strictEqual(res.summary.result, "succeeded");
+        assert.match(res.stdout, /\[converge\] its unit ended before the step began \(nothing of it ran\): starting it again/);
+        assert.strictEqual(onNode(node, "journalctl -o cat --no-pager -u 'containerd-node-converge-*' | grep -c 'status=200/CHDIR' || true").trim(), "1", "the start did fail once");
+        onNode(node, `rm -rf ${dropIn} && systemctl daemon-reload`);
+        assert.deepStrictEqual(changes((await stack.up({ color: "never" })).summary.resourceChanges as any), {}, "then nothing to change");
         assert.strictEqual(consistent(node).runtime, `containerd ${A.CONTAINERD2_VERSION}`);
-        rows.push(`disk full | configure, unpacking the tarball | 0 | 0 | refused, nothing changed; with space again ${seconds.toFixed(1)} s`);
+        rows.push(`disk full | configure, unpacking the tarball | 0 | 0 | refused, nothing changed; with space again (the first unit's start failing once) ${seconds.toFixed(1)} s`);
     });
 
     it("a wrong pinned host key is refused before any command runs, and no credential is offered", async () => {

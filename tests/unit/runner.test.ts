@@ -23,7 +23,11 @@ while [ $# -gt 0 ]; do case "$1" in --unit=*) unit=\${1#--unit=};; --setenv=*) e
 printf '%s\\n' "$@" >"${dir}/units/$unit.command"
 # The unit writes its PID once it is in a session of its own, and systemd-run returns once it has
 # (systemd's does once the unit is started): a signal to the caller's process group can't reach it.
-pid="${dir}/units/$unit.pid"
+pid="${dir}/units/$unit.pid"; rm -f "$pid"
+# While ${dir}/fail-starts holds a count above 0, a start ends before the unit's command runs, as
+# systemd's does when it can't set up the process (status=219/CGROUP).
+n=$(cat "${dir}/fail-starts" 2>/dev/null || echo 0)
+if [ "$n" -gt 0 ]; then echo $((n - 1)) >"${dir}/fail-starts"; set -- /bin/sh -c 'exit 219'; fi
 env "\${envs[@]}" setsid bash -c 'echo $$ >"$0.tmp" && mv "$0.tmp" "$0" && exec "$@"' "$pid" "$@" </dev/null >/dev/null 2>&1 &
 until [ -f "$pid" ]; do sleep 0.01; done
 `, { mode: 0o755 });
@@ -58,9 +62,11 @@ const runDir = (n: ReturnType<typeof fakeNode>) => {
     return fs.existsSync(runs) ? fs.readdirSync(runs).find(d => d.startsWith("demo-")) : undefined;
 };
 
-/** Started: the run directory is there and the stand-in systemd-run has launched the unit (and written its PID). */
-const started = (n: ReturnType<typeof fakeNode>) =>
-    runDir(n) !== undefined && fs.readdirSync(path.join(n.dir, "units")).some(f => f.endsWith(".pid"));
+/** Begun: the unit the stand-in systemd-run launched has marked the run begun (the step's script runs next). */
+const started = (n: ReturnType<typeof fakeNode>) => {
+    const d = runDir(n);
+    return d !== undefined && fs.existsSync(path.join(n.env.CN_DIR, "runs", d, "begun"));
+};
 
 const run = (n: ReturnType<typeof fakeNode>, holder = "stack p/s") =>
     `source ${n.dir}/lib.sh; CN_HOLDER=${JSON.stringify(holder)} cn_run demo ${n.script}`;
@@ -231,6 +237,49 @@ describe("detached steps: the node library's runner", () => {
         assert.match(again.stderr, /found this step's run on the node, finished while no one followed it/);
         assert.strictEqual(again.status, 4);
         assert.strictEqual(again.stdout, "done-unwatched\n");
+    });
+
+    it("a unit that ends before the step begins ran nothing: it is started again, said, and the step runs once", () => {
+        const n = fakeNode();
+        fs.writeFileSync(path.join(n.dir, "fail-starts"), "1");
+        const count = path.join(n.dir, "ran");
+        fs.writeFileSync(n.script, `echo x >>${count}\necho done-second-start\n`);
+        const r = spawnSync("bash", ["-c", run(n)], { env: n.env, encoding: "utf8" });
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.strictEqual(r.stdout, "done-second-start\n");
+        assert.match(r.stderr, /^\[demo\] its unit ended before the step began \(nothing of it ran\): starting it again\n {2}systemd: containerd-node-demo-[0-9a-f]{16}: /);
+        assert.strictEqual(fs.readFileSync(count, "utf8"), "x\n", "the step's script ran once");
+        const [done] = fs.readdirSync(path.join(n.dir, "state", "runs", "done"));
+        assert.strictEqual(fs.readFileSync(path.join(n.dir, "state", "runs", "done", done, "tries"), "utf8"), "2\n");
+    });
+
+    it("a unit that never begins: three starts, then the step fails saying nothing of it ran; the script is removed", () => {
+        const n = fakeNode();
+        fs.writeFileSync(path.join(n.dir, "fail-starts"), "9");
+        fs.writeFileSync(n.script, "echo never\n");
+        const r = spawnSync("bash", ["-c", run(n)], { env: n.env, encoding: "utf8" });
+        assert.strictEqual(r.status, 1);
+        assert.strictEqual(r.stdout, "");
+        assert.strictEqual(r.stderr.match(/starting it again/g)?.length, 2, r.stderr);
+        assert.match(r.stderr, /containerd-node: step 'demo' did not begin: its unit ended before it, 3 times \(nothing of the step ran\)\n/);
+        assert.strictEqual(fs.readFileSync(path.join(n.dir, "fail-starts"), "utf8"), "6\n", "three starts");
+        const [done] = fs.readdirSync(path.join(n.dir, "state", "runs", "done"));
+        assert.ok(!fs.existsSync(path.join(n.dir, "state", "runs", "done", done, "script")), "no copy of the script is left");
+    });
+
+    it("a run an older library started (no count of starts) is not started again: it ended without a result", () => {
+        const n = fakeNode();
+        fs.writeFileSync(n.script, "echo old\n");
+        // The run directory as an older cn_run left it when its unit ended without running: the script, no result.
+        const id = spawnSync("bash", ["-c", `{ cat ${n.script}; echo "stack p/s"; echo "$CN_DIR"; } | sha256sum | cut -c1-16`], { env: n.env, encoding: "utf8" }).stdout.trim();
+        const dir = path.join(n.env.CN_DIR, "runs", `demo-${id}`);
+        fs.mkdirSync(dir, { recursive: true });
+        fs.writeFileSync(path.join(dir, "script"), "echo old\n");
+        fs.writeFileSync(path.join(dir, "err"), "");
+        const r = spawnSync("bash", ["-c", `source ${n.dir}/lib.sh; CN_HOLDER="stack p/s" cn_follow demo ${dir} containerd-node-demo-${id}`], { env: n.env, encoding: "utf8" });
+        assert.strictEqual(r.status, 1);
+        assert.doesNotMatch(r.stderr, /starting it again/);
+        assert.match(r.stderr, /step 'demo' ended without a result \(its unit was stopped or killed\)/);
     });
 
     it("another stack's run of the same step is not ours: it gets a run of its own", () => {
