@@ -192,10 +192,11 @@ export class ContainerdNode extends pulumi.ComponentResource {
         // the path it takes and what refuses it. A refusal is an error in the preview and fails the
         // node's first step (in a fleet, the barrier every change to any node waits for).
         // The credentials are resolved only inside applies (the step's text, the plan).
-        const authValues = pulumi.output(args.config?.registryAuth ?? {}) as pulumi.Output<RegistryAuthValues>;
+        // (None given: a plain {}, no Output made for it, nor an apply of the plan for it.)
+        const authValues = spec.config.registryAuth.length === 0 ? {} : pulumi.output(args.config?.registryAuth ?? {}) as pulumi.Output<RegistryAuthValues>;
         // The proxy's values: a secret Output when any of them is one (pulumi.output keeps it so),
         // and when a plain one holds a user or password.
-        const proxyValues = pulumi.output(Object.fromEntries(Object.entries(args.proxy ?? {})
+        const proxyValues = spec.proxy.length === 0 ? {} : pulumi.output(Object.fromEntries(Object.entries(args.proxy ?? {})
             .map(([k, v]) => [k, typeof v === "string" && hasUserInfo(v) ? pulumi.secret(v) : v]))) as pulumi.Output<ProxyValues>;
         const facts = args.nodeFacts !== undefined ? pulumi.output(args.nodeFacts as pulumi.Input<NodeFacts>)
             : pulumi.all([connection.host, connection.privateKey, connection.privateKeyPassword, connection.password, connection.hostKey])
@@ -255,7 +256,7 @@ export class ContainerdNode extends pulumi.ComponentResource {
             }
             if (has("proxy")) {
                 // A secret when a value is: a preview shows it as [secret]; plain values as its diff.
-                before = [remote("proxy", first(proxyValues.apply(v => proxyScript(spec, v))), before)];
+                before = [remote("proxy", first(pulumi.output(proxyValues).apply(v => proxyScript(spec, v))), before)];
             }
             if (!spec.kubernetes) {
                 // Host mode: one step does the node's whole work (it was the configure step's

@@ -32,6 +32,22 @@ export function applyAll<V extends unknown[], R>(values: [...V], f: (values: { [
 }
 
 /**
+ * `pulumi.all(outputs)` for a list of Outputs (a fleet's nodes' refusals, its table's rows): one
+ * Output made an Output, where `pulumi.all` makes three; as `applyAll`, the applies nested, with
+ * the same difference where a value is unknown (the list is unknown, and secret only if an Output
+ * before that one is).
+ */
+export function allOf<T>(outputs: pulumi.Output<T>[]): pulumi.Output<T[]> {
+    const got: T[] = [];
+    // (Each apply's function runs once, after the one before it: the values go into one array.)
+    const at = (i: number): pulumi.Output<T[]> => outputs[i].apply((x): pulumi.Input<T[]> => {
+        got[i] = x;
+        return i + 1 === outputs.length ? got : at(i + 1);
+    }) as pulumi.Output<T[]>;
+    return outputs.length === 0 ? pulumi.output([]) as pulumi.Output<T[]> : at(0);
+}
+
+/**
  * `pulumi.output(promise)` for a promise of an Output or of a plain value (no Outputs inside it):
  * two Outputs made, not three.
  */

@@ -5,7 +5,7 @@ import { LocalStep, withoutSourcePosition } from "../commands";
 import { kubeconfigWiring, writeLocalLibrary } from "../kubeconfig";
 import { ContainerdNode, StepDurations } from "../containerdNode";
 import { readsWaitingAtMost } from "../preflight/planOutputs";
-import { applyAll, outputOf } from "../outputs";
+import { allOf, applyAll, outputOf } from "../outputs";
 import { withoutPromiseTraces } from "../promiseTraces";
 import { dropSdkDebugLogs } from "../sdkDebugLogs";
 import { drainDigest, waveDrainScript, WaveMember, waveTriggers, waveVerifyScript } from "../scripts/kubectl";
@@ -257,8 +257,7 @@ export class ContainerdFleet extends pulumi.ComponentResource {
         const unbuilt = pulumi.output(settled.then(rs => rs.some(r => r.status === "rejected")
             ? "a node could not be built (see the program's error)" : ""));
         // Each refused node's lines, in wave order.
-        const nodeRefusals = pulumi.output(settled.then(rs => pulumi.all(rs.flatMap(r => r.status === "fulfilled" ? [r.value.refusal] : []))))
-            .apply(rs => rs as string[]);
+        const nodeRefusals = outputOf(settled.then(rs => allOf(rs.flatMap(r => r.status === "fulfilled" ? [r.value.refusal] : []))));
         // Their text is stable (no node names or counts): adding a node changes no barrier.
         const barrier = (id: string, create: pulumi.Input<string>, after: pulumi.Input<pulumi.Input<pulumi.Resource>[]>) =>
             new LocalStep(`${name}-${id}`, { create }, { parent: this, dependsOn: after });
@@ -394,7 +393,7 @@ export class ContainerdFleet extends pulumi.ComponentResource {
                 });
             }
             if (soft) {
-                failedSoFar = pulumi.all([failedSoFar, pulumi.all(reports)]).apply(([before, now]) => [...before, ...now.filter(Boolean)]);
+                failedSoFar = applyAll([failedSoFar, allOf(reports)], ([before, now]) => [...before, ...now.filter(Boolean)]);
                 reports = [];
             }
             if (w < this.waves.length - 1) {
@@ -420,7 +419,7 @@ export class ContainerdFleet extends pulumi.ComponentResource {
         }
         Promise.allSettled(built).then(settleNodes);
         Promise.allSettled([...built, ...everyPassed]).then(() => builtAll());
-        this.table = pulumi.all(rows);
+        this.table = allOf(rows);
         this.registerOutputs({ waves: this.waves, table: this.table, dockerSocketPods: this.dockerSocketPods });
     }
 }

@@ -91,10 +91,11 @@ export function proxyProblems(label: string, spec: NodeSpec, proxy: ProxyValues)
  * Plans the node and reports the plan on `parent`. `refusal` is "" when the node may go ahead,
  * else the message the node's first step (in a fleet, the barrier before every change) fails
  * with. `holder` names this run in the node's claim. `auth` and `proxy`: the registry
- * credentials' and the proxy's values (secrets, maybe), which the plan compares, never shows.
+ * credentials' and the proxy's values (secrets, maybe), which the plan compares, never shows
+ * (each an Output, or a plain value with no Output inside it).
  */
-export function planOutputs(label: string, spec: NodeSpec, facts: pulumi.Output<FactsOrError>, auth: pulumi.Output<RegistryAuthValues>,
-    proxy: pulumi.Output<ProxyValues>, parent: pulumi.Resource, holder: string): { plan: pulumi.Output<NodePlan | undefined>; refusal: pulumi.Output<string> } {
+export function planOutputs(label: string, spec: NodeSpec, facts: pulumi.Output<FactsOrError>, auth: pulumi.Output<RegistryAuthValues> | RegistryAuthValues,
+    proxy: pulumi.Output<ProxyValues> | ProxyValues, parent: pulumi.Resource, holder: string): { plan: pulumi.Output<NodePlan | undefined>; refusal: pulumi.Output<string> } {
     // Neither the facts nor the plan hold a secret (the messages name credentials, never show
     // them): unmarked, so that the outputs built on them (the fleet's table) stay readable.
     const planned: pulumi.Output<PlanOrError> = pulumi.unsecret(applyAll([auth, proxy, facts], ([a, px, f]): PlanOrError => {

@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { applyAll, outputOf } from "../../components/outputs";
+import { allOf, applyAll, outputOf } from "../../components/outputs";
 
 /** An Output as the SDK makes one for a resource's property: a value, and the resources it comes from. */
 function made<T>(value: T, opts: { known?: boolean; secret?: boolean; from?: string[] } = {}): pulumi.Output<T> {
@@ -42,6 +42,25 @@ describe("combining Outputs (components/outputs.ts)", () => {
     it("applyAll lifts an Output the function returns, as an apply does", async () => {
         const o = applyAll([made("a", { from: ["r1"] })], ([a]) => made(`${a}!`, { secret: true, from: ["r3"] }));
         assert.deepStrictEqual(await carried(o), { value: "a!", known: true, secret: true, from: ["r1", "r3"] });
+    });
+    const lists: [string, () => pulumi.Output<unknown>[]][] = [
+        ["known values", () => [made("a", { from: ["r1"] }), made({ x: 1 }, { from: ["r2"] }), made(undefined)]],
+        ["a secret among them", () => [made("a", { from: ["r1"] }), made("b", { secret: true, from: ["r2"] }), made("c")]],
+        ["an unknown among them", () => [made("a", { from: ["r1"] }), made(undefined, { known: false, from: ["r2"] }), made("c")]],
+        ["an unknown after a secret", () => [made("s", { secret: true }), made(undefined, { known: false })]],
+        ["one", () => [made("only", { from: ["r1"] })]],
+        ["none", () => []],
+    ];
+    for (const [what, outputs] of lists) {
+        it(`allOf carries what pulumi.all carries: ${what}`, async () => {
+            assert.deepStrictEqual(await carried(allOf(outputs())), await carried(pulumi.all(outputs())));
+        });
+    }
+    it("allOf keeps the order of a thousand values", async () => {
+        const outputs = Array.from({ length: 1000 }, (_, i) => made(999 - i, { from: [`r${i % 3}`] }));
+        const got = await carried(allOf(outputs));
+        assert.deepStrictEqual({ ...got, from: [...new Set(got.from)] }, { value: Array.from({ length: 1000 }, (_, i) => 999 - i), known: true, secret: false, from: ["r0", "r1", "r2"] });
+        assert.strictEqual(got.from.length, 1000, "every value's resource");
     });
     it("outputOf carries what pulumi.output carries, for a promise of an Output or of a value", async () => {
         for (const inner of [made("v", { secret: true, from: ["r1"] }), made(undefined, { known: false, from: ["r2"] }), "plain", undefined]) {
