@@ -20,7 +20,7 @@
  *   - the state per node (the stack's checkpoint divided by N);
  *   - a second `pulumi up`: its wall time; it must change nothing (checked).
  *
- *   npm run bench:scale [-- SIZE…] [--hosts K] [--checkpoints every|skipped|both] [--max-unavailable N|N%] [--parallel P] [--preview-only] [--answering] [--inline] [--kubernetes] [--away] [--stack-size S] [--ssh-agent] [--keep] [--save-checkpoint DIR]
+ *   npm run bench:scale [-- SIZE…] [--hosts K] [--checkpoints every|skipped|both] [--max-unavailable N|N%] [--parallel P] [--preview-only] [--answering] [--inline] [--facts lab,answering,given] [--baseline REF] [--rounds K] [--kubernetes] [--away] [--stack-size S] [--ssh-agent] [--keep] [--save-checkpoint DIR]
  *
  * `--preview-only` measures only the previews, each twice: with the facts read over SSH, and with
  * every node's facts given (`nodeFacts`, what `bench:preview` measures), so the reads' share shows
@@ -36,6 +36,12 @@
  * largest size, as a preview makes them, in this process), and what one read's reader costs a
  * converted machine, run there without SSH: its wall time, CPU and the processes and threads it
  * starts (the machine's PID counter, the reader itself included; medians of 5 runs).
+ * `--facts LIST` (with `--preview-only`) runs only some of those previews: `lab` (read from the
+ * lab machines, and the reads alone), `answering` (with `--answering`, below) and `given`; all
+ * by default. `--baseline REF` runs each of them with the package as it was at the git commit REF
+ * too (compiled in a worktree of its own, removed after), the two in turn, and `--rounds K` each
+ * pair K times: a change's previews against the code before it in one run, compared as ratios
+ * whatever the machine's speed that hour.
  * `--answering` with `--preview-only` also reads and previews each size against bench/ssh-answer,
  * an SSH endpoint that answers every read with what the reader printed on the first machine: the
  * program's side of each read is real (key exchange, the pinned host key, the key's signature, the
@@ -188,11 +194,37 @@ async function sampledRunner(n: number, given: NodeFacts | undefined, kubernetes
  * the programs runnerPreview runs; sets CN_BENCH_PACKAGE to it.
  */
 function compilePackage(): void {
+    process.env.CN_BENCH_PACKAGE = compiledAt(REPO);
+}
+
+/** The package of the tree at `dir` compiled as its prepack does (bin/ there); its entry point. */
+function compiledAt(dir: string): string {
     for (const d of ["bin/components", "bin/provider"]) {
-        fs.rmSync(path.join(REPO, d), { recursive: true, force: true });
+        fs.rmSync(path.join(dir, d), { recursive: true, force: true });
     }
-    execFileSync(require.resolve("typescript/bin/tsc"), ["-p", "tsconfig.package.json"], { cwd: REPO, stdio: "inherit" });
-    process.env.CN_BENCH_PACKAGE = path.join(REPO, "bin", "components");
+    execFileSync(require.resolve("typescript/bin/tsc"), ["-p", "tsconfig.package.json"], { cwd: dir, stdio: "inherit" });
+    return path.join(dir, "bin", "components");
+}
+
+/**
+ * `--baseline REF`: the package as it was at the git commit REF, compiled in a worktree of its
+ * own (removed at exit), so each preview row runs with both packages in turn, in one run, and the
+ * two compare as ratios whatever the machine's speed that hour. The program (bench/fleetProgram.ts)
+ * is this tree's, the package's API being the same.
+ */
+function baselinePackage(ref: string): { label: string; entry: string; remove: () => void } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-baseline-"));
+    const git = (...a: string[]) => execFileSync("git", a, { cwd: REPO, encoding: "utf8" }).trim();
+    const commit = git("rev-parse", "--short", `${ref}^{commit}`);
+    git("worktree", "add", "--detach", "--quiet", dir, commit);
+    fs.symlinkSync(path.join(REPO, "node_modules"), path.join(dir, "node_modules"));
+    const remove = () => { git("worktree", "remove", "--force", dir); };
+    try {
+        return { label: commit, entry: compiledAt(dir), remove };
+    } catch (e) {
+        remove();
+        throw e;
+    }
 }
 
 /**
@@ -663,17 +695,25 @@ async function main(): Promise<void> {
             return;
         }
         if (previewOnly) {
+            // --facts: which previews (default all): read from the lab machines, from the answering endpoint, given.
+            const kinds = arg("--facts", "lab,answering,given").split(",");
+            const unknownKind = kinds.find(k => !["lab", "answering", "given"].includes(k));
+            if (unknownKind !== undefined) {
+                throw new Error(`--facts: expected a list of lab, answering and given, not ${JSON.stringify(unknownKind)}`);
+            }
             compilePackage();
             // What a converted fleet node's facts read as: given to every node of the second preview.
             const o = fleetNodes(1, hosts, "one")[0];
             const facts = await readNodeFacts({
                 host: o.host, port: o.port, user: "root", privateKey: privateKey(), hostKey: o.hostKey, dialErrorLimit: 3, perDialTimeout: 15,
             }, { stateDir: o.overrides.stateDir, freePaths: ["/var/lib/containerd"] });
-            console.log(readerCost(hosts[0], o.overrides.stateDir));
-            // The reads alone, as a preview makes them (FACT_READS at a time), in this process.
-            const r = await readsAlone(fleetNodes(Math.max(...sizes), hosts, "one"));
-            console.log(`${r.reads} facts reads alone: ${r.seconds.toFixed(1)} s, this process's CPU ${r.cpuMs.toFixed(1)} ms a read`);
-            if (process.argv.includes("--answering")) {
+            if (kinds.includes("lab")) {
+                console.log(readerCost(hosts[0], o.overrides.stateDir));
+                // The reads alone, as a preview makes them (FACT_READS at a time), in this process.
+                const r = await readsAlone(fleetNodes(Math.max(...sizes), hosts, "one"));
+                console.log(`${r.reads} facts reads alone: ${r.seconds.toFixed(1)} s, this process's CPU ${r.cpuMs.toFixed(1)} ms a read`);
+            }
+            if (process.argv.includes("--answering") && kinds.includes("answering")) {
                 answering = await answeringEndpoint(hosts[0], o.overrides.stateDir);
                 const a = await readsAlone(fleetNodes(Math.max(...sizes), [answering.name], "one"));
                 console.log(`${a.reads} facts reads alone of the answering endpoint (${answering.answerBytes} bytes an answer, recorded on ${hosts[0]}): ${a.seconds.toFixed(1)} s, this process's CPU ${a.cpuMs.toFixed(1)} ms a read`);
@@ -691,27 +731,51 @@ async function main(): Promise<void> {
             const row = (n: number, what: string, pre: Sampled<unknown>, ratio = "") => console.log([n, what, pre.seconds.toFixed(1) + ratio, pre.peakMiB.toFixed(0),
                 (pre.cpu.get("node") ?? 0).toFixed(1), (pre.cpu.get("pulumi") ?? 0).toFixed(1)].join(" | "));
             const inline = process.argv.includes("--inline");
-            for (const n of sizes) {
-                for (const given of [false, true]) {
-                    // Each preview's program in a process of its own, as `pulumi preview` runs it:
-                    // this one's heap (the reads above, the previews before) is not counted.
-                    const pre = await sampledRunner(n, given ? facts : undefined, kubernetes, maxUnavailable, parallel, hosts);
-                    const ratio = first === undefined ? "" : ` (x${(pre.seconds / first).toFixed(2)} the first size's)`;
-                    first = given ? first : first ?? pre.seconds;
-                    row(n, given ? "given" : "read over SSH", pre, given ? "" : ratio);
-                    if (answering && !given) {
-                        row(n, "read over SSH (answering endpoint)", await sampledRunner(n, undefined, kubernetes, maxUnavailable, parallel, [answering.name]));
+            // The package at --baseline REF, then this tree's, in turn for each row, --rounds times.
+            const current: { label: string; entry: string; remove?: () => void } = { label: "", entry: process.env.CN_BENCH_PACKAGE! };
+            const packages = process.argv.includes("--baseline") ? [baselinePackage(arg("--baseline", "")), current] : [current];
+            const rounds = Number(arg("--rounds", "1"));
+            const runner = async (what: string, n: number, f: () => Promise<Sampled<number>>, ratio?: (s: number) => string) => {
+                for (let round = 0; round < rounds; round++) {
+                    for (const p of packages) {
+                        process.env.CN_BENCH_PACKAGE = p.entry;
+                        const pre = await f();
+                        row(n, `${what}${packages.length > 1 ? ` (package at ${p.label || "this tree"})` : ""}`, pre, ratio?.(pre.seconds) ?? "");
                     }
-                    if (inline) {
-                        // The same preview with the program inline in a process of the Automation API (--inline).
-                        row(n, `${given ? "given" : "read over SSH"}, inline (Automation API)`,
-                            await sampledChild([String(n), given ? "given" : "read", kubernetes ? "kubernetes" : "host", factsFile, String(maxUnavailable), String(parallel ?? 0), hosts.join(",")]));
-                        if (answering && !given) {
-                            row(n, "read over SSH (answering endpoint), inline (Automation API)",
-                                await sampledChild([String(n), "read", kubernetes ? "kubernetes" : "host", factsFile, String(maxUnavailable), String(parallel ?? 0), answering.name]));
+                }
+                process.env.CN_BENCH_PACKAGE = current.entry;
+            };
+            try {
+                for (const n of sizes) {
+                    for (const given of [false, true]) {
+                        // Each preview's program in a process of its own, as `pulumi preview` runs it:
+                        // this one's heap (the reads above, the previews before) is not counted.
+                        if (!given && kinds.includes("lab")) {
+                            await runner("read over SSH", n, () => sampledRunner(n, undefined, kubernetes, maxUnavailable, parallel, hosts), seconds => {
+                                const ratio = first === undefined ? "" : ` (x${(seconds / first).toFixed(2)} the first size's)`;
+                                first = first ?? seconds;
+                                return ratio;
+                            });
+                        }
+                        if (given && kinds.includes("given")) {
+                            await runner("given", n, () => sampledRunner(n, facts, kubernetes, maxUnavailable, parallel, hosts));
+                        }
+                        if (answering && !given && kinds.includes("answering")) {
+                            await runner("read over SSH (answering endpoint)", n, () => sampledRunner(n, undefined, kubernetes, maxUnavailable, parallel, [answering!.name]));
+                        }
+                        if (inline) {
+                            // The same preview with the program inline in a process of the Automation API (--inline).
+                            row(n, `${given ? "given" : "read over SSH"}, inline (Automation API)`,
+                                await sampledChild([String(n), given ? "given" : "read", kubernetes ? "kubernetes" : "host", factsFile, String(maxUnavailable), String(parallel ?? 0), hosts.join(",")]));
+                            if (answering && !given) {
+                                row(n, "read over SSH (answering endpoint), inline (Automation API)",
+                                    await sampledChild([String(n), "read", kubernetes ? "kubernetes" : "host", factsFile, String(maxUnavailable), String(parallel ?? 0), answering.name]));
+                            }
                         }
                     }
                 }
+            } finally {
+                packages.forEach(p => p.remove?.());
             }
             fs.rmSync(path.dirname(factsFile), { recursive: true, force: true });
             return;
