@@ -1,6 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { ContainerdNodeArgs } from "./args";
+import { ContainerdNodeArgs, FleetStep } from "./args";
 import { NodeFacts } from "./facts";
 import { kubeconfigWiring, writeLocalLibrary } from "./kubeconfig";
 import { CopyStep, LocalStep, RemoteStep, secretConnection } from "./commands";
@@ -44,6 +44,17 @@ interface NodeSteps {
     verify?: pulumi.Output<string>;
     /** The fleet's health gate after the node (a fleet's wave step verified it). */
     gate?: pulumi.Output<GateReport | undefined>;
+}
+
+/** Each wave step's output, made once for the wave's nodes (each takes its own line of it). */
+const waveOutputs = new WeakMap<Promise<FleetStep>, pulumi.Output<string>>();
+function waveOutput(step: Promise<FleetStep>): pulumi.Output<string> {
+    let o = waveOutputs.get(step);
+    if (o === undefined) {
+        o = outputOf(step.then(s => s.stdout));
+        waveOutputs.set(step, o);
+    }
+    return o;
 }
 
 /** The node's line of its fleet's wave drain step (ContainerdNodeArgs.fleetWave), as its own drain would print it. */
@@ -271,7 +282,8 @@ export class ContainerdNode extends pulumi.ComponentResource {
             // (Not a secret, though a kubeconfig's content on its stdin makes the read's result one.)
             // (A fleet's mark is an Output already: not wrapped again.)
             const given = args.rollbackMark;
-            const mark = pulumi.Output.isInstance(given) ? given : pulumi.output(given ?? pulumi.unsecret(command.local.runOutput({
+            // (Made only where a step uses it: a fleet's wave steps without a budget don't.)
+            const markOf = () => pulumi.Output.isInstance(given) ? given : pulumi.output(given ?? pulumi.unsecret(command.local.runOutput({
                 command: `${kc!.read.prologue}${rollbackMarkScript(spec)}`,
                 interpreter: ["/bin/bash", "-c"],
                 environment: kc!.read.environment,
@@ -279,7 +291,7 @@ export class ContainerdNode extends pulumi.ComponentResource {
             }, { parent: this }).stdout.apply(s => s.trim())));
             // Within a failure budget every step after the drain is triggered by the mark too: it
             // may have run (and skipped or absorbed a failure) in the run that failed.
-            const soft = args.softFailures ? mark : undefined;
+            const soft = args.softFailures ? markOf() : undefined;
             const softTriggers = soft ? [soft] : undefined;
             const switchText = soft ? soft.apply(planned => stepScript(spec, "switch", { planned })) : stepScript(spec, "switch");
             const cleanup = (after: pulumi.Resource[]) => has("docker-cleanup") ? remote("docker-cleanup", stepScript(spec, "docker-cleanup"), after) : after[0];
@@ -288,14 +300,14 @@ export class ContainerdNode extends pulumi.ComponentResource {
                 // A fleet's wave steps drain, verify and gate the node (ContainerdNodeArgs.fleetWave).
                 const switched = wave.drain.then(d => has("switch") ? remote("switch", switchText, [d.step], softTriggers) : undefined);
                 const node = spec.kubernetes!.nodeName;
-                const line = outputOf(wave.verify.then(v => v.stdout)).apply(out => waveLine(out, node));
+                const line = waveOutput(wave.verify).apply(out => waveLine(out, node));
                 const verified = line.apply(l => l.verify);
                 return {
                     done: wave.verify.then(v => cleanup([v.step])),
                     verifiedAfter: Promise.all([wave.drain, switched]).then(([d, sw]) => sw ?? d.step),
                     beforeDrain: configured,
                     runtime: verified,
-                    drain: outputOf(wave.drain.then(d => d.stdout)).apply(out => waveDrainLine(out, node)),
+                    drain: waveOutput(wave.drain).apply(out => waveDrainLine(out, node)),
                     // (No switch: undefined, as the node's steps say.)
                     switch: outputOf(switched.then(sw => sw?.stdout) as Promise<pulumi.Output<string>>),
                     verify: verified,
@@ -303,6 +315,7 @@ export class ContainerdNode extends pulumi.ComponentResource {
                 };
             }
 
+            const mark = soft ?? markOf();
             const drainText = soft ? soft.apply(planned => drainScript(spec, { planned })) : pulumi.output(drainScript(spec));
             const drain = local("drain", drainText, undefined, [mark]);
             const switched = has("switch") ? remote("switch", switchText, last, softTriggers) : undefined;

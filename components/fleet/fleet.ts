@@ -319,7 +319,8 @@ export class ContainerdFleet extends pulumi.ComponentResource {
             for (const nodeName of wave) {
                 const n = byName.get(nodeName)!;
                 const key = n.nodeName ?? n.name;
-                const mark = marks?.apply(m => m.get(key) ?? "");
+                // (Its own Output only where its steps use it: within a failure budget.)
+                const mark = soft ? marks?.apply(m => m.get(key) ?? "") : undefined;
                 const { own } = nodeArgsOf.get(nodeName)!;
                 const node = nextInBatch().then(() => {
                     const built = withoutSourcePosition(() => new ContainerdNode(n.name, { ...own, startAfter, rollbackMark: mark, fleetWave: steps && { drain: steps.drain.promise, verify: steps.verify.promise } }, { parent: this }));
@@ -328,7 +329,7 @@ export class ContainerdFleet extends pulumi.ComponentResource {
                 });
                 built.push(node);
                 batch.push(node);
-                if (mark !== undefined) {
+                if (k8s) {
                     ofThisWave.push({ node, key });
                 }
                 // Host mode's gate (no Kubernetes: the probes and the pause).
