@@ -48,7 +48,7 @@
  * reader sent, its output back and parsed), the node's side (an OpenSSH login and the reader's run,
  * which on a real fleet happen on each node, here on the program's own two cores) is not there.
  * So the row says what a preview with the reads costs the program and the engine themselves.
- * With an `up` (host mode), after the no-op `up` each machine's sshd is stopped and the endpoint
+ * With an `up` (either mode), after the no-op `up` each machine's sshd is stopped and the endpoint
  * stands on its port with its host key, answering as the reader at up does there, and the no-op
  * `up` runs once more (the last column; it too must change nothing).
  * With `--kubernetes` the fleets are in Kubernetes mode on the lab cluster (lab/cluster-up.sh):
@@ -93,6 +93,7 @@ import { changedCount } from "../components/fleet/stacks";
 import { NodeFacts } from "../components/facts";
 import { readNodeFacts } from "../components/preflight/readFacts";
 import { nodeFactsScript } from "../components/scripts/upgradeFacts";
+import { DEFAULTS } from "../components/spec";
 import { readFactsLimited } from "../components/preflight/planOutputs";
 import { resolveMaxUnavailable } from "../components/fleet/waves";
 import { ADMIN_KUBECONFIG, agentWithLabKey, ARTIFACT_PORT, changes, failedRun, inNode, KUBECTL, LAB_DIR, labContainerd2, labNode, labStack, nodeDown, nodeUp, onNode, privateKey, REPO } from "../tests/e2e/lab";
@@ -266,8 +267,10 @@ EOF`);
  * Runs `body` on `host` without SSH (inside its namespaces) with the facts reader for a fleet node
  * with `stateDir` saved in the file "$f" (removed after); returns its stdout.
  */
-function withReader(host: string, stateDir: string, prepare: boolean, body: string): string {
-    const script = Buffer.from(nodeFactsScript({ stateDir, freePaths: ["/var/lib/containerd"], prepare })).toString("base64");
+function withReader(host: string, stateDir: string, prepare: boolean, body: string, kubernetes = false): string {
+    // (A Kubernetes-mode fleet declares a kubelet: its reads ask for the kubelet's version and config too.)
+    const kubelet = kubernetes ? { kubelet: true, kubeletConfig: DEFAULTS.kubeletConfigPath } : {};
+    const script = Buffer.from(nodeFactsScript({ stateDir, freePaths: ["/var/lib/containerd"], prepare, ...kubelet })).toString("base64");
     return inNode(host, `f=$(mktemp); echo ${script} | base64 -d >"$f"; ${body}; rm -f "$f"`);
 }
 
@@ -309,8 +312,8 @@ function buildAnswering(dir: string): string {
 }
 
 /** What the facts reader prints on `host` for a fleet node with `stateDir` (run there without SSH), into `file`. */
-function recordAnswer(host: string, stateDir: string, prepare: boolean, file: string): number {
-    const answer = withReader(host, stateDir, prepare, `bash "$f"`);
+function recordAnswer(host: string, stateDir: string, prepare: boolean, file: string, kubernetes = false): number {
+    const answer = withReader(host, stateDir, prepare, `bash "$f"`, kubernetes);
     fs.writeFileSync(file, answer);
     return Buffer.byteLength(answer);
 }
@@ -362,7 +365,7 @@ async function answeringEndpoint(host: string, stateDir: string): Promise<Answer
  * connections, the same facts: nothing to change, checked) with no OpenSSH login or reader run on
  * these cores. Returns what puts the machines' sshd back.
  */
-async function answerInPlace(hosts: string[], nodes: ReturnType<typeof fleetNodes>): Promise<() => Promise<void>> {
+async function answerInPlace(hosts: string[], nodes: ReturnType<typeof fleetNodes>, kubernetes: boolean): Promise<() => Promise<void>> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-answer-"));
     const bin = buildAnswering(dir);
     const children: ChildProcess[] = [];
@@ -386,7 +389,7 @@ async function answerInPlace(hosts: string[], nodes: ReturnType<typeof fleetNode
             if (first === undefined) {
                 continue;
             }
-            recordAnswer(h, first.overrides.stateDir, true, path.join(dir, `answer-${h}`));
+            recordAnswer(h, first.overrides.stateDir, true, path.join(dir, `answer-${h}`), kubernetes);
             inNode(h, "systemctl stop ssh");
             stopped.push(h);
             children.push(await startAnswering(bin, port, path.join(dir, `answer-${h}`), path.join(LAB_DIR, "nodes", h, "etc", "ssh", "ssh_host_ed25519_key")));
@@ -795,9 +798,6 @@ async function main(): Promise<void> {
             return;
         }
         const answeringUp = process.argv.includes("--answering");
-        if (answeringUp && kubernetes) {
-            throw new Error("--answering with an up runs in host mode only");
-        }
         console.log(`nodes | checkpoints | preview s | preview MiB | up s | ideal s | ops | engine ms/op | state KiB/node | no-op up s${answeringUp ? " | no-op up s (answering endpoints)" : ""}`);
         for (const n of sizes) {
             for (const skip of modes) {
@@ -829,7 +829,7 @@ async function main(): Promise<void> {
                 // The same no-op up with the machines' side of each read answered at once (--answering).
                 let answered: number | undefined;
                 if (answeringUp) {
-                    const restore = await answerInPlace(hosts, nodes);
+                    const restore = await answerInPlace(hosts, nodes, kubernetes);
                     try {
                         const third = await stack.up({ color: "never", parallel });
                         const changed3 = changes(third.summary.resourceChanges as any);
