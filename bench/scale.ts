@@ -650,6 +650,13 @@ async function main(): Promise<void> {
     }
     const kubernetes = process.argv.includes("--kubernetes");
     const previewOnly = process.argv.includes("--preview-only");
+    const previewFlag = ["--facts", "--baseline", "--rounds"].find(f => process.argv.includes(f));
+    if (previewFlag !== undefined && !previewOnly) {
+        throw new Error(`${previewFlag} runs with --preview-only only`);
+    }
+    if (!/^[1-9]\d*$/.test(arg("--rounds", "1"))) {
+        throw new Error(`--rounds: expected a whole number above 0, not ${JSON.stringify(arg("--rounds", "1"))}`);
+    }
     if (kubernetes && process.argv.includes("--away")) {
         throw new Error("--away runs in host mode only");
     }
