@@ -18,7 +18,7 @@ import { FleetNodeArgs, FleetSettings } from "./nodeArgs";
 import { ControlPlaneOrder, planWaves, resolveFailureBudget } from "./waves";
 
 /** Nodes built at a time (see `nextInBatch` below). */
-const NODE_BATCH = 50;
+export const NODE_BATCH = 50;
 
 /** HealthGateArgs.nodesAtOnce's default. */
 const GATE_NODES_AT_ONCE = 16;

@@ -655,25 +655,25 @@ describe("ContainerdFleet resource graph", () => {
         assert.ok(res.get("f6a-lib")!.dependsOn.includes("f6-preflight-passed"), "the other node waits for the barrier too");
     });
     it("nodes are built a batch at a time: the next batch once the engine has registered the components before it", async () => {
-        const { ContainerdFleet } = await import("../../components/fleet/fleet");
+        const { ContainerdFleet, NODE_BATCH: batch } = await import("../../components/fleet/fleet");
         created = [];
         held.set("b7", () => undefined);
-        const nodes = Array.from({ length: 101 }, (_, i) => ({ name: `b${i}`, connection: conn(`h${i}`), nodeFacts: DOCKER_FACTS }));
+        const nodes = Array.from({ length: batch + 1 }, (_, i) => ({ name: `b${i}`, connection: conn(`h${i}`), nodeFacts: DOCKER_FACTS }));
         const f = new ContainerdFleet("b", { nodes, settings, maxUnavailable: "50%" }, { transformations: [recordDeps] });
         await new Promise(r => setTimeout(r, 300));
         const names = () => new Set(created.map(c => c.name));
-        assert.ok(names().has("b99"), "the first 100 nodes are built");
-        assert.ok(!names().has("b100"), "the 101st waits while a component of the first batch is not registered");
+        assert.ok(names().has(`b${batch - 1}`), `the first ${batch} nodes are built`);
+        assert.ok(!names().has(`b${batch}`), "the next waits while a component of the first batch is not registered");
         assert.ok(!names().has("b-preflight-passed"), "the barrier waits for every node's plan");
         const limit = Error.stackTraceLimit;
         held.get("b7")!();
         held.clear();
         const table = await value(f.table);
-        assert.ok(names().has("b100"), "built once it was registered");
-        assert.strictEqual(table.length, 101);
-        assert.strictEqual(Object.keys(f.nodes).length, 101);
+        assert.ok(names().has(`b${batch}`), "built once it was registered");
+        assert.strictEqual(table.length, batch + 1);
+        assert.strictEqual(Object.keys(f.nodes).length, batch + 1);
         const order = created.map(c => c.name);
-        assert.ok(order.indexOf("b-preflight-passed") > order.indexOf("b100"), "the barrier comes after every node");
+        assert.ok(order.indexOf("b-preflight-passed") > order.indexOf(`b${batch}`), "the barrier comes after every node");
         // The SDK's promise traces are left out while the nodes are built (components/promiseTraces.ts), and no longer.
         assert.strictEqual(limit, 0);
         await new Promise(r => setTimeout(r, 100));
