@@ -126,7 +126,9 @@ systemd-run --quiet --unit=fail-once-watch bash -c "until journalctl -o cat --no
         const seconds = (Date.now() - t0) / 1000;
         assert.strictEqual(res.summary.result, "succeeded");
         assert.match(res.stdout, /\[converge\] its unit ended before the step began \(nothing of it ran\): starting it again/);
-        assert.strictEqual(onNode(node, "journalctl -o cat --no-pager -u 'containerd-node-converge-*' | grep -c 'status=200/CHDIR' || true").trim(), "1", "the start did fail once");
+        // (Once, or twice if the watcher was slower than the runner's 5 s: the runner starts a unit three times at most.)
+        const failedStarts = Number(onNode(node, "journalctl -o cat --no-pager -u 'containerd-node-converge-*' | grep -c 'status=200/CHDIR' || true").trim());
+        assert.ok(failedStarts >= 1 && failedStarts <= 2, `the start failed before the step began (${failedStarts} times)`);
         onNode(node, `rm -rf ${dropIn} && systemctl daemon-reload`);
         assert.deepStrictEqual(changes((await stack.up({ color: "never" })).summary.resourceChanges as any), {}, "then nothing to change");
         assert.strictEqual(consistent(node).runtime, `containerd ${A.CONTAINERD2_VERSION}`);
