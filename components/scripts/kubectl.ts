@@ -151,8 +151,8 @@ export function waveTriggers(nodes: string[], marks: string[]): string {
 }
 
 /** A value of each node of a wave: one value when it is the same for every node, else one per node (kubectl.sh wave_value). */
-function perNode<T extends string | number>(members: WaveMember[], f: (m: WaveMember, i: number) => T): T | string[] {
-    const vs = members.map(f);
+function perNode<M, T extends string | number>(nodes: M[], f: (m: M) => T): T | string[] {
+    const vs = nodes.map(m => f(m));
     return vs.every(v => v === vs[0]) ? vs[0] : vs.map(String);
 }
 
@@ -173,8 +173,8 @@ export function waveDrainScript(members: WaveMember[], atOnce: number): string {
     return `set -uo pipefail
 ${localValues({
         ...waveValues(members),
-        WANT: perNode(members, (_, i) => values[i].WANT),
-        POLICY: perNode(members, (_, i) => values[i].POLICY),
+        WANT: perNode(values, v => v.WANT),
+        POLICY: perNode(values, v => v.POLICY),
         DRAIN_FLAGS: flags[0],
         AT_ONCE: atOnce,
     })}${LOCAL_LIB_SOURCE}cn_drain_wave
@@ -191,13 +191,14 @@ ${localValues({
  * (parseWaveReport).
  */
 export function waveVerifyScript(members: WaveMember[], drain: string, gate: FleetGateValues, atOnce: number): string {
+    const values = members.map(m => verifyValues(m.spec));
     return `set -uo pipefail
 ${localValues({
         ...waveValues(members),
         AFTER: drain,
-        WANT: perNode(members, m => verifyValues(m.spec).WANT),
-        VERIFY_TIMEOUT: perNode(members, m => verifyValues(m.spec).VERIFY_TIMEOUT),
-        CRI_SOCKET: perNode(members, m => verifyValues(m.spec).CRI_SOCKET),
+        WANT: perNode(values, v => v.WANT),
+        VERIFY_TIMEOUT: perNode(values, v => v.VERIFY_TIMEOUT),
+        CRI_SOCKET: perNode(values, v => v.CRI_SOCKET),
         PROBES: gate.probes,
         GATE_TIMEOUT: gate.timeoutSeconds,
         PAUSE: gate.pauseSeconds,
