@@ -612,18 +612,18 @@ export interface ContainerdNodeArgs {
 
 /** A step of a fleet's wave that works on the wave's nodes side by side. */
 export interface FleetStep {
-    /** The step: what the node's later steps wait for. */
-    step: pulumi.Resource;
-    /** Its output: a JSON line per node of the wave, the node's among them. */
+    /** The step, once it is built: what the node's later steps wait for. */
+    step: Promise<pulumi.Resource>;
+    /** Its output, one Output for the wave's nodes (made before the step is): a JSON line per node of the wave, the node's among them. */
     stdout: pulumi.Output<string>;
 }
 
-/** A fleet's wave steps for a node (ContainerdNodeArgs.fleetWave), each resolving once it is built. */
+/** A fleet's wave steps for a node (ContainerdNodeArgs.fleetWave). */
 export interface FleetWave {
-    /** The wave's drain (kubectl.sh cn_drain_wave), once its nodes' configure steps are built. */
-    drain: Promise<FleetStep>;
-    /** The wave's verify and health gate (kubectl.sh cn_verify_wave), once its nodes' switches are built. */
-    verify: Promise<FleetStep>;
+    /** The wave's drain (kubectl.sh cn_drain_wave), built once its nodes' configure steps are. */
+    drain: FleetStep;
+    /** The wave's verify and health gate (kubectl.sh cn_verify_wave), built once its nodes' switches are. */
+    verify: FleetStep;
 }
 
 /** A fleet's health gate after each node (ContainerdFleet's healthGate, resolved), as its gate steps run it. */

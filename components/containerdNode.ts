@@ -1,6 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { ContainerdNodeArgs, FleetStep } from "./args";
+import { ContainerdNodeArgs } from "./args";
 import { NodeFacts } from "./facts";
 import { kubeconfigWiring, writeLocalLibrary } from "./kubeconfig";
 import { CopyStep, LocalStep, RemoteStep, secretConnection } from "./commands";
@@ -44,17 +44,6 @@ interface NodeSteps {
     verify?: pulumi.Output<string>;
     /** The fleet's health gate after the node (a fleet's wave step verified it). */
     gate?: pulumi.Output<GateReport | undefined>;
-}
-
-/** Each wave step's output, made once for the wave's nodes (each takes its own line of it). */
-const waveOutputs = new WeakMap<Promise<FleetStep>, pulumi.Output<string>>();
-function waveOutput(step: Promise<FleetStep>): pulumi.Output<string> {
-    let o = waveOutputs.get(step);
-    if (o === undefined) {
-        o = outputOf(step.then(s => s.stdout));
-        waveOutputs.set(step, o);
-    }
-    return o;
 }
 
 /** The node's line of its fleet's wave drain step (ContainerdNodeArgs.fleetWave), as its own drain would print it. */
@@ -298,16 +287,16 @@ export class ContainerdNode extends pulumi.ComponentResource {
             const wave = args.fleetWave;
             if (wave !== undefined) {
                 // A fleet's wave steps drain, verify and gate the node (ContainerdNodeArgs.fleetWave).
-                const switched = wave.drain.then(d => has("switch") ? remote("switch", switchText, [d.step], softTriggers) : undefined);
+                const switched = wave.drain.step.then(d => has("switch") ? remote("switch", switchText, [d], softTriggers) : undefined);
                 const node = spec.kubernetes!.nodeName;
-                const line = waveOutput(wave.verify).apply(out => waveLine(out, node));
+                const line = wave.verify.stdout.apply(out => waveLine(out, node));
                 const verified = line.apply(l => l.verify);
                 return {
-                    done: wave.verify.then(v => cleanup([v.step])),
-                    verifiedAfter: Promise.all([wave.drain, switched]).then(([d, sw]) => sw ?? d.step),
+                    done: wave.verify.step.then(v => cleanup([v])),
+                    verifiedAfter: Promise.all([wave.drain.step, switched]).then(([d, sw]) => sw ?? d),
                     beforeDrain: configured,
                     runtime: verified,
-                    drain: waveOutput(wave.drain).apply(out => waveDrainLine(out, node)),
+                    drain: wave.drain.stdout.apply(out => waveDrainLine(out, node)),
                     // (No switch: undefined, as the node's steps say.)
                     switch: outputOf(switched.then(sw => sw?.stdout) as Promise<pulumi.Output<string>>),
                     verify: verified,

@@ -33,6 +33,9 @@ function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void } {
     return { promise, resolve };
 }
 
+/** A wave's step for its nodes (ContainerdNodeArgs.fleetWave): the step once built, and its output. */
+const waveStep = (step: Promise<LocalStep>): FleetStep => ({ step, stdout: outputOf(step.then(s => s.stdout)) });
+
 /** Resolves once the engine has registered `r` (at preview: planned it; at up: done it). */
 const registered = (r: pulumi.Resource): Promise<void> => new Promise(done => r.urn.apply(() => done()));
 
@@ -314,7 +317,9 @@ export class ContainerdFleet extends pulumi.ComponentResource {
                 pauseSeconds: w < this.waves.length - 1 ? gate.pauseSecondsBetweenWaves ?? 0 : 0,
             };
             // Kubernetes mode: the wave's steps drain and verify its nodes once they are built (below).
-            const steps = k8s ? { drain: deferred<FleetStep>(), verify: deferred<FleetStep>() } : undefined;
+            // (Each step's output is one Output for the wave's nodes, each of which takes its line of it.)
+            const steps = k8s ? { drain: deferred<LocalStep>(), verify: deferred<LocalStep>() } : undefined;
+            const fleetWave = steps && { drain: waveStep(steps.drain.promise), verify: waveStep(steps.verify.promise) };
             const ofThisWave: { node: Promise<ContainerdNode>; key: string }[] = [];
             for (const nodeName of wave) {
                 const n = byName.get(nodeName)!;
@@ -323,7 +328,7 @@ export class ContainerdFleet extends pulumi.ComponentResource {
                 const mark = soft ? marks?.apply(m => m.get(key) ?? "") : undefined;
                 const { own } = nodeArgsOf.get(nodeName)!;
                 const node = nextInBatch().then(() => {
-                    const built = withoutSourcePosition(() => new ContainerdNode(n.name, { ...own, startAfter, rollbackMark: mark, fleetWave: steps && { drain: steps.drain.promise, verify: steps.verify.promise } }, { parent: this }));
+                    const built = withoutSourcePosition(() => new ContainerdNode(n.name, { ...own, startAfter, rollbackMark: mark, fleetWave }, { parent: this }));
                     this.nodes[n.name] = built;
                     return built;
                 });
@@ -379,7 +384,7 @@ export class ContainerdFleet extends pulumi.ComponentResource {
                     const drain = new LocalStep(`${name}-${id}-drain`, {
                         create: text, interpreter: ["/bin/bash", "-c"], environment: kcWave.environment, triggers: [triggers],
                     }, { parent: this, dependsOn: members.map(m => m.after) });
-                    steps!.drain.resolve({ step: drain, stdout: drain.stdout });
+                    steps!.drain.resolve(drain);
                     // The verify names the drain (its text and triggers), so it runs again whenever the drain does.
                     const after = applyAll([text, triggers], ([t, tr]) => drainDigest(t, tr));
                     return ready(nd => nd.verifiedAfter).then(switched => {
@@ -389,7 +394,7 @@ export class ContainerdFleet extends pulumi.ComponentResource {
                         }, { parent: this, dependsOn: switched.map(m => m.after) });
                         // Its last local step has run: its kubeconfig file goes (at exit otherwise).
                         step.stdout.apply(() => kcWave.release());
-                        steps!.verify.resolve({ step, stdout: step.stdout });
+                        steps!.verify.resolve(step);
                     });
                 });
             }
