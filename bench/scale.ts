@@ -379,7 +379,9 @@ async function answerInPlace(hosts: string[], nodes: ReturnType<typeof fleetNode
             c.once("exit", () => r());
             c.kill();
         })));
-        stopped.forEach(h => inNode(h, "systemctl start ssh"));
+        // (A start can fail before sshd runs, 219/CGROUP on the lab's hybrid cgroup hosts, and the
+        // unit's Restart= starts it again: what counts is sshd running within a few tries.)
+        stopped.forEach(h => inNode(h, "for i in 1 2 3 4 5; do systemctl start ssh && exit 0; sleep 1; done; systemctl is-active ssh"));
         fs.rmSync(dir, { recursive: true, force: true });
     };
     try {
@@ -395,7 +397,8 @@ async function answerInPlace(hosts: string[], nodes: ReturnType<typeof fleetNode
             children.push(await startAnswering(bin, port, path.join(dir, `answer-${h}`), path.join(LAB_DIR, "nodes", h, "etc", "ssh", "ssh_host_ed25519_key")));
         }
     } catch (e) {
-        await restore();
+        // (What failed first is what the run fails with, whether or not the machines' sshd comes back.)
+        await restore().catch(r => console.error(`putting the machines' sshd back failed too: ${r}`));
         throw e;
     }
     return restore;
