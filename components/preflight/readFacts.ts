@@ -4,7 +4,7 @@
  * any node changes. The same connection settings as the steps; the key stays in this process.
  */
 import { createHash } from "crypto";
-import { Client, ConnectConfig } from "ssh2";
+import { AnyAuthMethod, AuthenticationType, Client, ConnectConfig, ParsedKey, utils } from "ssh2";
 import { parseClaim } from "../claim";
 import { CLAIM_LINE, HOST_LINE, HostFacts, NodeFacts, RUNTIME_LINE } from "../facts";
 import { nodeFactsScript, NodeFactsOptions } from "../scripts/upgradeFacts";
@@ -89,6 +89,31 @@ function fingerprint(blob: Buffer): string {
     return `SHA256:${createHash("sha256").update(blob).digest("base64").replace(/=+$/, "")}`;
 }
 
+/** Private keys parsed, by a hash of the key and its passphrase. */
+const parsedKeys = new Map<string, ParsedKey>();
+
+/**
+ * `key` parsed (decrypted with `passphrase`) once for every read that uses it: ssh2 parses the key
+ * it is given at each connection, and an OpenSSH key with a passphrase takes bcrypt's rounds (about
+ * half a second of this process's CPU with ssh-keygen's default 16 rounds), which a fleet of
+ * 1,000 nodes read with one key would pay 1,000 times. A key that does not parse is given back as
+ * it is: ssh2 says what is wrong with it, as before.
+ */
+export function sshKey(key: string, passphrase: string | undefined): string | ParsedKey {
+    const id = createHash("sha256").update(key).update("\0").update(passphrase ?? "").digest("hex");
+    let parsed = parsedKeys.get(id);
+    if (parsed === undefined) {
+        const p = utils.parseKey(key, passphrase) as ParsedKey | ParsedKey[] | Error;
+        if (p instanceof Error) {
+            return key;
+        }
+        // (A file of several keys: ssh2 takes the first, as it does with the text.)
+        parsed = Array.isArray(p) ? p[0] : p;
+        parsedKeys.set(id, parsed);
+    }
+    return parsed;
+}
+
 /**
  * The client's settings. A pinned host key is checked during the key exchange, before any
  * credential is offered; `refused` records what the node presented instead, for the error.
@@ -102,17 +127,27 @@ function connectConfig(c: ResolvedConnection, refused: { key?: string }): Connec
         refused.key = fingerprint(key);
         return false;
     };
+    const agent = c.agentSocketPath ?? (c.privateKey === undefined && c.password === undefined ? process.env.SSH_AUTH_SOCK : undefined);
+    const key = c.privateKey === undefined ? undefined : sshKey(c.privateKey, c.privateKeyPassword);
+    // A key parsed once (sshKey) is offered by an authHandler, in ssh2's own order of methods: its
+    // config takes a key's text only, which it would parse again. A key that did not parse goes as
+    // text, and ssh2 fails the connection saying why ("Cannot parse privateKey: …").
+    const methods: (AuthenticationType | AnyAuthMethod)[] | undefined = typeof key === "object" ? [
+        "none", ...(c.password !== undefined ? ["password" as const] : []),
+        { type: "publickey", username: c.user, key },
+        ...(agent !== undefined ? ["agent" as const] : []), ...(c.password !== undefined ? ["keyboard-interactive" as const] : []),
+    ] : undefined;
     return {
         host: c.host,
         port: c.port,
         username: c.user,
-        privateKey: c.privateKey,
-        passphrase: c.privateKeyPassword,
         password: c.password,
-        agent: c.agentSocketPath ?? (c.privateKey === undefined && c.password === undefined ? process.env.SSH_AUTH_SOCK : undefined),
+        agent,
         tryKeyboard: c.password !== undefined,
         readyTimeout: c.perDialTimeout * 1000,
         hostVerifier: pinned ? verify : undefined,
+        // (Each method in turn, then none left: ssh2 takes what the handler returns.)
+        ...(methods ? { authHandler: () => methods.shift() ?? false } : { privateKey: c.privateKey, passphrase: c.privateKeyPassword }),
     };
 }
 

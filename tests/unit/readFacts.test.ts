@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import * as net from "net";
-import { readNodeFacts } from "../../components/preflight/readFacts";
+import { ParsedKey, Server, utils } from "ssh2";
+import { readNodeFacts, sshKey } from "../../components/preflight/readFacts";
 import { limitedRead, readsWaitingAtMost } from "../../components/preflight/planOutputs";
 
 describe("the facts read over SSH: dials", function () {
@@ -18,6 +19,54 @@ describe("the facts read over SSH: dials", function () {
             dials = 0;
             await assert.rejects(readNodeFacts({ host: "127.0.0.1", port, user: "root", password: "x", dialErrorLimit: 1, perDialTimeout: 5 }));
             assert.strictEqual(dials, 1, "dialErrorLimit bounds the dials");
+        } finally {
+            server.close();
+        }
+    });
+});
+
+describe("the facts read over SSH: a private key with a passphrase", function () {
+    this.timeout(20_000);
+    const key = utils.generateKeyPairSync("ed25519", { passphrase: "pw", cipher: "aes256-ctr", rounds: 2 });
+
+    it("is decrypted once for every read with it, not once a read", () => {
+        const parsed = sshKey(key.private, "pw");
+        assert.notStrictEqual(typeof parsed, "string", "parsed");
+        assert.strictEqual(sshKey(key.private, "pw"), parsed, "the same parsed key the second time");
+        assert.strictEqual(sshKey(key.private, "wrong"), key.private, "a wrong passphrase: the text back, for ssh2's own error");
+        const other = utils.generateKeyPairSync("ed25519");
+        assert.notStrictEqual(sshKey(other.private, undefined), parsed, "another key is parsed on its own");
+    });
+
+    it("the parsed key logs in: each read reaches the node's reader", async () => {
+        const allowed = utils.parseKey(key.public) as ParsedKey;
+        let logins = 0;
+        const server = new Server({ hostKeys: [utils.generateKeyPairSync("ed25519").private] }, client => {
+            client.on("authentication", ctx => {
+                // (The client asks whether the key would do, then signs with it.)
+                if (ctx.method === "publickey" && ctx.key.data.equals(allowed.getPublicSSH())
+                    && (ctx.signature === undefined || allowed.verify(ctx.blob!, ctx.signature, ctx.hashAlgo) === true)) {
+                    logins += ctx.signature === undefined ? 0 : 1;
+                    return ctx.accept();
+                }
+                ctx.reject(["publickey"]);
+            }).on("ready", () => client.on("session", accept => accept().once("exec", acceptExec => {
+                const stream = acceptExec();
+                stream.stderr.write("the reader ran\n");
+                stream.exit(1);
+                stream.end();
+            }))).on("error", () => undefined);
+        });
+        await new Promise<void>(r => server.listen(0, "127.0.0.1", r));
+        const port = (server.address() as net.AddressInfo).port;
+        try {
+            for (let i = 0; i < 2; i++) {
+                await assert.rejects(readNodeFacts({ host: "127.0.0.1", port, user: "root", privateKey: key.private, privateKeyPassword: "pw", dialErrorLimit: 1, perDialTimeout: 5 }),
+                    /the facts reader exited 1: the reader ran/);
+            }
+            assert.strictEqual(logins, 2);
+            await assert.rejects(readNodeFacts({ host: "127.0.0.1", port, user: "root", privateKey: key.private, privateKeyPassword: "wrong", dialErrorLimit: 1, perDialTimeout: 5 }),
+                /Cannot parse privateKey: .*bad passphrase/);
         } finally {
             server.close();
         }
