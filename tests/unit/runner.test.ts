@@ -239,7 +239,8 @@ describe("detached steps: the node library's runner", () => {
         assert.strictEqual(again.stdout, "done-unwatched\n");
     });
 
-    it("a unit that ends before the step begins ran nothing: it is started again, said, and the step runs once", () => {
+    it("a unit that ends before the step begins ran nothing: it is started again, said, and the step runs once", function () {
+        this.timeout(60_000);
         const n = fakeNode();
         fs.writeFileSync(path.join(n.dir, "fail-starts"), "1");
         const count = path.join(n.dir, "ran");
@@ -253,7 +254,9 @@ describe("detached steps: the node library's runner", () => {
         assert.strictEqual(fs.readFileSync(path.join(n.dir, "state", "runs", "done", done, "tries"), "utf8"), "2\n");
     });
 
-    it("a unit that never begins: three starts, then the step fails saying nothing of it ran; the script is removed", () => {
+    // (At least 15 s: the runner waits 5 s for a unit that is gone before each start again; on a loaded machine more.)
+    it("a unit that never begins: three starts, then the step fails saying nothing of it ran; the script is removed", function () {
+        this.timeout(90_000);
         const n = fakeNode();
         fs.writeFileSync(path.join(n.dir, "fail-starts"), "9");
         fs.writeFileSync(n.script, "echo never\n");
