@@ -25,6 +25,8 @@ export interface FleetDescription {
     facts?: NodeFacts;
     /** The lab's private key file, sent as a secret; absent: the connection is `sshAgent`. */
     keyFile?: string;
+    /** `keyFile`'s passphrase (connection.privateKeyPassword, a secret), when it has one. */
+    keyPassphrase?: string;
     /** The fleet's table as a stack output (besides the number of nodes). */
     exportTable: boolean;
 }
@@ -32,7 +34,10 @@ export interface FleetDescription {
 /** The program that builds `d` with `pkg` (this package: its sources, or as compiled for npm). */
 export function fleetProgram(d: FleetDescription, pkg: typeof Package): () => Promise<Record<string, unknown>> {
     return async () => {
-        const auth = d.keyFile === undefined ? { sshAgent: true } : { privateKey: pulumi.secret(fs.readFileSync(d.keyFile, "utf8")) };
+        const auth = d.keyFile === undefined ? { sshAgent: true } : {
+            privateKey: pulumi.secret(fs.readFileSync(d.keyFile, "utf8")),
+            ...(d.keyPassphrase === undefined ? {} : { privateKeyPassword: pulumi.secret(d.keyPassphrase) }),
+        };
         // Set by upFleetStacks (--stack-size), as the package's stack program takes it.
         const limit = new pulumi.Config().get("maxUnavailable");
         const fleet = new pkg.ContainerdFleet("fleet", {

@@ -20,7 +20,7 @@
  *   - the state per node (the stack's checkpoint divided by N);
  *   - a second `pulumi up`: its wall time; it must change nothing (checked).
  *
- *   npm run bench:scale [-- SIZE…] [--hosts K] [--checkpoints every|skipped|both] [--max-unavailable N|N%] [--parallel P] [--preview-only] [--answering] [--inline] [--facts lab,answering,given] [--baseline REF] [--rounds K] [--kubernetes] [--away] [--stack-size S] [--ssh-agent] [--keep] [--save-checkpoint DIR]
+ *   npm run bench:scale [-- SIZE…] [--hosts K] [--checkpoints every|skipped|both] [--max-unavailable N|N%] [--parallel P] [--preview-only] [--answering] [--inline] [--facts lab,answering,given] [--baseline REF] [--rounds K] [--kubernetes] [--away] [--stack-size S] [--ssh-agent | --key-passphrase PW] [--keep] [--save-checkpoint DIR]
  *
  * `--preview-only` measures only the previews, each twice: with the facts read over SSH, and with
  * every node's facts given (`nodeFacts`, what `bench:preview` measures), so the reads' share shows
@@ -76,6 +76,9 @@
  * (previews only, no up: checked).
  * `--ssh-agent`: the fleet nodes' connection is `sshAgent` (an ssh-agent this script starts holds
  * the lab's key) instead of the key as a secret: the state keeps no key.
+ * `--key-passphrase PW`: the fleet nodes' key is a copy of the lab's encrypted with PW as ssh-keygen
+ * encrypts one (bcrypt, 16 rounds), given with `connection.privateKeyPassword`; the bench's own
+ * reads use it too.
  * `--parallel` is `pulumi up --parallel` (default: the CLI's own, 8 in CLI 3.248).
  * `--keep` leaves the lab machines up at the end (lab/node-down.sh scale-hN takes them down).
  * `--save-checkpoint DIR` keeps each converted stack's checkpoint in DIR (see stateBytes).
@@ -289,12 +292,33 @@ for i in 1 2 3 4 5; do a=$(cat /proc/sys/kernel/ns_last_pid); t=$( { time bash "
     return `the facts reader on a converted machine (no SSH): ${(wall * 1000).toFixed(0)} ms, ${(cpu * 1000).toFixed(0)} ms of CPU, ${tasks} processes and threads started (medians of 5)`;
 }
 
+/** The key of the bench's fleet nodes and its own reads: the lab's, or with `--key-passphrase` its copy encrypted with it. */
+function benchKey(): { privateKey: string; privateKeyPassword?: string } {
+    const file = process.env.CN_BENCH_KEY_FILE;
+    return file === undefined ? { privateKey: privateKey() } : { privateKey: fs.readFileSync(file, "utf8"), privateKeyPassword: process.env.CN_BENCH_KEY_PASSPHRASE };
+}
+
+/**
+ * `--key-passphrase PW`: a copy of the lab's key encrypted with PW as ssh-keygen encrypts one
+ * (bcrypt, its default 16 rounds), for the fleet nodes (connection.privateKeyPassword) and this
+ * process's reads; set in the environment, which the preview children inherit.
+ */
+function encryptedKey(passphrase: string): void {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cnode-key-"));
+    const file = path.join(dir, "id_ed25519");
+    fs.copyFileSync(path.join(LAB_DIR, "id_ed25519"), file);
+    fs.chmodSync(file, 0o600);
+    execFileSync("ssh-keygen", ["-q", "-p", "-P", "", "-N", passphrase, "-f", file]);
+    process.env.CN_BENCH_KEY_FILE = file;
+    process.env.CN_BENCH_KEY_PASSPHRASE = passphrase;
+}
+
 /** Every node's facts read over SSH, as a preview reads them (FACT_READS at a time), in this process. */
 async function readsAlone(all: ReturnType<typeof fleetNodes>): Promise<{ reads: number; seconds: number; cpuMs: number }> {
     const cpu0 = process.cpuUsage();
     const t0 = Date.now();
     await Promise.all(all.map(o => readFactsLimited({
-        host: o.host, port: o.port, user: "root", privateKey: privateKey(), hostKey: o.hostKey, dialErrorLimit: 3, perDialTimeout: 15,
+        host: o.host, port: o.port, user: "root", ...benchKey(), hostKey: o.hostKey, dialErrorLimit: 3, perDialTimeout: 15,
     }, { stateDir: o.overrides.stateDir, freePaths: ["/var/lib/containerd"] }).then(f => { if ("error" in f) { throw new Error(f.error); } })));
     const used = process.cpuUsage(cpu0);
     return { reads: all.length, seconds: (Date.now() - t0) / 1000, cpuMs: (used.user + used.system) / 1000 / all.length };
@@ -437,7 +461,8 @@ async function fleetStack(name: string, nodes: ReturnType<typeof fleetNodes>, ma
         ...(kubernetes ? { kubernetes: { kubeconfig: ADMIN_KUBECONFIG, kubectl: KUBECTL } } : {}),
         maxUnavailable, facts, exportTable,
         // --ssh-agent: the connection names no key (the agent in SSH_AUTH_SOCK holds it; main starts it).
-        keyFile: process.env.CN_BENCH_SSH_AGENT === "1" ? undefined : path.join(LAB_DIR, "id_ed25519"),
+        keyFile: process.env.CN_BENCH_SSH_AGENT === "1" ? undefined : process.env.CN_BENCH_KEY_FILE ?? path.join(LAB_DIR, "id_ed25519"),
+        keyPassphrase: process.env.CN_BENCH_KEY_PASSPHRASE,
     };
     const program = fleetProgram(description, pkg);
     const work = fs.mkdtempSync(path.join(os.tmpdir(), `cnode-${name}-`));
@@ -683,6 +708,13 @@ async function main(): Promise<void> {
         process.env.SSH_AUTH_SOCK = agent.sock;
         process.env.CN_BENCH_SSH_AGENT = "1";
     }
+    if (process.argv.includes("--key-passphrase")) {
+        const passphrase = arg("--key-passphrase", "");
+        if (agent || !passphrase || passphrase.startsWith("--")) {
+            throw new Error("--key-passphrase: expected a passphrase, and no --ssh-agent (the agent holds the key unencrypted)");
+        }
+        encryptedKey(passphrase);
+    }
     try {
         // The machines themselves, converted once: every fleet node then finds its machine as declared.
         const warm = await labStack("scale-machines", { nodes: hosts.map(labNode), privateKey: privateKey(), maxUnavailable: hostCount, ...SETTINGS });
@@ -718,7 +750,7 @@ async function main(): Promise<void> {
             // What a converted fleet node's facts read as: given to every node of the second preview.
             const o = fleetNodes(1, hosts, "one")[0];
             const facts = await readNodeFacts({
-                host: o.host, port: o.port, user: "root", privateKey: privateKey(), hostKey: o.hostKey, dialErrorLimit: 3, perDialTimeout: 15,
+                host: o.host, port: o.port, user: "root", ...benchKey(), hostKey: o.hostKey, dialErrorLimit: 3, perDialTimeout: 15,
             }, { stateDir: o.overrides.stateDir, freePaths: ["/var/lib/containerd"] });
             if (kinds.includes("lab")) {
                 console.log(readerCost(hosts[0], o.overrides.stateDir));
