@@ -323,6 +323,23 @@ describe("the boot-time recovery (cn_recover_at_boot), on a run a reboot cut sho
         assert.strictEqual(fs.readFileSync(path.join(run, "rc"), "utf8").trim(), "1");
         assert.ok(fs.existsSync(path.join(run, "interrupted")));
     });
+    it("a unit the cut part had stopped and disabled is enabled and started again (queued), one it had started is stopped", () => {
+        const { n, cn, bash } = node();
+        const run = path.join(cn, "runs", "converge-cccc");
+        fs.mkdirSync(run, { recursive: true });
+        const log = path.join(n.dir, "systemctl.log");
+        // Before the part: Docker running and enabled, containerd-new neither.
+        const cut = bash(`systemctl() { case "$1 $2" in "is-active docker") echo active;; "is-enabled docker") echo enabled;; is-active*) echo inactive;; is-enabled*) echo disabled;; esac; }
+CN_RUN_DIR=${run}\ncn_part switch\ntxn_begin\nphase "docker: disable"\nnote_unit docker\nnote_unit containerd-new\nkill -KILL $$`);
+        assert.strictEqual(cut.status, null, cut.stderr);
+        assert.strictEqual(fs.readFileSync(path.join(fs.readFileSync(path.join(run, "txn"), "utf8").trim(), "units"), "utf8"),
+            "docker active enabled\ncontainerd-new inactive disabled\n");
+        const r = bash(`systemctl() { echo "$*" >>${log}; }\ncn_recover_at_boot`);
+        assert.strictEqual(r.status, 0, r.stderr);
+        // The boot planned its starts before the recovery enabled Docker again: it is started by the recovery.
+        assert.deepStrictEqual(fs.readFileSync(log, "utf8").trim().split("\n"),
+            ["enable docker", "start --no-block docker", "disable containerd-new", "stop --no-block containerd-new"]);
+    });
     it("between two parts: nothing to put back, and the result says what it had finished stands", () => {
         const { cn, bash } = node();
         const run = path.join(cn, "runs", "converge-bbbb");
