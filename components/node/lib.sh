@@ -293,8 +293,8 @@ cn_recover_unit() {
   exec 8>&-
 }
 
-# cn_recover_at_boot: every run without a result was cut by the reboot: its transaction's files,
-# and its units' enablement and running state, go back, and its result says so.
+# cn_recover_at_boot: every run without a result was cut by the reboot: its transaction's files and
+# its units' enablement go back, the units started or stopped as the boot would have, and its result says so.
 cn_recover_at_boot() {
   local dir txn n state p u active enabled
   for dir in "$CN_DIR"/runs/*-*; do
@@ -306,12 +306,14 @@ cn_recover_at_boot() {
         if [ "$state" = present ]; then cp -a "$txn/$n" "$p"; fi
       done
       while read -r u active enabled; do
-        case "$enabled" in enabled) systemctl enable "$u" >/dev/null 2>&1 || true;; disabled) systemctl disable "$u" >/dev/null 2>&1 || true;; esac
-        # And running as it was: the boot's start of the system was planned before this put the
-        # enablement back, so a unit the step had disabled would not start (Docker, on a node cut
-        # after its switch disabled it). Queued, not waited for: the unit is ordered after this one.
-        if [ "$active" = active ]; then systemctl start --no-block "$u" >/dev/null 2>&1 || true
-        else systemctl stop --no-block "$u" >/dev/null 2>&1 || true; fi
+        # And started or stopped as a boot of the node as it was would: the boot planned its starts
+        # before this put the enablement back, so a unit the step had disabled would not start
+        # (Docker, on a node cut after its switch disabled it), and one it had enabled would.
+        # Queued, not waited for: the unit is ordered after this one.
+        case "$enabled" in
+          enabled) systemctl enable "$u" >/dev/null 2>&1 || true; systemctl start --no-block "$u" >/dev/null 2>&1 || true;;
+          disabled) systemctl disable "$u" >/dev/null 2>&1 || true; systemctl stop --no-block "$u" >/dev/null 2>&1 || true;;
+        esac
       done <"$txn/units"
       rm -rf "$txn"
       echo "containerd-node: the node rebooted during this step ($(tail -n 1 "$dir/phases" 2>/dev/null || echo "phase unknown")); at boot every file and service it had changed was put back" >>"$dir/err"

@@ -323,22 +323,24 @@ describe("the boot-time recovery (cn_recover_at_boot), on a run a reboot cut sho
         assert.strictEqual(fs.readFileSync(path.join(run, "rc"), "utf8").trim(), "1");
         assert.ok(fs.existsSync(path.join(run, "interrupted")));
     });
-    it("a unit the cut part had stopped and disabled is enabled and started again (queued), one it had started is stopped", () => {
+    it("a unit the cut part had disabled is enabled and started again (queued), one it had enabled is disabled and stopped", () => {
         const { n, cn, bash } = node();
         const run = path.join(cn, "runs", "converge-cccc");
         fs.mkdirSync(run, { recursive: true });
         const log = path.join(n.dir, "systemctl.log");
-        // Before the part: Docker running and enabled, containerd-new neither.
-        const cut = bash(`systemctl() { case "$1 $2" in "is-active docker") echo active;; "is-enabled docker") echo enabled;; is-active*) echo inactive;; is-enabled*) echo disabled;; esac; }
-CN_RUN_DIR=${run}\ncn_part switch\ntxn_begin\nphase "docker: disable"\nnote_unit docker\nnote_unit containerd-new\nkill -KILL $$`);
+        // Before the part: Docker running and enabled, the kubelet enabled and restarting, containerd-new neither.
+        const cut = bash(`systemctl() { case "$1 $2" in "is-active docker") echo active;; "is-active kubelet") echo activating;; is-active*) echo inactive;;
+  "is-enabled docker"|"is-enabled kubelet") echo enabled;; is-enabled*) echo disabled;; esac; }
+CN_RUN_DIR=${run}\ncn_part switch\ntxn_begin\nphase "docker: disable"\nnote_unit docker\nnote_unit containerd-new\nnote_unit kubelet\nkill -KILL $$`);
         assert.strictEqual(cut.status, null, cut.stderr);
         assert.strictEqual(fs.readFileSync(path.join(fs.readFileSync(path.join(run, "txn"), "utf8").trim(), "units"), "utf8"),
-            "docker active enabled\ncontainerd-new inactive disabled\n");
+            "docker active enabled\ncontainerd-new inactive disabled\nkubelet activating enabled\n");
         const r = bash(`systemctl() { echo "$*" >>${log}; }\ncn_recover_at_boot`);
         assert.strictEqual(r.status, 0, r.stderr);
-        // The boot planned its starts before the recovery enabled Docker again: it is started by the recovery.
-        assert.deepStrictEqual(fs.readFileSync(log, "utf8").trim().split("\n"),
-            ["enable docker", "start --no-block docker", "disable containerd-new", "stop --no-block containerd-new"]);
+        // The boot planned its starts before the recovery enabled Docker again: the recovery starts it.
+        assert.deepStrictEqual(fs.readFileSync(log, "utf8").trim().split("\n"), [
+            "enable docker", "start --no-block docker", "disable containerd-new", "stop --no-block containerd-new", "enable kubelet", "start --no-block kubelet",
+        ]);
     });
     it("between two parts: nothing to put back, and the result says what it had finished stands", () => {
         const { cn, bash } = node();
