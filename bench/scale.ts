@@ -403,8 +403,8 @@ async function answerInPlace(hosts: string[], nodes: ReturnType<typeof fleetNode
             c.once("exit", () => r());
             c.kill();
         })));
-        // (A start can fail before sshd runs, 219/CGROUP on the lab's hybrid cgroup hosts, and the
-        // unit's Restart= starts it again: what counts is sshd running within a few tries.)
+        // (A start can fail before sshd runs, 219/CGROUP while the lab's machines shared one cgroup
+        // tree, and the unit's Restart= starts it again: what counts is sshd running within a few tries.)
         stopped.forEach(h => inNode(h, "for i in 1 2 3 4 5; do systemctl start ssh && exit 0; sleep 1; done; systemctl is-active ssh"));
         fs.rmSync(dir, { recursive: true, force: true });
     };

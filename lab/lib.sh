@@ -33,6 +33,20 @@ node_tree() {
   mkdir -p "$dir/usr" "$dir.usr/upper" "$dir.usr/work"
   find "$BASE" -mindepth 1 -maxdepth 1 ! -name usr ! -name .complete -exec cp -a -t "$dir/" {} +
   mount -t overlay overlay -o "lowerdir=$BASE/usr,upperdir=$dir.usr/upper,workdir=$dir.usr/work" "$dir/usr"
+  # nspawn mounts the cgroup controllers' hierarchies read-only; Docker's, containerd's and the
+  # kubelet's cgroups are made in them, so the node makes them writable before anything starts.
+  cat >"$dir/etc/systemd/system/lab-cgroups-rw.service" <<'UNIT'
+[Unit]
+Description=lab: the cgroup controllers writable
+DefaultDependencies=no
+Before=sysinit.target
+
+[Service]
+Type=oneshot
+ExecStart=/bin/sh -c 'for c in /sys/fs/cgroup/*; do case "$c" in */systemd|*/unified) ;; *) ! mountpoint -q "$c" || mount -o remount,bind,rw "$c";; esac; done'
+UNIT
+  mkdir -p "$dir/etc/systemd/system/sysinit.target.wants"
+  ln -sf ../lab-cgroups-rw.service "$dir/etc/systemd/system/sysinit.target.wants/lab-cgroups-rw.service"
   echo "$name" >"$dir/etc/hostname"
   printf '127.0.0.1 localhost\n127.0.1.1 %s\n' "$name" >"$dir/etc/hosts"
   mkdir -p "$dir/root/.ssh" && cp "$KEY.pub" "$dir/root/.ssh/authorized_keys" && chmod 700 "$dir/root/.ssh"
@@ -69,13 +83,24 @@ raise_inotify() {
   done
 }
 
-# node_boot NAME: boots LAB_DIR/nodes/NAME (systemd-nspawn, its own session; LAB_DIR/NAME.pid and
+# The cgroup of a node's nspawn in the hierarchies systemd keeps its units in (name=systemd, and the
+# unified one of a hybrid host), below which nspawn puts the node, in a cgroup namespace of its
+# own: each node's systemd has a tree of its own there, as a machine has. (Nodes that shared one
+# tree shared every unit's cgroup by name, ssh.service or two nodes' runs of the same step, and
+# one node's unit ending removed the cgroup another's was starting in: "Failed to attach to
+# cgroup /system.slice/…: No such file or directory", 219/CGROUP.)
+node_cgroups() { local h; for h in systemd unified; do [ ! -d "/sys/fs/cgroup/$h" ] || echo "/sys/fs/cgroup/$h/lab-nodes/$1"; done; }
+
+# node_boot NAME: boots LAB_DIR/nodes/NAME (systemd-nspawn, its own session and cgroups; LAB_DIR/NAME.pid and
 # .console.log) and waits up to 90 s for its sshd.
 node_boot() {
-  local name=$1 _
+  local name=$1 _ cg
   raise_inotify
-  setsid systemd-nspawn --keep-unit --register=no -b -D "$LAB_DIR/nodes/$name" --machine="$name" --capability=all \
-    --system-call-filter='@keyring bpf' --bind=/sys/fs/cgroup >"$LAB_DIR/$name.console.log" 2>&1 </dev/null &
+  (
+    for cg in $(node_cgroups "$name"); do mkdir -p "$cg" && echo "$BASHPID" >"$cg/cgroup.procs"; done
+    exec setsid systemd-nspawn --keep-unit --register=no -b -D "$LAB_DIR/nodes/$name" --machine="$name" --capability=all \
+      --system-call-filter='@keyring bpf'
+  ) >"$LAB_DIR/$name.console.log" 2>&1 </dev/null &
   echo $! >"$LAB_DIR/$name.pid"
   for _ in $(seq 1 90); do node_ssh "$name" true 2>/dev/null && break; sleep 1; done
   node_ssh "$name" true || { echo "node $name: no ssh after 90s; console:"; tail -30 "$LAB_DIR/$name.console.log"; return 1; }

@@ -13,6 +13,8 @@ if [ -f "$PIDF" ]; then
   fi
   rm -f "$PIDF"
 fi
+# Its cgroups (node_boot), empty once it stopped.
+for cg in $(node_cgroups "$NAME"); do [ ! -d "$cg" ] || find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null || true; done
 if [ "${KEEP:-0}" != 1 ]; then
   # The tree's /usr is an overlay (lib.sh, node_tree): unmounted before the tree goes.
   ! mountpoint -q "$LAB_DIR/nodes/$NAME/usr" || umount "$LAB_DIR/nodes/$NAME/usr" || umount -l "$LAB_DIR/nodes/$NAME/usr"
