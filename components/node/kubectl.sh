@@ -39,6 +39,31 @@ cn_kubeconfig_from_slot() {
 # jp_key KEY: an annotation's key as a jsonpath field (its dots escaped).
 jp_key() { printf '%s' "${1//./\\.}"; }
 node_get() { "$K" get node "$NODE" -o jsonpath="$1"; }
+# Fields of the Node that node_read reads (jsonpath, without braces).
+F_RUNTIME=.status.nodeInfo.containerRuntimeVersion
+F_READY='.status.conditions[?(@.type=="Ready")].status'
+F_UNSCHED=.spec.unschedulable
+ann_field() { printf '.metadata.annotations.%s' "$(jp_key "$1")"; }
+# node_read FIELD…: the Node's FIELDs in one read, into the array NODE_F (one value each, "" where
+# the Node has none). Fails as kubectl does.
+node_read() {
+  local e="" f out
+  for f in "$@"; do e+="{$f}{\"\\n\"}"; done
+  out=$(node_get "$e") || return
+  mapfile -t NODE_F <<<"$out"
+}
+# json_str S: S as a JSON string.
+json_str() { local s=${1//\\/\\\\}; s=${s//\"/\\\"}; printf '"%s"' "$s"; }
+# node_patch SPEC ANNOTATIONS: one merge patch of the Node (a single write: all of it or none):
+# SPEC is "" or the spec's JSON members ('"unschedulable":false'); ANNOTATIONS the annotations'
+# JSON members ('"key":"value"', or '"key":null' to remove one).
+node_patch() {
+  local body="\"metadata\":{\"annotations\":{$2}}"
+  if [ -n "$1" ]; then body="\"spec\":{$1},$body"; fi
+  "$K" patch node "$NODE" --type=merge -p "{$body}" >/dev/null
+}
+# uncordon_ours PHASE: lifts the cordon containerd-node made and its mark, and sets the phase, in one write.
+uncordon_ours() { node_patch '"unschedulable":false' "\"$CN_CORDONED\":null,\"$CN_PHASE\":\"$1\""; }
 # runtime_now: the Node's containerRuntimeVersion, a line (nothing on it when it can't be read).
 runtime_now() { node_get '{.status.nodeInfo.containerRuntimeVersion}' || true; echo; }
 set_phase() { "$K" annotate --overwrite node "$NODE" "$CN_PHASE=$1" >/dev/null || true; }
@@ -46,11 +71,10 @@ set_phase() { "$K" annotate --overwrite node "$NODE" "$CN_PHASE=$1" >/dev/null |
 # read_marks: RB and FA, the Node's rolled-back and last-failure annotations, and MARK, its retry
 # mark ("RB", or "RB failed:FA" after a failure within a budget; kubectl.ts retryMark).
 read_marks() {
-  local a
-  a=$(node_get "{.metadata.annotations.$(jp_key "$CN_ROLLED_BACK")}{\"\\n\"}{.metadata.annotations.$(jp_key "$CN_LAST_FAILURE")}") \
+  node_read "$(ann_field "$CN_ROLLED_BACK")" "$(ann_field "$CN_LAST_FAILURE")" \
     || { echo "containerd-node: cannot read node $NODE with $K (KUBECONFIG=${KUBECONFIG:-unset})" >&2; exit 1; }
-  RB=$(sed -n 1p <<<"$a")
-  FA=$(sed -n 2p <<<"$a")
+  RB=${NODE_F[0]-}
+  FA=${NODE_F[1]-}
   MARK=$RB
   if [ -n "$FA" ]; then MARK="$RB failed:$FA"; fi
 }
@@ -97,9 +121,8 @@ failed() {
 # how many pods were evicted, or, when the drain failed, the log's last lines.
 cn_drain() {
   local rt unsched ours was=false v start log secs n
-  rt=$(node_get '{.status.nodeInfo.containerRuntimeVersion}') || { echo "containerd-node: cannot read node $NODE" >&2; exit 1; }
-  unsched=$(node_get '{.spec.unschedulable}')
-  ours=$(node_get "{.metadata.annotations.$(jp_key "$CN_CORDONED")}")
+  node_read "$F_RUNTIME" "$F_UNSCHED" "$(ann_field "$CN_CORDONED")" || { echo "containerd-node: cannot read node $NODE" >&2; exit 1; }
+  rt=${NODE_F[0]-} unsched=${NODE_F[1]-} ours=${NODE_F[2]-}
   if [ "$unsched" = true ] && [ "$ours" != true ]; then was=true; fi
   case "$rt" in containerd://*)
     v=${rt#containerd://}
@@ -119,16 +142,18 @@ cn_drain() {
   log=$(run_dir)/drain-$NODE.log
   : >"$log"
   echo "draining node $NODE (kubectl's output: $log)" >&2
-  set_phase draining
+  # The cordon, its mark (unless someone else cordoned the node) and the phase: one write.
   if [ "$was" = false ]; then
-    "$K" annotate --overwrite node "$NODE" "$CN_CORDONED=true" >>"$log"
-    "$K" cordon "$NODE" >>"$log"
+    node_patch '"unschedulable":true' "\"$CN_CORDONED\":\"true\",\"$CN_PHASE\":\"draining\""
+  else
+    set_phase draining
   fi
   if ! "$K" drain "$NODE" "${DRAIN_FLAGS[@]}" >>"$log" 2>&1; then
     tail -n 20 "$log" >&2
-    if [ "$was" = false ]; then
-      "$K" uncordon "$NODE" >>"$log" && "$K" annotate node "$NODE" "$CN_CORDONED-" >>"$log"
+    if [ "$was" = false ] && uncordon_ours drain-failed; then
       echo "containerd-node: draining $NODE failed (see kubectl's message above: a PodDisruptionBudget, or pods without a controller unless drain.force); the node was uncordoned and nothing on it was changed" >&2
+    elif [ "$was" = false ]; then
+      echo "containerd-node: draining $NODE failed (see kubectl's message above), and so did lifting its cordon: it stays cordoned (the next run lifts the cordon once it is converted); nothing on it was changed" >&2
     else
       echo "containerd-node: draining $NODE failed (see kubectl's message above); it stays cordoned as it was before the run and nothing on it was changed" >&2
     fi
@@ -147,13 +172,14 @@ cn_drain() {
 # containerd-node made (a node cordoned before the run stays cordoned). Prints a JSON line with its
 # duration, then the Node's containerRuntimeVersion.
 cn_verify() {
-  local deadline rt ready secs cur ours
+  local deadline rt ready secs cur ours spec="" ann
   skip_if_failed
   set_phase verifying
   deadline=$(( $(date +%s) + VERIFY_TIMEOUT ))
   while :; do
-    rt=$(node_get '{.status.nodeInfo.containerRuntimeVersion}' 2>/dev/null || true)
-    ready=$(node_get '{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || true)
+    # (One read a round: what the wait checks, and what the write after it needs.)
+    node_read "$F_RUNTIME" "$F_READY" "$(ann_field kubeadm.alpha.kubernetes.io/cri-socket)" "$(ann_field "$CN_CORDONED")" 2>/dev/null || NODE_F=()
+    rt=${NODE_F[0]-} ready=${NODE_F[1]-} cur=${NODE_F[2]-} ours=${NODE_F[3]-}
     case "$rt" in containerd://*) if [ "$ready" = True ] && version_matches "${rt#containerd://}" "$WANT"; then break; fi;; esac
     if [ "$(date +%s)" -ge "$deadline" ]; then
       echo "containerd-node: node $NODE is not Ready on containerd $WANT (runtime ${rt:-unknown}, Ready=${ready:-unknown})" >&2
@@ -162,22 +188,23 @@ cn_verify() {
     sleep 3
   done
   secs=$SECONDS
-  if [ -n "$CRI_SOCKET" ]; then
-    cur=$(node_get '{.metadata.annotations.kubeadm\.alpha\.kubernetes\.io/cri-socket}')
-    if [ "$cur" != "$CRI_SOCKET" ]; then
-      "$K" annotate --overwrite node "$NODE" "kubeadm.alpha.kubernetes.io/cri-socket=$CRI_SOCKET" >/dev/null
-      echo "cri-socket annotation: ${cur:-none} -> $CRI_SOCKET" >&2
-    fi
+  # The cri-socket annotation, the cordon containerd-node made and its mark lifted, and the phase:
+  # one write, all of it or none.
+  ann="\"$CN_PHASE\":\"converted\""
+  if [ -n "$CRI_SOCKET" ] && [ "$cur" != "$CRI_SOCKET" ]; then
+    ann+=",\"kubeadm.alpha.kubernetes.io/cri-socket\":$(json_str "$CRI_SOCKET")"
   fi
-  ours=$(node_get "{.metadata.annotations.$(jp_key "$CN_CORDONED")}")
   if [ "$ours" = true ]; then
-    "$K" uncordon "$NODE" >/dev/null
-    "$K" annotate node "$NODE" "$CN_CORDONED-" >/dev/null
+    spec='"unschedulable":false'
+    ann+=",\"$CN_CORDONED\":null"
+  fi
+  node_patch "$spec" "$ann"
+  if [ -n "$CRI_SOCKET" ] && [ "$cur" != "$CRI_SOCKET" ]; then echo "cri-socket annotation: ${cur:-none} -> $CRI_SOCKET" >&2; fi
+  if [ "$ours" = true ]; then
     echo "node $NODE uncordoned" >&2
   else
     echo "node $NODE was not cordoned by containerd-node: left as it is" >&2
   fi
-  set_phase converted
   echo "{\"seconds\":$secs}"
   echo "$rt"
 }
@@ -205,7 +232,7 @@ gate_fail() {
 # PAUSE seconds before the next wave. Values: NODE (the Node's name, or the node's resource name in
 # host mode), PROBES, GATE_TIMEOUT, PAUSE; K and WANT in Kubernetes mode.
 cn_gate() {
-  local deadline i rt ready bad
+  local deadline i rt ready phase="" bad
   export NODE
   deadline=$(( $(date +%s) + GATE_TIMEOUT ))
   if [ -n "${K:-}" ]; then
@@ -218,8 +245,8 @@ cn_gate() {
       fi
     fi
     while :; do
-      rt=$(node_get '{.status.nodeInfo.containerRuntimeVersion}' 2>/dev/null)
-      ready=$(node_get '{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)
+      node_read "$F_RUNTIME" "$F_READY" "$(ann_field "$CN_PHASE")" 2>/dev/null || NODE_F=()
+      rt=${NODE_F[0]-} ready=${NODE_F[1]-} phase=${NODE_F[2]-}
       # One line per DaemonSet pod on the node: "ns/name phase ready…"; a pod is good when Running and all ready.
       bad=$("$K" get pods -A --field-selector "spec.nodeName=$NODE" -o jsonpath='{range .items[?(@.metadata.ownerReferences[0].kind=="DaemonSet")]}{.metadata.namespace}/{.metadata.name} {.status.phase} {.status.containerStatuses[*].ready}{"\n"}{end}' 2>/dev/null | awk 'NF && ($2 != "Running" || / false/) {print $1}')
       if [ "$ready" = True ] && version_matches "${rt#containerd://}" "$WANT" && [ -z "$bad" ]; then break; fi
@@ -235,7 +262,8 @@ cn_gate() {
       sleep 3
     done
   done
-  if [ -n "${K:-}" ]; then "$K" annotate --overwrite node "$NODE" "$CN_PHASE=converted" >/dev/null; fi
+  # (A verify just before has set it: not written again.)
+  if [ -n "${K:-}" ] && [ "$phase" != converted ]; then "$K" annotate --overwrite node "$NODE" "$CN_PHASE=converted" >/dev/null; fi
   if [ "$PAUSE" -gt 0 ]; then sleep "$PAUSE"; fi
   echo "{\"node\":\"$NODE\",\"passed\":true,\"seconds\":$SECONDS}"
 }
@@ -322,8 +350,7 @@ cn_drain_wave() {
   rm -rf "$dir"
   if [ "${#failed[@]}" -gt 0 ]; then
     for NODE in "${ours[@]}"; do
-      if "$K" uncordon "$NODE" >/dev/null && "$K" annotate node "$NODE" "$CN_CORDONED-" >/dev/null; then
-        set_phase drain-undone
+      if uncordon_ours drain-undone; then
         echo "node $NODE uncordoned: its wave stops here" >&2
       else
         echo "containerd-node: could not uncordon $NODE: it stays cordoned (the next run lifts the cordon once it is converted)" >&2

@@ -19,9 +19,11 @@ import { resolveSpec } from "../../components/spec";
 import { baseArgs } from "./helpers";
 
 /**
- * kubectl with one Node (or several, see waveLab): S/runtime, S/ready, S/unschedulable, S/ann/<key with / as _>; `drain`
- * fails when S/drain-fails exists, `uncordon` when S/uncordon-fails does; every call is a line of
- * S/calls.
+ * kubectl with one Node (or several, see waveLab): S/runtime, S/ready, S/unschedulable, S/ann/<key with / as _>;
+ * `get node -o jsonpath` reads any sequence of those fields; `patch --type=merge` writes the
+ * spec's unschedulable and the annotations (null removes one), all or nothing; `drain` fails when
+ * S/drain-fails exists, an uncordon (a patch of unschedulable to false) when S/uncordon-fails does;
+ * every call is a line of S/calls.
  */
 const FAKE_KUBECTL = `#!/usr/bin/env bash
 S=$(dirname "$0")/state
@@ -29,18 +31,38 @@ S=$(dirname "$0")/state
 for a in "$@"; do if [ -n "$a" ] && [ -d "$(dirname "$0")/nodes/$a" ]; then S=$(dirname "$0")/nodes/$a; fi; done
 echo "$*" >>"$S/calls"
 ann() { local k=\${1//\\\\./.}; cat "$S/ann/\${k//\\//_}" 2>/dev/null || true; }
+field='^\\{([^}]*)\\}(.*)$'
+member='^,?"([^"]+)":(null|"([^"]*)")(.*)$'
 case "$1" in
   get)
     [ "$2" = pods ] && exit 0
     e=\${5#jsonpath=}
-    case "$e" in
-      '{.status.nodeInfo.containerRuntimeVersion}') cat "$S/runtime";;
-      '{.spec.unschedulable}') cat "$S/unschedulable";;
-      *Ready*) cat "$S/ready";;
-      *'{"\\n"}'*) n=0; for k in $(grep -o 'annotations\.[^}]*' <<<"$e"); do [ $n = 0 ] || echo; n=1; ann "\${k#annotations.}"; done;;
-      '{.metadata.annotations.'*) k=\${e#\\{.metadata.annotations.}; ann "\${k%\\}}";;
-      *) echo "fake kubectl: unknown jsonpath $e" >&2; exit 2;;
-    esac;;
+    while [[ $e =~ $field ]]; do
+      f=\${BASH_REMATCH[1]}; e=\${BASH_REMATCH[2]}
+      case "$f" in
+        '"\\n"') echo;;
+        .status.nodeInfo.containerRuntimeVersion) cat "$S/runtime";;
+        .spec.unschedulable) cat "$S/unschedulable";;
+        *Ready*) cat "$S/ready";;
+        .metadata.annotations.*) ann "\${f#.metadata.annotations.}";;
+        *) echo "fake kubectl: unknown jsonpath {$f}" >&2; exit 2;;
+      esac
+    done
+    [ -z "$e" ] || { echo "fake kubectl: unparsed jsonpath $e" >&2; exit 2; };;
+  patch)
+    [ "$4 $5" = "--type=merge -p" ] || { echo "fake kubectl: unknown patch $*" >&2; exit 2; }
+    b=$6
+    case "$b" in
+      *'"unschedulable":false'*) [ -e "$S/uncordon-fails" ] && { echo "error: the server refused the patch" >&2; exit 1; }; printf false >"$S/unschedulable";;
+      *'"unschedulable":true'*) printf true >"$S/unschedulable";;
+    esac
+    a=\${b#*'"annotations":{'}; a=\${a%%\\}*}
+    while [[ $a =~ $member ]]; do
+      k=\${BASH_REMATCH[1]}; f="$S/ann/\${k//\\//_}"
+      if [ "\${BASH_REMATCH[2]}" = null ]; then rm -f "$f"; else printf '%s' "\${BASH_REMATCH[3]}" >"$f"; fi
+      a=\${BASH_REMATCH[4]}
+    done
+    [ -z "$a" ] || { echo "fake kubectl: unparsed annotations $a" >&2; exit 2; };;
   annotate)
     shift; [ "$1" = --overwrite ] && shift; shift 2
     for kv in "$@"; do
@@ -49,9 +71,8 @@ case "$1" in
         *-) k=\${kv%-}; rm -f "$S/ann/\${k//\\//_}";;
       esac
     done;;
-  cordon) echo true >"$S/unschedulable";;
-  uncordon) [ -e "$S/uncordon-fails" ] && { echo "error: the server refused the patch" >&2; exit 1; }; echo false >"$S/unschedulable";;
   drain) echo "evicting pod apps/web-1"; [ -e "$S/drain-fails" ] && { echo "error: cannot evict pod as it would violate the pod's disruption budget" >&2; exit 1; }
+    printf true >"$S/unschedulable"
     echo "evicting pod apps/web-2"; echo "pod/web-1 evicted"; echo "pod/web-2 evicted"; echo "node/$2 drained";;
   *) echo "fake kubectl: unknown command $*" >&2; exit 2;;
 esac
@@ -151,6 +172,9 @@ describe("the Kubernetes-side steps' library (components/node/kubectl.sh, as the
         assert.strictEqual(annotation(l, CORDON_ANNOTATION), "true");
         assert.strictEqual(annotation(l, PHASE_ANNOTATION), "switching");
         assert.ok(calls(l).some(c => /^drain w1 --ignore-daemonsets .*--grace-period=-?\d+ --timeout=\d+s$/.test(c)), calls(l).join("\n"));
+        // One read of the Node, one write (the cordon, its mark, the phase), the drain, the phase after it.
+        assert.deepStrictEqual(calls(l).map(c => c.split(" ")[0]), ["get", "patch", "drain", "annotate"], calls(l).join("\n"));
+        assert.match(calls(l)[1], /^patch node w1 --type=merge -p \{"spec":\{"unschedulable":true\},"metadata":\{"annotations":\{"containerd-node\.pulumi\.com\/cordoned":"true","containerd-node\.pulumi\.com\/phase":"draining"\}\}\}$/);
         // kubectl's lines (one or two a pod) go to the drain's log, not the step's output, which the state keeps.
         const log = path.join(kubeconfigDir(l.tmp), "drain-w1.log");
         assert.match(r.stderr, new RegExp(`^draining node w1 \\(kubectl's output: ${log.replace(/[.]/g, "\\.")}\\)\nnode w1 drained in \\d+s: 2 pods evicted\n$`));
@@ -163,7 +187,7 @@ describe("the Kubernetes-side steps' library (components/node/kubectl.sh, as the
         assert.strictEqual(r.status, 0, r.stderr);
         assert.strictEqual(r.stdout, '{"drained":false,"wasCordoned":false,"runtime":"containerd://2.2.9"}\n');
         assert.match(r.stderr, /already runs containerd:\/\/2\.2\.9: not draining/);
-        assert.ok(!calls(l).some(c => /^(cordon|drain|annotate)/.test(c)));
+        assert.deepStrictEqual(calls(l).map(c => c.split(" ")[0]), ["get"], "one read, nothing written");
     });
 
     it("drain: a failed drain lifts its own cordon and fails; a node cordoned by someone else stays cordoned", () => {
@@ -184,7 +208,7 @@ describe("the Kubernetes-side steps' library (components/node/kubectl.sh, as the
         assert.strictEqual(r.status, 1);
         assert.match(r.stderr, /it stays cordoned as it was before the run/);
         assert.strictEqual(fs.readFileSync(path.join(other.state, "unschedulable"), "utf8").trim(), "true");
-        assert.ok(!calls(other).some(c => /^(cordon|uncordon)/.test(c)));
+        assert.ok(!calls(other).some(c => /^(patch|annotate)/.test(c) && /unschedulable|cordoned/.test(c)), "its cordon and marks untouched");
     });
 
     it("drain within a failure budget: the failure is recorded on the Node and the step ends successfully", () => {
@@ -206,12 +230,15 @@ describe("the Kubernetes-side steps' library (components/node/kubectl.sh, as the
         assert.strictEqual(annotation(l, CORDON_ANNOTATION), undefined);
         assert.strictEqual(annotation(l, "kubeadm.alpha.kubernetes.io/cri-socket"), "unix:///run/containerd/containerd.sock");
         assert.strictEqual(annotation(l, PHASE_ANNOTATION), "converted");
+        // The phase, one read of the Node (it is Ready), and one write: the uncordon, the cri-socket, the marks.
+        assert.deepStrictEqual(calls(l).map(c => c.split(" ")[0]), ["annotate", "get", "patch"], calls(l).join("\n"));
 
         const other = lab({ runtime: "containerd://2.2.9", unschedulable: true });
         r = run(other, verifyNodeScript(specOf(other)));
         assert.strictEqual(r.status, 0, r.stderr);
         assert.match(r.stderr, /was not cordoned by containerd-node: left as it is/);
         assert.strictEqual(fs.readFileSync(path.join(other.state, "unschedulable"), "utf8").trim(), "true");
+        assert.ok(!calls(other).some(c => /^(patch|annotate)/.test(c) && /unschedulable|cordoned/.test(c)), "its cordon and marks untouched");
     });
 
     it("verify within a failure budget: an earlier failure of this run (a new retry mark) skips the node", () => {
@@ -219,7 +246,7 @@ describe("the Kubernetes-side steps' library (components/node/kubectl.sh, as the
         const r = run(l, verifyNodeScript(specOf(l), { planned: "" }));
         assert.strictEqual(r.status, 0, r.stderr);
         assert.strictEqual(r.stdout, '{"skipped":true,"failure":"drain 2026-12-03T00:00:00Z"}\ndocker://20.10.24\n');
-        assert.ok(!calls(l).some(c => /^(uncordon|annotate)/.test(c)));
+        assert.ok(!calls(l).some(c => /^(patch|annotate)/.test(c)));
     });
 
     it("a fleet's wave verifies and gates all its nodes in one step: a JSON line per node, values given once; a node that fails fails the step, naming it", () => {
@@ -244,6 +271,9 @@ describe("the Kubernetes-side steps' library (components/node/kubectl.sh, as the
         assert.strictEqual(parseWaveReport(r.stdout, "w3"), undefined);
         assert.deepStrictEqual(fs.readFileSync(out, "utf8").trim().split("\n").sort(), ["w1 false", "w2 false"], "each probe ran with NODE set, after the uncordon");
         assert.strictEqual(annotation(l.node("w1"), CORDON_ANNOTATION), undefined, "its own cordon lifted");
+        // A node's verify and gate: the phase, a read and a write (the verify), a read (the gate;
+        // its pods are another call), the runtime after them.
+        assert.deepStrictEqual(calls(l.node("w1")).map(c => c.split(" ")[0]), ["annotate", "get", "patch", "get", "get"], calls(l.node("w1")).join("\n"));
         // Each node's messages are in its log, not in the step's output.
         assert.match(fs.readFileSync(path.join(kubeconfigDir(l.tmp), "verify-w1.log"), "utf8"), /node w1 uncordoned/);
         assert.match(r.stderr, /^2 nodes verified and gated/);
@@ -291,7 +321,7 @@ describe("the Kubernetes-side steps' library (components/node/kubectl.sh, as the
             gate: { passed: false, failure: "switch 2026-12-03T00:00:00Z" }, runtime: "docker://20.10.24",
         });
         assert.strictEqual(parseWaveReport(r.stdout, "w2")?.gate?.passed, true);
-        assert.ok(!calls(l.node("w1")).some(c => /^(uncordon|annotate)/.test(c)), "nothing done to w1's Node");
+        assert.ok(!calls(l.node("w1")).some(c => /^(patch|annotate)/.test(c)), "nothing done to w1's Node");
         assert.strictEqual(fs.readFileSync(path.join(l.node("w2").state, "unschedulable"), "utf8").trim(), "false");
     });
 
@@ -309,7 +339,7 @@ describe("the Kubernetes-side steps' library (components/node/kubectl.sh, as the
         assert.strictEqual(annotation(l.node("w1"), CORDON_ANNOTATION), "true");
         assert.strictEqual(annotation(l.node("w1"), PHASE_ANNOTATION), "switching");
         assert.strictEqual(annotation(l.node("w3"), CORDON_ANNOTATION), undefined, "not its cordon");
-        assert.ok(!calls(l.node("w2")).some(c => /^(cordon|drain|annotate)/.test(c)), "nothing done to w2");
+        assert.ok(!calls(l.node("w2")).some(c => /^(patch|drain|annotate)/.test(c)), "nothing done to w2");
         // kubectl's lines are each node's drain log; the step says how many nodes it drained.
         assert.match(fs.readFileSync(path.join(kubeconfigDir(l.tmp), "drain-w1.log"), "utf8"), /pod\/web-1 evicted/);
         assert.match(r.stderr, /^draining node w1 \(kubectl's output: .*\)\nnode w1 drained in \d+s: 2 pods evicted\nnode w2 already runs containerd:\/\/2\.2\.9: not draining\n(.*\n){2}3 nodes of this wave: 2 drained \(kubectl's output: .*drain-NODE\.log\)\n$/);
