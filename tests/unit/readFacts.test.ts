@@ -25,23 +25,37 @@ describe("the facts read over SSH: dials", function () {
     });
 });
 
+/**
+ * An ed25519 key pair from ssh2's generator that ssh2 can parse. About 1 in 256 of the pairs it
+ * generates has a public key starting with a zero byte, which its encoder drops, and then neither
+ * half parses ("Malformed OpenSSH private key": mscdex/ssh2#1390); such a pair is generated again.
+ */
+function ed25519(opts?: { passphrase: string; cipher: string; rounds: number }): { private: string; public: string } {
+    for (;;) {
+        const k = utils.generateKeyPairSync("ed25519", opts);
+        if (!(utils.parseKey(k.public) instanceof Error) && !(utils.parseKey(k.private, opts?.passphrase) instanceof Error)) {
+            return k;
+        }
+    }
+}
+
 describe("the facts read over SSH: a private key with a passphrase", function () {
     this.timeout(20_000);
-    const key = utils.generateKeyPairSync("ed25519", { passphrase: "pw", cipher: "aes256-ctr", rounds: 2 });
+    const key = ed25519({ passphrase: "pw", cipher: "aes256-ctr", rounds: 2 });
 
     it("is decrypted once for every read with it, not once a read", () => {
         const parsed = sshKey(key.private, "pw");
         assert.notStrictEqual(typeof parsed, "string", "parsed");
         assert.strictEqual(sshKey(key.private, "pw"), parsed, "the same parsed key the second time");
         assert.strictEqual(sshKey(key.private, "wrong"), key.private, "a wrong passphrase: the text back, for ssh2's own error");
-        const other = utils.generateKeyPairSync("ed25519");
+        const other = ed25519();
         assert.notStrictEqual(sshKey(other.private, undefined), parsed, "another key is parsed on its own");
     });
 
     it("the parsed key logs in: each read reaches the node's reader", async () => {
         const allowed = utils.parseKey(key.public) as ParsedKey;
         let logins = 0;
-        const server = new Server({ hostKeys: [utils.generateKeyPairSync("ed25519").private] }, client => {
+        const server = new Server({ hostKeys: [ed25519().private] }, client => {
             client.on("authentication", ctx => {
                 // (The client asks whether the key would do, then signs with it.)
                 if (ctx.method === "publickey" && ctx.key.data.equals(allowed.getPublicSSH())
