@@ -209,6 +209,16 @@ describe("the Kubernetes-side steps' library (components/node/kubectl.sh, as the
         assert.match(r.stderr, /it stays cordoned as it was before the run/);
         assert.strictEqual(fs.readFileSync(path.join(other.state, "unschedulable"), "utf8").trim(), "true");
         assert.ok(!calls(other).some(c => /^(patch|annotate)/.test(c) && /unschedulable|cordoned/.test(c)), "its cordon and marks untouched");
+
+        // The uncordon refused too: the step says the node stays cordoned, and its mark stays for the next run's verify.
+        const stuck = lab({ runtime: "docker://20.10.24" });
+        fs.writeFileSync(path.join(stuck.state, "drain-fails"), "");
+        fs.writeFileSync(path.join(stuck.state, "uncordon-fails"), "");
+        r = run(stuck, drainScript(specOf(stuck)));
+        assert.strictEqual(r.status, 1);
+        assert.match(r.stderr, /draining w1 failed .*and so did lifting its cordon: it stays cordoned/);
+        assert.strictEqual(annotation(stuck, CORDON_ANNOTATION), "true");
+        assert.strictEqual(annotation(stuck, PHASE_ANNOTATION), "drain-failed");
     });
 
     it("drain within a failure budget: the failure is recorded on the Node and the step ends successfully", () => {
