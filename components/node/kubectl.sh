@@ -65,7 +65,7 @@ node_patch() {
 # uncordon_ours PHASE: lifts the cordon containerd-node made and its mark, and sets the phase, in one write.
 uncordon_ours() { node_patch '"unschedulable":false' "\"$CN_CORDONED\":null,\"$CN_PHASE\":\"$1\""; }
 # runtime_now: the Node's containerRuntimeVersion, a line (nothing on it when it can't be read).
-runtime_now() { node_get '{.status.nodeInfo.containerRuntimeVersion}' || true; echo; }
+runtime_now() { node_get "{$F_RUNTIME}" || true; echo; }
 set_phase() { "$K" annotate --overwrite node "$NODE" "$CN_PHASE=$1" >/dev/null || true; }
 
 # read_marks: RB and FA, the Node's rolled-back and last-failure annotations, and MARK, its retry
@@ -172,7 +172,7 @@ cn_drain() {
 # containerd-node made (a node cordoned before the run stays cordoned). Prints a JSON line with its
 # duration, then the Node's containerRuntimeVersion.
 cn_verify() {
-  local deadline rt ready secs cur ours spec="" ann
+  local deadline rt ready secs cur ours spec="" ann cri=false
   skip_if_failed
   set_phase verifying
   deadline=$(( $(date +%s) + VERIFY_TIMEOUT ))
@@ -192,6 +192,7 @@ cn_verify() {
   # one write, all of it or none.
   ann="\"$CN_PHASE\":\"converted\""
   if [ -n "$CRI_SOCKET" ] && [ "$cur" != "$CRI_SOCKET" ]; then
+    cri=true
     ann+=",\"kubeadm.alpha.kubernetes.io/cri-socket\":$(json_str "$CRI_SOCKET")"
   fi
   if [ "$ours" = true ]; then
@@ -199,7 +200,7 @@ cn_verify() {
     ann+=",\"$CN_CORDONED\":null"
   fi
   node_patch "$spec" "$ann"
-  if [ -n "$CRI_SOCKET" ] && [ "$cur" != "$CRI_SOCKET" ]; then echo "cri-socket annotation: ${cur:-none} -> $CRI_SOCKET" >&2; fi
+  if [ "$cri" = true ]; then echo "cri-socket annotation: ${cur:-none} -> $CRI_SOCKET" >&2; fi
   if [ "$ours" = true ]; then
     echo "node $NODE uncordoned" >&2
   else
